@@ -1,0 +1,1 @@
+"""Talking Piece: facilitated reflective practice sessions, kept in step live."""

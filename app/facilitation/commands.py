@@ -1,0 +1,202 @@
+"""Commands as typed values: what a client may ask for, and who may ask.
+
+Parsing happens once, here, so the engine only ever sees well-formed commands; a
+malformed one becomes ``Invalid`` with a message that names the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
+
+from .errors import Invalid
+from .models import (
+    MAX_ACTION_TEXT,
+    MAX_ITEM_TEXT,
+    MAX_TURN_S,
+    MIN_TURN_S,
+    Frozen,
+    ItemKind,
+    Role,
+)
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Seconds = Annotated[float, Field(ge=MIN_TURN_S, le=MAX_TURN_S, allow_inf_nan=False)]
+ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ITEM_TEXT)]
+ActionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ACTION_TEXT)]
+
+
+class Command(Frozen):
+    type: str
+
+
+# Facilitator
+class Start(Command):
+    type: Literal["start"]
+
+
+class NextPhase(Command):
+    type: Literal["next_phase"]
+
+
+class GotoPhase(Command):
+    type: Literal["goto_phase"]
+    phase_id: Id
+
+
+class StartRound(Command):
+    type: Literal["start_round"]
+    seconds_per_turn: Seconds | None = None
+
+
+class NextTurn(Command):
+    type: Literal["next_turn"]
+
+
+class GiveTurn(Command):
+    type: Literal["give_turn"]
+    participant_id: Id
+
+
+class Pause(Command):
+    type: Literal["pause"]
+
+
+class Resume(Command):
+    type: Literal["resume"]
+
+
+class Extend(Command):
+    type: Literal["extend"]
+    seconds: Seconds
+
+
+class SetPresenter(Command):
+    type: Literal["set_presenter"]
+    participant_id: Id
+
+
+class RevealItems(Command):
+    type: Literal["reveal_items"]
+    kind: ItemKind
+    force: bool = False
+
+
+class HideItem(Command):
+    type: Literal["hide_item"]
+    item_id: Id
+
+
+class RemoveParticipant(Command):
+    type: Literal["remove_participant"]
+    participant_id: Id
+
+
+class Close(Command):
+    type: Literal["close"]
+
+
+# Participant
+class Leave(Command):
+    type: Literal["leave"]
+
+
+class RaiseHand(Command):
+    type: Literal["raise_hand"]
+
+
+class LowerHand(Command):
+    type: Literal["lower_hand"]
+
+
+class Pass(Command):
+    type: Literal["pass"]
+
+
+class YieldTurn(Command):
+    type: Literal["yield_turn"]
+
+
+class SubmitItem(Command):
+    type: Literal["submit_item"]
+    kind: ItemKind
+    text: ItemText
+
+
+class RetractItem(Command):
+    type: Literal["retract_item"]
+    receipt: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class VoteItem(Command):
+    type: Literal["vote_item"]
+    item_id: Id
+
+
+class AddAction(Command):
+    type: Literal["add_action"]
+    text: ActionText
+    due: date | None = None
+
+
+class EditAction(Command):
+    type: Literal["edit_action"]
+    action_id: Id
+    text: ActionText | None = None
+    due: date | None = None
+
+
+class RemoveAction(Command):
+    type: Literal["remove_action"]
+    action_id: Id
+
+
+# System: the shell's clock reporting that a deadline has passed.
+class ExpireTurn(Command):
+    type: Literal["expire_turn"]
+
+
+FacilitatorCommand = Union[
+    Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
+    SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
+]
+ParticipantCommand = Union[
+    Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
+    AddAction, EditAction, RemoveAction,
+]
+AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn], Field(discriminator="type")]
+
+ALLOWED: dict[Role, frozenset[str]] = {
+    "facilitator": frozenset(c.model_fields["type"].annotation.__args__[0] for c in FacilitatorCommand.__args__),
+    "participant": frozenset(c.model_fields["type"].annotation.__args__[0] for c in ParticipantCommand.__args__),
+    "screen": frozenset(),
+    "system": frozenset({"expire_turn"}),
+}
+KNOWN = frozenset().union(*ALLOWED.values())
+
+_adapter: TypeAdapter[Command] = TypeAdapter(AnyCommand)
+
+
+def parse_command(data: object) -> Command:
+    """Turn client JSON into a command, or raise ``Invalid`` naming the problem."""
+    if not isinstance(data, dict):
+        raise Invalid("a command must be a JSON object with a 'type'")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in KNOWN - ALLOWED["system"]:
+        shown = kind if isinstance(kind, str) and len(kind) <= 40 else "…"
+        raise Invalid(f"unknown command type {shown!r}")
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        raise Invalid(describe_validation(exc)) from None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """One readable line per problem, without echoing the (possibly huge) input back."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(x) for x in err["loc"][1:] if x != err.get("type")) or "command"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

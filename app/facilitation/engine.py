@@ -1,0 +1,578 @@
+"""The session's rules: ``apply(state, command, actor, now, fresh) -> Transition``.
+
+Everything that decides what a command does lives in this module. Invariants it keeps:
+
+- at most one person holds the floor (``state.turn``);
+- ``spoken_s`` only grows, and only while the session runs (a pause freezes every clock);
+- every turn of a round has the round's ``duration_s``, fixed when the round starts;
+- a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
+- an item never records its author; votes and receipts are salted hashes;
+- a refused command raises a ``FacilitationError`` and changes nothing.
+
+The shell supplies ``now`` (its clock) and ``fresh`` (random ids), so this module is
+deterministic. A transition that changed nothing returns the state unchanged, with
+no events and the same version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from . import commands as c
+from .commands import ALLOWED
+from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
+from .models import (
+    MAX_ACTIONS,
+    MAX_ITEMS,
+    MAX_PARTICIPANTS,
+    MAX_TURN_S,
+    MIN_TURN_S,
+    Action,
+    Actor,
+    FormatSpec,
+    Fresh,
+    Frozen,
+    Item,
+    Participant,
+    Phase,
+    Round,
+    RoundMark,
+    SessionState,
+    Settings,
+    Status,
+    Turn,
+    TurnSource,
+)
+
+L, R, P, X = Status.lobby, Status.running, Status.paused, Status.closed
+LIVE = frozenset({R, P})
+
+# When each command may be sent. A missing status is a Conflict naming both.
+WHEN: dict[str, frozenset[Status]] = {
+    "start": frozenset({L}),
+    "next_phase": LIVE, "goto_phase": LIVE, "start_round": LIVE, "next_turn": LIVE,
+    "give_turn": LIVE, "extend": LIVE, "set_presenter": LIVE,
+    "reveal_items": LIVE, "hide_item": LIVE,
+    "pause": frozenset({R}), "resume": frozenset({P}),
+    "remove_participant": frozenset({L, R, P}), "close": frozenset({L, R, P}),
+    "leave": frozenset({L, R, P}),
+    "raise_hand": LIVE, "lower_hand": LIVE, "pass": LIVE, "yield_turn": LIVE,
+    "submit_item": LIVE, "retract_item": LIVE, "vote_item": LIVE,
+    "add_action": LIVE, "edit_action": LIVE, "remove_action": LIVE,
+    "expire_turn": frozenset({R}),
+}
+
+
+class Event(Frozen):
+    """Something that happened, in the past tense; the shell logs and counts these."""
+
+    type: str
+    data: dict[str, Any] = {}
+
+
+class Transition(Frozen):
+    state: SessionState
+    events: tuple[Event, ...] = ()
+    reply: dict[str, Any] = {}
+
+
+def new_session(
+    *, code: str, title: str, format: FormatSpec, now: float, salt: str,
+    facilitator_token_hash: str, screen_token_hash: str, settings: Settings | None = None,
+) -> SessionState:
+    return SessionState(
+        code=code, title=title, format=format, settings=settings or Settings(), created_at=now,
+        salt=salt, facilitator_token_hash=facilitator_token_hash, screen_token_hash=screen_token_hash,
+    )
+
+
+def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fresh: Fresh) -> Transition:
+    """Decide and apply one command; bump the version when anything changed."""
+    if command.type not in ALLOWED[actor.role]:
+        raise Forbidden(f"a {actor.role} may not send {command.type}")
+    if state.status not in WHEN[command.type]:
+        raise Conflict(f"cannot {command.type} while the session is {state.status.value}")
+    if actor.role == "participant":
+        me = state.participant(actor.participant_id or "")
+        if me is None or me.removed:
+            raise Forbidden("you are no longer in this session")
+        if not me.present:
+            raise Conflict("you have left this session")
+    handler = HANDLERS[type(command)]
+    new, events, reply = handler(state, command, actor, now, fresh)
+    if not events:
+        return Transition(state=state)
+    return Transition(state=new.model_copy(update={"version": state.version + 1}), events=tuple(events), reply=reply)
+
+
+# Participants joining and connecting are not commands a client sends over the socket
+# but they change what everybody sees, so they go through the same versioning.
+
+def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
+    if state.status is X:
+        raise Conflict("this session has closed")
+    if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
+        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
+    guests = state.guest_count
+    if not name:
+        guests += 1
+        name = f"Guest {guests}"
+    person = Participant(id=participant_id, name=name, token_hash=token_hash, joined_at=now)
+    state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
+    if state.round is not None:  # a late joiner speaks last in the running round
+        state = _with_round(state, order=state.round.order + (participant_id,))
+    return Transition(
+        state=state.model_copy(update={"version": state.version + 1}),
+        events=(Event(type="participant_joined", data={"participant_id": participant_id}),),
+    )
+
+
+def set_connected(state: SessionState, participant_id: str, connected: bool) -> Transition:
+    person = state.participant(participant_id)
+    if person is None or person.connected == connected:
+        return Transition(state=state)
+    state = _with_participant(state, person.model_copy(update={"connected": connected}))
+    return Transition(
+        state=state.model_copy(update={"version": state.version + 1}),
+        events=(Event(type="participant_connected" if connected else "participant_disconnected",
+                      data={"participant_id": participant_id}),),
+    )
+
+
+def next_deadline(state: SessionState) -> float | None:
+    """When the shell must report ``expire_turn``; None while paused or nobody speaks."""
+    if state.status is R and state.turn is not None:
+        return state.turn.ends_at
+    return None
+
+
+def spoken_now(state: SessionState, participant: Participant, now: float) -> float:
+    """Floor time including the unsettled stretch of a turn in progress."""
+    total = participant.spoken_s
+    turn = state.turn
+    if turn is not None and turn.participant_id == participant.id:
+        total += max(0.0, min(_clock(state, now), turn.ends_at) - turn.counted_from)
+    return total
+
+
+def queue_order(state: SessionState, now: float) -> list[str]:
+    """Raised hands: least heard first, then whoever raised a hand first."""
+    raised = [p for p in state.participants if p.present and p.hand_raised_at is not None]
+    raised.sort(key=lambda p: (round(spoken_now(state, p, now), 1), p.hand_raised_at, p.id))
+    return [p.id for p in raised]
+
+
+def vote_hash(state: SessionState, item_id: str, participant_id: str) -> str:
+    return _hash(state.salt, "vote", item_id, participant_id)
+
+
+# ---------------------------------------------------------------- helpers
+
+Result = tuple[SessionState, list[Event], dict[str, Any]]
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _clock(state: SessionState, now: float) -> float:
+    """Session time: while paused, every clock stands at the moment of the pause."""
+    return state.paused_at if state.status is P and state.paused_at is not None else now
+
+
+def _with_participant(state: SessionState, person: Participant) -> SessionState:
+    return state.model_copy(update={
+        "participants": tuple(person if p.id == person.id else p for p in state.participants)})
+
+
+def _with_round(state: SessionState, **changes: Any) -> SessionState:
+    assert state.round is not None
+    return state.model_copy(update={"round": state.round.model_copy(update=changes)})
+
+
+def _present(state: SessionState, participant_id: str) -> Participant:
+    person = state.participant(participant_id)
+    if person is None or person.removed:
+        raise NotFound(f"no participant {participant_id!r} in this session")
+    if not person.present:
+        raise Conflict(f"{person.name} has left the session")
+    return person
+
+
+def _settle(state: SessionState, now: float) -> SessionState:
+    """Move the speaker's unsettled floor time into ``spoken_s``."""
+    turn = state.turn
+    if turn is None:
+        return state
+    clock = min(_clock(state, now), turn.ends_at)
+    person = state.participant(turn.participant_id)
+    if person is not None and clock > turn.counted_from:
+        gained = round(clock - turn.counted_from, 3)
+        state = _with_participant(state, person.model_copy(update={"spoken_s": round(person.spoken_s + gained, 3)}))
+    return state.model_copy(update={"turn": turn.model_copy(update={"counted_from": max(clock, turn.counted_from)})})
+
+
+def _end_turn(state: SessionState, now: float, events: list[Event]) -> SessionState:
+    if state.turn is None:
+        return state
+    state = _settle(state, now)
+    events.append(Event(type="turn_ended", data={"participant_id": state.turn.participant_id}))
+    return state.model_copy(update={"turn": None})
+
+
+def _start_turn(state: SessionState, participant_id: str, source: TurnSource, duration: float,
+                now: float, events: list[Event]) -> SessionState:
+    clock = _clock(state, now)
+    person = state.participant(participant_id)
+    assert person is not None
+    state = _with_participant(state, person.model_copy(update={"hand_raised_at": None}))
+    turn = Turn(participant_id=participant_id, source=source, started_at=clock, ends_at=clock + duration,
+                duration_s=duration, counted_from=clock)
+    events.append(Event(type="turn_started", data={"participant_id": participant_id, "source": source}))
+    return state.model_copy(update={"turn": turn})
+
+
+def _advance_round(state: SessionState, now: float, mark: RoundMark | None, events: list[Event]) -> SessionState:
+    """End the current round turn (marking its speaker) and give the floor to the next one."""
+    rnd = state.round
+    assert rnd is not None
+    marks = dict(rnd.marks)
+    if state.turn is not None and state.turn.source == "round":
+        if mark is not None:
+            marks[state.turn.participant_id] = mark
+        state = _end_turn(state, now, events)
+    pos = rnd.position + 1  # a new round starts at -1
+    while pos < len(rnd.order):
+        pid = rnd.order[pos]
+        person = state.participant(pid)
+        if pid not in marks:
+            if person is not None and person.present:
+                state = state.model_copy(update={"round": rnd.model_copy(update={"position": pos, "marks": tuple(marks.items())})})
+                return _start_turn(state, pid, "round", rnd.duration_s, now, events)
+            marks[pid] = "skipped"
+        pos += 1
+    events.append(Event(type="round_finished"))
+    return state.model_copy(update={"round": None})
+
+
+def _forfeit(state: SessionState, participant_id: str, now: float, events: list[Event]) -> SessionState:
+    """Someone who leaves or is removed loses the floor (and their place in a round)."""
+    if state.presenter_id == participant_id:
+        state = state.model_copy(update={"presenter_id": None})
+    if state.turn is None or state.turn.participant_id != participant_id:
+        return state
+    if state.turn.source == "round" and state.round is not None:
+        return _advance_round(state, now, "skipped", events)
+    return _end_turn(state, now, events)
+
+
+def _enter_phase(state: SessionState, index: int, now: float, events: list[Event]) -> SessionState:
+    state = _end_turn(state, now, events)
+    if state.round is not None:
+        events.append(Event(type="round_cancelled"))
+    clock = _clock(state, now)
+    spec = state.format.phases[index]
+    phase = Phase(index=index, started_at=clock, ends_at=clock + spec.duration_s)
+    events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
+    return state.model_copy(update={"phase": phase, "round": None})
+
+
+def _no_round(state: SessionState, what: str) -> None:
+    if state.round is not None:
+        raise Conflict(f"a round is running: finish it (next_turn) before you {what}")
+
+
+# ---------------------------------------------------------------- facilitator
+
+def _start(state, cmd, actor, now, fresh) -> Result:
+    events: list[Event] = [Event(type="session_started")]
+    state = state.model_copy(update={"status": R})
+    return _enter_phase(state, 0, now, events), events, {}
+
+
+def _next_phase(state, cmd, actor, now, fresh) -> Result:
+    assert state.phase is not None
+    index = state.phase.index + 1
+    if index >= len(state.format.phases):
+        raise Conflict("this is the last phase: close the session when you are done")
+    events: list[Event] = []
+    return _enter_phase(state, index, now, events), events, {}
+
+
+def _goto_phase(state, cmd: c.GotoPhase, actor, now, fresh) -> Result:
+    ids = [p.id for p in state.format.phases]
+    if cmd.phase_id not in ids:
+        raise Invalid(f"no phase {cmd.phase_id!r} in this format; phases: {', '.join(ids)}")
+    events: list[Event] = []
+    return _enter_phase(state, ids.index(cmd.phase_id), now, events), events, {}
+
+
+def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
+    _no_round(state, "start another")
+    assert state.phase is not None
+    order = tuple(p.id for p in state.participants if p.present)
+    if not order:
+        raise Conflict("nobody has joined yet: a round needs at least one participant")
+    if cmd.seconds_per_turn is not None:
+        duration = float(cmd.seconds_per_turn)
+    else:
+        remaining = state.phase.ends_at - _clock(state, now)
+        duration = min(MAX_TURN_S, round(remaining / len(order), 1))
+        if duration < MIN_TURN_S:
+            raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase")
+    events: list[Event] = []
+    state = _end_turn(state, now, events)
+    state = state.model_copy(update={"round": Round(order=order, position=-1, duration_s=duration)})
+    events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(order)}))
+    return _advance_round(state, now, None, events), events, {}
+
+
+def _next_turn(state, cmd, actor, now, fresh) -> Result:
+    if state.round is None:
+        raise Conflict("no round is running: start_round first, or give_turn from the queue")
+    events: list[Event] = []
+    return _advance_round(state, now, "spoke", events), events, {}
+
+
+def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
+    _no_round(state, "give the floor to someone else")
+    _present(state, cmd.participant_id)
+    events: list[Event] = []
+    state = _end_turn(state, now, events)
+    return _start_turn(state, cmd.participant_id, "queue", state.settings.queue_turn_s, now, events), events, {}
+
+
+def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
+    _no_round(state, "set a presenter")
+    _present(state, cmd.participant_id)
+    assert state.phase is not None
+    remaining = min(MAX_TURN_S * 6, state.phase.ends_at - _clock(state, now))
+    if remaining < MIN_TURN_S:
+        raise Conflict("this phase has no time left: move to the next phase or give the turn")
+    events: list[Event] = [Event(type="presenter_set", data={"participant_id": cmd.participant_id})]
+    state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id})
+    return _start_turn(state, cmd.participant_id, "presentation", round(remaining, 3), now, events), events, {}
+
+
+def _pause(state, cmd, actor, now, fresh) -> Result:
+    state = _settle(state, now)
+    return state.model_copy(update={"status": P, "paused_at": now}), [Event(type="paused")], {}
+
+
+def _resume(state, cmd, actor, now, fresh) -> Result:
+    delta = max(0.0, now - (state.paused_at or now))
+    turn, phase = state.turn, state.phase
+    if turn is not None:
+        turn = turn.model_copy(update={"started_at": turn.started_at + delta, "ends_at": turn.ends_at + delta,
+                                       "counted_from": turn.counted_from + delta})
+    if phase is not None:
+        phase = phase.model_copy(update={"started_at": phase.started_at + delta, "ends_at": phase.ends_at + delta})
+    update = {"status": R, "paused_at": None, "turn": turn, "phase": phase}
+    return state.model_copy(update=update), [Event(type="resumed", data={"paused_s": round(delta, 1)})], {}
+
+
+def _extend(state, cmd: c.Extend, actor, now, fresh) -> Result:
+    if state.turn is None:
+        raise Conflict("nobody holds the floor: there is no turn to extend")
+    turn = state.turn.model_copy(update={"ends_at": state.turn.ends_at + cmd.seconds})
+    return state.model_copy(update={"turn": turn}), [Event(type="turn_extended", data={"seconds": cmd.seconds})], {}
+
+
+def _reveal_items(state, cmd: c.RevealItems, actor, now, fresh) -> Result:
+    batch = [i for i in state.items if i.kind == cmd.kind and not i.revealed and not i.hidden]
+    if not batch:
+        raise Conflict(f"no {cmd.kind} is waiting to be revealed")
+    threshold = state.settings.reveal_threshold
+    if len(batch) < threshold and not cmd.force:
+        raise Conflict(
+            f"only {len(batch)} {cmd.kind}(s) waiting; with fewer than {threshold} people may be "
+            "identified by what they wrote. Send force to reveal anyway."
+        )
+    # Random ids make this order unrelated to the order of submission.
+    shown = tuple(sorted((i.model_copy(update={"revealed": True}) for i in batch), key=lambda i: i.id))
+    ids = {i.id for i in batch}
+    kept = tuple(i for i in state.items if i.id not in ids)
+    state = state.model_copy(update={"items": kept + shown})
+    return state, [Event(type="items_revealed", data={"kind": cmd.kind, "count": len(shown)})], {}
+
+
+def _find_item(state: SessionState, item_id: str) -> Item:
+    for item in state.items:
+        if item.id == item_id and not item.hidden:
+            return item
+    raise NotFound(f"no item {item_id!r}")
+
+
+def _hide_item(state, cmd: c.HideItem, actor, now, fresh) -> Result:
+    item = _find_item(state, cmd.item_id)
+    items = tuple(i.model_copy(update={"hidden": True}) if i.id == item.id else i for i in state.items)
+    return state.model_copy(update={"items": items}), [Event(type="item_hidden")], {}
+
+
+def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> Result:
+    person = state.participant(cmd.participant_id)
+    if person is None or person.removed:
+        raise NotFound(f"no participant {cmd.participant_id!r} in this session")
+    events: list[Event] = [Event(type="participant_removed", data={"participant_id": person.id})]
+    state = _forfeit(state, person.id, now, events)
+    person = state.participant(person.id)
+    assert person is not None
+    state = _with_participant(state, person.model_copy(
+        update={"present": False, "removed": True, "hand_raised_at": None, "connected": False}))
+    return state, events, {}
+
+
+def _close(state, cmd, actor, now, fresh) -> Result:
+    events: list[Event] = []
+    state = _end_turn(state, now, events)
+    people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
+    events.append(Event(type="session_closed"))
+    return state.model_copy(update={"status": X, "closed_at": now, "round": None, "paused_at": None,
+                                    "participants": people}), events, {}
+
+
+# ---------------------------------------------------------------- participant
+
+def _leave(state, cmd, actor, now, fresh) -> Result:
+    events: list[Event] = [Event(type="participant_left", data={"participant_id": actor.participant_id})]
+    state = _forfeit(state, actor.participant_id, now, events)
+    me = state.participant(actor.participant_id)
+    assert me is not None
+    return _with_participant(state, me.model_copy(update={"present": False, "hand_raised_at": None})), events, {}
+
+
+def _raise_hand(state, cmd, actor, now, fresh) -> Result:
+    me = state.participant(actor.participant_id)
+    assert me is not None
+    if state.turn is not None and state.turn.participant_id == me.id:
+        raise Conflict("you have the floor already")
+    if me.hand_raised_at is not None:
+        return state, [], {}
+    state = _with_participant(state, me.model_copy(update={"hand_raised_at": now}))
+    return state, [Event(type="hand_raised")], {}
+
+
+def _lower_hand(state, cmd, actor, now, fresh) -> Result:
+    me = state.participant(actor.participant_id)
+    assert me is not None
+    if me.hand_raised_at is None:
+        return state, [], {}
+    return _with_participant(state, me.model_copy(update={"hand_raised_at": None})), [Event(type="hand_lowered")], {}
+
+
+def _pass(state, cmd, actor, now, fresh) -> Result:
+    rnd, me = state.round, actor.participant_id
+    if rnd is None or me not in rnd.order:
+        raise Conflict("there is no round with a turn of yours to pass")
+    events: list[Event] = [Event(type="turn_passed")]
+    if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round":
+        return _advance_round(state, now, "passed", events), events, {}
+    if rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position:
+        raise Conflict("your turn in this round has already gone")
+    return _with_round(state, marks=rnd.marks + ((me, "passed"),)), events, {}
+
+
+def _yield_turn(state, cmd, actor, now, fresh) -> Result:
+    if state.turn is None or state.turn.participant_id != actor.participant_id:
+        raise Conflict("you do not hold the floor")
+    events: list[Event] = []
+    if state.turn.source == "round" and state.round is not None:
+        return _advance_round(state, now, "spoke", events), events, {}
+    return _end_turn(state, now, events), events, {}
+
+
+def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
+    if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
+        raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
+    item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=_hash(state.salt, "receipt", fresh.secret))
+    state = state.model_copy(update={"items": state.items + (item,)})
+    # The receipt goes only to the author, in the ack; the state keeps its hash.
+    return state, [Event(type="item_submitted", data={"kind": cmd.kind})], {"item_id": item.id, "receipt": fresh.secret}
+
+
+def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
+    wanted = _hash(state.salt, "receipt", cmd.receipt)
+    if not any(i.receipt_hash == wanted for i in state.items):
+        raise NotFound("no item matches that receipt")
+    items = tuple(i for i in state.items if i.receipt_hash != wanted)
+    return state.model_copy(update={"items": items}), [Event(type="item_retracted")], {}
+
+
+def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
+    item = _find_item(state, cmd.item_id)
+    if not item.revealed:
+        raise NotFound(f"no item {cmd.item_id!r}")
+    mark = vote_hash(state, item.id, actor.participant_id)
+    if mark in item.voter_hashes:
+        raise Conflict("you have voted for this item already")
+    voted = item.model_copy(update={"voter_hashes": tuple(sorted(item.voter_hashes + (mark,)))})
+    items = tuple(voted if i.id == item.id else i for i in state.items)
+    return state.model_copy(update={"items": items}), [Event(type="item_voted")], {}
+
+
+def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
+    for action in state.actions:
+        if action.id == action_id:
+            if action.participant_id != actor.participant_id:
+                raise Forbidden("only its author may change an action")
+            return action
+    raise NotFound(f"no action {action_id!r}")
+
+
+def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
+    if len(state.actions) >= MAX_ACTIONS:
+        raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
+    action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
+                    due=cmd.due.isoformat() if cmd.due else None)
+    state = state.model_copy(update={"actions": state.actions + (action,)})
+    return state, [Event(type="action_added")], {"action_id": action.id}
+
+
+def _edit_action(state, cmd: c.EditAction, actor, now, fresh) -> Result:
+    action = _own_action(state, cmd.action_id, actor)
+    changes: dict[str, Any] = {}
+    if cmd.text is not None:
+        changes["text"] = cmd.text
+    if "due" in cmd.model_fields_set:
+        changes["due"] = cmd.due.isoformat() if cmd.due else None
+    if not changes:
+        raise Invalid("edit_action needs text or due")
+    edited = action.model_copy(update=changes)
+    actions = tuple(edited if a.id == action.id else a for a in state.actions)
+    return state.model_copy(update={"actions": actions}), [Event(type="action_edited")], {}
+
+
+def _remove_action(state, cmd: c.RemoveAction, actor, now, fresh) -> Result:
+    action = _own_action(state, cmd.action_id, actor)
+    actions = tuple(a for a in state.actions if a.id != action.id)
+    return state.model_copy(update={"actions": actions}), [Event(type="action_removed")], {}
+
+
+# ---------------------------------------------------------------- system
+
+def _expire_turn(state, cmd, actor, now, fresh) -> Result:
+    """The shell's timer fired. Applying it twice, or early, changes nothing."""
+    if state.turn is None or now < state.turn.ends_at:
+        return state, [], {}
+    events: list[Event] = [Event(type="turn_expired", data={"participant_id": state.turn.participant_id})]
+    if state.turn.source == "round" and state.round is not None:
+        return _advance_round(state, now, "spoke", events), events, {}
+    return _end_turn(state, now, events), events, {}
+
+
+Handler = Callable[[SessionState, Any, Actor, float, Fresh], Result]
+HANDLERS: dict[type, Handler] = {
+    c.Start: _start, c.NextPhase: _next_phase, c.GotoPhase: _goto_phase, c.StartRound: _start_round,
+    c.NextTurn: _next_turn, c.GiveTurn: _give_turn, c.SetPresenter: _set_presenter, c.Pause: _pause,
+    c.Resume: _resume, c.Extend: _extend, c.RevealItems: _reveal_items, c.HideItem: _hide_item,
+    c.RemoveParticipant: _remove_participant, c.Close: _close,
+    c.Leave: _leave, c.RaiseHand: _raise_hand, c.LowerHand: _lower_hand, c.Pass: _pass,
+    c.YieldTurn: _yield_turn, c.SubmitItem: _submit_item, c.RetractItem: _retract_item,
+    c.VoteItem: _vote_item, c.AddAction: _add_action, c.EditAction: _edit_action,
+    c.RemoveAction: _remove_action, c.ExpireTurn: _expire_turn,
+}
+
+__all__ = ["apply", "join", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+           "Transition", "Event", "FacilitationError"]

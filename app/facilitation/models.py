@@ -1,0 +1,186 @@
+"""The session's state as immutable values.
+
+Every model is frozen and every collection a tuple: a transition builds a new state and
+leaves the old one untouched, so the shell can compare, store and retry freely.
+
+Privacy is structural here: ``Item`` has no field that could hold an author, and the
+only traces a participant leaves on an item are salted hashes (of a vote, of a receipt)
+that cannot be turned back into a participant without secrets the views never show.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PhaseKind = Literal["round", "presentation", "queue", "writing"]
+ItemKind = Literal["question", "feedback"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("question", "feedback")
+
+MAX_TITLE = 120
+MAX_NAME = 60
+MAX_ITEM_TEXT = 1000
+MAX_ACTION_TEXT = 500
+MAX_PARTICIPANTS = 200
+MAX_ITEMS = 500
+MAX_ACTIONS = 500
+MIN_TURN_S = 1.0
+MAX_TURN_S = 3600.0
+MAX_PHASE_S = 6 * 3600
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Status(str, Enum):
+    lobby = "lobby"
+    running = "running"
+    paused = "paused"
+    closed = "closed"
+
+
+class PhaseSpec(Frozen):
+    id: str
+    title: str
+    kind: PhaseKind
+    duration_s: int = Field(ge=1, le=MAX_PHASE_S)
+
+
+class FormatSpec(Frozen):
+    id: str
+    title: str
+    summary: str = ""
+    phases: tuple[PhaseSpec, ...]
+
+
+class Settings(Frozen):
+    """Per-session knobs a facilitator may tune; defaults follow ../shared/FORMATS.md."""
+
+    queue_turn_s: float = Field(default=90.0, ge=MIN_TURN_S, le=MAX_TURN_S)
+    reveal_threshold: int = Field(default=3, ge=1, le=50)
+
+
+class Phase(Frozen):
+    """The phase in progress. ``ends_at`` is advisory: a phase never ends by itself."""
+
+    index: int
+    started_at: float
+    ends_at: float
+
+
+class Participant(Frozen):
+    id: str
+    name: str
+    token_hash: str
+    joined_at: float
+    present: bool = True
+    removed: bool = False
+    connected: bool = False
+    spoken_s: float = 0.0  # floor time settled so far; the live share is added by the view
+    hand_raised_at: float | None = None
+
+
+TurnSource = Literal["round", "queue", "presentation"]
+
+
+class Turn(Frozen):
+    """Who holds the floor. ``counted_from`` is when the unsettled stretch of speaking began."""
+
+    participant_id: str
+    source: TurnSource
+    started_at: float
+    ends_at: float
+    duration_s: float
+    counted_from: float
+
+
+RoundMark = Literal["spoke", "passed", "skipped"]
+
+
+class Round(Frozen):
+    order: tuple[str, ...]
+    position: int
+    duration_s: float
+    marks: tuple[tuple[str, RoundMark], ...] = ()
+
+    def mark_of(self, participant_id: str) -> RoundMark | None:
+        return dict(self.marks).get(participant_id)
+
+
+class Item(Frozen):
+    """An anonymous question or feedback. There is deliberately no author field.
+
+    ``id`` is random, so sorting a batch by id gives an order unrelated to submission.
+    ``receipt_hash`` lets the author (who alone holds the receipt) retract it.
+    ``voter_hashes`` are salted per session and item, to count one vote per person
+    without storing who voted.
+    """
+
+    id: str
+    kind: ItemKind
+    text: str
+    receipt_hash: str
+    revealed: bool = False
+    hidden: bool = False
+    voter_hashes: tuple[str, ...] = ()
+
+
+class Action(Frozen):
+    id: str
+    participant_id: str
+    text: str
+    due: str | None = None
+
+
+class SessionState(Frozen):
+    code: str
+    title: str
+    format: FormatSpec
+    settings: Settings = Settings()
+    status: Status = Status.lobby
+    version: int = 0
+    created_at: float
+    closed_at: float | None = None
+    salt: str  # secret per session: keys the vote hashes; never in a view
+    facilitator_token_hash: str
+    screen_token_hash: str
+    phase: Phase | None = None
+    paused_at: float | None = None
+    turn: Turn | None = None
+    round: Round | None = None
+    presenter_id: str | None = None
+    participants: tuple[Participant, ...] = ()
+    items: tuple[Item, ...] = ()
+    actions: tuple[Action, ...] = ()
+    guest_count: int = 0
+
+    def participant(self, participant_id: str) -> Participant | None:
+        for p in self.participants:
+            if p.id == participant_id:
+                return p
+        return None
+
+
+Role = Literal["facilitator", "participant", "screen", "system"]
+
+
+class Actor(Frozen):
+    """Who sent a command. ``system`` is the shell's own clock (deadlines)."""
+
+    role: Role
+    participant_id: str | None = None
+
+
+FACILITATOR = Actor(role="facilitator")
+SCREEN = Actor(role="screen")
+SYSTEM = Actor(role="system")
+
+
+class Fresh(Frozen):
+    """Randomness the shell draws for a command, so the core stays deterministic."""
+
+    id: str
+    secret: str

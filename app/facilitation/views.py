@@ -1,0 +1,81 @@
+"""What each role sees: the one place a view is computed from the state.
+
+The anonymity rule lives here. An item is shown as exactly ``{id, kind, text, votes}``
+and nothing else about items leaves this module: no receipt, no voter, no position in
+submission order, no timestamp. Pending items are shown only as counts per kind. The
+tests in tests/test_views.py hold every role's view to that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import queue_order, spoken_now, vote_hash
+from .models import ITEM_KINDS, Actor, SessionState
+
+
+def view_for(state: SessionState, viewer: Actor, now: float) -> dict[str, Any]:
+    """The complete view for one viewer at ``now`` (spoken times include the live turn)."""
+    view = shared_view(state, now)
+    view["me"] = _me(state, viewer)
+    return view
+
+
+def shared_view(state: SessionState, now: float) -> dict[str, Any]:
+    """The part of the view that is the same for every role (cacheable per version)."""
+    phase = None
+    if state.phase is not None:
+        spec = state.format.phases[state.phase.index]
+        phase = {"id": spec.id, "title": spec.title, "kind": spec.kind, "index": state.phase.index,
+                 "started_at": state.phase.started_at, "ends_at": state.phase.ends_at}
+    turn = None
+    if state.turn is not None:
+        t = state.turn
+        turn = {"participant_id": t.participant_id, "started_at": t.started_at, "ends_at": t.ends_at,
+                "duration_s": t.duration_s, "source": t.source}
+    rnd = None
+    if state.round is not None:
+        r = state.round
+        rnd = {"order": list(r.order), "position": r.position, "duration_s": r.duration_s,
+               "marks": dict(r.marks)}
+    return {
+        "code": state.code,
+        "title": state.title,
+        "format": state.format.id,
+        "format_title": state.format.title,
+        "version": state.version,
+        "status": state.status.value,
+        "paused_at": state.paused_at,
+        "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s}
+                   for p in state.format.phases],
+        "phase": phase,
+        "participants": [
+            {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,
+             "spoken_s": round(spoken_now(state, p, now), 1), "hand_raised": p.hand_raised_at is not None}
+            for p in state.participants if not p.removed
+        ],
+        "turn": turn,
+        "round": rnd,
+        "queue": queue_order(state, now),
+        "presenter_id": state.presenter_id,
+        "items": [{"id": i.id, "kind": i.kind, "text": i.text, "votes": len(i.voter_hashes)}
+                  for i in state.items if i.revealed and not i.hidden],
+        "pending": {k: sum(1 for i in state.items if i.kind == k and not i.revealed and not i.hidden)
+                    for k in ITEM_KINDS},
+        "actions": [{"id": a.id, "participant_id": a.participant_id, "text": a.text, "due": a.due}
+                    for a in state.actions],
+        "settings": {"queue_turn_s": state.settings.queue_turn_s,
+                     "reveal_threshold": state.settings.reveal_threshold},
+    }
+
+
+def _me(state: SessionState, viewer: Actor) -> dict[str, Any]:
+    me: dict[str, Any] = {"role": viewer.role, "participant_id": viewer.participant_id}
+    person = state.participant(viewer.participant_id) if viewer.participant_id else None
+    if person is not None:
+        me["name"] = person.name
+        me["present"] = person.present
+        # Only the voter can recompute their own vote marks; nobody else's view shows them.
+        me["voted_item_ids"] = [i.id for i in state.items if i.revealed and not i.hidden
+                                and vote_hash(state, i.id, person.id) in i.voter_hashes]
+    return me
