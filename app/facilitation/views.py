@@ -17,7 +17,7 @@ from .models import ITEM_KINDS, Actor, SessionState
 def view_for(state: SessionState, viewer: Actor, now: float) -> dict[str, Any]:
     """The complete view for one viewer at ``now`` (spoken times include the live turn)."""
     view = shared_view(state, now)
-    view["me"] = _me(state, viewer)
+    view["me"] = me_view(state, viewer)
     return view
 
 
@@ -69,7 +69,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
     }
 
 
-def _me(state: SessionState, viewer: Actor) -> dict[str, Any]:
+def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
+    """The per-connection part: who I am, and which items I voted for (mine alone to see)."""
     me: dict[str, Any] = {"role": viewer.role, "participant_id": viewer.participant_id}
     person = state.participant(viewer.participant_id) if viewer.participant_id else None
     if person is not None:

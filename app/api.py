@@ -1,0 +1,136 @@
+"""The public HTTP API of ../shared/CONTRACT.md: thin routes over the session service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .facilitation.commands import parse_command
+from .facilitation.errors import Unauthorized
+from .facilitation.formats import builtin_formats
+from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, Actor, SessionState
+from .facilitation.views import view_for
+from .realtime.runtime import Runtime
+
+router = APIRouter(prefix="/api")
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME)]
+PhaseSeconds = Annotated[int, Field(ge=1, le=MAX_PHASE_S)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PhaseOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    duration_s: int
+
+
+class FormatOut(BaseModel):
+    id: str
+    title: str
+    summary: str
+    phases: list[PhaseOut]
+
+
+class CreateSession(Strict):
+    title: Title
+    format: Annotated[str, StringConstraints(max_length=64)] | None = None
+    durations: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], PhaseSeconds],
+                         Field(max_length=50)] | None = None
+
+
+class SessionCreated(BaseModel):
+    code: str
+    facilitator_token: str
+    screen_token: str
+    join_url: str
+    console_url: str
+    screen_url: str
+
+
+class JoinSession(Strict):
+    name: Name
+
+
+class Joined(BaseModel):
+    participant_id: str
+    token: str
+
+
+class Ack(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    version: int
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
+    return authorization[7:].strip()
+
+
+Token = Annotated[str, Depends(bearer)]
+
+
+async def viewer(code: str, token: Token, rt: RuntimeDep) -> tuple[SessionState, Actor]:
+    return await rt.service.authenticate(code, token)
+
+
+Viewer = Annotated[tuple[SessionState, Actor], Depends(viewer)]
+
+
+def links(request: Request, rt: Runtime, code: str, facilitator: str, screen: str) -> dict[str, str]:
+    base = (rt.settings.public_url or "").rstrip("/")
+    return {"join_url": f"{base}/join/{code}",
+            "console_url": f"{base}/console/{code}#key={facilitator}",
+            "screen_url": f"{base}/screen/{code}#key={screen}"}
+
+
+@router.get("/formats", response_model=list[FormatOut])
+async def formats() -> list[dict[str, Any]]:
+    return [f.model_dump() for f in builtin_formats().values()]
+
+
+@router.post("/sessions", status_code=201, response_model=SessionCreated)
+async def create_session(body: CreateSession, request: Request, rt: RuntimeDep) -> dict[str, str]:
+    created = await rt.service.create_session(body.title, body.format, body.durations)
+    return {"code": created.code, "facilitator_token": created.facilitator_token,
+            "screen_token": created.screen_token,
+            **links(request, rt, created.code, created.facilitator_token, created.screen_token)}
+
+
+@router.post("/sessions/{code}/participants", status_code=201, response_model=Joined)
+async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str, str]:
+    state = await rt.service.load(code)
+    joined = await rt.service.join(state.code, body.name)
+    return {"participant_id": joined.participant_id, "token": joined.token}
+
+
+@router.get("/sessions/{code}")
+async def get_view(who: Viewer, rt: RuntimeDep) -> dict[str, Any]:
+    state, actor = who
+    return view_for(state, actor, rt.service.clock())
+
+
+@router.post("/sessions/{code}/commands", response_model=Ack)
+async def send_command(
+    code: str, token: Token, rt: RuntimeDep,
+    command: Annotated[dict[str, Any], Body(examples=[{"type": "raise_hand"}])],
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> dict[str, Any]:
+    """Apply one command. With an ``Idempotency-Key`` header, a retry is applied once."""
+    await rt.service.authenticate(code, token)
+    return await rt.service.execute(code, token, parse_command(command), idempotency_key)

@@ -1,0 +1,22 @@
+"""Settings from the environment (and the command line, which writes into them)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AppSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None
+    # A closed session's content is erased this long after closing (confidential by default).
+    closed_ttl_s: float = 24 * 3600
+    # An abandoned session that never closes is erased this long after its last change.
+    idle_ttl_s: float = 7 * 24 * 3600
+    max_sessions: int = 5000
+    max_frame_bytes: int = 64 * 1024
+    max_body_bytes: int = 64 * 1024
+    public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes
+    log_level: str = "info"

@@ -1,0 +1,60 @@
+"""Every HTTP error leaves as ``{"error": {"code", "message"}}``: never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .facilitation.errors import FacilitationError
+from .realtime.service import SessionFull
+
+log = logging.getLogger("talkingpiece.http")
+
+HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "invalid", 415: "invalid",
+              422: "invalid", 429: "rate_limited", 503: "unavailable"}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def describe(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "json_invalid":
+            msg = "the body is not valid JSON"
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts) or "invalid input"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(FacilitationError)
+    async def _facilitation(request: Request, exc: FacilitationError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(SessionFull)
+    async def _full(request: Request, exc: SessionFull) -> JSONResponse:
+        return error_response(503, "unavailable", "this server is at its session limit; try again shortly",
+                              {"Retry-After": "30"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid", describe(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code if 400 <= exc.status_code < 500 or exc.status_code == 503 else 400
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        return error_response(status, HTTP_CODES.get(status, "invalid"), message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error_response(500, "internal", "something went wrong on our side; the session is intact")

@@ -1,0 +1,41 @@
+"""The ASGI application: routes, error shapes, and the runtime built at start-up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import api, errors, live, log_privacy
+from .body_limit import BodyLimit
+from .config import AppSettings
+from .realtime.runtime import build_runtime
+
+
+def create_app(settings: AppSettings | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
+    settings = settings or AppSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log_privacy.install()  # uvicorn has set up its handlers by now
+        app.state.runtime = await build_runtime(settings, clock)
+        try:
+            yield
+        finally:
+            app.state.runtime.hub.kick_all(1012, "server restarting")
+            await app.state.runtime.close()
+
+    app = FastAPI(title="Talking Piece", version="1.0",
+                  summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan)
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(live.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,45 @@
+"""Encoding states as the live socket's frames, sharing work between sockets.
+
+The view shared by every role is serialised once per state and reused for every
+socket; only the small per-connection ``me`` part is encoded per viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..facilitation.errors import FacilitationError
+from ..facilitation.models import Actor, SessionState
+from ..facilitation.views import me_view, shared_view
+
+Cache = dict[Any, str]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def state_frame(state: SessionState, viewer: Actor, now: float, cache: Cache) -> str:
+    shared = cache.get("shared")
+    if shared is None:
+        body = _dumps(shared_view(state, now))
+        shared = cache["shared"] = (
+            f'{{"type":"state","version":{state.version},"server_time":{now!r},"view":{body[:-1]}')
+    key = ("me", viewer.role, viewer.participant_id)
+    me = cache.get(key)
+    if me is None:
+        me = cache[key] = _dumps(me_view(state, viewer))
+    return f'{shared},"me":{me}}}}}'
+
+
+def ack_frame(command_id: str, ack: dict[str, Any]) -> str:
+    return _dumps({"type": "ack", "id": command_id, **ack})
+
+
+def error_frame(command_id: str | None, code: str, message: str) -> str:
+    return _dumps({"type": "error", "id": command_id, "error": {"code": code, "message": message}})
+
+
+def error_frame_for(command_id: str | None, exc: FacilitationError) -> str:
+    return error_frame(command_id, exc.code, exc.message)

@@ -1,0 +1,105 @@
+"""This process's live sockets, grouped by session, fed from the broker.
+
+The hub subscribes to a session's states when its first local socket arrives and
+unsubscribes after the last one leaves. Each new state is rendered once per distinct
+viewer (the render cache) and offered to every socket of the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+
+from ..facilitation.models import SessionState
+from .broker import Broker
+from .connection import CLOSE_REVOKED, LiveConnection
+
+log = logging.getLogger("talkingpiece.hub")
+
+
+class Hub:
+    def __init__(self, broker: Broker, clock: Callable[[], float],
+                 load: Callable[[str], Awaitable[SessionState]]) -> None:
+        self._broker = broker
+        self._clock = clock
+        self._load = load
+        self._sockets: dict[str, set[LiveConnection]] = {}
+        self._followers: dict[str, asyncio.Task[None]] = {}
+        self._present: Counter[tuple[str, str]] = Counter()
+
+    def attach(self, code: str, conn: LiveConnection, state: SessionState) -> bool:
+        """Add a socket and send it the current state. True when it is this participant's first socket here."""
+        self._sockets.setdefault(code, set()).add(conn)
+        if code not in self._followers:
+            self._followers[code] = asyncio.get_running_loop().create_task(self._follow(code))
+        conn.offer(state, self._clock(), {})
+        pid = conn.actor.participant_id
+        if pid is None:
+            return False
+        self._present[(code, pid)] += 1
+        return self._present[(code, pid)] == 1
+
+    def detach(self, code: str, conn: LiveConnection) -> bool:
+        """Remove a socket. True when it was this participant's last socket here."""
+        sockets = self._sockets.get(code)
+        if sockets is not None:
+            sockets.discard(conn)
+            if not sockets:
+                del self._sockets[code]
+                follower = self._followers.pop(code, None)
+                if follower is not None:
+                    follower.cancel()
+        pid = conn.actor.participant_id
+        if pid is None:
+            return False
+        self._present[(code, pid)] -= 1
+        if self._present[(code, pid)] <= 0:
+            del self._present[(code, pid)]
+            return True
+        return False
+
+    def deliver(self, state: SessionState) -> None:
+        sockets = self._sockets.get(state.code)
+        if not sockets:
+            return
+        now, cache = self._clock(), {}
+        for conn in list(sockets):
+            pid = conn.actor.participant_id
+            if pid is not None:
+                person = state.participant(pid)
+                if person is None or person.removed:
+                    conn.kick(CLOSE_REVOKED, "removed from the session")
+                    continue
+            conn.offer(state, now, cache)
+
+    async def _follow(self, code: str) -> None:
+        try:
+            async with self._broker.subscribe(code) as states:
+                # Anything published between the socket's first state and the subscription
+                # is caught by one fresh read; versions make repeats harmless.
+                try:
+                    self.deliver(await self._load(code))
+                except Exception:
+                    pass
+                async for state in states:
+                    self.deliver(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("following session %s failed", code)
+
+    @property
+    def socket_count(self) -> int:
+        return sum(len(s) for s in self._sockets.values())
+
+    def kick_all(self, code: int, reason: str) -> None:
+        for sockets in self._sockets.values():
+            for conn in sockets:
+                conn.kick(code, reason)
+
+    async def close(self) -> None:
+        for task in self._followers.values():
+            task.cancel()
+        self._followers.clear()

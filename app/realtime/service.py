@@ -1,0 +1,197 @@
+"""The one path every change takes: authenticate, apply through the store, publish, schedule.
+
+Routes and sockets call this; it calls the core. It owns the randomness (codes, tokens,
+ids) and the clock, and hands both to the core as plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..facilitation import engine
+from ..facilitation.commands import Command, ExpireTurn
+from ..facilitation.errors import Conflict, FacilitationError, NotFound, Unauthorized
+from ..facilitation.formats import format_with_durations
+from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh, SessionState
+from .broker import Broker
+from .store import Record, SessionStore
+
+log = logging.getLogger("talkingpiece.sessions")
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+CODE_LENGTH = 6
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str | None:
+    code = code.strip().upper()
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+class Deadlines(Protocol):
+    """Something that calls ``service.expire(code)`` once a turn's deadline has passed."""
+
+    def schedule(self, code: str, when: float | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class Created:
+    code: str
+    facilitator_token: str
+    screen_token: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    participant_id: str
+    token: str
+
+
+class SessionFull(Exception):
+    """The process holds as many sessions as it may; the route answers 503."""
+
+
+class SessionService:
+    def __init__(self, store: SessionStore, broker: Broker, clock: Callable[[], float],
+                 max_sessions: int = 5000) -> None:
+        self.store = store
+        self.broker = broker
+        self.clock = clock
+        self.deadlines: Deadlines | None = None
+        self.max_sessions = max_sessions
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None) -> Created:
+        spec = format_with_durations(format_id, durations)
+        if await self.store.count() >= self.max_sessions:
+            raise SessionFull()
+        facilitator, screen = new_token(), new_token()
+        for _ in range(20):
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            state = engine.new_session(
+                code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
+                facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen))
+            if await self.store.create(Record(state=state)):
+                log.info("session %s created (%s)", code, spec.id)
+                return Created(code=code, facilitator_token=facilitator, screen_token=screen)
+        raise Conflict("could not allocate a session code; try again")
+
+    async def join(self, code: str, name: str) -> Joined:
+        token, pid = new_token(), secrets.token_hex(8)
+        now = self.clock()
+        await self._change(code, lambda record: engine.join(
+            record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now))
+        return Joined(participant_id=pid, token=token)
+
+    # ------------------------------------------------------------ reading
+
+    async def load(self, code: str) -> SessionState:
+        normal = normalise_code(code)
+        record = await self.store.load(normal) if normal else None
+        if record is None:
+            raise NotFound("no session with that code")
+        return record.state
+
+    async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Actor]:
+        state = await self.load(code)
+        return state, actor_for(state, token)
+
+    # ------------------------------------------------------------ changing
+
+    async def execute(self, code: str, token: str, command: Command, command_id: str | None = None) -> dict[str, Any]:
+        """Apply a client's command once; the same (token, id) again returns the first ack."""
+        code = normalise_code(code) or ""
+        key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
+        fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
+        now = self.clock()
+        ack: dict[str, Any] = {}
+
+        def change(record: Record) -> Record | None:
+            nonlocal ack
+            if key is not None and key in record.acks:
+                ack = record.acks[key]
+                return None
+            actor = actor_for(record.state, token)
+            result = engine.apply(record.state, command, actor, now, fresh)
+            ack = {"version": result.state.version, **result.reply}
+            if not result.events and key is None:
+                return None
+            acks = record.remember(key, ack) if key is not None else record.acks
+            return Record(state=result.state, acks=acks)
+
+        await self._update(code, change)
+        return ack
+
+    async def expire(self, code: str) -> None:
+        """A deadline timer fired. Safe to call late, early, or from several workers."""
+        fresh = Fresh(id=secrets.token_hex(8), secret="")
+        now = self.clock()
+
+        def change(record: Record) -> Record | None:
+            result = engine.apply(record.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh)
+            return Record(state=result.state, acks=record.acks) if result.events else None
+
+        try:
+            await self._update(code, change)
+        except (KeyError, FacilitationError):
+            pass  # the session closed or vanished meanwhile: nothing is due
+
+    async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
+        try:
+            await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected))
+        except (NotFound, Conflict):
+            pass
+
+    async def _change(self, code: str, transition: Callable[[Record], engine.Transition]) -> SessionState:
+        def change(record: Record) -> Record | None:
+            result = transition(record)
+            return Record(state=result.state, acks=record.acks) if result.events else None
+
+        return await self._update(code, change)
+
+    async def _update(self, code: str, change: Callable[[Record], Record | None]) -> SessionState:
+        try:
+            record, changed = await self.store.update(code, change)
+        except KeyError:
+            raise NotFound("no session with that code") from None
+        if changed:
+            await self.published(record.state)
+        return record.state
+
+    async def published(self, state: SessionState) -> None:
+        await self.broker.publish(state)
+        if self.deadlines is not None:
+            self.deadlines.schedule(state.code, engine.next_deadline(state))
+
+
+def actor_for(state: SessionState, token: str | None) -> Actor:
+    """Who holds this token in this session; Unauthorized for anyone else."""
+    if not token:
+        raise Unauthorized("a token is required")
+    digest = token_hash(token)
+    if hmac.compare_digest(digest, state.facilitator_token_hash):
+        return FACILITATOR
+    if hmac.compare_digest(digest, state.screen_token_hash):
+        return SCREEN
+    for p in state.participants:
+        if hmac.compare_digest(digest, p.token_hash):
+            if p.removed:
+                raise Unauthorized("you were removed from this session")
+            return Actor(role="participant", participant_id=p.id)
+    raise Unauthorized("that token does not belong to this session")
