@@ -1,0 +1,32 @@
+"""Shared fixtures. ``server`` is a real uvicorn process, once per store mode.
+
+The store modes are a parameter so that the whole protocol suite runs against each
+(the Redis mode is added by the scale-out work; see tests/support/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.server import ServerProcess
+
+STORE_MODES = ["memory"]
+
+
+def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    if mode == "memory":
+        return {"REDIS_URL": ""}
+    raise ValueError(mode)
+
+
+@pytest.fixture(scope="session", params=STORE_MODES)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    log = tmp_path_factory.mktemp(f"server-{request.param}") / "server.log"
+    proc = ServerProcess(env=server_env(request.param, request), log_path=log).start()
+    proc.mode = request.param  # type: ignore[attr-defined]
+    try:
+        yield proc
+    finally:
+        proc.stop()
