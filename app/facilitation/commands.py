@@ -123,6 +123,7 @@ class SubmitItem(Command):
     type: Literal["submit_item"]
     kind: ItemKind
     text: ItemText
+    confirmed: bool = False  # the writer saw the identifier guard's warning and sends it anyway
 
 
 class RetractItem(Command):
@@ -139,6 +140,7 @@ class AddAction(Command):
     type: Literal["add_action"]
     text: ActionText
     due: date | None = None
+    confirmed: bool = False
 
 
 class EditAction(Command):
@@ -146,11 +148,27 @@ class EditAction(Command):
     action_id: Id
     text: ActionText | None = None
     due: date | None = None
+    confirmed: bool = False
 
 
 class RemoveAction(Command):
     type: Literal["remove_action"]
     action_id: Id
+
+
+class RateWellbeing(Command):
+    type: Literal["rate_wellbeing"]
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+
+
+class RequestWord(Command):
+    """Privately ask the facilitator for a word after the session."""
+
+    type: Literal["request_word"]
+
+
+class WithdrawWord(Command):
+    type: Literal["withdraw_word"]
 
 
 # System: the shell's clock reporting that a deadline has passed.
@@ -164,7 +182,7 @@ FacilitatorCommand = Union[
 ]
 ParticipantCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
-    AddAction, EditAction, RemoveAction,
+    AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
 ]
 AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn], Field(discriminator="type")]
 

@@ -9,6 +9,13 @@ Everything that decides what a command does lives in this module. Invariants it 
 - an item never records its author; votes and receipts are salted hashes;
 - a refused command raises a ``FacilitationError`` and changes nothing.
 
+Rounds run as the formats in ../shared/FORMATS.md run them: the first round of a session
+goes in joining order; each later round starts with a different person and alternates
+direction; whoever passes is offered the turn once more at the end of the round. A
+phase may name roles that listen only (the Balint presenter during the discussion):
+they get no hand, no turn and no place in a round while it lasts. Text that looks like
+it identifies someone (see ``guard``) is refused unless the writer confirms it.
+
 The shell supplies ``now`` (its clock) and ``fresh`` (random ids), so this module is
 deterministic. A transition that changed nothing returns the state unchanged, with
 no events and the same version.
@@ -21,8 +28,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import commands as c
+from . import guard
 from .commands import ALLOWED
-from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
+from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound, PossibleIdentifier
 from .models import (
     MAX_ACTIONS,
     MAX_ITEMS,
@@ -44,6 +52,7 @@ from .models import (
     Status,
     Turn,
     TurnSource,
+    WellbeingTally,
 )
 
 L, R, P, X = Status.lobby, Status.running, Status.paused, Status.closed
@@ -61,6 +70,7 @@ WHEN: dict[str, frozenset[Status]] = {
     "raise_hand": LIVE, "lower_hand": LIVE, "pass": LIVE, "yield_turn": LIVE,
     "submit_item": LIVE, "retract_item": LIVE, "vote_item": LIVE,
     "add_action": LIVE, "edit_action": LIVE, "remove_action": LIVE,
+    "rate_wellbeing": LIVE, "request_word": frozenset({L, R, P, X}), "withdraw_word": frozenset({L, R, P, X}),
     "expire_turn": frozenset({R}),
 }
 
@@ -157,9 +167,18 @@ def spoken_now(state: SessionState, participant: Participant, now: float) -> flo
     return total
 
 
+def listening(state: SessionState, participant_id: str | None) -> bool:
+    """Whether this phase's rules keep this person off the floor (listens only)."""
+    if state.phase is None or participant_id is None:
+        return False
+    roles = state.format.phases[state.phase.index].listens_only
+    return "presenter" in roles and participant_id == state.presenter_id
+
+
 def queue_order(state: SessionState, now: float) -> list[str]:
     """Raised hands: least heard first, then whoever raised a hand first."""
-    raised = [p for p in state.participants if p.present and p.hand_raised_at is not None]
+    raised = [p for p in state.participants
+              if p.present and p.hand_raised_at is not None and not listening(state, p.id)]
     raised.sort(key=lambda p: (round(spoken_now(state, p, now), 1), p.hand_raised_at, p.id))
     return [p.id for p in raised]
 
@@ -244,13 +263,22 @@ def _advance_round(state: SessionState, now: float, mark: RoundMark | None, even
             marks[state.turn.participant_id] = mark
         state = _end_turn(state, now, events)
     pos = rnd.position + 1  # a new round starts at -1
-    while pos < len(rnd.order):
+    while True:
+        if pos == len(rnd.order):  # the end: offer those who passed one more turn, once
+            again = tuple(pid for pid, m in marks.items() if m == "passed" and pid not in rnd.reoffered
+                          and (p := state.participant(pid)) is not None and p.present)
+            if not again:
+                break
+            for pid in again:
+                del marks[pid]
+            rnd = rnd.model_copy(update={"order": rnd.order + again, "reoffered": rnd.reoffered + again})
+            events.append(Event(type="passes_reoffered", data={"count": len(again)}))
         pid = rnd.order[pos]
         person = state.participant(pid)
         if pid not in marks:
             if person is not None and person.present:
-                state = state.model_copy(update={"round": rnd.model_copy(update={"position": pos, "marks": tuple(marks.items())})})
-                return _start_turn(state, pid, "round", rnd.duration_s, now, events)
+                rnd = rnd.model_copy(update={"position": pos, "marks": tuple(marks.items())})
+                return _start_turn(state.model_copy(update={"round": rnd}), pid, "round", rnd.duration_s, now, events)
             marks[pid] = "skipped"
         pos += 1
     events.append(Event(type="round_finished"))
@@ -312,9 +340,10 @@ def _goto_phase(state, cmd: c.GotoPhase, actor, now, fresh) -> Result:
 def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
     _no_round(state, "start another")
     assert state.phase is not None
-    order = tuple(p.id for p in state.participants if p.present)
-    if not order:
-        raise Conflict("nobody has joined yet: a round needs at least one participant")
+    people = [p.id for p in state.participants if p.present and not listening(state, p.id)]
+    if not people:
+        raise Conflict("nobody can take a turn yet: a round needs at least one participant")
+    order = rotated(people, state.rounds_run)
     if cmd.seconds_per_turn is not None:
         duration = float(cmd.seconds_per_turn)
     else:
@@ -324,9 +353,18 @@ def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
             raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase")
     events: list[Event] = []
     state = _end_turn(state, now, events)
-    state = state.model_copy(update={"round": Round(order=order, position=-1, duration_s=duration)})
+    state = state.model_copy(update={"round": Round(order=order, position=-1, duration_s=duration),
+                                     "rounds_run": state.rounds_run + 1})
     events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(order)}))
     return _advance_round(state, now, None, events), events, {}
+
+
+def rotated(people: list[str], rounds_run: int) -> tuple[str, ...]:
+    """Round n starts with person n (mod size), every other round running backwards,
+    so nobody, the facilitator taking part included, is always first or always last."""
+    n = len(people)
+    start, step = rounds_run % n, (1 if rounds_run % 2 == 0 else -1)
+    return tuple(people[(start + step * i) % n] for i in range(n))
 
 
 def _next_turn(state, cmd, actor, now, fresh) -> Result:
@@ -338,7 +376,9 @@ def _next_turn(state, cmd, actor, now, fresh) -> Result:
 
 def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
     _no_round(state, "give the floor to someone else")
-    _present(state, cmd.participant_id)
+    person = _present(state, cmd.participant_id)
+    if listening(state, person.id):
+        raise Conflict(f"{person.name} listens only in this phase and cannot take the floor")
     events: list[Event] = []
     state = _end_turn(state, now, events)
     return _start_turn(state, cmd.participant_id, "queue", state.settings.queue_turn_s, now, events), events, {}
@@ -348,6 +388,8 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
     _no_round(state, "set a presenter")
     _present(state, cmd.participant_id)
     assert state.phase is not None
+    if "presenter" in state.format.phases[state.phase.index].listens_only:
+        raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak")
     remaining = min(MAX_TURN_S * 6, state.phase.ends_at - _clock(state, now))
     if remaining < MIN_TURN_S:
         raise Conflict("this phase has no time left: move to the next phase or give the turn")
@@ -448,6 +490,8 @@ def _raise_hand(state, cmd, actor, now, fresh) -> Result:
     assert me is not None
     if state.turn is not None and state.turn.participant_id == me.id:
         raise Conflict("you have the floor already")
+    if listening(state, me.id):
+        raise Conflict("You are listening now: in this phase the presenter does not take the floor")
     if me.hand_raised_at is not None:
         return state, [], {}
     state = _with_participant(state, me.model_copy(update={"hand_raised_at": now}))
@@ -486,6 +530,7 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
+    _guarded(cmd.text, cmd.confirmed)
     item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=_hash(state.salt, "receipt", fresh.secret))
     state = state.model_copy(update={"items": state.items + (item,)})
     # The receipt goes only to the author, in the ack; the state keeps its hash.
@@ -512,6 +557,13 @@ def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
     return state.model_copy(update={"items": items}), [Event(type="item_voted")], {}
 
 
+def _guarded(text: str, confirmed: bool) -> None:
+    if not confirmed:
+        findings = guard.scan(text)
+        if findings:
+            raise PossibleIdentifier(guard.describe(findings))
+
+
 def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
     for action in state.actions:
         if action.id == action_id:
@@ -524,6 +576,7 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
         raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
+    _guarded(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
     state = state.model_copy(update={"actions": state.actions + (action,)})
@@ -534,6 +587,7 @@ def _edit_action(state, cmd: c.EditAction, actor, now, fresh) -> Result:
     action = _own_action(state, cmd.action_id, actor)
     changes: dict[str, Any] = {}
     if cmd.text is not None:
+        _guarded(cmd.text, cmd.confirmed)
         changes["text"] = cmd.text
     if "due" in cmd.model_fields_set:
         changes["due"] = cmd.due.isoformat() if cmd.due else None
@@ -548,6 +602,54 @@ def _remove_action(state, cmd: c.RemoveAction, actor, now, fresh) -> Result:
     action = _own_action(state, cmd.action_id, actor)
     actions = tuple(a for a in state.actions if a.id != action.id)
     return state.model_copy(update={"actions": actions}), [Event(type="action_removed")], {}
+
+
+def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
+    assert state.phase is not None
+    spec = state.format.phases[state.phase.index]
+    if not spec.wellbeing:
+        raise Conflict("the wellbeing scale is offered at check-in and check-out")
+    mark = _hash(state.salt, "wellbeing", spec.id, actor.participant_id)
+    tallies = {t.phase_id: t for t in state.wellbeing}
+    tally = tallies.get(spec.id, WellbeingTally(phase_id=spec.id))
+    if mark in tally.answered:
+        raise Conflict("you have answered the wellbeing scale in this phase already")
+    counts = list(tally.counts)
+    counts[cmd.score - 1] += 1
+    # Marks are kept sorted, so their order says nothing about who answered when.
+    tallies[spec.id] = WellbeingTally(phase_id=spec.id, counts=tuple(counts),
+                                      answered=tuple(sorted(tally.answered + (mark,))))
+    return state.model_copy(update={"wellbeing": tuple(tallies.values())}), [Event(type="wellbeing_rated")], {}
+
+
+def wellbeing_mark(state: SessionState, phase_id: str, participant_id: str) -> str:
+    return _hash(state.salt, "wellbeing", phase_id, participant_id)
+
+
+def _request_word(state, cmd, actor, now, fresh) -> Result:
+    if actor.participant_id in state.word_requests:
+        return state, [], {}
+    requests = state.word_requests + (actor.participant_id,)
+    return state.model_copy(update={"word_requests": requests}), [Event(type="word_requested")], {}
+
+
+def _withdraw_word(state, cmd, actor, now, fresh) -> Result:
+    if actor.participant_id not in state.word_requests:
+        return state, [], {}
+    requests = tuple(p for p in state.word_requests if p != actor.participant_id)
+    return state.model_copy(update={"word_requests": requests}), [Event(type="word_withdrawn")], {}
+
+
+def store_reflection(state: SessionState, participant_id: str, sealed: str | None) -> Transition:
+    """Keep a participant's sealed reflection (the shell seals it with their token)."""
+    person = state.participant(participant_id)
+    if person is None or person.removed:
+        raise Forbidden("you are no longer in this session")
+    if person.reflection == sealed:
+        return Transition(state=state)
+    state = _with_participant(state, person.model_copy(update={"reflection": sealed}))
+    return Transition(state=state.model_copy(update={"version": state.version + 1}),
+                      events=(Event(type="reflection_saved"),))
 
 
 # ---------------------------------------------------------------- system
@@ -571,7 +673,8 @@ HANDLERS: dict[type, Handler] = {
     c.Leave: _leave, c.RaiseHand: _raise_hand, c.LowerHand: _lower_hand, c.Pass: _pass,
     c.YieldTurn: _yield_turn, c.SubmitItem: _submit_item, c.RetractItem: _retract_item,
     c.VoteItem: _vote_item, c.AddAction: _add_action, c.EditAction: _edit_action,
-    c.RemoveAction: _remove_action, c.ExpireTurn: _expire_turn,
+    c.RemoveAction: _remove_action, c.RateWellbeing: _rate_wellbeing, c.RequestWord: _request_word,
+    c.WithdrawWord: _withdraw_word, c.ExpireTurn: _expire_turn,
 }
 
 __all__ = ["apply", "join", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",

@@ -42,3 +42,9 @@ class Invalid(FacilitationError):
 
 class RateLimited(FacilitationError):
     code, status = "rate_limited", 429
+
+
+class PossibleIdentifier(Invalid):
+    """The text looks like it identifies someone; the writer must edit or confirm it."""
+
+    code = "possible_identifier"

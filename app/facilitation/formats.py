@@ -51,7 +51,7 @@ def format_with_durations(format_id: str | None, durations: dict[str, int] | Non
         raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}")
     try:
         phases = tuple(
-            PhaseSpec(id=p.id, title=p.title, kind=p.kind, duration_s=durations.get(p.id, p.duration_s))
+            PhaseSpec.model_validate({**p.model_dump(), "duration_s": durations.get(p.id, p.duration_s)})
             for p in spec.phases
         )
     except ValueError as exc:

@@ -42,11 +42,18 @@ class Status(str, Enum):
     closed = "closed"
 
 
+ListenerRole = Literal["presenter"]
+
+
 class PhaseSpec(Frozen):
     id: str
     title: str
     kind: PhaseKind
     duration_s: int = Field(ge=1, le=MAX_PHASE_S)
+    # Roles that may not take the floor in this phase (e.g. the Balint presenter sits back).
+    listens_only: tuple[ListenerRole, ...] = ()
+    # Whether the anonymous 1-5 wellbeing scale is offered in this phase.
+    wellbeing: bool = False
 
 
 class FormatSpec(Frozen):
@@ -81,6 +88,8 @@ class Participant(Frozen):
     connected: bool = False
     spoken_s: float = 0.0  # floor time settled so far; the live share is added by the view
     hand_raised_at: float | None = None
+    # A private reflection, sealed with a key only the participant's token yields.
+    reflection: str | None = None
 
 
 TurnSource = Literal["round", "queue", "presentation"]
@@ -105,6 +114,7 @@ class Round(Frozen):
     position: int
     duration_s: float
     marks: tuple[tuple[str, RoundMark], ...] = ()
+    reoffered: tuple[str, ...] = ()  # who passed and was offered the turn again at the end
 
     def mark_of(self, participant_id: str) -> RoundMark | None:
         return dict(self.marks).get(participant_id)
@@ -126,6 +136,15 @@ class Item(Frozen):
     revealed: bool = False
     hidden: bool = False
     voter_hashes: tuple[str, ...] = ()
+
+
+class WellbeingTally(Frozen):
+    """Answers to the 1-5 scale in one phase: counts per score, and salted marks of who
+    answered, kept apart so that no record says who gave which score."""
+
+    phase_id: str
+    counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    answered: tuple[str, ...] = ()
 
 
 class Action(Frozen):
@@ -156,6 +175,9 @@ class SessionState(Frozen):
     items: tuple[Item, ...] = ()
     actions: tuple[Action, ...] = ()
     guest_count: int = 0
+    rounds_run: int = 0  # rotates who starts each new round, and its direction
+    wellbeing: tuple[WellbeingTally, ...] = ()
+    word_requests: tuple[str, ...] = ()  # participants who would like a word afterwards
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import queue_order, spoken_now, vote_hash
-from .models import ITEM_KINDS, Actor, SessionState
+from .engine import listening, queue_order, spoken_now, vote_hash, wellbeing_mark
+from .models import ITEM_KINDS, Actor, SessionState, WellbeingTally
 
 
 def view_for(state: SessionState, viewer: Actor, now: float) -> dict[str, Any]:
@@ -27,7 +27,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
     if state.phase is not None:
         spec = state.format.phases[state.phase.index]
         phase = {"id": spec.id, "title": spec.title, "kind": spec.kind, "index": state.phase.index,
-                 "started_at": state.phase.started_at, "ends_at": state.phase.ends_at}
+                 "started_at": state.phase.started_at, "ends_at": state.phase.ends_at,
+                 "listens_only": list(spec.listens_only), "wellbeing": spec.wellbeing}
     turn = None
     if state.turn is not None:
         t = state.turn
@@ -46,7 +47,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "version": state.version,
         "status": state.status.value,
         "paused_at": state.paused_at,
-        "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s}
+        "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,
+                    "listens_only": list(p.listens_only), "wellbeing": p.wellbeing}
                    for p in state.format.phases],
         "phase": phase,
         "participants": [
@@ -64,9 +66,18 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
                     for k in ITEM_KINDS},
         "actions": [{"id": a.id, "participant_id": a.participant_id, "text": a.text, "due": a.due}
                     for a in state.actions],
+        "wellbeing": [_wellbeing(state, t) for t in state.wellbeing],
         "settings": {"queue_turn_s": state.settings.queue_turn_s,
                      "reveal_threshold": state.settings.reveal_threshold},
     }
+
+
+def _wellbeing(state: SessionState, tally: WellbeingTally) -> dict[str, Any]:
+    """The room sees how many answered, and the spread only once enough have answered."""
+    answered = len(tally.answered)
+    enough = answered >= state.settings.reveal_threshold
+    return {"phase_id": tally.phase_id, "answered": answered,
+            "distribution": list(tally.counts) if enough else None}
 
 
 def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
@@ -79,4 +90,13 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         # Only the voter can recompute their own vote marks; nobody else's view shows them.
         me["voted_item_ids"] = [i.id for i in state.items if i.revealed and not i.hidden
                                 and vote_hash(state, i.id, person.id) in i.voter_hashes]
+        me["listening"] = listening(state, person.id)
+        me["wellbeing_answered"] = [t.phase_id for t in state.wellbeing
+                                    if wellbeing_mark(state, t.phase_id, person.id) in t.answered]
+        me["requested_word"] = person.id in state.word_requests
+        me["has_reflection"] = person.reflection is not None
+    if viewer.role == "facilitator":
+        # Named, and for the facilitator's eyes only: nobody else's view carries these.
+        names = {p.id: p.name for p in state.participants}
+        me["word_requests"] = [{"participant_id": pid, "name": names.get(pid, "")} for pid in state.word_requests]
     return me
