@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .facilitation.commands import parse_command
 from .facilitation.errors import Unauthorized
 from .facilitation.formats import builtin_formats
 from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, Actor, SessionState
+from .facilitation.reflection import Reflection, evidence, to_markdown
 from .facilitation.views import view_for
 from .realtime.runtime import Runtime
 
@@ -123,6 +125,25 @@ async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str
 async def get_view(who: Viewer, rt: RuntimeDep) -> dict[str, Any]:
     state, actor = who
     return view_for(state, actor, rt.service.clock())
+
+
+@router.put("/sessions/{code}/reflection", status_code=204)
+async def save_reflection(code: str, token: Token, rt: RuntimeDep, body: Reflection) -> Response:
+    """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it."""
+    await rt.service.save_reflection(code, token, body)
+    return Response(status_code=204)
+
+
+@router.get("/sessions/{code}/reflection")
+async def read_reflection(code: str, token: Token, rt: RuntimeDep, download: str | None = None) -> Response:
+    """My reflection, with my own actions: JSON, or ``?download=md`` for a Markdown file."""
+    state, pid, reflection = await rt.service.read_reflection(code, token)
+    record = evidence(state, pid, reflection)
+    if download == "md":
+        name = f"reflection-{record['date']}.md"
+        return Response(to_markdown(record), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return JSONResponse(record, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/sessions/{code}/commands", response_model=Ack)

@@ -30,7 +30,7 @@ from typing import Any
 from . import commands as c
 from . import guard
 from .commands import ALLOWED
-from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound, PossibleIdentifier
+from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
 from .models import (
     MAX_ACTIONS,
     MAX_ITEMS,
@@ -530,7 +530,7 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
-    _guarded(cmd.text, cmd.confirmed)
+    guard.require_confirmed(cmd.text, cmd.confirmed)
     item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=_hash(state.salt, "receipt", fresh.secret))
     state = state.model_copy(update={"items": state.items + (item,)})
     # The receipt goes only to the author, in the ack; the state keeps its hash.
@@ -557,13 +557,6 @@ def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
     return state.model_copy(update={"items": items}), [Event(type="item_voted")], {}
 
 
-def _guarded(text: str, confirmed: bool) -> None:
-    if not confirmed:
-        findings = guard.scan(text)
-        if findings:
-            raise PossibleIdentifier(guard.describe(findings))
-
-
 def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
     for action in state.actions:
         if action.id == action_id:
@@ -576,7 +569,7 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
         raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
-    _guarded(cmd.text, cmd.confirmed)
+    guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
     state = state.model_copy(update={"actions": state.actions + (action,)})
@@ -587,7 +580,7 @@ def _edit_action(state, cmd: c.EditAction, actor, now, fresh) -> Result:
     action = _own_action(state, cmd.action_id, actor)
     changes: dict[str, Any] = {}
     if cmd.text is not None:
-        _guarded(cmd.text, cmd.confirmed)
+        guard.require_confirmed(cmd.text, cmd.confirmed)
         changes["text"] = cmd.text
     if "due" in cmd.model_fields_set:
         changes["due"] = cmd.due.isoformat() if cmd.due else None

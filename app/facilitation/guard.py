@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import PossibleIdentifier
+
 KIND_LABELS = {
     "nhs_number": "an NHS-style number",
     "date_of_birth": "a date of birth",
@@ -120,3 +122,11 @@ def describe(findings: list[Finding]) -> str:
     listed = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
     return (f"This looks like it may contain {listed}. Edit it so nobody outside the room could be "
             "identified, or send it again with confirmed set if you are sure it is fine.")
+
+
+def require_confirmed(text: str, confirmed: bool) -> None:
+    """Refuse flagged text unless its writer has confirmed it: the rule for every text a participant keeps."""
+    if not confirmed:
+        findings = scan(text)
+        if findings:
+            raise PossibleIdentifier(describe(findings))

@@ -16,10 +16,13 @@ from typing import Any, Protocol
 
 from ..facilitation import engine
 from ..facilitation.commands import Command, ExpireTurn
-from ..facilitation.errors import Conflict, FacilitationError, NotFound, Unauthorized
+from ..facilitation import guard
+from ..facilitation.errors import Conflict, FacilitationError, Forbidden, NotFound, Unauthorized
+from ..facilitation.reflection import Reflection
 from ..facilitation.formats import format_with_durations
 from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh, SessionState
 from .broker import Broker
+from .sealing import open_sealed, seal
 from .store import Record, SessionStore
 
 log = logging.getLogger("talkingpiece.sessions")
@@ -151,6 +154,26 @@ class SessionService:
             await self._update(code, change)
         except (KeyError, FacilitationError):
             pass  # the session closed or vanished meanwhile: nothing is due
+
+    async def save_reflection(self, code: str, token: str, reflection: Reflection) -> None:
+        """Seal the reflection with the writer's token and keep only the sealed form."""
+        guard.require_confirmed(reflection.text(), reflection.confirmed)
+        state, actor = await self.authenticate(code, token)
+        if actor.participant_id is None:
+            raise Forbidden("only a participant keeps a reflection")
+        pid = actor.participant_id
+        sealed = seal(token, f"{state.code}/{pid}", reflection.model_dump_json())
+        await self._change(state.code, lambda r: engine.store_reflection(r.state, pid, sealed))
+
+    async def read_reflection(self, code: str, token: str) -> tuple[SessionState, str, Reflection]:
+        state, actor = await self.authenticate(code, token)
+        if actor.participant_id is None:
+            raise Forbidden("only a participant keeps a reflection")
+        person = state.participant(actor.participant_id)
+        assert person is not None
+        opened = open_sealed(token, f"{state.code}/{person.id}", person.reflection) if person.reflection else None
+        reflection = Reflection.model_validate_json(opened) if opened else Reflection()
+        return state, person.id, reflection
 
     async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
         try:
