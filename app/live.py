@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from .facilitation.commands import parse_command
+from .facilitation.commands import Command, parse_command
 from .facilitation.errors import FacilitationError, NotFound, Unauthorized
 from .facilitation.models import Actor
 from .realtime.connection import LiveConnection
-from .realtime.frames import ack_frame, error_frame, error_frame_for, state_frame
+from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
 
 router = APIRouter()
@@ -26,6 +29,42 @@ log = logging.getLogger("talkingpiece.live")
 CLOSE_BAD_TOKEN = 4401
 CLOSE_UNKNOWN_SESSION = 4404
 MAX_ID = 128
+
+
+class BadFrame(Exception):
+    """A frame that carries no command; ``command_id`` is set when the frame named one."""
+
+    def __init__(self, command_id: str | None, message: str) -> None:
+        super().__init__(message)
+        self.command_id = command_id
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one kind of socket spells commands and replies; the handling in between is shared."""
+
+    decode: Callable[[str], tuple[str, Any]]            # text -> (command id, command data); or BadFrame
+    ack: Callable[[str, Command, dict[str, Any]], str]  # a command was applied
+    error: Callable[[str | None, str, str], str]        # (command id, code, message)
+
+
+def decode_json_frame(text: str) -> tuple[str, Any]:
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        raise BadFrame(None, "malformed JSON") from None
+    if not isinstance(frame, dict):
+        raise BadFrame(None, "a frame must be a JSON object")
+    command_id = frame.get("id")
+    if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID:
+        raise BadFrame(None, f"'id' must be a string of 1 to {MAX_ID} characters")
+    if frame.get("type") != "command":
+        raise BadFrame(command_id, "unknown frame type: send {\"type\": \"command\", ...}")
+    return command_id, frame.get("command")
+
+
+JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_frame(cid, ack), error=error_frame)
 
 
 @router.websocket("/api/sessions/{code}/live")
@@ -43,13 +82,14 @@ async def live(ws: WebSocket, code: str, token: str = "") -> None:
     await serve(ws, rt, state.code, token, actor, LiveConnection(ws, actor, state_frame))
 
 
-async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection) -> None:
+async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
+                dialect: Dialect = JSON_DIALECT) -> None:
     """Run one authenticated socket until either side ends it (shared with the pages' socket)."""
     first = rt.hub.attach(code, conn, await rt.service.load(code))
     if first and actor.participant_id:
         await rt.service.set_connected(code, actor.participant_id, True)
     sender = asyncio.create_task(conn.pump())
-    receiver = asyncio.create_task(receive_commands(ws, rt, code, token, conn))
+    receiver = asyncio.create_task(receive_commands(ws, rt, code, token, conn, dialect))
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -61,7 +101,8 @@ async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor,
             await rt.service.set_connected(code, actor.participant_id, False)
 
 
-async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection) -> None:
+async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection,
+                           dialect: Dialect = JSON_DIALECT) -> None:
     limit = rt.settings.max_frame_bytes
     try:
         while True:
@@ -70,36 +111,27 @@ async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, co
                 return
             text = message.get("text")
             if text is None:
-                conn.reply(error_frame(None, "invalid", "send commands as JSON text frames"))
+                conn.reply(dialect.error(None, "invalid", "send commands as JSON text frames"))
                 continue
             if len(text) > limit:
-                conn.reply(error_frame(None, "invalid", f"frame over the {limit // 1024} KB limit"))
+                conn.reply(dialect.error(None, "invalid", f"frame over the {limit // 1024} KB limit"))
                 continue
-            await handle_frame(text, rt, code, token, conn)
+            await handle_frame(text, rt, code, token, conn, dialect)
     except (WebSocketDisconnect, RuntimeError):
         return
 
 
-async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: LiveConnection) -> None:
+async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: LiveConnection,
+                       dialect: Dialect = JSON_DIALECT) -> None:
     try:
-        frame = json.loads(text)
-    except ValueError:
-        conn.reply(error_frame(None, "invalid", "malformed JSON"))
-        return
-    if not isinstance(frame, dict):
-        conn.reply(error_frame(None, "invalid", "a frame must be a JSON object"))
-        return
-    command_id = frame.get("id")
-    if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID:
-        conn.reply(error_frame(None, "invalid", f"'id' must be a string of 1 to {MAX_ID} characters"))
-        return
-    if frame.get("type") != "command":
-        conn.reply(error_frame(command_id, "invalid", "unknown frame type: send {\"type\": \"command\", ...}"))
+        command_id, data = dialect.decode(text)
+    except BadFrame as bad:
+        conn.reply(dialect.error(bad.command_id, "invalid", bad.message))
         return
     try:
-        command = parse_command(frame.get("command"))
+        command = parse_command(data)
         ack = await rt.service.execute(code, token, command, command_id)
     except FacilitationError as exc:
-        conn.reply(error_frame_for(command_id, exc))
+        conn.reply(dialect.error(command_id, exc.code, exc.message))
         return
-    conn.reply(ack_frame(command_id, ack))
+    conn.reply(dialect.ack(command_id, command, ack))
