@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api, errors, live, log_privacy
+from . import api, errors, live, log_privacy, pages, pages_live
 from .body_limit import BodyLimit
 from .config import AppSettings
 from .realtime.runtime import build_runtime
@@ -32,6 +32,9 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     errors.install(app)
     app.include_router(api.router)
     app.include_router(live.router)
+    app.include_router(pages.router)
+    app.include_router(pages_live.router)
+    app.mount("/static", pages.static_files(), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

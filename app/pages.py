@@ -1,0 +1,170 @@
+"""The HTML pages: start page, facilitator console, phone view and screen view.
+
+Thin like the API: parse, call the session service, render. The pages carry no token
+server-side: the console and screen read theirs from the URL fragment (``#key=…``), the
+phone keeps its own in localStorage, and each page then opens ``/live/{code}`` (see
+``pages_live``), whose first push fills every live region. Kept out of the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from markupsafe import Markup
+
+from .facilitation.errors import FacilitationError
+from .facilitation.formats import builtin_formats
+from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE
+from .realtime.runtime import Runtime
+from .realtime.service import normalise_code
+from .pages_templates import STATIC, render_block, render_page
+
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 16 * 1024
+DEFAULT_FORMAT = "check-in-out"
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC)
+
+
+def _rt(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render_page(name, **context), status_code=status)
+
+
+def join_link(request: Request, code: str) -> str:
+    """Absolute, so that a phone scanning the QR code can open it."""
+    base = (_rt(request).settings.public_url or str(request.base_url)).rstrip("/")
+    return f"{base}/join/{code}"
+
+
+def qr_svg(data: str, label: str) -> Markup:
+    """An inline SVG QR code (segno writes only attributes, no style, so a strict CSP holds)."""
+    svg = segno.make(data, error="m").svg_inline(scale=1, border=2, dark="#000", light="#fff",
+                                                 svgclass="qr", lineclass=None, omitsize=True)
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1))
+
+
+def _formats() -> list[dict[str, Any]]:
+    return [f.model_dump() for f in builtin_formats().values()]
+
+
+def _format(format_id: str | None) -> dict[str, Any]:
+    formats = {f["id"]: f for f in _formats()}
+    return formats.get(format_id or DEFAULT_FORMAT) or next(iter(formats.values()))
+
+
+# ------------------------------------------------------------------ start page
+
+@router.get("/", response_class=HTMLResponse)
+async def start_page(error: str | None = None) -> HTMLResponse:
+    return _page("start.html", formats=_formats(), chosen=_format(None), error=error,
+                 max_title=MAX_TITLE, title="")
+
+
+@router.get("/start/phases", response_class=HTMLResponse)
+async def start_phases(format: str = DEFAULT_FORMAT) -> HTMLResponse:
+    return HTMLResponse(render_block("start.html", "phases", chosen=_format(format)))
+
+
+@router.post("/", response_class=HTMLResponse)
+async def create_from_form(request: Request) -> Response:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return _page("start.html", 413, formats=_formats(), chosen=_format(None), error="That form is too large.",
+                     max_title=MAX_TITLE, title="")
+    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    title = form.get("title", "").strip()
+    chosen = _format(form.get("format"))
+    durations: dict[str, int] = {}
+    problem = None if 0 < len(title) <= MAX_TITLE else f"Give the session a title (up to {MAX_TITLE} characters)."
+    for phase in chosen["phases"]:
+        raw = form.get(f"minutes-{phase['id']}", "").strip().replace(",", ".")
+        if not raw:
+            continue
+        try:
+            seconds = round(float(raw) * 60)
+        except ValueError:
+            seconds = -1
+        if not 1 <= seconds <= MAX_PHASE_S:
+            problem = problem or f"“{phase['title']}”: enter minutes between 1 and {MAX_PHASE_S // 60}."
+        durations[phase["id"]] = seconds
+        phase["duration_s"] = seconds if seconds > 0 else phase["duration_s"]
+    if problem:
+        return _page("start.html", 422, formats=_formats(), chosen=chosen, error=problem,
+                     max_title=MAX_TITLE, title=title)
+    rt = _rt(request)
+    try:
+        created = await rt.service.create_session(title, chosen["id"], durations)
+    except FacilitationError as exc:
+        return _page("start.html", exc.status, formats=_formats(), chosen=chosen, error=exc.message,
+                     max_title=MAX_TITLE, title=title)
+    # The screen's key rides along in the fragment so the console can show the screen link.
+    target = f"/console/{created.code}#key={created.facilitator_token}&screen={created.screen_token}"
+    return RedirectResponse(target, status_code=303)
+
+
+# ------------------------------------------------------------------ the three live pages
+
+async def _session_or_404(request: Request, code: str) -> tuple[str, str] | HTMLResponse:
+    normal = normalise_code(code)
+    try:
+        state = await _rt(request).service.load(normal or "")
+    except FacilitationError:
+        return _page("not_found.html", 404, code=code)
+    return state.code, state.title
+
+
+@router.get("/console/{code}", response_class=HTMLResponse)
+async def console_page(request: Request, code: str) -> Response:
+    found = await _session_or_404(request, code)
+    if isinstance(found, HTMLResponse):
+        return found
+    code, title = found
+    link = join_link(request, code)
+    return _page("console.html", m=None, code=code, title=title, join_link=link,
+                 qr=qr_svg(link, f"QR code to join session {code}"))
+
+
+@router.get("/screen/{code}", response_class=HTMLResponse)
+async def screen_page(request: Request, code: str) -> Response:
+    found = await _session_or_404(request, code)
+    if isinstance(found, HTMLResponse):
+        return found
+    code, title = found
+    link = join_link(request, code)
+    return _page("screen.html", m=None, code=code, title=title, join_link=link,
+                 qr=qr_svg(link, f"QR code to join session {code}"))
+
+
+@router.get("/join", response_class=HTMLResponse)
+async def join_by_code(request: Request, code: str | None = None) -> Response:
+    if code is None:
+        return _page("join_code.html", error=None, code="")
+    normal = normalise_code(code)
+    if normal is not None:
+        try:
+            await _rt(request).service.load(normal)
+            return RedirectResponse(f"/join/{normal}", status_code=303)
+        except FacilitationError:
+            pass
+    return _page("join_code.html", 404, code=code[:12],
+                 error="No session has that code. Check it with your facilitator: six letters and digits.")
+
+
+@router.get("/join/{code}", response_class=HTMLResponse)
+async def phone_page(request: Request, code: str) -> Response:
+    found = await _session_or_404(request, code)
+    if isinstance(found, HTMLResponse):
+        return found
+    code, title = found
+    return _page("phone.html", m=None, code=code, title=title, max_name=MAX_NAME)

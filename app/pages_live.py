@@ -1,0 +1,138 @@
+"""The pages' live socket: ``WS /live/{code}?token=…`` speaking htmx.
+
+It runs exactly like the JSON socket (``live.serve``): same hub, same command handling.
+Only the dialect differs. Going out, each state becomes out-of-band HTML fragments, one
+per live region, rendered from the same named template blocks as the first page load;
+a connection sends only the regions whose HTML changed since it last sent them, so a
+focused button or a half-read list is not redrawn for nothing. Coming in, the htmx
+WebSocket extension sends form fields as JSON; ``cid`` is the client's command id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+
+from .facilitation.commands import Command
+from .facilitation.errors import NotFound, Unauthorized
+from .facilitation.models import Actor, SessionState
+from .facilitation.views import view_for
+from .live import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SESSION, MAX_ID, BadFrame, Dialect, serve
+from .pages_view import page_model
+from .realtime.connection import LiveConnection
+from .realtime.frames import Cache
+from .realtime.runtime import Runtime
+from .pages_templates import render_block, templates
+
+router = APIRouter()
+log = logging.getLogger("talkingpiece.pages")
+
+# The live regions of each page, by template and block name (see web/templates/).
+PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
+                                     "queue", "voice", "people", "items", "actions")),
+    "participant": ("phone.html", ("clock", "status", "glance", "hand", "wellbeing", "items", "myactions")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items")),
+}
+
+NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
+FLAGS = {"force", "confirmed"}
+TRUE = {"true", "on", "1", "yes"}
+
+
+def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> dict[str, str]:
+    """Every live region of this viewer's page, each rendered once per state and viewer."""
+    template, names = PAGES[actor.role]
+    key = ("pages", actor.role, actor.participant_id)
+    if key not in cache:
+        model = page_model(view_for(state, actor, now), now)
+        for name in names:
+            cache[(*key, name)] = render_block(template, name, m=model)
+        cache[key] = ""
+    return {name: cache[(*key, name)] for name in names}
+
+
+class FragmentConnection(LiveConnection):
+    """A live connection whose frames carry only the regions that changed since they were last queued."""
+
+    def __init__(self, ws: WebSocket, actor: Actor) -> None:
+        super().__init__(ws, actor, self._render_changes)
+        self._shown: dict[str, str] = {}
+        self._unsent: dict[str, str] = {}
+
+    def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
+        if self._state is None:  # the pump has taken the previous frame: it is on its way
+            self._unsent.clear()
+        try:
+            regions = render_regions(state, actor, now, cache)
+        except Exception:  # a template bug must not stall the other sockets of the room
+            log.exception("rendering the %s page failed", actor.role)
+            regions = {}
+        for name, html in regions.items():
+            if self._shown.get(name) != html:
+                self._shown[name] = html
+                self._unsent[name] = html
+        return "".join(self._unsent.values())
+
+
+# ------------------------------------------------------------------ the htmx dialect
+
+def decode_form(text: str) -> tuple[str, Any]:
+    """``{"cid": …, "type": …, field: "string", "HEADERS": {…}}`` -> (id, command data)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise BadFrame(None, "malformed JSON") from None
+    if not isinstance(data, dict):
+        raise BadFrame(None, "a frame must be a JSON object")
+    command_id = data.pop("cid", None)
+    if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID:
+        raise BadFrame(None, f"'cid' must be a string of 1 to {MAX_ID} characters")
+    data.pop("HEADERS", None)
+    command: dict[str, Any] = {}
+    for name, value in data.items():
+        if value == "" or value is None:
+            continue  # an empty optional field means "not given"
+        if name in NUMBERS and isinstance(value, str):
+            try:
+                value = NUMBERS[name](value)
+            except ValueError:
+                raise BadFrame(command_id, f"{name}: enter a number") from None
+        elif name in FLAGS and isinstance(value, str):
+            value = value.lower() in TRUE
+        command[name] = value
+    return command_id, command
+
+
+def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:
+    return render_block("_replies.html", "ack", cid=command_id, type=command.type,
+                        kind=getattr(command, "kind", None))
+
+
+def error_fragment(command_id: str | None, data: Any, code: str, message: str) -> str:
+    data = data if isinstance(data, dict) else {}
+    return render_block("_replies.html", "error", cid=command_id or "", code=code, message=message, data=data)
+
+
+HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragment)
+
+
+@router.websocket("/live/{code}")
+async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
+    rt: Runtime = ws.app.state.runtime
+    await ws.accept()
+    try:
+        state, actor = await rt.service.authenticate(code, token)
+    except NotFound:
+        await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
+        return
+    except Unauthorized:
+        await ws.close(CLOSE_BAD_TOKEN, "bad token")
+        return
+    await serve(ws, rt, state.code, token, actor, FragmentConnection(ws, actor), HTML_DIALECT)
+
+
+__all__ = ["router", "templates"]

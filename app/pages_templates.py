@@ -1,0 +1,48 @@
+"""The jinja2 environment for web/templates, and rendering one named block of a template.
+
+A live region is a named block: the full page renders it in place on first load, and
+``render_block`` renders the same block alone for a push over the socket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .pages_view import clock_text, spoken_text
+
+
+def _web_dir() -> Path:
+    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (base / "web" / "templates").is_dir():
+            return base / "web"
+    raise RuntimeError("web/ (templates and static files) not found beside the app")
+
+
+WEB = _web_dir()
+STATIC = WEB / "static"
+
+templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(WEB / "templates"),
+    autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
+    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+)
+templates.filters["clock"] = clock_text
+templates.filters["spoken"] = spoken_text
+
+
+def render_page(name: str, **context: Any) -> str:
+    return templates.get_template(name).render(**context)
+
+
+def render_block(name: str, block: str, **context: Any) -> str:
+    template = templates.get_template(name)
+    return "".join(template.blocks[block](template.new_context(context))).strip()
+
+
+# The macros are globals rather than imports: a block rendered on its own runs without the
+# template's top-level code, where an ``{% import %}`` would have run.
+_macros = templates.get_template("_macros.html").make_module()
+templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block)

@@ -1,0 +1,158 @@
+"""What the pages show, derived from a role's view dict (``facilitation.views``) and nothing else.
+
+The templates stay free of arithmetic: names are looked up, clocks formatted, bars
+measured and "whose turn / who is next" worked out here, once per render.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
+BAR_HEIGHT = 22
+BAR_GAP = 12
+
+MARK_LABELS = {"spoke": "done", "passed": "passed", "skipped": "skipped"}
+STATUS_LABELS = {"lobby": "Not started", "running": "Running", "paused": "Paused", "closed": "Closed"}
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` rounded up, the way a countdown reads (0:01 until it is really over)."""
+    whole = max(0, math.ceil(seconds - 1e-6))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def spoken_text(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
+    """Everything a template needs about the room at ``now`` (session time stands still while paused)."""
+    status = view["status"]
+    clock = view["paused_at"] if status == "paused" and view.get("paused_at") else now
+    people = view["participants"]
+    names = {p["id"]: p["name"] for p in people}
+    me = view.get("me", {})
+    my_id = me.get("participant_id")
+    turn = view["turn"]
+    floor = None
+    if turn is not None:
+        remaining = max(0.0, turn["ends_at"] - clock)
+        floor = {"id": turn["participant_id"], "name": names.get(turn["participant_id"], "someone"),
+                 "ends_at": turn["ends_at"], "remaining": remaining, "text": clock_text(remaining),
+                 "duration_s": turn["duration_s"], "source": turn["source"],
+                 "mine": my_id is not None and turn["participant_id"] == my_id}
+    phase = view["phase"]
+    phase_info = None
+    if phase is not None:
+        spec = view["phases"][phase["index"]]
+        remaining = max(0.0, phase["ends_at"] - clock)
+        phase_info = {**phase, "title": spec["title"], "remaining": remaining, "text": clock_text(remaining),
+                      "number": phase["index"] + 1, "count": len(view["phases"])}
+    return {
+        "v": view,
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, status),
+        "paused": status == "paused",
+        "names": names,
+        "floor": floor,
+        "phase": phase_info,
+        "timeline": _timeline(view),
+        "round": _round(view, names),
+        "queue": [{"id": pid, "name": names.get(pid, "?"), "spoken": spoken_text(_spoken(people, pid))}
+                  for pid in view["queue"]],
+        "voice": _voice(people),
+        "people": people,
+        "present": [p for p in people if p["present"]],
+        "me": me,
+        "my": _mine(view, my_id, names) if my_id else None,
+        "revealed": {"question": [i for i in view["items"] if i["kind"] == "question"],
+                  "feedback": [i for i in view["items"] if i["kind"] == "feedback"]},
+        "pending": view["pending"],
+        "threshold": view.get("settings", {}).get("reveal_threshold", 3),
+        "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
+        "server_time": now,
+    }
+
+
+def _spoken(people: list[dict[str, Any]], pid: str) -> float:
+    return next((p["spoken_s"] for p in people if p["id"] == pid), 0.0)
+
+
+def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
+    current = view["phase"]["index"] if view["phase"] else -1
+    closed = view["status"] == "closed"
+    return [{**p, "minutes": round(p["duration_s"] / 60, 1),
+             "state": "done" if i < current or closed else "current" if i == current else "later"}
+            for i, p in enumerate(view["phases"])]
+
+
+def _round(view: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]] | None:
+    rnd = view["round"]
+    if rnd is None:
+        return None
+    turn = view["turn"]
+    holder = turn["participant_id"] if turn and turn["source"] == "round" else None
+    entries, next_marked = [], False
+    for i, pid in enumerate(rnd["order"]):
+        mark = rnd["marks"].get(pid)
+        if pid == holder and i == rnd["position"]:
+            state = "speaking"
+        elif mark is not None:
+            state = MARK_LABELS.get(mark, mark)
+        elif i < rnd["position"]:
+            state = "done"
+        elif not next_marked and pid in names:
+            state, next_marked = "next", True
+        else:
+            state = "waiting"
+        entries.append({"id": pid, "name": names.get(pid, "(left)"), "state": state})
+    return entries
+
+
+def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
+    total = sum(p["spoken_s"] for p in people)
+    top = max((p["spoken_s"] for p in people), default=0.0) or 1.0
+    bars = []
+    for i, p in enumerate(people):
+        share = p["spoken_s"] / total if total else 0.0
+        bars.append({"name": p["name"], "y": i * (BAR_HEIGHT + BAR_GAP) + 18,
+                     "width": round(max(2.0, CHART_WIDTH * p["spoken_s"] / top), 1) if p["spoken_s"] else 2,
+                     "label": f"{spoken_text(p['spoken_s'])} ({round(share * 100)}%)",
+                     "present": p["present"]})
+    height = max(1, len(people)) * (BAR_HEIGHT + BAR_GAP) + 10
+    summary = ", ".join(f"{b['name']} {b['label']}" for b in bars) or "nobody has spoken yet"
+    return {"bars": bars, "width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "height": height,
+            "summary": f"Share of voice: {summary}", "total": spoken_text(total)}
+
+
+def _mine(view: dict[str, Any], my_id: str, names: dict[str, str]) -> dict[str, Any]:
+    """The phone's one-glance state: my turn, up next, or who has the floor."""
+    me = view["me"]
+    person = next((p for p in view["participants"] if p["id"] == my_id), None)
+    rnd = view["round"]
+    in_round = rnd is not None and my_id in rnd["order"]
+    up_next = False
+    can_pass = False
+    if in_round:
+        entries = _round(view, names) or []
+        up_next = any(e["id"] == my_id and e["state"] == "next" for e in entries)
+        can_pass = any(e["id"] == my_id and e["state"] in ("next", "waiting", "speaking") for e in entries)
+    queue = view["queue"]
+    return {
+        "id": my_id,
+        "name": me.get("name", ""),
+        "hand_raised": bool(person and person["hand_raised"]),
+        "queue_position": queue.index(my_id) + 1 if my_id in queue else None,
+        "up_next": up_next or (not in_round and bool(queue) and queue[0] == my_id and view["turn"] is None),
+        "can_pass": can_pass,
+        "in_round": in_round,
+        "listening": me.get("listening", False),
+        "voted": set(me.get("voted_item_ids", [])),
+        "actions": [a for a in view["actions"] if a["participant_id"] == my_id],
+        "wellbeing_due": bool(view["phase"] and view["phase"].get("wellbeing")
+                              and view["phase"]["id"] not in me.get("wellbeing_answered", [])),
+        "present": me.get("present", True),
+    }

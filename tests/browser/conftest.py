@@ -1,0 +1,66 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against a real server process.
+
+Playwright's pip package downloads no browser here; we launch /usr/bin/chromium (scripts/test
+installs it on a fresh machine). Every test writes screenshots to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-dev-shm-usage"]
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+LAPTOP = {"viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest):
+    """``shots(page, "name")`` saves test-artifacts/screenshots/<test>-<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    test = request.node.name.removeprefix("test_")
+
+    def take(page, name: str, full_page: bool = True) -> Path:
+        path = SHOTS / f"{test}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def contexts(browser) -> Iterator[object]:
+    """``contexts(phone=True)`` opens a fresh browser context (own storage); all closed after the test."""
+    opened = []
+
+    def new(phone: bool = False):
+        ctx = browser.new_context(**(PHONE if phone else LAPTOP))
+        ctx.set_default_timeout(8000)
+        opened.append(ctx)
+        return ctx
+
+    yield new
+    for ctx in opened:
+        ctx.close()

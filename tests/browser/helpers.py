@@ -1,0 +1,53 @@
+"""Steps a person takes in the pages, shared by the browser tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+AXE = next((Path(__file__).parent / "vendor").glob("axe-core-*.min.js"))
+
+
+def create_session(base_url: str, title: str = "Tuesday group", fmt: str = "check-in-out") -> dict[str, str]:
+    """Through the public API (the start page itself is covered by the round test)."""
+    r = httpx.post(f"{base_url}/api/sessions", json={"title": title, "format": fmt})
+    r.raise_for_status()
+    return r.json()
+
+
+def absolute(base_url: str, url: str) -> str:
+    return url if url.startswith("http") else base_url + url
+
+
+def open_console(ctx, base_url: str, created: dict[str, str]) -> Page:
+    page = ctx.new_page()
+    page.goto(absolute(base_url, created["console_url"]))
+    expect(page.locator("#status")).not_to_have_text("Connecting…")
+    return page
+
+
+def join(ctx, base_url: str, code: str, name: str) -> Page:
+    page = ctx.new_page()
+    page.goto(f"{base_url}/join/{code}")
+    if name:
+        page.get_by_label("Your name").fill(name)
+    page.get_by_label(re.compile("keep what is said here confidential")).check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.locator("#room")).to_be_visible()
+    expect(page.locator("#status")).not_to_have_text("Connecting…")
+    return page
+
+
+def send(page: Page, button_name: str | re.Pattern[str]) -> None:
+    page.get_by_role("button", name=button_name).first.click()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    # Evaluated through the devtools protocol rather than a <script> tag, so a strict CSP still holds.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
