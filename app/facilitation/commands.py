@@ -15,6 +15,9 @@ from .errors import Invalid
 from .models import (
     MAX_ACTION_TEXT,
     MAX_ITEM_TEXT,
+    MAX_PHASE_S,
+    MAX_PROPOSAL_TEXT,
+    ProposalKind,
     MAX_TURN_S,
     MIN_TURN_S,
     Frozen,
@@ -25,6 +28,7 @@ from .models import (
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Seconds = Annotated[float, Field(ge=MIN_TURN_S, le=MAX_TURN_S, allow_inf_nan=False)]
 ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ITEM_TEXT)]
+ProposalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PROPOSAL_TEXT)]
 ActionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ACTION_TEXT)]
 
 
@@ -171,6 +175,58 @@ class WithdrawWord(Command):
     type: Literal["withdraw_word"]
 
 
+# Recurring groups (issue 7): see carry.py, consent.py and phases in formats.py.
+class PhasePick(Frozen):
+    id: Id
+    duration_s: Annotated[int, Field(ge=1, le=MAX_PHASE_S, strict=True)] | None = None
+
+
+class SetPhases(Command):
+    """Lobby only: reorder, skip and re-time the format's phases before starting."""
+
+    type: Literal["set_phases"]
+    phases: Annotated[tuple[PhasePick, ...], Field(min_length=1, max_length=50)]
+
+
+class ProposeSummary(Command):
+    """Propose a line for the summary: a theme, a revealed item, a change to raise, or names."""
+
+    type: Literal["propose_summary"]
+    kind: ProposalKind
+    text: ProposalText | None = None
+    item_id: Id | None = None
+    confirmed: bool = False  # the facilitator saw the identifier guard's warning and proposes it anyway
+
+
+class WithdrawProposal(Command):
+    type: Literal["withdraw_proposal"]
+    proposal_id: Id
+
+
+class Consent(Command):
+    """Agree or object to a proposed summary line, anonymously, once."""
+
+    type: Literal["consent"]
+    proposal_id: Id
+    agree: Annotated[bool, Field(strict=True)]
+
+
+class CarryAction(Command):
+    """Carry one of my actions (or one I carried in) to the group's next session, or not."""
+
+    type: Literal["carry_action"]
+    action_id: Id
+    carry: Annotated[bool, Field(strict=True)]
+
+
+class ReviewAction(Command):
+    """Say how an action I carried in went: done, still going, or dropped."""
+
+    type: Literal["review_action"]
+    action_id: Id
+    status: Literal["done", "going", "dropped"]
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
@@ -179,10 +235,12 @@ class ExpireTurn(Command):
 FacilitatorCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
+    SetPhases, ProposeSummary, WithdrawProposal,
 ]
 ParticipantCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
+    Consent, CarryAction, ReviewAction,
 ]
 AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn], Field(discriminator="type")]
 

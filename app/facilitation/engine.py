@@ -45,6 +45,7 @@ from .models import (
     Item,
     Participant,
     Phase,
+    PhaseVisit,
     Round,
     RoundMark,
     SessionState,
@@ -304,7 +305,15 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
     spec = state.format.phases[index]
     phase = Phase(index=index, started_at=clock, ends_at=clock + spec.duration_s)
     events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
-    return state.model_copy(update={"phase": phase, "round": None})
+    log = _left_phase(state.phase_log, now) + (PhaseVisit(phase_id=spec.id, entered_at=now),)
+    return state.model_copy(update={"phase": phase, "round": None, "phase_log": log})
+
+
+def _left_phase(log: tuple[PhaseVisit, ...], now: float) -> tuple[PhaseVisit, ...]:
+    """Close the open visit in the summary's record of actual phase times."""
+    if log and log[-1].left_at is None:
+        return log[:-1] + (log[-1].model_copy(update={"left_at": now}),)
+    return log
 
 
 def _no_round(state: SessionState, what: str) -> None:
@@ -472,7 +481,7 @@ def _close(state, cmd, actor, now, fresh) -> Result:
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
     events.append(Event(type="session_closed"))
     return state.model_copy(update={"status": X, "closed_at": now, "round": None, "paused_at": None,
-                                    "participants": people}), events, {}
+                                    "participants": people, "phase_log": _left_phase(state.phase_log, now)}), events, {}
 
 
 # ---------------------------------------------------------------- participant

@@ -7,8 +7,11 @@ the people who plan formats can read and change timings without reading Python.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+
+from pydantic import ValidationError
 
 from .errors import Invalid
 from .models import FormatSpec, PhaseSpec
@@ -17,18 +20,39 @@ DEFAULT_FORMAT = "check-in-out"
 
 
 def parse_format(text: str) -> FormatSpec:
-    """Parse one format file; raise ``Invalid`` naming what is wrong."""
+    """Parse one format file; raise ``Invalid`` naming what is wrong (see docs/formats.md)."""
     try:
         data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise Invalid(f"invalid format file: not valid TOML ({exc})") from None
+    try:
         spec = FormatSpec.model_validate(data)
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
+    except ValidationError as exc:
+        raise Invalid(f"invalid format file: {_describe(exc, data)}") from None
+    except ValueError as exc:
         raise Invalid(f"invalid format file: {exc}") from None
     ids = [p.id for p in spec.phases]
     if not ids:
         raise Invalid(f"format {spec.id!r} has no phases")
     if len(set(ids)) != len(ids):
         raise Invalid(f"format {spec.id!r} repeats a phase id")
+    _within_limits(spec)
     return spec
+
+
+MAX_FORMAT_PHASES = 50
+
+
+def _within_limits(spec: FormatSpec) -> None:
+    """Custom files come from facilitators: keep what a screen must show to a sane size."""
+    if len(spec.phases) > MAX_FORMAT_PHASES:
+        raise Invalid(f"a format has at most {MAX_FORMAT_PHASES} phases")
+    for where, text, limit in [("id", spec.id, 64), ("title", spec.title, 120), ("summary", spec.summary, 1000)] + [
+            (f"phase {p.id[:64]!r} {k}", v, n) for p in spec.phases for k, v, n in (("id", p.id, 64), ("title", p.title, 120))]:
+        if not text.strip() and where != "summary":
+            raise Invalid(f"invalid format file: {where} is empty")
+        if len(text) > limit:
+            raise Invalid(f"invalid format file: {where} is longer than {limit} characters")
 
 
 @cache
@@ -57,3 +81,61 @@ def format_with_durations(format_id: str | None, durations: dict[str, int] | Non
     except ValueError as exc:
         raise Invalid(f"invalid duration: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}") from None
     return spec.model_copy(update={"phases": phases})
+
+
+def _describe(exc: ValidationError, data: object) -> str:
+    """One line per problem, naming the phase by its id where it has one:
+    ``phases[2] (id "questioning").duration_s: Input should be greater than or equal to 1``."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:5]:
+        loc = err["loc"]
+        where = ".".join(str(x) for x in loc) or "format"
+        if len(loc) >= 2 and loc[0] == "phases" and isinstance(loc[1], int):
+            phases = data.get("phases") if isinstance(data, dict) else None
+            phase = phases[loc[1]] if isinstance(phases, list) and loc[1] < len(phases) else None
+            named = f' (id "{phase["id"]}")' if isinstance(phase, dict) and isinstance(phase.get("id"), str) else ""
+            where = f"phases[{loc[1]}]{named}" + "".join(f".{x}" for x in loc[2:])
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def customise(spec: FormatSpec, picks: Sequence[tuple[str, int | None]]) -> FormatSpec:
+    """The format with its phases reordered, skipped (left out) and re-timed, before starting.
+
+    ``picks`` lists ``(phase_id, duration_s or None)`` in the wanted order; a phase left out
+    is skipped; None keeps the phase's duration.
+    """
+    by_id = {p.id: p for p in spec.phases}
+    ids = [pid for pid, _ in picks]
+    unknown = [pid for pid in ids if pid not in by_id]
+    if unknown:
+        raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(unknown)}; phases: {', '.join(by_id)}")
+    if len(set(ids)) != len(ids):
+        raise Invalid("a phase may appear only once in the list")
+    if not ids:
+        raise Invalid("keep at least one phase")
+    try:
+        phases = tuple(
+            PhaseSpec.model_validate({**by_id[pid].model_dump(), "duration_s": by_id[pid].duration_s if d is None else d})
+            for pid, d in picks
+        )
+    except ValidationError as exc:
+        raise Invalid(f"invalid duration: {exc.errors()[0]['msg']}") from None
+    return spec.model_copy(update={"phases": phases})
+
+
+def resolve_format(format_id: str | None, durations: dict[str, int] | None, format_toml: str | None = None,
+                   picks: Sequence[tuple[str, int | None]] | None = None) -> FormatSpec:
+    """What a new session runs: a built-in (or a custom file), re-timed, reordered, skipped."""
+    if format_toml is not None:
+        if format_id is not None:
+            raise Invalid("give either format (a built-in id) or format_toml (a custom file), not both")
+        spec = parse_format(format_toml)
+        if durations:
+            spec = customise(spec, [(p.id, durations.get(p.id)) for p in spec.phases])
+            unknown = set(durations) - {p.id for p in spec.phases}
+            if unknown:
+                raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}")
+    else:
+        spec = format_with_durations(format_id, durations)
+    return customise(spec, picks) if picks is not None else spec

@@ -54,6 +54,8 @@ class PhaseSpec(Frozen):
     listens_only: tuple[ListenerRole, ...] = ()
     # Whether the anonymous 1-5 wellbeing scale is offered in this phase.
     wellbeing: bool = False
+    # Whether a recurring group reviews the actions its members carried in (the check-in).
+    review_actions: bool = False
 
 
 class FormatSpec(Frozen):
@@ -90,6 +92,9 @@ class Participant(Frozen):
     hand_raised_at: float | None = None
     # A private reflection, sealed with a key only the participant's token yields.
     reflection: str | None = None
+    # A recurring group's member (opaque id, never shown) and what they carried in.
+    member_id: str | None = None
+    carried_in: tuple["CarriedAction", ...] = ()
 
 
 TurnSource = Literal["round", "queue", "presentation"]
@@ -152,6 +157,49 @@ class Action(Frozen):
     participant_id: str
     text: str
     due: str | None = None
+    carry: bool = False  # its author chose to carry it to the group's next session
+
+
+# ---------------------------------------------------------------- groups (issue 7)
+# What a recurring group carries between sessions, and what a session records for
+# its summary. See carry.py, consent.py and summary.py for the rules.
+
+MAX_CARRIED = 20
+MAX_PROPOSALS = 50
+MAX_PROPOSAL_TEXT = 500
+ReviewStatus = Literal["open", "done", "going", "dropped"]
+ProposalKind = Literal["theme", "item", "change", "names"]
+
+
+class CarriedAction(Frozen):
+    """An action a member carried in from the group's previous session, and how it went."""
+
+    id: str
+    text: str
+    due: str | None = None
+    status: ReviewStatus = "open"
+    carry: bool = False  # carried on again to the next session
+
+
+class PhaseVisit(Frozen):
+    """When a phase was actually entered and left (session clock, pauses included)."""
+
+    phase_id: str
+    entered_at: float
+    left_at: float | None = None
+
+
+class Proposal(Frozen):
+    """A line the facilitator proposes for the summary. Answers are counted apart from
+    the salted marks of who answered, so no record says who objected."""
+
+    id: str
+    kind: ProposalKind
+    text: str
+    item_id: str | None = None
+    agreed: int = 0
+    objected: int = 0
+    answered: tuple[str, ...] = ()
 
 
 class SessionState(Frozen):
@@ -178,6 +226,9 @@ class SessionState(Frozen):
     rounds_run: int = 0  # rotates who starts each new round, and its direction
     wellbeing: tuple[WellbeingTally, ...] = ()
     word_requests: tuple[str, ...] = ()  # participants who would like a word afterwards
+    group_id: str | None = None  # the recurring group this session belongs to
+    phase_log: tuple[PhaseVisit, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import carry, consent
 from .engine import listening, queue_order, spoken_now, vote_hash, wellbeing_mark
 from .models import ITEM_KINDS, Actor, SessionState, WellbeingTally
 
@@ -69,6 +70,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "wellbeing": [_wellbeing(state, t) for t in state.wellbeing],
         "settings": {"queue_turn_s": state.settings.queue_turn_s,
                      "reveal_threshold": state.settings.reveal_threshold},
+        "group": state.group_id is not None,
+        "proposals": consent.view(state),  # counts only: never who agreed or objected
     }
 
 
@@ -99,4 +102,6 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         # Named, and for the facilitator's eyes only: nobody else's view carries these.
         names = {p.id: p.name for p in state.participants}
         me["word_requests"] = [{"participant_id": pid, "name": names.get(pid, "")} for pid in state.word_requests]
+    me.update(consent.me_extras(state, viewer))
+    me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
     return me

@@ -1,0 +1,26 @@
+"""Shaping the format in the lobby: reorder, skip and re-time phases before starting.
+
+Once the session has started its phases are fixed (the engine's phase index points into
+them). The handler joins the engine's tables when this module is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import commands as c
+from . import engine
+from .engine import Event, Result
+from .formats import customise
+from .models import Actor, SessionState, Status
+
+
+def _set_phases(state: SessionState, cmd: c.SetPhases, actor: Actor, now: float, fresh: Any) -> Result:
+    spec = customise(state.format, [(p.id, p.duration_s) for p in cmd.phases])
+    if spec == state.format:
+        return state, [], {}
+    return state.model_copy(update={"format": spec}), [Event(type="phases_set", data={"count": len(spec.phases)})], {}
+
+
+engine.WHEN.update({"set_phases": frozenset({Status.lobby})})
+engine.HANDLERS.update({c.SetPhases: _set_phases})

@@ -1,0 +1,132 @@
+"""The session summary: what the group agreed may leave the room, and nothing else.
+
+It holds the date, the format, the phases with the times they actually ran, how evenly
+the floor was shared (no names unless the group agreed to a ``names`` proposal), and the
+proposals no one objected to. A participant's own download adds their own actions (and
+how the ones they carried in went); nobody else's actions appear in anybody's summary.
+
+Pure like the rest of the core: the shell renders the dict as Markdown (``to_markdown``)
+or through a template for the print page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .consent import agreed, names_agreed
+from .engine import spoken_now
+from .models import SessionState
+
+KIND_TITLES = {"theme": "Themes", "item": "Questions and feedback the group shared",
+               "change": "Practice or policy changes to raise"}
+
+
+def _utc(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%H:%M")
+
+
+def gini(values: list[float]) -> float:
+    """0 when everyone had the same time, towards 1 when one person had it all."""
+    n, total = len(values), sum(values)
+    if n == 0 or total <= 0:
+        return 0.0
+    diffs = sum(abs(a - b) for a in values for b in values)
+    return diffs / (2 * n * total)
+
+
+def share_of_voice(state: SessionState, now: float) -> dict[str, Any]:
+    """Evenness (1 - Gini) and one bar per person, largest first; names only by consent."""
+    people = [p for p in state.participants if not p.removed]
+    named = names_agreed(state)
+    spoken = [(p.name, round(spoken_now(state, p, now), 1)) for p in people]
+    total = sum(s for _, s in spoken)
+    bars = sorted(({"name": name if named else None, "spoken_s": s,
+                    "share": round(s / total, 3) if total > 0 else 0.0} for name, s in spoken),
+                  key=lambda b: (-b["spoken_s"], b["name"] or ""))
+    return {
+        "people": len(people),
+        "total_s": round(total, 1),
+        "evenness": round(1 - gini([s for _, s in spoken]), 2) if total > 0 else None,
+        "fair_share": round(1 / len(people), 3) if people else None,
+        "named": named,
+        "bars": bars,
+    }
+
+
+def phases_run(state: SessionState) -> list[dict[str, Any]]:
+    titles = {p.id: (p.title, p.duration_s) for p in state.format.phases}
+    rows = []
+    for visit in state.phase_log:
+        title, planned = titles.get(visit.phase_id, (visit.phase_id, None))
+        actual = None if visit.left_at is None else round(visit.left_at - visit.entered_at)
+        rows.append({"id": visit.phase_id, "title": title, "planned_s": planned, "entered_at": visit.entered_at,
+                     "left_at": visit.left_at, "started": _utc(visit.entered_at), "ended": _utc(visit.left_at),
+                     "actual_s": actual})
+    return rows
+
+
+def summary(state: SessionState, now: float, participant_id: str | None = None) -> dict[str, Any]:
+    """The summary for the facilitator, or (with ``participant_id``) that person's own copy."""
+    lines = agreed(state)
+    record: dict[str, Any] = {
+        "title": state.title,
+        "date": datetime.fromtimestamp(state.created_at, tz=timezone.utc).date().isoformat(),
+        "format": state.format.title,
+        "status": state.status.value,
+        "closed_at": state.closed_at,
+        "phases": phases_run(state),
+        "share_of_voice": share_of_voice(state, now),
+        "agreed": [{"kind": kind, "title": title, "lines": [p.text for p in lines if p.kind == kind]}
+                   for kind, title in KIND_TITLES.items() if any(p.kind == kind for p in lines)],
+        "left_out": len(state.proposals) - len(lines),  # a count only: not what, not why
+    }
+    if participant_id is not None:
+        me = state.participant(participant_id)
+        record["my_actions"] = [{"text": a.text, "due": a.due, "carry": a.carry}
+                                for a in state.actions if a.participant_id == participant_id]
+        record["my_carried_in"] = [{"text": a.text, "due": a.due, "status": a.status, "carry": a.carry}
+                                   for a in (me.carried_in if me else ())]
+    return record
+
+
+STATUS_WORDS = {"open": "not reviewed", "done": "done", "going": "still going", "dropped": "dropped"}
+
+
+def _minutes(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+def to_markdown(record: dict[str, Any]) -> str:
+    lines = [f"# {record['title']}", "", f"- Date: {record['date']}", f"- Format: {record['format']}", ""]
+    lines += ["## Phases", "", "| phase | started (UTC) | ended (UTC) | planned | actual |", "|---|---|---|---|---|"]
+    lines += [f"| {p['title']} | {p['started'] or '-'} | {p['ended'] or '-'} | {_minutes(p['planned_s'])} | "
+              f"{_minutes(p['actual_s'])} |" for p in record["phases"]] or ["| (not started) | | | | |"]
+    voice = record["share_of_voice"]
+    lines += ["", "## Share of voice", ""]
+    if voice["evenness"] is None:
+        lines.append("Nobody held the floor.")
+    else:
+        lines.append(f"Evenness {voice['evenness']:.2f} (1.00 = everyone had the same time), "
+                     f"{voice['people']} people, {_minutes(voice['total_s'])} in all.")
+        lines.append("")
+        for i, bar in enumerate(voice["bars"], 1):  # largest first; numbered, not named, unless agreed
+            label = f"{bar['name']}: " if bar["name"] else ""
+            lines.append(f"{i}. {label}{'█' * round(bar['share'] * 40)} {bar['share'] * 100:.0f}%")
+    lines += ["", "## Agreed by the group", ""]
+    if not record["agreed"]:
+        lines.append("Nothing was agreed for sharing.")
+    for group in record["agreed"]:
+        lines += [f"### {group['title']}", ""] + [f"- {text}" for text in group["lines"]] + [""]
+    if "my_actions" in record:
+        lines += ["", "## My actions", ""]
+        lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "")
+                  + (" — carried to the next session" if a["carry"] else "") for a in record["my_actions"]] \
+            or ["- None recorded"]
+        if record["my_carried_in"]:
+            lines += ["", "## How last time's actions went", ""]
+            lines += [f"- {a['text']}: {STATUS_WORDS[a['status']]}" for a in record["my_carried_in"]]
+    return "\n".join(lines).rstrip() + "\n"
