@@ -46,7 +46,7 @@ class Dialect:
 
     decode: Callable[[str], tuple[str, Any]]            # text -> (command id, command data); or BadFrame
     ack: Callable[[str, Command, dict[str, Any]], str]  # a command was applied
-    error: Callable[[str | None, str, str], str]        # (command id, code, message)
+    error: Callable[[str | None, Any, str, str], str]   # (command id, command data or None, code, message)
 
 
 def decode_json_frame(text: str) -> tuple[str, Any]:
@@ -64,7 +64,8 @@ def decode_json_frame(text: str) -> tuple[str, Any]:
     return command_id, frame.get("command")
 
 
-JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_frame(cid, ack), error=error_frame)
+JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_frame(cid, ack),
+                       error=lambda cid, _data, code, message: error_frame(cid, code, message))
 
 
 @router.websocket("/api/sessions/{code}/live")
@@ -111,10 +112,10 @@ async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, co
                 return
             text = message.get("text")
             if text is None:
-                conn.reply(dialect.error(None, "invalid", "send commands as JSON text frames"))
+                conn.reply(dialect.error(None, None, "invalid", "send commands as JSON text frames"))
                 continue
             if len(text) > limit:
-                conn.reply(dialect.error(None, "invalid", f"frame over the {limit // 1024} KB limit"))
+                conn.reply(dialect.error(None, None, "invalid", f"frame over the {limit // 1024} KB limit"))
                 continue
             await handle_frame(text, rt, code, token, conn, dialect)
     except (WebSocketDisconnect, RuntimeError):
@@ -126,12 +127,12 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
     try:
         command_id, data = dialect.decode(text)
     except BadFrame as bad:
-        conn.reply(dialect.error(bad.command_id, "invalid", bad.message))
+        conn.reply(dialect.error(bad.command_id, None, "invalid", bad.message))
         return
     try:
         command = parse_command(data)
         ack = await rt.service.execute(code, token, command, command_id)
     except FacilitationError as exc:
-        conn.reply(dialect.error(command_id, exc.code, exc.message))
+        conn.reply(dialect.error(command_id, data, exc.code, exc.message))
         return
     conn.reply(dialect.ack(command_id, command, ack))
