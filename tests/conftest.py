@@ -16,8 +16,9 @@ STORE_MODES = ["memory"]
 
 
 def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
-    if mode == "memory":
-        return {"REDIS_URL": ""}
+    if mode == "memory":  # groups (issue 7) go to a SQLite file of the test run's own
+        groups_db = request.getfixturevalue("tmp_path_factory").mktemp("groups") / "groups.sqlite3"
+        return {"REDIS_URL": "", "GROUPS_DB": str(groups_db)}
     raise ValueError(mode)
 
 
