@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .facilitation.commands import parse_command
+from . import group_routes
+from .facilitation.commands import PhasePick, parse_command
 from .facilitation.errors import Unauthorized
 from .facilitation.formats import builtin_formats
 from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, Actor, SessionState
@@ -46,6 +47,12 @@ class CreateSession(Strict):
     format: Annotated[str, StringConstraints(max_length=64)] | None = None
     durations: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], PhaseSeconds],
                          Field(max_length=50)] | None = None
+    # Issue 7 (see docs/formats.md and docs/groups.md): a custom format file, the phases in
+    # the order to run them (left out = skipped), and the recurring group with its key.
+    format_toml: Annotated[str, StringConstraints(max_length=32_000)] | None = None
+    phases: Annotated[list[PhasePick], Field(min_length=1, max_length=50)] | None = None
+    group: Annotated[str, StringConstraints(max_length=64)] | None = None
+    group_key: Annotated[str, StringConstraints(max_length=128)] | None = None
 
 
 class SessionCreated(BaseModel):
@@ -55,15 +62,18 @@ class SessionCreated(BaseModel):
     join_url: str
     console_url: str
     screen_url: str
+    group: str | None = None
 
 
 class JoinSession(Strict):
     name: Name
+    member_code: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
 class Joined(BaseModel):
     participant_id: str
     token: str
+    member_code: str | None = None  # a group member's personal code: shown once, on first join
 
 
 class Ack(BaseModel):
@@ -106,19 +116,21 @@ async def formats() -> list[dict[str, Any]]:
     return [f.model_dump() for f in builtin_formats().values()]
 
 
-@router.post("/sessions", status_code=201, response_model=SessionCreated)
-async def create_session(body: CreateSession, request: Request, rt: RuntimeDep) -> dict[str, str]:
-    created = await rt.service.create_session(body.title, body.format, body.durations)
+@router.post("/sessions", status_code=201, response_model=SessionCreated, response_model_exclude_none=True)
+async def create_session(body: CreateSession, request: Request, rt: RuntimeDep,
+                         authorization: Annotated[str | None, Header()] = None) -> dict[str, str]:
+    created = await group_routes.create_session(rt, body, authorization)
     return {"code": created.code, "facilitator_token": created.facilitator_token,
-            "screen_token": created.screen_token,
+            "screen_token": created.screen_token, "group": body.group,
             **links(request, rt, created.code, created.facilitator_token, created.screen_token)}
 
 
-@router.post("/sessions/{code}/participants", status_code=201, response_model=Joined)
-async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str, str]:
+@router.post("/sessions/{code}/participants", status_code=201, response_model=Joined, response_model_exclude_none=True)
+async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str, str | None]:
     state = await rt.service.load(code)
-    joined = await rt.service.join(state.code, body.name)
-    return {"participant_id": joined.participant_id, "token": joined.token}
+    result = await rt.groups.join(state, body.name, body.member_code)
+    return {"participant_id": result.joined.participant_id, "token": result.joined.token,
+            "member_code": result.member_code}
 
 
 @router.get("/sessions/{code}")

@@ -20,3 +20,6 @@ class AppSettings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes
     log_level: str = "info"
+    # Recurring groups' SQLite file in embedded mode, created on first use (default under
+    # $XDG_DATA_HOME or ~/.local/share/talking-piece/). Redis mode keeps groups in Redis.
+    groups_db: str | None = None

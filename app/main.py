@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api, errors, live, log_privacy, pages, pages_live
+from . import api, errors, group_routes, live, log_privacy, pages, pages_live, summary_routes
 from .body_limit import BodyLimit
 from .config import AppSettings
 from .realtime.runtime import build_runtime
@@ -31,6 +31,8 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
                   summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan)
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(group_routes.router)  # recurring groups (issue 7)
+    app.include_router(summary_routes.router)  # summary downloads (issue 7)
     app.include_router(live.router)
     app.include_router(pages.router)
     app.include_router(pages_live.router)

@@ -52,7 +52,8 @@ def carried_forward(state: SessionState) -> dict[str, list[dict[str, Any]]]:
         mine += [{"id": a.id, "text": a.text, "due": a.due} for a in person.carried_in if a.carry]
         mine += [{"id": a.id, "text": a.text, "due": a.due} for a in state.actions
                  if a.participant_id == person.id and a.carry]
-    return {mid: actions[:MAX_CARRIED] for mid, actions in kept.items()}
+    unique = {mid: list({a["id"]: a for a in actions}.values()) for mid, actions in kept.items()}  # one per id
+    return {mid: actions[:MAX_CARRIED] for mid, actions in unique.items()}
 
 
 def reviewing_phase(state: SessionState) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..config import AppSettings
 from .broker import Broker, MemoryBroker
 from .deadlines import LocalDeadlines
+from .group_service import GroupService, group_store
 from .hub import Hub
 from .service import SessionService
 from .store import MemoryStore, SessionStore
@@ -26,8 +27,15 @@ class Runtime:
     service: SessionService
     hub: Hub
     deadlines: LocalDeadlines
+    groups: GroupService | None = None
+
+    def __post_init__(self) -> None:
+        if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
+            self.groups = GroupService(group_store(self.settings), self.service, self.service.clock)
 
     async def close(self) -> None:
+        if self.groups is not None:
+            await self.groups.close()
         await self.deadlines.close()
         await self.hub.close()
         await self.broker.close()

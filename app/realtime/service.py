@@ -10,17 +10,17 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..facilitation import engine
+from ..facilitation import carry, engine
 from ..facilitation.commands import Command, ExpireTurn
 from ..facilitation import guard
 from ..facilitation.errors import Conflict, FacilitationError, Forbidden, NotFound, Unauthorized
 from ..facilitation.reflection import Reflection
 from ..facilitation.formats import format_with_durations
-from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh, SessionState
+from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, CarriedAction, FormatSpec, Fresh, SessionState
 from .broker import Broker
 from .sealing import open_sealed, seal
 from .store import Record, SessionStore
@@ -77,11 +77,14 @@ class SessionService:
         self.clock = clock
         self.deadlines: Deadlines | None = None
         self.max_sessions = max_sessions
+        # Called after every published change (e.g. groups keep what was carried at close).
+        self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
     # ------------------------------------------------------------ lifecycle
 
-    async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None) -> Created:
-        spec = format_with_durations(format_id, durations)
+    async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
+                             *, spec: FormatSpec | None = None, group_id: str | None = None) -> Created:
+        spec = spec or format_with_durations(format_id, durations)
         if await self.store.count() >= self.max_sessions:
             raise SessionFull()
         facilitator, screen = new_token(), new_token()
@@ -90,16 +93,25 @@ class SessionService:
             state = engine.new_session(
                 code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
                 facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen))
+            if group_id is not None:
+                state = state.model_copy(update={"group_id": group_id})
             if await self.store.create(Record(state=state)):
                 log.info("session %s created (%s)", code, spec.id)
                 return Created(code=code, facilitator_token=facilitator, screen_token=screen)
         raise Conflict("could not allocate a session code; try again")
 
-    async def join(self, code: str, name: str) -> Joined:
+    async def join(self, code: str, name: str, *, member_id: str | None = None,
+                   carried: tuple[CarriedAction, ...] = ()) -> Joined:
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
-        await self._change(code, lambda record: engine.join(
-            record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now))
+
+        def joined(record: Record) -> engine.Transition:
+            result = engine.join(record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now)
+            if member_id is None:
+                return result
+            return result.model_copy(update={"state": carry.welcome(result.state, pid, member_id, carried)})
+
+        await self._change(code, joined)
         return Joined(participant_id=pid, token=token)
 
     # ------------------------------------------------------------ reading
@@ -201,6 +213,11 @@ class SessionService:
         await self.broker.publish(state)
         if self.deadlines is not None:
             self.deadlines.schedule(state.code, engine.next_deadline(state))
+        for listener in self.listeners:
+            try:
+                await listener(state)
+            except Exception as exc:  # the change stands; a listener's failure is logged, not raised
+                log.error("listener failed after a change to %s: %s", state.code, type(exc).__name__)
 
 
 def actor_for(state: SessionState, token: str | None) -> Actor:

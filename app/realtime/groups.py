@@ -1,0 +1,143 @@
+"""Where recurring groups live: the ``GroupStore`` interface and its SQLite implementation.
+
+A group outlives its sessions, so it keeps as little as it can: its name, a hash of its
+facilitator key, and per member a hash of their member code and the actions they chose
+to carry forward from the last session they took part in. No names, no items, no
+session content: everything else expires with the session (``CLOSED_TTL_S``).
+
+The embedded default keeps groups in a SQLite file (``GROUPS_DB``), created on first use;
+sqlite3 blocks, so every call runs in a worker thread. Redis mode uses
+``groups_redis.RedisGroupStore`` behind the same interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+
+class GroupRecord(BaseModel):
+    id: str
+    name: str
+    key_hash: str
+    created_at: float
+
+
+class MemberRecord(BaseModel):
+    id: str
+    group_id: str
+    carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
+    carried_at: float = 0.0  # when the session these came from closed
+
+
+class GroupStore(Protocol):
+    async def create_group(self, group: GroupRecord) -> None: ...
+
+    async def load_group(self, group_id: str) -> GroupRecord | None: ...
+
+    async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None: ...
+
+    async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None: ...
+
+    async def count_members(self, group_id: str) -> int: ...
+
+    async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
+        """Replace each listed member's carried actions with these, unless what they hold
+        already came from a session that closed later (so replays and late changes to an
+        older session never overwrite newer plans)."""
+
+    async def close(self) -> None: ...
+
+
+def default_groups_db() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "talking-piece", "groups.sqlite3")
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS groups (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY, group_id TEXT NOT NULL REFERENCES groups(id), code_hash TEXT NOT NULL,
+    carried TEXT NOT NULL DEFAULT '[]', carried_at REAL NOT NULL DEFAULT 0,
+    UNIQUE (group_id, code_hash));
+"""
+
+
+class SqliteGroupStore:
+    """One connection, used from worker threads one call at a time."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:  # first use: create the folder, the file and the tables
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA secure_delete=ON")  # replaced plans are overwritten, not left in free pages
+            conn.executescript(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    async def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
+        def work() -> list[tuple]:
+            with self._lock:
+                return self._connect().execute(sql, params).fetchall()
+        return await asyncio.to_thread(work)
+
+    async def create_group(self, group: GroupRecord) -> None:
+        await self._run("INSERT INTO groups (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+                        (group.id, group.name, group.key_hash, group.created_at))
+
+    async def load_group(self, group_id: str) -> GroupRecord | None:
+        rows = await self._run("SELECT id, name, key_hash, created_at FROM groups WHERE id = ?", (group_id,))
+        if not rows:
+            return None
+        gid, name, key_hash, created_at = rows[0]
+        return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at)
+
+    async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
+        await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
+                        (member_id, group_id, code_hash))
+
+    async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None:
+        rows = await self._run("SELECT id, carried, carried_at FROM members WHERE group_id = ? AND code_hash = ?",
+                               (group_id, code_hash))
+        if not rows:
+            return None
+        mid, carried, carried_at = rows[0]
+        return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at)
+
+    async def count_members(self, group_id: str) -> int:
+        return (await self._run("SELECT count(*) FROM members WHERE group_id = ?", (group_id,)))[0][0]
+
+    async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:  # one transaction for the whole session's close
+                    conn.execute("BEGIN")
+                    conn.executemany(
+                        "UPDATE members SET carried = ?, carried_at = ? "
+                        "WHERE id = ? AND group_id = ? AND carried_at <= ?",
+                        [(json.dumps(actions), closed_at, mid, group_id, closed_at) for mid, actions in carried.items()])
+        await asyncio.to_thread(work)
+
+    async def close(self) -> None:
+        def work() -> None:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+        await asyncio.to_thread(work)
