@@ -35,6 +35,14 @@ class LocalDeadlines:
         self._timers[code] = (when, handle)
 
     def _fire(self, code: str, when: float) -> None:
+        early = when - self._clock()
+        if early > 0:
+            # The loop's monotonic timer can fire a hair before the wall clock reaches the
+            # deadline; the core ignores an early expiry, and nothing would re-arm the timer.
+            if self._timers.get(code, (None,))[0] == when:
+                handle = asyncio.get_running_loop().call_later(early + 0.005, self._fire, code, when)
+                self._timers[code] = (when, handle)
+            return
         if self._timers.get(code, (None,))[0] == when:
             del self._timers[code]
         task = asyncio.get_running_loop().create_task(self._expire(code))
