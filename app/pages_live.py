@@ -39,7 +39,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
-FLAGS = {"force", "confirmed"}
+FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action (issue 7)
 TRUE = {"true", "on", "1", "yes"}
 
 
