@@ -360,3 +360,18 @@ def test_built_in_formats_include_troika_and_thinking_environment() -> None:
     formats = builtin_formats()
     assert {"troika", "thinking-environment"} <= set(formats)
     assert formats["troika"].phases[3].listens_only == ("presenter",)
+
+
+def test_the_issue_7_core_modules_stay_pure() -> None:
+    import ast
+    from pathlib import Path
+
+    impure = {"asyncio", "fastapi", "starlette", "redis", "jinja2", "sqlite3", "time", "random", "secrets", "os"}
+    folder = Path(carry.__file__).parent
+    for name in ("carry.py", "consent.py", "lobby.py", "summary.py", "formats.py"):
+        tree = ast.parse((folder / name).read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        assert not imported & impure, (name, imported & impure)
