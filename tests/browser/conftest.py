@@ -24,8 +24,10 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    # is open, which would break asyncio.run() in the suite's later (non-browser) tests.
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
     with playwright_api.sync_playwright() as pw:
