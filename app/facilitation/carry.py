@@ -147,6 +147,4 @@ def _review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: 
     raise NotFound(f"no carried action {cmd.action_id!r} of yours")
 
 
-_LIVE = frozenset({Status.running, Status.paused})
-engine.WHEN.update({"carry_action": _LIVE, "review_action": _LIVE})
 engine.HANDLERS.update({c.CarryAction: _carry_action, c.ReviewAction: _review_action})

@@ -19,7 +19,7 @@ from . import commands as c
 from . import engine, guard
 from .engine import Event, Result, _hash
 from .errors import Conflict, Invalid, NotFound
-from .models import MAX_PROPOSALS, Actor, Proposal, SessionState, Status
+from .models import MAX_PROPOSALS, Actor, Proposal, SessionState
 
 NAMES_TEXT = "Show names on the share-of-voice chart"
 
@@ -106,6 +106,4 @@ def _consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fres
     return state.model_copy(update={"proposals": proposals}), [Event(type="consent_given")], {}
 
 
-_LIVE = frozenset({Status.running, Status.paused})
-engine.WHEN.update({"propose_summary": _LIVE, "withdraw_proposal": _LIVE, "consent": _LIVE})
 engine.HANDLERS.update({c.ProposeSummary: _propose, c.WithdrawProposal: _withdraw, c.Consent: _consent})

@@ -72,6 +72,11 @@ WHEN: dict[str, frozenset[Status]] = {
     "submit_item": LIVE, "retract_item": LIVE, "vote_item": LIVE,
     "add_action": LIVE, "edit_action": LIVE, "remove_action": LIVE,
     "rate_wellbeing": LIVE, "request_word": frozenset({L, R, P, X}), "withdraw_word": frozenset({L, R, P, X}),
+    # Set up before a session (lobby.py), carried actions (carry.py), consent to share (consent.py):
+    # their handlers live in those modules and join HANDLERS when the package is imported.
+    "set_phases": frozenset({L}),
+    "carry_action": LIVE, "review_action": LIVE,
+    "propose_summary": LIVE, "withdraw_proposal": LIVE, "consent": LIVE,
     "expire_turn": frozenset({R}),
 }
 

@@ -12,7 +12,7 @@ from . import commands as c
 from . import engine
 from .engine import Event, Result
 from .formats import customise
-from .models import Actor, SessionState, Status
+from .models import Actor, SessionState
 
 
 def _set_phases(state: SessionState, cmd: c.SetPhases, actor: Actor, now: float, fresh: Any) -> Result:
@@ -22,5 +22,4 @@ def _set_phases(state: SessionState, cmd: c.SetPhases, actor: Actor, now: float,
     return state.model_copy(update={"format": spec}), [Event(type="phases_set", data={"count": len(spec.phases)})], {}
 
 
-engine.WHEN.update({"set_phases": frozenset({Status.lobby})})
 engine.HANDLERS.update({c.SetPhases: _set_phases})
