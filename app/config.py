@@ -11,6 +11,8 @@ class AppSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     redis_url: str | None = None
+    # Every key and channel in Redis starts with this, so several deployments can share one Redis.
+    redis_prefix: str = "tp:"
     # A closed session's content is erased this long after closing (confidential by default).
     closed_ttl_s: float = 24 * 3600
     # An abandoned session that never closes is erased this long after its last change.

@@ -1,7 +1,7 @@
 """Shared fixtures. ``server`` is a real uvicorn process, once per store mode.
 
-The store modes are a parameter so that the whole protocol suite runs against each
-(the Redis mode is added by the scale-out work; see tests/support/).
+The store modes are a parameter so that the whole protocol suite runs against each:
+the embedded in-memory store, and Redis (a redis-server of the run's own).
 """
 
 from __future__ import annotations
@@ -10,15 +10,27 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.redis_server import RedisServer
 from tests.support.server import ServerProcess
 
-STORE_MODES = ["memory"]
+STORE_MODES = ["memory", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
     if mode == "memory":  # groups (issue 7) go to a SQLite file of the test run's own
         groups_db = request.getfixturevalue("tmp_path_factory").mktemp("groups") / "groups.sqlite3"
         return {"REDIS_URL": "", "GROUPS_DB": str(groups_db)}
+    if mode == "redis":
+        return {"REDIS_URL": request.getfixturevalue("redis_server").url, "REDIS_PREFIX": "tp-suite:"}
     raise ValueError(mode)
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from ..config import AppSettings
 from .broker import Broker, MemoryBroker
+from redis.asyncio import Redis
+
+from ..facilitation.models import SessionState
 from .deadlines import LocalDeadlines
+from .redis_fanout import RedisBroker
+from .redis_state import RedisStore
+from .shared_deadlines import SharedDeadlines
 from .group_service import GroupService, group_store
 from .hub import Hub
 from .service import SessionService
@@ -26,8 +32,9 @@ class Runtime:
     broker: Broker
     service: SessionService
     hub: Hub
-    deadlines: LocalDeadlines
+    deadlines: LocalDeadlines | SharedDeadlines
     groups: GroupService | None = None
+    redis: Redis | None = None
 
     def __post_init__(self) -> None:
         if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
@@ -40,9 +47,13 @@ class Runtime:
         await self.hub.close()
         await self.broker.close()
         await self.store.close()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time) -> Runtime:
+    if settings.redis_url:
+        return await _redis_runtime(settings, clock)
     store: SessionStore = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
     broker: Broker = MemoryBroker()
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
@@ -50,3 +61,27 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
     service.deadlines = deadlines
     hub = Hub(broker, clock, service.load)
     return Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
+
+
+async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> Runtime:
+    """Several workers, one Redis: any worker serves any session."""
+    assert settings.redis_url
+    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
+    await redis.ping()  # fail at start-up, not at the first facilitator's click
+    prefix = settings.redis_prefix
+    store = RedisStore(redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
+                       idle_ttl_s=settings.idle_ttl_s)
+
+    async def reload(code: str) -> SessionState | None:
+        record = await store.load(code)
+        return record.state if record else None
+
+    broker = RedisBroker(redis, prefix=prefix, reload=reload)
+    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
+    deadlines = SharedDeadlines(redis, prefix=prefix, clock=clock, expire=service.expire, load=reload)
+    service.deadlines = deadlines
+    deadlines.start()
+    hub = Hub(broker, clock, service.load)
+    runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
+    runtime.redis = redis
+    return runtime
