@@ -1,0 +1,139 @@
+"""Several workers on one Redis behave as one: nothing lost, nothing applied twice.
+
+Two real server processes share a real redis-server. Clients pick a worker as a load
+balancer would, and move to the other when theirs dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.live_client import Api, Live, speaker
+from tests.support.redis_server import RedisServer
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture()
+def workers(redis_server: RedisServer, tmp_path) -> Iterator[tuple[ServerProcess, ServerProcess, str]]:
+    prefix = f"tp-{uuid.uuid4().hex[:8]}:"
+    env = {"REDIS_URL": redis_server.url, "REDIS_PREFIX": prefix, "CLOSED_TTL_S": "600"}
+    pair = [ServerProcess(env=env, log_path=tmp_path / f"worker{i}.log").start() for i in range(2)]
+    try:
+        yield pair[0], pair[1], prefix
+    finally:
+        for worker in pair:
+            worker.stop()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def test_facilitator_on_one_worker_and_phones_on_the_other_see_every_change(workers) -> None:
+    a, b, _ = workers
+
+    async def scenario() -> None:
+        created = Api(a).create(title="Two workers")
+        people = [Api(b).join(created["code"], n) for n in ("Ana", "Ben")]
+        fac = await Live.connect(a, created["code"], created["facilitator_token"])
+        phones = [await Live.connect(b, created["code"], p["token"]) for p in people]
+        await fac.command({"type": "start"})
+        await fac.command({"type": "start_round", "seconds_per_turn": 1})
+        for phone in phones:
+            await phone.wait_for_state(lambda v: speaker(v) == people[0]["participant_id"])
+        await phones[1].command({"type": "raise_hand"})
+        view = await fac.wait_for_state(lambda v: v["participants"][1]["hand_raised"])
+        # Every socket on both workers went through the same versions, in order, ending together.
+        final = await fac.wait_for_state(lambda v: v["round"] is None and v["version"] > view["version"])
+        for phone in phones:
+            await phone.wait_for_state(lambda v: v["version"] == final["version"])
+        seen = [[f["version"] for f in live.frames if f["type"] == "state"] for live in (fac, *phones)]
+        assert all(s == sorted(set(s)) for s in seen)
+        assert [p["spoken_s"] for p in final["participants"]] == [1.0, 1.0]
+        for live in (fac, *phones):
+            await live.close()
+
+    run(scenario())
+
+
+def test_a_hundred_concurrent_votes_and_items_over_two_workers_all_count_once(workers) -> None:
+    a, b, _ = workers
+
+    async def scenario() -> None:
+        api = Api(a)
+        created = api.create(title="Busy room")
+        code = created["code"]
+        people = [Api([a, b][i % 2]).join(code, f"P{i}") for i in range(50)]
+        api.ok(code, created["facilitator_token"], {"type": "start"})
+        phones = [await Live.connect([a, b][i % 2], code, p["token"]) for i, p in enumerate(people)]
+        submitted = await asyncio.gather(*[
+            phone.command({"type": "submit_item", "kind": "question", "text": f"Question {i}?"})
+            for i, phone in enumerate(phones)])
+        assert all(s["type"] == "ack" for s in submitted)
+        api.ok(code, created["facilitator_token"], {"type": "reveal_items", "kind": "question"})
+        items = api.view(code, created["facilitator_token"])["items"]
+        assert sorted(i["text"] for i in items) == sorted(f"Question {i}?" for i in range(50))
+        target = items[0]["id"]
+        votes = await asyncio.gather(*[phone.command({"type": "vote_item", "item_id": target}, command_id=f"v{i}")
+                                       for i, phone in enumerate(phones)])
+        again = await asyncio.gather(*[phone.command({"type": "vote_item", "item_id": target}, command_id=f"v{i}")
+                                       for i, phone in enumerate(phones)])
+        assert all(v["type"] == "ack" for v in votes) and again == votes  # resent ids: acknowledged, not recounted
+        view = api.view(code, created["facilitator_token"])
+        assert next(i["votes"] for i in view["items"] if i["id"] == target) == 50
+        assert len(view["items"]) == 50
+        for phone in phones:
+            await phone.close()
+
+    run(scenario())
+
+
+def test_a_killed_worker_loses_nothing_and_the_round_ends_on_time(workers) -> None:
+    a, b, _ = workers
+
+    async def scenario() -> None:
+        created = Api(b).create(title="Resilient")
+        code = created["code"]
+        people = [Api(a).join(code, n) for n in ("Ana", "Ben", "Cleo")]
+        fac = await Live.connect(a, code, created["facilitator_token"])
+        phones = [await Live.connect(a, code, p["token"]) for p in people]
+        await phones[0].command({"type": "raise_hand"})
+        await fac.command({"type": "start"})
+        await phones[1].command({"type": "submit_item", "kind": "feedback", "text": "Thank you"}, command_id="fb-1")
+        await fac.command({"type": "start_round", "seconds_per_turn": 1.5})
+        started = await fac.wait_for_state(lambda v: v["round"] is not None)
+
+        a.kill()  # kill -9 the worker that served everyone and scheduled the deadlines
+
+        fac = await Live.connect(b, code, created["facilitator_token"])
+        phones = [await Live.connect(b, code, p["token"]) for p in people]
+        resent = await phones[1].command({"type": "submit_item", "kind": "feedback", "text": "Thank you"},
+                                         command_id="fb-1")
+        assert resent["type"] == "ack"  # the phone resends what it was unsure of: still applied once
+        final = await fac.wait_for_state(lambda v: v["round"] is None, timeout=15)
+        turns = [f["view"]["turn"] for f in fac.frames if f["type"] == "state" and f["view"]["turn"]]
+        assert all(t["duration_s"] == 1.5 for t in turns)
+        assert [p["spoken_s"] for p in final["participants"]] == [1.5, 1.5, 1.5]
+        assert final["pending"]["feedback"] == 1
+        assert final["version"] > started["version"]
+        for live in (fac, *phones):
+            await live.close()
+
+    run(scenario())
+
+
+def test_a_closed_session_expires_from_redis(workers, redis_server: RedisServer) -> None:
+    a, _, prefix = workers
+    api = Api(a)
+    created = api.create(title="Confidential")
+    api.join(created["code"], "Ana")
+    client = redis_server.client()
+    key = f"{prefix}s:{created['code']}"
+    assert client.pttl(key) > 600_000  # open sessions: the idle expiry
+    api.ok(created["code"], created["facilitator_token"], {"type": "close"})
+    assert 0 < client.pttl(key) <= 600_000  # closed: CLOSED_TTL_S
+    client.close()
