@@ -1,14 +1,11 @@
 """Fan-out over Redis pub/sub: every worker forwards each new state to its own sockets.
 
 The store publishes each change atomically with its write (see redis_state.py), so
-``publish`` here has nothing left to do. Subscribing is per session and per process:
-the first local subscriber makes this process SUBSCRIBE to the session's channel, the
-last one leaving UNSUBSCRIBEs.
-
-redis-py's pub/sub does not reconnect reliably by itself, so this module owns the loop:
-after a lost connection it reconnects with backoff, subscribes again to every channel
-it needs, and re-reads each session's state, because messages published during the gap
-are gone. Versions make any repeat harmless downstream.
+``publish`` here has nothing left to do. Subscribing is per session and per process: the
+first local subscriber makes this process SUBSCRIBE to the session's channel (on the
+process's one pub/sub connection, see redis_pubsub.py), the last one leaving
+UNSUBSCRIBEs. After a lost connection every followed session's state is read again,
+because messages published during the gap are gone; versions make repeats harmless.
 """
 
 from __future__ import annotations
@@ -18,10 +15,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from pydantic import ValidationError
 
 from ..facilitation.models import SessionState
+from .redis_pubsub import PubSubLoop
 from .redis_state import channel
 
 log = logging.getLogger("talkingpiece.redis")
@@ -30,15 +27,13 @@ Reload = Callable[[str], Awaitable[SessionState | None]]
 
 
 class RedisBroker:
-    def __init__(self, redis: Redis, *, prefix: str, reload: Reload, queue_size: int = 256) -> None:
-        self.redis = redis
+    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, queue_size: int = 256) -> None:
+        self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[SessionState]]] = {}
-        self._pubsub = None
-        self._reader: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
+        pubsub.on_connected.append(self._resync)
 
     async def publish(self, state: SessionState) -> None:
         """Nothing to do: the store published this state in the same step as writing it."""
@@ -49,7 +44,7 @@ class RedisBroker:
         first = code not in self._subscribers
         self._subscribers.setdefault(code, set()).add(queue)
         if first:
-            await self._follow(code)
+            await self.pubsub.subscribe(channel(self.prefix, code), lambda data: self._receive(code, data))
         try:
             yield _drain(queue)
         finally:
@@ -58,81 +53,34 @@ class RedisBroker:
                 subs.discard(queue)
                 if not subs:
                     del self._subscribers[code]
-                    await self._unfollow(code)
+                    await self.pubsub.unsubscribe(channel(self.prefix, code))
 
-    async def _follow(self, code: str) -> None:
-        if self._reader is None:
-            self._reader = asyncio.get_running_loop().create_task(self._read_forever())
-        if self._pubsub is not None:
-            try:
-                await self._pubsub.subscribe(channel(self.prefix, code))
-            except RedisError:
-                pass  # the reader reconnects and subscribes to every channel still wanted
-
-    async def _unfollow(self, code: str) -> None:
-        if self._pubsub is not None:
-            try:
-                await self._pubsub.unsubscribe(channel(self.prefix, code))
-            except RedisError:
-                pass
+    def _receive(self, code: str, data: str) -> None:
+        if code not in self._subscribers:
+            return
+        try:
+            state = SessionState.model_validate_json(data)
+        except ValidationError:
+            log.error("a message on session %s's channel is not a session state", code)
+            return
+        self._offer(state)
 
     def _offer(self, state: SessionState) -> None:
         for queue in self._subscribers.get(state.code, ()):
-            if queue.full():
+            if queue.full():  # a stalled subscriber only needs the latest state
                 queue.get_nowait()
             queue.put_nowait(state)
-
-    async def _read_forever(self) -> None:
-        backoff = 0.1
-        prefix_len = len(channel(self.prefix, ""))
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                wanted = [channel(self.prefix, code) for code in self._subscribers]
-                # A placeholder channel keeps the connection subscribed while no session is followed.
-                await pubsub.subscribe(f"{self.prefix}c:", *wanted)
-                self._pubsub = pubsub
-                await self._resync()
-                backoff = 0.1
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    code = message["channel"][prefix_len:]
-                    if code in self._subscribers:
-                        self._offer(SessionState.model_validate_json(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError, ValueError) as exc:
-                log.warning("Redis fan-out lost its connection (%s); reconnecting", type(exc).__name__)
-            finally:
-                self._pubsub = None
-                try:
-                    await pubsub.aclose()
-                except Exception:
-                    pass
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
 
     async def _resync(self) -> None:
         """After (re)subscribing, read each followed session once: the gap may have hidden changes."""
         for code in list(self._subscribers):
-            try:
-                state = await self._reload(code)
-            except (RedisError, OSError):
-                raise
-            except Exception:
-                continue
+            state = await self._reload(code)
             if state is not None:
                 self._offer(state)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            try:
-                await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
         self._subscribers.clear()
+        await self.pubsub.close()
 
 
 async def _drain(queue: asyncio.Queue[SessionState]) -> AsyncIterator[SessionState]:

@@ -1,40 +1,74 @@
 """Sessions in Redis: the ``SessionStore`` for several workers and hosts.
 
-Each session is one hash, ``{prefix}s:{code}``, with the record's JSON (state and the acks
-that make commands idempotent) and its version. A change is compare-and-set: one Lua
-script checks that the version is still the one the change was computed from, writes,
-sets the expiry and publishes the new state on the session's channel, all in one atomic
-step, so no update is lost and every change is published exactly once. On a conflict
-the change is recomputed from the newer record (changes are pure, so that is safe).
+Each session is one hash, ``{prefix}s:{code}``: the record's JSON (state and the acks that
+make commands idempotent) and a revision that every write bumps. A change is
+compare-and-set: one Lua script checks that the revision is still the one the change was
+computed from, then in the same atomic step writes the record, sets its expiry, records
+the session's next turn deadline in ``{prefix}deadlines`` and publishes the new state on
+the session's channel. So no update is lost, every change is published exactly once, and
+a worker that dies right after a change cannot take the deadline with it.
+
+On a conflict the change is recomputed from the newer record (changes are pure). Within
+one process, changes to one session queue on a lock first, so only other processes can
+conflict and a burst of commands does not turn into a storm of retries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from ..facilitation.errors import Conflict
+from ..facilitation.models import SessionState
 from .store import Change, Record, expires_at
 
 log = logging.getLogger("talkingpiece.redis")
 
-# KEYS[1] session hash; ARGV: expected version ('' for create), new version, record json,
-# ttl ms, channel, state json to publish ('' to skip).
+# KEYS: session hash, sessions index, deadlines.
+# ARGV: expected revision ('' to create), record json, ttl ms, expires at, code,
+#       deadline ('' none, '-' leave alone), channel ('' no publish), state json, nudge channel.
 _WRITE = """
-local current = redis.call('HGET', KEYS[1], 'v')
+local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
-  if current then return 0 end
-elseif current ~= ARGV[1] then
-  return 0
+  if rev then return 0 end
+  rev = 0
+elseif rev ~= ARGV[1] then
+  return rev and 0 or -1
 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'record', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+rev = tonumber(rev) + 1
+redis.call('HSET', KEYS[1], 'rev', rev, 'record', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+if ARGV[6] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+elseif ARGV[6] ~= '-' then
+  local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+  if #first == 0 or tonumber(ARGV[6]) < tonumber(first[2]) then
+    redis.call('PUBLISH', ARGV[9], ARGV[6])
+  end
+end
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
+return rev
+"""
+
+# Set a session's deadline from a state read at revision ARGV[1], unless a newer write
+# has already recorded its own. KEYS: session hash, deadlines. ARGV: revision, deadline or '', code.
+_RECONCILE = """
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if not rev then redis.call('ZREM', KEYS[2], ARGV[3]) return 1 end
+if rev ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 return 1
 """
 
-MAX_RETRIES = 50
+MAX_ATTEMPTS = 100
+
+DeadlineOf = Callable[[SessionState], "float | None"]
 
 
 def session_key(prefix: str, code: str) -> str:
@@ -45,62 +79,118 @@ def channel(prefix: str, code: str) -> str:
     return f"{prefix}c:{code}"
 
 
+def deadlines_key(prefix: str) -> str:
+    return f"{prefix}deadlines"
+
+
+def nudge_channel(prefix: str) -> str:
+    return f"{prefix}deadlines:nudge"
+
+
 class RedisStore:
     def __init__(self, redis: Redis, *, prefix: str, clock: Callable[[], float],
-                 closed_ttl_s: float, idle_ttl_s: float) -> None:
+                 closed_ttl_s: float, idle_ttl_s: float, deadline_of: DeadlineOf | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
         self._clock = clock
         self._closed_ttl_s = closed_ttl_s
         self._idle_ttl_s = idle_ttl_s
+        self._deadline_of = deadline_of
         self._write = redis.register_script(_WRITE)
+        self._reconcile = redis.register_script(_RECONCILE)
+        self._index = f"{prefix}sessions"
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    def _ttl_ms(self, record: Record) -> int:
-        now = self._clock()
-        return max(1, int((expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now) - now) * 1000))
+    def _deadline_arg(self, state: SessionState) -> str:
+        if self._deadline_of is None:
+            return "-"
+        when = self._deadline_of(state)
+        return "" if when is None else repr(when)
 
-    async def _put(self, code: str, expected: str, record: Record, publish: bool) -> bool:
+    async def _put(self, expected: str, record: Record, publish: bool) -> int:
+        """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone."""
+        code, now = record.state.code, self._clock()
+        expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
         state_json = record.state.model_dump_json() if publish else ""
-        done = await self._write(
-            keys=[session_key(self.prefix, code)],
-            args=[expected, str(record.state.version), record.model_dump_json(), self._ttl_ms(record),
-                  channel(self.prefix, code), state_json])
-        return bool(done)
+        return int(await self._write(
+            keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
+            args=[expected, record.model_dump_json(), max(1, int((expiry - now) * 1000)), repr(expiry), code,
+                  self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", state_json,
+                  nudge_channel(self.prefix)]))
 
     async def create(self, record: Record) -> bool:
-        return await self._put(record.state.code, "", record, publish=False)
+        return await self._put("", record, publish=False) > 0
 
     async def _get(self, code: str) -> tuple[str, Record] | None:
-        version, raw = await self.redis.hmget(session_key(self.prefix, code), ["v", "record"])
-        if version is None or raw is None:
+        rev, raw = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record"])
+        if rev is None or raw is None:
             return None
-        return version, Record.model_validate_json(raw)
+        return rev, Record.model_validate_json(raw)
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
         return found[1] if found else None
 
     async def update(self, code: str, change: Change) -> tuple[Record, bool]:
-        for _ in range(MAX_RETRIES):
+        lock, users = self._locks.get(code) or (asyncio.Lock(), 0)
+        self._locks[code] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._update(code, change)
+        finally:
+            lock, users = self._locks[code]
+            if users <= 1:
+                del self._locks[code]
+            else:
+                self._locks[code] = (lock, users - 1)
+
+    async def _update(self, code: str, change: Change) -> tuple[Record, bool]:
+        for attempt in range(MAX_ATTEMPTS):
             found = await self._get(code)
             if found is None:
                 raise KeyError(code)
-            version, record = found
+            rev, record = found
             new = change(record)
             if new is None:
                 return record, False
-            if await self._put(code, version, new, publish=True):
+            done = await self._put(rev, new, publish=True)
+            if done > 0:
                 return new, True
-        raise RuntimeError(f"session {code}: too much contention, gave up after {MAX_RETRIES} tries")
+            if done < 0:
+                raise KeyError(code)
+            # Another worker wrote first: recompute from its record, after a short random
+            # pause once conflicts repeat so the workers stop colliding in step.
+            if attempt >= 2:
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 25)))
+        log.warning("session %s: gave up after %d conflicting writes", code, MAX_ATTEMPTS)
+        raise Conflict("the session is busy; try again")
+
+    async def reconcile_deadline(self, code: str) -> None:
+        """Record the session's true next deadline (after a deadline fired, or was found stale)."""
+        found = await self._get(code)
+        if found is None:
+            await self._reconcile(keys=[session_key(self.prefix, code), deadlines_key(self.prefix)],
+                                  args=["", "", code])
+            return
+        rev, record = found
+        when = self._deadline_of(record.state) if self._deadline_of else None
+        await self._reconcile(keys=[session_key(self.prefix, code), deadlines_key(self.prefix)],
+                              args=[rev, "" if when is None else repr(when), code])
 
     async def delete(self, code: str) -> None:
-        await self.redis.delete(session_key(self.prefix, code))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(session_key(self.prefix, code))
+            pipe.zrem(self._index, code)
+            pipe.zrem(deadlines_key(self.prefix), code)
+            await pipe.execute()
 
     async def count(self) -> int:
-        n = 0
-        async for _ in self.redis.scan_iter(match=session_key(self.prefix, "*"), count=1000):
-            n += 1
-        return n
+        """Sessions not yet expired, from an index kept with each write (no key scan)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(self._index, "-inf", repr(self._clock()))
+            pipe.zcard(self._index)
+            _, n = await pipe.execute()
+        return int(n)
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the runtime

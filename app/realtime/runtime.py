@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import AppSettings
-from .broker import Broker, MemoryBroker
 from redis.asyncio import Redis
 
+from ..facilitation import engine
 from ..facilitation.models import SessionState
+from .broker import Broker, MemoryBroker
 from .deadlines import LocalDeadlines
 from .redis_fanout import RedisBroker
+from .redis_pubsub import PubSubLoop
 from .redis_state import RedisStore
 from .shared_deadlines import SharedDeadlines
 from .group_service import GroupService, group_store
 from .hub import Hub
-from .service import SessionService
+from .service import Deadlines, SessionService
 from .store import MemoryStore, SessionStore
 
 
@@ -32,7 +34,7 @@ class Runtime:
     broker: Broker
     service: SessionService
     hub: Hub
-    deadlines: LocalDeadlines | SharedDeadlines
+    deadlines: Deadlines
     groups: GroupService | None = None
     redis: Redis | None = None
 
@@ -70,17 +72,19 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     await redis.ping()  # fail at start-up, not at the first facilitator's click
     prefix = settings.redis_prefix
     store = RedisStore(redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
-                       idle_ttl_s=settings.idle_ttl_s)
+                       idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
 
     async def reload(code: str) -> SessionState | None:
         record = await store.load(code)
         return record.state if record else None
 
-    broker = RedisBroker(redis, prefix=prefix, reload=reload)
+    pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
+    broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
-    deadlines = SharedDeadlines(redis, prefix=prefix, clock=clock, expire=service.expire, load=reload)
+    deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
     service.deadlines = deadlines
-    deadlines.start()
+    pubsub.start()
+    await deadlines.start()
     hub = Hub(broker, clock, service.load)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
     runtime.redis = redis

@@ -51,6 +51,8 @@ class Deadlines(Protocol):
 
     def schedule(self, code: str, when: float | None) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Created:

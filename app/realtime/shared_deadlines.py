@@ -1,13 +1,18 @@
 """Turn deadlines shared by every worker through Redis.
 
 One sorted set, ``{prefix}deadlines``, maps each session with a running turn to its
-deadline. Every worker keeps one timer for the earliest deadline in the set; whoever
-moves the earliest deadline publishes a nudge so the others re-read it. No worker polls
-every second, and a turn still ends on time when the worker that started it has died.
+deadline. The store writes it in the same atomic step as the session (redis_state.py), so
+it always follows the latest state, whichever worker wrote it, and a worker that dies
+cannot take a deadline with it. A write that makes a deadline the earliest publishes a
+nudge.
 
-Several workers may fire for the same deadline: that is safe because expiring a turn
-is a compare-and-set in the store and the core ignores an expiry that is not due, so
-the turn ends exactly once.
+Every worker keeps one timer, for the earliest deadline in the set, and a nudge (or a
+local change) wakes it to look again; no worker polls every second. When a deadline is
+due, a worker claims it with a short lease (so the others do not all pile in), asks the
+service to expire the turn, and records the session's true next deadline. Expiring is a
+compare-and-set in the store that the core ignores once the turn has moved on, so even
+a claim that outlives a lease, or two workers on skewed clocks, end the turn exactly once.
+If the claimer dies, the lease runs out and another worker takes the deadline.
 """
 
 from __future__ import annotations
@@ -19,78 +24,63 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..facilitation.engine import next_deadline
-from ..facilitation.models import SessionState
+from .redis_pubsub import PubSubLoop
+from .redis_state import RedisStore, deadlines_key, nudge_channel
 
 log = logging.getLogger("talkingpiece.deadlines")
 
 RECHECK_S = 60.0  # an upper bound on any wait, in case a nudge was lost
+LEASE_S = 2.0  # how long a claimed deadline is left to its claimer
+BATCH = 50
+
+# KEYS[1] deadlines. ARGV: now, lease until, batch size. Returns the claimed codes.
+_CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, code in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], code) end
+return due
+"""
 
 
 class SharedDeadlines:
-    def __init__(self, redis: Redis, *, prefix: str, clock: Callable[[], float],
-                 expire: Callable[[str], Awaitable[None]],
-                 load: Callable[[str], Awaitable[SessionState | None]]) -> None:
+    def __init__(self, redis: Redis, store: RedisStore, pubsub: PubSubLoop, *, prefix: str,
+                 clock: Callable[[], float], expire: Callable[[str], Awaitable[None]]) -> None:
         self.redis = redis
-        self.key = f"{prefix}deadlines"
-        self.nudges = f"{prefix}deadlines:nudge"
+        self.store = store
+        self.pubsub = pubsub
+        self.key = deadlines_key(prefix)
+        self.nudges = nudge_channel(prefix)
         self._clock = clock
         self._expire = expire
-        self._load = load
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._loop_task: asyncio.Task[None] | None = None
-        self._listener: asyncio.Task[None] | None = None
+        self._armed_for: float | None = None  # the deadline the loop is waiting for
+        self._claim = redis.register_script(_CLAIM)
+        self._task: asyncio.Task[None] | None = None
+        self.fired = 0  # deadlines this worker claimed (for tests and logs)
 
-    def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._loop_task = loop.create_task(self._run())
-        self._listener = loop.create_task(self._listen())
+    async def start(self) -> None:
+        pubsub = self.pubsub
+        pubsub.on_connected.append(self._nudged)  # a reconnect may have hidden nudges
+        await pubsub.subscribe(self.nudges, lambda _data: self._wake.set())
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="shared-deadlines")
 
     def schedule(self, code: str, when: float | None) -> None:
-        task = asyncio.get_running_loop().create_task(self._record(code, when))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _record(self, code: str, when: float | None) -> None:
-        try:
-            if when is None:
-                await self.redis.zrem(self.key, code)
-            else:
-                await self.redis.zadd(self.key, {code: when})
-                await self.redis.publish(self.nudges, code)
+        """The store has already recorded ``when``; wake this worker if it is now the earliest."""
+        if when is not None and (self._armed_for is None or when < self._armed_for):
             self._wake.set()
-        except RedisError as exc:
-            log.warning("could not record a deadline (%s); the next change or recheck will", type(exc).__name__)
 
-    async def _listen(self) -> None:
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.nudges)
-                self._wake.set()  # a reconnect may have hidden nudges
-                async for _ in pubsub.listen():
-                    self._wake.set()
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError):
-                await asyncio.sleep(0.5)
-            finally:
-                try:
-                    await pubsub.aclose()
-                except Exception:
-                    pass
+    async def _nudged(self) -> None:
+        self._wake.set()
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             try:
                 wait = await self._fire_due()
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
                 log.warning("deadline loop: %s; retrying", type(exc).__name__)
-                wait = 0.5
-            self._wake.clear()
+                self._armed_for, wait = None, 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
@@ -98,33 +88,35 @@ class SharedDeadlines:
 
     async def _fire_due(self) -> float:
         """Expire every due turn; return how long to sleep until the next deadline."""
-        now = self._clock()
-        for code, _ in await self.redis.zrangebyscore(self.key, "-inf", now, withscores=True):
-            await self._expire(code)
-            # Whatever happened (we expired it, another worker did, it was paused or
-            # erased), the set now records the session's true next deadline.
-            state = await self._load(code)
-            when = next_deadline(state) if state is not None else None
-            if when is None:
-                await self.redis.zrem(self.key, code)
-            else:
-                await self.redis.zadd(self.key, {code: when})
+        while True:
+            now = self._clock()
+            claimed = await self._claim(keys=[self.key], args=[repr(now), repr(now + LEASE_S), BATCH])
+            if not claimed:
+                break
+            self.fired += len(claimed)
+            await asyncio.gather(*(self._fire(code) for code in claimed))
         earliest = await self.redis.zrange(self.key, 0, 0, withscores=True)
         if not earliest:
+            self._armed_for = None
             return RECHECK_S
-        return min(RECHECK_S, max(0.0, earliest[0][1] - self._clock()) + 0.005)
+        self._armed_for = when = float(earliest[0][1])
+        # The loop's timer may wake a hair early; the claim then finds nothing and we wait again.
+        return min(RECHECK_S, max(0.002, when - self._clock()))
 
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
+    async def _fire(self, code: str) -> None:
+        try:
+            await self._expire(code)
+            # Whatever happened (we ended the turn, another worker did, it was paused or
+            # erased), the set now records the session's true next deadline, not our lease.
+            await self.store.reconcile_deadline(code)
+        except Exception as exc:  # the lease runs out and a worker tries again
+            log.warning("expiring the turn in %s failed (%s); retrying after the lease", code, type(exc).__name__)
 
     async def close(self) -> None:
-        for task in (self._loop_task, self._listener, *self._tasks):
-            if task is not None:
-                task.cancel()
-        for task in (self._loop_task, self._listener):
-            if task is not None:
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.pubsub.unsubscribe(self.nudges)
