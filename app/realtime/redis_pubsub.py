@@ -29,7 +29,7 @@ CONFIRM_TIMEOUT_S = 5.0
 class PubSubLoop:
     def __init__(self, url: str, *, name: str = "live", health_s: float = 10.0) -> None:
         self.redis = Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0),
-                                    socket_connect_timeout=5)
+                                    socket_connect_timeout=5, client_name=name)
         self.name = name
         self._handlers: dict[str, Callable[[str], None]] = {}
         # Called after every (re)connection, once the subscriptions are confirmed.

@@ -1,0 +1,204 @@
+"""The Redis pieces one by one, against the run's own redis-server: no lost update, acks
+with the session, expiry, a fan-out that survives a dropped connection, and deadlines
+that end a turn exactly once whichever worker is alive."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from app.facilitation import engine
+from app.facilitation.formats import format_with_durations
+from app.facilitation.models import SessionState, Status
+from app.realtime.redis_fanout import RedisBroker
+from app.realtime.redis_pubsub import PubSubLoop
+from app.realtime.redis_state import RedisStore, deadlines_key, session_key
+from app.realtime.shared_deadlines import SharedDeadlines
+from app.realtime.store import Record
+from tests.support.redis_server import RedisServer
+
+NOW = 1_000_000.0
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+def new_state(code: str) -> SessionState:
+    return engine.new_session(code=code, title="Unit", format=format_with_durations(None, None), now=NOW,
+                              salt="s", facilitator_token_hash="f", screen_token_hash="x")
+
+
+def renamed(title: str):
+    """A change that appends to the title: lost updates would show as missing letters."""
+    def change(record: Record) -> Record:
+        state = record.state.model_copy(update={"title": record.state.title + title,
+                                                "version": record.state.version + 1})
+        return Record(state=state, acks=record.remember(title, {"version": state.version}))
+    return change
+
+
+def stores(redis_server: RedisServer, n: int, **kw) -> tuple[list[Redis], list[RedisStore], str]:
+    """``n`` stores on separate connections, as ``n`` workers would have."""
+    prefix = f"unit-{uuid.uuid4().hex[:8]}:"
+    clients = [Redis.from_url(redis_server.url, decode_responses=True) for _ in range(n)]
+    made = [RedisStore(c, prefix=prefix, clock=lambda: NOW, closed_ttl_s=60, idle_ttl_s=3600, **kw) for c in clients]
+    return clients, made, prefix
+
+
+def test_two_workers_updating_at_once_both_apply(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clients, (a, b), _ = stores(redis_server, 2)
+        assert await a.create(Record(state=new_state("AAAAAA")))
+        assert not await b.create(Record(state=new_state("AAAAAA")))  # the code is taken
+        letters = [f"<{i}>" for i in range(60)]
+        await asyncio.gather(*((a if i % 2 else b).update("AAAAAA", renamed(t)) for i, t in enumerate(letters)))
+        record = await b.load("AAAAAA")
+        assert record is not None
+        assert sorted(record.state.title.split("<")[1:]) == sorted(t[1:] for t in letters)
+        assert record.state.version == 60 and set(record.acks) == set(letters)  # acks kept with the session
+        for c in clients:
+            await c.aclose()
+
+    run(scenario())
+
+
+def test_a_conflicting_write_makes_the_change_run_again_on_the_newer_record(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clients, (a, b), _ = stores(redis_server, 2)
+        await a.create(Record(state=new_state("BBBBBB")))
+        calls = []
+
+        def slow(record: Record) -> Record:
+            calls.append(record.state.title)
+            return renamed("-slow")(record)
+
+        # Interleave by hand: read with a, write with b, then let a's compare-and-set fail.
+        first = await a._get("BBBBBB")
+        assert first is not None
+        await b.update("BBBBBB", renamed("-fast"))
+        assert await a._put(first[0], renamed("-stale")(first[1]), publish=True) == 0  # refused
+        record, changed = await a.update("BBBBBB", slow)
+        assert changed and record.state.title == "Unit-fast-slow" and calls == ["Unit-fast"]
+        for c in clients:
+            await c.aclose()
+
+    run(scenario())
+
+
+def test_an_unknown_session_is_a_key_error_and_nothing_is_created(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clients, (a,), prefix = stores(redis_server, 1)
+        with pytest.raises(KeyError):
+            await a.update("ZZZZZZ", renamed("x"))
+        assert not await clients[0].exists(session_key(prefix, "ZZZZZZ"))
+        await clients[0].aclose()
+
+    run(scenario())
+
+
+def test_closed_sessions_expire_after_closed_ttl_and_open_ones_after_idle_ttl(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clients, (a,), prefix = stores(redis_server, 1)
+        await a.create(Record(state=new_state("CCCCCC")))
+        key = session_key(prefix, "CCCCCC")
+        assert 3_590_000 < await clients[0].pttl(key) <= 3_600_000
+        assert await a.count() == 1
+
+        def close(record: Record) -> Record:
+            state = record.state.model_copy(update={"status": Status.closed, "closed_at": NOW, "version": 9})
+            return Record(state=state, acks=record.acks)
+
+        await a.update("CCCCCC", close)
+        assert 50_000 < await clients[0].pttl(key) <= 60_000
+        await a.delete("CCCCCC")
+        assert await a.count() == 0
+        await clients[0].aclose()
+
+    run(scenario())
+
+
+def test_the_fan_out_reconnects_and_rereads_what_the_gap_hid(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clients, (a,), prefix = stores(redis_server, 1)
+        await a.create(Record(state=new_state("DDDDDD")))
+
+        async def reload(code: str):
+            record = await a.load(code)
+            return record.state if record else None
+
+        pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub", health_s=1.0)
+        broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
+        pubsub.start()
+        async with broker.subscribe("DDDDDD") as states:
+            await a.update("DDDDDD", renamed("1"))
+            assert (await asyncio.wait_for(anext(states), 5)).title == "Unit1"
+            # Drop the subscriber's connection; a change while it is away must still arrive.
+            ours = [c["id"] for c in await clients[0].client_list() if c["name"] == f"{prefix}pubsub"]
+            assert ours and all([await clients[0].client_kill_filter(_id=i) for i in ours])
+            await a.update("DDDDDD", renamed("2"))
+            while (state := await asyncio.wait_for(anext(states), 5)).title != "Unit12":
+                pass
+            assert pubsub.reconnects >= 1
+            await a.update("DDDDDD", renamed("3"))  # and it is subscribed again
+            while (state := await asyncio.wait_for(anext(states), 5)).title != "Unit123":
+                pass
+        await broker.close()
+        await clients[0].aclose()
+
+    run(scenario())
+
+
+def test_a_deadline_fires_once_on_a_surviving_worker_when_its_scheduler_is_gone(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        clock = {"now": NOW}
+        deadline_of = {"DDDDDE": NOW + 0.3}
+        clients, stores_, prefix = stores(redis_server, 3, deadline_of=lambda s: deadline_of.get(s.code))
+        for s in stores_:
+            s._clock = lambda: clock["now"]
+        scheduler, *workers = stores_
+        expired: list[str] = []
+
+        # The scheduling worker writes the session (and so its deadline) and then dies:
+        # it runs no deadline loop at all. Two other workers share the work.
+        await scheduler.create(Record(state=new_state("DDDDDE")))
+        assert await clients[0].zscore(deadlines_key(prefix), "DDDDDE") == pytest.approx(NOW + 0.3)
+
+        loops = []
+        for store, client in zip(workers, clients[1:]):
+            async def expire(code: str, store=store) -> None:
+                expired.append(code)
+                deadline_of.pop(code, None)  # the turn ended: no deadline follows
+                await store.update(code, renamed("!"))
+            pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub")
+            pubsub.start()
+            loop = SharedDeadlines(client, store, pubsub, prefix=prefix, clock=lambda: clock["now"], expire=expire)
+            await loop.start()
+            loops.append((loop, pubsub))
+
+        async def tick() -> None:
+            while True:
+                clock["now"] += 0.05
+                await asyncio.sleep(0.05)
+
+        ticker = asyncio.create_task(tick())
+        for _ in range(60):
+            await asyncio.sleep(0.05)
+            if expired:
+                break
+        await asyncio.sleep(0.5)  # time for any second, wrong expiry
+        ticker.cancel()
+        assert expired == ["DDDDDE"]
+        assert await clients[0].zscore(deadlines_key(prefix), "DDDDDE") is None  # reconciled away
+        record = await scheduler.load("DDDDDE")
+        assert record is not None and record.state.title == "Unit!"
+        for loop, pubsub in loops:
+            await loop.close()
+            await pubsub.close()
+        for c in clients:
+            await c.aclose()
+
+    run(scenario())
