@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so that FastAPI passes it on while reading a chunked body (any other
+    error there becomes its generic 400) and the error handlers answer 422 with this message."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(422, f"the request body is over the {max_bytes // 1024} KB limit")
 
 
 class BodyLimit:
@@ -33,7 +38,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -51,6 +51,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code if 400 <= exc.status_code < 500 or exc.status_code == 503 else 400
+        if status == 400:  # FastAPI's "error parsing the body" (not UTF-8, JSON nested too deep): invalid input
+            status = 422
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         return error_response(status, HTTP_CODES.get(status, "invalid"), message, getattr(exc, "headers", None))
 

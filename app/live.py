@@ -129,6 +129,9 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
     except BadFrame as bad:
         conn.reply(dialect.error(bad.command_id, None, "invalid", bad.message))
         return
+    except RecursionError:  # JSON nested too deeply to parse (a RuntimeError: it would end the socket)
+        conn.reply(dialect.error(None, None, "invalid", "malformed JSON: nested too deeply"))
+        return
     try:
         command = parse_command(data)
         ack = await rt.service.execute(code, token, command, command_id)
