@@ -50,23 +50,27 @@ class Api:
         self.http.close()
 
     def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        """Any request; ``json=`` is sent as ASCII JSON, so even lone surrogates travel as escapes."""
         headers = {**bearer(token), **kwargs.pop("headers", {})}
+        if "json" in kwargs:
+            kwargs["content"] = json.dumps(kwargs.pop("json")).encode()
+            headers.setdefault("content-type", "application/json")
         return self.http.request(method, path, headers=headers, **kwargs)
 
     def formats(self) -> list[dict[str, Any]]:
-        answer = self.http.get("/api/formats")
+        answer = self.request("GET", "/api/formats")
         assert answer.status_code == 200, answer.text
         return answer.json()
 
     def create_session(self, title: str = "Tuesday supervision", **extra: Any) -> dict[str, Any]:
         """``POST /api/sessions``: the code and the facilitator's and screen's tokens."""
-        answer = self.http.post("/api/sessions", json={"title": title, **extra})
+        answer = self.request("POST", "/api/sessions", json={"title": title, **extra})
         assert answer.status_code == 201, answer.text
         return answer.json()
 
     def join(self, code: str, name: str) -> dict[str, Any]:
         """``POST /api/sessions/{code}/participants``: ``{participant_id, token}``."""
-        answer = self.http.post(f"/api/sessions/{code}/participants", json={"name": name})
+        answer = self.request("POST", f"/api/sessions/{code}/participants", json={"name": name})
         assert answer.status_code == 201, answer.text
         return answer.json()
 
