@@ -117,9 +117,9 @@ def test_a_whole_action_learning_set_runs_over_the_live_socket(server: ServerPro
             await action_planning(room)
             await check_out(room)
 
-            # Every turn of a round had the round's time: one second, then the shared check-out.
+            # Every turn of every round had its round's time.
             turns = round_turns(fac)
-            assert all(turn == whole for turn, whole in turns) and {t for t, _ in turns} == {1.0, turns[-1][0]}
+            assert turns and all(turn == whole for turn, whole in turns)
         finally:
             await room.close()
 
@@ -236,7 +236,8 @@ async def questioning_round(room: Room) -> None:
     await fac.apply({"type": "next_phase"})
     assert fac.view["phase"]["id"] == "questioning" and fac.view["queue"] == [ids["Dev"]]
     await phones["Dev"].apply({"type": "lower_hand"})
-    await fac.apply({"type": "start_round", "seconds_per_turn": 1})
+    # Two-second turns here: time enough for a late joiner to arrive while the first speaks.
+    await fac.apply({"type": "start_round", "seconds_per_turn": 2})
     order = fac.view["round"]["order"]
     assert sorted(order) == sorted([ids["Ana"], ids["Cleo"], ids["Dev"]])  # Ben listens only
 
@@ -250,7 +251,7 @@ async def questioning_round(room: Room) -> None:
     await phones[room.name_of(order[1])].apply({"type": "yield_turn"})
     assert speaker(phones[room.name_of(order[1])].view) == order[2]  # the next turn starts at once
     # order[2]'s turn runs out on the server, and Eve has the floor.
-    await all_see([fac, eve_phone], lambda v: speaker(v) == eve["participant_id"], timeout=4)
+    await all_see([fac, eve_phone], lambda v: speaker(v) == eve["participant_id"], timeout=5)
 
     await fac.apply({"type": "remove_participant", "participant_id": eve["participant_id"]})
     views = await room.everyone_sees(lambda v: all(p["id"] != eve["participant_id"] for p in v["participants"]))
@@ -390,7 +391,7 @@ def test_a_round_finishes_on_the_server_with_every_client_gone(server: ServerPro
             await room.everyone_sees(lambda v: v["round"] is not None)
             await close_all(room.sockets)
 
-            await asyncio.sleep(finish_in + 0.5)  # nobody is connected while the round runs out
+            await asyncio.sleep(finish_in + 0.8)  # nobody is connected while the round runs out
             screen = await room.connect(room.screen_token)
             view = screen.view  # the very first frame after reconnecting: the round is over
             assert view["round"] is None and view["turn"] is None and view["status"] == "running"
