@@ -86,8 +86,8 @@ def test_a_hundred_concurrent_votes_and_items_over_two_workers_all_count_once(wo
         view = api.view(code, created["facilitator_token"])
         assert next(i["votes"] for i in view["items"] if i["id"] == target) == 50
         assert len(view["items"]) == 50
-        for phone in phones:
-            await phone.close()
+        # Together: each phone holds dozens of unread states, and closing one by one is slow.
+        await asyncio.gather(*(phone.close() for phone in phones), return_exceptions=True)
 
     run(scenario())
 
