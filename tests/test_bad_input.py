@@ -41,6 +41,7 @@ class World:
     room: Session  # running, with Ana and Ben; Rex joined and was removed
     other: Session  # running, with Zoe: must never notice anything
     closed: Session  # closed, with Cal
+    log_from: int = 0  # where this module's part of the server's log begins
 
     def token(self, who: str | None) -> str | None:
         return {None: None, "facilitator": self.room.facilitator, "screen": self.room.screen,
@@ -95,7 +96,8 @@ def world(server: ServerProcess) -> Iterator[World]:
             api.ok(s.code, s.facilitator, {"type": "start"})
         api.ok(room.code, room.facilitator, {"type": "remove_participant", "participant_id": room.ids["Rex"]})
         api.ok(closed.code, closed.facilitator, {"type": "close"})
-        yield World(server, api, room, other, closed)
+        log_from = server.log_path.stat().st_size if server.log_path else 0
+        yield World(server, api, room, other, closed, log_from)
 
 
 def run(coro: Any, timeout: float = 30.0) -> Any:
@@ -524,3 +526,13 @@ def test_the_sessions_still_run_after_all_of_it(world: World) -> None:
             await screen.close()
 
     run(scenario())
+
+
+def test_the_server_logged_no_error_for_any_of_it(world: World) -> None:
+    """Never a 500, and nothing that went wrong unseen: the server's log for this module is clean."""
+    if world.server.log_path is None:
+        pytest.skip("this server keeps no log")
+    with open(world.server.log_path, "rb") as log:
+        log.seek(world.log_from)
+        text = log.read().decode(errors="replace")
+    assert "Traceback" not in text and " ERROR " not in text and "unexpected error" not in text, text[-3000:]
