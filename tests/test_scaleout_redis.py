@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.live_client import Api, Live, speaker
+from tests.support.client import Api, LiveClient, speaker
 from tests.support.redis_server import RedisServer
 from tests.support.server import ServerProcess
 
@@ -37,18 +37,18 @@ def test_facilitator_on_one_worker_and_phones_on_the_other_see_every_change(work
     a, b, _ = workers
 
     async def scenario() -> None:
-        created = Api(a).create(title="Two workers")
-        people = [Api(b).join(created["code"], n) for n in ("Ana", "Ben")]
-        fac = await Live.connect(a, created["code"], created["facilitator_token"])
-        phones = [await Live.connect(b, created["code"], p["token"]) for p in people]
-        await fac.command({"type": "start"})
-        await fac.command({"type": "start_round", "seconds_per_turn": 1})
+        created = Api(a.base_url).create_session(title="Two workers")
+        people = [Api(b.base_url).join(created["code"], n) for n in ("Ana", "Ben")]
+        fac = await LiveClient.connect(a.ws_base, created["code"], created["facilitator_token"])
+        phones = [await LiveClient.connect(b.ws_base, created["code"], p["token"]) for p in people]
+        await fac.send_command({"type": "start"})
+        await fac.send_command({"type": "start_round", "seconds_per_turn": 1})
         for phone in phones:
             await phone.wait_for_state(lambda v: speaker(v) == people[0]["participant_id"])
-        await phones[1].command({"type": "raise_hand"})
-        view = await fac.wait_for_state(lambda v: v["participants"][1]["hand_raised"])
+        await phones[1].send_command({"type": "raise_hand"})
+        view = (await fac.wait_for_state(lambda v: v["participants"][1]["hand_raised"]))["view"]
         # Every socket on both workers went through the same versions, in order, ending together.
-        final = await fac.wait_for_state(lambda v: v["round"] is None and v["version"] > view["version"])
+        final = (await fac.wait_for_state(lambda v: v["round"] is None and v["version"] > view["version"]))["view"]
         for phone in phones:
             await phone.wait_for_state(lambda v: v["version"] == final["version"])
         seen = [[f["version"] for f in live.frames if f["type"] == "state"] for live in (fac, *phones)]
@@ -64,23 +64,23 @@ def test_a_hundred_concurrent_votes_and_items_over_two_workers_all_count_once(wo
     a, b, _ = workers
 
     async def scenario() -> None:
-        api = Api(a)
-        created = api.create(title="Busy room")
+        api = Api(a.base_url)
+        created = api.create_session(title="Busy room")
         code = created["code"]
-        people = [Api([a, b][i % 2]).join(code, f"P{i}") for i in range(50)]
+        people = [Api([a, b][i % 2].base_url).join(code, f"P{i}") for i in range(50)]
         api.ok(code, created["facilitator_token"], {"type": "start"})
-        phones = [await Live.connect([a, b][i % 2], code, p["token"]) for i, p in enumerate(people)]
+        phones = [await LiveClient.connect([a, b][i % 2].ws_base, code, p["token"]) for i, p in enumerate(people)]
         submitted = await asyncio.gather(*[
-            phone.command({"type": "submit_item", "kind": "question", "text": f"Question {i}?"})
+            phone.send_command({"type": "submit_item", "kind": "question", "text": f"Question {i}?"})
             for i, phone in enumerate(phones)])
         assert all(s["type"] == "ack" for s in submitted)
         api.ok(code, created["facilitator_token"], {"type": "reveal_items", "kind": "question"})
         items = api.view(code, created["facilitator_token"])["items"]
         assert sorted(i["text"] for i in items) == sorted(f"Question {i}?" for i in range(50))
         target = items[0]["id"]
-        votes = await asyncio.gather(*[phone.command({"type": "vote_item", "item_id": target}, command_id=f"v{i}")
+        votes = await asyncio.gather(*[phone.send_command({"type": "vote_item", "item_id": target}, id=f"v{i}")
                                        for i, phone in enumerate(phones)])
-        again = await asyncio.gather(*[phone.command({"type": "vote_item", "item_id": target}, command_id=f"v{i}")
+        again = await asyncio.gather(*[phone.send_command({"type": "vote_item", "item_id": target}, id=f"v{i}")
                                        for i, phone in enumerate(phones)])
         assert all(v["type"] == "ack" for v in votes) and again == votes  # resent ids: acknowledged, not recounted
         view = api.view(code, created["facilitator_token"])
@@ -96,25 +96,25 @@ def test_a_killed_worker_loses_nothing_and_the_round_ends_on_time(workers) -> No
     a, b, _ = workers
 
     async def scenario() -> None:
-        created = Api(b).create(title="Resilient")
+        created = Api(b.base_url).create_session(title="Resilient")
         code = created["code"]
-        people = [Api(a).join(code, n) for n in ("Ana", "Ben", "Cleo")]
-        fac = await Live.connect(a, code, created["facilitator_token"])
-        phones = [await Live.connect(a, code, p["token"]) for p in people]
-        await phones[0].command({"type": "raise_hand"})
-        await fac.command({"type": "start"})
-        await phones[1].command({"type": "submit_item", "kind": "feedback", "text": "Thank you"}, command_id="fb-1")
-        await fac.command({"type": "start_round", "seconds_per_turn": 1.5})
-        started = await fac.wait_for_state(lambda v: v["round"] is not None)
+        people = [Api(a.base_url).join(code, n) for n in ("Ana", "Ben", "Cleo")]
+        fac = await LiveClient.connect(a.ws_base, code, created["facilitator_token"])
+        phones = [await LiveClient.connect(a.ws_base, code, p["token"]) for p in people]
+        await phones[0].send_command({"type": "raise_hand"})
+        await fac.send_command({"type": "start"})
+        await phones[1].send_command({"type": "submit_item", "kind": "feedback", "text": "Thank you"}, id="fb-1")
+        await fac.send_command({"type": "start_round", "seconds_per_turn": 1.5})
+        started = (await fac.wait_for_state(lambda v: v["round"] is not None))["view"]
 
         a.kill()  # kill -9 the worker that served everyone and scheduled the deadlines
 
-        fac = await Live.connect(b, code, created["facilitator_token"])
-        phones = [await Live.connect(b, code, p["token"]) for p in people]
-        resent = await phones[1].command({"type": "submit_item", "kind": "feedback", "text": "Thank you"},
-                                         command_id="fb-1")
+        fac = await LiveClient.connect(b.ws_base, code, created["facilitator_token"])
+        phones = [await LiveClient.connect(b.ws_base, code, p["token"]) for p in people]
+        resent = await phones[1].send_command({"type": "submit_item", "kind": "feedback", "text": "Thank you"},
+                                         id="fb-1")
         assert resent["type"] == "ack"  # the phone resends what it was unsure of: still applied once
-        final = await fac.wait_for_state(lambda v: v["round"] is None, timeout=15)
+        final = (await fac.wait_for_state(lambda v: v["round"] is None, timeout=15))["view"]
         turns = [f["view"]["turn"] for f in fac.frames if f["type"] == "state" and f["view"]["turn"]]
         assert all(t["duration_s"] == 1.5 for t in turns)
         assert [p["spoken_s"] for p in final["participants"]] == [1.5, 1.5, 1.5]
@@ -128,8 +128,8 @@ def test_a_killed_worker_loses_nothing_and_the_round_ends_on_time(workers) -> No
 
 def test_a_closed_session_expires_from_redis(workers, redis_server: RedisServer) -> None:
     a, _, prefix = workers
-    api = Api(a)
-    created = api.create(title="Confidential")
+    api = Api(a.base_url)
+    created = api.create_session(title="Confidential")
     api.join(created["code"], "Ana")
     client = redis_server.client()
     key = f"{prefix}s:{created['code']}"
