@@ -11,6 +11,9 @@ class AppSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     redis_url: str | None = None
+    # Browser origins, besides the app's own, whose pages may open the live sockets
+    # (comma-separated, e.g. "https://intranet.example.org").
+    allowed_origins: str = ""
     # Every key and channel in Redis starts with this, so several deployments can share one Redis.
     redis_prefix: str = "tp:"
     # A closed session's content is erased this long after closing (confidential by default).
@@ -25,3 +28,7 @@ class AppSettings(BaseSettings):
     # Recurring groups' SQLite file in embedded mode, created on first use (default under
     # $XDG_DATA_HOME or ~/.local/share/talking-piece/). Redis mode keeps groups in Redis.
     groups_db: str | None = None
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())

@@ -22,8 +22,10 @@ from .facilitation.models import Actor
 from .realtime.connection import LiveConnection
 from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
+from .web_security import origin_allowed
 
 router = APIRouter()
+CLOSE_FORBIDDEN_ORIGIN = 4403
 log = logging.getLogger("talkingpiece.live")
 
 CLOSE_BAD_TOKEN = 4401
@@ -71,6 +73,9 @@ JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_
 @router.websocket("/api/sessions/{code}/live")
 async def live(ws: WebSocket, code: str, token: str = "") -> None:
     rt: Runtime = ws.app.state.runtime
+    if not origin_allowed(ws.scope, rt.settings.origins):
+        await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
+        return
     await ws.accept()
     try:
         state, actor = await rt.service.authenticate(code, token)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from . import api, errors, group_routes, live, log_privacy, pages, pages_live, summary_routes
 from .body_limit import BodyLimit
+from .web_security import SecurityHeaders
 from .config import AppSettings
 from .realtime.runtime import build_runtime
 
@@ -43,4 +44,5 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
