@@ -5,9 +5,7 @@ store read directly afterwards; plus the group stores' own rules."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +13,8 @@ import httpx
 import pytest
 
 from app.realtime.groups import GroupRecord, SqliteGroupStore
-from tests.support.server import ServerProcess, free_port
+from tests.support.redis_server import RedisServer
+from tests.support.server import ServerProcess
 
 SECRETS = {
     "title": "Meeting about Mrs Example",
@@ -118,25 +117,12 @@ def test_an_older_sessions_close_never_overwrites_newer_plans(tmp_path: Path) ->
 
 @pytest.fixture()
 def redis_url(tmp_path: Path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A redis-server of this test's own (a missing binary fails the test: scripts/test installs it)."""
+    server = RedisServer(tmp_path).start()
     try:
-        import redis
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 def test_the_redis_group_store_keeps_the_same_rules(redis_url: str) -> None:

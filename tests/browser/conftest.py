@@ -29,7 +29,7 @@ def browser() -> Iterator[object]:
     # Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
     # is open, which would break asyncio.run() in the suite's later (non-browser) tests.
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
