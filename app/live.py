@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from .facilitation.commands import Command, parse_command
 from .facilitation.errors import FacilitationError, NotFound, Unauthorized
-from .facilitation.models import Actor
+from .facilitation.models import Actor, SessionState
 from .realtime.connection import LiveConnection
 from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
@@ -72,20 +72,28 @@ JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_
 
 @router.websocket("/api/sessions/{code}/live")
 async def live(ws: WebSocket, code: str, token: str = "") -> None:
+    opened = await open_socket(ws, code, token)
+    if opened is not None:
+        rt, state, actor = opened
+        await serve(ws, rt, state.code, token, actor, LiveConnection(ws, actor, state_frame))
+
+
+async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, SessionState, Actor] | None:
+    """The handshake both live sockets share: Origin, accept, then who is this? None if closed."""
     rt: Runtime = ws.app.state.runtime
     if not origin_allowed(ws.scope, rt.settings.origins):
         await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
-        return
+        return None
     await ws.accept()
     try:
         state, actor = await rt.service.authenticate(code, token)
     except NotFound:
         await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
-        return
+        return None
     except Unauthorized:
         await ws.close(CLOSE_BAD_TOKEN, "bad token")
-        return
-    await serve(ws, rt, state.code, token, actor, LiveConnection(ws, actor, state_frame))
+        return None
+    return rt, state, actor
 
 
 async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,

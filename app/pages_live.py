@@ -17,15 +17,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 
 from .facilitation.commands import Command
-from .facilitation.errors import NotFound, Unauthorized
 from .facilitation.models import Actor, SessionState
 from .facilitation.views import view_for
-from .live import CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN_ORIGIN, CLOSE_UNKNOWN_SESSION, MAX_ID, BadFrame, Dialect, serve
+from .live import MAX_ID, BadFrame, Dialect, open_socket, serve
 from .pages_view import page_model
 from .realtime.connection import LiveConnection
 from .realtime.frames import Cache
-from .realtime.runtime import Runtime
-from .web_security import origin_allowed
 from .pages_templates import render_block, templates
 
 router = APIRouter()
@@ -123,20 +120,10 @@ HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragmen
 
 @router.websocket("/live/{code}")
 async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
-    rt: Runtime = ws.app.state.runtime
-    if not origin_allowed(ws.scope, rt.settings.origins):
-        await ws.close(CLOSE_FORBIDDEN_ORIGIN)
-        return
-    await ws.accept()
-    try:
-        state, actor = await rt.service.authenticate(code, token)
-    except NotFound:
-        await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
-        return
-    except Unauthorized:
-        await ws.close(CLOSE_BAD_TOKEN, "bad token")
-        return
-    await serve(ws, rt, state.code, token, actor, FragmentConnection(ws, actor), HTML_DIALECT)
+    opened = await open_socket(ws, code, token)
+    if opened is not None:
+        rt, state, actor = opened
+        await serve(ws, rt, state.code, token, actor, FragmentConnection(ws, actor), HTML_DIALECT)
 
 
 __all__ = ["router", "templates"]
