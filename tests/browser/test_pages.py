@@ -20,7 +20,10 @@ def test_check_in_round_moves_on_by_itself(server, contexts, shots):
     console.goto(base + "/")
     shots(console, "start-page")
     console.get_by_label("Title").fill("Tuesday reflective practice")
-    console.get_by_label("Format").select_option("check-in-out")
+    with console.expect_response(re.compile(r"/start/phases")):  # the phases are swapped in for the format
+        console.get_by_label("Format").select_option("check-in-out")
+    expect(console.locator("#format")).not_to_have_class(re.compile("htmx-request"))
+    expect(console.locator("#phases")).not_to_have_class(re.compile("htmx-(swapping|settling)"))
     console.get_by_label("Check-in").fill("5")
     console.get_by_role("button", name=re.compile("Create session")).click()
     console.wait_for_url(re.compile(r"/console/[A-Z0-9]{6}#key="))
