@@ -139,6 +139,15 @@ async def get_view(who: Viewer, rt: RuntimeDep) -> dict[str, Any]:
     return view_for(state, actor, rt.service.clock())
 
 
+@router.delete("/sessions/{code}", status_code=204, responses={403: {"description": "not the facilitator"}})
+async def erase_session(code: str, token: Token, rt: RuntimeDep) -> Response:
+    """End and erase now (facilitator only): every socket of the session closes (4404) and the
+    store keeps nothing of it; afterwards every endpoint answers 404 for the code."""
+    state = await rt.service.erase(code, token)
+    rt.hub.kick_session(state.code, 4404, "the session was erased")
+    return Response(status_code=204)
+
+
 @router.put("/sessions/{code}/reflection", status_code=204)
 async def save_reflection(code: str, token: Token, rt: RuntimeDep, body: Reflection) -> Response:
     """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it."""

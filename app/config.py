@@ -21,6 +21,12 @@ class AppSettings(BaseSettings):
     # An abandoned session that never closes is erased this long after its last change.
     idle_ttl_s: float = 7 * 24 * 3600
     max_sessions: int = 5000
+    # Abuse limits (SECURITY.md): lookups of unknown join codes per client address and minute,
+    # live socket messages per connection (sustained per second, and burst), live sockets per process.
+    guesses_per_minute: float = 30
+    live_messages_per_s: float = 20
+    live_message_burst: float = 60
+    max_connections: int = 10_000
     max_frame_bytes: int = 64 * 1024
     max_body_bytes: int = 64 * 1024
     public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes

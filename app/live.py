@@ -22,6 +22,7 @@ from .facilitation.models import Actor, SessionState
 from .realtime.connection import LiveConnection
 from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
+from . import ratelimit
 from .web_security import origin_allowed
 
 router = APIRouter()
@@ -30,6 +31,9 @@ log = logging.getLogger("talkingpiece.live")
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_UNKNOWN_SESSION = 4404
+CLOSE_ERASED = 4404  # the session is gone, exactly as if it had never existed
+CLOSE_POLICY = 1008  # kept flooding after a rate_limited error frame
+ERASE = "erase"  # the facilitator's "end and erase now" (handled here, not by the core: it deletes the session)
 MAX_ID = 128
 
 
@@ -84,6 +88,10 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Se
     if not origin_allowed(ws.scope, rt.settings.origins):
         await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
         return None
+    if rt.hub.socket_count >= rt.settings.max_connections:  # 503 + Retry-After, or close 1013
+        await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
+                               "this server is at its connection limit; try again shortly", retry_after=10)
+        return None
     await ws.accept()
     try:
         state, actor = await rt.service.authenticate(code, token)
@@ -118,10 +126,20 @@ async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor,
 async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection,
                            dialect: Dialect = JSON_DIALECT) -> None:
     limit = rt.settings.max_frame_bytes
+    flood = FloodGuard(rt.settings.live_messages_per_s, rt.settings.live_message_burst, rt.service.clock)
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            verdict = flood.verdict()
+            if verdict == "refuse":
+                conn.reply(dialect.error(None, None, "rate_limited", "too many messages: slow down"))
+                continue
+            if verdict == "drop":
+                continue
+            if verdict == "close":
+                conn.kick(CLOSE_POLICY, "too many messages")
                 return
             text = message.get("text")
             if text is None:
@@ -145,6 +163,9 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
     except RecursionError:  # JSON nested too deeply to parse (a RuntimeError: it would end the socket)
         conn.reply(dialect.error(None, None, "invalid", "malformed JSON: nested too deeply"))
         return
+    if isinstance(data, dict) and data.get("type") == ERASE:
+        await erase(rt, code, token, conn, command_id, data, dialect)
+        return
     try:
         command = parse_command(data)
         ack = await rt.service.execute(code, token, command, command_id)
@@ -152,3 +173,42 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
         return
     conn.reply(dialect.ack(command_id, command, ack))
+
+
+async def erase(rt: Runtime, code: str, token: str, conn: LiveConnection, command_id: str, data: Any,
+                dialect: Dialect = JSON_DIALECT) -> None:
+    """The facilitator's "end and erase now": ack, then every socket of the session closes."""
+    if set(data) != {"type"}:
+        conn.reply(dialect.error(command_id, data, "invalid", "erase takes no fields"))
+        return
+    try:
+        state = await rt.service.erase(code, token)
+    except FacilitationError as exc:
+        conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        return
+    conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))
+    rt.hub.kick_session(state.code, CLOSE_ERASED, "the session was erased")
+
+
+class FloodGuard:
+    """Per-connection message rate: a token bucket, then an error frame, then a close.
+
+    Over the rate, the first refused message of a stretch gets a ``rate_limited`` error
+    frame and the rest are dropped unanswered (answering each would flood the reply queue);
+    a client still sending past ``burst`` refused messages in a row is closed with 1008.
+    Nothing here waits, so a flood never stalls the receiver or the room.
+    """
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
+        self.bucket = ratelimit.Buckets(rate, burst, clock, max_keys=1)
+        self.burst = burst
+        self.refused = 0
+
+    def verdict(self) -> str:
+        if self.bucket.take(""):
+            self.refused = 0
+            return "ok"
+        self.refused += 1
+        if self.refused == 1:
+            return "refuse"
+        return "close" if self.refused > self.burst else "drop"

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from . import api, errors, group_routes, live, log_privacy, pages, pages_live, summary_routes
 from .body_limit import BodyLimit
-from .web_security import SecurityHeaders
+from .ratelimit import Buckets, GuessGuard
+from .web_security import CrossSiteGuard, SecurityHeaders
 from .config import AppSettings
 from .realtime.runtime import build_runtime
 
@@ -44,5 +45,8 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    guesses = Buckets(rate=settings.guesses_per_minute / 60, burst=settings.guesses_per_minute, clock=clock)
+    app.add_middleware(GuessGuard, buckets=guesses)
+    app.add_middleware(CrossSiteGuard, allowed=settings.origins)
+    app.add_middleware(SecurityHeaders)  # outermost: refusals above carry the headers too
     return app

@@ -94,6 +94,11 @@ class Hub:
     def socket_count(self) -> int:
         return sum(len(s) for s in self._sockets.values())
 
+    def kick_session(self, session: str, code: int, reason: str) -> None:
+        """Close every local socket of one session (e.g. it was erased)."""
+        for conn in list(self._sockets.get(session, ())):
+            conn.kick(code, reason)
+
     def kick_all(self, code: int, reason: str) -> None:
         for sockets in self._sockets.values():
             for conn in sockets:

@@ -21,6 +21,7 @@ from ..facilitation.errors import Conflict, FacilitationError, Forbidden, NotFou
 from ..facilitation.reflection import Reflection
 from ..facilitation.formats import format_with_durations
 from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, CarriedAction, FormatSpec, Fresh, SessionState
+from .. import ratelimit
 from .broker import Broker
 from .sealing import open_sealed, seal
 from .store import Record, SessionStore
@@ -122,12 +123,28 @@ class SessionService:
         normal = normalise_code(code)
         record = await self.store.load(normal) if normal else None
         if record is None:
+            ratelimit.unknown_code()  # join-code guessing is slowed per client address
             raise NotFound("no session with that code")
         return record.state
 
     async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Actor]:
         state = await self.load(code)
         return state, actor_for(state, token)
+
+    async def erase(self, code: str, token: str) -> SessionState:
+        """End and erase now: the facilitator deletes the session from the store at once.
+
+        Afterwards every lookup of the code answers 404. The caller closes the sockets.
+        Returns the last state (for the caller's reply; it is stored nowhere any more).
+        """
+        state, actor = await self.authenticate(code, token)
+        if actor.role != FACILITATOR.role:
+            raise Forbidden("only the facilitator can erase the session")
+        await self.store.delete(state.code)
+        if self.deadlines is not None:
+            self.deadlines.schedule(state.code, None)
+        log.info("session %s erased by its facilitator", state.code)
+        return state
 
     # ------------------------------------------------------------ changing
 

@@ -1,0 +1,137 @@
+"""Abuse limits: token buckets with an injected clock, and the join-code guessing guard.
+
+A join code is short enough to type on a phone, so it is guessable in bulk. The guard
+lets each client address spend ``guesses_per_minute`` lookups of codes that do not exist
+(refilled continuously); once its bucket is empty, every request of that address that
+names a session (HTTP or socket) answers 429 with ``Retry-After`` until it refills,
+whether the code exists or not, so a guesser learns nothing while blocked.
+
+How a lookup is known to have missed: the guard puts a callback in a context variable
+for the request; ``SessionService.load`` calls ``unknown_code()`` when no session has
+the code. The callback spends at most once per request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+Clock = Callable[[], float]
+
+
+class Buckets:
+    """One token bucket per key: ``rate`` tokens a second, up to ``burst``.
+
+    Keys are bounded (least recently used dropped first), so a flood of addresses cannot
+    grow memory without limit; a dropped key starts again with a full bucket.
+    """
+
+    def __init__(self, rate: float, burst: float, clock: Clock, max_keys: int = 100_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.max_keys = max_keys
+        self._levels: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def _level(self, key: str) -> float:
+        tokens, at = self._levels.get(key, (self.burst, self.clock()))
+        return min(self.burst, tokens + (self.clock() - at) * self.rate)
+
+    def wait(self, key: str, cost: float = 1.0) -> float:
+        """Seconds until ``cost`` tokens are there (0 if they are now); spends nothing."""
+        missing = cost - self._level(key)
+        return 0.0 if missing <= 0 else missing / self.rate
+
+    def take(self, key: str, cost: float = 1.0) -> bool:
+        """Spend ``cost`` tokens if there are enough; False (and nothing spent) if not."""
+        level = self._level(key)
+        ok = level >= cost
+        self._levels[key] = (level - cost if ok else level, self.clock())
+        self._levels.move_to_end(key)
+        while len(self._levels) > self.max_keys:
+            self._levels.popitem(last=False)
+        return ok
+
+    def spend(self, key: str, cost: float = 1.0) -> None:
+        """Spend ``cost`` tokens, down to zero at most."""
+        level = self._level(key)
+        self._levels[key] = (max(0.0, level - cost), self.clock())
+        self._levels.move_to_end(key)
+        while len(self._levels) > self.max_keys:
+            self._levels.popitem(last=False)
+
+
+_on_unknown_code: ContextVar[Callable[[], None] | None] = ContextVar("talkingpiece_unknown_code", default=None)
+
+
+def unknown_code() -> None:
+    """A session lookup found no session: charge the client of the current request, if any."""
+    callback = _on_unknown_code.get()
+    if callback is not None:
+        callback()
+
+
+# Paths that name a session: a blocked address gets 429 on all of them.
+SESSION_PATHS = ("/api/sessions/", "/join", "/console/", "/screen/", "/live/")
+
+
+def names_a_session(path: str) -> bool:
+    return path.startswith(SESSION_PATHS) and path.rstrip("/") != "/api/sessions"
+
+
+class GuessGuard:
+    """ASGI middleware: slows join-code guessing per client address (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, buckets: Buckets) -> None:
+        self.app = app
+        self.buckets = buckets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not names_a_session(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.buckets.wait(client)
+        if wait > 0:
+            await refuse(scope, receive, send, 429, "rate_limited",
+                         "too many lookups of unknown session codes from your address; wait and try again",
+                         retry_after=wait)
+            return
+        spent = False
+
+        def charge() -> None:
+            nonlocal spent
+            if not spent:
+                spent = True
+                self.buckets.spend(client)
+
+        reset = _on_unknown_code.set(charge)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _on_unknown_code.reset(reset)
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str,
+                 retry_after: float | None = None) -> None:
+    """Answer with the contract's error before the app runs: an HTTP response, or for a socket
+    a refused handshake (the denial response where the server supports it, else a close)."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+    if scope["type"] == "websocket":
+        await receive()  # the handshake's websocket.connect, before any answer to it
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1013 if status == 503 else 1008, "reason": message[:120]})
+            return
+        start, part = "websocket.http.response.start", "websocket.http.response.body"
+    else:
+        start, part = "http.response.start", "http.response.body"
+    await send({"type": start, "status": status, "headers": headers})
+    await send({"type": part, "body": body})
