@@ -186,7 +186,8 @@ async def erase(rt: Runtime, code: str, token: str, conn: LiveConnection, comman
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
         return
-    conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))
+    if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
+        conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))
     rt.hub.kick_session(state.code, CLOSE_ERASED, "the session was erased")
 
 

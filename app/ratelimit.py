@@ -77,7 +77,7 @@ def unknown_code() -> None:
 
 
 # Paths that name a session: a blocked address gets 429 on all of them.
-SESSION_PATHS = ("/api/sessions/", "/join", "/console/", "/screen/", "/live/")
+SESSION_PATHS = ("/api/sessions/", "/join", "/console/", "/screen/", "/live/", "/summary/")
 
 
 def names_a_session(path: str) -> bool:
