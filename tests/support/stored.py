@@ -4,13 +4,15 @@ through the API instead.)"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.server import ServerProcess
 
 
 def redis_dump(server: ServerProcess, request: pytest.FixtureRequest) -> dict[str, str] | None:
-    """``{key: value as text}`` for a Redis-mode server; None for the memory mode."""
+    """``{key: value as JSON text}`` for a Redis-mode server; None for the memory mode."""
     if getattr(server, "mode", "memory") != "redis":
         return None
     client = request.getfixturevalue("redis_server").client()
@@ -33,7 +35,7 @@ def redis_dump(server: ServerProcess, request: pytest.FixtureRequest) -> dict[st
                 value = client.xrange(key)
             else:
                 value = kind
-            dump[key] = repr(value)
+            dump[key] = json.dumps(value, default=str)
     finally:
         client.close()
     return dump
