@@ -171,6 +171,8 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
         ack = await rt.service.execute(code, token, command, command_id)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        if isinstance(exc, NotFound) and await rt.store.load(code) is None:
+            conn.kick(CLOSE_ERASED, "the session was erased")  # e.g. by the facilitator on another worker
         return
     conn.reply(dialect.ack(command_id, command, ack))
 

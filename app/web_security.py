@@ -72,15 +72,19 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def cross_site(scope: Scope, allowed: tuple[str, ...]) -> bool:
     """A browser sent this request on behalf of another site's page.
 
-    Browsers send Origin on every unsafe request, and Sec-Fetch-Site where they support it;
-    a request with neither comes from no browser page (curl, scripts, tests) and is not
-    cross-site by this test.
+    A real Origin decides. Our pages send ``Referrer-Policy: no-referrer``, so a browser
+    posts their forms with ``Origin: null``; then Sec-Fetch-Site (sent by every current
+    browser) decides. ``null`` with no Sec-Fetch-Site (a sandboxed frame, an old browser) is
+    refused; a request with neither header comes from no browser page (curl, scripts, tests).
     """
     headers = Headers(scope=scope)
-    if headers.get("origin") is not None and headers.get("origin") != "null":
+    origin = headers.get("origin")
+    if origin is not None and origin != "null":
         return not origin_allowed(scope, allowed)
     fetch_site = headers.get("sec-fetch-site")
-    return headers.get("origin") == "null" or fetch_site not in (None, "same-origin", "none")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    return origin == "null"
 
 
 class CrossSiteGuard:

@@ -112,6 +112,7 @@ def test_the_guard_covers_every_path_that_names_a_session(path: str, names: bool
 @pytest.mark.parametrize("headers", [
     {"Origin": "https://evil.example"},
     {"Origin": "null"},
+    {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "same-site"},
     {"Origin": "https://evil.example", "Sec-Fetch-Site": "same-origin"},  # Origin decides
@@ -129,6 +130,7 @@ def test_an_unsafe_request_from_another_site_is_refused(server: ServerProcess, h
 
 @pytest.mark.parametrize("headers", [
     {}, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {"Origin": "SELF"},
+    {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # our own no-referrer pages post like this
     {"Origin": "SELF", "Sec-Fetch-Site": "same-origin"}])
 def test_a_form_post_from_the_app_itself_or_no_browser_is_served(server: ServerProcess,
                                                                  headers: dict[str, str]) -> None:
