@@ -1,0 +1,328 @@
+"""Fan-out benchmark: Talking Piece against the raw broadcast limit, S rooms x P phones.
+
+    python -m bench.fanout                      # 1,000, 2,000 and 5,000 phones, embedded and Redis
+    python -m bench.fanout --sizes 200 --modes embedded --duration 5 --out /tmp/small.json
+
+For each size and mode it starts the server as its own process (``python -m app``, and a
+redis-server of its own on a free port for Redis mode), then load processes
+(bench/loadgen.py) create the rooms over HTTP and connect a facilitator per room; it reads
+the server's RSS, connects every phone, reads the RSS again (per-phone memory) and the
+server's CPU over 5 s with nobody acting (idle CPU), then every facilitator changes the
+turn (``next_turn`` in a one-hour-a-turn round) once per ``--interval`` seconds, at a random
+phase, for ``--duration`` seconds. Per change: the time from the command being sent to the
+new version having arrived at every phone of the room. Then the same load processes drive
+bench/raw_server.py, broadcasting messages of the measured frame size to the same rooms.
+Everything is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.loadgen import raise_fd_limit, worker
+
+ROOT = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def _raise_limits() -> None:  # preexec_fn of the servers
+    raise_fd_limit()
+
+
+class Server:
+    def __init__(self, argv: list[str], env: dict[str, str], ready: Any, log: Path) -> None:
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
+                                     stderr=subprocess.STDOUT, preexec_fn=_raise_limits)
+        deadline = time.monotonic() + 30
+        while not ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{argv[:3]} exited with {self.proc.returncode}; see {log}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{argv[:3]} did not start; see {log}")
+            time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def _http_ready(port: int) -> Any:
+    def ready() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+    return ready
+
+
+def _tcp_ready(port: int) -> Any:
+    def ready() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    return ready
+
+
+class Loads:
+    """The load processes, each with a pipe; every step is sent to all and awaited (bounded)."""
+
+    def __init__(self, count: int, target: str, port: int, deflate: bool) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes, self.procs = [], []
+        for i in range(count):
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(there, target, "127.0.0.1", port, deflate, 1000 + i), daemon=True)
+            proc.start()
+            self.pipes.append(here)
+            self.procs.append(proc)
+
+    def step(self, name: str, args: list[dict[str, Any]], timeout: float) -> list[Any]:
+        for pipe, a in zip(self.pipes, args):
+            pipe.send((name, a))
+        answers = []
+        deadline = time.monotonic() + timeout
+        for pipe in self.pipes:
+            if not pipe.poll(max(0.1, deadline - time.monotonic())):
+                raise RuntimeError(f"load step {name} timed out after {timeout:.0f} s")
+            status, answer = pipe.recv()
+            if status != "ok":
+                raise RuntimeError(f"load step {name} failed: {answer}")
+            answers.append(answer)
+        return answers
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            try:
+                pipe.send(("close", {}))
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def measure(target: str, mode: str, port: int, server: Server, args: argparse.Namespace,
+            sessions: int, per_session: int) -> dict[str, Any]:
+    workers = max(1, min(args.workers, sessions))
+    loads = Loads(workers, "raw" if target == "raw" else "tp", port, args.deflate)
+    try:
+        parts = split(sessions, workers)
+        setup_timeout = 60 + sessions * per_session * 0.05
+        loads.step("setup", [{"rooms": n, "phones": per_session, "name": f"w{i}"} for i, n in enumerate(parts)],
+                   setup_timeout)
+        time.sleep(1.0)
+        rss_before = rss_bytes(server.pid)
+        connected = loads.step("connect", [{} for _ in parts], setup_timeout)
+        phones = sum(c["phones"] for c in connected)
+        failures = sum(c["failures"] for c in connected)
+        time.sleep(2.0)  # let the connects' own state changes settle
+        rss_after = rss_bytes(server.pid)
+        cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+        time.sleep(args.idle)
+        idle_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+        results = loads.step("run", [{"duration": args.duration, "interval": args.interval} for _ in parts],
+                             args.duration + 120)
+        run_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+    finally:
+        loads.close()
+    latencies = [x for r in results for x in r["latencies"]]
+    changes = sum(r["changes"] for r in results)
+    sizes = [r["frame_bytes"] for r in results if r["frame_bytes"]]
+    ms = [x * 1000 for x in latencies]
+    row = {
+        "target": target, "mode": mode, "sessions": sessions, "phones_per_session": per_session,
+        "phones": phones, "connect_failures": failures, "changes": changes,
+        "delivered": sum(r["delivered"] for r in results), "errors": sum(r["errors"] for r in results),
+        "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms) if ms else float("nan"), "mean_ms": sum(ms) / len(ms) if ms else float("nan"),
+        "frame_bytes": round(sum(sizes) / len(sizes)) if sizes else 0,
+        "rss_before_mb": rss_before / 2**20, "rss_after_mb": rss_after / 2**20,
+        "rss_per_phone_kb": (rss_after - rss_before) / max(1, phones) / 1024,
+        "idle_cpu_pct": idle_cpu * 100, "run_cpu_pct": run_cpu * 100,
+        "changes_per_s": changes / args.duration,
+    }
+    print(f"  {target:>12} {mode:>8} {phones:>5} phones: p50 {row['p50_ms']:.1f} p95 {row['p95_ms']:.1f} "
+          f"p99 {row['p99_ms']:.1f} max {row['max_ms']:.1f} ms; {row['delivered']}/{changes} delivered; "
+          f"{row['rss_per_phone_kb']:.1f} KB/phone; idle CPU {row['idle_cpu_pct']:.2f}%; "
+          f"run CPU {row['run_cpu_pct']:.0f}%; {row['frame_bytes']} B frames", flush=True)
+    return row
+
+
+def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    port = free_port()
+    env = {"LOG_LEVEL": "warning", "REDIS_URL": "", "GROUPS_DB": str(tmp / f"groups-{port}.sqlite3"),
+           "MAX_SESSIONS": str(max(5000, sessions * 2)), "MAX_CONNECTIONS": str(max(10000, sessions * (per_session + 2)))}
+    redis = None
+    if mode == "redis":
+        rport = free_port()
+        redis = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport),
+                       tmp / "redis.log")
+        env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
+    try:
+        server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
+        try:
+            if args.profile:
+                profiler = subprocess.Popen(
+                    ["py-spy", "record", "-p", str(server.pid), "-o", str(Path(args.profile).with_suffix(f".{mode}.{sessions * per_session}.svg")),
+                     "--duration", str(int(args.duration + 60 + sessions * per_session * 0.02)), "--nonblocking"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            row = measure("talkingpiece", mode, port, server, args, sessions, per_session)
+        finally:
+            server.stop()
+            if args.profile:
+                profiler.wait(60)
+    finally:
+        if redis is not None:
+            redis.stop()
+    return row
+
+
+def run_raw(size: int, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    port = free_port()
+    server = Server([sys.executable, str(ROOT / "bench" / "raw_server.py"), "--port", str(port), "--size", str(size)],
+                    {}, _tcp_ready(port), tmp / "raw.log")
+    try:
+        return measure("raw", "-", port, server, args, sessions, per_session)
+    finally:
+        server.stop()
+
+
+def machine() -> dict[str, Any]:
+    import fastapi
+    import starlette
+    import uvicorn
+    import websockets
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
+    versions = {"python": platform.python_version(), "websockets": websockets.__version__,
+                "uvicorn": uvicorn.__version__, "starlette": starlette.__version__, "fastapi": fastapi.__version__}
+    try:
+        import redis
+        versions["redis-py"] = redis.__version__
+        out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True, timeout=10).stdout
+        versions["redis-server"] = out.split("v=")[1].split()[0] if "v=" in out else out.strip()
+    except Exception:
+        pass
+    return {"cpus": os.cpu_count(), "cpu_model": model, "ram_gib": round(mem / 2**30, 1),
+            "kernel": platform.release(), "versions": versions,
+            "loadavg_at_start": os.getloadavg()}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,2000,5000", help="total phones per run, comma-separated")
+    parser.add_argument("--per-session", type=int, default=10, help="phones per session (room)")
+    parser.add_argument("--modes", default="embedded,redis", help="embedded and/or redis")
+    parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    parser.add_argument("--workers", type=int, default=2, help="load processes")
+    parser.add_argument("--no-deflate", dest="deflate", action="store_false",
+                        help="clients do not offer permessage-deflate (browsers do)")
+    parser.add_argument("--no-raw", dest="raw", action="store_false", help="skip the raw broadcast limit")
+    parser.add_argument("--label", default="", help="a name for this run in the results")
+    parser.add_argument("--out", default="", help="results JSON (default bench/results/<time>.json)")
+    parser.add_argument("--docs", action="store_true", help="also rewrite the results in docs/benchmarks.md")
+    parser.add_argument("--profile", default="", help="py-spy flame graph path prefix (Talking Piece runs)")
+    args = parser.parse_args(argv)
+    raise_fd_limit()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    modes = [m for m in args.modes.split(",") if m]
+    result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                              "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
+    with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        for size in sizes:
+            sessions = max(1, size // args.per_session)
+            print(f"{sessions} sessions x {args.per_session} phones", flush=True)
+            rows = [run_talkingpiece(mode, sessions, args.per_session, args, tmp) for mode in modes]
+            result["runs"].extend(rows)
+            if args.raw:
+                frame = max(r["frame_bytes"] for r in rows) or 2500
+                raw = run_raw(frame, sessions, args.per_session, args, tmp)
+                result["runs"].append(raw)
+                for r in rows:
+                    r["p99_ratio_to_raw"] = r["p99_ms"] / raw["p99_ms"] if raw["p99_ms"] else None
+                    r["p50_ratio_to_raw"] = r["p50_ms"] / raw["p50_ms"] if raw["p50_ms"] else None
+                    print(f"  ratio {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
+                          f"p99 {r['p99_ratio_to_raw']:.2f}x", flush=True)
+    out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"results: {out}", flush=True)
+    if args.docs:
+        from bench.report import write_docs
+        write_docs(out)
+    return result
+
+
+if __name__ == "__main__":
+    main()
