@@ -168,23 +168,34 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
     loads = Loads(workers, "raw" if target == "raw" else "tp", port, args.deflate)
     try:
         parts = split(sessions, workers)
+        began = time.monotonic()
         setup_timeout = 60 + sessions * per_session * 0.05
         loads.step("setup", [{"rooms": n, "phones": per_session, "name": f"w{i}"} for i, n in enumerate(parts)],
                    setup_timeout)
         time.sleep(1.0)
         rss_before = rss_bytes(server.pid)
+        print(f"    setup {time.monotonic() - began:.1f} s", flush=True)
         connected = loads.step("connect", [{} for _ in parts], setup_timeout)
         phones = sum(c["phones"] for c in connected)
+        print(f"    connected {phones} phones in {max(c['seconds'] for c in connected):.1f} s", flush=True)
         failures = sum(c["failures"] for c in connected)
         time.sleep(2.0)  # let the connects' own state changes settle
         rss_after = rss_bytes(server.pid)
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
         time.sleep(args.idle)
         idle_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        profiler = None
+        if args.profile and target != "raw":  # py-spy over the turn changes only
+            profiler = subprocess.Popen(
+                ["py-spy", "record", "-p", str(server.pid), "-o", f"{args.profile}.{mode}.{phones}.txt",
+                 "--format", "raw", "--duration", str(int(args.duration)), "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
         results = loads.step("run", [{"duration": args.duration, "interval": args.interval} for _ in parts],
                              args.duration + 120)
         run_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        if profiler is not None:
+            profiler.wait(60)
     finally:
         loads.close()
     latencies = [x for r in results for x in r["latencies"]]
@@ -224,16 +235,9 @@ def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:
-            if args.profile:
-                profiler = subprocess.Popen(
-                    ["py-spy", "record", "-p", str(server.pid), "-o", str(Path(args.profile).with_suffix(f".{mode}.{sessions * per_session}.svg")),
-                     "--duration", str(int(args.duration + 60 + sessions * per_session * 0.02)), "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             row = measure("talkingpiece", mode, port, server, args, sessions, per_session)
         finally:
             server.stop()
-            if args.profile:
-                profiler.wait(60)
     finally:
         if redis is not None:
             redis.stop()
@@ -248,6 +252,12 @@ def run_raw(size: int, sessions: int, per_session: int, args: argparse.Namespace
         return measure("raw", "-", port, server, args, sessions, per_session)
     finally:
         server.stop()
+
+
+def save(result: dict[str, Any], out: Path) -> None:
+    """Written after every run, so a failure later keeps what was measured."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
 
 
 def machine() -> dict[str, Any]:
@@ -291,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--label", default="", help="a name for this run in the results")
     parser.add_argument("--out", default="", help="results JSON (default bench/results/<time>.json)")
     parser.add_argument("--docs", action="store_true", help="also rewrite the results in docs/benchmarks.md")
+    parser.add_argument("--before", default="", help="with --docs: an earlier results JSON to show beside this one")
     parser.add_argument("--profile", default="", help="py-spy flame graph path prefix (Talking Piece runs)")
     args = parser.parse_args(argv)
     raise_fd_limit()
@@ -298,29 +309,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     modes = [m for m in args.modes.split(",") if m]
     result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
+    out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmpdir:
         tmp = Path(tmpdir)
         for size in sizes:
             sessions = max(1, size // args.per_session)
             print(f"{sessions} sessions x {args.per_session} phones", flush=True)
-            rows = [run_talkingpiece(mode, sessions, args.per_session, args, tmp) for mode in modes]
-            result["runs"].extend(rows)
+            rows = []
+            for mode in modes:
+                rows.append(run_talkingpiece(mode, sessions, args.per_session, args, tmp))
+                result["runs"].append(rows[-1])
+                save(result, out)
             if args.raw:
                 frame = max(r["frame_bytes"] for r in rows) or 2500
                 raw = run_raw(frame, sessions, args.per_session, args, tmp)
                 result["runs"].append(raw)
+                save(result, out)
                 for r in rows:
                     r["p99_ratio_to_raw"] = r["p99_ms"] / raw["p99_ms"] if raw["p99_ms"] else None
                     r["p50_ratio_to_raw"] = r["p50_ms"] / raw["p50_ms"] if raw["p50_ms"] else None
                     print(f"  ratio {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
                           f"p99 {r['p99_ratio_to_raw']:.2f}x", flush=True)
-    out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    save(result, out)
     print(f"results: {out}", flush=True)
     if args.docs:
         from bench.report import write_docs
-        write_docs(out)
+        write_docs(out, Path(args.before) if args.before else None)
     return result
 
 

@@ -204,33 +204,34 @@ class Load:
                         raise RuntimeError(f"{command['type']} refused: {reply}")
         return {"rooms": len(self.rooms)}
 
-    async def connect_phones(self, in_flight: int = 64) -> dict[str, Any]:
+    async def connect_phones(self, in_flight: int = 64, first_timeout: float = 60.0) -> dict[str, Any]:
         gate = asyncio.Semaphore(in_flight)
         failures = 0
 
         async def one(room: Room, token: str) -> None:
             nonlocal failures
-            phone = Phone()
             async with gate:
-                for attempt in range(3):  # a bounded retry: a burst of handshakes can overflow the backlog
+                for attempt in range(3):  # bounded retries: a burst of handshakes can overflow the backlog
+                    phone = Phone()
                     try:
                         phone.client = await connect(self.host, self.port, self.live_path(room.code, token),
-                                                     self.deflate, phone.on_text)
-                        await asyncio.wait_for(phone.first, 30)
-                        break
+                                                     self.deflate, phone.on_text, timeout=first_timeout)
+                        await asyncio.wait_for(phone.first, first_timeout)
+                        room.phones.append(phone)
+                        return
                     except (OSError, asyncio.TimeoutError):
+                        if phone.client is not None:
+                            phone.client.close()
                         await asyncio.sleep(0.2 * (attempt + 1))
-                else:
-                    failures += 1
-                    return
-            room.phones.append(phone)
+                failures += 1
 
         started = clock()
         await asyncio.gather(*(one(room, token) for room in self.rooms for token in room.phone_tokens))
         return {"phones": sum(len(r.phones) for r in self.rooms), "failures": failures,
                 "seconds": clock() - started}
 
-    async def run(self, duration: float, interval: float, settle: float = 3.0) -> dict[str, Any]:
+    async def run(self, duration: float, interval: float, settle: float = 3.0,
+                  command_timeout: float = 10.0) -> dict[str, Any]:
         """Every facilitator changes the turn once per ``interval`` (random phase) for ``duration``."""
         for room in self.rooms:
             for phone in room.phones:
@@ -244,9 +245,13 @@ class Load:
             due = start + random.uniform(0, interval)
             while due < end:
                 await asyncio.sleep(max(0.0, due - clock()))
-                sent, reply = await room.command({"type": "next_turn"})
-                if reply.get("type") == "error" and reply["error"]["code"] == "conflict":  # the round ended
-                    sent, reply = await room.command({"type": "start_round", "seconds_per_turn": 3600})
+                try:
+                    sent, reply = await room.command({"type": "next_turn"}, timeout=command_timeout)
+                    if reply.get("type") == "error" and reply["error"]["code"] == "conflict":  # the round ended
+                        sent, reply = await room.command({"type": "start_round", "seconds_per_turn": 3600},
+                                                         timeout=command_timeout)
+                except asyncio.TimeoutError:
+                    reply = {"type": "timeout"}
                 if reply.get("type") != "ack":
                     errors += 1
                 else:

@@ -1,0 +1,41 @@
+"""The fan-out benchmark at a small size, so that it cannot rot (docs/benchmarks.md).
+
+200 phones in 20 rooms, a few seconds of turn changes, Talking Piece (embedded) and the
+raw broadcast server. Only that it completes with sane figures is asserted: the timings
+themselves are the benchmark's to report, not a test's to judge.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.timeout(90)
+def test_small_fanout_run_completes_with_sane_figures(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.fanout", "--sizes", "200", "--modes", "embedded", "--duration", "3",
+         "--interval", "0.5", "--idle", "1", "--workers", "1", "--label", "smoke", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=80)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    runs = {r["target"]: r for r in result["runs"]}
+    assert set(runs) == {"talkingpiece", "raw"}
+    for run in runs.values():
+        assert run["phones"] == 200 and run["connect_failures"] == 0
+        assert run["changes"] >= 40, run  # 20 rooms, a change every 0.5 s for 3 s
+        assert run["delivered"] == run["changes"] and run["errors"] == 0, run
+        for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
+            assert 0 < run[key] < 10_000 and not math.isnan(run[key]), (key, run)
+        assert run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"] <= run["max_ms"]
+        assert run["frame_bytes"] > 500
+        assert run["rss_after_mb"] > 0 and run["idle_cpu_pct"] >= 0
+    assert runs["talkingpiece"]["p99_ratio_to_raw"] > 0
