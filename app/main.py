@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api, errors, group_routes, live, log_privacy, pages, pages_live, summary_routes
+from . import api, errors, group_routes, live, log_privacy, pages, pages_live, reflection_routes, summary_routes
 from .body_limit import BodyLimit
 from .ratelimit import Buckets, GuessGuard
 from .web_security import CrossSiteGuard, SecurityHeaders
@@ -35,6 +35,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.include_router(api.router)
     app.include_router(group_routes.router)  # recurring groups (issue 7)
     app.include_router(summary_routes.router)  # summary downloads (issue 7)
+    app.include_router(reflection_routes.router)  # the private reflection's print page (issue 8)
     app.include_router(live.router)
     app.include_router(pages.router)
     app.include_router(pages_live.router)

@@ -31,9 +31,10 @@ log = logging.getLogger("talkingpiece.pages")
 # The live regions of each page, by template and block name (see web/templates/).
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
-                                     "queue", "voice", "people", "items", "actions")),
-    "participant": ("phone.html", ("clock", "status", "glance", "hand", "wellbeing", "items", "myactions")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items")),
+                                     "queue", "voice", "people", "items", "actions", "safety")),
+    "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "word", "items",
+                                  "myactions")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing")),
 }
 
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}

@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from .facilitation.reflection import PROMPTS
 from .pages_view import clock_text, spoken_text
 
 
@@ -46,3 +47,6 @@ def render_block(name: str, block: str, **context: Any) -> str:
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
 templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block)
+# The room's safety (issue 8): web/templates/_safety.html, called as safety.listening(m) and so on.
+templates.globals["gibbs_prompts"] = PROMPTS
+templates.globals["safety"] = templates.get_template("_safety.html").make_module()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .pages_safety import safety_model
+
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
 BAR_HEIGHT = 22
 BAR_GAP = 12
@@ -73,6 +75,7 @@ def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
         "pending": view["pending"],
         "threshold": view.get("settings", {}).get("reveal_threshold", 3),
         "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
+        "safety": safety_model(view),  # issue 8: listening, a word afterwards, presenter, wellbeing
         "server_time": now,
     }
 

@@ -1,0 +1,45 @@
+"""The room's safety on the pages (issue 8), derived from a role's view and nothing else.
+
+Listening, a word afterwards, the presenter, and the wellbeing spread. The view has
+already decided who may see what: the facilitator alone gets ``me.word_requests``, and a
+wellbeing tally carries a distribution only once enough people have answered. This
+module only shapes those fields for web/templates/_safety.html.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCALE = (1, 2, 3, 4, 5)
+SCALE_WORDS = {1: "low", 3: "so-so", 5: "good"}
+
+
+def safety_model(view: dict[str, Any]) -> dict[str, Any]:
+    me = view.get("me", {})
+    names = {p["id"]: p["name"] for p in view["participants"]}
+    phase = view["phase"]
+    presenter_id = view.get("presenter_id")
+    presenter_listens = bool(phase and "presenter" in phase.get("listens_only", ()))
+    return {
+        "listening": bool(me.get("listening")),
+        "requested_word": bool(me.get("requested_word")),
+        "word_requests": me.get("word_requests"),  # None unless the viewer is the facilitator
+        "presenter": {"id": presenter_id, "name": names.get(presenter_id, ""), "listens": presenter_listens}
+                     if presenter_id in names else None,
+        # set_presenter is refused in a phase where the presenter listens only (engine._set_presenter)
+        "can_set_presenter": view["status"] in ("running", "paused") and phase is not None and not presenter_listens,
+        "wellbeing": [_tally(view, t) for t in view.get("wellbeing", [])],
+    }
+
+
+def _tally(view: dict[str, Any], tally: dict[str, Any]) -> dict[str, Any]:
+    titles = {p["id"]: p["title"] for p in view["phases"]}
+    counts = tally["distribution"]
+    bars = None
+    if counts is not None:
+        top = max(counts) or 1
+        bars = [{"score": s, "count": c, "percent": round(100 * c / top), "word": SCALE_WORDS.get(s, "")}
+                for s, c in zip(SCALE, counts)]
+    spread = ", ".join(f"{b['count']} chose {b['score']}" for b in bars) if bars else ""
+    return {"phase_id": tally["phase_id"], "title": titles.get(tally["phase_id"], tally["phase_id"]),
+            "answered": tally["answered"], "bars": bars, "summary": spread}

@@ -1,0 +1,37 @@
+// The reflection's print page: the writer's token comes from this phone's own storage (the
+// phone page keeps it there after joining), never from a URL; the document is fetched with
+// it in the Authorization header.
+(function () {
+  "use strict";
+  var main = document.getElementById("reflection");
+  var code = main && main.getAttribute("data-code");
+  var key = null;
+  try { key = code && localStorage.getItem("tp:token:" + code); } catch (e) { key = null; }
+
+  function show(text) {
+    main.textContent = "";
+    var p = document.createElement("p");
+    p.className = "loading";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    main.appendChild(p);
+    main.removeAttribute("aria-busy");
+  }
+
+  document.getElementById("reflection-print-now").addEventListener("click", function () { window.print(); });
+
+  if (!key) { show("Open this page on the phone you joined the session with: only that phone holds the key to your reflection."); return; }
+  fetch("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content",
+        { headers: { Authorization: "Bearer " + key }, cache: "no-store", credentials: "omit" })
+    .then(function (r) {
+      if (r.status === 404) { throw new Error("This session has ended and its content has been erased."); }
+      if (!r.ok) { throw new Error("This phone's key cannot read a reflection here."); }
+      return r.text();
+    })
+    .then(function (html) {
+      // Server-rendered, autoescaped markup from our own origin; it holds no script.
+      var doc = new DOMParser().parseFromString("<main>" + html + "</main>", "text/html");
+      main.replaceChildren.apply(main, Array.prototype.slice.call(doc.body.firstChild.childNodes));
+      main.removeAttribute("aria-busy");
+    }, function (err) { show(err.message); });
+})();

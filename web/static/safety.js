@@ -1,0 +1,134 @@
+/* The room's safety on the pages (issue 8), beside app.js:
+ *
+ * - "a word afterwards": the tick's command follows the box as it is when it changes, so two
+ *   quick taps cannot send the same command twice;
+ * - the private reflection: loaded and saved over HTTP with the phone's own token in the
+ *   Authorization header (never in a URL), through the identifier guard's "edit it, or save
+ *   it as it is", and downloaded as Markdown through fetch and a blob.
+ */
+(function () {
+  'use strict';
+
+  var root = document.getElementById('main');
+  if (!root || root.dataset.role !== 'participant') return;
+  var code = root.dataset.code;
+
+  // Capture phase: runs before htmx reads the form for the ws-send it triggers on 'change'.
+  document.addEventListener('change', function (evt) {
+    var box = evt.target;
+    if (!box.matches || !box.matches('[data-word-toggle]')) return;
+    box.form.elements.type.value = box.checked ? 'request_word' : 'withdraw_word';
+  }, true);
+
+  var form = document.getElementById('reflection-form');
+  if (!form) return;
+  var status = document.getElementById('reflection-status');
+  var guard = document.getElementById('reflection-guard');
+  var guardText = document.getElementById('reflection-guard-text');
+  var fields = Array.prototype.slice.call(form.querySelectorAll('textarea'));
+  var base = '/api/sessions/' + encodeURIComponent(code) + '/reflection';
+  var touched = false;   // typed since the page loaded (a late load must not overwrite it)
+  var dirty = false;     // typed since the last save (downloads hold what was saved)
+
+  function token() {
+    try { return localStorage.getItem('tp:token:' + code); } catch (e) { return null; }
+  }
+  function call(url, options) {
+    var key = token();
+    if (!key) return Promise.reject(new Error('Join the session on this phone first.'));
+    options = options || {};
+    options.headers = Object.assign({ Authorization: 'Bearer ' + key }, options.headers || {});
+    options.cache = 'no-store';
+    options.credentials = 'omit';
+    return fetch(url, options);
+  }
+  function problem(r) {
+    return r.json().catch(function () { return {}; }).then(function (body) {
+      var e = new Error((body.error && body.error.message) || 'That did not work (' + r.status + ').');
+      e.code = body.error && body.error.code;
+      throw e;
+    });
+  }
+  function say(text) { status.textContent = text; }
+
+  fields.forEach(function (f) { f.addEventListener('input', function () { touched = dirty = true; }); });
+
+  // What this phone saved before (after a reload, say), unless the person has started typing.
+  if (token()) {
+    call(base).then(function (r) { return r.ok ? r.json() : null; }).then(function (record) {
+      if (!record || touched) return;
+      record.prompts.forEach(function (p) {
+        var field = form.elements[p.key];
+        if (field && p.text) field.value = p.text;
+      });
+    }).catch(function () { /* nothing saved yet, or offline: the form stays empty */ });
+  }
+
+  function save(confirmed) {
+    var body = { confirmed: !!confirmed };
+    fields.forEach(function (f) { body[f.name] = f.value; });
+    say('Saving…');
+    return call(base, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+      .then(function (r) {
+        if (!r.ok) return problem(r);
+        guard.hidden = true;
+        dirty = false;
+        var now = new Date();
+        say('Saved at ' + now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + '. Only you can read it.');
+        return true;
+      })
+      .catch(function (e) {
+        if (e.code === 'possible_identifier') {
+          say('');
+          guardText.textContent = e.message.split('. Edit it')[0] + '.';
+          guard.hidden = false;
+          document.getElementById('reflection-confirm').focus();
+        } else {
+          say(navigator.onLine === false ? 'You are offline: not saved yet. Try again when you are back.' : e.message);
+        }
+        return false;
+      });
+  }
+
+  form.addEventListener('submit', function (evt) { evt.preventDefault(); save(false); });
+  document.getElementById('reflection-confirm').addEventListener('click', function () { save(true); });
+  document.getElementById('reflection-edit').addEventListener('click', function () {
+    guard.hidden = true;
+    var first = fields.filter(function (f) { return f.value.trim(); })[0] || fields[0];
+    first.focus();
+  });
+
+  // The downloads hold what was saved: save what was typed first.
+  function saved() { return dirty ? save(false) : Promise.resolve(true); }
+
+  document.getElementById('reflection-print').addEventListener('click', function (evt) {
+    if (!dirty) return;
+    evt.preventDefault();
+    var href = evt.currentTarget.href;
+    saved().then(function (ok) {
+      if (!ok) return;
+      var w = window.open(href, '_blank');
+      if (w) w.opener = null; else location.href = href;
+    });
+  });
+
+  document.getElementById('reflection-md').addEventListener('click', function () {
+    saved().then(function (ok) { if (ok) download(); });
+  });
+
+  function download() {
+    call(base + '?download=md').then(function (r) {
+      if (!r.ok) return problem(r);
+      var name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
+      return r.blob().then(function (blob) {
+        var a = document.createElement('a');
+        a.href = URL.createObjectURL(blob);
+        a.download = name ? name[1] : 'reflection.md';
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        say('Downloaded: keep the file somewhere only you can open.');
+      });
+    }).catch(function (e) { say(e.message); });
+  }
+})();
