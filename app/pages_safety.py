@@ -26,8 +26,9 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         "word_requests": me.get("word_requests"),  # None unless the viewer is the facilitator
         "presenter": {"id": presenter_id, "name": names.get(presenter_id, ""), "listens": presenter_listens}
                      if presenter_id in names else None,
-        # set_presenter is refused in a phase where the presenter listens only (engine._set_presenter)
-        "can_set_presenter": view["status"] in ("running", "paused") and phase is not None and not presenter_listens,
+        # Offered where a presenter speaks; the engine refuses it where they listen only.
+        "can_set_presenter": view["status"] in ("running", "paused") and phase is not None
+                             and phase["kind"] == "presentation",
         "wellbeing": [_tally(view, t) for t in view.get("wellbeing", [])],
     }
 
