@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
         # Frames over max_frame_bytes get an error frame from the app (the contract); only a frame
         # over this transport ceiling is closed with 1009 before the app sees it.
         access_log=False, ws="websockets-sansio", ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
+        ws_per_message_deflate=settings.ws_compression,
         proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
 

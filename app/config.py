@@ -28,6 +28,10 @@ class AppSettings(BaseSettings):
     live_message_burst: float = 60
     max_connections: int = 10_000
     max_frame_bytes: int = 64 * 1024
+    # permessage-deflate on the live sockets. Off by default: zlib's window costs about 45 KB
+    # of server memory per socket (more than everything else a phone costs) and a deflate pass
+    # per frame per socket, to save a few KB per change on the phone's connection.
+    ws_compression: bool = False
     max_body_bytes: int = 64 * 1024
     public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes
     log_level: str = "info"

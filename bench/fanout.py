@@ -224,6 +224,7 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
 def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     port = free_port()
     env = {"LOG_LEVEL": "warning", "REDIS_URL": "", "GROUPS_DB": str(tmp / f"groups-{port}.sqlite3"),
+           "WS_COMPRESSION": "true" if args.server_deflate else "false",
            "MAX_SESSIONS": str(max(5000, sessions * 2)), "MAX_CONNECTIONS": str(max(10000, sessions * (per_session + 2)))}
     redis = None
     if mode == "redis":
@@ -246,8 +247,8 @@ def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.
 
 def run_raw(size: int, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     port = free_port()
-    server = Server([sys.executable, str(ROOT / "bench" / "raw_server.py"), "--port", str(port), "--size", str(size)],
-                    {}, _tcp_ready(port), tmp / "raw.log")
+    argv = [sys.executable, str(ROOT / "bench" / "raw_server.py"), "--port", str(port), "--size", str(size)]
+    server = Server(argv + (["--deflate"] if args.server_deflate else []), {}, _tcp_ready(port), tmp / "raw.log")
     try:
         return measure("raw", "-", port, server, args, sessions, per_session)
     finally:
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=2, help="load processes")
     parser.add_argument("--no-deflate", dest="deflate", action="store_false",
                         help="clients do not offer permessage-deflate (browsers do)")
+    parser.add_argument("--server-deflate", action="store_true",
+                        help="servers accept permessage-deflate (WS_COMPRESSION=true; off by default)")
     parser.add_argument("--no-raw", dest="raw", action="store_false", help="skip the raw broadcast limit")
     parser.add_argument("--label", default="", help="a name for this run in the results")
     parser.add_argument("--out", default="", help="results JSON (default bench/results/<time>.json)")

@@ -53,7 +53,7 @@ class Client(asyncio.Protocol):
     """One WebSocket client connection; calls ``on_text(bytes)`` for every text frame."""
 
     def __init__(self, uri: str, deflate: bool, on_text: Any) -> None:
-        extensions = [ClientPerMessageDeflateFactory()] if deflate else []  # browsers offer it
+        extensions = [ClientPerMessageDeflateFactory()] if deflate else None  # browsers offer it; [] would send an empty header
         self.proto = ClientProtocol(parse_uri(uri), extensions=extensions, max_size=None)
         self.on_text = on_text
         loop = asyncio.get_running_loop()

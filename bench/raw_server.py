@@ -5,7 +5,8 @@ the facilitator's token is ``facilitator``. Every socket gets a first state fram
 command frame from the facilitator bumps the room's version, ``websockets.broadcast``s
 one message of ``--size`` bytes (shaped like a Talking Piece state frame, so the load
 processes read it the same way) to the room's phones, and acks with the version.
-Same keepalive (20 s pings) and permessage-deflate as uvicorn's websockets server.
+Same keepalive (20 s pings), event loop (uvloop when installed, as uvicorn picks it) and
+permessage-deflate settings (off, or with ``--deflate`` uvicorn's) as Talking Piece's server.
 
     python bench/raw_server.py --port 8765 --size 2500
 """
@@ -21,6 +22,7 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,7 +34,7 @@ def message(version: int, size: int) -> str:
     return head + "x" * max(0, size - len(head) - 2) + '"}'
 
 
-async def main(host: str, port: int, size: int) -> None:
+async def main(host: str, port: int, size: int, deflate: bool) -> None:
     rooms: dict[str, set[ServerConnection]] = {}
     versions: dict[str, int] = {}
 
@@ -60,7 +62,11 @@ async def main(host: str, port: int, size: int) -> None:
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
-    async with serve(handler, host, port, backlog=4096, max_size=1 << 20):
+    # uvicorn's factory when Talking Piece compresses (WS_COMPRESSION), none when it does not.
+    extensions = [ServerPerMessageDeflateFactory(server_max_window_bits=12, client_max_window_bits=12,
+                                                 compress_settings={"memLevel": 5})] if deflate else None
+    async with serve(handler, host, port, backlog=4096, max_size=1 << 20, compression=None,
+                     extensions=extensions):
         print(f"raw broadcast server on ws://{host}:{port}/ ({size}-byte messages)", flush=True)
         await stop
 
@@ -70,6 +76,12 @@ if __name__ == "__main__":
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--size", type=int, default=2500, help="bytes per broadcast message")
+    parser.add_argument("--deflate", action="store_true", help="accept permessage-deflate as uvicorn does")
     args = parser.parse_args()
     raise_fd_limit()
-    asyncio.run(main(args.host, args.port, args.size))
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main(args.host, args.port, args.size, args.deflate))
+    else:
+        uvloop.run(main(args.host, args.port, args.size, args.deflate))

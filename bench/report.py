@@ -35,7 +35,8 @@ def machine_text(result: dict[str, Any]) -> str:
             f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
             f"{c['per_session']} phones per session, one change per facilitator every {c['interval']} s "
             f"(random phase) for {c['duration']} s, {c['workers']} load processes, "
-            f"permessage-deflate {'offered (as browsers do)' if c['deflate'] else 'off'}.")
+            f"permessage-deflate {'offered by the clients (as browsers do)' if c['deflate'] else 'not offered'}, "
+            f"{'accepted' if c.get('server_deflate') else 'declined'} by both servers.")
 
 
 def table(result: dict[str, Any]) -> str:

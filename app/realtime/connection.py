@@ -61,8 +61,14 @@ class LiveConnection:
             while self._replies:
                 await self.ws.send_text(self._replies.popleft())
             if self._state is not None:
-                text, self._state = self._state, None
-                await self.ws.send_text(text)
+                await self._send_state()
             if self._closing is not None:
                 await self.ws.close(*self._closing)
                 return
+
+    async def _send_state(self) -> None:
+        # Its own frame, so that no local keeps the last frame (a few KB) alive while the
+        # socket idles: thousands of idle phones would each hold one.
+        text, self._state = self._state, None
+        assert text is not None
+        await self.ws.send_text(text)
