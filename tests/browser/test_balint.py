@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from .helpers import absolute, axe_violations, create_session, join, open_console, send
 
 PRESENTER, *GROUP = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin", "Dev Patel"]
+ACTIONS = {"Asha Verma": "Talk to my supervisor about this family", "Ben Okafor": "Read about transference"}
 QUESTIONS = ["How old was the patient when you first met?", "Who else was in the room?",
              "How often did you see her after that?"]
 # Each person's reflection: (prompt label, words only they wrote).
@@ -146,6 +147,13 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
                 for name, page in (("console", console), ("presenter", presenter), ("ben", ben))}
     assert not any(problems.values()), problems
 
+    # Actions carry names (the group sees them); each record holds its writer's own actions only.
+    presenter.get_by_label("What will you do?").fill(ACTIONS[PRESENTER])
+    send(presenter, "Save action")
+    ben.get_by_label("What will you do?").fill(ACTIONS["Ben Okafor"])
+    send(ben, "Save action")
+    expect(console.locator("#actions")).to_contain_text(ACTIONS["Ben Okafor"])
+
     # Reflections: each writes, saves and downloads their own; the guard asks before keeping a number.
     dev = phones["Dev Patel"]
     dev.get_by_label("4. Analysis").fill("Her GP said to call 07700 900123 if she got worse")
@@ -175,9 +183,15 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
         assert re.fullmatch(r"reflection-\d{4}-\d{2}-\d{2}\.md", download.value.suggested_filename)
         text = Path(download.value.path()).read_text(encoding="utf-8")
         assert REFLECTIONS[name][1] in text and "Balint group" in text, text
+        assert ACTIONS.get(name, "None recorded") in text, text
         others = [words for other, (_, words) in REFLECTIONS.items() if other != name]
+        others += [words for other, words in ACTIONS.items() if other != name]
         assert not any(words in text for words in others + QUESTIONS), text
         assert "07700 900123" not in text  # Dev edited it out before saving
+
+    # What was saved comes back after a reload (the phone's key opens it again).
+    chloe.reload()
+    expect(chloe.get_by_label("3. Evaluation")).to_have_value(REFLECTIONS["Chloe Martin"][1])
 
     # The print-ready page opens from the phone with the phone's own key, no token in any URL.
     with presenter.context.expect_page() as opened:
@@ -185,6 +199,8 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     printable = opened.value
     expect(printable.locator("h1")).to_have_text("Reflective practice record")
     expect(printable.locator("main")).to_contain_text(REFLECTIONS[PRESENTER][1])
+    expect(printable.locator("main")).to_contain_text(ACTIONS[PRESENTER])
+    expect(printable.locator("main")).not_to_contain_text(ACTIONS["Ben Okafor"])
     assert token_of(presenter, code) not in printable.url
     shots(printable, "reflection-print-page")
     stranger = contexts(phone=True).new_page()
