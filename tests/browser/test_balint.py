@@ -121,6 +121,10 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
                          headers=auth(token_of(presenter, code)))
     assert refused.status_code == 409, refused.text
     shots(presenter, "phone-presenter-listening")
+    presenter.evaluate("() => document.documentElement.style.fontSize = '200%'")  # readable on a small phone
+    assert presenter.evaluate("() => document.documentElement.scrollWidth") <= 360
+    shots(presenter, "phone-presenter-listening-200-percent-text")
+    presenter.evaluate("() => document.documentElement.style.fontSize = ''")
 
     # Anonymous questions: two are in, sealed everywhere (counts only), even when the facilitator tries.
     ask(phones["Ben Okafor"], QUESTIONS[0])
@@ -202,6 +206,7 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     expect(printable.locator("main")).to_contain_text(ACTIONS[PRESENTER])
     expect(printable.locator("main")).not_to_contain_text(ACTIONS["Ben Okafor"])
     assert token_of(presenter, code) not in printable.url
+    assert not axe_violations(printable), axe_violations(printable)
     shots(printable, "reflection-print-page")
     stranger = contexts(phone=True).new_page()
     stranger.goto(f"{base}/reflection/{code}")
