@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from .facilitation.commands import Command, parse_command
 from .facilitation.errors import FacilitationError, NotFound, Unauthorized
-from .facilitation.models import Actor, SessionState
+from .facilitation.models import Actor
 from .realtime.connection import LiveConnection
 from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
@@ -78,12 +78,16 @@ JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_
 async def live(ws: WebSocket, code: str, token: str = "") -> None:
     opened = await open_socket(ws, code, token)
     if opened is not None:
-        rt, state, actor = opened
-        await serve(ws, rt, state.code, token, actor, LiveConnection(ws, actor, state_frame))
+        rt, session, actor = opened
+        await serve(ws, rt, session, token, actor, LiveConnection(ws, actor, state_frame))
 
 
-async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, SessionState, Actor] | None:
-    """The handshake both live sockets share: Origin, accept, then who is this? None if closed."""
+async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, str, Actor] | None:
+    """The handshake both live sockets share: Origin, accept, then who is this? None if closed.
+
+    Gives the session's normalised code, not the state it read: a socket lives for hours,
+    and in Redis mode a state kept by its handler would be a private copy per phone.
+    """
     rt: Runtime = ws.app.state.runtime
     if not origin_allowed(ws.scope, rt.settings.origins):
         await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
@@ -101,7 +105,7 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Se
     except Unauthorized:
         await ws.close(CLOSE_BAD_TOKEN, "bad token")
         return None
-    return rt, state, actor
+    return rt, state.code, actor
 
 
 async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
