@@ -30,6 +30,9 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         "can_set_presenter": view["status"] in ("running", "paused") and phase is not None
                              and phase["kind"] == "presentation",
         "wellbeing": [_tally(view, t) for t in view.get("wellbeing", [])],
+        # The screen shows the spread only during the phase that asked (not over someone's case later).
+        "wellbeing_now": [_tally(view, t) for t in view.get("wellbeing", [])
+                          if phase is not None and t["phase_id"] == phase["id"] and t["distribution"] is not None],
     }
 
 

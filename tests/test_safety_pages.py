@@ -72,3 +72,6 @@ def test_the_wellbeing_spread_shows_on_console_and_screen_only_once_enough_answe
         label = re.search(r'<svg[^>]*aria-label="([^"]*)"', html)
         assert label and label.group(1).endswith("0 chose 1, 1 chose 2, 0 chose 3, 0 chose 4, 2 chose 5"), html
         assert not re.search(r"style=|<script|on\w+=", html)
+    state = send(state, {"type": "next_phase"}, now=4)
+    assert "<svg" not in regions(state, SCREEN)["wellbeing"]  # the room's spread stays with its phase
+    assert "<svg" in regions(state, FACILITATOR)["safety"]

@@ -82,7 +82,7 @@
           say('');
           guardText.textContent = e.message.split('. Edit it')[0] + '.';
           guard.hidden = false;
-          document.getElementById('reflection-confirm').focus();
+          document.getElementById('reflection-edit').focus();  // editing is the safe default
         } else {
           say(navigator.onLine === false ? 'You are offline: not saved yet. Try again when you are back.' : e.message);
         }
