@@ -229,4 +229,5 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     assert httpx.get(f"{base}/api/sessions/{code}/reflection.html").status_code == 401
     for page in (console, screen):
         expect(page.locator("body")).not_to_contain_text(asha_words)
-    assert asha_words not in server.log_path.read_text(encoding="utf-8", errors="replace")
+    log = server.log_path.read_text(encoding="utf-8", errors="replace")
+    assert asha_words not in log and token_of(presenter, code) not in log
