@@ -4,7 +4,7 @@
 
 Rewrites the part of docs/benchmarks.md between ``<!-- bench:results -->`` and
 ``<!-- /bench:results -->`` (the prose around it stays) and draws
-docs/benchmarks-latency.png (matplotlib, if installed) or docs/benchmarks-latency.svg.
+docs/benchmarks-latency.svg (p99 against phones).
 """
 
 from __future__ import annotations
@@ -54,61 +54,62 @@ def table(result: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, dict[str, Any]], out_dir: Path) -> str:
-    """Latency (p50 and p99) against phones, one line per server and run; returns the file name."""
-    series: dict[str, list[tuple[int, float, float]]] = {}
+    """p99 latency against phones, one line per server (and per run when before/after), as SVG.
+
+    Plain SVG written here rather than a plotting library: the figure is simple, and the
+    benchmark should need nothing the app does not.
+    """
+    series: dict[str, list[tuple[int, float]]] = {}
     for label, result in results.items():
         for r in result["runs"]:
-            name = "raw broadcast" if r["target"] == "raw" else f"Talking Piece {r['mode']}"
-            series.setdefault(f"{name} ({label})", []).append((r["phones"], r["p50_ms"], r["p99_ms"]))
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return _svg(series, out_dir)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=False)
-    for name, points in sorted(series.items()):
-        points.sort()
-        xs = [p[0] for p in points]
-        for ax, idx in zip(axes, (1, 2)):
-            ax.plot(xs, [p[idx] for p in points], marker="o", label=name,
-                    linestyle="--" if "before" in name else "-")
-    for ax, title in zip(axes, ("p50", "p99")):
-        ax.set_title(f"{title}: command sent → state at every phone of the room")
-        ax.set_xlabel("phones connected")
-        ax.set_ylabel("ms")
-        ax.set_yscale("log")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    path = out_dir / "benchmarks-latency.png"
-    fig.savefig(path, dpi=110)
-    return path.name
+            name = "raw broadcast" if r["target"] == "raw" else f"Talking Piece, {r['mode']}"
+            if len(results) > 1:
+                name += f" ({label})"
+            series.setdefault(name, []).append((r["phones"], r["p99_ms"]))
+    w, h, left, right, top, bottom = 720, 400, 60, 200, 40, 50
+    xs = sorted({x for pts in series.values() for x, _ in pts})
+    ymax = max((y for pts in series.values() for _, y in pts if y == y), default=1.0) * 1.15 or 1.0
+    xmax = max(xs) if xs else 1
 
+    def px(x: float) -> float:
+        return left + x / xmax * (w - left - right)
 
-def _svg(series: dict[str, list[tuple[int, float, float]]], out_dir: Path) -> str:
-    w, h, pad = 640, 360, 50
-    xs = [p[0] for pts in series.values() for p in pts]
-    ys = [p[2] for pts in series.values() for p in pts if p[2] > 0]
-    xmax, ymax = max(xs), max(ys) * 1.1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-size="11">',
-             f'<text x="{pad}" y="20">p99 ms (command → every phone) against phones</text>']
-    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    def py(y: float) -> float:
+        return h - bottom - y / ymax * (h - top - bottom)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+             'font-family="sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<text x="{left}" y="22" font-size="14">p99 ms, facilitator\'s command → new state at every phone '
+             'of the room</text>',
+             f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
+             f'<text x="{(left + w - right) / 2}" y="{h - 12}" text-anchor="middle">phones connected</text>']
+    for x in xs:
+        parts.append(f'<text x="{px(x):.1f}" y="{h - bottom + 18}" text-anchor="middle">{x:,}</text>')
+        parts.append(f'<line x1="{px(x):.1f}" y1="{h - bottom}" x2="{px(x):.1f}" y2="{h - bottom + 5}" stroke="black"/>')
+    for i in range(6):
+        y = ymax * i / 5
+        parts.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+        parts.append(f'<line x1="{left}" y1="{py(y):.1f}" x2="{w - right}" y2="{py(y):.1f}" stroke="#ddd"/>')
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
     for i, (name, pts) in enumerate(sorted(series.items())):
-        pts = sorted(pts)
-        coords = " ".join(f"{pad + p[0] / xmax * (w - 2 * pad):.1f},{h - pad - p[2] / ymax * (h - 2 * pad):.1f}"
-                          for p in pts)
-        parts.append(f'<polyline fill="none" stroke="{colours[i % 6]}" points="{coords}"/>')
-        parts.append(f'<text x="{pad}" y="{40 + 14 * i}" fill="{colours[i % 6]}">{name}</text>')
+        colour = colours[i % len(colours)]
+        pts = sorted(p for p in pts if p[1] == p[1])
+        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        dash = ' stroke-dasharray="6 4"' if "before" in name or name.startswith("raw") else ""
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{coords}"/>')
+        parts += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>' for x, y in pts]
+        parts.append(f'<text x="{w - right + 10}" y="{top + 20 + 18 * i}" fill="{colour}">{name}</text>')
     parts.append("</svg>")
     path = out_dir / "benchmarks-latency.svg"
-    path.write_text("\n".join(parts))
+    path.write_text("\n".join(parts) + "\n")
     return path.name
 
 
-def section(after: dict[str, Any], before: dict[str, Any] | None) -> str:
+def section(after: dict[str, Any], before: dict[str, Any] | None, out_dir: Path) -> str:
     results = {"after": after} if before is None else {"before": before, "after": after}
-    image = plot(results, DOCS.parent)
+    image = plot(results, out_dir)
     text = [BEGIN, "", f"![latency against phones]({image})", ""]
     if before is not None:
         text += ["### Before the optimisation", "", machine_text(before), "", table(before), ""]
@@ -117,23 +118,25 @@ def section(after: dict[str, Any], before: dict[str, Any] | None) -> str:
     return "\n".join(text)
 
 
-def write_docs(after_path: Path, before_path: Path | None = None) -> None:
+def write_docs(after_path: Path, before_path: Path | None = None, docs: Path = DOCS) -> None:
     after = json.loads(Path(after_path).read_text())
     before = json.loads(Path(before_path).read_text()) if before_path else None
-    body = section(after, before)
-    current = DOCS.read_text() if DOCS.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    body = section(after, before, docs.parent)
+    current = docs.read_text() if docs.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN in current and END in current:
         head, rest = current.split(BEGIN, 1)
         tail = rest.split(END, 1)[1]
-        DOCS.write_text(head + body + tail)
+        docs.write_text(head + body + tail)
     else:
-        DOCS.write_text(current.rstrip() + "\n\n" + body + "\n")
-    print(f"wrote {DOCS}")
+        docs.write_text(current.rstrip() + "\n\n" + body + "\n")
+    print(f"wrote {docs}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("after", type=Path)
     parser.add_argument("--before", type=Path)
+    parser.add_argument("--to", type=Path, default=DOCS, help="the Markdown file to write (default docs/benchmarks.md)")
     args = parser.parse_args()
-    write_docs(args.after, args.before)
+    write_docs(args.after, args.before, args.to)
