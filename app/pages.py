@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 
-from .facilitation.errors import FacilitationError
-from .facilitation.formats import builtin_formats
-from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE
+from .facilitation.errors import FacilitationError, NotFound, Unauthorized
+from .facilitation.formats import builtin_formats, resolve_format
+from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
 from .realtime.runtime import Runtime
 from .realtime.service import normalise_code
 from .pages_templates import STATIC, render_block, render_page
@@ -65,10 +65,47 @@ def _format(format_id: str | None) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ start page
 
+def _start(status: int = 200, chosen: dict[str, Any] | None = None, error: str | None = None, title: str = "",
+           group_key: str = "", created: dict[str, str] | None = None, group_name: str = "") -> HTMLResponse:
+    page = _page("start.html", status, formats=_formats(), chosen=chosen or _format(None), error=error,
+                 max_title=MAX_TITLE, title=title, group_key=group_key, created=created, group_name=group_name)
+    if group_key or created:  # a group key is a capability: keep the page out of every cache
+        page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def split_group_key(text: str) -> tuple[str, str]:
+    """The start page's one "group key" is ``<group id>.<key>`` (a key never holds a dot)."""
+    group_id, _, key = text.strip().partition(".")
+    return group_id, key
+
+
 @router.get("/", response_class=HTMLResponse)
 async def start_page(error: str | None = None) -> HTMLResponse:
-    return _page("start.html", formats=_formats(), chosen=_format(None), error=error,
-                 max_title=MAX_TITLE, title="")
+    return _start(error=error)
+
+
+@router.post("/groups", response_class=HTMLResponse)
+async def create_group_from_form(request: Request) -> Response:
+    """Keep a recurring group; the page shows its key this once (the body is never logged)."""
+    form = await _form(request)
+    if form is None:
+        return _start(413, error="That form is too large.")
+    name = form.get("name", "").strip()
+    if not 0 < len(name) <= MAX_TITLE:
+        return _start(422, error=f"Give the group a name (up to {MAX_TITLE} characters).", group_name=name[:MAX_TITLE])
+    groups = _rt(request).groups
+    assert groups is not None  # the runtime opens the group store at startup
+    created = await groups.create_group(name)
+    key = f"{created.group_id}.{created.group_key}"
+    return _start(201, group_key=key, created={"name": name, "key": key})
 
 
 @router.get("/start/phases", response_class=HTMLResponse)
@@ -78,12 +115,11 @@ async def start_phases(format: str = DEFAULT_FORMAT) -> HTMLResponse:
 
 @router.post("/", response_class=HTMLResponse)
 async def create_from_form(request: Request) -> Response:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return _page("start.html", 413, formats=_formats(), chosen=_format(None), error="That form is too large.",
-                     max_title=MAX_TITLE, title="")
-    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = await _form(request)
+    if form is None:
+        return _start(413, error="That form is too large.")
     title = form.get("title", "").strip()
+    group_key = form.get("group_key", "").strip()[:200]
     chosen = _format(form.get("format"))
     durations: dict[str, int] = {}
     problem = None if 0 < len(title) <= MAX_TITLE else f"Give the session a title (up to {MAX_TITLE} characters)."
@@ -100,14 +136,21 @@ async def create_from_form(request: Request) -> Response:
         durations[phase["id"]] = seconds
         phase["duration_s"] = seconds if seconds > 0 else phase["duration_s"]
     if problem:
-        return _page("start.html", 422, formats=_formats(), chosen=chosen, error=problem,
-                     max_title=MAX_TITLE, title=title)
+        return _start(422, chosen, problem, title, group_key)
     rt = _rt(request)
     try:
-        created = await rt.service.create_session(title, chosen["id"], durations)
+        if group_key:
+            group_id, key = split_group_key(group_key)
+            spec = resolve_format(chosen["id"], durations or None)
+            assert rt.groups is not None
+            created = await rt.groups.start_session(group_id, key, title, spec)
+        else:
+            created = await rt.service.create_session(title, chosen["id"], durations)
+    except (Unauthorized, NotFound):
+        return _start(401, chosen, "That group key is not right: check it against the one you kept "
+                      "when you created the group.", title, group_key)
     except FacilitationError as exc:
-        return _page("start.html", exc.status, formats=_formats(), chosen=chosen, error=exc.message,
-                     max_title=MAX_TITLE, title=title)
+        return _start(exc.status, chosen, exc.message, title, group_key)
     # The screen's key rides along in the fragment so the console can show the screen link.
     target = f"/console/{created.code}#key={created.facilitator_token}&screen={created.screen_token}"
     return RedirectResponse(target, status_code=303)
@@ -115,13 +158,12 @@ async def create_from_form(request: Request) -> Response:
 
 # ------------------------------------------------------------------ the three live pages
 
-async def _session_or_404(request: Request, code: str) -> tuple[str, str] | HTMLResponse:
+async def _session_or_404(request: Request, code: str) -> SessionState | HTMLResponse:
     normal = normalise_code(code)
     try:
-        state = await _rt(request).service.load(normal or "")
+        return await _rt(request).service.load(normal or "")
     except FacilitationError:
         return _page("not_found.html", 404, code=code)
-    return state.code, state.title
 
 
 @router.get("/console/{code}", response_class=HTMLResponse)
@@ -129,7 +171,7 @@ async def console_page(request: Request, code: str) -> Response:
     found = await _session_or_404(request, code)
     if isinstance(found, HTMLResponse):
         return found
-    code, title = found
+    code, title = found.code, found.title
     link = join_link(request, code)
     return _page("console.html", m=None, code=code, title=title, join_link=link,
                  qr=qr_svg(link, f"QR code to join session {code}"))
@@ -140,7 +182,7 @@ async def screen_page(request: Request, code: str) -> Response:
     found = await _session_or_404(request, code)
     if isinstance(found, HTMLResponse):
         return found
-    code, title = found
+    code, title = found.code, found.title
     link = join_link(request, code)
     return _page("screen.html", m=None, code=code, title=title, join_link=link,
                  qr=qr_svg(link, f"QR code to join session {code}"))
@@ -166,5 +208,6 @@ async def phone_page(request: Request, code: str) -> Response:
     found = await _session_or_404(request, code)
     if isinstance(found, HTMLResponse):
         return found
-    code, title = found
-    return _page("phone.html", m=None, code=code, title=title, max_name=MAX_NAME)
+    code, title = found.code, found.title
+    # The group's id (not its key) lets the phone find the member code it kept for the group.
+    return _page("phone.html", m=None, code=code, title=title, max_name=MAX_NAME, group_id=found.group_id or "")

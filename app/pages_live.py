@@ -31,10 +31,11 @@ log = logging.getLogger("talkingpiece.pages")
 # The live regions of each page, by template and block name (see web/templates/).
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
-                                     "queue", "voice", "people", "items", "actions", "safety")),
+                                     "queue", "voice", "people", "items", "actions", "safety",
+                                     "carried", "proposals")),
     "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "word", "items",
-                                  "myactions")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing")),
+                                  "myactions", "carried", "carry", "consent")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "carried")),
 }
 
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}

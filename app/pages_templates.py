@@ -50,3 +50,5 @@ templates.globals.update(command=_macros.command, countdown=_macros.countdown, c
 # The room's safety (issue 8): web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
+# Recurring groups, carried actions, consent and the summary (issue 7): web/templates/_groups.html.
+templates.globals["groups"] = templates.get_template("_groups.html").make_module()

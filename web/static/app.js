@@ -285,15 +285,19 @@
       error.hidden = true;
       var button = document.getElementById('join-btn');
       button.disabled = true;
+      var joining = { name: form.elements.name.value.trim() };
+      var member = form.elements.member_code && form.elements.member_code.value.trim();
+      if (member) joining.member_code = member;   // a recurring group's member (groups.js keeps it)
       fetch('/api/sessions/' + encodeURIComponent(code) + '/participants', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ name: form.elements.name.value.trim() })
+        body: JSON.stringify(joining)
       }).then(function (res) {
         return res.json().then(function (body) { return { ok: res.ok, body: body }; });
       }).then(function (r) {
         if (!r.ok) throw new Error((r.body && r.body.error && r.body.error.message) || 'Could not join.');
         store.set('tp:token:' + code, r.body.token);
+        form.dispatchEvent(new CustomEvent('tp:joined', { detail: r.body }));
         location.reload();
       }).catch(function (e) {
         button.disabled = false;
