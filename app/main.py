@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from . import api, errors, group_routes, live, log_privacy, pages, pages_live, reflection_routes, summary_routes
 from .body_limit import BodyLimit
+from .live_fastpath import LiveSockets
 from .ratelimit import Buckets, GuessGuard
 from .web_security import CrossSiteGuard, SecurityHeaders
 from .config import AppSettings
@@ -49,5 +50,6 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     guesses = Buckets(rate=settings.guesses_per_minute / 60, burst=settings.guesses_per_minute, clock=clock)
     app.add_middleware(GuessGuard, buckets=guesses)
     app.add_middleware(CrossSiteGuard, allowed=settings.origins)
-    app.add_middleware(SecurityHeaders)  # outermost: refusals above carry the headers too
+    app.add_middleware(SecurityHeaders)  # refusals above carry the headers too
+    app.add_middleware(LiveSockets, guesses=guesses)  # sockets skip the HTTP stack (live_fastpath.py)
     return app

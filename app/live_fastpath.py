@@ -1,0 +1,58 @@
+"""Live sockets go from the server to their handler past the HTTP stack.
+
+A live socket stays open for the whole session, and every layer it passes on the way in
+(middleware, router, FastAPI's endpoint wrappers) keeps a frame alive for as long as it
+does: with thousands of phones those frames were a third of what each phone costs the
+server (docs/benchmarks.md). None of those layers acts on a socket except the join-code
+guessing guard, which wraps the handlers here too; the Origin check and the connection cap
+are in the handlers' shared handshake (``live.open_socket``). The routes stay registered
+with the router as well, so the sockets behave the same either way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from . import live, pages_live
+from .ratelimit import Buckets, GuessGuard
+
+Handler = Callable[[WebSocket, str, str], Awaitable[None]]
+
+ROUTES: tuple[tuple[re.Pattern[str], Handler], ...] = (
+    (re.compile(r"/api/sessions/([^/]+)/live"), live.live),
+    (re.compile(r"/live/([^/]+)"), pages_live.live_pages),
+)
+
+
+def route(path: str) -> tuple[Handler, str] | None:
+    for pattern, handler in ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            return handler, match.group(1)
+    return None
+
+
+class LiveSockets:
+    """ASGI middleware, outermost of ours: a live socket's handshake goes straight to its handler."""
+
+    def __init__(self, app: ASGIApp, guesses: Buckets) -> None:
+        self.app = app
+        self._guarded = GuessGuard(self._serve, guesses)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and route(scope["path"]) is not None:
+            await self._guarded(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = route(scope["path"])
+        assert found is not None
+        handler, code = found
+        token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[-1]
+        await handler(WebSocket(scope, receive, send), code, token)
