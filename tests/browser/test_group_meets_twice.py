@@ -63,7 +63,14 @@ def download(page: Page, button: str) -> str:
 
 def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_actions(server, contexts, shots):
     base = server.base_url
-    console = contexts().new_page()
+    urls: list[str] = []  # every HTTP request any of the browsers made (no fragment: it never leaves)
+
+    def opened(phone: bool = False):
+        ctx = contexts(phone=phone)
+        ctx.on("request", lambda request: urls.append(request.url))
+        return ctx
+
+    console = opened().new_page()
     console.goto(base + "/")
 
     # The facilitator keeps a group: its key is shown this once, and filled into the session form.
@@ -84,7 +91,7 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
     # ---------------------------------------------------------------- session 1
     code = start_session(console, "Ward 4, March", group_key)
     screen_url = console.locator("#screen-link").get_attribute("href")
-    phone_ctx = {name: contexts(phone=True) for name in NAMES}
+    phone_ctx = {name: opened(phone=True) for name in NAMES}
     phones = {name: join(phone_ctx[name], base, code, name) for name in NAMES}
     codes = {}
     for name, phone in phones.items():
@@ -97,7 +104,7 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
     assert len(set(codes.values())) == 3
     expect(phones[ASHA].locator("#member-link")).to_have_attribute("href", re.compile(r"/join#member=[0-9a-f]{16}\."))
     shots(phones[ASHA], "phone-member-code")
-    screen = contexts().new_page()
+    screen = opened().new_page()
     screen.goto(base + screen_url)
 
     send(console, "Start the session")
@@ -154,6 +161,7 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
     expect(console.locator("#proposals li", has_text=THEME)).to_contain_text("3 agree · 0 object")
     shots(console, "console-proposals")
 
+    console_keys = [console.url.split("#key=")[1].split("&")[0]]
     console.get_by_text("Close the session…").click()
     console.get_by_role("button", name="Close for everyone").click()
     expect(console.locator("#status")).to_have_text("Closed")
@@ -235,3 +243,11 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
 
     give_turn(console, CHLOE)  # carried nothing: the screen shows no review for her
     expect(stage).to_be_empty()
+
+    # No key went into a request's URL (the summary's came in fragments and headers) or the log.
+    console_keys.append(console.url.split("#key=")[1].split("&")[0])
+    secrets = [group_key.split(".")[1], *codes.values(), *console_keys]
+    assert any("/summary/" in url for url in urls) and any("/summary.md" in url for url in urls)
+    assert [s for s in secrets if any(s in url for url in urls)] == []
+    log = server.log_path.read_text(encoding="utf-8", errors="replace")
+    assert [s for s in secrets if s in log] == []
