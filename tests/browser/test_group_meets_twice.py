@@ -153,6 +153,8 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
             answer = "Object" if name == BEN and text == CHANGE else "Agree"
             ballot.get_by_role("button", name=f"{answer}: {text}").click()
             expect(phone.locator("#notice")).to_contain_text("Nobody can see which answer was yours")
+            if name == ASHA and text == THEME:  # the answered buttons are gone: focus moves on, not to the top
+                expect(ballot.get_by_role("button", name=f"Agree: {CHANGE}")).to_be_focused()
         expect(ballot.get_by_role("button", name=re.compile("^(Agree|Object)"))).to_have_count(0)
         expect(ballot).to_contain_text("You have answered")
     change = console.locator("#proposals li", has_text=CHANGE)

@@ -133,6 +133,26 @@
     });
   });
 
+  // ---------------------------------------------------------------- focus
+  // A button that answered (Agree, Propose…) is gone after the push: rather than drop focus
+  // to the top of the page, move it to the next button of the same region, or its heading.
+  var lostIn = null;
+  root.addEventListener('htmx:wsBeforeMessage', function () {
+    var active = document.activeElement;
+    var region = active && active.closest && active.closest('.g-region');
+    lostIn = region ? region.id : null;
+  });
+  root.addEventListener('htmx:wsAfterMessage', function () {
+    if (!lostIn || (document.activeElement && document.activeElement !== document.body)) return;
+    var region = document.getElementById(lostIn);
+    var next = region && (region.querySelector('button:not([disabled])') || region.querySelector('h2'));
+    if (next) {
+      if (next.tagName === 'H2') next.setAttribute('tabindex', '-1');
+      next.focus({ preventScroll: false });
+    }
+    lostIn = null;
+  });
+
   // ---------------------------------------------------------------- announcements (phone)
   if (role !== 'participant') return;
   var asked = {}, reviewing = false;
