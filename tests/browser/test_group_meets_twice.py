@@ -184,12 +184,25 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
     mine = download(phones[BEN], "Download (Markdown)")
     assert ACTIONS[BEN][0] in mine and ACTIONS[ASHA][0] not in mine and THEME in mine and CHANGE not in mine
 
+    # Ben will come back on a new phone: he keeps his personal link.
+    ben_link = phones[BEN].locator("#member-link").get_attribute("href")
+    assert ben_link == f"{base}/join#member={ben_link.split('#member=')[1]}" and codes[BEN] in ben_link
+
     # ---------------------------------------------------------------- session 2
     console.goto(base + "/")
     expect(console.locator("#group-created")).to_have_count(0)
     code2 = start_session(console, "Ward 4, April", group_key)
     assert code2 != code
     screen.goto(base + console.locator("#screen-link").get_attribute("href"))
+    phone_ctx[BEN] = opened(phone=True)  # a new phone, nothing in its storage: the link brings the code
+    page = phone_ctx[BEN].new_page()
+    page.goto(ben_link)
+    expect(page.locator("#member-kept")).to_be_visible()
+    assert "#member" not in page.url  # taken out of the address bar and history
+    page.get_by_label("Session code").fill(code2)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{base}/join/{code2}")
+    page.close()
     phones = {}
     for name in NAMES:
         page = phone_ctx[name].new_page()
