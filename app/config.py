@@ -16,6 +16,9 @@ class AppSettings(BaseSettings):
     allowed_origins: str = ""
     # Every key and channel in Redis starts with this, so several deployments can share one Redis.
     redis_prefix: str = "tp:"
+    # Connections each worker opens to Redis for reads and writes (its pub/sub has one more).
+    # More commands at once than this wait for a free connection, up to 10 s.
+    redis_max_connections: int = 50
     # A closed session's content is erased this long after closing (confidential by default).
     closed_ttl_s: float = 24 * 3600
     # An abandoned session that never closes is erased this long after its last change.

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import AppSettings
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from ..facilitation import engine
 from ..facilitation.models import SessionState
@@ -68,7 +68,11 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
 async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> Runtime:
     """Several workers, one Redis: any worker serves any session."""
     assert settings.redis_url
-    redis = Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=15)
+    # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
+    # free connection instead of failing with "Too many connections", redis-py's default.
+    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True, health_check_interval=15,
+                                           max_connections=settings.redis_max_connections, timeout=10)
+    redis = Redis.from_pool(pool)  # owns the pool: closing the client closes it
     await redis.ping()  # fail at start-up, not at the first facilitator's click
     prefix = settings.redis_prefix
     store = RedisStore(redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
