@@ -7,7 +7,7 @@ For each size and mode it starts the server as its own process (``python -m app`
 redis-server of its own on a free port for Redis mode), then load processes
 (bench/loadgen.py) create the rooms over HTTP and connect a facilitator per room; it reads
 the server's RSS, connects every phone, reads the RSS again (per-phone memory) and the
-server's CPU over 5 s with nobody acting (idle CPU), then every facilitator changes the
+server's CPU over 25 s (a whole keepalive ping period) with nobody acting (idle CPU), then every facilitator changes the
 turn (``next_turn`` in a one-hour-a-turn round) once per ``--interval`` seconds, at a random
 phase, for ``--duration`` seconds. Per change: the time from the command being sent to the
 new version having arrived at every phone of the room. Then the same load processes drive
@@ -294,7 +294,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--modes", default="embedded,redis", help="embedded and/or redis")
     parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
-    parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    parser.add_argument("--idle", type=float, default=25.0,
+                        help="seconds of idle CPU measurement (over 20 s: a whole keepalive ping period)")
     parser.add_argument("--workers", type=int, default=2, help="load processes")
     parser.add_argument("--no-deflate", dest="deflate", action="store_false",
                         help="clients do not offer permessage-deflate (browsers do)")
