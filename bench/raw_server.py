@@ -5,7 +5,7 @@ the facilitator's token is ``facilitator``. Every socket gets a first state fram
 command frame from the facilitator bumps the room's version, ``websockets.broadcast``s
 one message of ``--size`` bytes (shaped like a Talking Piece state frame, so the load
 processes read it the same way) to the room's phones, and acks with the version.
-Same keepalive (20 s pings), event loop (uvloop when installed, as uvicorn picks it) and
+Same keepalive (20 s pings), garbage collector settings, event loop (uvloop when installed, as uvicorn picks it) and
 permessage-deflate settings (off, or with ``--deflate`` uvicorn's) as Talking Piece's server.
 
     python bench/raw_server.py --port 8765 --size 2500
@@ -79,6 +79,8 @@ if __name__ == "__main__":
     parser.add_argument("--deflate", action="store_true", help="accept permessage-deflate as uvicorn does")
     args = parser.parse_args()
     raise_fd_limit()
+    from app.__main__ import tune_gc
+    tune_gc()  # the same garbage collector settings as Talking Piece's server, so pauses compare
     try:
         import uvloop
     except ImportError:
