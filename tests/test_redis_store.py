@@ -133,7 +133,9 @@ def test_the_fan_out_reconnects_and_rereads_what_the_gap_hid(redis_server: Redis
         pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub", health_s=1.0)
         broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
         pubsub.start()
-        async with broker.subscribe("DDDDDD") as states:
+        arrived: asyncio.Queue = asyncio.Queue()
+        states = aiter_queue(arrived)
+        async with broker.subscribe("DDDDDD", arrived.put_nowait):
             await a.update("DDDDDD", renamed("1"))
             assert (await asyncio.wait_for(anext(states), 5)).title == "Unit1"
             # Drop the subscriber's connection; a change while it is away must still arrive.
@@ -202,3 +204,8 @@ def test_a_deadline_fires_once_on_a_surviving_worker_when_its_scheduler_is_gone(
             await c.aclose()
 
     run(scenario())
+
+
+async def aiter_queue(queue: asyncio.Queue):
+    while True:
+        yield await queue.get()

@@ -1,8 +1,9 @@
 """This process's live sockets, grouped by session, fed from the broker.
 
 The hub subscribes to a session's states when its first local socket arrives and
-unsubscribes after the last one leaves. Each new state is rendered once per distinct
-viewer (the render cache) and offered to every socket of the session.
+unsubscribes after the last one leaves. Each new state is handed to ``deliver`` as it
+arrives, rendered once per distinct viewer (the render cache) and offered to every
+socket of the session, whose sender wakes to send it.
 """
 
 from __future__ import annotations
@@ -75,16 +76,16 @@ class Hub:
             conn.offer(state, now, cache)
 
     async def _follow(self, code: str) -> None:
+        """Keep this process subscribed to the session while it has sockets for it here."""
         try:
-            async with self._broker.subscribe(code) as states:
+            async with self._broker.subscribe(code, self.deliver):
                 # Anything published between the socket's first state and the subscription
                 # is caught by one fresh read; versions make repeats harmless.
                 try:
                     self.deliver(await self._load(code))
                 except Exception:
                     pass
-                async for state in states:
-                    self.deliver(state)
+                await asyncio.get_running_loop().create_future()  # until the last socket leaves
         except asyncio.CancelledError:
             raise
         except Exception:

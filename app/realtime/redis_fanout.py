@@ -10,14 +10,14 @@ because messages published during the gap are gone; versions make repeats harmle
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from pydantic import ValidationError
 
 from ..facilitation.models import SessionState
+from .broker import Deliver, hand_over
 from .redis_pubsub import PubSubLoop
 from .redis_state import channel
 
@@ -27,30 +27,28 @@ Reload = Callable[[str], Awaitable[SessionState | None]]
 
 
 class RedisBroker:
-    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, queue_size: int = 256) -> None:
+    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload) -> None:
         self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
-        self._queue_size = queue_size
-        self._subscribers: dict[str, set[asyncio.Queue[SessionState]]] = {}
+        self._subscribers: dict[str, set[Deliver]] = {}
         pubsub.on_connected.append(self._resync)
 
     async def publish(self, state: SessionState) -> None:
         """Nothing to do: the store published this state in the same step as writing it."""
 
     @asynccontextmanager
-    async def subscribe(self, code: str):
-        queue: asyncio.Queue[SessionState] = asyncio.Queue(self._queue_size)
+    async def subscribe(self, code: str, deliver: Deliver):
         first = code not in self._subscribers
-        self._subscribers.setdefault(code, set()).add(queue)
-        if first:
-            await self.pubsub.subscribe(channel(self.prefix, code), lambda data: self._receive(code, data))
+        self._subscribers.setdefault(code, set()).add(deliver)
         try:
-            yield _drain(queue)
+            if first:
+                await self.pubsub.subscribe(channel(self.prefix, code), lambda data: self._receive(code, data))
+            yield
         finally:
             subs = self._subscribers.get(code)
             if subs is not None:
-                subs.discard(queue)
+                subs.discard(deliver)
                 if not subs:
                     del self._subscribers[code]
                     await self.pubsub.unsubscribe(channel(self.prefix, code))
@@ -66,10 +64,7 @@ class RedisBroker:
         self._offer(state)
 
     def _offer(self, state: SessionState) -> None:
-        for queue in self._subscribers.get(state.code, ()):
-            if queue.full():  # a stalled subscriber only needs the latest state
-                queue.get_nowait()
-            queue.put_nowait(state)
+        hand_over(self._subscribers.get(state.code, set()), state)
 
     async def _resync(self) -> None:
         """After (re)subscribing, read each followed session once: the gap may have hidden changes."""
@@ -82,7 +77,3 @@ class RedisBroker:
         self._subscribers.clear()
         await self.pubsub.close()
 
-
-async def _drain(queue: asyncio.Queue[SessionState]) -> AsyncIterator[SessionState]:
-    while True:
-        yield await queue.get()
