@@ -191,8 +191,8 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
                  "--format", "raw", "--duration", str(int(args.duration)), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
-        results = loads.step("run", [{"duration": args.duration, "interval": args.interval} for _ in parts],
-                             args.duration + 120)
+        results = loads.step("run", [{"duration": args.duration, "interval": args.interval, "warmup": args.warmup}
+                                     for _ in parts], args.warmup + args.duration + 120)
         run_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
         if profiler is not None:
             profiler.wait(60)
@@ -294,6 +294,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--modes", default="embedded,redis", help="embedded and/or redis")
     parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
+    parser.add_argument("--warmup", type=float, default=4.0,
+                        help="seconds of changes before the counted ones (not counted; both servers alike)")
     parser.add_argument("--idle", type=float, default=25.0,
                         help="seconds of idle CPU measurement (over 20 s: a whole keepalive ping period)")
     parser.add_argument("--workers", type=int, default=2, help="load processes")

@@ -230,14 +230,16 @@ class Load:
         return {"phones": sum(len(r.phones) for r in self.rooms), "failures": failures,
                 "seconds": clock() - started}
 
-    async def run(self, duration: float, interval: float, settle: float = 3.0,
+    async def run(self, duration: float, interval: float, warmup: float = 0.0, settle: float = 3.0,
                   command_timeout: float = 10.0) -> dict[str, Any]:
-        """Every facilitator changes the turn once per ``interval`` (random phase) for ``duration``."""
+        """Every facilitator changes the turn once per ``interval`` (random phase) for ``warmup``
+        seconds that are not counted, then for ``duration`` seconds that are."""
         for room in self.rooms:
             for phone in room.phones:
                 phone.arrivals.clear()
         start = clock()
-        end = start + duration
+        counted_from = start + warmup
+        end = counted_from + duration
         errors = 0
 
         async def drive(room: Room) -> None:
@@ -252,7 +254,9 @@ class Load:
                                                          timeout=command_timeout)
                 except asyncio.TimeoutError:
                     reply = {"type": "timeout"}
-                if reply.get("type") != "ack":
+                if sent < counted_from:
+                    pass
+                elif reply.get("type") != "ack":
                     errors += 1
                 else:
                     room.sent.append((sent, int(reply["version"])))

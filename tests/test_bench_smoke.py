@@ -23,7 +23,7 @@ def test_small_fanout_run_completes_with_sane_figures(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.fanout", "--sizes", "200", "--modes", "embedded,redis", "--duration", "3",
-         "--interval", "0.5", "--idle", "1", "--workers", "1", "--label", "smoke", "--out", str(out)],
+         "--interval", "0.5", "--warmup", "0.5", "--idle", "1", "--workers", "1", "--label", "smoke", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=140)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
