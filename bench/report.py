@@ -34,7 +34,8 @@ def machine_text(result: dict[str, Any]) -> str:
             f"({m['cpu_model']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}; {v}. "
             f"Load average at start {', '.join(f'{x:.2f}' for x in m['loadavg_at_start'])}. "
             f"{c['per_session']} phones per session, one change per facilitator every {c['interval']} s "
-            f"(random phase) for {c['duration']} s, {c['workers']} load processes, "
+            f"(random phase) for {c['duration']} s after {c.get('warmup', 0)} s uncounted, idle CPU over "
+            f"{c['idle']} s, {c['workers']} load processes, "
             f"permessage-deflate {'offered by the clients (as browsers do)' if c['deflate'] else 'not offered'}, "
             f"{'accepted' if c.get('server_deflate') else 'declined'} by both servers.")
 
