@@ -147,6 +147,52 @@ def redis_channel_recorder(server: ServerProcess, request: pytest.FixtureRequest
     return stop
 
 
+# The checks, as functions of what was captured, so that they can be shown to catch a
+# planted leak (test_the_audit_catches_a_planted_leak) as well as pass a clean session.
+
+def check_no_item_beside_its_author(audit: Audit, final: dict[str, Any]) -> None:
+    # 1. No object that holds an item holds anything of its author.
+    for where, text in audit.blobs:
+        tree = parsed(text)
+        for item_text, author in audit.authors.items():
+            item_id = next(x["id"] for x in final["items"] if x["text"] == item_text)
+            holders = objects_holding(tree, item_text) + objects_holding(tree, item_id) if tree is not None else []
+            for holder in holders:
+                if isinstance(holder, list):
+                    continue  # a list of items (or of ids): the items' own dicts are checked
+                blob = json.dumps(holder)
+                for mark in audit.marks_of(author):
+                    assert mark not in blob, f"{where}: item {item_text!r} sits beside its author's {mark!r}"
+            if tree is None:  # not JSON (a log line is checked below): no item beside its author at all
+                assert item_text not in text or not any(m in text for m in audit.marks_of(author)), where
+
+
+def check_item_fields(audit: Audit) -> None:
+    # 2. Items in views carry exactly the contract's fields, nothing about time or people.
+    for where, text in audit.blobs:
+        tree = parsed(text)
+        for holder in objects_holding(tree, "question") + objects_holding(tree, "feedback"):
+            if isinstance(holder, dict) and "text" in holder and holder.get("text") in audit.authors:
+                if where.startswith(("frame", "http")):
+                    assert set(holder) == {"id", "kind", "text", "votes"}, (where, holder)
+                else:  # the stored record: salted hashes only, no time, no author (see models.Item)
+                    assert set(holder) <= STORED_ITEM_FIELDS, (where, holder)
+
+
+def check_log(audit: Audit, log_lines: list[str], by_id: dict[str, str]) -> None:
+    # 5. The log says nothing about who wrote or voted for what.
+    for line in log_lines:
+        for item_text in audit.authors:
+            assert item_text not in line, f"an item's text was logged: {line}"
+        for pid, marks in audit.identity.items():
+            assert marks[2] not in line and marks[3] not in line, f"a token was logged: {line}"
+            if any(mark in line for mark in marks[:2]):
+                assert not ITEM_WORDS.search(line), f"a log line ties a participant to items: {line}"
+        for item_id in by_id:
+            if item_id in line:
+                assert not any(m in line for marks in audit.identity.values() for m in marks), line
+
+
 def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pytest.FixtureRequest) -> None:
     audit = Audit()
     log_start = server.log_path.stat().st_size if server.log_path and server.log_path.exists() else 0
@@ -235,30 +281,8 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
     by_id = item_ids(final, audit)
     assert len(by_id) == len(audit.written)
 
-    # 1. No object that holds an item holds anything of its author.
-    for where, text in audit.blobs:
-        tree = parsed(text)
-        for item_text, author in audit.authors.items():
-            item_id = next(x["id"] for x in final["items"] if x["text"] == item_text)
-            holders = objects_holding(tree, item_text) + objects_holding(tree, item_id) if tree is not None else []
-            for holder in holders:
-                if isinstance(holder, list):
-                    continue  # a list of items (or of ids): the items' own dicts are checked
-                blob = json.dumps(holder)
-                for mark in audit.marks_of(author):
-                    assert mark not in blob, f"{where}: item {item_text!r} sits beside its author's {mark!r}"
-            if tree is None:  # not JSON (a log line is checked below): no item beside its author at all
-                assert item_text not in text or not any(m in text for m in audit.marks_of(author)), where
-
-    # 2. Items in views carry exactly the contract's fields, nothing about time or people.
-    for where, text in audit.blobs:
-        tree = parsed(text)
-        for holder in objects_holding(tree, "question") + objects_holding(tree, "feedback"):
-            if isinstance(holder, dict) and "text" in holder and holder.get("text") in audit.authors:
-                if where.startswith(("frame", "http")):
-                    assert set(holder) == {"id", "kind", "text", "votes"}, (where, holder)
-                else:  # the stored record: salted hashes only, no time, no author (see models.Item)
-                    assert set(holder) <= STORED_ITEM_FIELDS, (where, holder)
+    check_no_item_beside_its_author(audit, final)  # 1
+    check_item_fields(audit)  # 2
 
     # 3. Revealed items do not come in the order they were written, per kind or overall.
     for kind in ("question", "feedback"):
@@ -284,17 +308,7 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
     seen = {v for c in sockets.values() for v in state_pairs(c)}
     assert set(audit.acted_at) <= seen, "every submission and vote was seen as its own version"
 
-    # 5. The log says nothing about who wrote or voted for what.
-    for line in log_lines:
-        for item_text in audit.authors:
-            assert item_text not in line, f"an item's text was logged: {line}"
-        for pid, marks in audit.identity.items():
-            assert marks[2] not in line and marks[3] not in line, f"a token was logged: {line}"
-            if any(mark in line for mark in marks[:2]):
-                assert not ITEM_WORDS.search(line), f"a log line ties a participant to items: {line}"
-        for item_id in by_id:
-            if item_id in line:
-                assert not any(m in line for marks in audit.identity.values() for m in marks), line
+    check_log(audit, log_lines, by_id)  # 5
 
     # 6. Stored state (Redis): the session's record holds items in no per-author order either.
     for key, value in dump.items():
@@ -309,3 +323,66 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
                 blob = json.dumps(item)
                 for mark in audit.marks_of(audit.authors[item["text"]]):
                     assert mark not in blob, (key, item)
+
+
+# ---------------------------------------------------------------- the audit audited
+
+TOKENS = {"p1": "tok-" + "a" * 28, "p2": "tok-" + "b" * 28}
+WRITTEN = {"question: what did the first visit teach you?": "p1", "feedback: the pause before answering helped": "p2"}
+FINAL = {"items": [{"id": "it1", "kind": "question", "text": "question: what did the first visit teach you?", "votes": 1},
+                   {"id": "it2", "kind": "feedback", "text": "feedback: the pause before answering helped", "votes": 0}],
+         "participants": [{"id": "p1", "name": "Zephyrine"}, {"id": "p2", "name": "Quillon"}]}
+SHA1 = hashlib.sha256(TOKENS["p1"].encode()).hexdigest()
+
+
+def captured(frames: list[Any], log: list[str]) -> tuple[Audit, list[str]]:
+    audit = Audit()
+    audit.person("p1", "Zephyrine", TOKENS["p1"])
+    audit.person("p2", "Quillon", TOKENS["p2"])
+    for text, author in WRITTEN.items():
+        audit.authors[text] = author
+        audit.written.append(text)
+    audit.blobs = [(where, json.dumps(value)) for where, value in frames]
+    return audit, log
+
+
+def run_checks(audit: Audit, log: list[str]) -> None:
+    check_no_item_beside_its_author(audit, FINAL)
+    check_item_fields(audit)
+    check_log(audit, log, item_ids(FINAL, audit))
+
+
+CLEAN = [("frame facilitator", {"type": "state", "version": 9, "view": FINAL}),
+         ("http GET view", FINAL),
+         ("redis tp:session", {"record": json.dumps({"state": {"items": [
+             {"id": "it1", "kind": "question", "text": "question: what did the first visit teach you?",
+              "revealed": True, "hidden": False, "receipt_hash": "9f" * 16, "voter_hashes": ["1c" * 16]}]}})})]
+CLEAN_LOG = ["INFO talkingpiece.sessions: session ABCDEF created (check-in-out)",
+             "INFO uvicorn: 'WebSocket /api/sessions/ABCDEF/live?token=[redacted]' [accepted]"]
+
+
+def test_the_audit_passes_a_clean_capture() -> None:
+    run_checks(*captured(CLEAN, CLEAN_LOG))
+
+
+def item(n: int, **extra: Any) -> dict[str, Any]:
+    return {**FINAL["items"][n], **extra}
+
+
+PLANTED = {
+    "an author id on an item": ([("frame phone", {"view": {"items": [item(0, author="p1")]}})], []),
+    "an author name beside an item id": ([("frame screen", {"votes": [{"item_id": "it2", "by": "Quillon"}]})], []),
+    "a submission time on an item": ([("frame facilitator", {"view": {"items": [item(1, submitted_at=1795400000.5)]}})], []),
+    "the author's token hash in the store": ([("redis tp:session", {"record": json.dumps(
+        {"state": {"items": [{**item(0), "receipt_hash": SHA1}]}})})], []),
+    "a log line naming the writer": ([], ["DEBUG talkingpiece: Zephyrine submitted a question"]),
+    "an item's text in the log": ([], ["INFO talkingpiece: new item 'question: what did the first visit teach you?'"]),
+    "a token in the log": ([], [f"INFO uvicorn: WebSocket /live/ABCDEF?token={TOKENS['p2']}"]),
+}
+
+
+@pytest.mark.parametrize("plant", list(PLANTED))
+def test_the_audit_catches_a_planted_leak(plant: str) -> None:
+    frames, log = PLANTED[plant]
+    with pytest.raises(AssertionError):
+        run_checks(*captured(CLEAN + frames, CLEAN_LOG + log))
