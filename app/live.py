@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from .facilitation.commands import Command, parse_command
 from .facilitation.errors import FacilitationError, NotFound, Unauthorized
 from .facilitation.models import Actor
-from .realtime.connection import LiveConnection
+from .realtime.connection import CLOSE_ERASED, LiveConnection
 from .realtime.frames import ack_frame, error_frame, state_frame
 from .realtime.runtime import Runtime
 from . import ratelimit
@@ -31,7 +31,6 @@ log = logging.getLogger("talkingpiece.live")
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_UNKNOWN_SESSION = 4404
-CLOSE_ERASED = 4404  # the session is gone, exactly as if it had never existed
 CLOSE_POLICY = 1008  # kept flooding after a rate_limited error frame
 ERASE = "erase"  # the facilitator's "end and erase now" (handled here, not by the core: it deletes the session)
 MAX_ID = 128

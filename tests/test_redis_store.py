@@ -135,7 +135,7 @@ def test_the_fan_out_reconnects_and_rereads_what_the_gap_hid(redis_server: Redis
         pubsub.start()
         arrived: asyncio.Queue = asyncio.Queue()
         states = aiter_queue(arrived)
-        async with broker.subscribe("DDDDDD", arrived.put_nowait):
+        async with broker.subscribe("DDDDDD", arrived.put_nowait, lambda: None):
             await a.update("DDDDDD", renamed("1"))
             assert (await asyncio.wait_for(anext(states), 5)).title == "Unit1"
             # Drop the subscriber's connection; a change while it is away must still arrive.

@@ -137,3 +137,22 @@ def test_a_closed_session_expires_from_redis(workers, redis_server: RedisServer)
     api.ok(created["code"], created["facilitator_token"], {"type": "close"})
     assert 0 < client.pttl(key) <= 600_000  # closed: CLOSED_TTL_S
     client.close()
+
+
+def test_erasing_on_one_worker_closes_the_sockets_on_the_other_at_once(workers) -> None:
+    """The phones on another worker hear of the erasure through Redis, not at their next command."""
+    a, b, _ = workers
+
+    async def scenario() -> None:
+        created = Api(a.base_url).create_session(title="Erase across workers")
+        code = created["code"]
+        person = Api(b.base_url).join(code, "Ana")
+        phone = await LiveClient.connect(b.ws_base, code, person["token"])
+        screen = await LiveClient.connect(b.ws_base, code, created["screen_token"])
+        fac = await LiveClient.connect(a.ws_base, code, created["facilitator_token"])
+        ack = await fac.send_command({"type": "erase"}, id="erase-now")
+        assert ack["type"] == "ack" and ack["erased"] is True
+        for client in (phone, screen):  # they send nothing: the close must come to them
+            assert (await client.closed(timeout=3))[0] == 4404
+
+    run(scenario())

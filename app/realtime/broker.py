@@ -21,13 +21,18 @@ from ..facilitation.models import SessionState
 log = logging.getLogger("talkingpiece.broker")
 
 Deliver = Callable[[SessionState], None]
+Gone = Callable[[], None]
 
 
 class Broker(Protocol):
     async def publish(self, state: SessionState) -> None: ...
 
-    def subscribe(self, code: str, deliver: Deliver) -> Any:
-        """An async context manager: ``deliver`` gets each new state of the session while inside."""
+    async def erased(self, code: str) -> None:
+        """Tell every process the session was erased, so each closes its sockets at once."""
+
+    def subscribe(self, code: str, deliver: Deliver, gone: Gone) -> Any:
+        """An async context manager: ``deliver`` gets each new state of the session while
+        inside, ``gone`` is called when the session is erased."""
 
     async def close(self) -> None: ...
 
@@ -41,24 +46,39 @@ def hand_over(subscribers: set[Deliver], state: SessionState) -> None:
             log.exception("delivering a state of session %s failed", state.code)
 
 
+def tell_gone(subscribers: set[Gone], code: str) -> None:
+    for gone in list(subscribers):
+        try:
+            gone()
+        except Exception:
+            log.exception("closing the sockets of erased session %s failed", code)
+
+
 class MemoryBroker:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Deliver]] = {}
+        self._gone: dict[str, set[Gone]] = {}
 
     async def publish(self, state: SessionState) -> None:
         hand_over(self._subscribers.get(state.code, set()), state)
 
+    async def erased(self, code: str) -> None:
+        tell_gone(self._gone.get(code, set()), code)
+
     @asynccontextmanager
-    async def subscribe(self, code: str, deliver: Deliver):
+    async def subscribe(self, code: str, deliver: Deliver, gone: Gone):
         self._subscribers.setdefault(code, set()).add(deliver)
+        self._gone.setdefault(code, set()).add(gone)
         try:
             yield
         finally:
-            subs = self._subscribers.get(code)
-            if subs is not None:
-                subs.discard(deliver)
-                if not subs:
-                    del self._subscribers[code]
+            for table, entry in ((self._subscribers, deliver), (self._gone, gone)):
+                subs = table.get(code)
+                if subs is not None:
+                    subs.discard(entry)  # type: ignore[arg-type]
+                    if not subs:
+                        del table[code]
 
     async def close(self) -> None:
         self._subscribers.clear()
+        self._gone.clear()

@@ -20,6 +20,7 @@ Render = Callable[[SessionState, Actor, float, Cache], str]
 
 CLOSE_TOO_SLOW = 1013
 CLOSE_REVOKED = 4401
+CLOSE_ERASED = 4404  # the session is gone, exactly as if it had never existed
 
 
 class LiveConnection:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from ..facilitation.models import SessionState
 from .broker import Broker
-from .connection import CLOSE_REVOKED, LiveConnection
+from .connection import CLOSE_ERASED, CLOSE_REVOKED, LiveConnection
 
 log = logging.getLogger("talkingpiece.hub")
 
@@ -78,7 +78,8 @@ class Hub:
     async def _follow(self, code: str) -> None:
         """Keep this process subscribed to the session while it has sockets for it here."""
         try:
-            async with self._broker.subscribe(code, self.deliver):
+            gone = lambda: self.kick_session(code, CLOSE_ERASED, "the session was erased")  # noqa: E731
+            async with self._broker.subscribe(code, self.deliver, gone):
                 # Anything published between the socket's first state and the subscription
                 # is caught by one fresh read; versions make repeats harmless.
                 try:

@@ -17,13 +17,14 @@ from contextlib import asynccontextmanager
 from pydantic import ValidationError
 
 from ..facilitation.models import SessionState
-from .broker import Deliver, hand_over
+from .broker import Deliver, Gone, hand_over, tell_gone
 from .redis_pubsub import PubSubLoop
 from .redis_state import channel
 
 log = logging.getLogger("talkingpiece.redis")
 
 Reload = Callable[[str], Awaitable[SessionState | None]]
+ERASED = "erased"  # on a session's channel instead of a state: the session is gone
 
 
 class RedisBroker:
@@ -32,20 +33,31 @@ class RedisBroker:
         self.prefix = prefix
         self._reload = reload
         self._subscribers: dict[str, set[Deliver]] = {}
+        self._gone: dict[str, set[Gone]] = {}
         pubsub.on_connected.append(self._resync)
 
     async def publish(self, state: SessionState) -> None:
         """Nothing to do: the store published this state in the same step as writing it."""
 
+    async def erased(self, code: str) -> None:
+        """A tombstone on the session's channel: every worker closes its sockets for it now."""
+        await self.pubsub.redis.publish(channel(self.prefix, code), ERASED)
+
     @asynccontextmanager
-    async def subscribe(self, code: str, deliver: Deliver):
+    async def subscribe(self, code: str, deliver: Deliver, gone: Gone):
         first = code not in self._subscribers
         self._subscribers.setdefault(code, set()).add(deliver)
+        self._gone.setdefault(code, set()).add(gone)
         try:
             if first:
                 await self.pubsub.subscribe(channel(self.prefix, code), lambda data: self._receive(code, data))
             yield
         finally:
+            gones = self._gone.get(code)
+            if gones is not None:
+                gones.discard(gone)
+                if not gones:
+                    del self._gone[code]
             subs = self._subscribers.get(code)
             if subs is not None:
                 subs.discard(deliver)
@@ -55,6 +67,9 @@ class RedisBroker:
 
     def _receive(self, code: str, data: str) -> None:
         if code not in self._subscribers:
+            return
+        if data == ERASED:
+            tell_gone(self._gone.get(code, set()), code)
             return
         try:
             state = SessionState.model_validate_json(data)
@@ -75,5 +90,6 @@ class RedisBroker:
 
     async def close(self) -> None:
         self._subscribers.clear()
+        self._gone.clear()
         await self.pubsub.close()
 

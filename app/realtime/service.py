@@ -141,6 +141,7 @@ class SessionService:
         if actor.role != FACILITATOR.role:
             raise Forbidden("only the facilitator can erase the session")
         await self.store.delete(state.code)
+        await self.broker.erased(state.code)  # every worker closes its sockets for it now
         if self.deadlines is not None:
             self.deadlines.schedule(state.code, None)
         log.info("session %s erased by its facilitator", state.code)
