@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from .api import RuntimeDep, Token
 from .facilitation.reflection import evidence
-from .pages_templates import templates
+from .pages_templates import render_block, render_page
 from .realtime.service import normalise_code
 
 router = APIRouter(tags=["reflection"])
@@ -28,16 +28,15 @@ async def reflection_html(code: str, token: Token, rt: RuntimeDep, part: str | N
     the format, my own actions and my reflection, nothing anyone else wrote. The writer's token only."""
     state, pid, reflection = await rt.service.read_reflection(code, token)
     record = evidence(state, pid, reflection)
-    template = templates.get_template("reflection.html")
     if part == "content":
-        html = "".join(template.blocks["content"](template.new_context({"r": record, "shell": False}))).strip()
+        html = render_block("reflection.html", "content", r=record, shell=False)
     else:
-        html = template.render(r=record, shell=False, code=None)
+        html = render_page("reflection.html", r=record, shell=False, code=None)
     return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/reflection/{code}", include_in_schema=False)
 async def reflection_page(code: str) -> HTMLResponse:
     """The page the phone opens; its script fills it in with the phone's own token."""
-    html = templates.get_template("reflection.html").render(r=None, shell=True, code=normalise_code(code) or "")
+    html = render_page("reflection.html", r=None, shell=True, code=normalise_code(code) or "")
     return HTMLResponse(html, headers=NO_STORE)

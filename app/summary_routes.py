@@ -15,23 +15,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import jinja2
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .facilitation.errors import Forbidden, Unauthorized
 from .facilitation.models import Actor, SessionState
 from .facilitation.summary import STATUS_WORDS, summary, to_markdown
-from .pages_templates import WEB
+from .pages_templates import render_block, render_page, templates
 from .realtime.service import normalise_code
 
 router = APIRouter(tags=["summary"])
 
-templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(WEB / "templates"),
-    autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
-    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -42,6 +36,7 @@ def _minutes(seconds: float | None) -> str:
     return f"{m}:{s:02d}"
 
 
+# The pages' one environment renders the summary too (web/templates/summary.html).
 templates.filters["minutes"] = _minutes
 templates.globals["status_words"] = STATUS_WORDS
 
@@ -86,11 +81,10 @@ async def summary_markdown(record: Summary) -> Response:
 @router.get("/api/sessions/{code}/summary.html")
 async def summary_html(record: Summary, part: str | None = None) -> HTMLResponse:
     """The print-ready page (the browser's print to PDF), or with ``part=content`` its content block."""
-    template = templates.get_template("summary.html")
     if part == "content":
-        html = "".join(template.blocks["content"](template.new_context({"s": record, "shell": False})))
+        html = render_block("summary.html", "content", s=record, shell=False)
     else:
-        html = template.render(s=record, shell=False, code=None)
+        html = render_page("summary.html", s=record, shell=False, code=None)
     return HTMLResponse(html, headers=NO_STORE)
 
 
@@ -98,5 +92,5 @@ async def summary_html(record: Summary, part: str | None = None) -> HTMLResponse
 async def summary_page(code: str) -> HTMLResponse:
     """The page a browser opens (``#key=<token>``); its script fills it in."""
     normal = normalise_code(code) or ""
-    html = templates.get_template("summary.html").render(s=None, shell=True, code=normal)
+    html = render_page("summary.html", s=None, shell=True, code=normal)
     return HTMLResponse(html, headers=NO_STORE)

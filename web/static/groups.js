@@ -114,19 +114,10 @@
       target.href = '/summary/' + encodeURIComponent(code) + '#key=' + encodeURIComponent(key());
       return;
     }
-    fetch('/api/sessions/' + encodeURIComponent(code) + '/summary.md', {
-      headers: { Authorization: 'Bearer ' + key() }, cache: 'no-store', credentials: 'omit'
-    }).then(function (r) {
+    var files = window.TalkingPieceFiles;
+    files.withKey('/api/sessions/' + encodeURIComponent(code) + '/summary.md', key()).then(function (r) {
       if (!r.ok) throw new Error(String(r.status));
-      var name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
-      return r.blob().then(function (blob) {
-        var a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
-        a.download = name ? name[1] : 'summary.md';
-        document.body.appendChild(a);
-        a.click();
-        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-      });
+      return files.save(r, 'summary.md');
     }).catch(function () {
       var note = document.getElementById('notice');
       if (note) note.textContent = 'The download failed: the session may have been erased.';

@@ -21,17 +21,12 @@
   document.getElementById("reflection-print-now").addEventListener("click", function () { window.print(); });
 
   if (!key) { show("Open this page on the phone you joined the session with: only that phone holds the key to your reflection."); return; }
-  fetch("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content",
-        { headers: { Authorization: "Bearer " + key }, cache: "no-store", credentials: "omit" })
+  var files = window.TalkingPieceFiles;
+  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content", key)
     .then(function (r) {
       if (r.status === 404) { throw new Error("This session has ended and its content has been erased."); }
       if (!r.ok) { throw new Error("This phone's key cannot read a reflection here."); }
       return r.text();
     })
-    .then(function (html) {
-      // Server-rendered, autoescaped markup from our own origin; it holds no script.
-      var doc = new DOMParser().parseFromString("<main>" + html + "</main>", "text/html");
-      main.replaceChildren.apply(main, Array.prototype.slice.call(doc.body.firstChild.childNodes));
-      main.removeAttribute("aria-busy");
-    }, function (err) { show(err.message); });
+    .then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
 })();

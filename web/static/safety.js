@@ -36,11 +36,7 @@
   function call(url, options) {
     var key = token();
     if (!key) return Promise.reject(new Error('Join the session on this phone first.'));
-    options = options || {};
-    options.headers = Object.assign({ Authorization: 'Bearer ' + key }, options.headers || {});
-    options.cache = 'no-store';
-    options.credentials = 'omit';
-    return fetch(url, options);
+    return window.TalkingPieceFiles.withKey(url, key, options);
   }
   function problem(r) {
     return r.json().catch(function () { return {}; }).then(function (body) {
@@ -119,14 +115,7 @@
   function download() {
     call(base + '?download=md').then(function (r) {
       if (!r.ok) return problem(r);
-      var name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
-      return r.blob().then(function (blob) {
-        var a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
-        a.download = name ? name[1] : 'reflection.md';
-        document.body.appendChild(a);
-        a.click();
-        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      return window.TalkingPieceFiles.save(r, 'reflection.md').then(function () {
         say('Downloaded: keep the file somewhere only you can open.');
       });
     }).catch(function (e) { say(e.message); });

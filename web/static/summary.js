@@ -15,8 +15,10 @@
     main.removeAttribute("aria-busy");
   }
 
+  var files = window.TalkingPieceFiles;
+
   function get(path) {
-    return fetch(path, { headers: { Authorization: "Bearer " + key }, cache: "no-store", credentials: "omit" });
+    return files.withKey(path, key);
   }
 
   document.getElementById("summary-print").addEventListener("click", function () { window.print(); });
@@ -26,15 +28,7 @@
     md.addEventListener("click", function () {
       get("/api/sessions/" + code + "/summary.md").then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
-        var name = (r.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
-        return r.blob().then(function (blob) {
-          var a = document.createElement("a");
-          a.href = URL.createObjectURL(blob);
-          a.download = name ? name[1] : "summary.md";
-          document.body.appendChild(a);
-          a.click();
-          setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-        });
+        return files.save(r, "summary.md");
       }).catch(function () { show("The Markdown download failed. The session may have expired."); });
     });
   }
@@ -45,10 +39,7 @@
     if (!r.ok) { throw new Error("This key cannot read the summary."); }
     return r.text();
   }).then(function (html) {
-    // Server-rendered, autoescaped markup from our own origin; it holds no script.
-    var doc = new DOMParser().parseFromString("<main>" + html + "</main>", "text/html");
-    main.replaceChildren.apply(main, Array.prototype.slice.call(doc.body.firstChild.childNodes));
-    main.removeAttribute("aria-busy");
+    files.fill(main, html);
     var h1 = main.querySelector("h1");
     if (h1) { document.title = h1.textContent + ": summary"; }
   }, function (err) { show(err.message); });

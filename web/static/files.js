@@ -1,0 +1,36 @@
+// Shared by every page that fetches a document with a key in the Authorization header (never
+// in a URL, where the server's log could keep it): the keyed fetch, saving a response as a
+// file, and filling a print page's <main> with the content block it fetched.
+(function () {
+  "use strict";
+
+  function withKey(path, key, options) {
+    options = options || {};
+    options.headers = Object.assign({ Authorization: "Bearer " + key }, options.headers || {});
+    options.cache = "no-store";
+    options.credentials = "omit";
+    return fetch(path, options);
+  }
+
+  // Saves the response's body under the name its Content-Disposition gives (or ``fallback``).
+  function save(response, fallback) {
+    var name = (response.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+    return response.blob().then(function (blob) {
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = name ? name[1] : fallback;
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    });
+  }
+
+  function fill(main, html) {
+    // Server-rendered, autoescaped markup from our own origin; it holds no script.
+    var doc = new DOMParser().parseFromString("<main>" + html + "</main>", "text/html");
+    main.replaceChildren.apply(main, Array.prototype.slice.call(doc.body.firstChild.childNodes));
+    main.removeAttribute("aria-busy");
+  }
+
+  window.TalkingPieceFiles = { withKey: withKey, save: save, fill: fill };
+})();
