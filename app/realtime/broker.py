@@ -37,48 +37,71 @@ class Broker(Protocol):
     async def close(self) -> None: ...
 
 
-def hand_over(subscribers: set[Deliver], state: SessionState) -> None:
-    """Give a state to each subscriber; one that fails must not stop the others or the publisher."""
-    for deliver in list(subscribers):
-        try:
-            deliver(state)
-        except Exception:
-            log.exception("delivering a state of session %s failed", state.code)
+class Subscriptions:
+    """Who follows which session in this process; the bookkeeping both brokers share."""
 
+    def __init__(self) -> None:
+        self._by_code: dict[str, set[tuple[Deliver, Gone]]] = {}
 
-def tell_gone(subscribers: set[Gone], code: str) -> None:
-    for gone in list(subscribers):
-        try:
-            gone()
-        except Exception:
-            log.exception("closing the sockets of erased session %s failed", code)
+    def add(self, code: str, deliver: Deliver, gone: Gone) -> bool:
+        """Follow a session; True when it is this process's first follower of it."""
+        first = code not in self._by_code
+        self._by_code.setdefault(code, set()).add((deliver, gone))
+        return first
+
+    def remove(self, code: str, deliver: Deliver, gone: Gone) -> bool:
+        """Stop following; True when that was this process's last follower of it."""
+        subs = self._by_code.get(code)
+        if subs is None:
+            return False
+        subs.discard((deliver, gone))
+        if subs:
+            return False
+        del self._by_code[code]
+        return True
+
+    def __contains__(self, code: str) -> bool:
+        return code in self._by_code
+
+    def codes(self) -> list[str]:
+        return list(self._by_code)
+
+    def deliver(self, state: SessionState) -> None:
+        """Give a state to each follower; one that fails must not stop the others or the publisher."""
+        for deliver, _ in list(self._by_code.get(state.code, ())):
+            try:
+                deliver(state)
+            except Exception:
+                log.exception("delivering a state of session %s failed", state.code)
+
+    def gone(self, code: str) -> None:
+        for _, gone in list(self._by_code.get(code, ())):
+            try:
+                gone()
+            except Exception:
+                log.exception("closing the sockets of erased session %s failed", code)
+
+    def clear(self) -> None:
+        self._by_code.clear()
 
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[Deliver]] = {}
-        self._gone: dict[str, set[Gone]] = {}
+        self._subscriptions = Subscriptions()
 
     async def publish(self, state: SessionState) -> None:
-        hand_over(self._subscribers.get(state.code, set()), state)
+        self._subscriptions.deliver(state)
 
     async def erased(self, code: str) -> None:
-        tell_gone(self._gone.get(code, set()), code)
+        self._subscriptions.gone(code)
 
     @asynccontextmanager
     async def subscribe(self, code: str, deliver: Deliver, gone: Gone):
-        self._subscribers.setdefault(code, set()).add(deliver)
-        self._gone.setdefault(code, set()).add(gone)
+        self._subscriptions.add(code, deliver, gone)
         try:
             yield
         finally:
-            for table, entry in ((self._subscribers, deliver), (self._gone, gone)):
-                subs = table.get(code)
-                if subs is not None:
-                    subs.discard(entry)  # type: ignore[arg-type]
-                    if not subs:
-                        del table[code]
+            self._subscriptions.remove(code, deliver, gone)
 
     async def close(self) -> None:
-        self._subscribers.clear()
-        self._gone.clear()
+        self._subscriptions.clear()

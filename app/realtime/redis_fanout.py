@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from pydantic import ValidationError
 
 from ..facilitation.models import SessionState
-from .broker import Deliver, Gone, hand_over, tell_gone
+from .broker import Deliver, Gone, Subscriptions
 from .redis_pubsub import PubSubLoop
 from .redis_state import channel
 
@@ -32,8 +32,7 @@ class RedisBroker:
         self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
-        self._subscribers: dict[str, set[Deliver]] = {}
-        self._gone: dict[str, set[Gone]] = {}
+        self._subscriptions = Subscriptions()
         pubsub.on_connected.append(self._resync)
 
     async def publish(self, state: SessionState) -> None:
@@ -45,51 +44,36 @@ class RedisBroker:
 
     @asynccontextmanager
     async def subscribe(self, code: str, deliver: Deliver, gone: Gone):
-        first = code not in self._subscribers
-        self._subscribers.setdefault(code, set()).add(deliver)
-        self._gone.setdefault(code, set()).add(gone)
+        first = self._subscriptions.add(code, deliver, gone)
         try:
             if first:
                 await self.pubsub.subscribe(channel(self.prefix, code), lambda data: self._receive(code, data))
             yield
         finally:
-            gones = self._gone.get(code)
-            if gones is not None:
-                gones.discard(gone)
-                if not gones:
-                    del self._gone[code]
-            subs = self._subscribers.get(code)
-            if subs is not None:
-                subs.discard(deliver)
-                if not subs:
-                    del self._subscribers[code]
-                    await self.pubsub.unsubscribe(channel(self.prefix, code))
+            if self._subscriptions.remove(code, deliver, gone):
+                await self.pubsub.unsubscribe(channel(self.prefix, code))
 
     def _receive(self, code: str, data: str) -> None:
-        if code not in self._subscribers:
+        if code not in self._subscriptions:
             return
         if data == ERASED:
-            tell_gone(self._gone.get(code, set()), code)
+            self._subscriptions.gone(code)
             return
         try:
             state = SessionState.model_validate_json(data)
         except ValidationError:
             log.error("a message on session %s's channel is not a session state", code)
             return
-        self._offer(state)
-
-    def _offer(self, state: SessionState) -> None:
-        hand_over(self._subscribers.get(state.code, set()), state)
+        self._subscriptions.deliver(state)
 
     async def _resync(self) -> None:
         """After (re)subscribing, read each followed session once: the gap may have hidden changes."""
-        for code in list(self._subscribers):
+        for code in self._subscriptions.codes():
             state = await self._reload(code)
             if state is not None:
-                self._offer(state)
+                self._subscriptions.deliver(state)
 
     async def close(self) -> None:
-        self._subscribers.clear()
-        self._gone.clear()
+        self._subscriptions.clear()
         await self.pubsub.close()
 
