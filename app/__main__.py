@@ -9,8 +9,8 @@ import os
 
 import uvicorn
 
-from .config import AppSettings
-from .main import create_app
+from app.config import AppSettings
+from app.main import create_app
 
 
 def parse_args(argv: list[str] | None = None) -> AppSettings:

@@ -8,13 +8,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api, errors, group_routes, live, log_privacy, pages, pages_live, reflection_routes, summary_routes
-from .body_limit import BodyLimit
-from .live_fastpath import LiveSockets
-from .ratelimit import Buckets, GuessGuard
-from .web_security import CrossSiteGuard, SecurityHeaders
-from .config import AppSettings
-from .realtime.runtime import build_runtime
+from app.api import groups as group_api
+from app.api import sessions as session_api
+from app.config import AppSettings
+from app.http import errors, log_privacy
+from app.http.body_limit import BodyLimit
+from app.http.ratelimit import Buckets, GuessGuard
+from app.http.security import CrossSiteGuard, SecurityHeaders
+from app.live import htmx as htmx_socket
+from app.live import socket as json_socket
+from app.live.fastpath import LiveSockets
+from app.pages import prints, reflection_print
+from app.pages import routes as pages
+from app.realtime.runtime import build_runtime
 
 
 def create_app(settings: AppSettings | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
@@ -33,13 +39,13 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app = FastAPI(title="Talking Piece", version="1.0",
                   summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan)
     errors.install(app)
-    app.include_router(api.router)
-    app.include_router(group_routes.router)  # recurring groups (issue 7)
-    app.include_router(summary_routes.router)  # summary downloads (issue 7)
-    app.include_router(reflection_routes.router)  # the private reflection's print page (issue 8)
-    app.include_router(live.router)
+    app.include_router(session_api.router)
+    app.include_router(group_api.router)
+    app.include_router(prints.router)
+    app.include_router(reflection_print.router)
+    app.include_router(json_socket.router)
     app.include_router(pages.router)
-    app.include_router(pages_live.router)
+    app.include_router(htmx_socket.router)
     app.mount("/static", pages.static_files(), name="static")
 
     @app.get("/healthz", include_in_schema=False)

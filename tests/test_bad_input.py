@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.client import Api, LiveClient, SocketClosed, View, error_of
+from tests.support.client import Api, LiveClient, View, error_of
 from tests.support.server import ServerProcess
 
 MB = 1024 * 1024

@@ -8,9 +8,27 @@ import json
 import pytest
 
 from app.facilitation import carry, commands, consent, engine, summary
-from app.facilitation.errors import Conflict, Forbidden, Invalid, NotFound, PossibleIdentifier
-from app.facilitation.formats import builtin_formats, customise, parse_format, resolve_format
-from app.facilitation.models import FACILITATOR, SCREEN, Actor, CarriedAction, Fresh, SessionState
+from app.facilitation.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PossibleIdentifier,
+)
+from app.facilitation.formats import (
+    builtin_formats,
+    customise,
+    parse_format,
+    resolve_format,
+)
+from app.facilitation.models import (
+    FACILITATOR,
+    SCREEN,
+    Actor,
+    CarriedAction,
+    Fresh,
+    SessionState,
+)
 from app.facilitation.views import view_for
 
 _ids = iter(range(10**6))

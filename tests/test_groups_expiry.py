@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.realtime.groups import GroupRecord, SqliteGroupStore
+from app.realtime.interfaces import GroupRecord
+from app.realtime.sqlite.groups import SqliteGroupStore
 from tests.support.redis_server import RedisServer
 from tests.support.server import ServerProcess
 
@@ -126,7 +127,7 @@ def redis_url(tmp_path: Path):
 
 
 def test_the_redis_group_store_keeps_the_same_rules(redis_url: str) -> None:
-    from app.realtime.groups_redis import RedisGroupStore
+    from app.realtime.redis.groups import RedisGroupStore
 
     async def scenario() -> tuple:
         store = RedisGroupStore(redis_url)

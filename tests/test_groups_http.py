@@ -5,7 +5,6 @@ group agreed to."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest

@@ -14,9 +14,15 @@ import pytest
 
 from app.facilitation import carry
 from app.facilitation.models import FACILITATOR, SCREEN
-from app.pages_live import render_regions
+from app.live.htmx import render_regions
 from tests.support.server import ServerProcess
-from tests.test_groups_core import carried, check_in_with_p1_on_the_floor, person, propose, send, session
+from tests.test_groups_core import (
+    check_in_with_p1_on_the_floor,
+    person,
+    propose,
+    send,
+    session,
+)
 
 
 def regions(state, actor) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.pages_templates import templates  # the pages that include these hooks
+from app.pages.templates import templates  # the pages that include these hooks
 
 ME = {"participant_id": "p1", "member": True, "reviewing": True, "carry_action_ids": ["a1"],
       "consent_answered": ["q2"],
@@ -39,7 +39,7 @@ def test_the_ballot_offers_only_unanswered_proposals() -> None:
 
 def test_the_pages_socket_sends_consent_and_carry_as_booleans() -> None:
     from app.facilitation.commands import parse_command
-    from app.pages_live import decode_form
+    from app.live.htmx import decode_form
 
     _, data = decode_form('{"cid": "c1", "type": "consent", "proposal_id": "q1", "agree": "false"}')
     assert parse_command(data).agree is False

@@ -16,7 +16,16 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.support.client import Api, LiveClient, View, all_see, close_all, person, speaker, spoken
+from tests.support.client import (
+    Api,
+    LiveClient,
+    View,
+    all_see,
+    close_all,
+    person,
+    speaker,
+    spoken,
+)
 from tests.support.server import ServerProcess
 
 T = TypeVar("T")

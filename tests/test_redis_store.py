@@ -13,11 +13,11 @@ from redis.asyncio import Redis
 from app.facilitation import engine
 from app.facilitation.formats import format_with_durations
 from app.facilitation.models import SessionState, Status
-from app.realtime.redis_fanout import RedisBroker
-from app.realtime.redis_pubsub import PubSubLoop
-from app.realtime.redis_state import RedisStore, deadlines_key, session_key
-from app.realtime.shared_deadlines import SharedDeadlines
-from app.realtime.store import Record
+from app.realtime.interfaces import Record
+from app.realtime.redis.broker import RedisBroker
+from app.realtime.redis.deadlines import SharedDeadlines
+from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.store import RedisStore, deadlines_key, session_key
 from tests.support.redis_server import RedisServer
 
 NOW = 1_000_000.0

@@ -10,8 +10,13 @@ from __future__ import annotations
 import re
 
 from app.facilitation.models import FACILITATOR, SCREEN
-from app.pages_live import render_regions
-from tests.test_room_safety import balint_discussion_with_presenter, person, send, session
+from app.live.htmx import render_regions
+from tests.test_room_safety import (
+    balint_discussion_with_presenter,
+    person,
+    send,
+    session,
+)
 
 
 def regions(state, actor) -> dict[str, str]:

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import websockets
 
-from app.live import FloodGuard
-from app.ratelimit import Buckets, names_a_session
+from app.http.ratelimit import Buckets, names_a_session
+from app.live.socket import FloodGuard
 from tests.support.client import Api, LiveClient, error_of
 from tests.support.server import ServerProcess
 from tests.support.stored import redis_dump

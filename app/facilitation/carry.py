@@ -22,9 +22,17 @@ from typing import Any
 
 from . import commands as c
 from . import engine
-from .errors import Conflict, Forbidden, NotFound
-from .models import MAX_CARRIED, Action, Actor, CarriedAction, Participant, SessionState, Status
 from .engine import Event, Result
+from .errors import Conflict, Forbidden, NotFound
+from .models import (
+    MAX_CARRIED,
+    Action,
+    Actor,
+    CarriedAction,
+    Participant,
+    SessionState,
+    Status,
+)
 
 
 def welcome(state: SessionState, participant_id: str, member_id: str,

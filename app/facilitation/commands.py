@@ -17,11 +17,11 @@ from .models import (
     MAX_ITEM_TEXT,
     MAX_PHASE_S,
     MAX_PROPOSAL_TEXT,
-    ProposalKind,
     MAX_TURN_S,
     MIN_TURN_S,
     Frozen,
     ItemKind,
+    ProposalKind,
     Role,
 )
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from starlette.websockets import WebSocket
 
-from ..facilitation.models import Actor, SessionState
-from .frames import Cache
+from app.facilitation.models import Actor, SessionState
+from app.realtime.frames import Cache
 
 Render = Callable[[SessionState, Actor, float, Cache], str]
 

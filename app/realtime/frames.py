@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..facilitation.errors import FacilitationError
-from ..facilitation.models import Actor, SessionState
-from ..facilitation.views import me_view, shared_view
+from app.facilitation.errors import FacilitationError
+from app.facilitation.models import Actor, SessionState
+from app.facilitation.views import me_view, shared_view
 
 Cache = dict[Any, str]
 

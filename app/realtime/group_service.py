@@ -14,12 +14,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..config import AppSettings
-from ..facilitation.carry import carried_forward
-from ..facilitation.errors import Invalid, NotFound, Unauthorized
-from ..facilitation.models import CarriedAction, FormatSpec, SessionState, Status
-from .groups import GroupRecord, GroupStore, SqliteGroupStore, default_groups_db
-from .service import Created, Joined, SessionService, new_token, token_hash
+from app.config import AppSettings
+from app.facilitation.carry import carried_forward
+from app.facilitation.errors import Invalid, NotFound, Unauthorized
+from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
+from app.realtime.interfaces import GroupRecord, GroupStore
+from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
+from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
 
 log = logging.getLogger("talkingpiece.groups")
 
@@ -94,6 +95,6 @@ class GroupService:
 def group_store(settings: AppSettings) -> GroupStore:
     """Redis when the app runs on Redis; otherwise the SQLite file, created on first use."""
     if settings.redis_url:
-        from .groups_redis import RedisGroupStore
+        from app.realtime.redis.groups import RedisGroupStore
         return RedisGroupStore(settings.redis_url)
     return SqliteGroupStore(settings.groups_db or default_groups_db())

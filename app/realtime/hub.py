@@ -13,9 +13,9 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from ..facilitation.models import SessionState
-from .broker import Broker
-from .connection import CLOSE_ERASED, CLOSE_REVOKED, LiveConnection
+from app.facilitation.models import SessionState
+from app.realtime.connection import CLOSE_ERASED, CLOSE_REVOKED, LiveConnection
+from app.realtime.interfaces import Broker
 
 log = logging.getLogger("talkingpiece.hub")
 

@@ -10,21 +10,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..config import AppSettings
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from ..facilitation import engine
-from ..facilitation.models import SessionState
-from .broker import Broker, MemoryBroker
-from .deadlines import LocalDeadlines
-from .redis_fanout import RedisBroker
-from .redis_pubsub import PubSubLoop
-from .redis_state import RedisStore
-from .shared_deadlines import SharedDeadlines
-from .group_service import GroupService, group_store
-from .hub import Hub
-from .service import Deadlines, SessionService
-from .store import MemoryStore, SessionStore
+from app.config import AppSettings
+from app.facilitation import engine
+from app.facilitation.models import SessionState
+from app.realtime.group_service import GroupService, group_store
+from app.realtime.hub import Hub
+from app.realtime.interfaces import Broker, Deadlines, SessionStore
+from app.realtime.memory.broker import MemoryBroker
+from app.realtime.memory.deadlines import LocalDeadlines
+from app.realtime.memory.store import MemoryStore
+from app.realtime.redis.broker import RedisBroker
+from app.realtime.redis.deadlines import SharedDeadlines
+from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.store import RedisStore
+from app.realtime.service import SessionService
 
 
 @dataclass

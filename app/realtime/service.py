@@ -12,19 +12,32 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ..facilitation import carry, engine
-from ..facilitation.commands import Command, ExpireTurn
-from ..facilitation import guard
-from ..facilitation.errors import Conflict, FacilitationError, Forbidden, NotFound, Unauthorized
-from ..facilitation.reflection import Reflection
-from ..facilitation.formats import format_with_durations
-from ..facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, CarriedAction, FormatSpec, Fresh, SessionState
-from .. import ratelimit
-from .broker import Broker
-from .sealing import open_sealed, seal
-from .store import Record, SessionStore
+from app.facilitation import carry, engine, guard
+from app.facilitation.commands import Command, ExpireTurn
+from app.facilitation.errors import (
+    Conflict,
+    FacilitationError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
+from app.facilitation.formats import format_with_durations
+from app.facilitation.models import (
+    FACILITATOR,
+    SCREEN,
+    SYSTEM,
+    Actor,
+    CarriedAction,
+    FormatSpec,
+    Fresh,
+    SessionState,
+)
+from app.facilitation.reflection import Reflection
+from app.http import ratelimit
+from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
+from app.realtime.sealing import open_sealed, seal
 
 log = logging.getLogger("talkingpiece.sessions")
 
@@ -45,14 +58,6 @@ def normalise_code(code: str) -> str | None:
     if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return None
     return code
-
-
-class Deadlines(Protocol):
-    """Something that calls ``service.expire(code)`` once a turn's deadline has passed."""
-
-    def schedule(self, code: str, when: float | None) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

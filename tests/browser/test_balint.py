@@ -14,7 +14,14 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from .helpers import absolute, axe_violations, create_session, join, open_console, send
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    create_session,
+    join,
+    open_console,
+    send,
+)
 
 PRESENTER, *GROUP = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin", "Dev Patel"]
 ACTIONS = {"Asha Verma": "Talk to my supervisor about this family", "Ben Okafor": "Read about transference"}

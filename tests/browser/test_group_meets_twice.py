@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .helpers import axe_violations, join, send
+from tests.browser.helpers import axe_violations, join, send
 
 ASHA, BEN, CHLOE = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 # What each writes in session 1, and which of it they carry to session 2.

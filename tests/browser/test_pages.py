@@ -8,7 +8,14 @@ import time
 import httpx
 from playwright.sync_api import expect
 
-from .helpers import absolute, axe_violations, create_session, join, open_console, send
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    create_session,
+    join,
+    open_console,
+    send,
+)
 
 NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import jinja2
 
-from .facilitation.reflection import PROMPTS
-from .pages_view import clock_text, spoken_text
+from app.facilitation.reflection import PROMPTS
+from app.pages.view import clock_text, spoken_text
 
 
 def _web_dir() -> Path:

@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .facilitation.errors import FacilitationError
-from .realtime.service import SessionFull
+from app.facilitation.errors import FacilitationError
+from app.realtime.service import SessionFull
 
 log = logging.getLogger("talkingpiece.http")
 

@@ -8,14 +8,20 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from . import group_routes
-from .facilitation.commands import PhasePick, parse_command
-from .facilitation.errors import Unauthorized
-from .facilitation.formats import builtin_formats
-from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, Actor, SessionState
-from .facilitation.reflection import Reflection, evidence, to_markdown
-from .facilitation.views import view_for
-from .realtime.runtime import Runtime
+from app.api import groups as group_routes
+from app.facilitation.commands import PhasePick, parse_command
+from app.facilitation.errors import Unauthorized
+from app.facilitation.formats import builtin_formats
+from app.facilitation.models import (
+    MAX_NAME,
+    MAX_PHASE_S,
+    MAX_TITLE,
+    Actor,
+    SessionState,
+)
+from app.facilitation.reflection import Reflection, evidence, to_markdown
+from app.facilitation.views import view_for
+from app.realtime.runtime import Runtime
 
 router = APIRouter(prefix="/api")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from .api import RuntimeDep, Token
-from .facilitation.reflection import evidence
-from .pages_templates import render_block, render_page
-from .realtime.service import normalise_code
+from app.api.sessions import RuntimeDep, Token
+from app.facilitation.reflection import evidence
+from app.pages.templates import render_block, render_page
+from app.realtime.service import normalise_code
 
 router = APIRouter(tags=["reflection"])
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -16,14 +16,14 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
-from .facilitation.commands import Command
-from .facilitation.models import Actor, SessionState
-from .facilitation.views import view_for
-from .live import MAX_ID, BadFrame, Dialect, open_socket, serve
-from .pages_view import page_model
-from .realtime.connection import LiveConnection
-from .realtime.frames import Cache
-from .pages_templates import render_block, templates
+from app.facilitation.commands import Command
+from app.facilitation.models import Actor, SessionState
+from app.facilitation.views import view_for
+from app.live.socket import MAX_ID, BadFrame, Dialect, open_socket, serve
+from app.pages.templates import render_block, templates
+from app.pages.view import page_model
+from app.realtime.connection import LiveConnection
+from app.realtime.frames import Cache
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")

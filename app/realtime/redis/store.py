@@ -22,9 +22,9 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
-from ..facilitation.errors import Conflict
-from ..facilitation.models import SessionState
-from .store import Change, Record, expires_at
+from app.facilitation.errors import Conflict
+from app.facilitation.models import SessionState
+from app.realtime.interfaces import Change, Record, expires_at
 
 log = logging.getLogger("talkingpiece.redis")
 

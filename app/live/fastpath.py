@@ -18,8 +18,9 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from . import live, pages_live
-from .ratelimit import Buckets, GuessGuard
+from app.http.ratelimit import Buckets, GuessGuard
+from app.live import htmx as pages_live
+from app.live import socket as live
 
 Handler = Callable[[WebSocket, str, str], Awaitable[None]]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from .groups import GroupRecord, MemberRecord
+from app.realtime.interfaces import GroupRecord, MemberRecord
 
 _CARRY = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end

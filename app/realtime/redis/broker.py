@@ -16,10 +16,11 @@ from contextlib import asynccontextmanager
 
 from pydantic import ValidationError
 
-from ..facilitation.models import SessionState
-from .broker import Deliver, Gone, Subscriptions
-from .redis_pubsub import PubSubLoop
-from .redis_state import channel
+from app.facilitation.models import SessionState
+from app.realtime.interfaces import Deliver, Gone
+from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.store import channel
+from app.realtime.subscriptions import Subscriptions
 
 log = logging.getLogger("talkingpiece.redis")
 

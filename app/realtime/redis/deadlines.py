@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .redis_pubsub import PubSubLoop
-from .redis_state import RedisStore, deadlines_key, nudge_channel
+from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.store import RedisStore, deadlines_key, nudge_channel
 
 log = logging.getLogger("talkingpiece.deadlines")
 

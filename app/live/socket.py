@@ -16,14 +16,14 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from .facilitation.commands import Command, parse_command
-from .facilitation.errors import FacilitationError, NotFound, Unauthorized
-from .facilitation.models import Actor
-from .realtime.connection import CLOSE_ERASED, LiveConnection
-from .realtime.frames import ack_frame, error_frame, state_frame
-from .realtime.runtime import Runtime
-from . import ratelimit
-from .web_security import origin_allowed
+from app.facilitation.commands import Command, parse_command
+from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
+from app.facilitation.models import Actor
+from app.http import ratelimit
+from app.http.security import origin_allowed
+from app.realtime.connection import CLOSE_ERASED, LiveConnection
+from app.realtime.frames import ack_frame, error_frame, state_frame
+from app.realtime.runtime import Runtime
 
 router = APIRouter()
 CLOSE_FORBIDDEN_ORIGIN = 4403

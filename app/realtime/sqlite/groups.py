@@ -1,13 +1,12 @@
-"""Where recurring groups live: the ``GroupStore`` interface and its SQLite implementation.
+"""Recurring groups in a SQLite file: the embedded default's ``GroupStore``.
 
 A group outlives its sessions, so it keeps as little as it can: its name, a hash of its
 facilitator key, and per member a hash of their member code and the actions they chose
 to carry forward from the last session they took part in. No names, no items, no
 session content: everything else expires with the session (``CLOSED_TTL_S``).
 
-The embedded default keeps groups in a SQLite file (``GROUPS_DB``), created on first use;
-sqlite3 blocks, so every call runs in a worker thread. Redis mode uses
-``groups_redis.RedisGroupStore`` behind the same interface.
+The file (``GROUPS_DB``) is created on first use; sqlite3 blocks, so every call runs in
+a worker thread.
 """
 
 from __future__ import annotations
@@ -18,42 +17,9 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel
-
-
-class GroupRecord(BaseModel):
-    id: str
-    name: str
-    key_hash: str
-    created_at: float
-
-
-class MemberRecord(BaseModel):
-    id: str
-    group_id: str
-    carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
-    carried_at: float = 0.0  # when the session these came from closed
-
-
-class GroupStore(Protocol):
-    async def create_group(self, group: GroupRecord) -> None: ...
-
-    async def load_group(self, group_id: str) -> GroupRecord | None: ...
-
-    async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None: ...
-
-    async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None: ...
-
-    async def count_members(self, group_id: str) -> int: ...
-
-    async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
-        """Replace each listed member's carried actions with these, unless what they hold
-        already came from a session that closed later (so replays and late changes to an
-        older session never overwrite newer plans)."""
-
-    async def close(self) -> None: ...
+from app.realtime.interfaces import GroupRecord, MemberRecord
 
 
 def default_groups_db() -> str:

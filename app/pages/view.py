@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .pages_safety import safety_model
+from app.pages.safety import safety_model
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
 BAR_HEIGHT = 22

@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 
-from .facilitation.errors import FacilitationError, NotFound, Unauthorized
-from .facilitation.formats import builtin_formats, resolve_format
-from .facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
-from .realtime.runtime import Runtime
-from .realtime.service import normalise_code
-from .pages_templates import STATIC, render_block, render_page
+from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
+from app.facilitation.formats import builtin_formats, resolve_format
+from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
+from app.pages.templates import STATIC, render_block, render_page
+from app.realtime.runtime import Runtime
+from app.realtime.service import normalise_code
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 16 * 1024

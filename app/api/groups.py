@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .facilitation.commands import PhasePick
-from .facilitation.errors import Invalid, Unauthorized
-from .facilitation.formats import resolve_format
-from .facilitation.models import MAX_PHASE_S, MAX_TITLE
-from .realtime.group_service import GroupService
-from .realtime.service import Created
+from app.facilitation.commands import PhasePick
+from app.facilitation.errors import Invalid, Unauthorized
+from app.facilitation.formats import resolve_format
+from app.facilitation.models import MAX_PHASE_S, MAX_TITLE
+from app.realtime.group_service import GroupService
+from app.realtime.service import Created
 
 if TYPE_CHECKING:
-    from .api import CreateSession
-    from .realtime.runtime import Runtime
+    from app.api.sessions import CreateSession
+    from app.realtime.runtime import Runtime
 
 router = APIRouter(prefix="/api", tags=["groups"])
 
@@ -117,7 +117,7 @@ async def read_group(group_id: str, key: GroupKey, service: Groups) -> dict[str,
 async def start_group_session(group_id: str, body: GroupSession, request: Request,
                               authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Start the group's next session (bearer: the group key). Answers like ``POST /api/sessions``."""
-    from .api import links  # api imports this module: import at call time
+    from app.api.sessions import links  # api imports this module: import at call time
 
     rt = request.app.state.runtime
     if not _bearer(authorization):

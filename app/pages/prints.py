@@ -18,11 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .facilitation.errors import Forbidden, Unauthorized
-from .facilitation.models import Actor, SessionState
-from .facilitation.summary import STATUS_WORDS, summary, to_markdown
-from .pages_templates import render_block, render_page, templates
-from .realtime.service import normalise_code
+from app.facilitation.errors import Forbidden, Unauthorized
+from app.facilitation.models import Actor, SessionState
+from app.facilitation.summary import STATUS_WORDS, summary, to_markdown
+from app.pages.templates import render_block, render_page, templates
+from app.realtime.service import normalise_code
 
 router = APIRouter(tags=["summary"])
 

@@ -1,0 +1,1 @@
+"""The JSON HTTP API of ../shared/CONTRACT.md and its schemas: thin routes over the shell."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing every route shares: credentials, error shapes, middleware and abuse limits."""

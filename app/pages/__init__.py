@@ -1,0 +1,1 @@
+"""The HTML pages: routes, page models derived from the views, and the template environment."""

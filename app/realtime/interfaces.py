@@ -1,0 +1,140 @@
+"""The shell's interfaces, and the records that cross them.
+
+Each interface has an in-memory or SQLite implementation for the embedded default
+(``memory/``, ``sqlite/``) and a Redis one for several workers and hosts (``redis/``).
+``runtime.build_runtime`` picks one of each; nothing else names an implementation.
+
+- ``SessionStore``: a session's record, changed atomically (compare-and-set in Redis).
+- ``Broker``: fan-out of each new state to every process with sockets for the session.
+- ``Deadlines``: a timer per running turn that asks the service to end it on time.
+- ``GroupStore``: recurring groups, which outlive their sessions.
+
+A record is the session's state plus the acknowledgements of the commands it has
+applied, keyed by a hash of (token, command id), so a retried command is answered
+with its first acknowledgement instead of being applied twice. The key needs the raw
+token, which the store never holds, so reading the store does not link a participant
+to what they sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from app.facilitation.models import SessionState, Status
+
+# ------------------------------------------------------------------ sessions
+
+MAX_ACKS = 5000
+
+
+class Record(BaseModel):
+    state: SessionState
+    acks: dict[str, dict[str, Any]] = {}
+
+    def remember(self, key: str, ack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        acks = dict(self.acks)
+        acks[key] = ack
+        while len(acks) > MAX_ACKS:
+            acks.pop(next(iter(acks)))
+        return acks
+
+
+# ``change`` returns the new record, or None when nothing changed; it may raise, and
+# may be called more than once (optimistic concurrency), so it must be pure.
+Change = Callable[[Record], "Record | None"]
+
+
+class SessionStore(Protocol):
+    async def create(self, record: Record) -> bool:
+        """Store a new session; False if its code is taken."""
+
+    async def load(self, code: str) -> Record | None: ...
+
+    async def update(self, code: str, change: Change) -> tuple[Record, bool]:
+        """Apply ``change`` atomically to the latest record: (record, changed).
+
+        Raises ``KeyError`` when the session does not exist (or has expired).
+        """
+
+    async def delete(self, code: str) -> None: ...
+
+    async def count(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+def expires_at(state: SessionState, closed_ttl_s: float, idle_ttl_s: float, now: float) -> float:
+    """When a session's content must be gone: confidential by default."""
+    if state.status is Status.closed and state.closed_at is not None:
+        return state.closed_at + closed_ttl_s
+    return now + idle_ttl_s
+
+
+
+# ------------------------------------------------------------------ fan-out
+
+Deliver = Callable[[SessionState], None]
+Gone = Callable[[], None]
+
+
+class Broker(Protocol):
+    async def publish(self, state: SessionState) -> None: ...
+
+    async def erased(self, code: str) -> None:
+        """Tell every process the session was erased, so each closes its sockets at once."""
+
+    def subscribe(self, code: str, deliver: Deliver, gone: Gone) -> Any:
+        """An async context manager: ``deliver`` gets each new state of the session while
+        inside, ``gone`` is called when the session is erased."""
+
+    async def close(self) -> None: ...
+
+
+
+# ------------------------------------------------------------------ turn deadlines
+
+class Deadlines(Protocol):
+    """Something that calls ``service.expire(code)`` once a turn's deadline has passed."""
+
+    def schedule(self, code: str, when: float | None) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+
+# ------------------------------------------------------------------ recurring groups
+
+class GroupRecord(BaseModel):
+    id: str
+    name: str
+    key_hash: str
+    created_at: float
+
+
+class MemberRecord(BaseModel):
+    id: str
+    group_id: str
+    carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
+    carried_at: float = 0.0  # when the session these came from closed
+
+
+class GroupStore(Protocol):
+    async def create_group(self, group: GroupRecord) -> None: ...
+
+    async def load_group(self, group_id: str) -> GroupRecord | None: ...
+
+    async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None: ...
+
+    async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None: ...
+
+    async def count_members(self, group_id: str) -> int: ...
+
+    async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
+        """Replace each listed member's carried actions with these, unless what they hold
+        already came from a session that closed later (so replays and late changes to an
+        older session never overwrite newer plans)."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The embedded default's implementations: everything in this process's memory."""

@@ -1,0 +1,1 @@
+"""The Redis implementations, for several workers and hosts."""

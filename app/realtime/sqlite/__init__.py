@@ -1,0 +1,1 @@
+"""The SQLite implementations, for what outlives a process in the embedded default."""
