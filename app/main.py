@@ -10,15 +10,16 @@ from fastapi import FastAPI
 
 from app.api import groups as group_api
 from app.api import sessions as session_api
+from app.api import summary as summary_api
 from app.config import AppSettings
 from app.http import errors, log_privacy
 from app.http.body_limit import BodyLimit
-from app.http.ratelimit import Buckets, GuessGuard
+from app.http.ratelimit import Buckets, GuessGuard, unknown_code
 from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
-from app.pages import prints, reflection_print
+from app.pages import prints
 from app.pages import routes as pages
 from app.realtime.runtime import build_runtime
 
@@ -29,7 +30,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_privacy.install()  # uvicorn has set up its handlers by now
-        app.state.runtime = await build_runtime(settings, clock)
+        app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code)
         try:
             yield
         finally:
@@ -42,7 +43,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.include_router(session_api.router)
     app.include_router(group_api.router)
     app.include_router(prints.router)
-    app.include_router(reflection_print.router)
+    app.include_router(summary_api.router)
     app.include_router(json_socket.router)
     app.include_router(pages.router)
     app.include_router(htmx_socket.router)
@@ -57,5 +58,5 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.add_middleware(GuessGuard, buckets=guesses)
     app.add_middleware(CrossSiteGuard, allowed=settings.origins)
     app.add_middleware(SecurityHeaders)  # refusals above carry the headers too
-    app.add_middleware(LiveSockets, guesses=guesses)  # sockets skip the HTTP stack (live_fastpath.py)
+    app.add_middleware(LiveSockets, guesses=guesses)  # sockets skip the HTTP stack (live/fastpath.py)
     return app

@@ -127,10 +127,13 @@ def redis_url(tmp_path: Path):
 
 
 def test_the_redis_group_store_keeps_the_same_rules(redis_url: str) -> None:
+    from redis.asyncio import Redis
+
     from app.realtime.redis.groups import RedisGroupStore
 
     async def scenario() -> tuple:
-        store = RedisGroupStore(redis_url)
+        client = Redis.from_url(redis_url, decode_responses=True)
+        store = RedisGroupStore(client, prefix="tp:group:")
         await store.create_group(GroupRecord(id="g", name="G", key_hash="h", created_at=1.5))
         group = await store.load_group("g")
         await store.add_member("g", "m1", "code-hash")
@@ -141,6 +144,7 @@ def test_the_redis_group_store_keeps_the_same_rules(redis_url: str) -> None:
         result = (group, found, await store.find_member("g", "nope"), await store.count_members("g"),
                   await store.load_group("nope"), await store.redis.exists("tp:group:g:member:ghost"))
         await store.close()
+        await client.aclose()
         return result
 
     group, found, missing, members, no_group, ghost = asyncio.run(scenario())

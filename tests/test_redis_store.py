@@ -177,8 +177,8 @@ def test_a_deadline_fires_once_on_a_surviving_worker_when_its_scheduler_is_gone(
                 await store.update(code, renamed("!"))
             pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub")
             pubsub.start()
-            loop = SharedDeadlines(client, store, pubsub, prefix=prefix, clock=lambda: clock["now"], expire=expire)
-            await loop.start()
+            loop = SharedDeadlines(client, store, pubsub, prefix=prefix, clock=lambda: clock["now"])
+            await loop.start(expire)
             loops.append((loop, pubsub))
 
         async def tick() -> None:

@@ -15,8 +15,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .consent import agreed, names_agreed
+from .durations import minutes_seconds
 from .engine import spoken_now
-from .models import SessionState
+from .errors import Forbidden
+from .models import Actor, SessionState
 
 KIND_TITLES = {"theme": "Themes", "item": "Questions and feedback the group shared",
                "change": "Practice or policy changes to raise"}
@@ -90,28 +92,30 @@ def summary(state: SessionState, now: float, participant_id: str | None = None) 
     return record
 
 
+def summary_for(state: SessionState, actor: Actor, now: float) -> dict[str, Any]:
+    """The summary this actor may download: the facilitator's, or a participant's own copy."""
+    if actor.role == "facilitator":
+        return summary(state, now)
+    if actor.role == "participant":
+        return summary(state, now, participant_id=actor.participant_id)
+    raise Forbidden("the screen has no summary to download: the facilitator and each participant have theirs")
+
+
 STATUS_WORDS = {"open": "not reviewed", "done": "done", "going": "still going", "dropped": "dropped"}
-
-
-def _minutes(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
 
 
 def to_markdown(record: dict[str, Any]) -> str:
     lines = [f"# {record['title']}", "", f"- Date: {record['date']}", f"- Format: {record['format']}", ""]
     lines += ["## Phases", "", "| phase | started (UTC) | ended (UTC) | planned | actual |", "|---|---|---|---|---|"]
-    lines += [f"| {p['title']} | {p['started'] or '-'} | {p['ended'] or '-'} | {_minutes(p['planned_s'])} | "
-              f"{_minutes(p['actual_s'])} |" for p in record["phases"]] or ["| (not started) | | | | |"]
+    lines += [f"| {p['title']} | {p['started'] or '-'} | {p['ended'] or '-'} | {minutes_seconds(p['planned_s'])} | "
+              f"{minutes_seconds(p['actual_s'])} |" for p in record["phases"]] or ["| (not started) | | | | |"]
     voice = record["share_of_voice"]
     lines += ["", "## Share of voice", ""]
     if voice["evenness"] is None:
         lines.append("Nobody held the floor.")
     else:
         lines.append(f"Evenness {voice['evenness']:.2f} (1.00 = everyone had the same time), "
-                     f"{voice['people']} people, {_minutes(voice['total_s'])} in all.")
+                     f"{voice['people']} people, {minutes_seconds(voice['total_s'])} in all.")
         lines.append("")
         for i, bar in enumerate(voice["bars"], 1):  # largest first; numbered, not named, unless agreed
             label = f"{bar['name']}: " if bar["name"] else ""

@@ -5,7 +5,7 @@ A live socket stays open for the whole session, and every layer it passes on the
 does: with thousands of phones those frames were a third of what each phone costs the
 server (docs/benchmarks.md). None of those layers acts on a socket except the join-code
 guessing guard, which wraps the handlers here too; the Origin check and the connection cap
-are in the handlers' shared handshake (``live.open_socket``). The routes stay registered
+are in the handlers' shared handshake (``app.live.socket.open_socket``). The routes stay registered
 with the router as well, so the sockets behave the same either way.
 """
 

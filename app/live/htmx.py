@@ -124,8 +124,8 @@ HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragmen
 async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
     opened = await open_socket(ws, code, token)
     if opened is not None:
-        rt, session, actor = opened
-        await serve(ws, rt, session, token, actor, FragmentConnection(ws, actor), HTML_DIALECT)
+        rt, caller = opened
+        await serve(ws, rt, caller, FragmentConnection(ws, caller.actor), HTML_DIALECT)
 
 
 __all__ = ["router", "templates"]

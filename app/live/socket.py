@@ -18,12 +18,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.facilitation.commands import Command, parse_command
 from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
-from app.facilitation.models import Actor
 from app.http import ratelimit
+from app.http.dependencies import runtime
 from app.http.security import origin_allowed
 from app.realtime.connection import CLOSE_ERASED, LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
 from app.realtime.runtime import Runtime
+from app.realtime.service import Caller
 
 router = APIRouter()
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -77,17 +78,17 @@ JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_
 async def live(ws: WebSocket, code: str, token: str = "") -> None:
     opened = await open_socket(ws, code, token)
     if opened is not None:
-        rt, session, actor = opened
-        await serve(ws, rt, session, token, actor, LiveConnection(ws, actor, state_frame))
+        rt, caller = opened
+        await serve(ws, rt, caller, LiveConnection(ws, caller.actor, state_frame))
 
 
-async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, str, Actor] | None:
+async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Caller] | None:
     """The handshake both live sockets share: Origin, accept, then who is this? None if closed.
 
-    Gives the session's normalised code, not the state it read: a socket lives for hours,
-    and in Redis mode a state kept by its handler would be a private copy per phone.
+    Gives the caller, not the state it read: a socket lives for hours, and in Redis mode a
+    state kept by its handler would be a private copy per phone.
     """
-    rt: Runtime = ws.app.state.runtime
+    rt = runtime(ws)
     if not origin_allowed(ws.scope, rt.settings.origins):
         await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
         return None
@@ -97,24 +98,25 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, st
         return None
     await ws.accept()
     try:
-        state, actor = await rt.service.authenticate(code, token)
+        _, caller = await rt.service.authenticate(code, token)
     except NotFound:
         await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
         return None
     except Unauthorized:
         await ws.close(CLOSE_BAD_TOKEN, "bad token")
         return None
-    return rt, state.code, actor
+    return rt, caller
 
 
-async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
+async def serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection,
                 dialect: Dialect = JSON_DIALECT) -> None:
     """Run one authenticated socket until either side ends it (shared with the pages' socket)."""
+    code, actor = caller.code, caller.actor
     first = rt.hub.attach(code, conn, await rt.service.load(code))
     if first and actor.participant_id:
         await rt.service.set_connected(code, actor.participant_id, True)
     sender = asyncio.create_task(conn.pump())
-    receiver = asyncio.create_task(receive_commands(ws, rt, code, token, conn, dialect))
+    receiver = asyncio.create_task(receive_commands(ws, rt, caller, conn, dialect))
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -126,7 +128,7 @@ async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor,
             await rt.service.set_connected(code, actor.participant_id, False)
 
 
-async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection,
+async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection,
                            dialect: Dialect = JSON_DIALECT) -> None:
     limit = rt.settings.max_frame_bytes
     flood = FloodGuard(rt.settings.live_messages_per_s, rt.settings.live_message_burst, rt.service.clock)
@@ -151,12 +153,12 @@ async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, co
             if len(text) > limit:
                 conn.reply(dialect.error(None, None, "invalid", f"frame over the {limit // 1024} KB limit"))
                 continue
-            await handle_frame(text, rt, code, token, conn, dialect)
+            await handle_frame(text, rt, caller, conn, dialect)
     except (WebSocketDisconnect, RuntimeError):
         return
 
 
-async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: LiveConnection,
+async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnection,
                        dialect: Dialect = JSON_DIALECT) -> None:
     try:
         command_id, data = dialect.decode(text)
@@ -167,27 +169,27 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
         conn.reply(dialect.error(None, None, "invalid", "malformed JSON: nested too deeply"))
         return
     if isinstance(data, dict) and data.get("type") == ERASE:
-        await erase(rt, code, token, conn, command_id, data, dialect)
+        await erase(rt, caller, conn, command_id, data, dialect)
         return
     try:
         command = parse_command(data)
-        ack = await rt.service.execute(code, token, command, command_id)
+        ack = await rt.service.execute(caller, command, command_id)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
-        if isinstance(exc, NotFound) and await rt.store.load(code) is None:
+        if isinstance(exc, NotFound) and await rt.store.load(caller.code) is None:
             conn.kick(CLOSE_ERASED, "the session was erased")  # e.g. by the facilitator on another worker
         return
     conn.reply(dialect.ack(command_id, command, ack))
 
 
-async def erase(rt: Runtime, code: str, token: str, conn: LiveConnection, command_id: str, data: Any,
+async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: str, data: Any,
                 dialect: Dialect = JSON_DIALECT) -> None:
     """The facilitator's "end and erase now": ack, then every socket of the session closes."""
     if set(data) != {"type"}:
         conn.reply(dialect.error(command_id, data, "invalid", "erase takes no fields"))
         return
     try:
-        state = await rt.service.erase(code, token)
+        state = await rt.service.erase(caller)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
         return

@@ -3,7 +3,7 @@
 Thin like the API: parse, call the session service, render. The pages carry no token
 server-side: the console and screen read theirs from the URL fragment (``#key=…``), the
 phone keeps its own in localStorage, and each page then opens ``/live/{code}`` (see
-``pages_live``), whose first push fills every live region. Kept out of the OpenAPI schema.
+``app.live.htmx``), whose first push fills every live region. Kept out of the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from markupsafe import Markup
 from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
+from app.http.dependencies import runtime
 from app.pages.templates import STATIC, render_block, render_page
-from app.realtime.runtime import Runtime
 from app.realtime.service import normalise_code
 
 router = APIRouter(include_in_schema=False)
@@ -33,17 +33,13 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
 
 
-def _rt(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(render_page(name, **context), status_code=status)
 
 
 def join_link(request: Request, code: str) -> str:
     """Absolute, so that a phone scanning the QR code can open it."""
-    base = (_rt(request).settings.public_url or str(request.base_url)).rstrip("/")
+    base = (runtime(request).settings.public_url or str(request.base_url)).rstrip("/")
     return f"{base}/join/{code}"
 
 
@@ -101,9 +97,7 @@ async def create_group_from_form(request: Request) -> Response:
     name = form.get("name", "").strip()
     if not 0 < len(name) <= MAX_TITLE:
         return _start(422, error=f"Give the group a name (up to {MAX_TITLE} characters).", group_name=name[:MAX_TITLE])
-    groups = _rt(request).groups
-    assert groups is not None  # the runtime opens the group store at startup
-    created = await groups.create_group(name)
+    created = await runtime(request).groups.create_group(name)
     key = f"{created.group_id}.{created.group_key}"
     return _start(201, group_key=key, created={"name": name, "key": key})
 
@@ -137,13 +131,11 @@ async def create_from_form(request: Request) -> Response:
         phase["duration_s"] = seconds if seconds > 0 else phase["duration_s"]
     if problem:
         return _start(422, chosen, problem, title, group_key)
-    rt = _rt(request)
+    rt = runtime(request)
     try:
         if group_key:
-            group_id, key = split_group_key(group_key)
-            spec = resolve_format(chosen["id"], durations or None)
-            assert rt.groups is not None
-            created = await rt.groups.start_session(group_id, key, title, spec)
+            group = await rt.groups.authenticate(*split_group_key(group_key))
+            created = await rt.groups.start_session(group, title, resolve_format(chosen["id"], durations or None))
         else:
             created = await rt.service.create_session(title, chosen["id"], durations)
     except (Unauthorized, NotFound):
@@ -161,31 +153,29 @@ async def create_from_form(request: Request) -> Response:
 async def _session_or_404(request: Request, code: str) -> SessionState | HTMLResponse:
     normal = normalise_code(code)
     try:
-        return await _rt(request).service.load(normal or "")
+        return await runtime(request).service.load(normal or "")
     except FacilitationError:
         return _page("not_found.html", 404, code=code)
 
 
-@router.get("/console/{code}", response_class=HTMLResponse)
-async def console_page(request: Request, code: str) -> Response:
+async def _room_page(request: Request, code: str, template: str) -> Response:
+    """The console or the screen: both show the join link and its QR code."""
     found = await _session_or_404(request, code)
     if isinstance(found, HTMLResponse):
         return found
-    code, title = found.code, found.title
-    link = join_link(request, code)
-    return _page("console.html", m=None, code=code, title=title, join_link=link,
-                 qr=qr_svg(link, f"QR code to join session {code}"))
+    link = join_link(request, found.code)
+    return _page(template, m=None, code=found.code, title=found.title, join_link=link,
+                 qr=qr_svg(link, f"QR code to join session {found.code}"))
+
+
+@router.get("/console/{code}", response_class=HTMLResponse)
+async def console_page(request: Request, code: str) -> Response:
+    return await _room_page(request, code, "console.html")
 
 
 @router.get("/screen/{code}", response_class=HTMLResponse)
 async def screen_page(request: Request, code: str) -> Response:
-    found = await _session_or_404(request, code)
-    if isinstance(found, HTMLResponse):
-        return found
-    code, title = found.code, found.title
-    link = join_link(request, code)
-    return _page("screen.html", m=None, code=code, title=title, join_link=link,
-                 qr=qr_svg(link, f"QR code to join session {code}"))
+    return await _room_page(request, code, "screen.html")
 
 
 @router.get("/join", response_class=HTMLResponse)
@@ -195,7 +185,7 @@ async def join_by_code(request: Request, code: str | None = None) -> Response:
     normal = normalise_code(code)
     if normal is not None:
         try:
-            await _rt(request).service.load(normal)
+            await runtime(request).service.load(normal)
             return RedirectResponse(f"/join/{normal}", status_code=303)
         except FacilitationError:
             pass

@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages.view import clock_text, spoken_text
 
@@ -32,6 +33,7 @@ templates = jinja2.Environment(
 )
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
+templates.filters["minutes"] = minutes_seconds
 
 
 def render_page(name: str, **context: Any) -> str:

@@ -6,9 +6,9 @@ measured and "whose turn / who is next" worked out here, once per render.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from app.facilitation.durations import minutes_seconds
 from app.pages.safety import safety_model
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
@@ -20,14 +20,11 @@ STATUS_LABELS = {"lobby": "Not started", "running": "Running", "paused": "Paused
 
 
 def clock_text(seconds: float) -> str:
-    """``m:ss`` rounded up, the way a countdown reads (0:01 until it is really over)."""
-    whole = max(0, math.ceil(seconds - 1e-6))
-    return f"{whole // 60}:{whole % 60:02d}"
+    return minutes_seconds(seconds, countdown=True)
 
 
 def spoken_text(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return minutes_seconds(seconds)
 
 
 def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:

@@ -14,13 +14,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.config import AppSettings
 from app.facilitation.carry import carried_forward
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
 from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
 from app.realtime.interfaces import GroupRecord, GroupStore
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
-from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
 
 log = logging.getLogger("talkingpiece.groups")
 
@@ -61,8 +59,8 @@ class GroupService:
             raise Unauthorized("that key does not belong to this group")
         return group
 
-    async def start_session(self, group_id: str, key: str | None, title: str, spec: FormatSpec) -> Created:
-        group = await self.authenticate(group_id, key)
+    async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
+        """The group's next session; ``group`` comes from ``authenticate``."""
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id)
 
     async def join(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
@@ -90,11 +88,3 @@ class GroupService:
 
     async def close(self) -> None:
         await self.store.close()
-
-
-def group_store(settings: AppSettings) -> GroupStore:
-    """Redis when the app runs on Redis; otherwise the SQLite file, created on first use."""
-    if settings.redis_url:
-        from app.realtime.redis.groups import RedisGroupStore
-        return RedisGroupStore(settings.redis_url)
-    return SqliteGroupStore(settings.groups_db or default_groups_db())

@@ -15,7 +15,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from app.config import AppSettings
 from app.facilitation import engine
 from app.facilitation.models import SessionState
-from app.realtime.group_service import GroupService, group_store
+from app.realtime.group_service import GroupService
 from app.realtime.hub import Hub
 from app.realtime.interfaces import Broker, Deadlines, SessionStore
 from app.realtime.memory.broker import MemoryBroker
@@ -23,29 +23,28 @@ from app.realtime.memory.deadlines import LocalDeadlines
 from app.realtime.memory.store import MemoryStore
 from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
+from app.realtime.redis.groups import RedisGroupStore
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
+from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
 
 
 @dataclass
 class Runtime:
+    """The shell of one process, built once at start-up and closed at shutdown."""
+
     settings: AppSettings
     store: SessionStore
     broker: Broker
     service: SessionService
     hub: Hub
     deadlines: Deadlines
-    groups: GroupService | None = None
+    groups: GroupService
     redis: Redis | None = None
 
-    def __post_init__(self) -> None:
-        if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
-            self.groups = GroupService(group_store(self.settings), self.service, self.service.clock)
-
     async def close(self) -> None:
-        if self.groups is not None:
-            await self.groups.close()
+        await self.groups.close()
         await self.deadlines.close()
         await self.hub.close()
         await self.broker.close()
@@ -54,19 +53,28 @@ class Runtime:
             await self.redis.aclose()
 
 
-async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time) -> Runtime:
+async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time,
+                        on_unknown_code: Callable[[], None] = lambda: None) -> Runtime:
+    """One implementation of each interface, chosen by ``settings.redis_url``.
+
+    ``on_unknown_code`` is called when a request names a session that does not exist (the
+    HTTP layer's guessing guard counts those).
+    """
     if settings.redis_url:
-        return await _redis_runtime(settings, clock)
-    store: SessionStore = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
-    broker: Broker = MemoryBroker()
-    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
-    deadlines = LocalDeadlines(service.expire, clock)
-    service.deadlines = deadlines
-    hub = Hub(broker, clock, service.load)
-    return Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
+        return await _redis_runtime(settings, clock, on_unknown_code)
+    store = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
+    broker = MemoryBroker()
+    deadlines = LocalDeadlines(clock)
+    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions,
+                             on_unknown_code=on_unknown_code)
+    await deadlines.start(service.expire)
+    groups = GroupService(SqliteGroupStore(settings.groups_db or default_groups_db()), service, clock)
+    return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
+                   deadlines=deadlines, groups=groups)
 
 
-async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> Runtime:
+async def _redis_runtime(settings: AppSettings, clock: Callable[[], float],
+                         on_unknown_code: Callable[[], None]) -> Runtime:
     """Several workers, one Redis: any worker serves any session."""
     assert settings.redis_url
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
@@ -85,12 +93,11 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
-    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
-    deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
-    service.deadlines = deadlines
+    deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock)
+    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions,
+                             on_unknown_code=on_unknown_code)
     pubsub.start()
-    await deadlines.start()
-    hub = Hub(broker, clock, service.load)
-    runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
-    runtime.redis = redis
-    return runtime
+    await deadlines.start(service.expire)
+    groups = GroupService(RedisGroupStore(redis, prefix=f"{prefix}group:"), service, clock)
+    return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
+                   deadlines=deadlines, groups=groups, redis=redis)

@@ -35,7 +35,6 @@ from app.facilitation.models import (
     SessionState,
 )
 from app.facilitation.reflection import Reflection
-from app.http import ratelimit
 from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
 from app.realtime.sealing import open_sealed, seal
 
@@ -68,6 +67,23 @@ class Created:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who sent a request or holds a socket: their token, and the actor it named at ``version``.
+
+    The token is checked once (``SessionService.authenticate``). A change made for the caller
+    re-derives the actor only if the session has moved on since (the person may have been
+    removed meanwhile). It keeps no state: a socket holds its caller for hours.
+    """
+    code: str
+    token: str
+    actor: Actor
+    version: int
+
+    def actor_in(self, state: SessionState) -> Actor:
+        return self.actor if state.version == self.version else actor_for(state, self.token)
+
+
+@dataclass(frozen=True)
 class Joined:
     participant_id: str
     token: str
@@ -78,13 +94,14 @@ class SessionFull(Exception):
 
 
 class SessionService:
-    def __init__(self, store: SessionStore, broker: Broker, clock: Callable[[], float],
-                 max_sessions: int = 5000) -> None:
+    def __init__(self, store: SessionStore, broker: Broker, deadlines: Deadlines, clock: Callable[[], float], *,
+                 max_sessions: int = 5000, on_unknown_code: Callable[[], None] = lambda: None) -> None:
         self.store = store
         self.broker = broker
+        self.deadlines = deadlines
         self.clock = clock
-        self.deadlines: Deadlines | None = None
         self.max_sessions = max_sessions
+        self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
@@ -128,35 +145,35 @@ class SessionService:
         normal = normalise_code(code)
         record = await self.store.load(normal) if normal else None
         if record is None:
-            ratelimit.unknown_code()  # join-code guessing is slowed per client address
+            self._on_unknown_code()
             raise NotFound("no session with that code")
         return record.state
 
-    async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Actor]:
+    async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Caller]:
+        """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token."""
         state = await self.load(code)
-        return state, actor_for(state, token)
+        return state, Caller(code=state.code, token=token or "", actor=actor_for(state, token), version=state.version)
 
-    async def erase(self, code: str, token: str) -> SessionState:
+    async def erase(self, caller: Caller) -> SessionState:
         """End and erase now: the facilitator deletes the session from the store at once.
 
         Afterwards every lookup of the code answers 404. The caller closes the sockets.
         Returns the last state (for the caller's reply; it is stored nowhere any more).
         """
-        state, actor = await self.authenticate(code, token)
-        if actor.role != FACILITATOR.role:
+        state = await self.load(caller.code)
+        if caller.actor_in(state).role != FACILITATOR.role:
             raise Forbidden("only the facilitator can erase the session")
         await self.store.delete(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
-        if self.deadlines is not None:
-            self.deadlines.schedule(state.code, None)
+        self.deadlines.schedule(state.code, None)
         log.info("session %s erased by its facilitator", state.code)
         return state
 
     # ------------------------------------------------------------ changing
 
-    async def execute(self, code: str, token: str, command: Command, command_id: str | None = None) -> dict[str, Any]:
+    async def execute(self, caller: Caller, command: Command, command_id: str | None = None) -> dict[str, Any]:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
-        code = normalise_code(code) or ""
+        token = caller.token
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
@@ -167,7 +184,7 @@ class SessionService:
             if key is not None and key in record.acks:
                 ack = record.acks[key]
                 return None
-            actor = actor_for(record.state, token)
+            actor = caller.actor_in(record.state)
             result = engine.apply(record.state, command, actor, now, fresh)
             ack = {"version": result.state.version, **result.reply}
             if not result.events and key is None:
@@ -175,7 +192,7 @@ class SessionService:
             acks = record.remember(key, ack) if key is not None else record.acks
             return Record(state=result.state, acks=acks)
 
-        await self._update(code, change)
+        await self._update(caller.code, change)
         return ack
 
     async def expire(self, code: str) -> None:
@@ -192,23 +209,18 @@ class SessionService:
         except (KeyError, FacilitationError):
             pass  # the session closed or vanished meanwhile: nothing is due
 
-    async def save_reflection(self, code: str, token: str, reflection: Reflection) -> None:
+    async def save_reflection(self, caller: Caller, reflection: Reflection) -> None:
         """Seal the reflection with the writer's token and keep only the sealed form."""
         guard.require_confirmed(reflection.text(), reflection.confirmed)
-        state, actor = await self.authenticate(code, token)
-        if actor.participant_id is None:
-            raise Forbidden("only a participant keeps a reflection")
-        pid = actor.participant_id
-        sealed = seal(token, f"{state.code}/{pid}", reflection.model_dump_json())
-        await self._change(state.code, lambda r: engine.store_reflection(r.state, pid, sealed))
+        pid = _reflection_writer(caller)
+        sealed = seal(caller.token, f"{caller.code}/{pid}", reflection.model_dump_json())
+        await self._change(caller.code, lambda r: engine.store_reflection(r.state, pid, sealed))
 
-    async def read_reflection(self, code: str, token: str) -> tuple[SessionState, str, Reflection]:
-        state, actor = await self.authenticate(code, token)
-        if actor.participant_id is None:
-            raise Forbidden("only a participant keeps a reflection")
-        person = state.participant(actor.participant_id)
+    def read_reflection(self, state: SessionState, caller: Caller) -> tuple[SessionState, str, Reflection]:
+        """Open the caller's reflection in ``state`` (the state they were authenticated in)."""
+        person = state.participant(_reflection_writer(caller))
         assert person is not None
-        opened = open_sealed(token, f"{state.code}/{person.id}", person.reflection) if person.reflection else None
+        opened = open_sealed(caller.token, f"{state.code}/{person.id}", person.reflection) if person.reflection else None
         reflection = Reflection.model_validate_json(opened) if opened else Reflection()
         return state, person.id, reflection
 
@@ -236,13 +248,18 @@ class SessionService:
 
     async def published(self, state: SessionState) -> None:
         await self.broker.publish(state)
-        if self.deadlines is not None:
-            self.deadlines.schedule(state.code, engine.next_deadline(state))
+        self.deadlines.schedule(state.code, engine.next_deadline(state))
         for listener in self.listeners:
             try:
                 await listener(state)
             except Exception as exc:  # the change stands; a listener's failure is logged, not raised
                 log.error("listener failed after a change to %s: %s", state.code, type(exc).__name__)
+
+
+def _reflection_writer(caller: Caller) -> str:
+    if caller.actor.participant_id is None:
+        raise Forbidden("only a participant keeps a reflection")
+    return caller.actor.participant_id
 
 
 def actor_for(state: SessionState, token: str | None) -> Actor:

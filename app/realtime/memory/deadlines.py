@@ -15,11 +15,15 @@ log = logging.getLogger("talkingpiece.deadlines")
 
 
 class LocalDeadlines:
-    def __init__(self, expire: Callable[[str], Awaitable[None]], clock: Callable[[], float]) -> None:
-        self._expire = expire
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._expire: Callable[[str], Awaitable[None]] | None = None
         self._clock = clock
         self._timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
         self._running: set[asyncio.Task[None]] = set()
+
+    async def start(self, expire: Callable[[str], Awaitable[None]]) -> None:
+        """From now on, a passed deadline calls ``expire(code)`` (the service's)."""
+        self._expire = expire
 
     def schedule(self, code: str, when: float | None) -> None:
         current = self._timers.get(code)
@@ -45,6 +49,7 @@ class LocalDeadlines:
             return
         if self._timers.get(code, (None,))[0] == when:
             del self._timers[code]
+        assert self._expire is not None, "schedule() before start()"
         task = asyncio.get_running_loop().create_task(self._expire(code))
         self._running.add(task)
         task.add_done_callback(self._done)

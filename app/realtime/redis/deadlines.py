@@ -43,21 +43,23 @@ return due
 
 class SharedDeadlines:
     def __init__(self, redis: Redis, store: RedisStore, pubsub: PubSubLoop, *, prefix: str,
-                 clock: Callable[[], float], expire: Callable[[str], Awaitable[None]]) -> None:
+                 clock: Callable[[], float]) -> None:
         self.redis = redis
         self.store = store
         self.pubsub = pubsub
         self.key = deadlines_key(prefix)
         self.nudges = nudge_channel(prefix)
         self._clock = clock
-        self._expire = expire
+        self._expire: Callable[[str], Awaitable[None]] | None = None
         self._wake = asyncio.Event()
         self._armed_for: float | None = None  # the deadline the loop is waiting for
         self._claim = redis.register_script(_CLAIM)
         self._task: asyncio.Task[None] | None = None
         self.fired = 0  # deadlines this worker claimed (for tests and logs)
 
-    async def start(self) -> None:
+    async def start(self, expire: Callable[[str], Awaitable[None]]) -> None:
+        """From now on, a claimed deadline calls ``expire(code)`` (the service's)."""
+        self._expire = expire
         pubsub = self.pubsub
         pubsub.on_connected.append(self._nudged)  # a reconnect may have hidden nudges
         await pubsub.subscribe(self.nudges, lambda _data: self._wake.set())

@@ -1,6 +1,7 @@
-"""Recurring groups in Redis (the ``GroupStore`` of groups.py), for Redis mode.
+"""Recurring groups in Redis: Redis mode's ``GroupStore``.
 
-Keys, all under ``tp:group:{id}``: the group's hash (name, key_hash, created_at); per
+It shares the sessions' client and connection pool. Keys, all under ``{prefix}{id}``
+(``REDIS_PREFIX`` then ``group:``, so ``tp:group:{id}`` by default): the group's hash (name, key_hash, created_at); per
 member ``…:member:{member_id}`` (carried JSON, carried_at) and an index from the member
 code's hash to the member id, ``…:code:{code_hash}``. Keeping carried plans only when they
 are newer is one Lua script, so concurrent closes never interleave.
@@ -27,8 +28,8 @@ return 0
 
 
 class RedisGroupStore:
-    def __init__(self, url: str, prefix: str = "tp:group:") -> None:
-        self.redis = Redis.from_url(url, decode_responses=True)
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self.redis = redis  # shared: the runtime closes it
         self.prefix = prefix
         self._carry = self.redis.register_script(_CARRY)
 
@@ -74,4 +75,4 @@ class RedisGroupStore:
             await self._carry(keys=[f"{base}:member:{member_id}"], args=[json.dumps(actions), repr(closed_at)])
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        pass

@@ -1,0 +1,94 @@
+"""What the JSON API takes and gives: one model per body, strict on the way in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.facilitation.commands import PhasePick
+from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME)]
+PhaseSeconds = Annotated[int, Field(ge=1, le=MAX_PHASE_S)]
+ShortId = Annotated[str, StringConstraints(max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PhaseOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    duration_s: int
+
+
+class FormatOut(BaseModel):
+    id: str
+    title: str
+    summary: str
+    phases: list[PhaseOut]
+
+
+class SessionSetup(Strict):
+    """A session's title and format: built-in or a custom format file (docs/formats.md), re-timed,
+    and the phases in the order to run them (a phase left out is skipped)."""
+
+    title: Title
+    format: ShortId | None = None
+    durations: Annotated[dict[ShortId, PhaseSeconds], Field(max_length=50)] | None = None
+    format_toml: Annotated[str, StringConstraints(max_length=32_000)] | None = None
+    phases: Annotated[list[PhasePick], Field(min_length=1, max_length=50)] | None = None
+
+
+class CreateSession(SessionSetup):
+    """``POST /api/sessions``: optionally in a recurring group, named with its key (docs/groups.md)."""
+
+    group: ShortId | None = None
+    group_key: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+class SessionCreated(BaseModel):
+    code: str
+    facilitator_token: str
+    screen_token: str
+    join_url: str
+    console_url: str
+    screen_url: str
+    group: str | None = None
+
+
+class JoinSession(Strict):
+    name: Name
+    member_code: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class Joined(BaseModel):
+    participant_id: str
+    token: str
+    member_code: str | None = None  # a group member's personal code: shown once, on first join
+
+
+class Ack(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    version: int
+
+
+class CreateGroup(Strict):
+    name: Title
+
+
+class GroupCreated(BaseModel):
+    group_id: str
+    group_key: str
+    name: str
+
+
+class GroupOut(BaseModel):
+    id: str
+    name: str
+    created_at: float
+    members: int

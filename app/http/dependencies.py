@@ -1,0 +1,67 @@
+"""The request's credentials, each read and checked in exactly one dependency.
+
+A session's token (facilitator, screen or participant) and a group's key both arrive as
+``Authorization: Bearer <token>``. Every route that needs one names the dependency below
+instead of reading the header: the header is parsed once, the credential is checked once
+(``SessionService.authenticate``, ``GroupService.authenticate``), and the route gets the
+result. The runtime is reached through ``runtime`` alone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+from starlette.requests import HTTPConnection
+
+from app.facilitation.errors import Unauthorized
+from app.facilitation.models import SessionState
+from app.realtime.group_service import GroupService
+from app.realtime.interfaces import GroupRecord
+from app.realtime.runtime import Runtime
+from app.realtime.service import Caller
+
+
+def runtime(connection: HTTPConnection) -> Runtime:
+    """The process's shell, built at start-up (``main.create_app``); requests and sockets alike."""
+    return connection.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None when there is none."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return None
+
+
+OptionalBearer = Annotated[str | None, Depends(bearer_token)]
+
+
+async def session_caller(code: str, token: OptionalBearer, rt: RuntimeDep) -> tuple[SessionState, Caller]:
+    if token is None:
+        raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
+    return await rt.service.authenticate(code, token)
+
+
+SessionCaller = Annotated[tuple[SessionState, Caller], Depends(session_caller)]
+"""The session ``{code}`` and who holds the bearer token in it: 404 for an unknown code, 401 for a bad token."""
+
+
+def group_service(rt: RuntimeDep) -> GroupService:
+    return rt.groups
+
+
+Groups = Annotated[GroupService, Depends(group_service)]
+
+
+async def group_caller(group_id: str, key: OptionalBearer, groups: Groups) -> GroupRecord:
+    if key is None:
+        raise Unauthorized("send the group key as 'Authorization: Bearer <group_key>'")
+    return await groups.authenticate(group_id, key)
+
+
+GroupCaller = Annotated[GroupRecord, Depends(group_caller)]
+"""The group ``{group_id}`` whose key is the bearer token: 404 for an unknown group, 401 for a wrong key."""
