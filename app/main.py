@@ -21,6 +21,7 @@ from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
 from app.pages import prints
 from app.pages import routes as pages
+from app.realtime import close_codes
 from app.realtime.runtime import build_runtime
 
 
@@ -34,7 +35,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
         try:
             yield
         finally:
-            app.state.runtime.hub.kick_all(1012, "server restarting")
+            app.state.runtime.hub.kick_all(close_codes.RESTARTING, "server restarting")
             await app.state.runtime.close()
 
     app = FastAPI(title="Talking Piece", version="1.0",
@@ -48,6 +49,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.include_router(pages.router)
     app.include_router(htmx_socket.router)
     app.mount("/static", pages.static_files(), name="static")
+    app.add_exception_handler(pages.FormTooLarge, pages.form_too_large)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -26,7 +26,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
-    if mode == "memory":  # groups (issue 7) go to a SQLite file of the test run's own
+    if mode == "memory":  # recurring groups go to a SQLite file of the test run's own
         groups_db = request.getfixturevalue("tmp_path_factory").mktemp("groups") / "groups.sqlite3"
         return {"REDIS_URL": "", "GROUPS_DB": str(groups_db)}
     if mode == "redis":

@@ -1,4 +1,4 @@
-"""The anonymity audit (issue 5, part 4): a whole session with questions, feedback and votes,
+"""The anonymity audit: a whole session with questions, feedback and votes,
 in every store mode, with everything anyone could read captured:
 
 - every frame every role's socket received (facilitator, screen, each participant),

@@ -202,7 +202,7 @@ HTTP_CASES = [
                  id="command-closed-raise-hand"),
     pytest.param("POST", "/api/sessions/{closed}/commands", "ana", {"json": {"type": "raise_hand"}}, 401, "unauthorized",
                  id="command-token-of-another-session"),
-    # the participant's own endpoints (issue 7): the reflection
+    # the participant's own endpoints: the reflection
     pytest.param("PUT", "/api/sessions/{room}/reflection", "ana", {"json": {"description": 5}}, 422, "invalid",
                  id="reflection-wrong-type"),
     pytest.param("PUT", "/api/sessions/{room}/reflection", "ana", {"json": {"mood": "fine"}}, 422, "invalid",
@@ -218,7 +218,7 @@ HTTP_CASES = [
                  id="reflection-facilitator"),
     pytest.param("GET", "/api/sessions/{room}/reflection", "screen", {}, 403, "forbidden", id="reflection-read-by-screen"),
     pytest.param("GET", "/api/sessions/{unknown}/reflection", "ana", {}, 404, "not_found", id="reflection-unknown-code"),
-    # the summary downloads (issue 7) and groups
+    # the summary downloads and groups
     pytest.param("GET", "/api/sessions/{room}/summary", "bad", {}, 401, "unauthorized", id="summary-bad-token"),
     pytest.param("GET", "/api/sessions/{room}/summary", "screen", {}, 403, "forbidden", id="summary-screen"),
     pytest.param("GET", "/api/sessions/{unknown}/summary.md", "ana", {}, 404, "not_found", id="summary-unknown-code"),

@@ -1,4 +1,4 @@
-"""Fuzzing the HTTP API from its own OpenAPI document (issue 5, part 3), with schemathesis,
+"""Fuzzing the HTTP API from its own OpenAPI document, with schemathesis,
 in process (``from_asgi``): FUZZ_CASES cases in all (2,000 by default; FUZZ_CASES=20000 for
 a long local run), spread over the operations.
 

@@ -1,4 +1,4 @@
-"""Fuzzing the live socket (issue 5, part 3): hypothesis sends random and malformed frames,
+"""Fuzzing the live socket: hypothesis sends random and malformed frames,
 FUZZ_CASES of them (2,000 by default; FUZZ_CASES=20000 for a long local run), as the
 facilitator, a participant and the screen of one session, on a real server.
 

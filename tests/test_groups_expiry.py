@@ -1,5 +1,5 @@
 """Nothing of a session outlives its expiry except what its members carried forward by
-consent (issue 7). A server of our own with a one-second CLOSED_TTL_S, and the group
+consent. A server of our own with a one-second CLOSED_TTL_S, and the group
 store read directly afterwards; plus the group stores' own rules."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Recurring groups over the real server (issue 7): a group meets twice; what was carried
+"""Recurring groups over the real server: a group meets twice; what was carried
 by consent reaches its owner at the next check-in, and the summary holds only what the
 group agreed to."""
 

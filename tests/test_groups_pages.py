@@ -1,7 +1,7 @@
-"""Recurring groups on the pages (issue 7): each page's live regions show what the view allows,
+"""Recurring groups on the pages: each page's live regions show what the view allows,
 and the start page keeps a group and starts its sessions with the key it showed once.
 
-The regions are rendered exactly as the pages' socket pushes them (``pages_live.render_regions``),
+The regions are rendered exactly as the pages' socket pushes them (``app.live.htmx.render_regions``),
 from states the core produced; the start page is tried over the real server, in both store modes.
 """
 

@@ -1,4 +1,4 @@
-"""The issue 7 template hooks render from plain view fields, with no inline script or style."""
+"""The recurring groups' template hooks render from plain view fields, with no inline script or style."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The live protocol end to end: a real server process, real websocket clients, short turns.
 
-Everything here goes through the public contract (../shared/CONTRACT.md and
-docs/live-socket.md): HTTP to create and join, the live socket for the rest. Timed turns
+Everything here goes through the public contract (the v1 contract:
+docs/live-socket.md and /docs): HTTP to create and join, the live socket for the rest. Timed turns
 last one second and tests wait for states rather than sleeping, so the whole file runs
 in a few seconds. The ``server`` fixture may be any store mode; nothing here assumes one.
 """

@@ -1,4 +1,4 @@
-"""A private reflection is readable by its writer alone (issue 8), over the real server."""
+"""A private reflection is readable by its writer alone, over the real server."""
 
 from __future__ import annotations
 

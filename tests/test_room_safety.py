@@ -1,4 +1,4 @@
-"""The room's safety rules, as the core enforces them (issue 8)."""
+"""The room's safety rules, as the core enforces them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The room's safety on the pages (issue 8): each page's live regions say what the view allows, no more.
+"""The room's safety on the pages: each page's live regions say what the view allows, no more.
 
-Rendered exactly as the pages' socket pushes them (``pages_live.render_regions``), from states the
+Rendered exactly as the pages' socket pushes them (``app.live.htmx.render_regions``), from states the
 core produced: a listening presenter's phone has no hand, a word afterwards is named on the console
 alone, and the wellbeing spread appears only once enough people have answered.
 """

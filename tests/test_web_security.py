@@ -1,4 +1,4 @@
-"""Headers a browser enforces, and the live sockets' Origin check (issue 5, part 1)."""
+"""Headers a browser enforces, and the live sockets' Origin check."""
 
 from __future__ import annotations
 

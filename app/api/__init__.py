@@ -1,1 +1,1 @@
-"""The JSON HTTP API of ../shared/CONTRACT.md and its schemas: thin routes over the shell."""
+"""The JSON HTTP API (the v1 contract, and what groups and downloads add) and its schemas: thin routes over the shell."""

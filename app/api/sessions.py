@@ -1,4 +1,4 @@
-"""The public HTTP API of ../shared/CONTRACT.md: thin routes over the session service."""
+"""The public HTTP API (the v1 contract; OpenAPI at /docs): thin routes over the session service."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
 from app.http.dependencies import OptionalBearer, RuntimeDep, SessionCaller
+from app.realtime import close_codes
 from app.realtime.interfaces import GroupRecord
 from app.realtime.runtime import Runtime
 from app.realtime.service import Created
@@ -85,7 +86,7 @@ async def erase_session(who: SessionCaller, rt: RuntimeDep) -> Response:
     """End and erase now (facilitator only): every socket of the session closes (4404) and the
     store keeps nothing of it; afterwards every endpoint answers 404 for the code."""
     state = await rt.service.erase(who[1])
-    rt.hub.kick_session(state.code, 4404, "the session was erased")
+    rt.hub.kick_session(state.code, close_codes.GONE, "the session was erased")
     return Response(status_code=204)
 
 

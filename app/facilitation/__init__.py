@@ -3,6 +3,3 @@
 Nothing in this package performs I/O, reads a clock or draws randomness: time comes
 in as ``now`` and fresh ids come in as ``Fresh``, so every rule can be tested exactly.
 """
-
-# These modules add their commands' handlers to the engine's tables on import.
-from . import carry, consent, lobby  # noqa: E402,F401

@@ -12,8 +12,7 @@ The rules, all here:
   no other phone ever sees them (``me_extras``, called from views.me_view);
 - at close, ``carried_forward`` is the whole of what the group keeps from the session.
 
-The handlers join the engine's tables when this module is imported (the package's
-``__init__`` does so), so ``engine.apply`` knows them like its own.
+Who may send these commands and when is in the engine's one table, ``engine.RULES``.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import commands as c
-from . import engine
-from .engine import Event, Result
+from .transition import Event, Result
 from .errors import Conflict, Forbidden, NotFound
 from .models import (
     MAX_CARRIED,
@@ -120,7 +118,7 @@ def _group_only(state: SessionState) -> None:
         raise Conflict("this session is not part of a recurring group: there is no next session to carry to")
 
 
-def _carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: float, fresh: Any) -> Result:
+def carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: float, fresh: Any) -> Result:
     _group_only(state)
     me = _me(state, actor)
     for carried in me.carried_in:
@@ -144,7 +142,7 @@ def _carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: fl
     raise NotFound(f"no action {cmd.action_id!r} of yours")
 
 
-def _review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: float, fresh: Any) -> Result:
+def review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: float, fresh: Any) -> Result:
     me = _me(state, actor)
     for carried in me.carried_in:
         if carried.id == cmd.action_id:
@@ -153,6 +151,3 @@ def _review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: 
             changed = carried.model_copy(update={"status": cmd.status, "carry": cmd.status == "going"})
             return _with_carried(state, me, changed), [Event(type="action_reviewed", data={"status": cmd.status})], {}
     raise NotFound(f"no carried action {cmd.action_id!r} of yours")
-
-
-engine.HANDLERS.update({c.CarryAction: _carry_action, c.ReviewAction: _review_action})

@@ -22,7 +22,6 @@ from .models import (
     Frozen,
     ItemKind,
     ProposalKind,
-    Role,
 )
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -175,7 +174,7 @@ class WithdrawWord(Command):
     type: Literal["withdraw_word"]
 
 
-# Recurring groups (issue 7): see carry.py, consent.py and phases in formats.py.
+# Recurring groups: see carry.py, consent.py and lobby.py.
 class PhasePick(Frozen):
     id: Id
     duration_s: Annotated[int, Field(ge=1, le=MAX_PHASE_S, strict=True)] | None = None
@@ -232,25 +231,17 @@ class ExpireTurn(Command):
     type: Literal["expire_turn"]
 
 
-FacilitatorCommand = Union[
+# Every command a client may send. Which role may send which, and when, is ``engine.RULES``.
+ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
     SetPhases, ProposeSummary, WithdrawProposal,
-]
-ParticipantCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction,
 ]
-AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn], Field(discriminator="type")]
-
-ALLOWED: dict[Role, frozenset[str]] = {
-    "facilitator": frozenset(c.model_fields["type"].annotation.__args__[0] for c in FacilitatorCommand.__args__),
-    "participant": frozenset(c.model_fields["type"].annotation.__args__[0] for c in ParticipantCommand.__args__),
-    "screen": frozenset(),
-    "system": frozenset({"expire_turn"}),
-}
-KNOWN = frozenset().union(*ALLOWED.values())
+CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)
+AnyCommand = Annotated[ClientCommand, Field(discriminator="type")]
 
 _adapter: TypeAdapter[Command] = TypeAdapter(AnyCommand)
 
@@ -260,7 +251,7 @@ def parse_command(data: object) -> Command:
     if not isinstance(data, dict):
         raise Invalid("a command must be a JSON object with a 'type'")
     kind = data.get("type")
-    if not isinstance(kind, str) or kind not in KNOWN - ALLOWED["system"]:
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "…"
         raise Invalid(f"unknown command type {shown!r}")
     try:

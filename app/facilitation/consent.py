@@ -8,7 +8,7 @@ on the share-of-voice chart. Each participant agrees or objects once, from their
 objected. Only what no one objected to (and at least one person agreed to) is agreed
 (``agreed``) and goes into the summary.
 
-The handlers join the engine's tables when this module is imported.
+Who may send these commands and when is in the engine's one table, ``engine.RULES``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import commands as c
-from . import engine, guard
-from .engine import Event, Result, _hash
+from . import guard
+from .transition import Event, Result, salted_hash
 from .errors import Conflict, Invalid, NotFound
 from .models import MAX_PROPOSALS, Actor, Proposal, SessionState
 
@@ -25,7 +25,7 @@ NAMES_TEXT = "Show names on the share-of-voice chart"
 
 
 def answer_mark(state: SessionState, proposal_id: str, participant_id: str) -> str:
-    return _hash(state.salt, "consent", proposal_id, participant_id)
+    return salted_hash(state.salt, "consent", proposal_id, participant_id)
 
 
 def agreed(state: SessionState) -> list[Proposal]:
@@ -55,7 +55,7 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- handlers
 
-def _propose(state: SessionState, cmd: c.ProposeSummary, actor: Actor, now: float, fresh: Any) -> Result:
+def propose_summary(state: SessionState, cmd: c.ProposeSummary, actor: Actor, now: float, fresh: Any) -> Result:
     if len(state.proposals) >= MAX_PROPOSALS:
         raise Conflict(f"this session holds its maximum of {MAX_PROPOSALS} proposals")
     item_id, text = None, cmd.text
@@ -81,14 +81,14 @@ def _propose(state: SessionState, cmd: c.ProposeSummary, actor: Actor, now: floa
     return state, [Event(type="summary_proposed", data={"kind": cmd.kind})], {"proposal_id": proposal.id}
 
 
-def _withdraw(state: SessionState, cmd: c.WithdrawProposal, actor: Actor, now: float, fresh: Any) -> Result:
+def withdraw_proposal(state: SessionState, cmd: c.WithdrawProposal, actor: Actor, now: float, fresh: Any) -> Result:
     if not any(p.id == cmd.proposal_id for p in state.proposals):
         raise NotFound(f"no proposal {cmd.proposal_id!r}")
     kept = tuple(p for p in state.proposals if p.id != cmd.proposal_id)
     return state.model_copy(update={"proposals": kept}), [Event(type="proposal_withdrawn")], {}
 
 
-def _consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fresh: Any) -> Result:
+def consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fresh: Any) -> Result:
     proposal = next((p for p in state.proposals if p.id == cmd.proposal_id), None)
     if proposal is None:
         raise NotFound(f"no proposal {cmd.proposal_id!r}")
@@ -104,6 +104,3 @@ def _consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fres
     proposals = tuple(counted if p.id == proposal.id else p for p in state.proposals)
     # The event says only that an answer came: not which, not whose.
     return state.model_copy(update={"proposals": proposals}), [Event(type="consent_given")], {}
-
-
-engine.HANDLERS.update({c.ProposeSummary: _propose, c.WithdrawProposal: _withdraw, c.Consent: _consent})

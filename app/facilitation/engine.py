@@ -1,6 +1,8 @@
 """The session's rules: ``apply(state, command, actor, now, fresh) -> Transition``.
 
-Everything that decides what a command does lives in this module. Invariants it keeps:
+Who may send which command in which status, and which handler applies it, is one table at
+the end of this module (``RULES``). The session's own rules are here; the lobby's, carried
+actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants kept:
 
 - at most one person holds the floor (``state.turn``);
 - ``spoken_s`` only grows, and only while the session runs (a pause freezes every clock);
@@ -9,7 +11,7 @@ Everything that decides what a command does lives in this module. Invariants it 
 - an item never records its author; votes and receipts are salted hashes;
 - a refused command raises a ``FacilitationError`` and changes nothing.
 
-Rounds run as the formats in ../shared/FORMATS.md run them: the first round of a session
+Rounds run as reflective practice formats run them (docs/formats.md): the first round of a session
 goes in joining order; each later round starts with a different person and alternates
 direction; whoever passes is offered the turn once more at the end of the round. A
 phase may name roles that listen only (the Balint presenter during the discussion):
@@ -23,14 +25,15 @@ no events and the same version.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import commands as c
 from . import guard
-from .commands import ALLOWED
+from .carry import carry_action, review_action
+from .consent import consent, propose_summary, withdraw_proposal
+from .lobby import set_phases
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
+from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
     MAX_ITEMS,
@@ -41,7 +44,6 @@ from .models import (
     Actor,
     FormatSpec,
     Fresh,
-    Frozen,
     Item,
     Participant,
     Phase,
@@ -58,40 +60,7 @@ from .models import (
 
 L, R, P, X = Status.lobby, Status.running, Status.paused, Status.closed
 LIVE = frozenset({R, P})
-
-# When each command may be sent. A missing status is a Conflict naming both.
-WHEN: dict[str, frozenset[Status]] = {
-    "start": frozenset({L}),
-    "next_phase": LIVE, "goto_phase": LIVE, "start_round": LIVE, "next_turn": LIVE,
-    "give_turn": LIVE, "extend": LIVE, "set_presenter": LIVE,
-    "reveal_items": LIVE, "hide_item": LIVE,
-    "pause": frozenset({R}), "resume": frozenset({P}),
-    "remove_participant": frozenset({L, R, P}), "close": frozenset({L, R, P}),
-    "leave": frozenset({L, R, P}),
-    "raise_hand": LIVE, "lower_hand": LIVE, "pass": LIVE, "yield_turn": LIVE,
-    "submit_item": LIVE, "retract_item": LIVE, "vote_item": LIVE,
-    "add_action": LIVE, "edit_action": LIVE, "remove_action": LIVE,
-    "rate_wellbeing": LIVE, "request_word": frozenset({L, R, P, X}), "withdraw_word": frozenset({L, R, P, X}),
-    # Set up before a session (lobby.py), carried actions (carry.py), consent to share (consent.py):
-    # their handlers live in those modules and join HANDLERS when the package is imported.
-    "set_phases": frozenset({L}),
-    "carry_action": LIVE, "review_action": LIVE,
-    "propose_summary": LIVE, "withdraw_proposal": LIVE, "consent": LIVE,
-    "expire_turn": frozenset({R}),
-}
-
-
-class Event(Frozen):
-    """Something that happened, in the past tense; the shell logs and counts these."""
-
-    type: str
-    data: dict[str, Any] = {}
-
-
-class Transition(Frozen):
-    state: SessionState
-    events: tuple[Event, ...] = ()
-    reply: dict[str, Any] = {}
+ANY = frozenset({L, R, P, X})
 
 
 def new_session(
@@ -106,9 +75,10 @@ def new_session(
 
 def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fresh: Fresh) -> Transition:
     """Decide and apply one command; bump the version when anything changed."""
-    if command.type not in ALLOWED[actor.role]:
+    rule = RULES[type(command)]
+    if actor.role not in rule.roles:
         raise Forbidden(f"a {actor.role} may not send {command.type}")
-    if state.status not in WHEN[command.type]:
+    if state.status not in rule.when:
         raise Conflict(f"cannot {command.type} while the session is {state.status.value}")
     if actor.role == "participant":
         me = state.participant(actor.participant_id or "")
@@ -116,8 +86,7 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
             raise Forbidden("you are no longer in this session")
         if not me.present:
             raise Conflict("you have left this session")
-    handler = HANDLERS[type(command)]
-    new, events, reply = handler(state, command, actor, now, fresh)
+    new, events, reply = rule.handler(state, command, actor, now, fresh)
     if not events:
         return Transition(state=state)
     return Transition(state=new.model_copy(update={"version": state.version + 1}), events=tuple(events), reply=reply)
@@ -190,17 +159,10 @@ def queue_order(state: SessionState, now: float) -> list[str]:
 
 
 def vote_hash(state: SessionState, item_id: str, participant_id: str) -> str:
-    return _hash(state.salt, "vote", item_id, participant_id)
+    return salted_hash(state.salt, "vote", item_id, participant_id)
 
 
 # ---------------------------------------------------------------- helpers
-
-Result = tuple[SessionState, list[Event], dict[str, Any]]
-
-
-def _hash(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
 
 def _clock(state: SessionState, now: float) -> float:
     """Session time: while paused, every clock stands at the moment of the pause."""
@@ -545,14 +507,14 @@ def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
     guard.require_confirmed(cmd.text, cmd.confirmed)
-    item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=_hash(state.salt, "receipt", fresh.secret))
+    item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=salted_hash(state.salt, "receipt", fresh.secret))
     state = state.model_copy(update={"items": state.items + (item,)})
     # The receipt goes only to the author, in the ack; the state keeps its hash.
     return state, [Event(type="item_submitted", data={"kind": cmd.kind})], {"item_id": item.id, "receipt": fresh.secret}
 
 
 def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
-    wanted = _hash(state.salt, "receipt", cmd.receipt)
+    wanted = salted_hash(state.salt, "receipt", cmd.receipt)
     if not any(i.receipt_hash == wanted for i in state.items):
         raise NotFound("no item matches that receipt")
     items = tuple(i for i in state.items if i.receipt_hash != wanted)
@@ -616,7 +578,7 @@ def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
     spec = state.format.phases[state.phase.index]
     if not spec.wellbeing:
         raise Conflict("the wellbeing scale is offered at check-in and check-out")
-    mark = _hash(state.salt, "wellbeing", spec.id, actor.participant_id)
+    mark = salted_hash(state.salt, "wellbeing", spec.id, actor.participant_id)
     tallies = {t.phase_id: t for t in state.wellbeing}
     tally = tallies.get(spec.id, WellbeingTally(phase_id=spec.id))
     if mark in tally.answered:
@@ -630,7 +592,7 @@ def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
 
 
 def wellbeing_mark(state: SessionState, phase_id: str, participant_id: str) -> str:
-    return _hash(state.salt, "wellbeing", phase_id, participant_id)
+    return salted_hash(state.salt, "wellbeing", phase_id, participant_id)
 
 
 def _request_word(state, cmd, actor, now, fresh) -> Result:
@@ -671,18 +633,56 @@ def _expire_turn(state, cmd, actor, now, fresh) -> Result:
     return _end_turn(state, now, events), events, {}
 
 
-Handler = Callable[[SessionState, Any, Actor, float, Fresh], Result]
-HANDLERS: dict[type, Handler] = {
-    c.Start: _start, c.NextPhase: _next_phase, c.GotoPhase: _goto_phase, c.StartRound: _start_round,
-    c.NextTurn: _next_turn, c.GiveTurn: _give_turn, c.SetPresenter: _set_presenter, c.Pause: _pause,
-    c.Resume: _resume, c.Extend: _extend, c.RevealItems: _reveal_items, c.HideItem: _hide_item,
-    c.RemoveParticipant: _remove_participant, c.Close: _close,
-    c.Leave: _leave, c.RaiseHand: _raise_hand, c.LowerHand: _lower_hand, c.Pass: _pass,
-    c.YieldTurn: _yield_turn, c.SubmitItem: _submit_item, c.RetractItem: _retract_item,
-    c.VoteItem: _vote_item, c.AddAction: _add_action, c.EditAction: _edit_action,
-    c.RemoveAction: _remove_action, c.RateWellbeing: _rate_wellbeing, c.RequestWord: _request_word,
-    c.WithdrawWord: _withdraw_word, c.ExpireTurn: _expire_turn,
+class Rule(NamedTuple):
+    roles: frozenset[str]
+    when: frozenset[Status]
+    handler: Handler
+
+
+F, PT, SYS = frozenset({"facilitator"}), frozenset({"participant"}), frozenset({"system"})
+
+# Who may send each command, in which statuses, and what applies it: the one table. A role
+# or status not listed is refused (Forbidden, Conflict) before the handler runs.
+RULES: dict[type[c.Command], Rule] = {
+    # the facilitator runs the session
+    c.Start: Rule(F, frozenset({L}), _start),
+    c.SetPhases: Rule(F, frozenset({L}), set_phases),
+    c.NextPhase: Rule(F, LIVE, _next_phase),
+    c.GotoPhase: Rule(F, LIVE, _goto_phase),
+    c.StartRound: Rule(F, LIVE, _start_round),
+    c.NextTurn: Rule(F, LIVE, _next_turn),
+    c.GiveTurn: Rule(F, LIVE, _give_turn),
+    c.SetPresenter: Rule(F, LIVE, _set_presenter),
+    c.Extend: Rule(F, LIVE, _extend),
+    c.Pause: Rule(F, frozenset({R}), _pause),
+    c.Resume: Rule(F, frozenset({P}), _resume),
+    c.RevealItems: Rule(F, LIVE, _reveal_items),
+    c.HideItem: Rule(F, LIVE, _hide_item),
+    c.ProposeSummary: Rule(F, LIVE, propose_summary),
+    c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
+    c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
+    c.Close: Rule(F, frozenset({L, R, P}), _close),
+    # each participant takes part
+    c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
+    c.RaiseHand: Rule(PT, LIVE, _raise_hand),
+    c.LowerHand: Rule(PT, LIVE, _lower_hand),
+    c.Pass: Rule(PT, LIVE, _pass),
+    c.YieldTurn: Rule(PT, LIVE, _yield_turn),
+    c.SubmitItem: Rule(PT, LIVE, _submit_item),
+    c.RetractItem: Rule(PT, LIVE, _retract_item),
+    c.VoteItem: Rule(PT, LIVE, _vote_item),
+    c.AddAction: Rule(PT, LIVE, _add_action),
+    c.EditAction: Rule(PT, LIVE, _edit_action),
+    c.RemoveAction: Rule(PT, LIVE, _remove_action),
+    c.CarryAction: Rule(PT, LIVE, carry_action),
+    c.ReviewAction: Rule(PT, LIVE, review_action),
+    c.RateWellbeing: Rule(PT, LIVE, _rate_wellbeing),
+    c.Consent: Rule(PT, LIVE, consent),
+    c.RequestWord: Rule(PT, ANY, _request_word),
+    c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
+    # the shell's clock
+    c.ExpireTurn: Rule(SYS, frozenset({R}), _expire_turn),
 }
 
 __all__ = ["apply", "join", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
-           "Transition", "Event", "FacilitationError"]
+           "Transition", "Event", "FacilitationError", "RULES"]

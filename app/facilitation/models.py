@@ -66,7 +66,7 @@ class FormatSpec(Frozen):
 
 
 class Settings(Frozen):
-    """Per-session knobs a facilitator may tune; defaults follow ../shared/FORMATS.md."""
+    """Per-session knobs a facilitator may tune; defaults follow the formats' practice (docs/formats.md)."""
 
     queue_turn_s: float = Field(default=90.0, ge=MIN_TURN_S, le=MAX_TURN_S)
     reveal_threshold: int = Field(default=3, ge=1, le=50)
@@ -160,7 +160,7 @@ class Action(Frozen):
     carry: bool = False  # its author chose to carry it to the group's next session
 
 
-# ---------------------------------------------------------------- groups (issue 7)
+# ---------------------------------------------------------------- recurring groups
 # What a recurring group carries between sessions, and what a session records for
 # its summary. See carry.py, consent.py and summary.py for the rules.
 

@@ -3,7 +3,7 @@
 The anonymity rule lives here. An item is shown as exactly ``{id, kind, text, votes}``
 and nothing else about items leaves this module: no receipt, no voter, no position in
 submission order, no timestamp. Pending items are shown only as counts per kind. The
-tests in tests/test_views.py hold every role's view to that.
+tests in tests/test_views.py (and the end-to-end audit, tests/test_anonymity_audit.py) hold every role's view to that.
 """
 
 from __future__ import annotations

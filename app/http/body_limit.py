@@ -7,6 +7,8 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http.errors import error_body
+
 
 class BodyTooLarge(HTTPException):
     """An HTTPException, so that FastAPI passes it on while reading a chunked body (any other
@@ -54,8 +56,8 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": {"code": "invalid",
-                                     "message": f"the request body is over the {self.max_bytes // 1024} KB limit"}}).encode()
+        message = f"the request body is over the {self.max_bytes // 1024} KB limit"
+        body = json.dumps(error_body("invalid", message)).encode()
         await send({"type": "http.response.start", "status": 422,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})

@@ -19,8 +19,13 @@ HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_f
               422: "invalid", 429: "rate_limited", 503: "unavailable"}
 
 
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The contract's error body; every refusal, whichever layer sends it, is built here."""
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
 def describe(exc: RequestValidationError) -> str:

@@ -21,6 +21,9 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.http.errors import error_body
+from app.realtime import close_codes
+
 Clock = Callable[[], float]
 
 
@@ -121,14 +124,14 @@ async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: 
                  retry_after: float | None = None) -> None:
     """Answer with the contract's error before the app runs: an HTTP response, or for a socket
     a refused handshake (the denial response where the server supports it, else a close)."""
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(error_body(code, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
     if scope["type"] == "websocket":
         await receive()  # the handshake's websocket.connect, before any answer to it
         if "websocket.http.response" not in scope.get("extensions", {}):
-            await send({"type": "websocket.close", "code": 1013 if status == 503 else 1008, "reason": message[:120]})
+            await send({"type": "websocket.close", "code": close_codes.TRY_AGAIN if status == 503 else close_codes.POLICY, "reason": message[:120]})
             return
         start, part = "websocket.http.response.start", "websocket.http.response.body"
     else:

@@ -19,14 +19,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from app.http.ratelimit import Buckets, GuessGuard
-from app.live import htmx as pages_live
+from app.live import htmx
 from app.live import socket as live
 
 Handler = Callable[[WebSocket, str, str], Awaitable[None]]
 
 ROUTES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (re.compile(r"/api/sessions/([^/]+)/live"), live.live),
-    (re.compile(r"/live/([^/]+)"), pages_live.live_pages),
+    (re.compile(r"/live/([^/]+)"), htmx.live_pages),
 )
 
 

@@ -10,7 +10,6 @@ WebSocket extension sends form fields as JSON; ``cid`` is the client's command i
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from fastapi import APIRouter, WebSocket
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import view_for
-from app.live.socket import MAX_ID, BadFrame, Dialect, open_socket, serve
+from app.live.socket import BadFrame, Dialect, json_frame, open_socket, serve
 from app.pages.templates import render_block, templates
 from app.pages.view import page_model
 from app.realtime.connection import LiveConnection
@@ -39,7 +38,7 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
-FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action (issue 7)
+FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action
 TRUE = {"true", "on", "1", "yes"}
 
 
@@ -82,15 +81,7 @@ class FragmentConnection(LiveConnection):
 
 def decode_form(text: str) -> tuple[str, Any]:
     """``{"cid": …, "type": …, field: "string", "HEADERS": {…}}`` -> (id, command data)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise BadFrame(None, "malformed JSON") from None
-    if not isinstance(data, dict):
-        raise BadFrame(None, "a frame must be a JSON object")
-    command_id = data.pop("cid", None)
-    if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID:
-        raise BadFrame(None, f"'cid' must be a string of 1 to {MAX_ID} characters")
+    command_id, data = json_frame(text, "cid")
     data.pop("HEADERS", None)
     command: dict[str, Any] = {}
     for name, value in data.items():

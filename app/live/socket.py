@@ -21,18 +21,15 @@ from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
 from app.http import ratelimit
 from app.http.dependencies import runtime
 from app.http.security import origin_allowed
-from app.realtime.connection import CLOSE_ERASED, LiveConnection
+from app.realtime import close_codes
+from app.realtime.connection import LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
 from app.realtime.runtime import Runtime
 from app.realtime.service import Caller
 
 router = APIRouter()
-CLOSE_FORBIDDEN_ORIGIN = 4403
 log = logging.getLogger("talkingpiece.live")
 
-CLOSE_BAD_TOKEN = 4401
-CLOSE_UNKNOWN_SESSION = 4404
-CLOSE_POLICY = 1008  # kept flooding after a rate_limited error frame
 ERASE = "erase"  # the facilitator's "end and erase now" (handled here, not by the core: it deletes the session)
 MAX_ID = 128
 
@@ -55,16 +52,22 @@ class Dialect:
     error: Callable[[str | None, Any, str, str], str]   # (command id, command data or None, code, message)
 
 
-def decode_json_frame(text: str) -> tuple[str, Any]:
+def json_frame(text: str, id_field: str) -> tuple[str, dict[str, Any]]:
+    """A frame both dialects send: a JSON object whose ``id_field`` names the command."""
     try:
         frame = json.loads(text)
     except ValueError:
         raise BadFrame(None, "malformed JSON") from None
     if not isinstance(frame, dict):
         raise BadFrame(None, "a frame must be a JSON object")
-    command_id = frame.get("id")
+    command_id = frame.pop(id_field, None)
     if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID:
-        raise BadFrame(None, f"'id' must be a string of 1 to {MAX_ID} characters")
+        raise BadFrame(None, f"'{id_field}' must be a string of 1 to {MAX_ID} characters")
+    return command_id, frame
+
+
+def decode_json_frame(text: str) -> tuple[str, Any]:
+    command_id, frame = json_frame(text, "id")
     if frame.get("type") != "command":
         raise BadFrame(command_id, "unknown frame type: send {\"type\": \"command\", ...}")
     return command_id, frame.get("command")
@@ -90,7 +93,7 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Ca
     """
     rt = runtime(ws)
     if not origin_allowed(ws.scope, rt.settings.origins):
-        await ws.close(CLOSE_FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
+        await ws.close(close_codes.FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
         return None
     if rt.hub.socket_count >= rt.settings.max_connections:  # 503 + Retry-After, or close 1013
         await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
@@ -100,10 +103,10 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Ca
     try:
         _, caller = await rt.service.authenticate(code, token)
     except NotFound:
-        await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
+        await ws.close(close_codes.GONE, "no session with that code")
         return None
     except Unauthorized:
-        await ws.close(CLOSE_BAD_TOKEN, "bad token")
+        await ws.close(close_codes.BAD_TOKEN, "bad token")
         return None
     return rt, caller
 
@@ -144,7 +147,7 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
             if verdict == "drop":
                 continue
             if verdict == "close":
-                conn.kick(CLOSE_POLICY, "too many messages")
+                conn.kick(close_codes.POLICY, "too many messages")
                 return
             text = message.get("text")
             if text is None:
@@ -177,7 +180,7 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
         if isinstance(exc, NotFound) and await rt.store.load(caller.code) is None:
-            conn.kick(CLOSE_ERASED, "the session was erased")  # e.g. by the facilitator on another worker
+            conn.kick(close_codes.GONE, "the session was erased")  # e.g. by the facilitator on another worker
         return
     conn.reply(dialect.ack(command_id, command, ack))
 
@@ -195,7 +198,7 @@ async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: s
         return
     if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
         conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))
-    rt.hub.kick_session(state.code, CLOSE_ERASED, "the session was erased")
+    rt.hub.kick_session(state.code, close_codes.GONE, "the session was erased")
 
 
 class FloodGuard:

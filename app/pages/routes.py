@@ -8,11 +8,11 @@ phone keeps its own in localStorage, and each page then opens ``/live/{code}`` (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
@@ -70,11 +70,28 @@ def _start(status: int = 200, chosen: dict[str, Any] | None = None, error: str |
     return page
 
 
-async def _form(request: Request) -> dict[str, str] | None:
+class FormTooLarge(Exception):
+    """A posted form over ``MAX_FORM_BYTES``: the start page answers 413 and says so."""
+
+
+async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        return None
+        raise FormTooLarge()
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+Form = Annotated[dict[str, str], Depends(_form)]
+
+
+async def form_too_large(request: Request, exc: Exception) -> HTMLResponse:
+    return _start(413, error="That form is too large.")
+
+
+def _title(form: dict[str, str], field: str) -> str | None:
+    """A session's or group's title from a form: trimmed, or None when empty or too long."""
+    value = form.get(field, "").strip()
+    return value if 0 < len(value) <= MAX_TITLE else None
 
 
 def split_group_key(text: str) -> tuple[str, str]:
@@ -89,14 +106,12 @@ async def start_page(error: str | None = None) -> HTMLResponse:
 
 
 @router.post("/groups", response_class=HTMLResponse)
-async def create_group_from_form(request: Request) -> Response:
+async def create_group_from_form(request: Request, form: Form) -> Response:
     """Keep a recurring group; the page shows its key this once (the body is never logged)."""
-    form = await _form(request)
-    if form is None:
-        return _start(413, error="That form is too large.")
-    name = form.get("name", "").strip()
-    if not 0 < len(name) <= MAX_TITLE:
-        return _start(422, error=f"Give the group a name (up to {MAX_TITLE} characters).", group_name=name[:MAX_TITLE])
+    name = _title(form, "name")
+    if name is None:
+        typed = form.get("name", "").strip()[:MAX_TITLE]
+        return _start(422, error=f"Give the group a name (up to {MAX_TITLE} characters).", group_name=typed)
     created = await runtime(request).groups.create_group(name)
     key = f"{created.group_id}.{created.group_key}"
     return _start(201, group_key=key, created={"name": name, "key": key})
@@ -108,15 +123,13 @@ async def start_phases(format: str = DEFAULT_FORMAT) -> HTMLResponse:
 
 
 @router.post("/", response_class=HTMLResponse)
-async def create_from_form(request: Request) -> Response:
-    form = await _form(request)
-    if form is None:
-        return _start(413, error="That form is too large.")
-    title = form.get("title", "").strip()
+async def create_from_form(request: Request, form: Form) -> Response:
+    title = _title(form, "title")
+    problem = None if title is not None else f"Give the session a title (up to {MAX_TITLE} characters)."
+    title = title or form.get("title", "").strip()
     group_key = form.get("group_key", "").strip()[:200]
     chosen = _format(form.get("format"))
     durations: dict[str, int] = {}
-    problem = None if 0 < len(title) <= MAX_TITLE else f"Give the session a title (up to {MAX_TITLE} characters)."
     for phase in chosen["phases"]:
         raw = form.get(f"minutes-{phase['id']}", "").strip().replace(",", ".")
         if not raw:

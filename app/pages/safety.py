@@ -1,4 +1,4 @@
-"""The room's safety on the pages (issue 8), derived from a role's view and nothing else.
+"""The room's safety on the pages, derived from a role's view and nothing else.
 
 Listening, a word afterwards, the presenter, and the wellbeing spread. The view has
 already decided who may see what: the facilitator alone gets ``me.word_requests``, and a

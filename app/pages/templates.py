@@ -49,8 +49,8 @@ def render_block(name: str, block: str, **context: Any) -> str:
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
 templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block)
-# The room's safety (issue 8): web/templates/_safety.html, called as safety.listening(m) and so on.
+# The room's safety: web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
-# Recurring groups, carried actions, consent and the summary (issue 7): web/templates/_groups.html.
+# Recurring groups, carried actions, consent and the summary: web/templates/_groups.html.
 templates.globals["groups"] = templates.get_template("_groups.html").make_module()

@@ -72,7 +72,7 @@ def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
         "pending": view["pending"],
         "threshold": view.get("settings", {}).get("reveal_threshold", 3),
         "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
-        "safety": safety_model(view),  # issue 8: listening, a word afterwards, presenter, wellbeing
+        "safety": safety_model(view),  # listening, a word afterwards, presenter, wellbeing
         "server_time": now,
     }
 

@@ -14,13 +14,11 @@ from collections.abc import Callable
 from starlette.websockets import WebSocket
 
 from app.facilitation.models import Actor, SessionState
+from app.realtime import close_codes
 from app.realtime.frames import Cache
 
 Render = Callable[[SessionState, Actor, float, Cache], str]
 
-CLOSE_TOO_SLOW = 1013
-CLOSE_REVOKED = 4401
-CLOSE_ERASED = 4404  # the session is gone, exactly as if it had never existed
 
 
 class LiveConnection:
@@ -44,7 +42,7 @@ class LiveConnection:
 
     def reply(self, text: str) -> None:
         if len(self._replies) >= self._limit:
-            self.kick(CLOSE_TOO_SLOW, "too many unread replies")
+            self.kick(close_codes.TRY_AGAIN, "too many unread replies")
             return
         self._replies.append(text)
         self._wake.set()

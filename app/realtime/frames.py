@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.facilitation.errors import FacilitationError
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, shared_view
 
@@ -40,6 +39,3 @@ def ack_frame(command_id: str, ack: dict[str, Any]) -> str:
 def error_frame(command_id: str | None, code: str, message: str) -> str:
     return _dumps({"type": "error", "id": command_id, "error": {"code": code, "message": message}})
 
-
-def error_frame_for(command_id: str | None, exc: FacilitationError) -> str:
-    return error_frame(command_id, exc.code, exc.message)

@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from app.facilitation.models import SessionState
-from app.realtime.connection import CLOSE_ERASED, CLOSE_REVOKED, LiveConnection
+from app.realtime import close_codes
+from app.realtime.connection import LiveConnection
 from app.realtime.interfaces import Broker
 
 log = logging.getLogger("talkingpiece.hub")
@@ -28,6 +29,7 @@ class Hub:
         self._load = load
         self._sockets: dict[str, set[LiveConnection]] = {}
         self._followers: dict[str, asyncio.Task[None]] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
         self._present: Counter[tuple[str, str]] = Counter()
 
     def attach(self, code: str, conn: LiveConnection, state: SessionState) -> bool:
@@ -52,6 +54,10 @@ class Hub:
                 follower = self._followers.pop(code, None)
                 if follower is not None:
                     follower.cancel()
+                    # Its unsubscribe still has to run: keep the task alive until it has, or
+                    # the collector may destroy it halfway (and the channel stays subscribed).
+                    self._stopping.add(follower)
+                    follower.add_done_callback(self._stopping.discard)
         pid = conn.actor.participant_id
         if pid is None:
             return False
@@ -71,14 +77,14 @@ class Hub:
             if pid is not None:
                 person = state.participant(pid)
                 if person is None or person.removed:
-                    conn.kick(CLOSE_REVOKED, "removed from the session")
+                    conn.kick(close_codes.BAD_TOKEN, "removed from the session")
                     continue
             conn.offer(state, now, cache)
 
     async def _follow(self, code: str) -> None:
         """Keep this process subscribed to the session while it has sockets for it here."""
         try:
-            gone = lambda: self.kick_session(code, CLOSE_ERASED, "the session was erased")  # noqa: E731
+            gone = lambda: self.kick_session(code, close_codes.GONE, "the session was erased")  # noqa: E731
             async with self._broker.subscribe(code, self.deliver, gone):
                 # Anything published between the socket's first state and the subscription
                 # is caught by one fresh read; versions make repeats harmless.

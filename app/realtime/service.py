@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from app.facilitation.models import (
     SessionState,
 )
 from app.facilitation.reflection import Reflection
+from app.facilitation.transition import ANONYMOUS_ACTS, Event
 from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
 from app.realtime.sealing import open_sealed, seal
 
@@ -102,6 +104,7 @@ class SessionService:
         self.clock = clock
         self.max_sessions = max_sessions
         self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
+        self.events: Counter[str] = Counter()  # what has happened in this process, by event type
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
@@ -178,21 +181,23 @@ class SessionService:
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
         ack: dict[str, Any] = {}
+        events: tuple[Event, ...] = ()
 
         def change(record: Record) -> Record | None:
-            nonlocal ack
+            nonlocal ack, events
             if key is not None and key in record.acks:
-                ack = record.acks[key]
+                ack, events = record.acks[key], ()
                 return None
             actor = caller.actor_in(record.state)
             result = engine.apply(record.state, command, actor, now, fresh)
-            ack = {"version": result.state.version, **result.reply}
+            ack, events = {"version": result.state.version, **result.reply}, result.events
             if not result.events and key is None:
                 return None
             acks = record.remember(key, ack) if key is not None else record.acks
             return Record(state=result.state, acks=acks)
 
         await self._update(caller.code, change)
+        self._happened(caller.code, events)
         return ack
 
     async def expire(self, code: str) -> None:
@@ -200,12 +205,8 @@ class SessionService:
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
 
-        def change(record: Record) -> Record | None:
-            result = engine.apply(record.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh)
-            return Record(state=result.state, acks=record.acks) if result.events else None
-
         try:
-            await self._update(code, change)
+            await self._change(code, lambda r: engine.apply(r.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh))
         except (KeyError, FacilitationError):
             pass  # the session closed or vanished meanwhile: nothing is due
 
@@ -231,11 +232,24 @@ class SessionService:
             pass
 
     async def _change(self, code: str, transition: Callable[[Record], engine.Transition]) -> SessionState:
+        events: tuple[Event, ...] = ()
+
         def change(record: Record) -> Record | None:
+            nonlocal events
             result = transition(record)
+            events = result.events
             return Record(state=result.state, acks=record.acks) if result.events else None
 
-        return await self._update(code, change)
+        state = await self._update(code, change)
+        self._happened(code, events)
+        return state
+
+    def _happened(self, code: str, events: tuple[Event, ...]) -> None:
+        """Count what the core says happened; log it unless it is an anonymous act."""
+        for event in events:
+            self.events[event.type] += 1
+            if event.type not in ANONYMOUS_ACTS:
+                log.debug("session %s: %s", code, event.type)
 
     async def _update(self, code: str, change: Callable[[Record], Record | None]) -> SessionState:
         try:

@@ -1,4 +1,4 @@
-"""A Balint group in real Chromium, tried as a new user would (issue 8's Done-when).
+"""A Balint group in real Chromium, tried as a new user would.
 
 The presenter's phone is locked to listening during the discussion, anonymous questions stay
 sealed until three are in, a word afterwards reaches the facilitator alone, the wellbeing spread

@@ -1,4 +1,4 @@
-"""A recurring group meets twice in real Chromium, tried as a new user would (issue 7's Done-when).
+"""A recurring group meets twice in real Chromium, tried as a new user would.
 
 Session 1: the facilitator keeps a group from the start page and starts its first session with
 the key shown once; members join and are given their member codes; they write actions and

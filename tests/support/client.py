@@ -1,4 +1,4 @@
-"""Test clients written from ../shared/CONTRACT.md: the HTTP API over httpx, the live socket over websockets.
+"""Test clients written from the public contract (docs/live-socket.md, /docs): the HTTP API over httpx, the live socket over websockets.
 
 ``Api`` is synchronous (bad-input tests fire many small requests); ``LiveClient`` is async
 and reads frames on demand, so a test decides exactly when it looks at the socket. Every

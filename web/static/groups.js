@@ -1,4 +1,4 @@
-/* Recurring groups, consent and the summary on the pages (issue 7), beside app.js:
+/* Recurring groups, consent and the summary on the pages, beside app.js:
  *
  * - the member code: a phone keeps the code the group gave it (localStorage, one per group,
  *   'tp:member:<group id>'), fills it into the join form of the group's next session, and

@@ -1,4 +1,4 @@
-/* The room's safety on the pages (issue 8), beside app.js:
+/* The room's safety on the pages, beside app.js:
  *
  * - "a word afterwards": the tick's command follows the box as it is when it changes, so two
  *   quick taps cannot send the same command twice;

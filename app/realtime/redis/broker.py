@@ -1,6 +1,6 @@
 """Fan-out over Redis pub/sub: every worker forwards each new state to its own sockets.
 
-The store publishes each change atomically with its write (see redis_state.py), so
+The store publishes each change atomically with its write (see redis/store.py), so
 ``publish`` here has nothing left to do. Subscribing is per session and per process: the
 first local subscriber makes this process SUBSCRIBE to the session's channel (on the
 process's one pub/sub connection, see redis_pubsub.py), the last one leaving

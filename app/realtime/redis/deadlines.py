@@ -1,7 +1,7 @@
 """Turn deadlines shared by every worker through Redis.
 
 One sorted set, ``{prefix}deadlines``, maps each session with a running turn to its
-deadline. The store writes it in the same atomic step as the session (redis_state.py), so
+deadline. The store writes it in the same atomic step as the session (redis/store.py), so
 it always follows the latest state, whichever worker wrote it, and a worker that dies
 cannot take a deadline with it. A write that makes a deadline the earliest publishes a
 nudge.

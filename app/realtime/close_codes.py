@@ -1,0 +1,13 @@
+"""Every close code a live socket may end with, in one place (docs/live-socket.md lists them).
+
+The 44xx codes mirror HTTP statuses so a client can treat them alike. htmx's socket
+extension reconnects by itself only after 1006, 1012 and 1013, so those are used for
+"come back", and the 44xx codes for "don't".
+"""
+
+POLICY = 1008  # kept flooding after a rate_limited error frame
+RESTARTING = 1012  # the server is restarting: reconnect, the state is kept
+TRY_AGAIN = 1013  # fell too far behind, or the server is at capacity: reconnect shortly
+BAD_TOKEN = 4401  # not a token of this session, or the participant was removed
+FORBIDDEN_ORIGIN = 4403  # a page of another site opened the socket
+GONE = 4404  # no session with that code, or it was erased: exactly as if it had never existed
