@@ -120,16 +120,19 @@ def main(argv: list[str] | None = None) -> None:
         if address is None:
             raise fail("--lan: this machine has no local network address (connect it to the Wi-Fi first)")
         url = f"http://{address}:{settings.port}/"
-        note = ("\n  Phones on the same Wi-Fi can open it; the join links and QR codes point there."
-                "\n  Plain HTTP on a network you trust: for anything else put a TLS proxy in front (README).")
-        if not settings.public_url:
+        if settings.public_url:
+            links = f"the join links and QR codes use PUBLIC_URL, {settings.public_url}"
+        else:
+            links = "the join links and QR codes point there"
             settings = settings.model_copy(update={"public_url": url.rstrip("/")})
+        note = (f"\n  Phones on the same Wi-Fi can open it; {links}."
+                "\n  Plain HTTP on a network you trust: for anything else put a TLS proxy in front (README).")
     sock = bind(settings.host, settings.port)
     mode = "Redis at " + settings.redis_url.split("@")[-1] if settings.redis_url else "embedded, in memory"
     app = create_app(settings)
     tune_gc()
     config = uvicorn.Config(
-        app, log_level=settings.log_level,
+        app, host=settings.host, port=settings.port, log_level=settings.log_level,
         # The access log would record the live socket's URL, which carries a token.
         # Frames over max_frame_bytes get an error frame from the app (the contract); only a frame
         # over this transport ceiling is closed with 1009 before the app sees it.
