@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,62 +27,79 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 ANNOUNCEMENT = re.compile(r"open (http://\S+/)")
 
 
-def wait_for_line(proc: subprocess.Popen[str], pattern: re.Pattern[str], timeout: float) -> tuple[re.Match[str], str]:
-    """The first line of the process's output matching ``pattern``, and everything it printed up to it."""
-    assert proc.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if not ready:
-            if proc.poll() is not None:
+class Running:
+    """A command in a process group of its own, its output read line by line as it comes."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, start_new_session=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float) -> tuple[re.Match[str], str]:
+        """The first line matching ``pattern``, and everything printed up to it."""
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
                 break
-            continue
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            break
-        seen.append(line)
-        if match := pattern.search(line):
-            return match, "".join(seen)
-    raise AssertionError(f"no line matching {pattern.pattern!r} within {timeout} s; it printed:\n" + "".join(seen))
+            if line is None:  # output closed: the process has ended
+                break
+            seen.append(line)
+            if match := pattern.search(line):
+                return match, "".join(seen)
+        raise AssertionError(f"no line matching {pattern.pattern!r} within {timeout} s; it printed:\n" + "".join(seen))
+
+    def stop(self) -> None:
+        """SIGTERM to the whole group (a script's children too), SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.reader.join(5)
 
 
 @contextmanager
-def started(args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
-    """The command in a process group of its own, stopped with SIGTERM (every child too) afterwards."""
-    proc = subprocess.Popen(args, cwd=cwd, env=env if env is not None else {**os.environ, "REDIS_URL": ""},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            start_new_session=True)
+def started(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> Iterator[Running]:
+    running = Running(args, cwd, env)
     try:
-        yield proc
+        yield running
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
+        running.stop()
 
 
-def test_the_printed_url_answers_at_once() -> None:
+def embedded_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3")}
+
+
+def test_the_printed_url_answers_at_once(tmp_path: Path) -> None:
     port = free_port()
-    with started([sys.executable, "-m", "app", "--port", str(port)]) as proc:
-        match, _ = wait_for_line(proc, ANNOUNCEMENT, 30)
+    with started([sys.executable, "-m", "app", "--port", str(port)], embedded_env(tmp_path)) as server:
+        match, _ = server.wait_for(ANNOUNCEMENT, 30)
         assert match.group(1) == f"http://localhost:{port}/"
         # Printed only once the socket accepts: the first request, without retrying, is served.
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
 
 
-def test_a_taken_port_is_one_clear_line_and_no_url() -> None:
+def test_a_taken_port_is_one_clear_line_and_no_url(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT,
-                              env={**os.environ, "REDIS_URL": ""}, capture_output=True, text=True, timeout=30)
+                              env=embedded_env(tmp_path), capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -89,10 +107,10 @@ def test_a_taken_port_is_one_clear_line_and_no_url() -> None:
         "choose another with --port or PORT"]
 
 
-def test_lan_points_the_links_and_qr_code_at_the_lan_address() -> None:
+def test_lan_points_the_links_and_qr_code_at_the_lan_address(tmp_path: Path) -> None:
     port = free_port()
-    with started([sys.executable, "-m", "app", "--lan", "--port", str(port)]) as proc:
-        match, _ = wait_for_line(proc, ANNOUNCEMENT, 30)
+    with started([sys.executable, "-m", "app", "--lan", "--port", str(port)], embedded_env(tmp_path)) as server:
+        match, _ = server.wait_for(ANNOUNCEMENT, 30)
         url = match.group(1)
         host = url.split("//")[1].split(":")[0]
         assert not host.startswith("127.") and host != "localhost", url
@@ -135,14 +153,14 @@ def test_a_fresh_clone_starts_with_the_readme_command_and_the_system_python(tmp_
     cache = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "PORT": str(port), "PIP_CACHE_DIR": cache}
     command = readme_start_command()
-    with started(["bash", "-c", command], cwd=clone, env=env) as proc:
-        match, printed = wait_for_line(proc, ANNOUNCEMENT, 840)
+    with started(["bash", "-c", command], env, cwd=clone) as start:
+        match, printed = start.wait_for(ANNOUNCEMENT, 840)
         assert match.group(1) == f"http://localhost:{port}/"
         assert "home = /usr/bin" in (clone / ".venv" / "pyvenv.cfg").read_text(), printed
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
         start = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert start.status_code == 200 and "Start a session" in start.text
     # The second start reuses the environment: it installs nothing.
-    with started(["bash", "-c", command], cwd=clone, env=env) as proc:
-        _, printed = wait_for_line(proc, ANNOUNCEMENT, 60)
+    with started(["bash", "-c", command], env, cwd=clone) as again:
+        _, printed = again.wait_for(ANNOUNCEMENT, 60)
         assert "installing" not in printed and "virtual environment" not in printed, printed
