@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api import docs as api_docs
 from app.api import groups as group_api
 from app.api import sessions as session_api
 from app.api import summary as summary_api
@@ -39,10 +40,12 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
             await app.state.runtime.close()
 
     app = FastAPI(title="Talking Piece", version="1.0",
-                  summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan)
+                  summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # app/api/docs.py serves /docs, assets and all
     errors.install(app)
     app.include_router(session_api.router)
     app.include_router(group_api.router)
+    app.include_router(api_docs.router)
     app.include_router(prints.router)
     app.include_router(summary_api.router)
     app.include_router(json_socket.router)

@@ -14,6 +14,17 @@ from tests.support.redis_server import RedisServer
 from tests.support.server import ServerProcess
 
 STORE_MODES = ["memory", "redis"]
+# What a test id says, e.g. test_x[embedded-store]: the suite lists every file once per mode.
+STORE_IDS = {"memory": "embedded-store", "redis": "redis-store"}
+
+
+def store_id(mode: str) -> str:
+    return STORE_IDS[mode]
+
+
+def pytest_report_header() -> str:
+    return ("store modes: each protocol test runs twice, [embedded-store] then [redis-store], "
+            "so a file is listed once per mode")
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +45,7 @@ def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
     raise ValueError(mode)
 
 
-@pytest.fixture(scope="session", params=STORE_MODES)
+@pytest.fixture(scope="session", params=STORE_MODES, ids=store_id)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp(f"server-{request.param}") / "server.log"
     proc = ServerProcess(env=server_env(request.param, request), log_path=log).start()

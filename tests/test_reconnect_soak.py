@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.conftest import server_env
+from tests.conftest import STORE_MODES, server_env, store_id
 from tests.support.client import Api, LiveClient
 from tests.support.server import ServerProcess
 
@@ -38,7 +38,7 @@ WORDS = ["river", "kettle", "harbour", "lantern", "meadow", "compass", "orchard"
          "candle", "willow", "ember", "quarry", "saddle", "juniper", "marble"]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORE_MODES, ids=store_id)
 def servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[ServerProcess]]:
     """One server embedded; two workers on one Redis (a phone may come back to either)."""
     env = server_env(request.param, request)
