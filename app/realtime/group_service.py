@@ -97,4 +97,4 @@ def group_store(settings: AppSettings) -> GroupStore:
     if settings.redis_url:
         from app.realtime.redis.groups import RedisGroupStore
         return RedisGroupStore(settings.redis_url)
-    return SqliteGroupStore(settings.groups_db or default_groups_db())
+    return SqliteGroupStore(settings.groups_db or default_groups_db(settings.data_path))

@@ -1,11 +1,13 @@
 """Assembles the shell for one process: store, broker, service, hub and deadline timers.
 
-The embedded default needs nothing outside the process; a Redis URL swaps in the
-Redis store, broker and shared deadlines behind the same interfaces.
+The embedded default needs nothing outside the process (its sessions are written through
+to a local SQLite file and loaded back at start); a Redis URL swaps in the Redis store,
+broker and shared deadlines behind the same interfaces.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ from app.realtime.redis.deadlines import SharedDeadlines
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
+from app.realtime.sqlite.store import SessionFile
+
+log = logging.getLogger("talkingpiece.runtime")
 
 
 @dataclass
@@ -57,13 +62,25 @@ class Runtime:
 async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time) -> Runtime:
     if settings.redis_url:
         return await _redis_runtime(settings, clock)
-    store: SessionStore = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
+    path = settings.sessions_path
+    store = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s,
+                        file=SessionFile(path) if path else None)
     broker: Broker = MemoryBroker()
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
     deadlines = LocalDeadlines(service.expire, clock)
     service.deadlines = deadlines
+    restored = store.restore()
+    await service.resume([record.state.code for record in restored])
+    if restored:
+        log.info("%d sessions restored from %s", len(restored), path)
+    store.start_sweeping(sweep_interval(settings))
     hub = Hub(broker, clock, service.load)
     return Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
+
+
+def sweep_interval(settings: AppSettings) -> float:
+    """Often enough that content outlives its time by a small fraction of it, at most a minute."""
+    return max(0.5, min(60.0, min(settings.closed_ttl_s, settings.idle_ttl_s) / 10))
 
 
 async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> Runtime:
