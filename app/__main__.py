@@ -44,7 +44,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
-    mode = "Redis at " + settings.redis_url.split("@")[-1] if settings.redis_url else "embedded, in memory"
+    if settings.redis_url:
+        mode = "Redis at " + settings.redis_url.split("@")[-1]
+    else:
+        mode = f"embedded, sessions kept in {settings.sessions_path}" if settings.sessions_path else \
+            "embedded, sessions in memory only"
     print(f"Talking Piece ({mode}): open http://{shown}:{settings.port}/", flush=True)
     app = create_app(settings)
     tune_gc()
