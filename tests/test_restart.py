@@ -238,3 +238,15 @@ def test_with_sessions_db_off_nothing_is_written_and_a_restart_forgets(tmp_path:
         assert list(server.data_dir.iterdir()) == []
     finally:
         server.stop()
+
+
+def test_a_second_process_on_the_same_sessions_file_stops_at_start(embedded: ServerProcess, tmp_path: Path) -> None:
+    """Two processes would each load the file and overwrite the other's changes."""
+    with Api(embedded.base_url) as api:
+        r = room(api, ("Ana",))
+    second = ServerProcess(env={"REDIS_URL": "", "DATA_DIR": str(embedded.data_dir)}, log_path=tmp_path / "second.log")
+    with pytest.raises(RuntimeError, match="exited"):
+        second.start(timeout=30)
+    assert "another process is using" in second.log_path.read_text()
+    with Api(embedded.base_url) as api:  # the first goes on as before
+        assert api.view(r["code"], r["fac"])["status"] == "running"

@@ -26,11 +26,13 @@ and truncated, so the erased content is in neither file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,32 @@ CREATE TABLE IF NOT EXISTS acks (
 """
 
 RETRY_S = 1.0  # after a failed write (disk full, file locked by another program)
+LOCK_WAIT_S = 10.0  # for the process before this one to finish writing (a restart that overlaps)
+
+
+class FileInUse(RuntimeError):
+    """Another process holds the sessions file: two would each load it and overwrite the other."""
+
+
+def hold_alone(path: str, wait_s: float) -> int:
+    """An exclusive lock on ``path`` (held until its descriptor closes), waiting ``wait_s`` for it.
+
+    A new process started while the old one still writes its last changes waits for them
+    instead of loading a file that is not finished; a second worker on the same file (several
+    workers need ``REDIS_URL``) stops at start with a clear error instead of losing changes.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise FileInUse(f"another process is using {path[:-len('.lock')]}: one process per SESSIONS_DB "
+                                "(several workers need REDIS_URL)") from None
+            time.sleep(0.05)
 
 
 @dataclass
@@ -79,8 +107,10 @@ class SessionFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._lock: int | None = None
         if path != ":memory:":  # readable by the server's user only: it holds what groups said
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._lock = hold_alone(f"{path}.lock", LOCK_WAIT_S)
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite gives its log the same mode
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -171,6 +201,9 @@ class SessionFile:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             self._conn.close()
+            if self._lock is not None:
+                os.close(self._lock)  # the next process may load the file now
+                self._lock = None
 
     # ------------------------------------------------------------ the writer thread
 
