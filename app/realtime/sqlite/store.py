@@ -249,8 +249,12 @@ class SessionFile:
                     self._cv.wait(RETRY_S)
 
     def _write(self, batch: dict[str, _Pending], sweep: float | None) -> None:
-        rows = [(code, p.record.state.model_dump_json(), p.expires_at)
-                for code, p in batch.items() if p.record is not None]
+        rows = []
+        for code, p in batch.items():
+            if p.record is not None:
+                rows.append((code, p.record.state.model_dump_json(), p.expires_at))
+                time.sleep(0)  # hand the interpreter back to the event loop between sessions
+
         erased = False
         conn = self._conn
         conn.execute("BEGIN")
