@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> None:
         note = (f"\n  Phones on the same Wi-Fi can open it; {links}."
                 "\n  Plain HTTP on a network you trust: for anything else put a TLS proxy in front (README).")
     sock = bind(settings.host, settings.port)
-    mode = "Redis at " + settings.redis_url.split("@")[-1] if settings.redis_url else "embedded, in memory"
+    if settings.redis_url:
+        mode = "Redis at " + settings.redis_url.split("@")[-1]
+    else:
+        mode = f"embedded, sessions kept in {settings.sessions_path}" if settings.sessions_path else \
+            "embedded, sessions in memory only"
     app = create_app(settings)
     tune_gc()
     config = uvicorn.Config(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OFF = "off"
 
 
 class AppSettings(BaseSettings):
@@ -38,9 +42,28 @@ class AppSettings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes
     log_level: str = "info"
-    # Recurring groups' SQLite file in embedded mode, created on first use (default under
-    # $XDG_DATA_HOME or ~/.local/share/talking-piece/). Redis mode keeps groups in Redis.
+    # Where the embedded mode keeps its files (default $XDG_DATA_HOME/talking-piece, or
+    # ~/.local/share/talking-piece). Redis mode keeps everything in Redis.
+    data_dir: str | None = None
+    # Recurring groups' SQLite file in embedded mode, created on first use (default in data_dir).
     groups_db: str | None = None
+    # Sessions written through to a SQLite file in embedded mode, loaded at start so that a
+    # restart loses nothing (default in data_dir). "off": sessions live in memory only.
+    sessions_db: str | None = None
+
+    @property
+    def data_path(self) -> str:
+        if self.data_dir:
+            return self.data_dir
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+        return os.path.join(base, "talking-piece")
+
+    @property
+    def sessions_path(self) -> str | None:
+        """The sessions' file, or None when sessions are kept in memory only."""
+        if self.sessions_db and self.sessions_db.strip().lower() == OFF:
+            return None
+        return self.sessions_db or os.path.join(self.data_path, "sessions.sqlite3")
 
     @property
     def origins(self) -> tuple[str, ...]:

@@ -223,7 +223,10 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
 
 def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     port = free_port()
-    env = {"LOG_LEVEL": "warning", "REDIS_URL": "", "GROUPS_DB": str(tmp / f"groups-{port}.sqlite3"),
+    data = tmp / f"data-{port}"
+    env = {"LOG_LEVEL": "warning", "REDIS_URL": "", "DATA_DIR": str(data), "GROUPS_DB": str(data / "groups.sqlite3"),
+           # "volatile": the embedded mode with its sessions in memory only, to show what the file costs
+           "SESSIONS_DB": "off" if mode == "volatile" else "",
            "WS_COMPRESSION": "true" if args.server_deflate else "false",
            "MAX_SESSIONS": str(max(5000, sessions * 2)), "MAX_CONNECTIONS": str(max(10000, sessions * (per_session + 2)))}
     redis = None
@@ -291,7 +294,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,2000,5000", help="total phones per run, comma-separated")
     parser.add_argument("--per-session", type=int, default=10, help="phones per session (room)")
-    parser.add_argument("--modes", default="embedded,redis", help="embedded and/or redis")
+    parser.add_argument("--modes", default="embedded,redis",
+                        help="embedded, redis and/or volatile (embedded without its sessions file)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
     parser.add_argument("--warmup", type=float, default=4.0,

@@ -6,9 +6,15 @@ the embedded in-memory store, and Redis (a redis-server of the run's own).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+# Anything that builds the app in this process (or a server started without its own
+# DATA_DIR) keeps its files in a directory of this run's, never in the user's data directory.
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="tp-tests-")
 
 from tests.support.redis_server import RedisServer
 from tests.support.server import ServerProcess

@@ -5,8 +5,8 @@ in every store mode, with everything anyone could read captured:
 - every HTTP response (views, acks, summaries),
 - every server log line at debug level written meanwhile,
 - the stored state: in Redis mode every key under the suite's prefix and every message on
-  the session's pub/sub channel; in memory mode the store is only reachable through the API,
-  which the frames and responses above already cover.
+  the session's pub/sub channel; in memory mode every row of the sessions file the server
+  writes its sessions through to.
 
 Then nothing may tie an item to its author: no participant id, name, token or token hash in
 any object that holds an item; no log line that names both a participant and an item or a
@@ -30,7 +30,7 @@ import pytest
 
 from tests.support.client import Api, LiveClient, all_see, close_all
 from tests.support.server import ServerProcess
-from tests.support.stored import redis_dump
+from tests.support.stored import store_dump
 
 NAMES = ["Zephyrine", "Quillon", "Marisol", "Thaddeus", "Oriane"]
 STORED_ITEM_FIELDS = {"id", "kind", "text", "revealed", "hidden", "receipt_hash", "voter_hashes"}
@@ -264,8 +264,8 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
             audit.blobs.append((f"frame to {who}", json.dumps(frame)))
     audit.blobs += [("http response", text) for text in api.responses]
     audit.blobs += [("pub/sub message", text) for text in published]
-    dump = redis_dump(server, request) or {}
-    audit.blobs += [(f"redis {key}", value) for key, value in dump.items() if code in key or code in value]
+    dump = store_dump(server, request)
+    audit.blobs += [(f"stored {key}", value) for key, value in dump.items() if code in key or code in value]
     log_text = server.log_path.read_bytes()[log_start:].decode("utf-8", "replace") if server.log_path else ""
     log_lines = log_text.splitlines()
     assert any("DEBUG" in line for line in log_lines) or not log_lines  # debug level was on
@@ -276,6 +276,8 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
     assert len(api.responses) > 20 and log_lines
     if getattr(server, "mode", "memory") == "redis":
         assert published and any('"record"' in v for v in dump.values())
+    else:
+        assert any(key == f"sessions:{code}" for key in dump)  # the sessions file
 
     final = sockets["facilitator"].view
     by_id = item_ids(final, audit)

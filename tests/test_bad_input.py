@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import websockets
 
 from tests.support.client import Api, LiveClient, View, error_of
 from tests.support.server import ServerProcess
@@ -400,7 +401,7 @@ JUNK_FRAMES = [
     ("binary-json", json.dumps({"type": "command", "id": "b1", "command": COMMAND}).encode(), None, "invalid"),
     ("empty-text", "", None, "invalid"),
     ("not-json", "lower my hand please", None, "invalid"),
-    ("cut-off-json", '{"type": "command", "id": "j0", "comm', None, "invalid"),
+    ("cut-off-json", '{"type": "command", "id": "j0", "comm', "j0", "invalid"),
     ("json-array", json.dumps([{"type": "command", "id": "j1", "command": COMMAND}]), None, "invalid"),
     ("json-string", json.dumps("command"), None, "invalid"),
     ("json-number", "42", None, "invalid"),
@@ -408,7 +409,7 @@ JUNK_FRAMES = [
     ("json-true", "true", None, "invalid"),
     ("nested-too-deep", "[" * 30000 + "]" * 30000, None, "invalid"),
     ("nested-too-deep-in-command", '{"type": "command", "id": "j2", "command": ' + "[" * 30000 + "]" * 30000 + "}",
-     None, "invalid"),
+     "j2", "invalid"),
     ("empty-object", "{}", None, "invalid"),
     ("id-missing", json.dumps({"type": "command", "command": COMMAND}), None, "invalid"),
     ("id-int", json.dumps({"type": "command", "id": 5, "command": COMMAND}), None, "invalid"),
@@ -425,10 +426,12 @@ JUNK_FRAMES = [
     ("command-list", json.dumps({"type": "command", "id": "e7", "command": [COMMAND]}), "e7", "invalid"),
     ("command-null", json.dumps({"type": "command", "id": "e8", "command": None}), "e8", "invalid"),
     ("over-64KB", json.dumps({"type": "command", "id": "big1", "command": {"type": "submit_item", "kind": "question",
-                                                                          "text": "q" * 100_000}}), None, "invalid"),
+                                                                          "text": "q" * 100_000}}), "big1", "invalid"),
+    ("200KB-id-last", json.dumps({"type": "command", "command": {"type": "submit_item", "kind": "question",
+                                                                "text": "q" * 200_000}, "id": "big3"}), "big3", "invalid"),
     ("10MB-text", "x" * BIG, None, "invalid"),
     ("10MB-command", json.dumps({"type": "command", "id": "big2", "command": {"type": "add_action", "text": "a" * BIG}}),
-     None, "invalid"),
+     "big2", "invalid"),
     ("10MB-binary", b"\x00" * BIG, None, "invalid"),
 ]
 
@@ -479,6 +482,35 @@ def test_a_socket_survives_every_junk_frame_in_a_row_then_works(world: World) ->
     room = world.snapshot()["room"]
     assert room["queue"] == [] and room["version"] > before["room"]["version"]  # it worked, and was undone
     assert {k: v for k, v in world.snapshot().items() if k != "room"} == {k: v for k, v in before.items() if k != "room"}
+
+
+@pytest.mark.parametrize("frame, reply_id", [
+    ({"cid": "form-big", "type": "submit_item", "kind": "question", "text": "q" * 200_000, "HEADERS": {}}, "form-big"),
+    ({"type": "submit_item", "kind": "question", "text": "q" * 200_000, "HEADERS": {}, "cid": "form-late"}, "form-late"),
+    ({"cid": "form-cut", "type": "submit_item", "kind": "question", "text": "q" * 200_000}, "form-cut"),
+], ids=["id-first", "id-last", "cut-off"])
+def test_an_oversized_form_on_the_pages_socket_gets_an_error_naming_its_command(
+        world: World, frame: dict[str, Any], reply_id: str) -> None:
+    """The page puts the reply beside the form that sent it, so the id must come back."""
+    text = json.dumps(frame)
+    if reply_id == "form-cut":
+        text = text[:-20]  # over the limit and cut off: the id is still there to read
+
+    async def scenario() -> str:
+        url = f"{world.server.ws_base}/live/{world.room.code}?token={world.room.facilitator}"
+        async with websockets.connect(url, max_size=None) as page:
+            await asyncio.wait_for(page.recv(), 5)  # the page's regions, first
+            await page.send(text)
+            while True:
+                fragment = str(await asyncio.wait_for(page.recv(), 10))
+                if "data-reply-id" in fragment:
+                    return fragment
+
+    before = world.snapshot()
+    fragment = run(scenario())
+    assert f'data-reply-id="{reply_id}"' in fragment and 'role="alert"' in fragment
+    assert "64 KB" in fragment and "qqqq" not in fragment  # says why, does not echo the text
+    world.assert_intact(before)
 
 
 def socket_cases() -> list[Any]:

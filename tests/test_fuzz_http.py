@@ -30,6 +30,7 @@ CASES = int(os.environ.get("FUZZ_CASES", "2000"))
 
 SETTINGS = AppSettings(
     redis_url=None, groups_db=str(Path(tempfile.mkdtemp(prefix="tp-fuzz-")) / "groups.sqlite3"),
+    data_dir=tempfile.mkdtemp(prefix="tp-fuzz-data-"),
     guesses_per_minute=1e9,  # every case comes from one address; the guard is tested in test_security
     max_sessions=1_000_000)
 APP = create_app(SETTINGS)

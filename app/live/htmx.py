@@ -18,7 +18,7 @@ from fastapi import APIRouter, WebSocket
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import view_for
-from app.live.socket import BadFrame, Dialect, json_frame, open_socket, serve
+from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.templates import render_block, templates
 from app.pages.view import page_model
 from app.realtime.connection import LiveConnection
@@ -108,7 +108,8 @@ def error_fragment(command_id: str | None, data: Any, code: str, message: str) -
     return render_block("_replies.html", "error", cid=command_id or "", code=code, message=message, data=data)
 
 
-HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragment)
+HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragment,
+                       id_of=lambda text: peek_id(text, "cid"))
 
 
 @router.websocket("/live/{code}")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from json.decoder import scanstring
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -43,6 +45,43 @@ class BadFrame(Exception):
         self.message = message
 
 
+_JSON_VALUE = json.JSONDecoder()
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def peek_id(text: str, name: str = "id") -> str | None:
+    """The command id a frame names, read without decoding the rest of the frame.
+
+    For the frames the socket refuses unread (over the size limit, or over the rate), so
+    that their error still names the command it answers. Walks the top-level object's
+    members up to the one called ``name`` and stops there: a client that puts its id
+    first (as ours do) costs a few microseconds however large the frame. None when the
+    frame is no JSON object, has no such member before an error, or the id is not a
+    valid one.
+    """
+    skip = _BLANK.match
+    try:
+        i = skip(text, 0).end()
+        if text[i:i + 1] != "{":
+            return None
+        i = skip(text, i + 1).end()
+        while text[i:i + 1] == '"':
+            key, i = scanstring(text, i + 1)
+            i = skip(text, i).end()
+            if text[i:i + 1] != ":":
+                return None
+            value, i = _JSON_VALUE.raw_decode(text, skip(text, i + 1).end())
+            if key == name:
+                return value if isinstance(value, str) and 0 < len(value) <= MAX_ID else None
+            i = skip(text, i).end()
+            if text[i:i + 1] != ",":
+                return None
+            i = skip(text, i + 1).end()
+    except (ValueError, RecursionError):
+        pass
+    return None
+
+
 @dataclass(frozen=True)
 class Dialect:
     """How one kind of socket spells commands and replies; the handling in between is shared."""
@@ -50,6 +89,7 @@ class Dialect:
     decode: Callable[[str], tuple[str, Any]]            # text -> (command id, command data); or BadFrame
     ack: Callable[[str, Command, dict[str, Any]], str]  # a command was applied
     error: Callable[[str | None, Any, str, str], str]   # (command id, command data or None, code, message)
+    id_of: Callable[[str], str | None] = field(default=peek_id)  # the id of a frame refused unread
 
 
 def json_frame(text: str, id_field: str) -> tuple[str, dict[str, Any]]:
@@ -140,21 +180,23 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            text = message.get("text")
             verdict = flood.verdict()
             if verdict == "refuse":
-                conn.reply(dialect.error(None, None, "rate_limited", "too many messages: slow down"))
+                command_id = dialect.id_of(text) if text is not None else None
+                conn.reply(dialect.error(command_id, None, "rate_limited", "too many messages: slow down"))
                 continue
             if verdict == "drop":
                 continue
             if verdict == "close":
                 conn.kick(close_codes.POLICY, "too many messages")
                 return
-            text = message.get("text")
             if text is None:
                 conn.reply(dialect.error(None, None, "invalid", "send commands as JSON text frames"))
                 continue
             if len(text) > limit:
-                conn.reply(dialect.error(None, None, "invalid", f"frame over the {limit // 1024} KB limit"))
+                too_big = f"frame over the {limit // 1024} KB limit"
+                conn.reply(dialect.error(dialect.id_of(text), None, "invalid", too_big))
                 continue
             await handle_frame(text, rt, caller, conn, dialect)
     except (WebSocketDisconnect, RuntimeError):
@@ -165,11 +207,11 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
                        dialect: Dialect = JSON_DIALECT) -> None:
     try:
         command_id, data = dialect.decode(text)
-    except BadFrame as bad:
-        conn.reply(dialect.error(bad.command_id, None, "invalid", bad.message))
+    except BadFrame as bad:  # a frame cut off after its id still names the command it was
+        conn.reply(dialect.error(bad.command_id or dialect.id_of(text), None, "invalid", bad.message))
         return
     except RecursionError:  # JSON nested too deeply to parse (a RuntimeError: it would end the socket)
-        conn.reply(dialect.error(None, None, "invalid", "malformed JSON: nested too deeply"))
+        conn.reply(dialect.error(dialect.id_of(text), None, "invalid", "malformed JSON: nested too deeply"))
         return
     if isinstance(data, dict) and data.get("type") == ERASE:
         await erase(rt, caller, conn, command_id, data, dialect)

@@ -1,11 +1,13 @@
 """Assembles the shell for one process: store, broker, service, hub and deadline timers.
 
-The embedded default needs nothing outside the process; a Redis URL swaps in the
-Redis store, broker and shared deadlines behind the same interfaces.
+The embedded default needs nothing outside the process (its sessions are written through
+to a local SQLite file and loaded back at start); a Redis URL swaps in the Redis store,
+broker and shared deadlines behind the same interfaces.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
 from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
+from app.realtime.sqlite.store import SessionFile
+
+log = logging.getLogger("talkingpiece.runtime")
 
 
 @dataclass
@@ -62,15 +67,27 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
     """
     if settings.redis_url:
         return await _redis_runtime(settings, clock, on_unknown_code)
-    store = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
+    path = settings.sessions_path
+    store = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s,
+                        file=SessionFile(path) if path else None)
     broker = MemoryBroker()
     deadlines = LocalDeadlines(clock)
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions,
                              on_unknown_code=on_unknown_code)
     await deadlines.start(service.expire)
-    groups = GroupService(SqliteGroupStore(settings.groups_db or default_groups_db()), service, clock)
+    restored = store.restore()
+    await service.resume([record.state.code for record in restored])
+    if restored:
+        log.info("%d sessions restored from %s", len(restored), path)
+    store.start_sweeping(sweep_interval(settings))
+    groups = GroupService(SqliteGroupStore(settings.groups_db or default_groups_db(settings.data_path)), service, clock)
     return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
                    deadlines=deadlines, groups=groups)
+
+
+def sweep_interval(settings: AppSettings) -> float:
+    """Often enough that content outlives its time by a small fraction of it, at most a minute."""
+    return max(0.5, min(60.0, min(settings.closed_ttl_s, settings.idle_ttl_s) / 10))
 
 
 async def _redis_runtime(settings: AppSettings, clock: Callable[[], float],

@@ -142,6 +142,20 @@ class SessionService:
         await self._change(code, joined)
         return Joined(participant_id=pid, token=token)
 
+    async def resume(self, codes: list[str]) -> None:
+        """After a restart: nobody is connected to the new process yet, and every running turn
+        needs its timer again (a deadline that passed while the process was down fires now)."""
+        for code in codes:
+            record = await self.store.load(code)
+            if record is None:
+                continue
+            for person in record.state.participants:
+                if person.connected:
+                    await self.set_connected(code, person.id, False)
+            record = await self.store.load(code)
+            if record is not None:
+                self.deadlines.schedule(code, engine.next_deadline(record.state))
+
     # ------------------------------------------------------------ reading
 
     async def load(self, code: str) -> SessionState:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,11 +22,22 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m app`` as a user starts it; stopped with SIGTERM (or killed) by the test."""
+    """``python -m app`` as a user starts it; stopped with SIGTERM (or killed) by the test.
+
+    Each server keeps its files (the embedded mode's sessions and groups) in a data
+    directory of its own, beside its log (or a fresh temporary one) unless ``DATA_DIR`` is
+    given, so no test writes to the user's data directory and no two servers share one.
+    ``restart`` starts it again on the same port with the same data directory.
+    """
 
     def __init__(self, port: int | None = None, env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, "LOG_LEVEL": "debug", **(env or {})}
+        env = dict(env or {})
+        if not env.get("DATA_DIR"):
+            parent = log_path.parent if log_path else None
+            env["DATA_DIR"] = tempfile.mkdtemp(prefix="tp-data-", dir=parent)
+        self.env = {**os.environ, "LOG_LEVEL": "debug", **env}
+        self.data_dir = Path(env["DATA_DIR"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -57,6 +69,11 @@ class ServerProcess:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("server did not become healthy in time")
+
+    def restart(self, timeout: float = 20.0) -> "ServerProcess":
+        """SIGTERM, then the same command again: same port, settings and data directory."""
+        self.stop()
+        return self.start(timeout)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

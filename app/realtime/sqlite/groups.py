@@ -5,7 +5,7 @@ facilitator key, and per member a hash of their member code and the actions they
 to carry forward from the last session they took part in. No names, no items, no
 session content: everything else expires with the session (``CLOSED_TTL_S``).
 
-The file (``GROUPS_DB``) is created on first use; sqlite3 blocks, so every call runs in
+The file (``GROUPS_DB``, by default in ``DATA_DIR``) is created on first use; sqlite3 blocks, so every call runs in
 a worker thread.
 """
 
@@ -22,9 +22,8 @@ from typing import Any
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
 
-def default_groups_db() -> str:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "talking-piece", "groups.sqlite3")
+def default_groups_db(data_dir: str) -> str:
+    return os.path.join(data_dir, "groups.sqlite3")
 
 
 SCHEMA = """
