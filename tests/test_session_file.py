@@ -89,7 +89,7 @@ def test_an_erase_then_a_new_session_under_the_same_code_in_one_write(tmp_path: 
         await store.close()
         return fresh, first.code
 
-    fresh, code = asyncio.run(write())
+    _, code = asyncio.run(write())
     (loaded,) = store_on(tmp_path / "s.sqlite3").restore()
     assert loaded.state.title == "Second" and loaded.state.code == code
     assert loaded.acks == {}  # nothing of the erased session's commands
