@@ -208,7 +208,7 @@ class SessionService:
             if not result.events and key is None:
                 return None
             acks = record.remember(key, ack) if key is not None else record.acks
-            return Record(state=result.state, acks=acks)
+            return Record.model_construct(state=result.state, acks=acks)  # both valid: no second walk of every ack
 
         await self._update(caller.code, change)
         self._happened(caller.code, events)
@@ -252,7 +252,7 @@ class SessionService:
             nonlocal events
             result = transition(record)
             events = result.events
-            return Record(state=result.state, acks=record.acks) if result.events else None
+            return Record.model_construct(state=result.state, acks=record.acks) if result.events else None
 
         state = await self._update(code, change)
         self._happened(code, events)
