@@ -20,8 +20,13 @@ from app.realtime import interfaces
 from app.realtime.interfaces import Record
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.store import MemoryStore, ack_changes
-from app.realtime.service import SessionService
+from app.realtime.memory.deadlines import LocalDeadlines
+from app.realtime.service import Caller, SessionService
 from app.realtime.sqlite.store import SessionFile
+
+
+async def caller(service: SessionService, code: str, token: str) -> Caller:
+    return (await service.authenticate(code, token))[1]
 
 
 def on_disk(path: Path) -> bytes:
@@ -36,13 +41,13 @@ def store_on(path: Path, clock=time.time) -> MemoryStore:
 def test_records_come_back_equal_with_their_acks_in_order(tmp_path: Path) -> None:
     async def write() -> dict[str, Record]:
         store = store_on(tmp_path / "s.sqlite3")
-        service = SessionService(store, MemoryBroker(), time.time)
+        service = SessionService(store, MemoryBroker(), LocalDeadlines(time.time), time.time)
         created = await service.create_session("Ward 4 debrief", None, None)
         ana = await service.join(created.code, "Ana")
-        await service.execute(created.code, created.facilitator_token, parse_command({"type": "start"}))
+        await service.execute(await caller(service, created.code, created.facilitator_token), parse_command({"type": "start"}))
         for n in range(20):
             kind = "raise_hand" if n % 2 == 0 else "lower_hand"
-            await service.execute(created.code, ana.token, parse_command({"type": kind}), f"cmd-{n}")
+            await service.execute(await caller(service, created.code, ana.token), parse_command({"type": kind}), f"cmd-{n}")
         kept = {created.code: await store.load(created.code)}
         await store.close()
         return kept
@@ -58,13 +63,13 @@ def test_acks_trimmed_in_memory_are_trimmed_on_disk(tmp_path: Path, monkeypatch:
 
     async def write() -> list[str]:
         store = store_on(tmp_path / "s.sqlite3")
-        service = SessionService(store, MemoryBroker(), time.time)
+        service = SessionService(store, MemoryBroker(), LocalDeadlines(time.time), time.time)
         created = await service.create_session("Long one", None, None)
         ana = await service.join(created.code, "Ana")
-        await service.execute(created.code, created.facilitator_token, parse_command({"type": "start"}))
+        await service.execute(await caller(service, created.code, created.facilitator_token), parse_command({"type": "start"}))
         for n in range(interfaces.MAX_ACKS + 30):
             kind = "raise_hand" if n % 2 == 0 else "lower_hand"
-            await service.execute(created.code, ana.token, parse_command({"type": kind}), f"cmd-{n}")
+            await service.execute(await caller(service, created.code, ana.token), parse_command({"type": kind}), f"cmd-{n}")
         keys = list((await store.load(created.code)).acks)
         await store.close()
         return keys
@@ -77,11 +82,11 @@ def test_acks_trimmed_in_memory_are_trimmed_on_disk(tmp_path: Path, monkeypatch:
 def test_an_erase_then_a_new_session_under_the_same_code_in_one_write(tmp_path: Path) -> None:
     async def write() -> tuple[Record, str]:
         store = store_on(tmp_path / "s.sqlite3")
-        service = SessionService(store, MemoryBroker(), time.time)
+        service = SessionService(store, MemoryBroker(), LocalDeadlines(time.time), time.time)
         first = await service.create_session("First", None, None)
         ana = await service.join(first.code, "Ana")
-        await service.execute(first.code, first.facilitator_token, parse_command({"type": "start"}))
-        await service.execute(first.code, ana.token, parse_command({"type": "raise_hand"}), "old-command")
+        await service.execute(await caller(service, first.code, first.facilitator_token), parse_command({"type": "start"}))
+        await service.execute(await caller(service, first.code, ana.token), parse_command({"type": "raise_hand"}), "old-command")
         old = await store.load(first.code)
         await store.delete(first.code)
         fresh = Record(state=old.state.model_copy(update={"title": "Second", "participants": ()}))
@@ -101,7 +106,7 @@ def test_sessions_whose_time_is_up_are_not_loaded_and_leave_the_file(tmp_path: P
 
     async def write() -> str:
         store = store_on(path, clock=lambda: now[0])
-        service = SessionService(store, MemoryBroker(), lambda: now[0])
+        service = SessionService(store, MemoryBroker(), LocalDeadlines(lambda: now[0]), lambda: now[0])
         secret = secrets.token_hex(8)
         await service.create_session(f"Gone {secret}", None, None)
         await store.close()
