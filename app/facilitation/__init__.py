@@ -5,4 +5,4 @@ in as ``now`` and fresh ids come in as ``Fresh``, so every rule can be tested ex
 """
 
 # These modules add their commands' handlers to the engine's tables on import.
-from . import carry, consent, lobby  # noqa: E402,F401
+from . import carry, consent, lobby, undo  # noqa: E402,F401

@@ -44,6 +44,7 @@ from .models import (
     Frozen,
     Item,
     Participant,
+    PassUndo,
     Phase,
     PhaseVisit,
     Round,
@@ -77,6 +78,7 @@ WHEN: dict[str, frozenset[Status]] = {
     "set_phases": frozenset({L}),
     "carry_action": LIVE, "review_action": LIVE,
     "propose_summary": LIVE, "withdraw_proposal": LIVE, "consent": LIVE,
+    "readmit_participant": frozenset({L, R, P}), "undo_pass": LIVE,  # undo.py
     "expire_turn": frozenset({R}),
 }
 
@@ -525,11 +527,17 @@ def _pass(state, cmd, actor, now, fresh) -> Result:
     if rnd is None or me not in rnd.order:
         raise Conflict("there is no round with a turn of yours to pass")
     events: list[Event] = [Event(type="turn_passed")]
-    if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round":
-        return _advance_round(state, now, "passed", events), events, {}
-    if rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position:
+    mine = state.turn if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round" else None
+    if mine is None and (rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position):
         raise Conflict("your turn in this round has already gone")
-    return _with_round(state, marks=rnd.marks + ((me, "passed"),)), events, {}
+    undo = PassUndo(participant_id=me, at=now, clock_at=_clock(state, now), round_before=rnd, turn_before=mine,
+                    rounds_run=state.rounds_run, phases_entered=len(state.phase_log))
+    if mine is not None:
+        state = _advance_round(state, now, "passed", events)
+    else:
+        state = _with_round(state, marks=rnd.marks + ((me, "passed"),))
+    after = state.turn.started_at if state.turn is not None else None
+    return state.model_copy(update={"last_pass": undo.model_copy(update={"turn_after_started": after})}), events, {}
 
 
 def _yield_turn(state, cmd, actor, now, fresh) -> Result:
