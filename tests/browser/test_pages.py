@@ -9,6 +9,9 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
+    check,
+    fill,
+    unfold,
     absolute,
     axe_violations,
     create_session,
@@ -89,10 +92,10 @@ def test_offline_phone_loses_nothing_it_sent(server, contexts, shots):
 
     phone_ctx.set_offline(True)
     phone.wait_for_function("() => navigator.onLine === false")
-    phone.get_by_label("Your question or feedback").fill("What helps when a shift goes badly?")
+    fill(phone.get_by_label("Your question or feedback"), "What helps when a shift goes badly?")
     send(phone, "Send")
     send(phone, "Raise my hand")
-    phone.get_by_label("What will you do?").fill("Ask for a debrief after hard shifts")
+    fill(phone.get_by_label("What will you do?"), "Ask for a debrief after hard shifts")
     send(phone, "Save action")
     expect(phone.locator("#conn")).to_contain_text("3 things will be sent")
     shots(phone, "phone-offline")
@@ -100,7 +103,7 @@ def test_offline_phone_loses_nothing_it_sent(server, contexts, shots):
     expect(console.locator("#items")).to_contain_text("0 questions waiting")
 
     phone_ctx.set_offline(False)
-    expect(console.locator("#items")).to_contain_text("1 questions waiting")
+    expect(console.locator("#items")).to_contain_text("1 question waiting")
     expect(console.locator("#queue")).to_contain_text("Dana Reyes")
     expect(console.locator("#actions")).to_contain_text("Ask for a debrief after hard shifts")
     expect(phone.locator("#conn")).to_be_hidden()
@@ -128,9 +131,9 @@ def test_revealed_anonymous_question_shows_no_name_anywhere(server, contexts, sh
     send(console, "Start the session")
     questions = ["How do we stay kind when tired?", "Who supports the night team?", "Can we talk about breaks?"]
     for phone, text in zip(phones, questions):
-        phone.get_by_label("Your question or feedback").fill(text)
+        fill(phone.get_by_label("Your question or feedback"), text)
         send(phone, "Send")
-        expect(phone.locator("#notice")).to_contain_text("Nobody can see who wrote it")
+        expect(phone.locator("#main")).to_contain_text("Nobody can see who wrote it")
     expect(console.locator("#items")).to_contain_text("3 questions waiting")
     console.get_by_role("button", name="Reveal questions").click()
 
@@ -145,6 +148,7 @@ def test_revealed_anonymous_question_shows_no_name_anywhere(server, contexts, sh
             html = item.evaluate("el => el.outerHTML")
             for needle in [*NAMES, *(n.split()[0] for n in NAMES), *ids]:
                 assert needle not in html, (page.url, needle, html)
+    unfold(phones[0].locator("#items li").first)
     phones[0].locator("#items li").first.get_by_role("button").click()
     expect(phones[0].locator("#items")).to_contain_text("you voted")
     shots(console, "console-revealed")

@@ -25,6 +25,8 @@
   if (!role) return;
   var code = root.dataset.code;
   var store = safeStorage();
+  // Sound (screen and console): declared first, as setupSound runs before the code below it.
+  var audio = null, sounding = false, heard = {}, floorKey = null;
 
   // ---------------------------------------------------------------- tokens
   var token = null;
@@ -465,7 +467,6 @@
 
   // ---------------------------------------------------------------- sound (screen and console)
   // Off by default; one toggle, remembered on this device. WebAudio tones: nothing to download.
-  var audio = null, sounding = false, heard = {};
   function setupSound() {
     sounding = store.get('tp:sound') === 'on';
     var toggles = document.querySelectorAll('[data-sound-toggle]');
@@ -513,7 +514,6 @@
   }
   // The floor's clock: a soft tone when 10 seconds are left, a chime when the turn ends
   // (at zero, or earlier when the speaker finishes and the clock goes).
-  var floorKey = null;
   function listenForTurnEnds() {
     if (role !== 'screen' && role !== 'facilitator') return;
     var clock = document.querySelector('.countdown.giant[data-ends-at], .countdown.huge[data-ends-at]');
