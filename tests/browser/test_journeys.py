@@ -74,6 +74,7 @@ class Room:
             in_first_screen(self.phones[who], target)
         problems = {}
         for label, page in self.pages():
+            self.shots(page, f"{name}-{label}")
             width = page.viewport_size["width"]
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width, (name, label, "scrolls sideways")
             if label.startswith("phone"):
@@ -82,7 +83,6 @@ class Room:
             found = axe_all(page)
             if found:
                 problems[label] = found
-            self.shots(page, f"{name}-{label}")
         assert not problems, (name, problems)
 
     def view(self) -> dict:
@@ -265,3 +265,138 @@ def test_check_in_and_check_out(server, contexts, shots):
     for page in (asha, ben, screen):
         expect(page.locator("#conn")).to_contain_text("This session no longer exists")
     assert room.view()["error"]["code"] == "not_found"
+
+
+def test_action_learning_set(server, contexts, shots):
+    room = Room(server, contexts, shots, "Action learning set", "action-learning-set")
+    console = room.console
+    asha, ben, chloe = (room.join(name) for name in ("Asha", "Ben", "Chloe"))
+    screen = room.open_screen()
+    console.get_by_role("button", name="Start the session").click()
+
+    # Opening round: the wellbeing scale first; the round's prompt on the screen.
+    expect(screen.locator("#stage")).to_contain_text("What has happened since we last met")
+    room.phase("check-in", {"Asha": "Rate 3 of 5", "Chloe": "Rate 3 of 5"})
+    for phone in (asha, ben, chloe):
+        rate(phone, 4)
+
+    # The presenter describes the issue: the console says what to do next; the room sees who speaks.
+    room.next_phase("Presenter describes the issue")
+    expect(console.locator("#floor")).to_contain_text("Give the presenter the floor")
+    console.get_by_role("button", name="Make Asha the presenter").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    expect(screen.locator("#stage")).to_contain_text("Asha")
+    expect(ben.locator("#glance")).to_contain_text("Asha is speaking")
+    room.phase("presentation", {"Asha": "Done speaking", "Ben": ben.locator("#glance .countdown")})
+
+    # Clarifying questions: the presenter listens; nobody is offered a turn for them.
+    room.next_phase("Clarifying questions")
+    expect(asha.locator("#listening")).to_contain_text("You are listening now")
+    expect(asha.locator("#hand button")).to_have_count(0)
+    expect(console.get_by_role("button", name="Give the turn to Asha")).to_have_count(0)
+    expect(console.locator("#people")).to_contain_text("listens only in this phase")
+    ben.get_by_role("button", name="Raise my hand").click()
+    expect(screen.locator("#stage")).to_contain_text("Ben")
+    room.phase("clarifying", {"Asha": asha.locator("#listening"), "Chloe": "Raise my hand"})
+    console.get_by_role("button", name="Give the turn to Ben").first.click()
+    expect(ben.locator("#glance")).to_contain_text("Your turn")
+
+    # The questions round goes round the set; the presenter has no place in it.
+    room.next_phase("Questions round")
+    expect(ben.locator("#glance")).not_to_contain_text("Your turn")  # entering the phase ended the turn
+    console.locator("#c-round").click()
+    expect(ben.locator("#glance")).to_contain_text("Your turn")
+    expect(console.locator("#round")).not_to_contain_text("Asha")
+    expect(console.get_by_role("button", name=re.compile("^Give the turn"))).to_have_count(0)
+    expect(chloe.locator("#glance")).to_contain_text("Up next")
+    room.phase("questioning", {"Ben": "Done speaking", "Chloe": chloe.locator("#glance-h")})
+    ben.get_by_role("button", name="Done speaking").click()
+    chloe.get_by_role("button", name="Done speaking").click()
+    expect(console.locator("#round")).to_contain_text("No round running")
+
+    # Written questions and feedback: the question box first; the screen shows what was revealed, large.
+    room.next_phase("Written questions and feedback")
+    in_first_screen(ben, ben.get_by_label("Your question or feedback"))
+    questions = ["What would success look like for you?", "Who else could help?", "What are you not saying yet?"]
+    for phone, text in zip((ben, chloe, asha), questions):
+        write(phone, text)
+    console.get_by_role("button", name="Reveal questions").click()
+    expect(screen.locator("#stage .items.big li")).to_have_count(3)
+    for text in questions:
+        expect(screen.locator("#stage")).to_contain_text(text)
+    room.phase("feedback", {"Chloe": chloe.get_by_label("Your question or feedback")})
+
+    # The presenter's summary and actions: one tap gives the presenter the floor again; the action form first.
+    room.next_phase("Presenter's summary and actions")
+    console.get_by_role("button", name=re.compile("^Give the presenter, Asha, the floor")).click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    in_first_screen(ben, ben.get_by_label("What will you do?"))
+    fill(ben.get_by_label("What will you do?"), "Ask the team what success means to them")
+    ben.locator("#send-action").click()
+    expect(ben.locator("#action-form .replies")).to_contain_text("Action saved")
+    expect(ben.get_by_label("What will you do?")).to_have_value("")
+    expect(screen.locator("#stage")).to_contain_text("Ask the team what success means to them")
+    # A line proposed for the summary comes first on each phone until that phone has answered.
+    fill(console.get_by_label(re.compile("^Text")), "Success needs a shared definition")
+    console.get_by_role("button", name="Ask the group").click()
+    expect(console.locator("#propose .replies")).to_contain_text("each phone can now agree or object")
+    room.phase("action-planning", {"Chloe": "Agree: Success needs a shared definition",
+                                   "Ben": "Agree: Success needs a shared definition"})
+    for phone in (ben, chloe):
+        phone.get_by_role("button", name="Agree: Success needs a shared definition").click()
+        expect(phone.locator("#g-consent")).to_contain_text("You have answered")
+
+    room.next_phase("Check-out")
+    room.phase("check-out", {"Ben": "Rate 3 of 5", "Asha": "Agree: Success needs a shared definition"})
+    room.close()
+    expect(screen.locator("#stage")).to_contain_text("Thank you")
+    expect(screen.locator("main")).not_to_contain_text("Ask the team")
+    room.phase("closed", {"Ben": "Download (Markdown)"})
+
+
+def test_balint_group(server, contexts, shots):
+    room = Room(server, contexts, shots, "Balint group", "balint")
+    console = room.console
+    asha, ben, chloe = (room.join(name) for name in ("Asha", "Ben", "Chloe"))
+    screen = room.open_screen()
+    room.phase("lobby", {"Ben": ben.locator("#glance-h")})
+    console.get_by_role("button", name="Start the session").click()
+    room.phase("check-in", {"Ben": "Rate 3 of 5"})
+
+    room.next_phase("The case, told from memory")
+    console.get_by_role("button", name="Make Asha the presenter").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    room.phase("case", {"Asha": "Done speaking", "Chloe": chloe.locator("#glance .countdown")})
+
+    room.next_phase("Factual questions")
+    expect(screen.locator("#stage")).to_contain_text("Factual questions only")
+    chloe.get_by_role("button", name="Raise my hand").click()
+    console.get_by_role("button", name="Give the turn to Chloe").first.click()
+    expect(chloe.locator("#glance")).to_contain_text("Your turn")
+    expect(chloe.locator("#hand button")).to_have_count(0)
+    room.phase("questions", {"Asha": asha.locator("#listening"), "Chloe": "Done speaking", "Ben": "Raise my hand"})
+
+    room.next_phase("The group explores; the presenter listens")
+    ben.get_by_role("button", name="Raise my hand").click()
+    expect(screen.locator("#stage")).to_contain_text("Hands up")
+    expect(console.get_by_role("button", name="Give the turn to Asha")).to_have_count(0)
+    room.phase("discussion", {"Asha": asha.locator("#listening"), "Ben": "Lower my hand"})
+    console.locator("#c-pause").click()
+    expect(ben.locator("#glance")).to_contain_text("Paused")
+    expect(screen.locator("#status")).to_contain_text("Paused")
+    room.phase("discussion-paused", {"Ben": "Lower my hand"})
+    console.locator("#c-pause").click()
+    expect(ben.locator("#glance")).not_to_contain_text("Paused")
+
+    # The presenter returns: the floor in one tap, as the contract allows (set_presenter).
+    room.next_phase("Presenter returns")
+    expect(asha.locator("#listening")).to_have_text("")
+    console.get_by_role("button", name=re.compile("^Give the presenter, Asha, the floor")).click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    expect(screen.locator("#stage")).to_contain_text("What struck you?")
+    room.phase("presenter-returns", {"Asha": "Done speaking", "Ben": ben.locator("#glance .countdown")})
+
+    room.next_phase("Review")
+    room.phase("review", {"Ben": "Rate 3 of 5", "Asha": "Rate 3 of 5"})
+    room.close()
+    room.phase("closed", {"Chloe": "Download (Markdown)"})

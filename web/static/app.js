@@ -323,16 +323,27 @@
 
   // The phone's focus: what this moment asks of this person (from the phase's purpose).
   var FOLDS = { write: 'fold-write', actions: 'fold-actions' };
-  var focus = null, autoOpened = null;
+  var focus = null, autoOpened = null, phaseSeen = null;
   function followFocus() {
     var status = document.getElementById('status');
     var room = document.getElementById('room');
     if (!status || !room) return;
+    var phaseNow = status.dataset.phase || '';
+    if (phaseNow !== phaseSeen) {  // a new phase: replies that were read are of the last one
+      if (phaseSeen !== null) {
+        var old = room.querySelectorAll('.replies');
+        for (var i = 0; i < old.length; i++) if (!old[i].querySelector('.error, .waiting')) old[i].replaceChildren();
+      }
+      phaseSeen = phaseNow;
+    }
     var now = status.dataset.focus || '';
     if (now === focus) return;
     focus = now;
     room.dataset.focus = now;
-    if (autoOpened && !autoOpened.contains(document.activeElement) && !hasText(autoOpened)) autoOpened.open = false;
+    if (autoOpened && !hasText(autoOpened)) {  // folded again unless something is being written in it
+      if (autoOpened.contains(document.activeElement)) document.activeElement.blur();
+      autoOpened.open = false;
+    }
     autoOpened = null;
     var fold = FOLDS[now] && document.getElementById(FOLDS[now]);
     if (fold && !fold.open) { fold.open = true; autoOpened = fold; }
