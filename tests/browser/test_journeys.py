@@ -128,6 +128,11 @@ def sounds(page: Page) -> list[str]:
 def test_check_in_and_check_out(server, contexts, shots):
     room = Room(server, contexts, shots, "Tuesday check-in", "check-in-out")
     console = room.console
+    joining = contexts(phone=True).new_page()  # the join form itself, before anyone is in
+    joining.goto(f"{room.base}/join/{room.code}")
+    expect(joining.get_by_role("button", name="Join")).to_be_visible()
+    assert axe_all(joining) == []
+    shots(joining, "join-form")
     asha = room.join("Asha")
     ben = room.join("Ben", NO_VIBRATION, timezone_id="Pacific/Auckland", locale="en-GB")
     long = room.join(LONG_NAME)
@@ -150,6 +155,8 @@ def test_check_in_and_check_out(server, contexts, shots):
     expect(dana.locator("#removed-panel")).to_be_visible()
     expect(dana.locator("#join-form")).to_be_hidden()
     expect(dana.locator("#room")).to_be_hidden()
+    assert axe_all(dana) == []
+    shots(dana, "removed")
     console.get_by_role("button", name="Let Dana back in").click()
     expect(dana.locator("#room")).to_be_visible(timeout=12000)
     expect(console.locator("#people")).to_contain_text("People (4)")
