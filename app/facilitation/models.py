@@ -69,7 +69,7 @@ class PhaseSpec(Frozen):
     prompt: str = Field(default="", max_length=MAX_PROMPT)
 
     @model_validator(mode="after")
-    def _default_purpose(self) -> "PhaseSpec":
+    def _default_purpose(self) -> PhaseSpec:
         if self.purpose is None:
             object.__setattr__(self, "purpose", KIND_PURPOSE[self.kind])
         return self

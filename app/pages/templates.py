@@ -6,7 +6,7 @@ A live region is a named block: the full page renders it in place on first load,
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,9 @@ templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
-templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 # The server's words for a time; app.js rewrites it in the viewer's own time zone and language.
-templates.filters["utc_time"] = lambda t: datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M UTC on %d %B %Y")
+templates.filters["utc_time"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%H:%M UTC on %d %B %Y")
 
 
 def render_page(name: str, **context: Any) -> str:

@@ -15,12 +15,11 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
-    check,
-    fill,
-    unfold,
     absolute,
     axe_violations,
+    check,
     create_session,
+    fill,
     join,
     open_console,
     send,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import axe_violations, fill, join, send, unfold
+from tests.browser.helpers import axe_violations, fill, join, send
 
 ASHA, BEN, CHLOE = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 # What each writes in session 1, and which of it they carry to session 2.

@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import absolute, axe_all, create_session, fill, join, open_console
+from tests.browser.helpers import (
+    absolute,
+    axe_all,
+    create_session,
+    fill,
+    join,
+    open_console,
+)
 
 SCREEN_H = 740
 MOST = 2 * SCREEN_H + 40  # "no taller than about two screens"

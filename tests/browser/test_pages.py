@@ -9,15 +9,14 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
-    check,
-    fill,
-    unfold,
     absolute,
     axe_violations,
     create_session,
+    fill,
     join,
     open_console,
     send,
+    unfold,
 )
 
 NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
