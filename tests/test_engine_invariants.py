@@ -37,7 +37,7 @@ FACILITATOR_COMMANDS = st.one_of(
               st.sampled_from(["question", "feedback"]), st.booleans()),
 )
 PARTICIPANT_COMMANDS = st.one_of(
-    st.sampled_from([{"type": t} for t in ("raise_hand", "lower_hand", "pass", "yield_turn")]),
+    st.sampled_from([{"type": t} for t in ("raise_hand", "lower_hand", "pass", "undo_pass", "yield_turn")]),
     st.builds(lambda k, t: {"type": "submit_item", "kind": k, "text": t},
               st.sampled_from(["question", "feedback"]), st.sampled_from(TEXTS)),
     st.builds(lambda t: {"type": "add_action", "text": t}, st.sampled_from(TEXTS)),

@@ -101,6 +101,13 @@ class Close(Command):
     type: Literal["close"]
 
 
+class ReadmitParticipant(Command):
+    """Let a removed participant back in: their phone's token works again (undo.py)."""
+
+    type: Literal["readmit_participant"]
+    participant_id: Id
+
+
 # Participant
 class Leave(Command):
     type: Literal["leave"]
@@ -116,6 +123,12 @@ class LowerHand(Command):
 
 class Pass(Command):
     type: Literal["pass"]
+
+
+class UndoPass(Command):
+    """Take back my pass within a few seconds of passing (undo.py)."""
+
+    type: Literal["undo_pass"]
 
 
 class YieldTurn(Command):
@@ -235,10 +248,10 @@ class ExpireTurn(Command):
 ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal,
+    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant,
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
-    Consent, CarryAction, ReviewAction,
+    Consent, CarryAction, ReviewAction, UndoPass,
 ]
 CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)
 AnyCommand = Annotated[ClientCommand, Field(discriminator="type")]

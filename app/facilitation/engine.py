@@ -40,12 +40,14 @@ from .models import (
     MAX_PARTICIPANTS,
     MAX_TURN_S,
     MIN_TURN_S,
+    UNDO_PASS_S,
     Action,
     Actor,
     FormatSpec,
     Fresh,
     Item,
     Participant,
+    PassUndo,
     Phase,
     PhaseVisit,
     Round,
@@ -487,11 +489,17 @@ def _pass(state, cmd, actor, now, fresh) -> Result:
     if rnd is None or me not in rnd.order:
         raise Conflict("there is no round with a turn of yours to pass")
     events: list[Event] = [Event(type="turn_passed")]
-    if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round":
-        return _advance_round(state, now, "passed", events), events, {}
-    if rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position:
+    mine = state.turn if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round" else None
+    if mine is None and (rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position):
         raise Conflict("your turn in this round has already gone")
-    return _with_round(state, marks=rnd.marks + ((me, "passed"),)), events, {}
+    undo = PassUndo(participant_id=me, at=now, clock_at=_clock(state, now), round_before=rnd, turn_before=mine,
+                    rounds_run=state.rounds_run, phases_entered=len(state.phase_log))
+    if mine is not None:
+        state = _advance_round(state, now, "passed", events)
+    else:
+        state = _with_round(state, marks=rnd.marks + ((me, "passed"),))
+    after = state.turn.started_at if state.turn is not None else None
+    return state.model_copy(update={"last_pass": undo.model_copy(update={"turn_after_started": after})}), events, {}
 
 
 def _yield_turn(state, cmd, actor, now, fresh) -> Result:
@@ -633,6 +641,60 @@ def _expire_turn(state, cmd, actor, now, fresh) -> Result:
     return _end_turn(state, now, events), events, {}
 
 
+# ---------------------------------------------------------------- second chances
+# A pass is undone only within ``UNDO_PASS_S`` of passing and only while nothing else has
+# moved the floor since (no other turn, round or phase): the round goes back to how it was,
+# and whoever passed while speaking gets the floor back with the time they had left. The
+# few seconds the next speaker held the floor count as theirs. A removed participant stays
+# out, however often their phone tries, until the facilitator lets them back in; then the
+# same person (name, actions, token) is present again.
+
+def undo_pass_until(state: SessionState, participant_id: str | None) -> float | None:
+    """Until when (server clock) this participant may take back their latest pass."""
+    last = state.last_pass
+    if last is None or participant_id is None or last.participant_id != participant_id:
+        return None
+    return last.at + UNDO_PASS_S
+
+
+def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, fresh: Any) -> Result:
+    last = state.last_pass
+    until = undo_pass_until(state, actor.participant_id)
+    if last is None or until is None:
+        raise Conflict("there is no pass of yours to undo")
+    moved = (state.rounds_run != last.rounds_run or len(state.phase_log) != last.phases_entered
+             or (state.turn.started_at if state.turn is not None else None) != last.turn_after_started)
+    if now > until or moved:
+        raise Conflict("too late to undo the pass: the round has moved on")
+    events: list[Event] = [Event(type="pass_undone")]
+    clear = {"last_pass": None}
+    if last.turn_before is None:  # passed ahead of my turn: my place comes back
+        rnd = state.round
+        if rnd is None or rnd.mark_of(last.participant_id) != "passed":
+            raise Conflict("too late to undo the pass: the round has moved on")
+        marks = tuple((pid, m) for pid, m in rnd.marks if pid != last.participant_id)
+        return state.model_copy(update={"round": rnd.model_copy(update={"marks": marks}), **clear}), events, {}
+    state = _end_turn(state, now, events)
+    clock = _clock(state, now)
+    left = max(1.0, last.turn_before.ends_at - last.clock_at)
+    turn = last.turn_before.model_copy(update={"ends_at": clock + left, "counted_from": clock})
+    events.append(Event(type="turn_started", data={"participant_id": last.participant_id, "source": "round"}))
+    return state.model_copy(update={"round": last.round_before, "turn": turn, **clear}), events, {}
+
+
+def _readmit(state: SessionState, cmd: c.ReadmitParticipant, actor: Actor, now: float, fresh: Any) -> Result:
+    person = state.participant(cmd.participant_id)
+    if person is None or not person.removed:
+        raise NotFound(f"no removed participant {cmd.participant_id!r} in this session")
+    state = _with_participant(state, person.model_copy(update={"removed": False, "present": True}))
+    return state, [Event(type="participant_readmitted", data={"participant_id": person.id})], {}
+
+
+def removed_people(state: SessionState) -> list[dict[str, str]]:
+    """For the facilitator's eyes: who was removed, so they can let someone back in."""
+    return [{"participant_id": p.id, "name": p.name} for p in state.participants if p.removed]
+
+
 class Rule(NamedTuple):
     roles: frozenset[str]
     when: frozenset[Status]
@@ -661,12 +723,14 @@ RULES: dict[type[c.Command], Rule] = {
     c.ProposeSummary: Rule(F, LIVE, propose_summary),
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
+    c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.Close: Rule(F, frozenset({L, R, P}), _close),
     # each participant takes part
     c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
     c.RaiseHand: Rule(PT, LIVE, _raise_hand),
     c.LowerHand: Rule(PT, LIVE, _lower_hand),
     c.Pass: Rule(PT, LIVE, _pass),
+    c.UndoPass: Rule(PT, LIVE, _undo_pass),
     c.YieldTurn: Rule(PT, LIVE, _yield_turn),
     c.SubmitItem: Rule(PT, LIVE, _submit_item),
     c.RetractItem: Rule(PT, LIVE, _retract_item),

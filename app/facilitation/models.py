@@ -13,9 +13,16 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PhaseKind = Literal["round", "presentation", "queue", "writing"]
+# What a phase is for: the pages put first what this purpose asks of each person.
+Purpose = Literal["check-in", "case", "questions", "discussion", "round", "feedback", "actions",
+                  "response", "preparation", "check-out"]
+# A phase that names no purpose gets the one its kind implies.
+KIND_PURPOSE: dict[str, str] = {"round": "round", "presentation": "case", "queue": "discussion",
+                                "writing": "feedback"}
+MAX_PROMPT = 300
 ItemKind = Literal["question", "feedback"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("question", "feedback")
 
@@ -56,6 +63,16 @@ class PhaseSpec(Frozen):
     wellbeing: bool = False
     # Whether a recurring group reviews the actions its members carried in (the check-in).
     review_actions: bool = False
+    # What the phase is for (see KIND_PURPOSE for the default) and an optional prompt the
+    # screen projects and the phones show, e.g. a check-in question.
+    purpose: Purpose | None = None
+    prompt: str = Field(default="", max_length=MAX_PROMPT)
+
+    @model_validator(mode="after")
+    def _default_purpose(self) -> PhaseSpec:
+        if self.purpose is None:
+            object.__setattr__(self, "purpose", KIND_PURPOSE[self.kind])
+        return self
 
 
 class FormatSpec(Frozen):
@@ -123,6 +140,23 @@ class Round(Frozen):
 
     def mark_of(self, participant_id: str) -> RoundMark | None:
         return dict(self.marks).get(participant_id)
+
+
+UNDO_PASS_S = 8.0  # how long a pass can be taken back
+
+
+class PassUndo(Frozen):
+    """Enough to take a pass back for a few seconds: the round as it was, and my turn if I
+    passed it while speaking. ``at`` is the server's clock, ``clock_at`` session time."""
+
+    participant_id: str
+    at: float
+    clock_at: float
+    round_before: Round
+    turn_before: Turn | None = None
+    turn_after_started: float | None = None  # the turn the pass started; anything since makes it too late
+    rounds_run: int
+    phases_entered: int
 
 
 class Item(Frozen):
@@ -229,6 +263,7 @@ class SessionState(Frozen):
     group_id: str | None = None  # the recurring group this session belongs to
     phase_log: tuple[PhaseVisit, ...] = ()
     proposals: tuple[Proposal, ...] = ()
+    last_pass: PassUndo | None = None  # the latest pass, undoable for UNDO_PASS_S
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

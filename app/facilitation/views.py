@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import carry, consent
-from .engine import listening, queue_order, spoken_now, vote_hash, wellbeing_mark
+from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_hash, wellbeing_mark
 from .models import ITEM_KINDS, Actor, SessionState, WellbeingTally
 
 
@@ -29,7 +29,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         spec = state.format.phases[state.phase.index]
         phase = {"id": spec.id, "title": spec.title, "kind": spec.kind, "index": state.phase.index,
                  "started_at": state.phase.started_at, "ends_at": state.phase.ends_at,
-                 "listens_only": list(spec.listens_only), "wellbeing": spec.wellbeing}
+                 "listens_only": list(spec.listens_only), "wellbeing": spec.wellbeing,
+                 "purpose": spec.purpose, "prompt": spec.prompt}
     turn = None
     if state.turn is not None:
         t = state.turn
@@ -48,8 +49,10 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "version": state.version,
         "status": state.status.value,
         "paused_at": state.paused_at,
+        "closed_at": state.closed_at,
         "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,
-                    "listens_only": list(p.listens_only), "wellbeing": p.wellbeing}
+                    "listens_only": list(p.listens_only), "wellbeing": p.wellbeing,
+                    "purpose": p.purpose, "prompt": p.prompt}
                    for p in state.format.phases],
         "phase": phase,
         "participants": [
@@ -98,10 +101,12 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
                                     if wellbeing_mark(state, t.phase_id, person.id) in t.answered]
         me["requested_word"] = person.id in state.word_requests
         me["has_reflection"] = person.reflection is not None
+        me["undo_pass_until"] = undo_pass_until(state, person.id)  # mine alone: nobody else sees who passed
     if viewer.role == "facilitator":
         # Named, and for the facilitator's eyes only: nobody else's view carries these.
         names = {p.id: p.name for p in state.participants}
         me["word_requests"] = [{"participant_id": pid, "name": names.get(pid, "")} for pid in state.word_requests]
+        me["removed"] = removed_people(state)
     me.update(consent.me_extras(state, viewer))
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
     return me

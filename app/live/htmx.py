@@ -20,7 +20,7 @@ from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import view_for
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.templates import render_block, templates
-from app.pages.view import page_model
+from app.pages.view import DEFAULT_ERASE_AFTER_S, page_model
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import Cache
 
@@ -42,12 +42,13 @@ FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry
 TRUE = {"true", "on", "1", "yes"}
 
 
-def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> dict[str, str]:
+def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
+                   erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, str]:
     """Every live region of this viewer's page, each rendered once per state and viewer."""
     template, names = PAGES[actor.role]
     key = ("pages", actor.role, actor.participant_id)
     if key not in cache:
-        model = page_model(view_for(state, actor, now), now)
+        model = page_model(view_for(state, actor, now), now, erase_after_s)
         for name in names:
             cache[(*key, name)] = render_block(template, name, m=model)
         cache[key] = ""
@@ -57,8 +58,9 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) 
 class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
-    def __init__(self, ws: WebSocket, actor: Actor) -> None:
+    def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> None:
         super().__init__(ws, actor, self._render_changes)
+        self._erase_after_s = erase_after_s
         self._shown: dict[str, str] = {}
         self._unsent: dict[str, str] = {}
 
@@ -66,7 +68,7 @@ class FragmentConnection(LiveConnection):
         if self._state is None:  # the pump has taken the previous frame: it is on its way
             self._unsent.clear()
         try:
-            regions = render_regions(state, actor, now, cache)
+            regions = render_regions(state, actor, now, cache, self._erase_after_s)
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
             regions = {}
@@ -117,7 +119,7 @@ async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
     opened = await open_socket(ws, code, token)
     if opened is not None:
         rt, caller = opened
-        await serve(ws, rt, caller, FragmentConnection(ws, caller.actor), HTML_DIALECT)
+        await serve(ws, rt, caller, FragmentConnection(ws, caller.actor, rt.settings.closed_ttl_s), HTML_DIALECT)
 
 
 __all__ = ["router", "templates"]

@@ -26,9 +26,9 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         "word_requests": me.get("word_requests"),  # None unless the viewer is the facilitator
         "presenter": {"id": presenter_id, "name": names.get(presenter_id, ""), "listens": presenter_listens}
                      if presenter_id in names else None,
-        # Offered where a presenter speaks; the engine refuses it where they listen only.
+        # Offered where a presenter speaks and no round runs: the engine refuses it otherwise.
         "can_set_presenter": view["status"] in ("running", "paused") and phase is not None
-                             and phase["kind"] == "presentation",
+                             and phase["kind"] == "presentation" and view["round"] is None,
         "wellbeing": [_tally(view, t) for t in view.get("wellbeing", [])],
         # The screen shows the spread only during the phase that asked (not over someone's case later).
         "wellbeing_now": [_tally(view, t) for t in view.get("wellbeing", [])

@@ -6,6 +6,7 @@ A live region is a named block: the full page renders it in place on first load,
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import jinja2
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
-from app.pages.view import clock_text, spoken_text
+from app.pages.view import clock_text, plural, spoken_text
+from app.pages.words import plain
 
 
 def _web_dir() -> Path:
@@ -34,6 +36,11 @@ templates = jinja2.Environment(
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
+templates.filters["plural"] = plural
+templates.globals["plain"] = plain
+templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
+# The server's words for a time; app.js rewrites it in the viewer's own time zone and language.
+templates.filters["utc_time"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%H:%M UTC on %d %B %Y")
 
 
 def render_page(name: str, **context: Any) -> str:
@@ -48,7 +55,8 @@ def render_block(name: str, block: str, **context: Any) -> str:
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block)
+templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
+                         erase_note=_macros.erase_note, erase_now=_macros.erase_now)
 # The room's safety: web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()

@@ -17,6 +17,29 @@ BAR_GAP = 12
 
 MARK_LABELS = {"spoke": "done", "passed": "passed", "skipped": "skipped"}
 STATUS_LABELS = {"lobby": "Not started", "running": "Running", "paused": "Paused", "closed": "Closed"}
+# How long a closed session's content is kept before it is erased (the runtime passes its own).
+DEFAULT_ERASE_AFTER_S = 24 * 3600.0
+# What the screen projects, by purpose (besides the speaker, who always comes first).
+SCREEN_FOCUS = {"feedback": "items", "actions": "actions", "questions": "queue", "discussion": "queue",
+                "preparation": "prompt"}
+# What the console suggests next, by purpose, when nobody holds the floor.
+NEXT_STEP = {
+    "check-in": "Start the round: everyone gets the same time, in turn.",
+    "check-out": "Start the round: everyone gets the same time, in turn.",
+    "round": "Start the round: everyone gets the same time, in turn.",
+    "case": "Give the presenter the floor (Presenter, under People).",
+    "response": "Give the presenter the floor to respond.",
+    "questions": "Give the turn to a raised hand, or start a round of questions.",
+    "discussion": "Give the turn to a raised hand.",
+    "feedback": "People write on their phones; reveal what they wrote when enough is waiting.",
+    "actions": "People write their actions on their phones; they appear under Actions.",
+    "preparation": "Quiet preparation: the time left is on the screen.",
+}
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 question``, ``2 questions``; ``many`` for words that do not just take an s."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def clock_text(seconds: float) -> str:
@@ -27,7 +50,7 @@ def spoken_text(seconds: float) -> str:
     return minutes_seconds(seconds)
 
 
-def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
+def page_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, Any]:
     """Everything a template needs about the room at ``now`` (session time stands still while paused)."""
     status = view["status"]
     clock = view["paused_at"] if status == "paused" and view.get("paused_at") else now
@@ -49,7 +72,11 @@ def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
         spec = view["phases"][phase["index"]]
         remaining = max(0.0, phase["ends_at"] - clock)
         phase_info = {**phase, "title": spec["title"], "remaining": remaining, "text": clock_text(remaining),
-                      "number": phase["index"] + 1, "count": len(view["phases"])}
+                      "number": phase["index"] + 1, "count": len(view["phases"]),
+                      "purpose": spec.get("purpose") or "round", "prompt": spec.get("prompt", "")}
+    my = _mine(view, my_id, names) if my_id else None
+    purpose = phase_info["purpose"] if phase_info else None
+    closed_at = view.get("closed_at")
     return {
         "v": view,
         "status": status,
@@ -66,7 +93,14 @@ def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
         "people": people,
         "present": [p for p in people if p["present"]],
         "me": me,
-        "my": _mine(view, my_id, names) if my_id else None,
+        "my": my,
+        "purpose": purpose,
+        "focus": _focus(status, floor, my, purpose),
+        "screen_focus": "closed" if status == "closed" else "lobby" if status == "lobby"
+                        else "floor" if floor else SCREEN_FOCUS.get(purpose or "", "phase"),
+        "next_step": NEXT_STEP.get(purpose or "", "") if floor is None and not view["round"] else "",
+        "erase_at": closed_at + erase_after_s if status == "closed" and closed_at else None,
+        "previous_phase": view["phases"][phase["index"] - 1] if phase and phase["index"] > 0 else None,
         "revealed": {"question": [i for i in view["items"] if i["kind"] == "question"],
                   "feedback": [i for i in view["items"] if i["kind"] == "feedback"]},
         "pending": view["pending"],
@@ -75,6 +109,29 @@ def page_model(view: dict[str, Any], now: float) -> dict[str, Any]:
         "safety": safety_model(view),  # listening, a word afterwards, presenter, wellbeing
         "server_time": now,
     }
+
+
+def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:
+    """The one thing this moment asks of the person holding this phone (the phone puts it first)."""
+    if status in ("lobby", "closed"):
+        return status
+    if my is None:
+        return "floor"
+    if not my["present"]:
+        return "left"
+    if floor and floor["mine"]:
+        return "turn"
+    if my["ballot_open"]:
+        return "ballot"
+    if my["wellbeing_due"] and status == "running":
+        return "wellbeing"
+    if purpose in ("feedback", "preparation"):
+        return "write"
+    if purpose == "actions":
+        return "actions"
+    if purpose in ("questions", "discussion") and not my["listening"]:
+        return "hand"
+    return "floor"
 
 
 def _spoken(people: list[dict[str, Any]], pid: str) -> float:
@@ -155,4 +212,6 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str]) -> dict[str, 
         "wellbeing_due": bool(view["phase"] and view["phase"].get("wellbeing")
                               and view["phase"]["id"] not in me.get("wellbeing_answered", [])),
         "present": me.get("present", True),
+        "undo_until": me.get("undo_pass_until"),
+        "ballot_open": any(p["id"] not in me.get("consent_answered", []) for p in view.get("proposals", [])),
     }

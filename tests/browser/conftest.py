@@ -54,11 +54,12 @@ def shots(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def contexts(browser) -> Iterator[object]:
-    """``contexts(phone=True)`` opens a fresh browser context (own storage); all closed after the test."""
+    """``contexts(phone=True)`` opens a fresh browser context (own storage); all closed after the test.
+    Other keywords go to Playwright's ``new_context`` (a viewport, a time zone)."""
     opened = []
 
-    def new(phone: bool = False):
-        ctx = browser.new_context(**(PHONE if phone else LAPTOP))
+    def new(phone: bool = False, **options):
+        ctx = browser.new_context(**{**(PHONE if phone else LAPTOP), **options})
         ctx.set_default_timeout(8000)
         opened.append(ctx)
         return ctx

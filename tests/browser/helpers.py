@@ -51,3 +51,28 @@ def axe_violations(page: Page) -> list[dict]:
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def axe_all(page: Page) -> list[tuple[str, str, list]]:
+    """Every axe violation, whatever its impact, as (rule, impact, first targets)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def unfold(locator) -> None:
+    """Open the folded section (a <details>) that holds this control, as a person taps its title."""
+    summary = locator.locator("xpath=ancestor::details[not(@open)][1]/summary")
+    if summary.count():
+        summary.first.click()
+
+
+def fill(locator, text: str) -> None:
+    unfold(locator)
+    locator.fill(text)
+
+
+def check(locator, checked: bool = True) -> None:
+    unfold(locator)
+    locator.set_checked(checked)

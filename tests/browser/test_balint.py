@@ -17,7 +17,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
     absolute,
     axe_violations,
+    check,
     create_session,
+    fill,
     join,
     open_console,
     send,
@@ -46,7 +48,7 @@ def auth(token: str) -> dict[str, str]:
 
 def rate(phone: Page, score: int) -> None:
     phone.get_by_role("button", name=f"Rate {score} of 5").click()
-    expect(phone.locator("#notice")).to_contain_text("Only the spread of answers is shown")
+    expect(phone.locator("#main")).to_contain_text("Only the spread of answers is shown")
 
 
 def next_phase(console: Page, title: str) -> None:
@@ -55,14 +57,14 @@ def next_phase(console: Page, title: str) -> None:
 
 
 def ask(phone: Page, text: str) -> None:
-    phone.get_by_label("Your question or feedback").fill(text)
+    fill(phone.get_by_label("Your question or feedback"), text)
     send(phone, "Send")
-    expect(phone.locator("#notice")).to_contain_text("Nobody can see who wrote it")
+    expect(phone.locator("#main")).to_contain_text("Nobody can see who wrote it")
 
 
 def write_reflection(phone: Page, name: str) -> None:
     label, words = REFLECTIONS[name]
-    phone.get_by_label(label).fill(words)
+    fill(phone.get_by_label(label), words)
     phone.get_by_role("button", name="Save my reflection").click()
 
 
@@ -96,14 +98,14 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
 
     # A word afterwards: named on the console, on nobody else's page; the tick shows it back.
     ben = phones["Ben Okafor"]
-    ben.get_by_label("I'd like a word with the facilitator afterwards").check()
+    check(ben.get_by_label("I'd like a word with the facilitator afterwards"))
     expect(console.locator("#safety")).to_contain_text("Ben Okafor would like a word afterwards")
     expect(ben.locator("#word")).to_contain_text("Asked.")
     expect(ben.get_by_label("I'd like a word with the facilitator afterwards")).to_be_checked()
     chloe = phones["Chloe Martin"]
-    chloe.get_by_label("I'd like a word with the facilitator afterwards").check()
+    check(chloe.get_by_label("I'd like a word with the facilitator afterwards"))
     expect(console.locator("#safety")).to_contain_text("Chloe Martin would like a word afterwards")
-    chloe.get_by_label("I'd like a word with the facilitator afterwards").uncheck()
+    check(chloe.get_by_label("I'd like a word with the facilitator afterwards"), False)
     expect(console.locator("#safety")).not_to_contain_text("Chloe Martin would like")
     expect(chloe.locator("#word")).not_to_contain_text("Asked.")
     for page in (screen, *phones.values()):
@@ -142,7 +144,7 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     for name in NAMES:
         expect(phones[name].locator("#items")).to_contain_text("Nothing revealed yet (2 questions")
     console.get_by_role("button", name="Reveal questions").click()
-    expect(console.locator("#notice")).to_contain_text("Only a few questions are waiting")
+    expect(console.locator("#main")).to_contain_text("Only a few questions are waiting")
     shots(console, "console-two-questions-sealed")
     for page in (console, screen, *phones.values()):
         for text in QUESTIONS[:2]:
@@ -161,25 +163,25 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     assert not any(problems.values()), problems
 
     # Actions carry names (the group sees them); each record holds its writer's own actions only.
-    presenter.get_by_label("What will you do?").fill(ACTIONS[PRESENTER])
+    fill(presenter.get_by_label("What will you do?"), ACTIONS[PRESENTER])
     send(presenter, "Save action")
-    ben.get_by_label("What will you do?").fill(ACTIONS["Ben Okafor"])
+    fill(ben.get_by_label("What will you do?"), ACTIONS["Ben Okafor"])
     send(ben, "Save action")
     expect(console.locator("#actions")).to_contain_text(ACTIONS["Ben Okafor"])
 
     # Reflections: each writes, saves and downloads their own; the guard asks before keeping a number.
     dev = phones["Dev Patel"]
-    dev.get_by_label("4. Analysis").fill("Her GP said to call 07700 900123 if she got worse")
+    fill(dev.get_by_label("4. Analysis"), "Her GP said to call 07700 900123 if she got worse")
     write_reflection(dev, "Dev Patel")
     expect(dev.locator("#reflection-guard")).to_contain_text("a phone number")
     expect(dev.get_by_role("button", name="Edit it")).to_be_focused()
     shots(dev, "phone-reflection-guard")
     dev.get_by_role("button", name="Edit it").click()
-    dev.get_by_label("4. Analysis").fill("Her GP was worried about her too")
+    fill(dev.get_by_label("4. Analysis"), "Her GP was worried about her too")
     dev.get_by_role("button", name="Save my reflection").click()
     expect(dev.locator("#reflection-status")).to_contain_text("Saved at")
 
-    chloe.get_by_label("5. Conclusion").fill("Mrs Okonkwo reminded me of my grandmother")
+    fill(chloe.get_by_label("5. Conclusion"), "Mrs Okonkwo reminded me of my grandmother")
     write_reflection(chloe, "Chloe Martin")
     expect(chloe.locator("#reflection-guard")).to_contain_text("a person's full name")
     chloe.get_by_role("button", name="Save as it is").click()

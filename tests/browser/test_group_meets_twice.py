@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import axe_violations, join, send
+from tests.browser.helpers import axe_violations, fill, join, send
 
 ASHA, BEN, CHLOE = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 # What each writes in session 1, and which of it they carry to session 2.
@@ -50,9 +50,9 @@ def give_turn(console: Page, name: str) -> None:
 
 
 def add_action(phone: Page, text: str) -> None:
-    phone.get_by_label("What will you do?").fill(text)
+    fill(phone.get_by_label("What will you do?"), text)
     send(phone, "Save action")
-    expect(phone.locator("#notice")).to_contain_text("Action saved")
+    expect(phone.locator("#main")).to_contain_text("Action saved")
 
 
 def download(page: Page, button: str) -> str:
@@ -117,9 +117,9 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
 
     # Questions, so that there is a revealed item to propose.
     for phone, text in zip(phones.values(), QUESTIONS):
-        phone.get_by_label("Your question or feedback").fill(text)
+        fill(phone.get_by_label("Your question or feedback"), text)
         send(phone, "Send")
-        expect(phone.locator("#notice")).to_contain_text("Nobody can see who wrote it")
+        expect(phone.locator("#main")).to_contain_text("Nobody can see who wrote it")
     console.locator("#reveal-question").click()
     expect(console.locator("#proposals")).to_contain_text(QUESTIONS[0])
 
@@ -152,7 +152,7 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
         for text in (THEME, QUESTIONS[1], CHANGE):
             answer = "Object" if name == BEN and text == CHANGE else "Agree"
             ballot.get_by_role("button", name=f"{answer}: {text}").click()
-            expect(phone.locator("#notice")).to_contain_text("Nobody can see which answer was yours")
+            expect(phone.locator("#main")).to_contain_text("Nobody can see which answer was yours")
             if name == ASHA and text == THEME:  # the answered buttons are gone: focus moves on, not to the top
                 expect(ballot.get_by_role("button", name=f"Agree: {CHANGE}")).to_be_focused()
         expect(ballot.get_by_role("button", name=re.compile("^(Agree|Object)"))).to_have_count(0)

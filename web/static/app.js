@@ -7,7 +7,14 @@
  *   server acknowledges it; unacknowledged commands are sent again on reconnect and the
  *   server applies each id once;
  * - a quiet "reconnecting" banner; the server pushes every region again on connect;
- * - "your turn": vibration, a screen wake lock and an announcement for screen readers;
+ * - "your turn" and "up next": vibration (or a visual cue where a phone cannot vibrate), a
+ *   screen wake lock and an announcement for screen readers; the screen keeps awake in a round;
+ * - each reply lands next to the control that sent it and stays until read; typed text is
+ *   cleared only once the server has accepted it;
+ * - the phone's focus (what this moment asks, from the phase's purpose) orders its sections
+ *   and opens the matching fold;
+ * - an optional chime at a turn's end and a soft tone before it (screen and console);
+ * - a removed phone stays out until the facilitator lets it back in;
  * - keyboard shortcuts on the console.
  */
 (function () {
@@ -18,6 +25,8 @@
   if (!role) return;
   var code = root.dataset.code;
   var store = safeStorage();
+  // Sound (screen and console): declared first, as setupSound runs before the code below it.
+  var audio = null, sounding = false, heard = {}, floorKey = null;
 
   // ---------------------------------------------------------------- tokens
   var token = null;
@@ -30,6 +39,9 @@
   }
 
   if (role === 'facilitator') showScreenLink();
+  localTimes();
+  setupSound();
+  if (role === 'participant' && store.get('tp:removed:' + code)) { showRemoved(); return; }
   if (role === 'participant' && !token) { setupJoin(); return; }
   if (!token) { banner('This link is missing its key (the part after #key=). Open the full link again.', true); return; }
   if (role === 'participant') {
@@ -54,6 +66,8 @@
   outbox = outbox.filter(function (entry) { return Date.now() - entry.at < DAY; });
   var socket = null;      // the extension's socket wrapper, once seen
   var connected = false;
+  var slots = {};         // command id -> the .replies slot beside the control that sent it
+  var clearing = {};      // command id -> the field to empty once the server accepted it
 
   function saveOutbox() { store.set(outboxKey, JSON.stringify(outbox)); }
   function newId() {
@@ -75,16 +89,80 @@
     var message = Object.assign({}, d.parameters, { cid: newId() });
     outbox.push({ params: message, at: Date.now() });
     saveOutbox();
-    if (canSend()) socket.sendImmediately(JSON.stringify(message));
-    else showConnection();
     var form = evt.target.closest('form');
-    if (form && form.dataset.clear) {
-      var field = document.getElementById(form.dataset.clear);
-      if (field) field.value = '';
+    if (form) {
+      slots[message.cid] = slotFor(form);
+      if (form.dataset.clear) clearing[message.cid] = form.dataset.clear;
+    }
+    if (canSend()) socket.sendImmediately(JSON.stringify(message));
+    else {
+      showConnection();
+      placeReply(slots[message.cid], note('Not sent yet: it goes as soon as this phone is back online.', 'notice waiting'));
     }
   });
 
+  // ---------------------------------------------------------------- replies beside their controls
+  function note(text, cls) {
+    var p = document.createElement('p');
+    p.className = cls;
+    p.textContent = text;
+    return p;
+  }
+  // The nearest .replies slot: inside the form's own box, or right after the region it sits in.
+  function slotFor(form) {
+    var inside = form.closest('.replies');
+    if (inside) return inside;
+    for (var el = form; el && el !== root; el = el.parentElement) {
+      var own = el.querySelector(':scope > .replies');
+      if (own) return own;
+      var next = el.nextElementSibling;
+      if (next && next.classList.contains('replies')) return next;
+    }
+    return null;
+  }
+  function placeReply(slot, node) {
+    if (!slot) return false;
+    if (!node.querySelector('[data-dismiss]') && !node.classList.contains('waiting')) {
+      var ok = document.createElement('button');
+      ok.type = 'button';
+      ok.className = 'btn small dismiss';
+      ok.setAttribute('data-dismiss', '');
+      ok.textContent = 'OK';
+      node.appendChild(ok);
+    }
+    slot.replaceChildren(node);
+    return true;
+  }
+  function routeReplies() {
+    var notice = document.getElementById('notice');
+    if (!notice) return;
+    var replies = notice.querySelectorAll('[data-reply-id]');
+    for (var i = 0; i < replies.length; i++) {
+      var reply = replies[i];
+      var cid = reply.dataset.replyId;
+      var slot = slots[cid];
+      var accepted = reply.hasAttribute('data-reply-ok');
+      if (accepted && clearing[cid]) {
+        var field = document.getElementById(clearing[cid]);
+        if (field) field.value = '';
+      }
+      var guardForm = reply.querySelector('form[ws-send]');
+      if (guardForm && clearing[cid]) guardForm.dataset.clear = clearing[cid];  // "send as it is" clears it once accepted
+      delete clearing[cid];
+      delete slots[cid];
+      if (accepted && !reply.textContent.trim()) {   // nothing to say: the page itself shows what changed
+        reply.remove();
+        if (slot) slot.replaceChildren();
+        continue;
+      }
+      if (slot && document.contains(slot)) placeReply(slot, reply);
+      // Otherwise (sent before a reload) it stays in #notice, near the top of the page.
+    }
+  }
+
+
   function acknowledge(message) {
+    routeReplies();
     var ids = [];
     message.replace(/data-reply-id="([0-9a-f]+)"/g, function (_, id) { ids.push(id); return ''; });
     if (!ids.length) return;
@@ -107,8 +185,8 @@
     socket = evt.detail.socketWrapper || socket;
     connected = false;
     var closeCode = evt.detail.event && evt.detail.event.code;
-    if (closeCode === 4401) return gone(role === 'participant'
-      ? 'You are no longer in this session.' : 'This link is not valid for this session.');
+    if (closeCode === 4401 && role === 'participant') return checkRemoved();
+    if (closeCode === 4401) return gone('This link is not valid for this session.');
     if (closeCode === 4404) return gone('This session no longer exists.');
     if (downSince === null) downSince = Date.now();
     showConnection();
@@ -180,7 +258,9 @@
       if (again) again.focus({ preventScroll: true });
     }
     tick();
-    if (role === 'participant') watchTurn();
+    localTimes();
+    if (role === 'participant') { watchTurn(); followFocus(); }
+    if (role === 'screen') keepAwakeInRound();
   });
 
   function fmt(seconds) {
@@ -200,6 +280,11 @@
       if (clocks[i].textContent !== text) clocks[i].textContent = text;
       clocks[i].classList.toggle('low', left <= 10);
     }
+    var expiring = document.querySelectorAll('[data-hide-at]');
+    for (var j = 0; j < expiring.length; j++) {
+      expiring[j].hidden = parseFloat(expiring[j].dataset.hideAt) <= Date.now() / 1000 + offset;
+    }
+    listenForTurnEnds();
   }
   setInterval(tick, 250);
 
@@ -212,15 +297,83 @@
     if (mine && !wasMine) {
       var clockEl = glance.querySelector('[data-ends-at]');
       announce('Your turn' + (clockEl ? ', ' + fmt(remainingOf(clockEl)) + ' left' : '') + '.');
-      if (navigator.vibrate) { try { navigator.vibrate([200, 100, 200]); } catch (e) { /* not allowed yet */ } }
+      buzz(glance, [200, 100, 200]);
       lockScreen();
     } else if (next && !wasNext && !mine) {
       announce('You are up next.');
+      buzz(glance, [80]);
     }
     if (!mine && wasMine) releaseScreen();
     wasMine = mine;
     wasNext = next;
   }
+  // Vibration where the phone can (Android); a visual cue where it cannot (iOS has no vibrate).
+  function buzz(glance, pattern) {
+    var shaken = false;
+    if (typeof navigator.vibrate === 'function') {
+      try { shaken = navigator.vibrate(pattern) !== false; } catch (e) { shaken = false; }
+    }
+    if (!shaken) {
+      glance.classList.remove('cue');
+      void glance.offsetWidth;  // restart the animation
+      glance.classList.add('cue');
+      setTimeout(function () { glance.classList.remove('cue'); }, 4000);
+    }
+  }
+
+  // The phone's focus: what this moment asks of this person (from the phase's purpose).
+  var FOLDS = { write: 'fold-write', actions: 'fold-actions' };
+  var focus = null, autoOpened = null, phaseSeen = null;
+  function followFocus() {
+    var status = document.getElementById('status');
+    var room = document.getElementById('room');
+    if (!status || !room) return;
+    var phaseNow = status.dataset.phase || '';
+    if (phaseNow !== phaseSeen) {  // a new phase: replies that were read are of the last one
+      if (phaseSeen !== null) {
+        var old = room.querySelectorAll('.replies');
+        for (var i = 0; i < old.length; i++) if (!old[i].querySelector('.error, .waiting')) old[i].replaceChildren();
+      }
+      phaseSeen = phaseNow;
+    }
+    var now = status.dataset.focus || '';
+    if (now === focus) return;
+    focus = now;
+    room.dataset.focus = now;
+    if (autoOpened && !hasText(autoOpened)) {  // folded again unless something is being written in it
+      if (autoOpened.contains(document.activeElement)) document.activeElement.blur();
+      autoOpened.open = false;
+    }
+    autoOpened = null;
+    var fold = FOLDS[now] && document.getElementById(FOLDS[now]);
+    if (fold && !fold.open) { fold.open = true; autoOpened = fold; }
+  }
+  function hasText(el) {
+    var fields = el.querySelectorAll('textarea, input[type=text], input:not([type])');
+    for (var i = 0; i < fields.length; i++) if (fields[i].value.trim()) return true;
+    return false;
+  }
+
+  // The screen: awake for as long as a round runs (a projector must not dim mid-turn).
+  var roundLock = null;
+  function keepAwakeInRound() {
+    var order = document.getElementById('order');
+    var running = order && order.dataset.round === '1';
+    if (running && !roundLock && 'wakeLock' in navigator) {
+      roundLock = 'asking';
+      navigator.wakeLock.request('screen').then(function (lock) {
+        roundLock = lock;
+        lock.addEventListener('release', function () { if (roundLock === lock) roundLock = null; });
+      }).catch(function () { roundLock = null; });
+    } else if (!running && roundLock && roundLock !== 'asking') {
+      roundLock.release().catch(function () {});
+      roundLock = null;
+    }
+  }
+  document.addEventListener('visibilitychange', function () {
+    if (role === 'screen' && document.visibilityState === 'visible') { roundLock = null; keepAwakeInRound(); }
+  });
+
   function announce(text) {
     var el = document.getElementById('announcer');
     if (!el) return;
@@ -243,12 +396,23 @@
 
   // ---------------------------------------------------------------- small interactions
   document.addEventListener('click', function (evt) {
+    var dismiss = evt.target.closest('[data-dismiss]');
+    if (dismiss) {
+      var box = dismiss.closest('.replies, #notice');
+      if (box) box.replaceChildren();
+      return;
+    }
     var restore = evt.target.closest('[data-restore-target]');
     if (!restore) return;
     var field = document.getElementById(restore.dataset.restoreTarget);
-    if (field) { field.value = restore.dataset.restoreText || ''; field.focus(); }
-    var note = document.getElementById('notice');
-    if (note) note.textContent = '';
+    if (field) {
+      if (!field.value.trim()) field.value = restore.dataset.restoreText || '';  // typed text is kept: after a reload it comes back
+      var fold = field.closest('details');
+      if (fold) fold.open = true;
+      field.focus();
+    }
+    var slot = restore.closest('.replies, #notice');
+    if (slot) slot.replaceChildren();
   });
 
   if (role === 'facilitator') {
@@ -261,6 +425,117 @@
       evt.preventDefault();
       button.click();
     });
+  }
+
+  // ---------------------------------------------------------------- removed from the session
+  // A removed phone keeps its key, to notice when the facilitator lets it back in, and offers
+  // no way to join afresh: the same phone cannot slip back in under another name.
+  function checkRemoved() {
+    fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
+      .then(function (r) { return r.ok ? null : r.json().catch(function () { return {}; }); })
+      .then(function (body) {
+        if (body === null) { location.reload(); return; }
+        var message = (body && body.error && body.error.message) || '';
+        if (/removed/.test(message)) {
+          store.set('tp:removed:' + code, '1');
+          fatal = true;
+          root.removeAttribute('ws-connect');
+          showRemoved();
+        } else {
+          gone('You are no longer in this session.');
+        }
+      }).catch(function () { gone('You are no longer in this session.'); });
+  }
+  function showRemoved() {
+    var key = store.get('tp:token:' + code);
+    document.getElementById('join-panel').hidden = true;
+    document.getElementById('room').hidden = true;
+    document.getElementById('removed-panel').hidden = false;
+    banner(null);
+    if (!key) return;
+    var status = document.getElementById('removed-status');
+    var ask = function () {
+      fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
+        .then(function (r) {
+          if (r.ok) { store.remove('tp:removed:' + code); status.textContent = 'You are back in.'; location.reload(); }
+          else if (r.status === 404) { store.remove('tp:removed:' + code); status.textContent = 'This session no longer exists.'; }
+          else setTimeout(ask, 4000);
+        }).catch(function () { setTimeout(ask, 8000); });
+    };
+    setTimeout(ask, 4000);
+  }
+
+  // ---------------------------------------------------------------- times in the viewer's own clock
+  function localTimes() {
+    var times = document.querySelectorAll('time[data-local-time]:not([data-localised])');
+    for (var i = 0; i < times.length; i++) {
+      var at = new Date(times[i].getAttribute('datetime'));
+      if (isNaN(at)) continue;
+      times[i].textContent = at.toLocaleString([], { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+      times[i].setAttribute('data-localised', '');
+    }
+  }
+
+  // ---------------------------------------------------------------- sound (screen and console)
+  // Off by default; one toggle, remembered on this device. WebAudio tones: nothing to download.
+  function setupSound() {
+    sounding = store.get('tp:sound') === 'on';
+    var toggles = document.querySelectorAll('[data-sound-toggle]');
+    for (var i = 0; i < toggles.length; i++) {
+      showSound(toggles[i]);
+      toggles[i].addEventListener('click', function (evt) {
+        sounding = !sounding;
+        store.set('tp:sound', sounding ? 'on' : 'off');
+        if (sounding) { ensureAudio(); tone(660, 0.12, 0.05); }
+        var all = document.querySelectorAll('[data-sound-toggle]');
+        for (var j = 0; j < all.length; j++) showSound(all[j]);
+        evt.preventDefault();
+      });
+    }
+  }
+  function showSound(button) {
+    button.setAttribute('aria-pressed', sounding ? 'true' : 'false');
+    button.textContent = sounding ? 'Sound: on' : 'Sound: off';
+  }
+  function ensureAudio() {
+    if (audio) { if (audio.state === 'suspended') audio.resume(); return audio; }
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    try { audio = Ctx ? new Ctx() : null; } catch (e) { audio = null; }
+    return audio;
+  }
+  function tone(freq, seconds, volume, delay) {
+    var ctx = ensureAudio();
+    if (!ctx) return;
+    var start = ctx.currentTime + (delay || 0);
+    var osc = ctx.createOscillator(), gain = ctx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(volume, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + seconds);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(start);
+    osc.stop(start + seconds + 0.05);
+  }
+  function play(kind) {
+    if (!sounding) return;
+    (window.tpSounds = window.tpSounds || []).push(kind);  // what was played, for anyone checking
+    if (kind === 'warning') tone(660, 0.25, 0.05);
+    else { tone(880, 0.7, 0.2); tone(1320, 0.9, 0.12, 0.18); }
+  }
+  // The floor's clock: a soft tone when 10 seconds are left, a chime when the turn ends
+  // (at zero, or earlier when the speaker finishes and the clock goes).
+  function listenForTurnEnds() {
+    if (role !== 'screen' && role !== 'facilitator') return;
+    var clock = document.querySelector('.countdown.giant[data-ends-at], .countdown.huge[data-ends-at]');
+    var key = clock ? clock.dataset.endsAt : null;
+    if (floorKey && key !== floorKey && !heard[floorKey + ':end']) { heard[floorKey + ':end'] = true; play('chime'); }
+    floorKey = key;
+    if (!clock || clock.dataset.frozen !== undefined) return;
+    var left = remainingOf(clock);
+    if (left > 10.5) heard[key + ':armed'] = true;
+    if (left <= 10 && left > 0 && heard[key + ':armed'] && !heard[key + ':warn']) { heard[key + ':warn'] = true; play('warning'); }
+    if (left <= 0 && !heard[key + ':end']) { heard[key + ':end'] = true; play('chime'); }
   }
 
   // ---------------------------------------------------------------- helpers

@@ -1,0 +1,54 @@
+"""The pages' words: a refusal worded for programs reads as a sentence for people."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.facilitation import commands, engine, guard
+from app.facilitation.errors import FacilitationError
+from app.facilitation.models import FACILITATOR, Actor, Fresh
+from app.pages.view import plural
+from app.pages.words import plain
+from tests.test_undo_and_purpose import in_round, send, session
+
+INTERNAL = ("_", "confirmed", "force", "(next_turn)", "seconds_per_turn")
+
+
+def refusal(state, command: dict, actor: Actor = FACILITATOR) -> str:
+    with pytest.raises(FacilitationError) as caught:
+        engine.apply(state, commands.parse_command(command), actor, 5.0, Fresh(id="x", secret="y"))
+    return plain(caught.value.message, command)
+
+
+@pytest.mark.parametrize(("state", "command", "actor", "expected"), [
+    (lambda: send(session(), {"type": "close"}), {"type": "submit_item", "kind": "question", "text": "Why?"},
+     Actor(role="participant", participant_id="p0"), "You cannot send that now: the session has ended."),
+    (in_round, {"type": "give_turn", "participant_id": "p1"}, FACILITATOR,
+     "A round is running: finish it (Next turn) before you give the floor to someone else."),
+    (lambda: send(session(), {"type": "start"}), {"type": "next_turn"}, FACILITATOR,
+     "No round is running: start a round, or give the turn to someone with a raised hand."),
+    (session, {"type": "raise_hand"}, Actor(role="participant", participant_id="p0"),
+     "You cannot raise your hand now: the session has not started yet."),
+])
+def test_refusals_read_as_plain_sentences(state, command, actor, expected) -> None:
+    assert refusal(state(), command, actor) == expected
+
+
+def test_the_guards_warning_names_no_field() -> None:
+    message = guard.describe(guard.scan("Call 07700 900123"))
+    worded = plain(message, {"type": "submit_item"})
+    assert worded == "This looks like it may contain a phone number."
+    assert not any(word in worded for word in INTERNAL)
+
+
+def test_a_field_problem_names_the_field_as_people_see_it() -> None:
+    assert plain("text: String should have at least 1 character", {"type": "add_action"}) == \
+        "The text is empty: write something first."
+    assert plain("seconds_per_turn: Input should be less than or equal to 3600", {"type": "start_round"}) == \
+        "Seconds per turn is out of range: enter a number from 1 to 3600."
+
+
+def test_counts_take_their_plural() -> None:
+    assert [plural(n, "question") for n in (0, 1, 2)] == ["0 questions", "1 question", "2 questions"]
+    assert plural(1, "person has", "people have") == "1 person has"
+    assert plural(3, "piece", "pieces") == "3 pieces"
