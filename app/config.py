@@ -19,6 +19,9 @@ class AppSettings(BaseSettings):
     # Connections each worker opens to Redis for reads and writes (its pub/sub has one more).
     # More commands at once than this wait for a free connection, up to 10 s.
     redis_max_connections: int = 50
+    # A Redis command that gets no answer within this is abandoned (HTTP 503, an error frame),
+    # so a frozen Redis cannot hang requests; /healthz waits this long for a PING too.
+    redis_timeout_s: float = 2.0
     # A closed session's content is erased this long after closing (confidential by default).
     closed_ttl_s: float = 24 * 3600
     # An abandoned session that never closes is erased this long after its last change.

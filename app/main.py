@@ -6,7 +6,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from app.api import groups as group_api
 from app.api import sessions as session_api
@@ -20,6 +21,7 @@ from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
 from app.pages import prints, reflection_print
 from app.pages import routes as pages
+from app.realtime.interfaces import UNAVAILABLE_RETRY_S
 from app.realtime.runtime import build_runtime
 
 
@@ -49,7 +51,17 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.mount("/static", pages.static_files(), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
+    async def healthz(request: Request) -> JSONResponse:
+        """Readiness: 503 while the store is unreachable, so a balancer sends nobody here."""
+        if await request.app.state.runtime.healthy():
+            return JSONResponse({"status": "ok"})
+        return errors.error_response(503, "unavailable", "the session store is unreachable",
+                                     {"Retry-After": str(UNAVAILABLE_RETRY_S)})
+
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict[str, str]:
+        """Liveness: the process answers. An orchestrator restarts it only if this fails,
+        never because Redis is away (a restart would not bring Redis back)."""
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

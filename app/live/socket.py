@@ -23,6 +23,7 @@ from app.http import ratelimit
 from app.http.security import origin_allowed
 from app.realtime.connection import CLOSE_ERASED, LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
+from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE
 from app.realtime.runtime import Runtime
 
 router = APIRouter()
@@ -32,6 +33,8 @@ log = logging.getLogger("talkingpiece.live")
 CLOSE_BAD_TOKEN = 4401
 CLOSE_UNKNOWN_SESSION = 4404
 CLOSE_POLICY = 1008  # kept flooding after a rate_limited error frame
+CLOSE_TRY_AGAIN = 1013  # the store is unreachable at the handshake: clients reconnect with backoff
+UNAVAILABLE_MESSAGE = "the session store is unreachable for a moment; nothing was changed, send it again shortly"
 ERASE = "erase"  # the facilitator's "end and erase now" (handled here, not by the core: it deletes the session)
 MAX_ID = 128
 
@@ -98,6 +101,9 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, st
     await ws.accept()
     try:
         state, actor = await rt.service.authenticate(code, token)
+    except UNAVAILABLE:
+        await ws.close(CLOSE_TRY_AGAIN, "the session store is unreachable; try again shortly")
+        return None
     except NotFound:
         await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
         return None
@@ -110,7 +116,15 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, st
 async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
                 dialect: Dialect = JSON_DIALECT) -> None:
     """Run one authenticated socket until either side ends it (shared with the pages' socket)."""
-    first = rt.hub.attach(code, conn, await rt.service.load(code))
+    try:
+        state = await rt.service.load(code)
+    except UNAVAILABLE:
+        await ws.close(CLOSE_TRY_AGAIN, "the session store is unreachable; try again shortly")
+        return
+    except NotFound:
+        await ws.close(CLOSE_UNKNOWN_SESSION, MISSING_REASON)
+        return
+    first = rt.hub.attach(code, conn, state)
     if first and actor.participant_id:
         await rt.service.set_connected(code, actor.participant_id, True)
     sender = asyncio.create_task(conn.pump())
@@ -174,10 +188,20 @@ async def handle_frame(text: str, rt: Runtime, code: str, token: str, conn: Live
         ack = await rt.service.execute(code, token, command, command_id)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
-        if isinstance(exc, NotFound) and await rt.store.load(code) is None:
-            conn.kick(CLOSE_ERASED, "the session was erased")  # e.g. by the facilitator on another worker
+        if isinstance(exc, NotFound) and await gone(rt, code):
+            conn.kick(CLOSE_ERASED, MISSING_REASON)  # e.g. erased on another worker, or lost by Redis
+        return
+    except UNAVAILABLE:  # the command may be sent again with the same id: it applies once
+        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
         return
     conn.reply(dialect.ack(command_id, command, ack))
+
+
+async def gone(rt: Runtime, code: str) -> bool:
+    try:
+        return await rt.store.load(code) is None
+    except UNAVAILABLE:
+        return False
 
 
 async def erase(rt: Runtime, code: str, token: str, conn: LiveConnection, command_id: str, data: Any,
@@ -190,6 +214,9 @@ async def erase(rt: Runtime, code: str, token: str, conn: LiveConnection, comman
         state = await rt.service.erase(code, token)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        return
+    except UNAVAILABLE:
+        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
         return
     if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
         conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))

@@ -96,5 +96,6 @@ def group_store(settings: AppSettings) -> GroupStore:
     """Redis when the app runs on Redis; otherwise the SQLite file, created on first use."""
     if settings.redis_url:
         from app.realtime.redis.groups import RedisGroupStore
-        return RedisGroupStore(settings.redis_url)
+        from app.realtime.redis.options import redis_options
+        return RedisGroupStore(settings.redis_url, **redis_options(settings))
     return SqliteGroupStore(settings.groups_db or default_groups_db())

@@ -22,8 +22,15 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
 from app.facilitation.models import SessionState, Status
+
+# What a store, broker or limit raises while its server is unreachable (stopped, frozen,
+# restarting, or every connection busy past the pool's timeout). Callers answer "try
+# again shortly" (HTTP 503, an ``unavailable`` error frame) and leave every session as it was.
+UNAVAILABLE: tuple[type[Exception], ...] = (RedisError, OSError)
+UNAVAILABLE_RETRY_S = 5
 
 # ------------------------------------------------------------------ sessions
 
@@ -77,7 +84,9 @@ def expires_at(state: SessionState, closed_ttl_s: float, idle_ttl_s: float, now:
 # ------------------------------------------------------------------ fan-out
 
 Deliver = Callable[[SessionState], None]
-Gone = Callable[[], None]
+Gone = Callable[[str], None]  # the session is gone; the argument says why, for the close frame
+ERASED_REASON = "the session was erased"
+MISSING_REASON = "no session with that code"
 
 
 class Broker(Protocol):
@@ -88,7 +97,8 @@ class Broker(Protocol):
 
     def subscribe(self, code: str, deliver: Deliver, gone: Gone) -> Any:
         """An async context manager: ``deliver`` gets each new state of the session while
-        inside, ``gone`` is called when the session is erased."""
+        inside, ``gone(reason)`` is called when the session is erased, or found missing
+        when the broker re-reads it after a lost connection (Redis restarted without it)."""
 
     async def close(self) -> None: ...
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import asyncio
+
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from app.config import AppSettings
@@ -17,12 +19,13 @@ from app.facilitation import engine
 from app.facilitation.models import SessionState
 from app.realtime.group_service import GroupService, group_store
 from app.realtime.hub import Hub
-from app.realtime.interfaces import Broker, Deadlines, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, SessionStore
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
 from app.realtime.memory.store import MemoryStore
 from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
+from app.realtime.redis.options import redis_options
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
@@ -42,6 +45,15 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
             self.groups = GroupService(group_store(self.settings), self.service, self.service.clock)
+
+    async def healthy(self) -> bool:
+        """Ready to serve: always in embedded mode; in Redis mode, while Redis answers a PING."""
+        if self.redis is None:
+            return True
+        try:
+            return bool(await asyncio.wait_for(self.redis.ping(), self.settings.redis_timeout_s))
+        except (*UNAVAILABLE, TimeoutError):
+            return False
 
     async def close(self) -> None:
         if self.groups is not None:
@@ -71,8 +83,8 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     assert settings.redis_url
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
     # free connection instead of failing with "Too many connections", redis-py's default.
-    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True, health_check_interval=15,
-                                           max_connections=settings.redis_max_connections, timeout=10)
+    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True, max_connections=settings.redis_max_connections,
+                                           timeout=10, **redis_options(settings))
     redis = Redis.from_pool(pool)  # owns the pool: closing the client closes it
     await redis.ping()  # fail at start-up, not at the first facilitator's click
     prefix = settings.redis_prefix

@@ -36,7 +36,7 @@ from app.facilitation.models import (
 )
 from app.facilitation.reflection import Reflection
 from app.http import ratelimit
-from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.sealing import open_sealed, seal
 
 log = logging.getLogger("talkingpiece.sessions")
@@ -217,6 +217,9 @@ class SessionService:
             await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected))
         except (NotFound, Conflict):
             pass
+        except UNAVAILABLE as exc:  # presence catches up at its next heartbeat (presence.py)
+            log.warning("marking a participant of %s %s failed: %s", code,
+                        "connected" if connected else "disconnected", type(exc).__name__)
 
     async def _change(self, code: str, transition: Callable[[Record], engine.Transition]) -> SessionState:
         def change(record: Record) -> Record | None:

@@ -27,8 +27,8 @@ return 0
 
 
 class RedisGroupStore:
-    def __init__(self, url: str, prefix: str = "tp:group:") -> None:
-        self.redis = Redis.from_url(url, decode_responses=True)
+    def __init__(self, url: str, prefix: str = "tp:group:", **options: object) -> None:
+        self.redis = Redis.from_url(url, decode_responses=True, **options)
         self.prefix = prefix
         self._carry = self.redis.register_script(_CARRY)
 
