@@ -22,6 +22,11 @@ class AppSettings(BaseSettings):
     # A Redis command that gets no answer within this is abandoned (HTTP 503, an error frame),
     # so a frozen Redis cannot hang requests; /healthz waits this long for a PING too.
     redis_timeout_s: float = 2.0
+    # Each worker's open sockets are leased in Redis for presence_ttl_s and renewed every
+    # presence_heartbeat_s: the participants of a worker that dies show as not connected
+    # within the sum of the two.
+    presence_ttl_s: float = 30.0
+    presence_heartbeat_s: float = 10.0
     # A closed session's content is erased this long after closing (confidential by default).
     closed_ttl_s: float = 24 * 3600
     # An abandoned session that never closes is erased this long after its last change.

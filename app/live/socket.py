@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from app.http import ratelimit
 from app.http.security import origin_allowed
 from app.realtime.connection import CLOSE_ERASED, LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
-from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE
+from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key
 from app.realtime.runtime import Runtime
 
 router = APIRouter()
@@ -124,9 +124,10 @@ async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor,
     except NotFound:
         await ws.close(CLOSE_UNKNOWN_SESSION, MISSING_REASON)
         return
-    first = rt.hub.attach(code, conn, state)
-    if first and actor.participant_id:
-        await rt.service.set_connected(code, actor.participant_id, True)
+    rt.hub.attach(code, conn, state)
+    here = presence_key(code, actor.participant_id) if actor.participant_id else None
+    if here is not None and await presence(rt.presence.arrive(here)):
+        await rt.service.set_connected(code, actor.participant_id, True)  # their first socket on any worker
     sender = asyncio.create_task(conn.pump())
     receiver = asyncio.create_task(receive_commands(ws, rt, code, token, conn, dialect))
     try:
@@ -135,9 +136,18 @@ async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor,
         for task in (sender, receiver):
             task.cancel()
         await asyncio.gather(sender, receiver, return_exceptions=True)
-        last = rt.hub.detach(code, conn)
-        if last and actor.participant_id:
-            await rt.service.set_connected(code, actor.participant_id, False)
+        rt.hub.detach(code, conn)
+        if here is not None and await presence(rt.presence.depart(here)):
+            await rt.service.set_connected(code, actor.participant_id, False)  # their last, anywhere
+
+
+async def presence(counted: Awaitable[Any]) -> bool:
+    """A presence count's answer, or False while Redis is away (the heartbeat catches up)."""
+    try:
+        answer = await counted
+    except UNAVAILABLE:
+        return False
+    return answer[1] if isinstance(answer, tuple) else bool(answer)
 
 
 async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection,

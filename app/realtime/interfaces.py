@@ -18,7 +18,7 @@ to what they sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -112,6 +112,49 @@ class Deadlines(Protocol):
     def schedule(self, code: str, when: float | None) -> None: ...
 
     async def close(self) -> None: ...
+
+
+
+# ------------------------------------------------------------------ open sockets, across workers
+
+class Presence(Protocol):
+    """How many live sockets are open for a key, counted over every worker.
+
+    Keys name what is counted: ``presence_key(code, pid)`` a participant's sockets (so
+    ``connected`` follows the person, not one worker's view of them), ``token_key(hash)``
+    a token's (capped). In Redis each worker's counts are leased and kept alive by its
+    heartbeat; when a worker dies its lease runs out, a surviving worker takes its counts
+    away and calls ``on_lost`` for each key nobody holds any more.
+    """
+
+    on_lost: Callable[[str], Awaitable[None]] | None  # nobody holds the key any more (a worker died)
+    on_found: Callable[[str], Awaitable[None]] | None  # held again after counts were lost
+
+    async def arrive(self, key: str, cap: int | None = None) -> tuple[bool, bool]:
+        """Count one more socket: (admitted, first anywhere). Not admitted, and not
+        counted, when ``cap`` sockets are open for the key already."""
+
+    async def depart(self, key: str) -> bool:
+        """Count one socket fewer: True when it was the last one anywhere."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def presence_key(code: str, participant_id: str) -> str:
+    return f"p|{code}|{participant_id}"
+
+
+def token_key(token_hash: str) -> str:
+    return f"t|{token_hash}"
+
+
+def participant_of(key: str) -> tuple[str, str] | None:
+    """(code, participant id) of a presence key; None for any other key."""
+    kind, _, rest = key.partition("|")
+    code, _, pid = rest.partition("|")
+    return (code, pid) if kind == "p" and pid else None
 
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncio
 
@@ -19,13 +19,15 @@ from app.facilitation import engine
 from app.facilitation.models import SessionState
 from app.realtime.group_service import GroupService, group_store
 from app.realtime.hub import Hub
-from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Presence, SessionStore, participant_of
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
+from app.realtime.memory.presence import LocalPresence
 from app.realtime.memory.store import MemoryStore
 from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
 from app.realtime.redis.options import redis_options
+from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
@@ -39,12 +41,26 @@ class Runtime:
     service: SessionService
     hub: Hub
     deadlines: Deadlines
+    presence: Presence = field(default_factory=LocalPresence)
     groups: GroupService | None = None
     redis: Redis | None = None
 
     def __post_init__(self) -> None:
         if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
             self.groups = GroupService(group_store(self.settings), self.service, self.service.clock)
+        service = self.service
+
+        async def lost(key: str) -> None:  # e.g. the worker that held their sockets died
+            found = participant_of(key)
+            if found is not None:
+                await service.set_connected(*found, False)
+
+        async def found(key: str) -> None:
+            who = participant_of(key)
+            if who is not None:
+                await service.set_connected(*who, True)
+
+        self.presence.on_lost, self.presence.on_found = lost, found
 
     async def healthy(self) -> bool:
         """Ready to serve: always in embedded mode; in Redis mode, while Redis answers a PING."""
@@ -56,6 +72,7 @@ class Runtime:
             return False
 
     async def close(self) -> None:
+        await self.presence.close()  # first: it may still mark people as gone in the store
         if self.groups is not None:
             await self.groups.close()
         await self.deadlines.close()
@@ -103,6 +120,9 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     pubsub.start()
     await deadlines.start()
     hub = Hub(broker, clock, service.load)
-    runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines)
-    runtime.redis = redis
+    presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
+                             heartbeat_s=settings.presence_heartbeat_s)
+    runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines,
+                      presence=presence, redis=redis)
+    await presence.start()
     return runtime
