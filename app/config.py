@@ -38,6 +38,20 @@ class AppSettings(BaseSettings):
     live_messages_per_s: float = 20
     live_message_burst: float = 60
     max_connections: int = 10_000
+    # Fair shares (SECURITY.md). Per client address: sessions created (burst, then per hour)
+    # and joins (burst for a whole room behind one address, then per minute). Per token:
+    # open live sockets, and commands over HTTP and sockets together (per second, burst).
+    # Per session: commands from everyone in it together. In Redis mode all but the
+    # per-token message rate count across workers.
+    session_burst_per_address: float = 20
+    sessions_per_address_per_hour: float = 60
+    join_burst_per_address: float = 250
+    joins_per_address_per_minute: float = 60
+    max_sockets_per_token: int = 5
+    token_messages_per_s: float = 10
+    token_message_burst: float = 40
+    session_messages_per_s: float = 60
+    session_message_burst: float = 300
     max_frame_bytes: int = 64 * 1024
     # permessage-deflate on the live sockets. Off by default: zlib's window costs about 45 KB
     # of server memory per socket (more than everything else a phone costs) and a deflate pass

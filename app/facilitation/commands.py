@@ -227,6 +227,16 @@ class ReviewAction(Command):
     status: Literal["done", "going", "dropped"]
 
 
+class LockRoom(Command):
+    """Everyone is in: nobody else may join until ``unlock_room``."""
+
+    type: Literal["lock_room"]
+
+
+class UnlockRoom(Command):
+    type: Literal["unlock_room"]
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
@@ -235,7 +245,7 @@ class ExpireTurn(Command):
 FacilitatorCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal,
+    SetPhases, ProposeSummary, WithdrawProposal, LockRoom, UnlockRoom,
 ]
 ParticipantCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,

@@ -7,7 +7,11 @@ Everything that decides what a command does lives in this module. Invariants it 
 - every turn of a round has the round's ``duration_s``, fixed when the round starts;
 - a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
 - an item never records its author; votes and receipts are salted hashes;
-- a refused command raises a ``FacilitationError`` and changes nothing.
+- a refused command raises a ``FacilitationError`` and changes nothing;
+- no change grows the session's content (what its views would show, pending items
+  included) past ``MAX_VIEW_BYTES``, and one person writes at most
+  ``MAX_ACTIONS_PER_PERSON`` actions: a flood from one phone cannot make every frame of
+  the room huge. A locked session takes no new participants.
 
 Rounds run as the formats in ../shared/FORMATS.md run them: the first round of a session
 goes in joining order; each later round starts with a different person and alternates
@@ -33,9 +37,11 @@ from .commands import ALLOWED
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
 from .models import (
     MAX_ACTIONS,
+    MAX_ACTIONS_PER_PERSON,
     MAX_ITEMS,
     MAX_PARTICIPANTS,
     MAX_TURN_S,
+    MAX_VIEW_BYTES,
     MIN_TURN_S,
     Action,
     Actor,
@@ -77,6 +83,7 @@ WHEN: dict[str, frozenset[Status]] = {
     "set_phases": frozenset({L}),
     "carry_action": LIVE, "review_action": LIVE,
     "propose_summary": LIVE, "withdraw_proposal": LIVE, "consent": LIVE,
+    "lock_room": frozenset({L, R, P}), "unlock_room": frozenset({L, R, P}),
     "expire_turn": frozenset({R}),
 }
 
@@ -120,6 +127,7 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
     new, events, reply = handler(state, command, actor, now, fresh)
     if not events:
         return Transition(state=state)
+    _within_ceiling(state, new)
     return Transition(state=new.model_copy(update={"version": state.version + 1}), events=tuple(events), reply=reply)
 
 
@@ -129,6 +137,9 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
 def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
     if state.status is X:
         raise Conflict("this session has closed")
+    if state.locked:
+        raise Conflict("the facilitator has locked this session: ask them to let you in")
+    before = state
     if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
         raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
     guests = state.guest_count
@@ -139,10 +150,31 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
     if state.round is not None:  # a late joiner speaks last in the running round
         state = _with_round(state, order=state.round.order + (participant_id,))
+    _within_ceiling(before, state)
     return Transition(
         state=state.model_copy(update={"version": state.version + 1}),
         events=(Event(type="participant_joined", data={"participant_id": participant_id}),),
     )
+
+
+def content_bytes(state: SessionState) -> int:
+    """About how many bytes the session's written content takes in a view: every name,
+    item (pending ones too: a reveal shows them all at once), action, proposal and carried
+    action, with its share of the view's keys. Cheap enough to check on every change."""
+    size = len(state.title.encode())
+    size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
+                for p in state.participants)
+    size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
+    size += sum(len(a.text.encode()) + 100 for a in state.actions)
+    size += sum(len(p.text.encode()) + 100 for p in state.proposals)
+    return size
+
+
+def _within_ceiling(before: SessionState, after: SessionState) -> None:
+    grown = content_bytes(after)
+    if grown > MAX_VIEW_BYTES and grown > content_bytes(before):
+        raise Conflict(f"this session holds as much writing as it can show ({MAX_VIEW_BYTES // 1024} KB): "
+                       "remove or shorten something first")
 
 
 def set_connected(state: SessionState, participant_id: str, connected: bool) -> Transition:
@@ -583,6 +615,8 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
         raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
+    if sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= MAX_ACTIONS_PER_PERSON:
+        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})")
     guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
@@ -659,6 +693,20 @@ def store_reflection(state: SessionState, participant_id: str, sealed: str | Non
                       events=(Event(type="reflection_saved"),))
 
 
+# ---------------------------------------------------------------- the door
+
+def _lock_room(state, cmd, actor, now, fresh) -> Result:
+    if state.locked:
+        return state, [], {}
+    return state.model_copy(update={"locked": True}), [Event(type="room_locked")], {}
+
+
+def _unlock_room(state, cmd, actor, now, fresh) -> Result:
+    if not state.locked:
+        return state, [], {}
+    return state.model_copy(update={"locked": False}), [Event(type="room_unlocked")], {}
+
+
 # ---------------------------------------------------------------- system
 
 def _expire_turn(state, cmd, actor, now, fresh) -> Result:
@@ -681,8 +729,9 @@ HANDLERS: dict[type, Handler] = {
     c.YieldTurn: _yield_turn, c.SubmitItem: _submit_item, c.RetractItem: _retract_item,
     c.VoteItem: _vote_item, c.AddAction: _add_action, c.EditAction: _edit_action,
     c.RemoveAction: _remove_action, c.RateWellbeing: _rate_wellbeing, c.RequestWord: _request_word,
-    c.WithdrawWord: _withdraw_word, c.ExpireTurn: _expire_turn,
+    c.WithdrawWord: _withdraw_word, c.LockRoom: _lock_room, c.UnlockRoom: _unlock_room,
+    c.ExpireTurn: _expire_turn,
 }
 
-__all__ = ["apply", "join", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+__all__ = ["apply", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
            "Transition", "Event", "FacilitationError"]

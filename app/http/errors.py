@@ -38,7 +38,8 @@ def describe(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(FacilitationError)
     async def _facilitation(request: Request, exc: FacilitationError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        retry = getattr(exc, "retry_after", None)  # a fair-share limit (quotas.py) says when
+        return error_response(exc.status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(SessionFull)
     async def _full(request: Request, exc: SessionFull) -> JSONResponse:

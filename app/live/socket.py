@@ -7,6 +7,8 @@ receiver handles one command at a time, so a client's commands apply in the orde
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,7 +25,7 @@ from app.http import ratelimit
 from app.http.security import origin_allowed
 from app.realtime.connection import CLOSE_ERASED, LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
-from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key
+from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key, token_key
 from app.realtime.runtime import Runtime
 
 router = APIRouter()
@@ -98,24 +100,63 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, st
         await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
                                "this server is at its connection limit; try again shortly", retry_after=10)
         return None
-    await ws.accept()
+    if token:  # one token holds a handful of sockets at most, on all workers together
+        try:
+            admitted, _ = await rt.presence.arrive(sockets_key(token), cap=rt.settings.max_sockets_per_token)
+        except UNAVAILABLE:
+            await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
+                                   "the session store is unreachable; try again shortly", retry_after=5)
+            return None
+        if not admitted:
+            await ratelimit.refuse(ws.scope, ws.receive, ws.send, 429, "rate_limited",
+                                   f"this token has {rt.settings.max_sockets_per_token} live sockets open "
+                                   "already: close one first", retry_after=5)
+            return None
+    opened = None
+    try:
+        await ws.accept()
+        opened = await authenticate(ws, rt, code, token)
+    finally:
+        if opened is None:
+            await release_socket(rt, token)
+    return opened
+
+
+async def authenticate(ws: WebSocket, rt: Runtime, code: str, token: str) -> tuple[Runtime, str, Actor] | None:
     try:
         state, actor = await rt.service.authenticate(code, token)
     except UNAVAILABLE:
         await ws.close(CLOSE_TRY_AGAIN, "the session store is unreachable; try again shortly")
-        return None
     except NotFound:
-        await ws.close(CLOSE_UNKNOWN_SESSION, "no session with that code")
-        return None
+        await ws.close(CLOSE_UNKNOWN_SESSION, MISSING_REASON)
     except Unauthorized:
         await ws.close(CLOSE_BAD_TOKEN, "bad token")
-        return None
-    return rt, state.code, actor
+    else:
+        return rt, state.code, actor
+    return None
+
+
+def sockets_key(token: str) -> str:
+    """The token's socket count, under a name the store cannot tie to a participant."""
+    return token_key(hmac.new(token.encode(), b"sockets", hashlib.sha256).hexdigest()[:32])
+
+
+async def release_socket(rt: Runtime, token: str) -> None:
+    if token:
+        await presence(rt.presence.depart(sockets_key(token)))
 
 
 async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
                 dialect: Dialect = JSON_DIALECT) -> None:
     """Run one authenticated socket until either side ends it (shared with the pages' socket)."""
+    try:
+        await _serve(ws, rt, code, token, actor, conn, dialect)
+    finally:
+        await release_socket(rt, token)  # taken by ``open_socket``
+
+
+async def _serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
+                 dialect: Dialect) -> None:
     try:
         state = await rt.service.load(code)
     except UNAVAILABLE:

@@ -18,8 +18,8 @@ to what they sent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel
 from redis.exceptions import RedisError
@@ -40,6 +40,9 @@ MAX_ACKS = 5000
 class Record(BaseModel):
     state: SessionState
     acks: dict[str, dict[str, Any]] = {}
+    # Items each writer has in the session, keyed like the acks by an HMAC of the writer's
+    # token: the cap per person holds without any record naming who wrote what.
+    written: dict[str, int] = {}
 
     def remember(self, key: str, ack: dict[str, Any]) -> dict[str, dict[str, Any]]:
         acks = dict(self.acks)
@@ -112,6 +115,35 @@ class Deadlines(Protocol):
     def schedule(self, code: str, when: float | None) -> None: ...
 
     async def close(self) -> None: ...
+
+
+
+# ------------------------------------------------------------------ rate limits
+
+class Bucket(NamedTuple):
+    """A token bucket: ``rate`` tokens a second, holding at most ``burst``; full when new."""
+
+    key: str
+    rate: float
+    burst: float
+
+
+class Limits(Protocol):
+    """Token buckets shared by every worker (Redis) or kept by this process (memory).
+
+    Times come from the caller's clock, so tests can move them and workers on one Redis
+    agree on what "now" means for a bucket they share.
+    """
+
+    async def take(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Take a token from each bucket, all or none: 0.0 when taken, else the seconds
+        until every bucket would have one (nothing is taken then)."""
+
+    async def spend(self, bucket: Bucket, now: float) -> None:
+        """Take a token whatever the level (down to empty): a charge after the fact."""
+
+    async def wait(self, bucket: Bucket, now: float) -> float:
+        """Seconds until the bucket has a token; 0.0 if it has one now. Takes nothing."""
 
 
 

@@ -6,11 +6,11 @@ Redis store, broker and shared deadlines behind the same interfaces.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import asyncio
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -22,10 +22,13 @@ from app.realtime.hub import Hub
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Presence, SessionStore, participant_of
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
+from app.realtime.memory.limits import LocalLimits
 from app.realtime.memory.presence import LocalPresence
 from app.realtime.memory.store import MemoryStore
+from app.realtime.quotas import Quotas
 from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
+from app.realtime.redis.limits import RedisLimits
 from app.realtime.redis.options import redis_options
 from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
@@ -44,6 +47,10 @@ class Runtime:
     presence: Presence = field(default_factory=LocalPresence)
     groups: GroupService | None = None
     redis: Redis | None = None
+
+    @property
+    def quotas(self) -> Quotas | None:
+        return self.service.quotas
 
     def __post_init__(self) -> None:
         if self.groups is None:  # recurring groups: a SQLite file, or Redis when redis_url is set
@@ -89,6 +96,7 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
     store: SessionStore = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
     broker: Broker = MemoryBroker()
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
+    service.quotas = Quotas(LocalLimits(), LocalLimits(), settings, clock, secrets.token_hex(16))
     deadlines = LocalDeadlines(service.expire, clock)
     service.deadlines = deadlines
     hub = Hub(broker, clock, service.load)
@@ -115,6 +123,10 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
+    # One key per deployment for hashing client addresses, the same on every worker.
+    await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
+    service.quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,
+                            await redis.get(f"{prefix}rl:secret"))
     deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
     service.deadlines = deadlines
     pubsub.start()

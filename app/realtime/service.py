@@ -30,6 +30,7 @@ from app.facilitation.models import (
     SYSTEM,
     Actor,
     CarriedAction,
+    MAX_ITEMS_PER_PERSON,
     FormatSpec,
     Fresh,
     SessionState,
@@ -37,6 +38,7 @@ from app.facilitation.models import (
 from app.facilitation.reflection import Reflection
 from app.http import ratelimit
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
+from app.realtime.quotas import Quotas
 from app.realtime.sealing import open_sealed, seal
 
 log = logging.getLogger("talkingpiece.sessions")
@@ -84,6 +86,7 @@ class SessionService:
         self.broker = broker
         self.clock = clock
         self.deadlines: Deadlines | None = None
+        self.quotas: Quotas | None = None  # fair shares per address, token and session (quotas.py)
         self.max_sessions = max_sessions
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
@@ -93,6 +96,8 @@ class SessionService:
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None) -> Created:
         spec = spec or format_with_durations(format_id, durations)
+        if self.quotas is not None:
+            await self.quotas.creating(ratelimit.client_address())
         if await self.store.count() >= self.max_sessions:
             raise SessionFull()
         facilitator, screen = new_token(), new_token()
@@ -110,6 +115,8 @@ class SessionService:
 
     async def join(self, code: str, name: str, *, member_id: str | None = None,
                    carried: tuple[CarriedAction, ...] = ()) -> Joined:
+        if self.quotas is not None:
+            await self.quotas.joining(ratelimit.client_address())
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
 
@@ -157,7 +164,10 @@ class SessionService:
     async def execute(self, code: str, token: str, command: Command, command_id: str | None = None) -> dict[str, Any]:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
         code = normalise_code(code) or ""
+        if self.quotas is not None:
+            await self.quotas.commanding(token, code)
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
+        writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
         ack: dict[str, Any] = {}
@@ -168,12 +178,19 @@ class SessionService:
                 ack = record.acks[key]
                 return None
             actor = actor_for(record.state, token)
+            held = record.written.get(writer, 0)
+            if command.type == "submit_item" and held >= MAX_ITEMS_PER_PERSON:
+                raise Conflict(f"you have submitted the most items one person may ({MAX_ITEMS_PER_PERSON})")
             result = engine.apply(record.state, command, actor, now, fresh)
             ack = {"version": result.state.version, **result.reply}
             if not result.events and key is None:
                 return None
             acks = record.remember(key, ack) if key is not None else record.acks
-            return Record(state=result.state, acks=acks)
+            written = record.written
+            if result.events and command.type in ("submit_item", "retract_item"):
+                held += 1 if command.type == "submit_item" else -1
+                written = {k: n for k, n in {**written, writer: held}.items() if n > 0}
+            return Record(state=result.state, acks=acks, written=written)
 
         await self._update(code, change)
         return ack
@@ -185,7 +202,7 @@ class SessionService:
 
         def change(record: Record) -> Record | None:
             result = engine.apply(record.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh)
-            return Record(state=result.state, acks=record.acks) if result.events else None
+            return record.model_copy(update={"state": result.state}) if result.events else None
 
         try:
             await self._update(code, change)
@@ -224,7 +241,7 @@ class SessionService:
     async def _change(self, code: str, transition: Callable[[Record], engine.Transition]) -> SessionState:
         def change(record: Record) -> Record | None:
             result = transition(record)
-            return Record(state=result.state, acks=record.acks) if result.events else None
+            return record.model_copy(update={"state": result.state}) if result.events else None
 
         return await self._update(code, change)
 
