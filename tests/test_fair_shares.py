@@ -310,3 +310,12 @@ def test_one_person_submits_at_most_their_share_of_items_and_retracting_frees_on
             await phone.close()
 
     asyncio.run(scenario())
+
+
+def test_join_code_guesses_count_across_workers(start) -> None:
+    servers = start("redis", {"GUESSES_PER_MINUTE": "4"}, workers=2)
+    api = rotate(servers)
+    for n in range(4):
+        assert api(n).request("GET", f"/api/sessions/ZZZZZ{'23456789'[n]}", "x").status_code == 404
+    for n in range(2):
+        refused_429(api(n).request("GET", "/api/sessions/ZZZZZZ", "x"))

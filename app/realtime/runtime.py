@@ -47,6 +47,7 @@ class Runtime:
     presence: Presence = field(default_factory=LocalPresence)
     groups: GroupService | None = None
     redis: Redis | None = None
+    timer_redis: Redis | None = None  # the deadline timer's own connections
 
     @property
     def quotas(self) -> Quotas | None:
@@ -86,8 +87,9 @@ class Runtime:
         await self.hub.close()
         await self.broker.close()
         await self.store.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        for client in (self.redis, self.timer_redis):
+            if client is not None:
+                await client.aclose()
 
 
 async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time) -> Runtime:
@@ -127,7 +129,14 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
     service.quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,
                             await redis.get(f"{prefix}rl:secret"))
-    deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
+    # The deadline timer has connections of its own: a flood of commands holding every pooled
+    # connection must not keep a turn's end waiting in the queue behind it.
+    timer_redis = Redis.from_pool(BlockingConnectionPool.from_url(
+        settings.redis_url, decode_responses=True, max_connections=8, timeout=10, **redis_options(settings)))
+    timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
+                             idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
+    deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock,
+                                expire=lambda code: service.expire(code, timer_store))
     service.deadlines = deadlines
     pubsub.start()
     await deadlines.start()
@@ -135,6 +144,6 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
     presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
                              heartbeat_s=settings.presence_heartbeat_s)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service, hub=hub, deadlines=deadlines,
-                      presence=presence, redis=redis)
+                      presence=presence, redis=redis, timer_redis=timer_redis)
     await presence.start()
     return runtime

@@ -195,8 +195,12 @@ class SessionService:
         await self._update(code, change)
         return ack
 
-    async def expire(self, code: str) -> None:
-        """A deadline timer fired. Safe to call late, early, or from several workers."""
+    async def expire(self, code: str, store: SessionStore | None = None) -> None:
+        """A deadline timer fired. Safe to call late, early, or from several workers.
+
+        ``store`` is the timer's own way to the sessions (Redis: its own connections), so
+        a turn's end never queues behind a flood of commands for a free connection.
+        """
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
 
@@ -205,7 +209,7 @@ class SessionService:
             return record.model_copy(update={"state": result.state}) if result.events else None
 
         try:
-            await self._update(code, change)
+            await self._update(code, change, store)
         except (KeyError, FacilitationError):
             pass  # the session closed or vanished meanwhile: nothing is due
 
@@ -245,9 +249,10 @@ class SessionService:
 
         return await self._update(code, change)
 
-    async def _update(self, code: str, change: Callable[[Record], Record | None]) -> SessionState:
+    async def _update(self, code: str, change: Callable[[Record], Record | None],
+                      store: SessionStore | None = None) -> SessionState:
         try:
-            record, changed = await self.store.update(code, change)
+            record, changed = await (store or self.store).update(code, change)
         except KeyError:
             raise NotFound("no session with that code") from None
         if changed:
