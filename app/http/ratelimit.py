@@ -8,7 +8,12 @@ whether the code exists or not, so a guesser learns nothing while blocked.
 
 How a lookup is known to have missed: the guard puts a callback in a context variable
 for the request; ``SessionService.load`` calls ``unknown_code()`` when no session has
-the code. The callback spends at most once per request.
+the code. The callback spends at most once per request. Once the app is running, the
+buckets are the runtime's shared ones (``quotas.py``: in Redis mode, one bucket per
+address over all workers); ``Buckets`` is the in-process fallback.
+
+The guard also records the client's address for the request (``client_address``), for
+the per-address limits on creating and joining sessions.
 """
 
 from __future__ import annotations
