@@ -16,7 +16,7 @@ import pytest
 import websockets
 
 from app.facilitation import commands, engine
-from app.facilitation.errors import Conflict
+from app.facilitation.errors import Conflict, Forbidden
 from app.facilitation.formats import format_with_durations
 from app.facilitation.models import (
     FACILITATOR,
@@ -30,6 +30,7 @@ from app.facilitation.models import (
     SessionState,
 )
 from app.facilitation.views import shared_view
+from app.live.htmx import render_regions
 from app.realtime.interfaces import Bucket
 from app.realtime.memory.limits import LocalLimits
 from tests.support.client import Api, LiveClient, error_of
@@ -69,7 +70,6 @@ def test_a_locked_room_takes_nobody_new_until_it_is_unlocked() -> None:
 
 
 def test_only_the_facilitator_locks_the_room() -> None:
-    from app.facilitation.errors import Forbidden
     with pytest.raises(Forbidden):
         send(room(1), {"type": "lock_room"}, person(0))
 
@@ -319,3 +319,11 @@ def test_join_code_guesses_count_across_workers(start) -> None:
         assert api(n).request("GET", f"/api/sessions/ZZZZZ{'23456789'[n]}", "x").status_code == 404
     for n in range(2):
         refused_429(api(n).request("GET", "/api/sessions/ZZZZZZ", "x"))
+
+
+def test_the_console_offers_the_lock_and_then_the_unlock() -> None:
+    state = room(2)
+    people = render_regions(state, FACILITATOR, 1.0, {})["people"]
+    assert 'value="lock_room"' in people and 'value="unlock_room"' not in people
+    people = render_regions(send(state, {"type": "lock_room"}), FACILITATOR, 1.0, {})["people"]
+    assert 'value="unlock_room"' in people and "nobody new can join" in people
