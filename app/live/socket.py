@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,7 +143,7 @@ def sockets_key(token: str) -> str:
 
 async def release_socket(rt: Runtime, token: str) -> None:
     if token:
-        await presence(rt.presence.depart(sockets_key(token)))
+        await last_socket(rt, sockets_key(token))
 
 
 async def serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor, conn: LiveConnection,
@@ -167,7 +167,7 @@ async def _serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor
         return
     rt.hub.attach(code, conn, state)
     here = presence_key(code, actor.participant_id) if actor.participant_id else None
-    if here is not None and await presence(rt.presence.arrive(here)):
+    if here is not None and await first_socket(rt, here):
         await rt.service.set_connected(code, actor.participant_id, True)  # their first socket on any worker
     sender = asyncio.create_task(conn.pump())
     receiver = asyncio.create_task(receive_commands(ws, rt, code, token, conn, dialect))
@@ -178,17 +178,25 @@ async def _serve(ws: WebSocket, rt: Runtime, code: str, token: str, actor: Actor
             task.cancel()
         await asyncio.gather(sender, receiver, return_exceptions=True)
         rt.hub.detach(code, conn)
-        if here is not None and await presence(rt.presence.depart(here)):
+        if here is not None and await last_socket(rt, here):
             await rt.service.set_connected(code, actor.participant_id, False)  # their last, anywhere
 
 
-async def presence(counted: Awaitable[Any]) -> bool:
-    """A presence count's answer, or False while Redis is away (the heartbeat catches up)."""
+async def first_socket(rt: Runtime, key: str) -> bool:
+    """Count a socket in; True when it is the first for the key on any worker. While Redis is
+    away the answer is False and the presence heartbeat puts it right once Redis is back."""
     try:
-        answer = await counted
+        return (await rt.presence.arrive(key))[1]
     except UNAVAILABLE:
         return False
-    return answer[1] if isinstance(answer, tuple) else bool(answer)
+
+
+async def last_socket(rt: Runtime, key: str) -> bool:
+    """Count a socket out; True when it was the last for the key on any worker."""
+    try:
+        return await rt.presence.depart(key)
+    except UNAVAILABLE:
+        return False
 
 
 async def receive_commands(ws: WebSocket, rt: Runtime, code: str, token: str, conn: LiveConnection,
