@@ -72,10 +72,11 @@ class Runtime:
 
     async def healthy(self) -> bool:
         """Ready to serve: always in embedded mode; in Redis mode, while Redis answers a PING."""
-        if self.redis is None:
+        client = self.timer_redis or self.redis  # the small pool: a busy main pool is not an outage
+        if client is None:
             return True
         try:
-            return bool(await asyncio.wait_for(self.redis.ping(), self.settings.redis_timeout_s))
+            return bool(await asyncio.wait_for(client.ping(), self.settings.redis_timeout_s))
         except (*UNAVAILABLE, TimeoutError):
             return False
 
