@@ -23,6 +23,14 @@ class AppSettings(BaseSettings):
     # Connections each worker opens to Redis for reads and writes (its pub/sub has one more).
     # More commands at once than this wait for a free connection, up to 10 s.
     redis_max_connections: int = 50
+    # A Redis command that gets no answer within this is abandoned (HTTP 503, an error frame),
+    # so a frozen Redis cannot hang requests; /healthz waits this long for a PING too.
+    redis_timeout_s: float = 2.0
+    # Each worker's open sockets are leased in Redis for presence_ttl_s and renewed every
+    # presence_heartbeat_s: the participants of a worker that dies show as not connected
+    # within the sum of the two.
+    presence_ttl_s: float = 30.0
+    presence_heartbeat_s: float = 10.0
     # A closed session's content is erased this long after closing (confidential by default).
     closed_ttl_s: float = 24 * 3600
     # An abandoned session that never closes is erased this long after its last change.
@@ -34,6 +42,20 @@ class AppSettings(BaseSettings):
     live_messages_per_s: float = 20
     live_message_burst: float = 60
     max_connections: int = 10_000
+    # Fair shares (SECURITY.md). Per client address: sessions created (burst, then per hour)
+    # and joins (burst for a whole room behind one address, then per minute). Per token:
+    # open live sockets, and commands over HTTP and sockets together (per second, burst).
+    # Per session: commands from everyone in it together. In Redis mode all but the
+    # per-token message rate count across workers.
+    session_burst_per_address: float = 20
+    sessions_per_address_per_hour: float = 60
+    join_burst_per_address: float = 250
+    joins_per_address_per_minute: float = 60
+    max_sockets_per_token: int = 5
+    token_messages_per_s: float = 10
+    token_message_burst: float = 40
+    session_messages_per_s: float = 60
+    session_message_burst: float = 300
     max_frame_bytes: int = 64 * 1024
     # permessage-deflate on the live sockets. Off by default: zlib's window costs about 45 KB
     # of server memory per socket (more than everything else a phone costs) and a deflate pass

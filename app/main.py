@@ -6,7 +6,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from app.api import docs as api_docs
 from app.api import groups as group_api
@@ -15,7 +16,7 @@ from app.api import summary as summary_api
 from app.config import AppSettings
 from app.http import errors, log_privacy
 from app.http.body_limit import BodyLimit
-from app.http.ratelimit import Buckets, GuessGuard, unknown_code
+from app.http.ratelimit import Buckets, GuessGuard, client_address, unknown_code
 from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
@@ -23,6 +24,7 @@ from app.live.fastpath import LiveSockets
 from app.pages import prints
 from app.pages import routes as pages
 from app.realtime import close_codes
+from app.realtime.interfaces import UNAVAILABLE_RETRY_S
 from app.realtime.runtime import build_runtime
 
 
@@ -32,7 +34,8 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_privacy.install()  # uvicorn has set up its handlers by now
-        app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code)
+        app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code,
+                                                client_address=client_address)
         try:
             yield
         finally:
@@ -55,7 +58,17 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.add_exception_handler(pages.FormTooLarge, pages.form_too_large)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
+    async def healthz(request: Request) -> JSONResponse:
+        """Readiness: 503 while the store is unreachable, so a balancer sends nobody here."""
+        if await request.app.state.runtime.healthy():
+            return JSONResponse({"status": "ok"})
+        return errors.error_response(503, "unavailable", "the session store is unreachable",
+                                     {"Retry-After": str(UNAVAILABLE_RETRY_S)})
+
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict[str, str]:
+        """Liveness: the process answers. An orchestrator restarts it only if this fails,
+        never because Redis is away (a restart would not bring Redis back)."""
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -239,6 +239,16 @@ class ReviewAction(Command):
     status: Literal["done", "going", "dropped"]
 
 
+class LockRoom(Command):
+    """Everyone is in: nobody else may join until ``unlock_room``."""
+
+    type: Literal["lock_room"]
+
+
+class UnlockRoom(Command):
+    type: Literal["unlock_room"]
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
@@ -248,7 +258,7 @@ class ExpireTurn(Command):
 ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant,
+    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom,
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,

@@ -9,7 +9,11 @@ actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants k
 - every turn of a round has the round's ``duration_s``, fixed when the round starts;
 - a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
 - an item never records its author; votes and receipts are salted hashes;
-- a refused command raises a ``FacilitationError`` and changes nothing.
+- a refused command raises a ``FacilitationError`` and changes nothing;
+- no change grows the session's content (what its views would show, pending items
+  included) past ``MAX_VIEW_BYTES``, and one person writes at most
+  ``MAX_ACTIONS_PER_PERSON`` actions: a flood from one phone cannot make every frame of
+  the room huge. A locked session takes no new participants.
 
 Rounds run as reflective practice formats run them (docs/formats.md): the first round of a session
 goes in joining order; each later round starts with a different person and alternates
@@ -36,9 +40,11 @@ from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
 from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
+    MAX_ACTIONS_PER_PERSON,
     MAX_ITEMS,
     MAX_PARTICIPANTS,
     MAX_TURN_S,
+    MAX_VIEW_BYTES,
     MIN_TURN_S,
     UNDO_PASS_S,
     Action,
@@ -91,6 +97,7 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
     new, events, reply = rule.handler(state, command, actor, now, fresh)
     if not events:
         return Transition(state=state)
+    _within_ceiling(state, new)
     return Transition(state=new.model_copy(update={"version": state.version + 1}), events=tuple(events), reply=reply)
 
 
@@ -100,6 +107,9 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
 def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
     if state.status is X:
         raise Conflict("this session has closed")
+    if state.locked:
+        raise Conflict("the facilitator has locked this session: ask them to let you in")
+    before = state
     if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
         raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
     guests = state.guest_count
@@ -110,10 +120,31 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
     if state.round is not None:  # a late joiner speaks last in the running round
         state = _with_round(state, order=state.round.order + (participant_id,))
+    _within_ceiling(before, state)
     return Transition(
         state=state.model_copy(update={"version": state.version + 1}),
         events=(Event(type="participant_joined", data={"participant_id": participant_id}),),
     )
+
+
+def content_bytes(state: SessionState) -> int:
+    """About how many bytes the session's written content takes in a view: every name,
+    item (pending ones too: a reveal shows them all at once), action, proposal and carried
+    action, with its share of the view's keys. Cheap enough to check on every change."""
+    size = len(state.title.encode())
+    size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
+                for p in state.participants)
+    size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
+    size += sum(len(a.text.encode()) + 100 for a in state.actions)
+    size += sum(len(p.text.encode()) + 100 for p in state.proposals)
+    return size
+
+
+def _within_ceiling(before: SessionState, after: SessionState) -> None:
+    grown = content_bytes(after)
+    if grown > MAX_VIEW_BYTES and grown > content_bytes(before):
+        raise Conflict(f"this session holds as much writing as it can show ({MAX_VIEW_BYTES // 1024} KB): "
+                       "remove or shorten something first")
 
 
 def set_connected(state: SessionState, participant_id: str, connected: bool) -> Transition:
@@ -553,6 +584,8 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
         raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
+    if sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= MAX_ACTIONS_PER_PERSON:
+        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})")
     guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
@@ -627,6 +660,20 @@ def store_reflection(state: SessionState, participant_id: str, sealed: str | Non
     state = _with_participant(state, person.model_copy(update={"reflection": sealed}))
     return Transition(state=state.model_copy(update={"version": state.version + 1}),
                       events=(Event(type="reflection_saved"),))
+
+
+# ---------------------------------------------------------------- the door
+
+def _lock_room(state, cmd, actor, now, fresh) -> Result:
+    if state.locked:
+        return state, [], {}
+    return state.model_copy(update={"locked": True}), [Event(type="room_locked")], {}
+
+
+def _unlock_room(state, cmd, actor, now, fresh) -> Result:
+    if not state.locked:
+        return state, [], {}
+    return state.model_copy(update={"locked": False}), [Event(type="room_unlocked")], {}
 
 
 # ---------------------------------------------------------------- system
@@ -724,6 +771,8 @@ RULES: dict[type[c.Command], Rule] = {
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
+    c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
+    c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
     c.Close: Rule(F, frozenset({L, R, P}), _close),
     # each participant takes part
     c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
@@ -748,5 +797,5 @@ RULES: dict[type[c.Command], Rule] = {
     c.ExpireTurn: Rule(SYS, frozenset({R}), _expire_turn),
 }
 
-__all__ = ["apply", "join", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+__all__ = ["apply", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
            "Transition", "Event", "FacilitationError", "RULES"]

@@ -40,6 +40,10 @@ class Invalid(FacilitationError):
     code, status = "invalid", 422
 
 
+class RateLimited(FacilitationError):
+    code, status = "rate_limited", 429
+
+
 class PossibleIdentifier(Invalid):
     """The text looks like it identifies someone; the writer must edit or confirm it."""
 

@@ -33,6 +33,12 @@ MAX_ACTION_TEXT = 500
 MAX_PARTICIPANTS = 200
 MAX_ITEMS = 500
 MAX_ACTIONS = 500
+# Fair shares within a session: what one person may write, and how large the shared view
+# (sent to every socket on every change) may grow. Items are anonymous, so their cap per
+# person is counted by the shell under a key derived from the writer's token (service.py).
+MAX_ACTIONS_PER_PERSON = 20
+MAX_ITEMS_PER_PERSON = 20
+MAX_VIEW_BYTES = 256 * 1024
 MIN_TURN_S = 1.0
 MAX_TURN_S = 3600.0
 MAX_PHASE_S = 6 * 3600
@@ -264,6 +270,7 @@ class SessionState(Frozen):
     phase_log: tuple[PhaseVisit, ...] = ()
     proposals: tuple[Proposal, ...] = ()
     last_pass: PassUndo | None = None  # the latest pass, undoable for UNDO_PASS_S
+    locked: bool = False  # the facilitator has closed the door: joining is refused
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -48,6 +48,7 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "format_title": state.format.title,
         "version": state.version,
         "status": state.status.value,
+        "locked": state.locked,
         "paused_at": state.paused_at,
         "closed_at": state.closed_at,
         "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.facilitation.errors import FacilitationError
+from app.realtime.interfaces import UNAVAILABLE, UNAVAILABLE_RETRY_S
 from app.realtime.service import SessionFull
 
 log = logging.getLogger("talkingpiece.http")
@@ -42,12 +43,21 @@ def describe(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(FacilitationError)
     async def _facilitation(request: Request, exc: FacilitationError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        retry = getattr(exc, "retry_after", None)  # a fair-share limit (quotas.py) says when
+        return error_response(exc.status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(SessionFull)
     async def _full(request: Request, exc: SessionFull) -> JSONResponse:
         return error_response(503, "unavailable", "this server is at its session limit; try again shortly",
                               {"Retry-After": "30"})
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("store unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return error_response(503, "unavailable", "the session store is unreachable for a moment; "
+                              "nothing was changed, try again shortly", {"Retry-After": str(UNAVAILABLE_RETRY_S)})
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

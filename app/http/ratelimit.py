@@ -8,21 +8,29 @@ whether the code exists or not, so a guesser learns nothing while blocked.
 
 How a lookup is known to have missed: the guard puts a callback in a context variable
 for the request; ``SessionService.load`` calls ``unknown_code()`` when no session has
-the code. The callback spends at most once per request.
+the code. The callback spends at most once per request. Once the app is running, the
+buckets are the runtime's shared ones (``quotas.py``: in Redis mode, one bucket per
+address over all workers); ``Buckets`` is the in-process fallback.
+
+The guard also records the client's address for the request (``client_address``), for
+the per-address limits on creating and joining sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.http.errors import error_body
 from app.realtime import close_codes
+from app.realtime.interfaces import UNAVAILABLE, UNAVAILABLE_RETRY_S
 
 Clock = Callable[[], float]
 
@@ -70,6 +78,12 @@ class Buckets:
 
 
 _on_unknown_code: ContextVar[Callable[[], None] | None] = ContextVar("talkingpiece_unknown_code", default=None)
+_client: ContextVar[str | None] = ContextVar("talkingpiece_client", default=None)
+
+
+def client_address() -> str | None:
+    """The address of the client of the current request or socket (per-address limits)."""
+    return _client.get()
 
 
 def unknown_code() -> None:
@@ -95,11 +109,27 @@ class GuessGuard:
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not names_a_session(scope.get("path", "")):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self.buckets.wait(client)
+        address = _client.set(client)
+        try:
+            if names_a_session(scope.get("path", "")):
+                await self._guarded(scope, receive, send, client)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            _client.reset(address)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
+        quotas = _quotas(scope)
+        try:
+            wait = await quotas.guess_wait(client) if quotas is not None else self.buckets.wait(client)
+        except UNAVAILABLE:
+            await refuse(scope, receive, send, 503, "unavailable", "the session store is unreachable for a "
+                         "moment; try again shortly", retry_after=UNAVAILABLE_RETRY_S)
+            return
         if wait > 0:
             await refuse(scope, receive, send, 429, "rate_limited",
                          "too many lookups of unknown session codes from your address; wait and try again",
@@ -111,13 +141,34 @@ class GuessGuard:
             nonlocal spent
             if not spent:
                 spent = True
-                self.buckets.spend(client)
+                if quotas is None:
+                    self.buckets.spend(client)
+                else:  # counted across workers; the miss is answered without waiting for it
+                    task = asyncio.get_running_loop().create_task(quotas.guessed(client))
+                    _charges.add(task)
+                    task.add_done_callback(_charged)
 
         reset = _on_unknown_code.set(charge)
         try:
             await self.app(scope, receive, send)
         finally:
             _on_unknown_code.reset(reset)
+
+
+_charges: set[asyncio.Task[None]] = set()
+
+
+def _charged(task: asyncio.Task[None]) -> None:
+    _charges.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        pass  # the store was unreachable: this one guess goes uncounted
+
+
+def _quotas(scope: Scope) -> Any:
+    """The running app's shared limits, once its runtime is built (None before, e.g. in unit tests)."""
+    app = scope.get("app")
+    runtime = getattr(getattr(app, "state", None), "runtime", None)
+    return getattr(runtime, "quotas", None)
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str,

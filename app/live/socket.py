@@ -7,6 +7,8 @@ receiver handles one command at a time, so a client's commands apply in the orde
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -26,12 +28,14 @@ from app.http.security import origin_allowed
 from app.realtime import close_codes
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
+from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key, token_key
 from app.realtime.runtime import Runtime
 from app.realtime.service import Caller
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.live")
 
+UNAVAILABLE_MESSAGE = "the session store is unreachable for a moment; nothing was changed, send it again shortly"
 ERASE = "erase"  # the facilitator's "end and erase now" (handled here, not by the core: it deletes the session)
 MAX_ID = 128
 
@@ -139,25 +143,75 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Ca
         await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
                                "this server is at its connection limit; try again shortly", retry_after=10)
         return None
-    await ws.accept()
+    if token:  # one token holds a handful of sockets at most, on all workers together
+        try:
+            admitted, _ = await rt.presence.arrive(sockets_key(token), cap=rt.settings.max_sockets_per_token)
+        except UNAVAILABLE:
+            await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
+                                   "the session store is unreachable; try again shortly", retry_after=5)
+            return None
+        if not admitted:
+            await ratelimit.refuse(ws.scope, ws.receive, ws.send, 429, "rate_limited",
+                                   f"this token has {rt.settings.max_sockets_per_token} live sockets open "
+                                   "already: close one first", retry_after=5)
+            return None
+    opened = None
+    try:
+        await ws.accept()
+        opened = await authenticate(ws, rt, code, token)
+    finally:
+        if opened is None:
+            await release_socket(rt, token)
+    return opened
+
+
+async def authenticate(ws: WebSocket, rt: Runtime, code: str, token: str) -> tuple[Runtime, Caller] | None:
     try:
         _, caller = await rt.service.authenticate(code, token)
+    except UNAVAILABLE:
+        await ws.close(close_codes.TRY_AGAIN, "the session store is unreachable; try again shortly")
     except NotFound:
-        await ws.close(close_codes.GONE, "no session with that code")
-        return None
+        await ws.close(close_codes.GONE, MISSING_REASON)
     except Unauthorized:
         await ws.close(close_codes.BAD_TOKEN, "bad token")
-        return None
-    return rt, caller
+    else:
+        return rt, caller
+    return None
+
+
+def sockets_key(token: str) -> str:
+    """The token's socket count, under a name the store cannot tie to a participant."""
+    return token_key(hmac.new(token.encode(), b"sockets", hashlib.sha256).hexdigest()[:32])
+
+
+async def release_socket(rt: Runtime, token: str) -> None:
+    if token:
+        await last_socket(rt, sockets_key(token))
 
 
 async def serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection,
                 dialect: Dialect = JSON_DIALECT) -> None:
     """Run one authenticated socket until either side ends it (shared with the pages' socket)."""
+    try:
+        await _serve(ws, rt, caller, conn, dialect)
+    finally:
+        await release_socket(rt, caller.token)  # taken by ``open_socket``
+
+
+async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection, dialect: Dialect) -> None:
     code, actor = caller.code, caller.actor
-    first = rt.hub.attach(code, conn, await rt.service.load(code))
-    if first and actor.participant_id:
-        await rt.service.set_connected(code, actor.participant_id, True)
+    try:
+        state = await rt.service.load(code)
+    except UNAVAILABLE:
+        await ws.close(close_codes.TRY_AGAIN, "the session store is unreachable; try again shortly")
+        return
+    except NotFound:
+        await ws.close(close_codes.GONE, MISSING_REASON)
+        return
+    rt.hub.attach(code, conn, state)
+    here = presence_key(code, actor.participant_id) if actor.participant_id else None
+    if here is not None and await first_socket(rt, here):
+        await rt.service.set_connected(code, actor.participant_id, True)  # their first socket on any worker
     sender = asyncio.create_task(conn.pump())
     receiver = asyncio.create_task(receive_commands(ws, rt, caller, conn, dialect))
     try:
@@ -166,9 +220,26 @@ async def serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection
         for task in (sender, receiver):
             task.cancel()
         await asyncio.gather(sender, receiver, return_exceptions=True)
-        last = rt.hub.detach(code, conn)
-        if last and actor.participant_id:
-            await rt.service.set_connected(code, actor.participant_id, False)
+        rt.hub.detach(code, conn)
+        if here is not None and await last_socket(rt, here):
+            await rt.service.set_connected(code, actor.participant_id, False)  # their last, anywhere
+
+
+async def first_socket(rt: Runtime, key: str) -> bool:
+    """Count a socket in; True when it is the first for the key on any worker. While Redis is
+    away the answer is False and the presence heartbeat puts it right once Redis is back."""
+    try:
+        return (await rt.presence.arrive(key))[1]
+    except UNAVAILABLE:
+        return False
+
+
+async def last_socket(rt: Runtime, key: str) -> bool:
+    """Count a socket out; True when it was the last for the key on any worker."""
+    try:
+        return await rt.presence.depart(key)
+    except UNAVAILABLE:
+        return False
 
 
 async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection,
@@ -221,10 +292,20 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
         ack = await rt.service.execute(caller, command, command_id)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
-        if isinstance(exc, NotFound) and await rt.store.load(caller.code) is None:
-            conn.kick(close_codes.GONE, "the session was erased")  # e.g. by the facilitator on another worker
+        if isinstance(exc, NotFound) and await gone(rt, caller.code):
+            conn.kick(close_codes.GONE, MISSING_REASON)  # e.g. erased on another worker, or lost by Redis
+        return
+    except UNAVAILABLE:  # the command may be sent again with the same id: it applies once
+        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
         return
     conn.reply(dialect.ack(command_id, command, ack))
+
+
+async def gone(rt: Runtime, code: str) -> bool:
+    try:
+        return await rt.store.load(code) is None
+    except UNAVAILABLE:
+        return False
 
 
 async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: str, data: Any,
@@ -237,6 +318,9 @@ async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: s
         state = await rt.service.erase(caller)
     except FacilitationError as exc:
         conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        return
+    except UNAVAILABLE:
+        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
         return
     if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
         conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))

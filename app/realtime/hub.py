@@ -84,7 +84,7 @@ class Hub:
     async def _follow(self, code: str) -> None:
         """Keep this process subscribed to the session while it has sockets for it here."""
         try:
-            gone = lambda: self.kick_session(code, close_codes.GONE, "the session was erased")  # noqa: E731
+            gone = lambda reason: self.kick_session(code, close_codes.GONE, reason)  # noqa: E731
             async with self._broker.subscribe(code, self.deliver, gone):
                 # Anything published between the socket's first state and the subscription
                 # is caught by one fresh read; versions make repeats harmless.

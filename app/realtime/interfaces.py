@@ -18,12 +18,19 @@ to what they sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 
 from app.facilitation.models import SessionState, Status
+
+# What a store, broker or limit raises while its server is unreachable (stopped, frozen,
+# restarting, or every connection busy past the pool's timeout). Callers answer "try
+# again shortly" (HTTP 503, an ``unavailable`` error frame) and leave every session as it was.
+UNAVAILABLE: tuple[type[Exception], ...] = (RedisError, OSError)
+UNAVAILABLE_RETRY_S = 5
 
 # ------------------------------------------------------------------ sessions
 
@@ -33,6 +40,9 @@ MAX_ACKS = 5000
 class Record(BaseModel):
     state: SessionState
     acks: dict[str, dict[str, Any]] = {}
+    # Items each writer has in the session, keyed like the acks by an HMAC of the writer's
+    # token: the cap per person holds without any record naming who wrote what.
+    written: dict[str, int] = {}
 
     def remember(self, key: str, ack: dict[str, Any]) -> dict[str, dict[str, Any]]:
         acks = dict(self.acks)
@@ -77,7 +87,9 @@ def expires_at(state: SessionState, closed_ttl_s: float, idle_ttl_s: float, now:
 # ------------------------------------------------------------------ fan-out
 
 Deliver = Callable[[SessionState], None]
-Gone = Callable[[], None]
+Gone = Callable[[str], None]  # the session is gone; the argument says why, for the close frame
+ERASED_REASON = "the session was erased"
+MISSING_REASON = "no session with that code"
 
 
 class Broker(Protocol):
@@ -88,7 +100,8 @@ class Broker(Protocol):
 
     def subscribe(self, code: str, deliver: Deliver, gone: Gone) -> Any:
         """An async context manager: ``deliver`` gets each new state of the session while
-        inside, ``gone`` is called when the session is erased."""
+        inside, ``gone(reason)`` is called when the session is erased, or found missing
+        when the broker re-reads it after a lost connection (Redis restarted without it)."""
 
     async def close(self) -> None: ...
 
@@ -102,6 +115,78 @@ class Deadlines(Protocol):
     def schedule(self, code: str, when: float | None) -> None: ...
 
     async def close(self) -> None: ...
+
+
+
+# ------------------------------------------------------------------ rate limits
+
+class Bucket(NamedTuple):
+    """A token bucket: ``rate`` tokens a second, holding at most ``burst``; full when new."""
+
+    key: str
+    rate: float
+    burst: float
+
+
+class Limits(Protocol):
+    """Token buckets shared by every worker (Redis) or kept by this process (memory).
+
+    Times come from the caller's clock, so tests can move them and workers on one Redis
+    agree on what "now" means for a bucket they share.
+    """
+
+    async def take(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Take a token from each bucket, all or none: 0.0 when taken, else the seconds
+        until every bucket would have one (nothing is taken then)."""
+
+    async def spend(self, bucket: Bucket, now: float) -> None:
+        """Take a token whatever the level (down to empty): a charge after the fact."""
+
+    async def wait(self, bucket: Bucket, now: float) -> float:
+        """Seconds until the bucket has a token; 0.0 if it has one now. Takes nothing."""
+
+
+
+# ------------------------------------------------------------------ open sockets, across workers
+
+class Presence(Protocol):
+    """How many live sockets are open for a key, counted over every worker.
+
+    Keys name what is counted: ``presence_key(code, pid)`` a participant's sockets (so
+    ``connected`` follows the person, not one worker's view of them), ``token_key(hash)``
+    a token's (capped). In Redis each worker's counts are leased and kept alive by its
+    heartbeat; when a worker dies its lease runs out, a surviving worker takes its counts
+    away and calls ``on_lost`` for each key nobody holds any more.
+    """
+
+    on_lost: Callable[[str], Awaitable[None]] | None  # nobody holds the key any more (a worker died)
+    on_found: Callable[[str], Awaitable[None]] | None  # held again after counts were lost
+
+    async def arrive(self, key: str, cap: int | None = None) -> tuple[bool, bool]:
+        """Count one more socket: (admitted, first anywhere). Not admitted, and not
+        counted, when ``cap`` sockets are open for the key already."""
+
+    async def depart(self, key: str) -> bool:
+        """Count one socket fewer: True when it was the last one anywhere."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def presence_key(code: str, participant_id: str) -> str:
+    return f"p|{code}|{participant_id}"
+
+
+def token_key(token_hash: str) -> str:
+    return f"t|{token_hash}"
+
+
+def participant_of(key: str) -> tuple[str, str] | None:
+    """(code, participant id) of a presence key; None for any other key."""
+    kind, _, rest = key.partition("|")
+    code, _, pid = rest.partition("|")
+    return (code, pid) if kind == "p" and pid else None
 
 
 

@@ -1,13 +1,14 @@
-"""Assembles the shell for one process: store, broker, service, hub and deadline timers.
+"""Assembles the shell for one process: store, broker, service, hub, deadline timers, presence.
 
-The embedded default needs nothing outside the process (its sessions are written through
-to a local SQLite file and loaded back at start); a Redis URL swaps in the Redis store,
-broker and shared deadlines behind the same interfaces.
+The embedded default needs nothing outside the process; a Redis URL swaps in the
+Redis store, broker, shared deadlines, limits and presence behind the same interfaces.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +20,19 @@ from app.facilitation import engine
 from app.facilitation.models import SessionState
 from app.realtime.group_service import GroupService
 from app.realtime.hub import Hub
-from app.realtime.interfaces import Broker, Deadlines, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Presence, SessionStore, participant_of
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
+from app.realtime.memory.limits import LocalLimits
+from app.realtime.memory.presence import LocalPresence
 from app.realtime.memory.store import MemoryStore
+from app.realtime.quotas import Quotas
 from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
 from app.realtime.redis.groups import RedisGroupStore
+from app.realtime.redis.limits import RedisLimits
+from app.realtime.redis.options import redis_options
+from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
@@ -46,34 +53,71 @@ class Runtime:
     hub: Hub
     deadlines: Deadlines
     groups: GroupService
+    presence: Presence
     redis: Redis | None = None
+    timer_redis: Redis | None = None  # the deadline timer's own connections
+
+    @property
+    def quotas(self) -> Quotas | None:
+        return self.service.quotas
+
+    async def healthy(self) -> bool:
+        """Ready to serve: always in embedded mode; in Redis mode, while Redis answers a PING."""
+        client = self.timer_redis or self.redis  # the small pool: a busy main pool is not an outage
+        if client is None:
+            return True
+        try:
+            return bool(await asyncio.wait_for(client.ping(), self.settings.redis_timeout_s))
+        except (*UNAVAILABLE, TimeoutError):
+            return False
 
     async def close(self) -> None:
+        await self.presence.close()  # first: it may still mark people as gone in the store
         await self.groups.close()
         await self.deadlines.close()
         await self.hub.close()
         await self.broker.close()
         await self.store.close()
-        if self.redis is not None:
-            await self.redis.aclose()
+        for client in (self.redis, self.timer_redis):
+            if client is not None:
+                await client.aclose()
+
+
+def follow_presence(presence: Presence, service: SessionService) -> None:
+    """What presence learns (a worker died with people's sockets, or came back) reaches the session."""
+
+    async def lost(key: str) -> None:
+        found = participant_of(key)
+        if found is not None:
+            await service.set_connected(*found, False)
+
+    async def found(key: str) -> None:
+        who = participant_of(key)
+        if who is not None:
+            await service.set_connected(*who, True)
+
+    presence.on_lost, presence.on_found = lost, found
 
 
 async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time,
-                        on_unknown_code: Callable[[], None] = lambda: None) -> Runtime:
+                        on_unknown_code: Callable[[], None] = lambda: None,
+                        client_address: Callable[[], str | None] = lambda: None) -> Runtime:
     """One implementation of each interface, chosen by ``settings.redis_url``.
 
-    ``on_unknown_code`` is called when a request names a session that does not exist (the
-    HTTP layer's guessing guard counts those).
+    The two hooks come from the HTTP layer: ``on_unknown_code`` is called when a request
+    names a session that does not exist (the guessing guard counts those), and
+    ``client_address`` tells who is asking (the per-address fair shares).
     """
     if settings.redis_url:
-        return await _redis_runtime(settings, clock, on_unknown_code)
+        return await _redis_runtime(settings, clock, on_unknown_code, client_address)
     path = settings.sessions_path
     store = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s,
                         file=SessionFile(path) if path else None)
     broker = MemoryBroker()
     deadlines = LocalDeadlines(clock)
-    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions,
-                             on_unknown_code=on_unknown_code)
+    quotas = Quotas(LocalLimits(), LocalLimits(), settings, clock, secrets.token_hex(16))
+    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
+                             on_unknown_code=on_unknown_code, client_address=client_address)
     await deadlines.start(service.expire)
     restored = store.restore()
     await service.resume([record.state.code for record in restored])
@@ -81,8 +125,10 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
         log.info("%d sessions restored from %s", len(restored), path)
     store.start_sweeping(sweep_interval(settings))
     groups = GroupService(SqliteGroupStore(settings.groups_db or default_groups_db(settings.data_path)), service, clock)
+    presence = LocalPresence()
+    follow_presence(presence, service)
     return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
-                   deadlines=deadlines, groups=groups)
+                   deadlines=deadlines, groups=groups, presence=presence)
 
 
 def sweep_interval(settings: AppSettings) -> float:
@@ -90,14 +136,15 @@ def sweep_interval(settings: AppSettings) -> float:
     return max(0.5, min(60.0, min(settings.closed_ttl_s, settings.idle_ttl_s) / 10))
 
 
-async def _redis_runtime(settings: AppSettings, clock: Callable[[], float],
-                         on_unknown_code: Callable[[], None]) -> Runtime:
+async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_unknown_code: Callable[[], None],
+                         client_address: Callable[[], str | None]) -> Runtime:
     """Several workers, one Redis: any worker serves any session."""
     assert settings.redis_url
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
     # free connection instead of failing with "Too many connections", redis-py's default.
-    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True, health_check_interval=15,
-                                           max_connections=settings.redis_max_connections, timeout=10)
+    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True,
+                                           max_connections=settings.redis_max_connections, timeout=10,
+                                           **redis_options(settings))
     redis = Redis.from_pool(pool)  # owns the pool: closing the client closes it
     await redis.ping()  # fail at start-up, not at the first facilitator's click
     prefix = settings.redis_prefix
@@ -110,11 +157,27 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float],
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
-    deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock)
-    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions,
-                             on_unknown_code=on_unknown_code)
+    # One key per deployment for hashing client addresses, the same on every worker.
+    await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
+    quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,
+                    await redis.get(f"{prefix}rl:secret"))
+    # The deadline timer has connections of its own: a flood of commands holding every pooled
+    # connection must not keep a turn's end waiting in the queue behind it.
+    timer_redis = Redis.from_pool(BlockingConnectionPool.from_url(
+        settings.redis_url, decode_responses=True, max_connections=8, timeout=10, **redis_options(settings)))
+    timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
+                             idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
+    deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)
+    service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
+                             on_unknown_code=on_unknown_code, client_address=client_address)
     pubsub.start()
-    await deadlines.start(service.expire)
+    await deadlines.start(lambda code: service.expire(code, timer_store))
     groups = GroupService(RedisGroupStore(redis, prefix=f"{prefix}group:"), service, clock)
-    return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
-                   deadlines=deadlines, groups=groups, redis=redis)
+    presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
+                             heartbeat_s=settings.presence_heartbeat_s)
+    follow_presence(presence, service)
+    runtime = Runtime(settings=settings, store=store, broker=broker, service=service,
+                      hub=Hub(broker, clock, service.load), deadlines=deadlines, groups=groups, presence=presence,
+                      redis=redis, timer_redis=timer_redis)
+    await presence.start()
+    return runtime

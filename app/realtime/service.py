@@ -31,13 +31,15 @@ from app.facilitation.models import (
     SYSTEM,
     Actor,
     CarriedAction,
+    MAX_ITEMS_PER_PERSON,
     FormatSpec,
     Fresh,
     SessionState,
 )
 from app.facilitation.reflection import Reflection
 from app.facilitation.transition import ANONYMOUS_ACTS, Event
-from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
+from app.realtime.quotas import Quotas
 from app.realtime.sealing import open_sealed, seal
 
 log = logging.getLogger("talkingpiece.sessions")
@@ -97,11 +99,15 @@ class SessionFull(Exception):
 
 class SessionService:
     def __init__(self, store: SessionStore, broker: Broker, deadlines: Deadlines, clock: Callable[[], float], *,
-                 max_sessions: int = 5000, on_unknown_code: Callable[[], None] = lambda: None) -> None:
+                 max_sessions: int = 5000, quotas: Quotas | None = None,
+                 on_unknown_code: Callable[[], None] = lambda: None,
+                 client_address: Callable[[], str | None] = lambda: None) -> None:
         self.store = store
         self.broker = broker
         self.deadlines = deadlines
         self.clock = clock
+        self.quotas = quotas  # fair shares per address, token and session (quotas.py)
+        self._client_address = client_address  # who is asking, for the per-address shares
         self.max_sessions = max_sessions
         self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
         self.events: Counter[str] = Counter()  # what has happened in this process, by event type
@@ -113,6 +119,8 @@ class SessionService:
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None) -> Created:
         spec = spec or format_with_durations(format_id, durations)
+        if self.quotas is not None:
+            await self.quotas.creating(self._client_address())
         if await self.store.count() >= self.max_sessions:
             raise SessionFull()
         facilitator, screen = new_token(), new_token()
@@ -130,6 +138,8 @@ class SessionService:
 
     async def join(self, code: str, name: str, *, member_id: str | None = None,
                    carried: tuple[CarriedAction, ...] = ()) -> Joined:
+        if self.quotas is not None:
+            await self.quotas.joining(self._client_address())
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
 
@@ -191,7 +201,10 @@ class SessionService:
     async def execute(self, caller: Caller, command: Command, command_id: str | None = None) -> dict[str, Any]:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
         token = caller.token
+        if self.quotas is not None:
+            await self.quotas.commanding(token, caller.code)
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
+        writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
         ack: dict[str, Any] = {}
@@ -203,24 +216,37 @@ class SessionService:
                 ack, events = record.acks[key], ()
                 return None
             actor = caller.actor_in(record.state)
+            held = record.written.get(writer, 0)
+            if command.type == "submit_item" and held >= MAX_ITEMS_PER_PERSON:
+                raise Conflict(f"you have submitted the most items one person may ({MAX_ITEMS_PER_PERSON})")
             result = engine.apply(record.state, command, actor, now, fresh)
             ack, events = {"version": result.state.version, **result.reply}, result.events
             if not result.events and key is None:
                 return None
             acks = record.remember(key, ack) if key is not None else record.acks
-            return Record.model_construct(state=result.state, acks=acks)  # both valid: no second walk of every ack
+            written = record.written
+            if result.events and command.type in ("submit_item", "retract_item"):
+                held += 1 if command.type == "submit_item" else -1
+                written = {k: n for k, n in {**written, writer: held}.items() if n > 0}
+            # All parts are valid already: no second walk of every kept ack.
+            return Record.model_construct(state=result.state, acks=acks, written=written)
 
         await self._update(caller.code, change)
         self._happened(caller.code, events)
         return ack
 
-    async def expire(self, code: str) -> None:
-        """A deadline timer fired. Safe to call late, early, or from several workers."""
+    async def expire(self, code: str, store: SessionStore | None = None) -> None:
+        """A deadline timer fired. Safe to call late, early, or from several workers.
+
+        ``store`` is the timer's own way to the sessions (Redis: its own connections), so
+        a turn's end never queues behind a flood of commands for a free connection.
+        """
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
 
         try:
-            await self._change(code, lambda r: engine.apply(r.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh))
+            await self._change(code, lambda r: engine.apply(r.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh),
+                               store)
         except (KeyError, FacilitationError):
             pass  # the session closed or vanished meanwhile: nothing is due
 
@@ -244,17 +270,21 @@ class SessionService:
             await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected))
         except (NotFound, Conflict):
             pass
+        except UNAVAILABLE as exc:  # presence catches up at its next heartbeat (presence.py)
+            log.warning("marking a participant of %s %s failed: %s", code,
+                        "connected" if connected else "disconnected", type(exc).__name__)
 
-    async def _change(self, code: str, transition: Callable[[Record], engine.Transition]) -> SessionState:
+    async def _change(self, code: str, transition: Callable[[Record], engine.Transition],
+                      store: SessionStore | None = None) -> SessionState:
         events: tuple[Event, ...] = ()
 
         def change(record: Record) -> Record | None:
             nonlocal events
             result = transition(record)
             events = result.events
-            return Record.model_construct(state=result.state, acks=record.acks) if result.events else None
+            return record.model_copy(update={"state": result.state}) if result.events else None
 
-        state = await self._update(code, change)
+        state = await self._update(code, change, store)
         self._happened(code, events)
         return state
 
@@ -265,9 +295,10 @@ class SessionService:
             if event.type not in ANONYMOUS_ACTS:
                 log.debug("session %s: %s", code, event.type)
 
-    async def _update(self, code: str, change: Callable[[Record], Record | None]) -> SessionState:
+    async def _update(self, code: str, change: Callable[[Record], Record | None],
+                      store: SessionStore | None = None) -> SessionState:
         try:
-            record, changed = await self.store.update(code, change)
+            record, changed = await (store or self.store).update(code, change)
         except KeyError:
             raise NotFound("no session with that code") from None
         if changed:

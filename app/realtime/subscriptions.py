@@ -47,12 +47,12 @@ class Subscriptions:
             except Exception:
                 log.exception("delivering a state of session %s failed", state.code)
 
-    def gone(self, code: str) -> None:
+    def gone(self, code: str, reason: str) -> None:
         for _, gone in list(self._by_code.get(code, ())):
             try:
-                gone()
+                gone(reason)
             except Exception:
-                log.exception("closing the sockets of erased session %s failed", code)
+                log.exception("closing the sockets of vanished session %s failed", code)
 
     def clear(self) -> None:
         self._by_code.clear()

@@ -21,6 +21,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Every client of the suite comes from 127.0.0.1: one address creating and joining as many
+# sessions as a whole town would. The per-address fair shares are raised to match, except
+# where a test sets them (tests/test_fair_shares.py).
+ONE_ADDRESS_FOR_ALL = {"SESSION_BURST_PER_ADDRESS": "1000000", "JOIN_BURST_PER_ADDRESS": "1000000"}
+
+
 class ServerProcess:
     """``python -m app`` as a user starts it; stopped with SIGTERM (or killed) by the test.
 
@@ -36,7 +42,7 @@ class ServerProcess:
         if not env.get("DATA_DIR"):
             parent = log_path.parent if log_path else None
             env["DATA_DIR"] = tempfile.mkdtemp(prefix="tp-data-", dir=parent)
-        self.env = {**os.environ, "LOG_LEVEL": "debug", **env}
+        self.env = {**os.environ, "LOG_LEVEL": "debug", **ONE_ADDRESS_FOR_ALL, **env}
         self.data_dir = Path(env["DATA_DIR"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

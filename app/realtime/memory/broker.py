@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from app.facilitation.models import SessionState
-from app.realtime.interfaces import Deliver, Gone
+from app.realtime.interfaces import ERASED_REASON, Deliver, Gone
 from app.realtime.subscriptions import Subscriptions
 
 
@@ -21,7 +21,7 @@ class MemoryBroker:
         self._subscriptions.deliver(state)
 
     async def erased(self, code: str) -> None:
-        self._subscriptions.gone(code)
+        self._subscriptions.gone(code, ERASED_REASON)
 
     @asynccontextmanager
     async def subscribe(self, code: str, deliver: Deliver, gone: Gone):

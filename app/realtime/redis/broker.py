@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from pydantic import ValidationError
 
 from app.facilitation.models import SessionState
-from app.realtime.interfaces import Deliver, Gone
+from app.realtime.interfaces import ERASED_REASON, MISSING_REASON, Deliver, Gone
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import channel
 from app.realtime.subscriptions import Subscriptions
@@ -58,7 +58,7 @@ class RedisBroker:
         if code not in self._subscriptions:
             return
         if data == ERASED:
-            self._subscriptions.gone(code)
+            self._subscriptions.gone(code, ERASED_REASON)
             return
         try:
             state = SessionState.model_validate_json(data)
@@ -68,11 +68,18 @@ class RedisBroker:
         self._subscriptions.deliver(state)
 
     async def _resync(self) -> None:
-        """After (re)subscribing, read each followed session once: the gap may have hidden changes."""
+        """After (re)subscribing, read each followed session once: the gap may have hidden changes.
+
+        A session that is no longer there (Redis restarted without its data, or it expired
+        or was erased while the connection was down) closes its sockets here and now: an
+        idle screen would otherwise show a frozen "running" view until someone spoke.
+        """
         for code in self._subscriptions.codes():
             state = await self._reload(code)
             if state is not None:
                 self._subscriptions.deliver(state)
+            elif code in self._subscriptions:
+                self._subscriptions.gone(code, MISSING_REASON)
 
     async def close(self) -> None:
         self._subscriptions.clear()

@@ -46,7 +46,8 @@ log = logging.getLogger("talkingpiece.sessions.file")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
-    code TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL);
+    code TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL,
+    written TEXT NOT NULL DEFAULT '{}');  -- items held per writer, under keys only each writer can make
 CREATE TABLE IF NOT EXISTS acks (
     code TEXT NOT NULL, key TEXT NOT NULL, ack TEXT NOT NULL, UNIQUE (code, key));
 """
@@ -145,9 +146,11 @@ class SessionFile:
         for code, key, ack in self._conn.execute("SELECT code, key, ack FROM acks ORDER BY rowid"):
             acks.setdefault(code, {})[key] = json.loads(ack)
         loaded = []
-        for code, state, expires_at in self._conn.execute("SELECT code, state, expires_at FROM sessions"):
+        for code, state, expires_at, written in self._conn.execute(
+                "SELECT code, state, expires_at, written FROM sessions"):
             try:
-                record = Record(state=SessionState.model_validate_json(state), acks=acks.get(code, {}))
+                record = Record(state=SessionState.model_validate_json(state), acks=acks.get(code, {}),
+                                written=json.loads(written))
             except ValueError:
                 log.error("session %s in %s could not be read; it is left out", code, self.path)
                 continue
@@ -252,7 +255,7 @@ class SessionFile:
         rows = []
         for code, p in batch.items():
             if p.record is not None:
-                rows.append((code, p.record.state.model_dump_json(), p.expires_at))
+                rows.append((code, p.record.state.model_dump_json(), p.expires_at, _dumps(p.record.written)))
                 time.sleep(0)  # hand the interpreter back to the event loop between sessions
 
         erased = False
@@ -268,8 +271,9 @@ class SessionFile:
                 if p.added:
                     conn.executemany("INSERT OR IGNORE INTO acks (code, key, ack) VALUES (?, ?, ?)",
                                      [(code, k, _dumps(a)) for k, a in p.added.items()])
-            conn.executemany("INSERT INTO sessions (code, state, expires_at) VALUES (?, ?, ?) ON CONFLICT (code) "
-                             "DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at", rows)
+            conn.executemany("INSERT INTO sessions (code, state, expires_at, written) VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT (code) DO UPDATE SET state = excluded.state, "
+                             "expires_at = excluded.expires_at, written = excluded.written", rows)
             if sweep is not None:
                 erased |= self._delete_expired(sweep)
             conn.execute("COMMIT")
