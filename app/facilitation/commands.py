@@ -227,28 +227,42 @@ class ReviewAction(Command):
     status: Literal["done", "going", "dropped"]
 
 
+class ShowWellbeing(Command):
+    """Show the room the spread of a phase's wellbeing answers counted so far (default: this phase)."""
+
+    type: Literal["show_wellbeing"]
+    phase_id: Id | None = None
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
 
 
+class FlushTallies(Command):
+    """The fold timer fired: move the anonymous counters and presence the room sees on."""
+
+    type: Literal["flush_tallies"]
+
+
 FacilitatorCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal,
+    SetPhases, ProposeSummary, WithdrawProposal, ShowWellbeing,
 ]
 ParticipantCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction,
 ]
-AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn], Field(discriminator="type")]
+AnyCommand = Annotated[Union[FacilitatorCommand, ParticipantCommand, ExpireTurn, FlushTallies],
+                       Field(discriminator="type")]
 
 ALLOWED: dict[Role, frozenset[str]] = {
     "facilitator": frozenset(c.model_fields["type"].annotation.__args__[0] for c in FacilitatorCommand.__args__),
     "participant": frozenset(c.model_fields["type"].annotation.__args__[0] for c in ParticipantCommand.__args__),
     "screen": frozenset(),
-    "system": frozenset({"expire_turn"}),
+    "system": frozenset({"expire_turn", "flush_tallies"}),
 }
 KNOWN = frozenset().union(*ALLOWED.values())
 

@@ -59,7 +59,7 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
         return await _redis_runtime(settings, clock)
     store: SessionStore = MemoryStore(clock=clock, closed_ttl_s=settings.closed_ttl_s, idle_ttl_s=settings.idle_ttl_s)
     broker: Broker = MemoryBroker()
-    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
+    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions, batching=settings.batching)
     deadlines = LocalDeadlines(service.expire, clock)
     service.deadlines = deadlines
     hub = Hub(broker, clock, service.load)
@@ -85,7 +85,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
-    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
+    service = SessionService(store, broker, clock, max_sessions=settings.max_sessions, batching=settings.batching)
     deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
     service.deadlines = deadlines
     pubsub.start()

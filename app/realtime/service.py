@@ -1,13 +1,20 @@
 """The one path every change takes: authenticate, apply through the store, publish, schedule.
 
 Routes and sockets call this; it calls the core. It owns the randomness (codes, tokens,
-ids) and the clock, and hands both to the core as plain values.
+ids) and the clock, and hands both to the core as plain values. It also derives, from a
+participant's token, the secret their anonymous marks are keyed with (``Actor.key``) and
+the key their remembered acks are sealed with: the store holds only a hash of the token,
+so it can recompute neither.
+
+A change to the true tallies alone (an anonymous act, a socket opening) keeps the
+session's version: it is stored, and schedules the fold timer, but is not published.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.facilitation import carry, engine, guard
-from app.facilitation.commands import Command, ExpireTurn
+from app.facilitation.commands import Command, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
     FacilitationError,
@@ -33,11 +40,12 @@ from app.facilitation.models import (
     FormatSpec,
     Fresh,
     SessionState,
+    Settings,
 )
 from app.facilitation.reflection import Reflection
 from app.http import ratelimit
 from app.realtime.interfaces import Broker, Deadlines, Record, SessionStore
-from app.realtime.sealing import open_sealed, seal
+from app.realtime.sealing import ack_key, open_sealed, open_with, seal, seal_with
 
 log = logging.getLogger("talkingpiece.sessions")
 
@@ -51,6 +59,11 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def marking_key(token: str, code: str) -> str:
+    """A participant's secret for their anonymous marks in one session: only their token yields it."""
+    return hmac.new(token.encode(), f"talking-piece marks v1\x1f{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_code(code: str) -> str | None:
@@ -79,10 +92,12 @@ class SessionFull(Exception):
 
 class SessionService:
     def __init__(self, store: SessionStore, broker: Broker, clock: Callable[[], float],
-                 max_sessions: int = 5000) -> None:
+                 max_sessions: int = 5000, batching: dict[str, float] | None = None) -> None:
         self.store = store
         self.broker = broker
         self.clock = clock
+        # The fold timer's and presence debounce's settings, copied into every new session.
+        self.batching = batching or {}
         self.deadlines: Deadlines | None = None
         self.max_sessions = max_sessions
         # Called after every published change (e.g. groups keep what was carried at close).
@@ -100,7 +115,8 @@ class SessionService:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             state = engine.new_session(
                 code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
-                facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen))
+                facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
+                settings=Settings(**self.batching))
             if group_id is not None:
                 state = state.model_copy(update={"group_id": group_id})
             if await self.store.create(Record(state=state)):
@@ -158,6 +174,7 @@ class SessionService:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
         code = normalise_code(code) or ""
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
+        sealing = ack_key(token, code)
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
         ack: dict[str, Any] = {}
@@ -165,32 +182,44 @@ class SessionService:
         def change(record: Record) -> Record | None:
             nonlocal ack
             if key is not None and key in record.acks:
-                ack = record.acks[key]
-                return None
+                opened = open_with(sealing, key, record.acks[key].get("sealed", ""))
+                if opened is not None:
+                    ack = json.loads(opened)
+                    return None
             actor = actor_for(record.state, token)
             result = engine.apply(record.state, command, actor, now, fresh)
             ack = {"version": result.state.version, **result.reply}
             if not result.events and key is None:
                 return None
-            acks = record.remember(key, ack) if key is not None else record.acks
+            # The ack is kept sealed with the sender's token: a receipt in it retracts an item.
+            sealed = {"sealed": seal_with(sealing, key, json.dumps(ack))} if key is not None else {}
+            acks = record.remember(key, sealed) if key is not None else record.acks
             return Record(state=result.state, acks=acks)
 
         await self._update(code, change)
         return ack
 
     async def expire(self, code: str) -> None:
-        """A deadline timer fired. Safe to call late, early, or from several workers."""
+        """A deadline timer fired: a turn's end, or the fold timer's tick (or both, one after
+        the other, as two versions). Safe to call late, early, or from several workers: each
+        is a compare-and-set that the core ignores once it is no longer due."""
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
 
-        def change(record: Record) -> Record | None:
-            result = engine.apply(record.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh)
-            return Record(state=result.state, acks=record.acks) if result.events else None
+        def due(command: Command, when: Callable[[SessionState, float], bool]) -> Callable[[Record], Record | None]:
+            def change(record: Record) -> Record | None:
+                if not when(record.state, now):
+                    return None
+                result = engine.apply(record.state, command, SYSTEM, now, fresh)
+                return Record(state=result.state, acks=record.acks) if result.events else None
+            return change
 
-        try:
-            await self._update(code, change)
-        except (KeyError, FacilitationError):
-            pass  # the session closed or vanished meanwhile: nothing is due
+        for command, when in ((ExpireTurn(type="expire_turn"), engine.turn_due),
+                              (FlushTallies(type="flush_tallies"), engine.flush_due)):
+            try:
+                await self._update(code, due(command, when))
+            except (KeyError, FacilitationError):
+                pass  # the session closed or vanished meanwhile: nothing is due
 
     async def save_reflection(self, code: str, token: str, reflection: Reflection) -> None:
         """Seal the reflection with the writer's token and keep only the sealed form."""
@@ -213,8 +242,11 @@ class SessionService:
         return state, person.id, reflection
 
     async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
+        """A participant's first socket opened or last one closed: noted quietly; the room
+        sees it at a later fold if it lasts (see ``tallies``)."""
+        now = self.clock()
         try:
-            await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected))
+            await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected, now))
         except (NotFound, Conflict):
             pass
 
@@ -226,12 +258,22 @@ class SessionService:
         return await self._update(code, change)
 
     async def _update(self, code: str, change: Callable[[Record], Record | None]) -> SessionState:
+        visible = False
+
+        def tracked(record: Record) -> Record | None:
+            nonlocal visible  # the last call is the one the store kept
+            new = change(record)
+            visible = new is not None and new.state.version != record.state.version
+            return new
+
         try:
-            record, changed = await self.store.update(code, change)
+            record, changed = await self.store.update(code, tracked)
         except KeyError:
             raise NotFound("no session with that code") from None
-        if changed:
+        if changed and visible:
             await self.published(record.state)
+        elif changed and self.deadlines is not None:  # quiet: nothing to publish, but the fold timer may be due
+            self.deadlines.schedule(record.state.code, engine.next_deadline(record.state))
         return record.state
 
     async def published(self, state: SessionState) -> None:
@@ -258,5 +300,5 @@ def actor_for(state: SessionState, token: str | None) -> Actor:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
                 raise Unauthorized("you were removed from this session")
-            return Actor(role="participant", participant_id=p.id)
+            return Actor(role="participant", participant_id=p.id, key=marking_key(token, state.code))
     raise Unauthorized("that token does not belong to this session")

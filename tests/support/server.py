@@ -13,6 +13,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Anonymous counters and presence fold on a timer (SECURITY.md). Test servers fold about five
+# times a second and show presence at the next fold, so that a test waits a fraction of a
+# second for a count; tests of the batching itself set their own (tests/test_anonymity_audit.py).
+FAST_BATCHES = {"TALLY_INTERVAL_S": "0.2", "PRESENCE_ON_S": "0", "PRESENCE_OFF_S": "0"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,7 +30,7 @@ class ServerProcess:
 
     def __init__(self, port: int | None = None, env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, "LOG_LEVEL": "debug", **(env or {})}
+        self.env = {**os.environ, "LOG_LEVEL": "debug", **FAST_BATCHES, **(env or {})}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
