@@ -691,12 +691,12 @@ def _show_wellbeing(state, cmd: c.ShowWellbeing, actor, now, fresh) -> Result:
         raise NotFound(f"no wellbeing scale in phase {phase_id!r}")
     tally = next((t for t in state.wellbeing if t.phase_id == phase_id), WellbeingTally(phase_id=phase_id))
     threshold = state.settings.reveal_threshold
-    if tallies.answered(tally) < threshold:
-        raise Conflict(f"{tallies.answered(tally)} answered so far; with fewer than {threshold} "
-                       "the spread could tell who chose what")
+    if tallies.unshown(tally) < threshold:
+        since = " since it was last shown" if tally.spread is not None else " so far"
+        raise Conflict(f"{tallies.unshown(tally)} answered{since}; with fewer than {threshold} "
+                       "new answers the spread could tell who chose what")
     shown = tallies.snapshot_spread(state, phase_id)
-    if shown is None:
-        return state, [], {}
+    assert shown is not None
     return shown, [Event(type="wellbeing_shown")], {}
 
 

@@ -185,11 +185,17 @@ def note_online(state: SessionState, participant_id: str, online: bool, now: flo
     return state
 
 
+def unshown(tally: WellbeingTally) -> int:
+    """Answers counted since the spread was last shown (all of them, before the first showing)."""
+    return answered(tally) - (sum(tally.spread) if tally.spread is not None else 0)
+
+
 def snapshot_spread(state: SessionState, phase_id: str) -> SessionState | None:
-    """Show a phase's spread as counted so far, if enough have answered; None if not (or unchanged)."""
+    """Show a phase's spread as counted so far; None unless at least the reveal threshold of
+    answers came in since it was last shown, so that a showing never moves it by one answer."""
     tallies = list(state.wellbeing)
     for n, t in enumerate(tallies):
-        if t.phase_id == phase_id and answered(t) >= state.settings.reveal_threshold and t.spread != t.shown:
+        if t.phase_id == phase_id and unshown(t) >= state.settings.reveal_threshold:
             tallies[n] = t.model_copy(update={"spread": t.shown})
             return state.model_copy(update={"wellbeing": tuple(tallies)})
     return None

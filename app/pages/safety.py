@@ -52,4 +52,4 @@ def _tally(view: dict[str, Any], tally: dict[str, Any], can_show: bool = False) 
     return {"phase_id": tally["phase_id"], "title": titles.get(tally["phase_id"], tally["phase_id"]),
             "answered": tally["answered"], "in_spread": in_spread, "bars": bars, "summary": spread,
             # The facilitator shows the spread (again) once enough answers are in that it was not shown with.
-            "can_show": can_show and tally["answered"] >= threshold and tally["answered"] > in_spread}
+            "can_show": can_show and tally["answered"] - in_spread >= threshold}
