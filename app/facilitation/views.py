@@ -68,7 +68,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "pending": tallies.shown_pending(state),
         "actions": [{"id": a.id, "participant_id": a.participant_id, "text": a.text, "due": a.due}
                     for a in state.actions],
-        "wellbeing": [_wellbeing(state, t) for t in state.wellbeing],
+        # A phase's tally joins the view at the fold that first counts an answer, not at the answer.
+        "wellbeing": [_wellbeing(state, t) for t in state.wellbeing if tallies.answered(t) or t.spread],
         "settings": {"queue_turn_s": state.settings.queue_turn_s,
                      "reveal_threshold": state.settings.reveal_threshold},
         "group": state.group_id is not None,
