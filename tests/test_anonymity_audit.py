@@ -796,17 +796,20 @@ def synthetic_trials(leak: str) -> tuple[list[dict[str, Any]], list[tuple[float,
         for n in order:
             now += 0.1
             trial["taps"].append((now, ids[n]))
-            if leak == "presence" and n == author:
+            if n == author and leak == "presence":  # the wake shows; the count follows later
                 people[n]["connected"] = True
                 emit()
-            if n == author:
-                if leak == "presence":
-                    now += 0.05
+            elif n == author:  # the count moves at once
                 count += 1
                 now += 0.01
                 emit()
-            if leak == "presence" and n == author:
-                people[n]["connected"] = False
+        if leak == "presence":
+            now += 1.0
+            count += 1
+            emit()
+            people[author]["connected"] = False
+            now += 1.0
+            emit()
         trials.append(trial)
         now += 1.0
     return trials, frames
