@@ -549,10 +549,10 @@ def test_an_observer_of_frames_and_taps_guesses_authors_no_better_than_chance(ba
                 author = rng.choice(eligible)
                 if kind == "submit":
                     command = {"type": "submit_item", "kind": "feedback", "text": f"feedback {marker()}"}
-                    counter = lambda v: v["pending"]["feedback"]  # noqa: E731
+                    counter = lambda v: v["pending"]["feedback"]
                 else:
                     command, _ = {"type": "vote_item", "item_id": item}, voted.add((ids[author], item))
-                    counter = lambda v, item=item: next(i["votes"] for i in v["items"] if i["id"] == item)  # noqa: E731
+                    counter = lambda v, item=item: next(i["votes"] for i in v["items"] if i["id"] == item)
                 trial = {"author": ids[author], "counter": counter, "taps": [], "from_version": frames[-1][1]["version"]}
                 start = counter(frames[-1][1]["view"])
                 for n in rng.sample(range(PHONES), PHONES):  # each phone wakes, taps, sleeps

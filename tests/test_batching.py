@@ -11,7 +11,15 @@ import pytest
 from app.facilitation import commands, engine, tallies
 from app.facilitation.errors import Conflict
 from app.facilitation.formats import format_with_durations
-from app.facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh, SessionState, Settings
+from app.facilitation.models import (
+    FACILITATOR,
+    SCREEN,
+    SYSTEM,
+    Actor,
+    Fresh,
+    SessionState,
+    Settings,
+)
 from app.facilitation.views import view_for
 
 INTERVAL = 6.0
