@@ -45,7 +45,8 @@ class AppSettings(BaseSettings):
     # Anonymous counters (pending, votes, wellbeing, consent) reach the room in batches: the
     # mean seconds between two folds (a change shows one to two folds after it, jittered),
     # and how long a socket must stay open (closed) before the room sees someone connected
-    # (disconnected), so that a phone waking to send does not announce itself. SECURITY.md.
+    # (disconnected), so that a phone waking to send does not announce itself (a participant's
+    # first connection after joining shows at the next fold). SECURITY.md.
     tally_interval_s: float = 6.0
     presence_on_s: float = 15.0
     presence_off_s: float = 20.0

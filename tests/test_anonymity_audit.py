@@ -530,6 +530,11 @@ def test_an_observer_of_frames_and_taps_guesses_authors_no_better_than_chance(ba
     voted: set[tuple[str, str]] = set()
 
     async def scenario() -> tuple[list[dict[str, Any]], list[tuple[float, dict[str, Any]]]]:
+        # Everyone was in the room with their phone awake at the start, then put it away.
+        phones = [await LiveClient.connect(server.ws_base, code, p["token"]) for p in people]
+        await all_see(phones, lambda v: all(p["connected"] for p in v["participants"]))
+        await close_all(phones)
+        api.view_when(code, fac, lambda v: not any(p["connected"] for p in v["participants"]))
         watcher = await LiveClient.connect(server.ws_base, code, fac)
         frames: list[tuple[float, dict[str, Any]]] = [(time.monotonic(), watcher.state)]
 

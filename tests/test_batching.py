@@ -107,6 +107,15 @@ def test_a_fold_waits_while_someones_entry_has_only_just_changed() -> None:
 
 def test_presence_is_debounced_and_never_shown_in_a_fold_of_the_counters() -> None:
     state = session(presence_on_s=15, presence_off_s=20)
+    # Everyone's first connection, just after joining, shows at the next fold; they leave later.
+    for i in range(4):
+        state = engine.set_connected(state, f"p{i}", True, 1.0).state
+    state = tick(state)
+    assert all(p.connected for p in state.participants) and state.flush_at is None
+    for i in range(4):
+        state = engine.set_connected(state, f"p{i}", False, 5.0).state
+    state = settle(state)
+    assert not any(p.connected for p in state.participants)
     # A phone wakes to send and sleeps again within seconds: the room never sees it.
     state = engine.set_connected(state, "p1", True, 10.0).state
     version = state.version

@@ -105,6 +105,7 @@ class Participant(Frozen):
     connected: bool = False  # what the room sees: follows ``online`` after a debounce
     online: bool = False  # whether a socket of theirs is open now (never shown)
     online_changed_at: float = 0.0
+    shown_once: bool = False  # shown connected before: from then on a reconnect waits ``presence_on_s``
     spoken_s: float = 0.0  # floor time settled so far; the live share is added by the view
     hand_raised_at: float | None = None
     # A private reflection, sealed with a key only the participant's token yields.

@@ -134,11 +134,18 @@ def fold(state: SessionState) -> SessionState:
     return state.model_copy(update={"items": tuple(items), "wellbeing": wellbeing, "proposals": proposals})
 
 
+def _presence_wait(state: SessionState, p: Participant) -> float:
+    """How long a change of ``online`` must last before the room sees it. A first connection
+    (just after joining, which the room saw anyway) shows at the next fold; later ones wait."""
+    if p.online:
+        return state.settings.presence_on_s if p.shown_once else 0.0
+    return state.settings.presence_off_s
+
+
 def _presence_due(state: SessionState, p: Participant, now: float) -> bool:
     if p.removed or p.online == p.connected:
         return False
-    wait = state.settings.presence_on_s if p.online else state.settings.presence_off_s
-    return now - p.online_changed_at >= wait
+    return now - p.online_changed_at >= _presence_wait(state, p)
 
 
 def flush(state: SessionState, now: float) -> tuple[SessionState, str | None]:
@@ -162,8 +169,8 @@ def flush(state: SessionState, now: float) -> tuple[SessionState, str | None]:
         due = [p for p in state.participants if _presence_due(state, p, now)]
         if due:
             ids = {p.id for p in due}
-            people = tuple(p.model_copy(update={"connected": p.online}) if p.id in ids else p
-                           for p in state.participants)
+            people = tuple(p.model_copy(update={"connected": p.online, "shown_once": p.shown_once or p.online})
+                           if p.id in ids else p for p in state.participants)
             state, event = state.model_copy(update={"participants": people}), "presence_shown"
     more = _tallies_moving(state) or _presence_moving(state)
     return state.model_copy(update={"flush_at": next_tick(state, now) if more else None}), event
@@ -178,7 +185,7 @@ def note_online(state: SessionState, participant_id: str, online: bool, now: flo
     people = tuple(person if p.id == participant_id else p for p in state.participants)
     state = state.model_copy(update={"participants": people})
     if person.online != person.connected:
-        wait = state.settings.presence_on_s if online else state.settings.presence_off_s
+        wait = _presence_wait(state, person)
         due = next_tick(state, now + wait - 1e-9) if wait > 0 else next_tick(state, now)
         if state.flush_at is None or due < state.flush_at:
             state = state.model_copy(update={"flush_at": due})
