@@ -11,8 +11,16 @@ in every store mode, with everything anyone could read captured:
 Then nothing may tie an item to its author: no participant id, name, token or token hash in
 any object that holds an item; no log line that names both a participant and an item or a
 submission; revealed items in an order that is not the order they were written; and a
-submission or a vote changes nothing in anybody else's view but the counts (no timestamp,
-no counter, no flag on the author that would single out who wrote when).
+submission or a vote makes no version of its own, the counts moving later, at a fold that
+changes nothing else (no timestamp, no counter, no flag on the author that would single out
+who wrote when).
+
+Correlation, too (SECURITY.md, threat model): phones wake, act and sleep in turn while an
+observer watches the facilitator's frames, and when they arrive, and who taps their phone;
+their best guesses of each author are right no more often than chance. Every mark a store or
+pub/sub reader could try to recompute (votes, wellbeing, consent) is tried, and the
+remembered acks are checked for receipts. The wellbeing spread, once shown, moves only by a
+showing of several answers. Each check also catches its leak when planted.
 """
 
 from __future__ import annotations
