@@ -182,9 +182,10 @@ class SessionService:
         def change(record: Record) -> Record | None:
             nonlocal ack
             if key is not None and key in record.acks:
-                opened = open_with(sealing, key, record.acks[key].get("sealed", ""))
-                if opened is not None:
-                    ack = json.loads(opened)
+                kept = record.acks[key]
+                opened = open_with(sealing, key, kept["sealed"]) if "sealed" in kept else None
+                if opened is not None or "sealed" not in kept:  # (an ack kept before acks were sealed)
+                    ack = json.loads(opened) if opened is not None else kept
                     return None
             actor = actor_for(record.state, token)
             result = engine.apply(record.state, command, actor, now, fresh)
