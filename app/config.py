@@ -87,6 +87,20 @@ class AppSettings(BaseSettings):
             return None
         return self.sessions_db or os.path.join(self.data_path, "sessions.sqlite3")
 
+    # Anonymous counters (pending, votes, wellbeing, consent) reach the room in batches: the
+    # mean seconds between two folds (a change shows one to two folds after it, jittered),
+    # and how long a socket must stay open (closed) before the room sees someone connected
+    # (disconnected), so that a phone waking to send does not announce itself (a participant's
+    # first connection after joining shows at the next fold). SECURITY.md.
+    tally_interval_s: float = 6.0
+    presence_on_s: float = 15.0
+    presence_off_s: float = 20.0
+
+    @property
+    def batching(self) -> dict[str, float]:
+        return {"tally_interval_s": self.tally_interval_s, "presence_on_s": self.presence_on_s,
+                "presence_off_s": self.presence_off_s}
+
     @property
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())

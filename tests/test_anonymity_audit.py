@@ -11,29 +11,46 @@ in every store mode, with everything anyone could read captured:
 Then nothing may tie an item to its author: no participant id, name, token or token hash in
 any object that holds an item; no log line that names both a participant and an item or a
 submission; revealed items in an order that is not the order they were written; and a
-submission or a vote changes nothing in anybody else's view but the counts (no timestamp,
-no counter, no flag on the author that would single out who wrote when).
+submission or a vote makes no version of its own, the counts moving later, at a fold that
+changes nothing else (no timestamp, no counter, no flag on the author that would single out
+who wrote when).
+
+Correlation, too (SECURITY.md, threat model): phones wake, act and sleep in turn while an
+observer watches the facilitator's frames, and when they arrive, and who taps their phone;
+their best guesses of each author are right no more often than chance. Every mark a store or
+pub/sub reader could try to recompute (votes, wellbeing, consent) is tried, and the
+remembered acks are checked for receipts. The wellbeing spread, once shown, moves only by a
+showing of several answers. Each check also catches its leak when planted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
+import math
+import random
 import re
 import secrets
 import threading
+import time
 from typing import Any
 
 import httpx
 import pytest
 
+from app.config import AppSettings
+from app.facilitation.commands import parse_command
+from app.realtime.runtime import build_runtime
+from app.realtime.service import marking_key
 from tests.support.client import Api, LiveClient, all_see, close_all
 from tests.support.server import ServerProcess
 from tests.support.stored import store_dump
 
 NAMES = ["Zephyrine", "Quillon", "Marisol", "Thaddeus", "Oriane"]
-STORED_ITEM_FIELDS = {"id", "kind", "text", "revealed", "hidden", "receipt_hash", "voter_hashes"}
+STORED_ITEM_FIELDS = {"id", "kind", "text", "revealed", "hidden", "receipt_hash", "voter_hashes", "stage",
+                      "votes_staged", "votes_shown", "retracted"}
 ITEM_WORDS = re.compile(r"item|submit|vote|question|feedback|reveal|retract", re.I)
 
 
@@ -63,7 +80,8 @@ class Audit:
         self.written: list[str] = []  # item texts in the order they were submitted
         self.identity: dict[str, list[str]] = {}  # participant id -> [id, name, token, sha256(token)]
         self.blobs: list[tuple[str, str]] = []  # (where, text)
-        self.acted_at: dict[int, str] = {}  # version -> who submitted or voted (known only to the test)
+        self.quiet_acks: list[tuple[int, int]] = []  # (facilitator's version before, ack's version) per anonymous act
+        self.facilitator_versions: set[int] = set()  # versions the facilitator's own commands made
 
     def person(self, pid: str, name: str, token: str) -> None:
         self.identity[pid] = [pid, name, token, hashlib.sha256(token.encode()).hexdigest()]
@@ -119,12 +137,6 @@ def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
     return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
 
 
-def state_pairs(client: LiveClient) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
-    """version -> (view before it, view at it), for consecutive state frames of one socket."""
-    states = [f for f in client.frames if f["type"] == "state"]
-    return {b["version"]: (a["view"], b["view"]) for a, b in zip(states, states[1:])}
-
-
 def redis_channel_recorder(server: ServerProcess, request: pytest.FixtureRequest, code: str,
                            sink: list[str]) -> threading.Event | None:
     """In Redis mode, record every message on the session's pub/sub channel until stopped."""
@@ -149,6 +161,51 @@ def redis_channel_recorder(server: ServerProcess, request: pytest.FixtureRequest
 
 # The checks, as functions of what was captured, so that they can be shown to catch a
 # planted leak (test_the_audit_catches_a_planted_leak) as well as pass a clean session.
+
+COUNTER_KEYS = {"pending", "items", "wellbeing", "proposals"}
+
+
+def state_frames(client: LiveClient) -> list[dict[str, Any]]:
+    return [f for f in client.frames if f["type"] == "state"]
+
+
+def counters(view: dict[str, Any]) -> Any:
+    return (view["pending"], [(i["id"], i["votes"]) for i in view["items"]],
+            [(t["phase_id"], t["answered"], t["distribution"]) for t in view.get("wellbeing", [])],
+            [(p["id"], p["agreed"], p["objected"], p["answered"]) for p in view.get("proposals", [])])
+
+
+def check_counts_move_alone(frames: list[dict[str, Any]], own_versions: set[int], who: str) -> None:
+    """Between consecutive states, a change of the anonymous counts comes with nothing else
+    (except in a version the facilitator's own command made: a reveal moves pending into items)."""
+    for a, b in zip(frames, frames[1:]):
+        before, after = a["view"], b["view"]
+        if counters(before) == counters(after) or b["version"] in own_versions:
+            continue
+        changed = changed_keys(before, after) - {"version", "me"} - COUNTER_KEYS
+        assert not changed, f"{who}: counts moved in version {b['version']} together with {sorted(changed)}"
+        assert [i["id"] for i in before["items"]] == [i["id"] for i in after["items"]], (who, b["version"])
+        for old, new in zip(before["items"], after["items"]):
+            assert set(changed_keys(old, new)) <= {"votes"}, (who, b["version"], old, new)
+
+
+def check_acts_are_quiet(audit: Audit, facilitator: LiveClient) -> None:
+    """No anonymous act was acknowledged with a version of its own: its ack names a version
+    that stood already, or a fold's (a version in which only counts moved)."""
+    by_version = {f["version"]: f["view"] for f in state_frames(facilitator)}
+    ordered = sorted(by_version)
+    for seen, acked in audit.quiet_acks:
+        if acked <= seen:
+            continue
+        assert acked in by_version, f"an anonymous act made version {acked}, which nobody was sent"
+        earlier = [v for v in ordered if v < acked]
+        before = by_version[earlier[-1]] if earlier else None
+        assert before is not None and tallies_only(before, by_version[acked]), \
+            f"version {acked} came with an anonymous act and changed more than counts"
+
+
+def tallies_only(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    return not (changed_keys(before, after) - {"version", "me"} - COUNTER_KEYS)
 
 def check_no_item_beside_its_author(audit: Audit, final: dict[str, Any]) -> None:
     # 1. No object that holds an item holds anything of its author.
@@ -215,6 +272,7 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
         for p in people:
             sockets[p["participant_id"]] = await LiveClient.connect(server.ws_base, code, p["token"])
         everyone = list(sockets.values())
+        await all_see(everyone, lambda v: all(p["connected"] for p in v["participants"]))  # presence settled first
         await sockets["facilitator"].apply({"type": "start"})
         # Each writes questions and feedback, some over the socket and some over HTTP, interleaved.
         for round_no in range(2):
@@ -224,23 +282,28 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
                     audit.authors[text] = p["participant_id"]
                     audit.written.append(text)
                     command = {"type": "submit_item", "kind": kind, "text": text}
+                    seen = sockets["facilitator"].version
                     if (n + round_no) % 2:
                         ack = await sockets[p["participant_id"]].apply(command)
                     else:
                         ack = await asyncio.to_thread(api.ok, code, p["token"], command)
-                    audit.acted_at[ack["version"]] = p["participant_id"]
+                    audit.quiet_acks.append((seen, ack["version"]))
                     await all_see(everyone, lambda v, version=ack["version"]: v["version"] >= version)
-        for kind in ("question", "feedback"):
+        for kind in ("question", "feedback"):  # counted at folds; then revealed
+            await sockets["facilitator"].wait_for_state(lambda v, kind=kind: v["pending"][kind] == len(people) * 2)
             ack = await sockets["facilitator"].apply({"type": "reveal_items", "kind": kind})
+            audit.facilitator_versions.add(ack["version"])
             await all_see(everyone, lambda v, version=ack["version"]: v["version"] >= version)
         revealed = sockets["facilitator"].view["items"]
         assert len(revealed) == len(audit.written)
         # Everyone votes for two items (not their own: they know which those are; the server must not).
         for n, p in enumerate(people):
             for item in (revealed[n], revealed[-1 - n]):
+                seen = sockets["facilitator"].version
                 ack = await sockets[p["participant_id"]].apply({"type": "vote_item", "item_id": item["id"]})
-                audit.acted_at[ack["version"]] = p["participant_id"]
+                audit.quiet_acks.append((seen, ack["version"]))
                 await all_see(everyone, lambda v, version=ack["version"]: v["version"] >= version)
+        await sockets["facilitator"].wait_for_state(lambda v: sum(i["votes"] for i in v["items"]) == 2 * len(people))
         for p in people[:2]:  # actions are attributed by design; they must not leak item authorship
             await sockets[p["participant_id"]].apply({"type": "add_action", "text": f"action {marker()}"})
         await asyncio.sleep(0.3)
@@ -272,7 +335,7 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
 
     # The captures are not empty: every role's socket saw states, and in Redis mode the record
     # and the channel were read.
-    assert all(sum(f["type"] == "state" for f in c.frames) > 10 for c in sockets.values())
+    assert all(sum(f["type"] == "state" for f in c.frames) >= 5 for c in sockets.values())
     assert len(api.responses) > 20 and log_lines
     if getattr(server, "mode", "memory") == "redis":
         assert published and any('"record"' in v for v in dump.values())
@@ -295,20 +358,12 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
         authors_in_order = [audit.authors[t] for t in shown]
         assert authors_in_order != [audit.authors[t] for t in written]
 
-    # 4. A submission or a vote changes nothing but counts in anybody else's view.
+    # 4. A submission or a vote makes no version of its own (it is acknowledged with a version
+    #    that already stood, or a fold's); counts move only at folds, and a fold changes nothing
+    #    but counts in anybody's view: no participant's entry, no timestamp, no flag.
+    check_acts_are_quiet(audit, sockets["facilitator"])
     for who, client in sockets.items():
-        for version, (before, after) in state_pairs(client).items():
-            changed = changed_keys(before, after) - {"version"}
-            if version in audit.acted_at and audit.acted_at[version] == who:
-                changed -= {"me"}  # the writer's or voter's own view may say what they did
-            if version in audit.acted_at and sum(after["pending"].values()) > sum(before["pending"].values()):
-                assert changed == {"pending"}, (who, version, changed)
-            elif version in audit.acted_at:  # a vote
-                assert changed == {"items"}, (who, version, changed)
-                for old, new in zip(before["items"], after["items"]):
-                    assert set(changed_keys(old, new)) <= {"votes"}, (who, version, old, new)
-    seen = {v for c in sockets.values() for v in state_pairs(c)}
-    assert set(audit.acted_at) <= seen, "every submission and vote was seen as its own version"
+        check_counts_move_alone(state_frames(client), audit.facilitator_versions, who)
 
     check_log(audit, log_lines, by_id)  # 5
 
@@ -388,3 +443,430 @@ def test_the_audit_catches_a_planted_leak(plant: str) -> None:
     frames, log = PLANTED[plant]
     with pytest.raises(AssertionError):
         run_checks(*captured(CLEAN + frames, CLEAN_LOG + log))
+
+
+# ---------------------------------------------------------------- correlation
+# An observer who sees every frame the facilitator gets, and when, and who in the room just
+# tapped their phone, guesses each author. Phones wake, act and sleep in turn, the way a
+# phone in a pocket sends what its outbox holds. Each trial has one author, chosen at random
+# among the phones that wake; the guesses must be right no more often than chance.
+
+PHONES = 4
+TRIALS = 12
+# Slower folds than the suite's, and a presence debounce longer than a wake: as in production
+# (6 s folds, 15 s to show someone connected), scaled down so the test takes seconds.
+CORRELATION_ENV = {"TALLY_INTERVAL_S": "0.6", "PRESENCE_ON_S": "2", "PRESENCE_OFF_S": "0.5"}
+
+
+def guess_by_entries(frames: list[tuple[float, dict[str, Any]]], moved_at: int) -> str | None:
+    """The person whose own entry in ``participants`` changed last, at or before the version
+    in which the counter moved."""
+    guess = None
+    for (_, a), (_, b) in zip(frames, frames[1:]):
+        if b["version"] > moved_at:
+            break
+        old = {p["id"]: p for p in a["view"]["participants"]}
+        for p in b["view"]["participants"]:
+            if old.get(p["id"]) != p:
+                guess = p["id"]
+    return guess
+
+
+def guess_by_taps(taps: list[tuple[float, str]], moved_at: float) -> str | None:
+    """The person the room last saw tap their phone before the counter moved."""
+    before = [who for when, who in taps if when <= moved_at]
+    return before[-1] if before else None
+
+
+def binomial_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+
+
+def check_at_chance(right: int, trials: int, people: int, what: str) -> None:
+    """Right no more often than chance: a fair mechanism fails this less than once in a thousand runs."""
+    p = binomial_tail(right, trials, 1 / people)
+    assert p >= 0.001, f"{what}: {right} of {trials} authors guessed (chance is 1 in {people}; p = {p:.2g})"
+
+
+def score(trials: list[dict[str, Any]], frames: list[tuple[float, dict[str, Any]]]) -> tuple[int, int]:
+    """(right by entries, right by taps) over the trials: each names its author, taps and counter."""
+    by_entries = by_taps = 0
+    for trial in trials:
+        moved = next(((t, f) for (t, f), (_, before) in zip(frames[1:], frames)
+                      if f["version"] > trial["from_version"] and trial["counter"](f["view"]) > trial["counter"](before["view"])),
+                     None)
+        assert moved is not None, "the counter never moved"
+        when, frame = moved
+        by_entries += guess_by_entries(frames, frame["version"]) == trial["author"]
+        by_taps += guess_by_taps(trial["taps"], when) == trial["author"]
+    return by_entries, by_taps
+
+
+def check_correlation(trials: list[dict[str, Any]], frames: list[tuple[float, dict[str, Any]]]) -> None:
+    by_entries, by_taps = score(trials, frames)
+    check_at_chance(by_entries, len(trials), PHONES, "whose entry changed last")
+    check_at_chance(by_taps, len(trials), PHONES, "who tapped last")
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def batching_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    from tests.conftest import server_env
+    env = {**server_env(request.param, request), **CORRELATION_ENV}
+    if request.param == "redis":
+        env["REDIS_PREFIX"] = "tp-audit:"
+    proc = ServerProcess(env=env, log_path=tmp_path_factory.mktemp("audit") / "server.log").start()
+    proc.mode = request.param  # type: ignore[attr-defined]
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_an_observer_of_frames_and_taps_guesses_authors_no_better_than_chance(batching_server: ServerProcess) -> None:
+    server = batching_server
+    rng = random.Random()
+    api = Api(server.base_url)
+    created = api.create_session(title="Audit: who wrote that?")
+    code, fac = created["code"], created["facilitator_token"]
+    people = [api.join(code, f"{name} {n}") for n, name in enumerate(NAMES[:PHONES])]
+    ids = [p["participant_id"] for p in people]
+    api.ok(code, fac, {"type": "start"})
+    for n, p in enumerate(people):  # items to vote for, written before anyone watches
+        api.ok(code, p["token"], {"type": "submit_item", "kind": "question", "text": f"question {marker()}"})
+    api.view_when(code, fac, lambda v: v["pending"]["question"] == PHONES)
+    items = [i["id"] for i in api.ok(code, fac, {"type": "reveal_items", "kind": "question"}) and
+             api.view(code, fac)["items"]]
+    voted: set[tuple[str, str]] = set()
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[tuple[float, dict[str, Any]]]]:
+        # Everyone was in the room with their phone awake at the start, then put it away.
+        phones = [await LiveClient.connect(server.ws_base, code, p["token"]) for p in people]
+        await all_see(phones, lambda v: all(p["connected"] for p in v["participants"]))
+        await close_all(phones)
+        api.view_when(code, fac, lambda v: not any(p["connected"] for p in v["participants"]))
+        watcher = await LiveClient.connect(server.ws_base, code, fac)
+        frames: list[tuple[float, dict[str, Any]]] = [(time.monotonic(), watcher.state)]
+
+        async def watch() -> None:
+            while True:
+                frame = await watcher.next_frame(timeout=120)
+                if frame["type"] == "state":
+                    frames.append((time.monotonic(), frame))
+
+        reader = asyncio.get_running_loop().create_task(watch())
+        trials = []
+        try:
+            for t in range(TRIALS):
+                kind = "submit" if t % 2 == 0 else "vote"
+                item = items[(t // 2) % len(items)]
+                eligible = [n for n in range(PHONES) if kind == "submit" or (ids[n], item) not in voted]
+                author = rng.choice(eligible)
+                if kind == "submit":
+                    command = {"type": "submit_item", "kind": "feedback", "text": f"feedback {marker()}"}
+                    counter = lambda v: v["pending"]["feedback"]
+                else:
+                    command, _ = {"type": "vote_item", "item_id": item}, voted.add((ids[author], item))
+                    counter = lambda v, item=item: next(i["votes"] for i in v["items"] if i["id"] == item)
+                trial = {"author": ids[author], "counter": counter, "taps": [], "from_version": frames[-1][1]["version"]}
+                start = counter(frames[-1][1]["view"])
+                for n in rng.sample(range(PHONES), PHONES):  # each phone wakes, taps, sleeps
+                    phone = await LiveClient.connect(server.ws_base, code, people[n]["token"])
+                    trial["taps"].append((time.monotonic(), ids[n]))
+                    if n == author:
+                        assert (await phone.send_command(command))["type"] == "ack"
+                    else:
+                        await phone.probe()
+                    await phone.close()
+                trials.append(trial)
+                for _ in range(200):  # until the facilitator's stream shows the count moved
+                    if counter(frames[-1][1]["view"]) > start:
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(rng.uniform(0.1, 0.4))
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+            await watcher.close()
+        return trials, frames
+
+    trials, frames = asyncio.run(scenario())
+    api.close()
+    # Nobody's wake showed: no participant's entry changed while the phones woke and slept.
+    first = frames[0][1]["view"]["participants"]
+    assert all(f["view"]["participants"] == first for _, f in frames), "a phone that woke to send was shown"
+    check_correlation(trials, frames)
+
+
+# ---------------------------------------------------------------- markers
+
+def mark_candidates(record: dict[str, Any]) -> set[str]:
+    """Every mark an attacker could compute from a stored session: its salt, code, ids, names and
+    token hashes, with every derivation the code has used or might (SHA-256 of the parts, HMAC
+    keyed by any of them, and the participant's marking key as if any of them were the token)."""
+    state = record["state"]
+    people = [(p["id"], p["name"], p["token_hash"]) for p in state["participants"]]
+    things = ([("vote", i["id"]) for i in state["items"]] + [("wellbeing", p["id"]) for p in state["format"]["phases"]]
+              + [("consent", p["id"]) for p in state.get("proposals", [])])
+    secrets_ = [state["salt"], state["facilitator_token_hash"], state["screen_token_hash"]]
+    found = set()
+    for pid, name, token_hash in people:
+        for kind, thing in things:
+            for parts in ((state["salt"], kind, thing, pid), (pid, kind, thing), (token_hash, kind, thing),
+                          (state["salt"], kind, state["code"], thing, pid)):
+                found.add(hashlib.sha256("\x1f".join(parts).encode()).hexdigest())
+            message = "\x1f".join((kind, state["code"], thing)).encode()
+            for key in (pid, name, token_hash, *secrets_):
+                found.add(hmac.new(key.encode(), message, hashlib.sha256).hexdigest())
+                found.add(hmac.new(marking_key(key, state["code"]).encode(), message, hashlib.sha256).hexdigest())
+    return found
+
+
+def stored_marks(record: dict[str, Any]) -> set[str]:
+    state = record["state"]
+    return ({m for i in state["items"] for m in i["voter_hashes"]} | {m for t in state["wellbeing"] for m in t["answered"]}
+            | {m for p in state.get("proposals", []) for m in p["answered"]})
+
+
+def records_in(blobs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    found = []
+    for _, text in blobs:
+        tree = parsed(text)
+        for holder in [tree, *(tree.values() if isinstance(tree, dict) else [])]:
+            if isinstance(holder, dict) and isinstance(holder.get("state"), dict) and "participants" in holder["state"]:
+                found.append(holder)
+    return found
+
+
+def check_marks_not_recomputable(blobs: list[tuple[str, str]], tokens: list[str]) -> None:
+    records = records_in(blobs)
+    assert records, "no stored session record was captured"
+    for record in records:
+        marks = stored_marks(record)
+        assert not marks & mark_candidates(record), "a vote, wellbeing or consent mark is recomputable from the store"
+    for where, text in blobs:
+        for token in tokens:
+            assert token not in text, f"{where}: a participant's token is stored or published"
+
+
+def check_no_secret_in_acks(blobs: list[tuple[str, str]], secrets_: list[str]) -> None:
+    """Receipts (and item ids, which a remembered ack would tie to the sender's command) appear
+    nowhere stored or published but in the items themselves."""
+    for record in records_in(blobs):
+        for key, ack in record.get("acks", {}).items():
+            assert set(ack) == {"sealed"}, f"a remembered ack is kept in the clear: {ack}"
+    for where, text in blobs:
+        for secret in secrets_:
+            assert secret not in text, f"{where}: a receipt is stored or published"
+
+
+def test_no_marker_can_be_recomputed_from_what_is_stored_or_published(
+        request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    """In both store modes, in this process: everything the store holds and everything the
+    broker publishes, after votes, wellbeing answers, consent and submissions."""
+    for mode in ("memory", "redis"):
+        asyncio.run(marks_scenario(mode, request, tmp_path))
+
+
+async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    settings = AppSettings(redis_url=None, tally_interval_s=0.1, presence_on_s=0, presence_off_s=0,
+                           groups_db=str(tmp_path / "g.db"))
+    if mode == "redis":
+        settings = settings.model_copy(update={"redis_url": request.getfixturevalue("redis_server").url,
+                                               "redis_prefix": f"tp-marks-{secrets.token_hex(3)}:"})
+    rt = await build_runtime(settings)
+    published: list[str] = []
+    try:
+        service = rt.service
+        created = await service.create_session("Audit: marks", "check-in-out", None)
+        code = created.code
+        people = [await service.join(code, name) for name in NAMES]
+        raw = None
+        if mode == "redis":
+            raw = rt.redis.pubsub()
+            await raw.psubscribe(f"{settings.redis_prefix}*")
+        async with rt.broker.subscribe(code, lambda state: published.append(state.model_dump_json()), lambda: None):
+            fac = created.facilitator_token
+            await service.execute(code, fac, parse_command({"type": "start"}))
+            receipts, first_acks = [], {}
+            for n, p in enumerate(people):
+                await service.execute(code, p.token, parse_command({"type": "rate_wellbeing", "score": 1 + n % 5}))
+                ack = await service.execute(code, p.token, parse_command(
+                    {"type": "submit_item", "kind": "question", "text": f"question {marker()}"}), f"q-{n}")
+                receipts.append(ack["receipt"])
+                first_acks[n] = ack
+            # A resent submit gets its first ack back, receipt and all, from the sealed cache.
+            for n, p in enumerate(people):
+                again = await service.execute(code, p.token, parse_command(
+                    {"type": "submit_item", "kind": "question", "text": "another"}), f"q-{n}")
+                assert again == first_acks[n]
+            await until(lambda: service.load(code), lambda s: sum(i.stage == 2 for i in s.items) == len(people))
+            await service.execute(code, fac, parse_command({"type": "reveal_items", "kind": "question"}))
+            state = await service.load(code)
+            proposal = await service.execute(code, fac, parse_command(
+                {"type": "propose_summary", "kind": "theme", "text": "Rotas"}))
+            for n, p in enumerate(people):
+                for item in state.items[n:n + 2]:
+                    await service.execute(code, p.token, parse_command({"type": "vote_item", "item_id": item.id}))
+                await service.execute(code, p.token, parse_command(
+                    {"type": "consent", "proposal_id": proposal["proposal_id"], "agree": n % 2 == 0}))
+            await until(lambda: service.load(code), lambda s: s.flush_at is None)
+        blobs = [("published state", text) for text in published]
+        record = await rt.store.load(code)
+        blobs.append(("stored record", record.model_dump_json()))
+        if raw is not None:
+            while (message := await raw.get_message(timeout=0.1)) is not None:
+                blobs.append(("pub/sub message", str(message.get("data"))))
+            await raw.aclose()
+            for key in await rt.redis.keys(f"{settings.redis_prefix}*"):
+                kind = await rt.redis.type(key)
+                value = await rt.redis.hgetall(key) if kind == "hash" else await rt.redis.zrange(key, 0, -1)
+                blobs.append((f"redis {key}", json.dumps(value)))
+        tokens = [p.token for p in people]
+        check_marks_not_recomputable(blobs, tokens)
+        check_no_secret_in_acks(blobs, receipts)
+        # The marks are there, and their owners recompute them: the check above would see a leak.
+        final = record.state
+        for p in people:
+            key = marking_key(p.token, code)
+            assert hmac.new(key.encode(), "\x1f".join(("wellbeing", code, "check-in")).encode(),
+                            hashlib.sha256).hexdigest() in final.wellbeing[0].answered
+        assert sum(len(i.voter_hashes) for i in final.items) == 2 * len(people) - 1
+    finally:
+        await rt.close()
+
+
+async def until(load: Any, predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate(await load()):
+        assert time.monotonic() < deadline, "the folds never caught up"
+        await asyncio.sleep(0.02)
+
+
+# ---------------------------------------------------------------- the spread, once
+
+def check_spread_moves_only_in_batches(frames: list[dict[str, Any]], threshold: int) -> None:
+    """Once shown, a wellbeing spread changes only by a showing of at least ``threshold`` new answers."""
+    for a, b in zip(frames, frames[1:]):
+        old = {t["phase_id"]: t["distribution"] for t in a["view"]["wellbeing"]}
+        for t in b["view"]["wellbeing"]:
+            before, after = old.get(t["phase_id"]), t["distribution"]
+            if before is not None and after != before:
+                assert after is not None and sum(after) - sum(before) >= threshold, \
+                    f"the spread moved by {sum(after or []) - sum(before)} answer(s) in version {b['version']}"
+
+
+def test_the_wellbeing_spread_is_shown_once_and_later_answers_do_not_move_it(server: ServerProcess) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        api = Api(server.base_url)
+        created = api.create_session(title="Audit: how are we", format="check-in-out")
+        code, fac = created["code"], created["facilitator_token"]
+        people = [api.join(code, f"{name} w") for name in NAMES]
+        watcher = await LiveClient.connect(server.ws_base, code, fac)
+        await watcher.apply({"type": "start"})
+        for n, p in enumerate(people[:3]):
+            api.ok(code, p["token"], {"type": "rate_wellbeing", "score": n + 1})
+        await watcher.wait_for_state(lambda v: bool(v["wellbeing"]) and v["wellbeing"][0]["answered"] == 3)
+        await watcher.apply({"type": "show_wellbeing"})
+        assert watcher.view["wellbeing"][0]["distribution"] == [1, 1, 1, 0, 0]
+        for n, p in enumerate(people[3:]):  # answers after the showing, one at a time
+            api.ok(code, p["token"], {"type": "rate_wellbeing", "score": 5})
+            await watcher.wait_for_state(lambda v, k=n: v["wellbeing"][0]["answered"] == 4 + k)
+        refused = api.command(code, fac, {"type": "show_wellbeing"})
+        assert refused.status_code == 409  # two new answers are too few to show again
+        await watcher.apply({"type": "next_phase"})  # nor does the phase's end move it by two
+        assert watcher.view["wellbeing"][0]["distribution"] == [1, 1, 1, 0, 0]
+        await watcher.close()
+        api.close()
+        return state_frames(watcher)
+
+    frames = asyncio.run(scenario())
+    check_spread_moves_only_in_batches(frames, 3)
+
+
+# ---------------------------------------------------------------- the new checks audited
+
+def synthetic_trials(leak: str) -> tuple[list[dict[str, Any]], list[tuple[float, dict[str, Any]]]]:
+    """A facilitator's stream with one of the old leaks: the author's phone shows as connected
+    just before the count moves, or the count moves the moment the author taps."""
+    rng = random.Random(7)
+    ids = [f"p{n}" for n in range(PHONES)]
+    people = [{"id": pid, "connected": False} for pid in ids]
+    frames: list[tuple[float, dict[str, Any]]] = []
+    version, now, count = 1, 0.0, 0
+
+    def emit() -> None:
+        nonlocal version
+        view = {"version": version, "participants": [dict(p) for p in people], "pending": {"question": count}}
+        frames.append((now, {"type": "state", "version": version, "view": view}))
+        version += 1
+
+    emit()
+    trials = []
+    for _ in range(TRIALS):
+        author = rng.randrange(PHONES)
+        order = rng.sample(range(PHONES), PHONES)
+        trial = {"author": ids[author], "counter": lambda v: v["pending"]["question"], "taps": [],
+                 "from_version": version - 1}
+        for n in order:
+            now += 0.1
+            trial["taps"].append((now, ids[n]))
+            if n == author and leak == "presence":  # the wake shows; the count follows later
+                people[n]["connected"] = True
+                emit()
+            elif n == author:  # the count moves at once
+                count += 1
+                now += 0.01
+                emit()
+        if leak == "presence":
+            now += 1.0
+            count += 1
+            emit()
+            people[author]["connected"] = False
+            now += 1.0
+            emit()
+        trials.append(trial)
+        now += 1.0
+    return trials, frames
+
+
+def planted_record(**state: Any) -> list[tuple[str, str]]:
+    base = {"code": "ABCDEF", "salt": "s4lt", "facilitator_token_hash": "ff", "screen_token_hash": "ee",
+            "participants": [{"id": "p1", "name": "Zephyrine", "token_hash": SHA1}],
+            "format": {"phases": [{"id": "check-in"}]}, "items": [], "wellbeing": [], "proposals": []}
+    return [("redis tp:s:ABCDEF", json.dumps({"record": json.dumps({"state": {**base, **state}, "acks": {}})}))]
+
+
+OLD_VOTE_MARK = hashlib.sha256("\x1f".join(("s4lt", "vote", "it1", "p1")).encode()).hexdigest()
+RECEIPT = "rcpt-" + "r" * 20
+
+PLANTED_CORRELATION = {
+    "a counter moving just after its author shows as connected": lambda: check_correlation(*synthetic_trials("presence")),
+    "a counter moving the moment its author taps": lambda: check_correlation(*synthetic_trials("tap")),
+    "a vote mark salted with what the store holds": lambda: check_marks_not_recomputable(planted_record(items=[
+        {"id": "it1", "voter_hashes": [OLD_VOTE_MARK]}]), []),
+    "a wellbeing mark keyed with a token hash": lambda: check_marks_not_recomputable(planted_record(wellbeing=[
+        {"phase_id": "check-in", "answered": [hmac.new(SHA1.encode(), "wellbeing\x1fABCDEF\x1fcheck-in".encode(),
+                                                        hashlib.sha256).hexdigest()]}]), []),
+    "a receipt in the remembered acks": lambda: check_no_secret_in_acks([("redis tp:s:ABCDEF", json.dumps({
+        "record": json.dumps({"state": {"participants": []}, "acks": {"k1": {"version": 4, "item_id": "it1",
+                                                                             "receipt": RECEIPT}}})}))], [RECEIPT]),
+    "a spread that moves by one answer": lambda: check_spread_moves_only_in_batches([
+        {"version": 5, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": [1, 1, 1, 0, 0]}]}},
+        {"version": 6, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": [1, 1, 1, 0, 1]}]}}], 3),
+}
+
+
+def test_the_correlation_checks_pass_a_clean_capture() -> None:
+    check_marks_not_recomputable(planted_record(items=[{"id": "it1", "voter_hashes": ["ab" * 32]}]), [TOKENS["p1"]])
+    check_no_secret_in_acks(planted_record(), [RECEIPT])
+    check_spread_moves_only_in_batches([
+        {"version": 5, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": None}]}},
+        {"version": 6, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": [1, 1, 1, 0, 0]}]}}], 3)
+    check_at_chance(3, TRIALS, PHONES, "a fair guess")
+
+
+@pytest.mark.parametrize("plant", list(PLANTED_CORRELATION))
+def test_the_audit_catches_a_planted_correlation(plant: str) -> None:
+    with pytest.raises(AssertionError):
+        PLANTED_CORRELATION[plant]()

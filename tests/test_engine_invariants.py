@@ -19,7 +19,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from app.facilitation import commands, engine
+from app.facilitation import commands, engine, tallies
 from app.facilitation.errors import FacilitationError
 from app.facilitation.formats import builtin_formats, format_with_durations
 from app.facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh
@@ -55,6 +55,7 @@ class Session(RuleBasedStateMachine):
         self.spoken: dict[str, float] = {}
         self.version = 0
         self.authors: dict[str, str] = {}  # item text -> who wrote it (the test knows; no view may)
+        self.history: list[tuple] = []  # (state before, state after, when) of every version
 
     @initialize(people=st.integers(0, 3), started=st.booleans())
     def a_group_gathers(self, people: int, started: bool) -> None:
@@ -74,10 +75,15 @@ class Session(RuleBasedStateMachine):
         except FacilitationError:
             assert self.state == before
             return
-        if result.events:
+        if result.events and all(e.type in tallies.QUIET for e in result.events):
+            assert result.state.version == before.version  # the true tallies alone: nothing to see yet
+            assert tallies.entries(result.state) == tallies.entries(before)
+        elif result.events:
             assert result.state.version == before.version + 1
         else:
             assert result.state == before
+        if result.state.version > before.version:
+            self.history.append((before, result.state, self.now))
         self.state = result.state
 
     @rule(seconds=st.sampled_from([0.0, 0.1, 0.5, 1.0, 3.0]))
@@ -85,7 +91,10 @@ class Session(RuleBasedStateMachine):
         self.now += seconds
         deadline = engine.next_deadline(self.state)
         if deadline is not None and deadline <= self.now:
-            self.attempt(commands.ExpireTurn(type="expire_turn"), SYSTEM)
+            if engine.turn_due(self.state, self.now):
+                self.attempt(commands.ExpireTurn(type="expire_turn"), SYSTEM)
+            if engine.flush_due(self.state, self.now):
+                self.attempt(commands.FlushTallies(type="flush_tallies"), SYSTEM)
 
     @precondition(lambda self: len(self.state.participants) < len(NAMES))
     @rule()
@@ -112,7 +121,7 @@ class Session(RuleBasedStateMachine):
         if command["type"] == "submit_item":
             command = {**command, "text": f"{command['text']} #{self.counter}"}
         before = len(self.state.items)
-        self.attempt(commands.parse_command(command), Actor(role="participant", participant_id=f"p{who}"))
+        self.attempt(commands.parse_command(command), Actor(role="participant", participant_id=f"p{who}", key=f"k{who}"))
         if len(self.state.items) > before:
             self.authors[command["text"]] = f"p{who}"
 
@@ -122,12 +131,12 @@ class Session(RuleBasedStateMachine):
         if shown and self.state.participant(f"p{who}") is not None:
             item = shown[which % len(shown)]
             self.attempt(commands.parse_command({"type": "vote_item", "item_id": item.id}),
-                         Actor(role="participant", participant_id=f"p{who}"))
+                         Actor(role="participant", participant_id=f"p{who}", key=f"k{who}"))
 
     @rule(who=st.integers(0, 4))
     def someone_leaves(self, who: int) -> None:
         if self.state.participant(f"p{who}") is not None:
-            self.attempt(commands.parse_command({"type": "leave"}), Actor(role="participant", participant_id=f"p{who}"))
+            self.attempt(commands.parse_command({"type": "leave"}), Actor(role="participant", participant_id=f"p{who}", key=f"k{who}"))
 
     # ------------------------------------------------------------ invariants
 
@@ -157,9 +166,26 @@ class Session(RuleBasedStateMachine):
         self.version = self.state.version
 
     @invariant()
+    def counts_move_apart_from_anyones_entry(self) -> None:
+        """A fold that moves an anonymous count changes nobody's entry, and does not follow a
+        fresh change to someone's entry (see tallies)."""
+        for before, after, when in self.history[-1:]:
+            if tallies._projection(before) == tallies._projection(after) or after.flush_at == before.flush_at:
+                continue  # not a fold (reveals, hides and phase ends move counts by the facilitator's hand)
+            assert tallies.entries(before) == tallies.entries(after)
+            version, at = before.entry_changed
+            assert not (version == before.version and when - at < 0.5 * before.settings.tally_interval_s)
+
+    @invariant()
+    def shown_counts_never_run_ahead_of_the_truth(self) -> None:
+        for item in self.state.items:
+            assert item.votes_shown <= item.votes_staged <= len(item.voter_hashes)
+
+    @invariant()
     def no_view_ties_an_item_to_its_author(self) -> None:
-        viewers = [FACILITATOR, SCREEN] + [Actor(role="participant", participant_id=p.id) for p in self.state.participants]
-        pending = sum(1 for i in self.state.items if not i.revealed and not i.hidden)
+        viewers = [FACILITATOR, SCREEN] + [Actor(role="participant", participant_id=p.id, key="k" + p.id[1:])
+                                           for p in self.state.participants]
+        pending = sum(1 for i in self.state.items if not i.revealed and not i.hidden and i.stage == 2)
         for viewer in viewers:
             view = view_for(self.state, viewer, self.now)
             assert sum(view["pending"].values()) == pending

@@ -25,7 +25,7 @@ def test_events_are_counted_and_anonymous_acts_never_reach_the_log(tmp_path, cap
                 _, caller = await rt.service.authenticate(created.code, person.token)
                 await rt.service.execute(caller, parse_command(
                     {"type": "submit_item", "kind": "question", "text": "What would help?"}))
-            await rt.service.execute(fac, parse_command({"type": "reveal_items", "kind": "question"}))
+            await rt.service.execute(fac, parse_command({"type": "start_round"}))
             return dict(rt.service.events)
         finally:
             await rt.close()
@@ -33,7 +33,7 @@ def test_events_are_counted_and_anonymous_acts_never_reach_the_log(tmp_path, cap
     with caplog.at_level(logging.DEBUG, logger="talkingpiece.sessions"):
         counts = asyncio.run(session())
     assert counts["participant_joined"] == 3 and counts["item_submitted"] == 3
-    assert counts["session_started"] == 1 and counts["items_revealed"] == 1
+    assert counts["session_started"] == 1 and counts["round_started"] == 1
     logged = caplog.text
-    assert "session_started" in logged and "items_revealed" in logged
-    assert not [act for act in ANONYMOUS_ACTS if act in logged]
+    assert "session_started" in logged and "round_started" in logged
+    assert not [act for act in ANONYMOUS_ACTS if act in logged] and "presence_noted" not in logged

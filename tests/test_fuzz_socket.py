@@ -187,7 +187,8 @@ def bystander(fuzz_server: ServerProcess) -> dict[str, Any]:
         person = api.join(code, "Bea")
         api.ok(code, fac, {"type": "start"})
         api.ok(code, person["token"], {"type": "submit_item", "kind": "question", "text": "still here?"})
-        return {"code": code, "fac": fac, "person": person, "view": api.view(code, fac)}
+        view = api.view_when(code, fac, lambda v: v["pending"]["question"] == 1)  # counted: nothing left to fold
+        return {"code": code, "fac": fac, "person": person, "view": view}
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from app.facilitation.formats import (
 from app.facilitation.models import (
     FACILITATOR,
     SCREEN,
+    SYSTEM,
     Actor,
     CarriedAction,
     Fresh,
@@ -44,7 +45,15 @@ def session(format_id: str = "check-in-out", people: int = 3, group: str | None 
 
 
 def person(i: int) -> Actor:
-    return Actor(role="participant", participant_id=f"p{i}")
+    return Actor(role="participant", participant_id=f"p{i}", key=f"secret of p{i}")
+
+
+def settled(state: SessionState) -> SessionState:
+    """Let the fold timer tick until nothing is left to fold: the anonymous counts reach the views."""
+    while state.flush_at is not None:
+        state = engine.apply(state, commands.FlushTallies(type="flush_tallies"), SYSTEM, state.flush_at,
+                             Fresh(id="tick", secret="")).state
+    return state
 
 
 def apply(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> engine.Transition:
@@ -91,6 +100,9 @@ def test_no_view_shows_who_objected() -> None:
     state, pid = propose(state, kind="theme", text="Workload")
     state = send(state, {"type": "consent", "proposal_id": pid, "agree": False}, person(2))
     state = send(state, {"type": "consent", "proposal_id": pid, "agree": True}, person(0))
+    for viewer in (FACILITATOR, SCREEN):  # counts reach the room batched, two folds later
+        assert view_for(state, viewer, 1)["proposals"][0]["answered"] == 0
+    state = settled(state)
     for viewer in (FACILITATOR, SCREEN, person(0), person(1), person(2)):
         view = view_for(state, viewer, 1)
         assert view["proposals"] == [{"id": pid, "kind": "theme", "text": "Workload", "item_id": None,
@@ -127,7 +139,7 @@ def test_a_revealed_item_can_be_proposed_by_id_and_hiding_it_drops_it() -> None:
     state = send(session(), {"type": "start"})
     for i in range(3):
         state = send(state, {"type": "submit_item", "kind": "question", "text": f"Question {i}"}, person(i))
-    state = send(state, {"type": "reveal_items", "kind": "question"})
+    state = send(settled(state), {"type": "reveal_items", "kind": "question"})
     item = state.items[0]
     state, pid = propose(state, kind="item", item_id=item.id)
     assert state.proposals[0].text == item.text

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import time
+
 import httpx
 import pytest
 import websockets
@@ -45,6 +47,14 @@ class Room:
         token = (self.created["screen_token"] if screen else
                  self.people[who]["token"] if who else self.created["facilitator_token"])
         return self.http.get(f"/api/sessions/{self.code}", headers=auth(token)).json()
+
+    def view_when(self, predicate, timeout: float = 10.0) -> dict:
+        """The facilitator's view once ``predicate`` holds (anonymous counts arrive at a fold)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(view := self.view()):
+            assert time.monotonic() < deadline, view.get("pending")
+            time.sleep(0.05)
+        return view
 
     def pid(self, name: str) -> str:
         return self.people[name]["participant_id"]
@@ -94,6 +104,7 @@ def test_an_objection_removes_an_item_from_the_summary(http: httpx.Client) -> No
     room, _ = first_meeting(http, new_group(http))
     for n, name in enumerate(("Ana", "Ben", "Cat")):
         room.send({"type": "submit_item", "kind": "feedback", "text": f"Feedback {n} on rotas"}, name)
+    room.view_when(lambda v: v["pending"]["feedback"] == 3)
     room.send({"type": "reveal_items", "kind": "feedback"})
     item = room.view()["items"][0]
     theme = room.send({"type": "propose_summary", "kind": "theme", "text": "Night shifts feel isolating"})
@@ -103,6 +114,7 @@ def test_an_objection_removes_an_item_from_the_summary(http: httpx.Client) -> No
         room.send({"type": "consent", "proposal_id": theme["proposal_id"], "agree": True}, name)
         room.send({"type": "consent", "proposal_id": shared["proposal_id"], "agree": True}, name)
         room.send({"type": "consent", "proposal_id": change["proposal_id"], "agree": name != "Cat"}, name)
+    room.view_when(lambda v: sum(p["answered"] for p in v["proposals"]) == 9)  # counted at a fold
     counts = {p["text"]: (p["agreed"], p["objected"]) for p in room.view("Ana")["proposals"]}
     assert counts["Raise staffing at handover"] == (2, 1)
     room.send({"type": "close"})

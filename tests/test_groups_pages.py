@@ -22,6 +22,7 @@ from tests.test_groups_core import (
     propose,
     send,
     session,
+    settled,
 )
 
 
@@ -91,7 +92,8 @@ def test_the_ballot_asks_each_phone_once_and_the_console_sees_counts_only() -> N
     ballot = regions(state, person(0))["consent"]
     assert "Agree: Quiet handover room" in ballot and "Agree: Workload" not in ballot
     assert "You have answered" in ballot
-    panel = text(regions(state, FACILITATOR)["proposals"])
+    assert "0 agree · 0 object" in text(regions(state, FACILITATOR)["proposals"])  # counted at the folds
+    panel = text(regions(settled(state), FACILITATOR)["proposals"])
     assert "Workload 1 agree · 0 object in the summary" in panel
     assert "Quiet handover room 0 agree · 1 object left out" in panel
     assert "Person" not in panel  # never who

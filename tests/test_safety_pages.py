@@ -13,6 +13,7 @@ from app.facilitation.models import FACILITATOR, SCREEN
 from app.live.htmx import render_regions
 from tests.test_room_safety import (
     balint_discussion_with_presenter,
+    folded,
     person,
     send,
     session,
@@ -65,14 +66,20 @@ def test_a_word_afterwards_is_named_on_the_console_and_nowhere_else() -> None:
     assert 'value="request_word"' in regions(state, person(2))["word"]
 
 
-def test_the_wellbeing_spread_shows_on_console_and_screen_only_once_enough_answered() -> None:
+def test_the_wellbeing_spread_shows_on_console_and_screen_only_once_enough_answered_and_shown() -> None:
     state = send(session("check-in-out", 3), {"type": "start"})
     state = send(state, {"type": "rate_wellbeing", "score": 2}, person(0), now=1)
     state = send(state, {"type": "rate_wellbeing", "score": 5}, person(1), now=2)
+    state = folded(state, 60)
     console, screen = regions(state, FACILITATOR)["safety"], regions(state, SCREEN)["wellbeing"]
-    assert "2 answered" in console and "<svg" not in console
+    assert "2 answered" in console and "<svg" not in console and 'value="show_wellbeing"' not in console
     assert "<svg" not in screen and "answered" not in screen
-    state = send(state, {"type": "rate_wellbeing", "score": 5}, person(2), now=3)
+    state = folded(send(state, {"type": "rate_wellbeing", "score": 5}, person(2), now=61), 120)
+    console = regions(state, FACILITATOR)["safety"]
+    assert "3 answered" in console and "<svg" not in console and 'value="show_wellbeing"' in console
+    assert 'value="show_wellbeing"' not in page_text(state, SCREEN) + page_text(state, person(0))
+    state = send(state, {"type": "show_wellbeing"}, now=121)
+    assert 'value="show_wellbeing"' not in regions(state, FACILITATOR)["safety"]  # shown: not again for one more
     for html in (regions(state, FACILITATOR)["safety"], regions(state, SCREEN)["wellbeing"]):
         label = re.search(r'<svg[^>]*aria-label="([^"]*)"', html)
         assert label and label.group(1).endswith("0 chose 1, 1 chose 2, 0 chose 3, 0 chose 4, 2 chose 5"), html

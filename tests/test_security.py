@@ -169,6 +169,7 @@ def xss_room(server: ServerProcess) -> Iterator[dict[str, Any]]:
         for kind in ("question", "feedback"):
             for n in range(3):  # enough to pass the reveal threshold
                 api.ok(code, person["token"], {"type": "submit_item", "kind": kind, "text": f"{XSS[kind]} {n}"})
+            api.view_when(code, fac, lambda v, kind=kind: v["pending"][kind] == 3)  # counted at a fold
             api.ok(code, fac, {"type": "reveal_items", "kind": kind, "force": True})
         api.ok(code, person["token"], {"type": "add_action", "text": XSS["action"]})
         yield {"code": code, "fac": fac, "screen": created["screen_token"], "person": person}
@@ -398,6 +399,7 @@ def _erasable_session(api: Api) -> dict[str, Any]:
     for n, person in enumerate(people):
         api.ok(code, person["token"], {"type": "submit_item", "kind": "question", "text": f"{SECRET} question {n}"})
         api.ok(code, person["token"], {"type": "add_action", "text": f"{SECRET} action {n}"})
+    api.view_when(code, fac, lambda v: v["pending"]["question"] == 3)  # counted at a fold
     api.ok(code, fac, {"type": "reveal_items", "kind": "question"})
     return {**created, "people": people, "secret": SECRET}
 

@@ -249,16 +249,29 @@ class UnlockRoom(Command):
     type: Literal["unlock_room"]
 
 
+class ShowWellbeing(Command):
+    """Show the room the spread of a phase's wellbeing answers counted so far (default: this phase)."""
+
+    type: Literal["show_wellbeing"]
+    phase_id: Id | None = None
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
+
+
+class FlushTallies(Command):
+    """The fold timer fired: move the anonymous counters and presence the room sees on."""
+
+    type: Literal["flush_tallies"]
 
 
 # Every command a client may send. Which role may send which, and when, is ``engine.RULES``.
 ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom,
+    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing,
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,

@@ -3,9 +3,9 @@
 Before closing, the facilitator proposes lines for the summary (``propose_summary``): a
 theme, a revealed item, a practice or policy change to raise, or that names may appear
 on the share-of-voice chart. Each participant agrees or objects once, from their phone
-(``consent``). A proposal keeps counts, and apart from them salted marks of who answered
-(keyed by the session's secret salt, which no view shows), so no record says who
-objected. Only what no one objected to (and at least one person agreed to) is agreed
+(``consent``). A proposal keeps counts, and apart from them marks of who answered
+(keyed with each participant's own secret, see ``tallies.mark``), so no record says who
+objected. The room sees the counts batched, like every anonymous counter (``tallies``). Only what no one objected to (and at least one person agreed to) is agreed
 (``agreed``) and goes into the summary.
 
 Who may send these commands and when is in the engine's one table, ``engine.RULES``.
@@ -16,16 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 from . import commands as c
-from . import guard
-from .transition import Event, Result, salted_hash
+from . import guard, tallies
+from .transition import Event, Result
 from .errors import Conflict, Invalid, NotFound
 from .models import MAX_PROPOSALS, Actor, Proposal, SessionState
 
 NAMES_TEXT = "Show names on the share-of-voice chart"
 
 
-def answer_mark(state: SessionState, proposal_id: str, participant_id: str) -> str:
-    return salted_hash(state.salt, "consent", proposal_id, participant_id)
+def answer_mark(state: SessionState, proposal_id: str, actor: Actor) -> str:
+    return tallies.mark(actor, "consent", state.code, proposal_id)
 
 
 def agreed(state: SessionState) -> list[Proposal]:
@@ -41,16 +41,18 @@ def names_agreed(state: SessionState) -> bool:
 
 
 def view(state: SessionState) -> list[dict[str, Any]]:
-    """Every role sees the proposals and their counts; never who answered what."""
-    return [{"id": p.id, "kind": p.kind, "text": p.text, "item_id": p.item_id, "agreed": p.agreed,
-             "objected": p.objected, "answered": len(p.answered)} for p in state.proposals]
+    """Every role sees the proposals and their counts as last folded; never who answered what."""
+    return [{"id": p.id, "kind": p.kind, "text": p.text, "item_id": p.item_id, "agreed": p.shown[0],
+             "objected": p.shown[1], "answered": sum(p.shown)} for p in state.proposals]
 
 
 def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
     if viewer.role != "participant" or viewer.participant_id is None:
         return {}
+    if not viewer.key:
+        return {"consent_answered": []}
     return {"consent_answered": [p.id for p in state.proposals
-                                 if answer_mark(state, p.id, viewer.participant_id) in p.answered]}
+                                 if answer_mark(state, p.id, viewer) in p.answered]}
 
 
 # ---------------------------------------------------------------- handlers
@@ -92,7 +94,7 @@ def consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fresh
     proposal = next((p for p in state.proposals if p.id == cmd.proposal_id), None)
     if proposal is None:
         raise NotFound(f"no proposal {cmd.proposal_id!r}")
-    mark = answer_mark(state, proposal.id, actor.participant_id or "")
+    mark = answer_mark(state, proposal.id, actor)
     if mark in proposal.answered:
         raise Conflict("you have answered this proposal already")
     counted = proposal.model_copy(update={
@@ -103,4 +105,4 @@ def consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fresh
     })
     proposals = tuple(counted if p.id == proposal.id else p for p in state.proposals)
     # The event says only that an answer came: not which, not whose.
-    return state.model_copy(update={"proposals": proposals}), [Event(type="consent_given")], {}
+    return tallies.scheduled(state.model_copy(update={"proposals": proposals}), now), [Event(type="consent_given")], {}

@@ -8,7 +8,10 @@ actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants k
 - ``spoken_s`` only grows, and only while the session runs (a pause freezes every clock);
 - every turn of a round has the round's ``duration_s``, fixed when the round starts;
 - a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
-- an item never records its author; votes and receipts are salted hashes;
+- an item never records its author; votes are marks keyed with the voter's own secret,
+  receipts salted hashes;
+- anonymous counters and presence change for the room only at the fold timer's ticks
+  (``tallies``): an anonymous act changes the true tallies quietly, without a version;
 - a refused command raises a ``FacilitationError`` and changes nothing;
 - no change grows the session's content (what its views would show, pending items
   included) past ``MAX_VIEW_BYTES``, and one person writes at most
@@ -32,7 +35,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import guard
+from . import guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -98,7 +101,17 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
     if not events:
         return Transition(state=state)
     _within_ceiling(state, new)
-    return Transition(state=new.model_copy(update={"version": state.version + 1}), events=tuple(events), reply=reply)
+    if all(e.type in tallies.QUIET for e in events):  # the true tallies only: nothing the room may see yet
+        return Transition(state=new, events=tuple(events), reply=reply)
+    return Transition(state=_versioned(state, new, now), events=tuple(events), reply=reply)
+
+
+def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState:
+    """The next version; it records when someone's entry changed (the fold keeps clear of it)."""
+    new = new.model_copy(update={"version": old.version + 1})
+    if tallies.entries(new) != tallies.entries(old):
+        new = new.model_copy(update={"entry_changed": (new.version, now)})
+    return new
 
 
 # Participants joining and connecting are not commands a client sends over the socket
@@ -117,12 +130,13 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
         guests += 1
         name = f"Guest {guests}"
     person = Participant(id=participant_id, name=name, token_hash=token_hash, joined_at=now)
+    old = state
     state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
     if state.round is not None:  # a late joiner speaks last in the running round
         state = _with_round(state, order=state.round.order + (participant_id,))
     _within_ceiling(before, state)
     return Transition(
-        state=state.model_copy(update={"version": state.version + 1}),
+        state=_versioned(old, state, now),
         events=(Event(type="participant_joined", data={"participant_id": participant_id}),),
     )
 
@@ -147,23 +161,33 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
                        "remove or shorten something first")
 
 
-def set_connected(state: SessionState, participant_id: str, connected: bool) -> Transition:
-    person = state.participant(participant_id)
-    if person is None or person.connected == connected:
+def set_connected(state: SessionState, participant_id: str, connected: bool, now: float) -> Transition:
+    """The shell saw a participant's first socket open or last one close.
+
+    Quiet: the room sees ``connected`` change only at a later fold, once it has lasted
+    (see ``tallies``), so a phone that wakes to send does not announce itself.
+    """
+    noted = tallies.note_online(state, participant_id, connected, now)
+    if noted is None:
         return Transition(state=state)
-    state = _with_participant(state, person.model_copy(update={"connected": connected}))
-    return Transition(
-        state=state.model_copy(update={"version": state.version + 1}),
-        events=(Event(type="participant_connected" if connected else "participant_disconnected",
-                      data={"participant_id": participant_id}),),
-    )
+    return Transition(state=noted, events=(Event(type="presence_noted"),))
 
 
 def next_deadline(state: SessionState) -> float | None:
-    """When the shell must report ``expire_turn``; None while paused or nobody speaks."""
+    """When the shell must call back: the turn's end (``expire_turn``) or the next fold
+    (``flush_tallies``), whichever is first; None when neither is due."""
+    due = [state.flush_at] if state.flush_at is not None else []
     if state.status is R and state.turn is not None:
-        return state.turn.ends_at
-    return None
+        due.append(state.turn.ends_at)
+    return min(due) if due else None
+
+
+def turn_due(state: SessionState, now: float) -> bool:
+    return state.status is R and state.turn is not None and now >= state.turn.ends_at
+
+
+def flush_due(state: SessionState, now: float) -> bool:
+    return state.flush_at is not None and now >= state.flush_at
 
 
 def spoken_now(state: SessionState, participant: Participant, now: float) -> float:
@@ -191,8 +215,8 @@ def queue_order(state: SessionState, now: float) -> list[str]:
     return [p.id for p in raised]
 
 
-def vote_hash(state: SessionState, item_id: str, participant_id: str) -> str:
-    return salted_hash(state.salt, "vote", item_id, participant_id)
+def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
+    return tallies.mark(actor, "vote", state.code, item_id)
 
 
 # ---------------------------------------------------------------- helpers
@@ -306,7 +330,19 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
     phase = Phase(index=index, started_at=clock, ends_at=clock + spec.duration_s)
     events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
     log = _left_phase(state.phase_log, now) + (PhaseVisit(phase_id=spec.id, entered_at=now),)
+    state = _spread_at_phase_end(state, events)
     return state.model_copy(update={"phase": phase, "round": None, "phase_log": log})
+
+
+def _spread_at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
+    """Leaving a wellbeing phase shows its spread as counted, once (later answers wait)."""
+    if state.phase is None:
+        return state
+    shown = tallies.snapshot_spread(state, state.format.phases[state.phase.index].id)
+    if shown is None:
+        return state
+    events.append(Event(type="wellbeing_shown"))
+    return shown
 
 
 def _left_phase(log: tuple[PhaseVisit, ...], now: float) -> tuple[PhaseVisit, ...]:
@@ -432,7 +468,9 @@ def _extend(state, cmd: c.Extend, actor, now, fresh) -> Result:
 
 
 def _reveal_items(state, cmd: c.RevealItems, actor, now, fresh) -> Result:
-    batch = [i for i in state.items if i.kind == cmd.kind and not i.revealed and not i.hidden]
+    # What the room sees as pending is what is revealed; a later item waits for the next reveal.
+    batch = [i for i in state.items if i.kind == cmd.kind and not i.revealed and not i.hidden
+             and i.stage == 2 and not i.retracted]
     if not batch:
         raise Conflict(f"no {cmd.kind} is waiting to be revealed")
     threshold = state.settings.reveal_threshold
@@ -444,14 +482,16 @@ def _reveal_items(state, cmd: c.RevealItems, actor, now, fresh) -> Result:
     # Random ids make this order unrelated to the order of submission.
     shown = tuple(sorted((i.model_copy(update={"revealed": True}) for i in batch), key=lambda i: i.id))
     ids = {i.id for i in batch}
-    kept = tuple(i for i in state.items if i.id not in ids)
+    # Withdrawn ones still counted as pending go now, with the reveal, rather than at a fold of their own.
+    kept = tuple(i for i in state.items if i.id not in ids
+                 and not (i.kind == cmd.kind and i.retracted and not i.revealed))
     state = state.model_copy(update={"items": kept + shown})
     return state, [Event(type="items_revealed", data={"kind": cmd.kind, "count": len(shown)})], {}
 
 
 def _find_item(state: SessionState, item_id: str) -> Item:
     for item in state.items:
-        if item.id == item_id and not item.hidden:
+        if item.id == item_id and not item.hidden and not item.retracted:
             return item
     raise NotFound(f"no item {item_id!r}")
 
@@ -471,13 +511,13 @@ def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> R
     person = state.participant(person.id)
     assert person is not None
     state = _with_participant(state, person.model_copy(
-        update={"present": False, "removed": True, "hand_raised_at": None, "connected": False}))
+        update={"present": False, "removed": True, "hand_raised_at": None, "connected": False, "online": False}))
     return state, events, {}
 
 
 def _close(state, cmd, actor, now, fresh) -> Result:
     events: list[Event] = []
-    state = _end_turn(state, now, events)
+    state = _spread_at_phase_end(_end_turn(state, now, events), events)
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
     events.append(Event(type="session_closed"))
     return state.model_copy(update={"status": X, "closed_at": now, "round": None, "paused_at": None,
@@ -547,29 +587,35 @@ def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
     guard.require_confirmed(cmd.text, cmd.confirmed)
     item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=salted_hash(state.salt, "receipt", fresh.secret))
-    state = state.model_copy(update={"items": state.items + (item,)})
-    # The receipt goes only to the author, in the ack; the state keeps its hash.
+    state = tallies.scheduled(state.model_copy(update={"items": state.items + (item,)}), now)
+    # The receipt goes only to the author, in the ack; the state keeps its hash. The pending
+    # count the room sees takes the item in at a later fold.
     return state, [Event(type="item_submitted", data={"kind": cmd.kind})], {"item_id": item.id, "receipt": fresh.secret}
 
 
 def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
     wanted = salted_hash(state.salt, "receipt", cmd.receipt)
-    if not any(i.receipt_hash == wanted for i in state.items):
+    item = next((i for i in state.items if i.receipt_hash == wanted and not i.retracted), None)
+    if item is None:
         raise NotFound("no item matches that receipt")
-    items = tuple(i for i in state.items if i.receipt_hash != wanted)
-    return state.model_copy(update={"items": items}), [Event(type="item_retracted")], {}
+    if item.stage < 2 and not item.revealed:  # nobody has seen it counted yet: it just goes
+        items = tuple(i for i in state.items if i.id != item.id)
+    else:  # it leaves the views at a later fold, not the moment its author withdraws it
+        items = tuple(i.model_copy(update={"retracted": 1}) if i.id == item.id else i for i in state.items)
+    state = tallies.scheduled(state.model_copy(update={"items": items}), now)
+    return state, [Event(type="item_retracted")], {}
 
 
 def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
     item = _find_item(state, cmd.item_id)
     if not item.revealed:
         raise NotFound(f"no item {cmd.item_id!r}")
-    mark = vote_hash(state, item.id, actor.participant_id)
+    mark = vote_mark(state, item.id, actor)
     if mark in item.voter_hashes:
         raise Conflict("you have voted for this item already")
     voted = item.model_copy(update={"voter_hashes": tuple(sorted(item.voter_hashes + (mark,)))})
     items = tuple(voted if i.id == item.id else i for i in state.items)
-    return state.model_copy(update={"items": items}), [Event(type="item_voted")], {}
+    return tallies.scheduled(state.model_copy(update={"items": items}), now), [Event(type="item_voted")], {}
 
 
 def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
@@ -619,21 +665,40 @@ def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
     spec = state.format.phases[state.phase.index]
     if not spec.wellbeing:
         raise Conflict("the wellbeing scale is offered at check-in and check-out")
-    mark = salted_hash(state.salt, "wellbeing", spec.id, actor.participant_id)
-    tallies = {t.phase_id: t for t in state.wellbeing}
-    tally = tallies.get(spec.id, WellbeingTally(phase_id=spec.id))
+    mark = wellbeing_mark(state, spec.id, actor)
+    by_phase = {t.phase_id: t for t in state.wellbeing}
+    tally = by_phase.get(spec.id, WellbeingTally(phase_id=spec.id))
     if mark in tally.answered:
         raise Conflict("you have answered the wellbeing scale in this phase already")
     counts = list(tally.counts)
     counts[cmd.score - 1] += 1
     # Marks are kept sorted, so their order says nothing about who answered when.
-    tallies[spec.id] = WellbeingTally(phase_id=spec.id, counts=tuple(counts),
-                                      answered=tuple(sorted(tally.answered + (mark,))))
-    return state.model_copy(update={"wellbeing": tuple(tallies.values())}), [Event(type="wellbeing_rated")], {}
+    by_phase[spec.id] = tally.model_copy(update={"counts": tuple(counts),
+                                                 "answered": tuple(sorted(tally.answered + (mark,)))})
+    state = tallies.scheduled(state.model_copy(update={"wellbeing": tuple(by_phase.values())}), now)
+    return state, [Event(type="wellbeing_rated")], {}
 
 
-def wellbeing_mark(state: SessionState, phase_id: str, participant_id: str) -> str:
-    return salted_hash(state.salt, "wellbeing", phase_id, participant_id)
+def wellbeing_mark(state: SessionState, phase_id: str, actor: Actor) -> str:
+    return tallies.mark(actor, "wellbeing", state.code, phase_id)
+
+
+def _show_wellbeing(state, cmd: c.ShowWellbeing, actor, now, fresh) -> Result:
+    """The facilitator shows the room the spread of the answers counted so far, once; answers
+    that come later join the next showing (or the one at the phase's end)."""
+    assert state.phase is not None
+    phase_id = cmd.phase_id or state.format.phases[state.phase.index].id
+    if not any(p.id == phase_id and p.wellbeing for p in state.format.phases):
+        raise NotFound(f"no wellbeing scale in phase {phase_id!r}")
+    tally = next((t for t in state.wellbeing if t.phase_id == phase_id), WellbeingTally(phase_id=phase_id))
+    threshold = state.settings.reveal_threshold
+    if tallies.unshown(tally) < threshold:
+        since = " since it was last shown" if tally.spread is not None else " so far"
+        raise Conflict(f"{tallies.unshown(tally)} answered{since}; with fewer than {threshold} "
+                       "new answers the spread could tell who chose what")
+    shown = tallies.snapshot_spread(state, phase_id)
+    assert shown is not None
+    return shown, [Event(type="wellbeing_shown")], {}
 
 
 def _request_word(state, cmd, actor, now, fresh) -> Result:
@@ -677,6 +742,12 @@ def _unlock_room(state, cmd, actor, now, fresh) -> Result:
 
 
 # ---------------------------------------------------------------- system
+
+def _flush_tallies(state, cmd, actor, now, fresh) -> Result:
+    """The fold timer fired. Applying it twice, or early, changes nothing."""
+    state, event = tallies.flush(state, now)
+    return state, [Event(type=event)] if event else [], {}
+
 
 def _expire_turn(state, cmd, actor, now, fresh) -> Result:
     """The shell's timer fired. Applying it twice, or early, changes nothing."""
@@ -767,6 +838,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.Resume: Rule(F, frozenset({P}), _resume),
     c.RevealItems: Rule(F, LIVE, _reveal_items),
     c.HideItem: Rule(F, LIVE, _hide_item),
+    c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
     c.ProposeSummary: Rule(F, LIVE, propose_summary),
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
@@ -795,6 +867,8 @@ RULES: dict[type[c.Command], Rule] = {
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
     # the shell's clock
     c.ExpireTurn: Rule(SYS, frozenset({R}), _expire_turn),
+    # counts still folding in after the close, presence in the lobby
+    c.FlushTallies: Rule(SYS, ANY, _flush_tallies),
 }
 
 __all__ = ["apply", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",

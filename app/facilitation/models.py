@@ -4,8 +4,14 @@ Every model is frozen and every collection a tuple: a transition builds a new st
 leaves the old one untouched, so the shell can compare, store and retry freely.
 
 Privacy is structural here: ``Item`` has no field that could hold an author, and the
-only traces a participant leaves on an item are salted hashes (of a vote, of a receipt)
-that cannot be turned back into a participant without secrets the views never show.
+only traces a participant leaves on an item are marks (of a vote, of a receipt) that
+cannot be turned back into a participant: a vote's mark is keyed with a secret derived
+from the voter's own token (``Actor.key``), which the store never holds.
+
+Anonymous counters are kept twice: the true tally (what the rules check against) and
+what the room is shown, which ``batching`` folds in on a jittered timer, a stage behind,
+so that no count moves the moment one person acts. Presence is kept twice for the same
+reason: ``online`` is what the shell reports, ``connected`` what the room sees.
 """
 
 from __future__ import annotations
@@ -89,10 +95,19 @@ class FormatSpec(Frozen):
 
 
 class Settings(Frozen):
-    """Per-session knobs a facilitator may tune; defaults follow the formats' practice (docs/formats.md)."""
+    """Per-session knobs a facilitator may tune; defaults follow the formats' practice (docs/formats.md).
+
+    The last three are the operator's (AppSettings), copied in when the session is made so
+    that every worker batches it alike: the mean time between two folds of the anonymous
+    counters, and how long a socket must stay open (closed) before the room sees the
+    participant connected (disconnected).
+    """
 
     queue_turn_s: float = Field(default=90.0, ge=MIN_TURN_S, le=MAX_TURN_S)
     reveal_threshold: int = Field(default=3, ge=1, le=50)
+    tally_interval_s: float = Field(default=6.0, gt=0, le=60)
+    presence_on_s: float = Field(default=15.0, ge=0, le=600)
+    presence_off_s: float = Field(default=20.0, ge=0, le=600)
 
 
 class Phase(Frozen):
@@ -110,7 +125,10 @@ class Participant(Frozen):
     joined_at: float
     present: bool = True
     removed: bool = False
-    connected: bool = False
+    connected: bool = False  # what the room sees: follows ``online`` after a debounce
+    online: bool = False  # whether a socket of theirs is open now (never shown)
+    online_changed_at: float = 0.0
+    shown_once: bool = False  # shown connected before: from then on a reconnect waits ``presence_on_s``
     spoken_s: float = 0.0  # floor time settled so far; the live share is added by the view
     hand_raised_at: float | None = None
     # A private reflection, sealed with a key only the participant's token yields.
@@ -165,13 +183,19 @@ class PassUndo(Frozen):
     phases_entered: int
 
 
+Stage = Literal[0, 1, 2]  # 0 new, 1 staged at the last fold, 2 shown
+
+
 class Item(Frozen):
     """An anonymous question or feedback. There is deliberately no author field.
 
     ``id`` is random, so sorting a batch by id gives an order unrelated to submission.
     ``receipt_hash`` lets the author (who alone holds the receipt) retract it.
-    ``voter_hashes`` are salted per session and item, to count one vote per person
-    without storing who voted.
+    ``voter_hashes`` are keyed with each voter's own secret, to count one vote per person
+    without storing anything that says who voted.
+    ``stage`` is how far a new item has come towards the pending count the room sees
+    (only shown items are revealed); ``votes_staged`` and ``votes_shown`` the same for votes;
+    ``retracted`` an item its author withdrew, which leaves the views at a later fold.
     """
 
     id: str
@@ -181,15 +205,28 @@ class Item(Frozen):
     revealed: bool = False
     hidden: bool = False
     voter_hashes: tuple[str, ...] = ()
+    stage: Stage = 0
+    votes_staged: int = 0
+    votes_shown: int = 0
+    retracted: Stage = 0  # 0 not retracted; 1 retracted, not yet staged; 2 staged
+
+
+Counts = tuple[int, int, int, int, int]
 
 
 class WellbeingTally(Frozen):
-    """Answers to the 1-5 scale in one phase: counts per score, and salted marks of who
-    answered, kept apart so that no record says who gave which score."""
+    """Answers to the 1-5 scale in one phase: counts per score, and marks of who answered
+    (keyed with each one's own secret), kept apart so that no record says who gave which
+    score. ``staged``/``shown`` are the counts a fold behind and two folds behind; the room
+    sees how many are ``shown``, and the spread only as ``spread``, a snapshot taken when
+    the facilitator shows it or the phase ends."""
 
     phase_id: str
-    counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    counts: Counts = (0, 0, 0, 0, 0)
     answered: tuple[str, ...] = ()
+    staged: Counts = (0, 0, 0, 0, 0)
+    shown: Counts = (0, 0, 0, 0, 0)
+    spread: Counts | None = None
 
 
 class Action(Frozen):
@@ -240,6 +277,8 @@ class Proposal(Frozen):
     agreed: int = 0
     objected: int = 0
     answered: tuple[str, ...] = ()
+    staged: tuple[int, int] = (0, 0)  # (agreed, objected) at the last fold
+    shown: tuple[int, int] = (0, 0)  # what the room sees
 
 
 class SessionState(Frozen):
@@ -251,7 +290,7 @@ class SessionState(Frozen):
     version: int = 0
     created_at: float
     closed_at: float | None = None
-    salt: str  # secret per session: keys the vote hashes; never in a view
+    salt: str  # secret per session: keys receipts and the fold timer's jitter; never in a view
     facilitator_token_hash: str
     screen_token_hash: str
     phase: Phase | None = None
@@ -271,6 +310,8 @@ class SessionState(Frozen):
     proposals: tuple[Proposal, ...] = ()
     last_pass: PassUndo | None = None  # the latest pass, undoable for UNDO_PASS_S
     locked: bool = False  # the facilitator has closed the door: joining is refused
+    flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
+    entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:
@@ -283,10 +324,16 @@ Role = Literal["facilitator", "participant", "screen", "system"]
 
 
 class Actor(Frozen):
-    """Who sent a command. ``system`` is the shell's own clock (deadlines)."""
+    """Who sent a command. ``system`` is the shell's own clock (deadlines).
+
+    ``key`` is a participant's marking secret, derived by the shell from their token (which
+    the store never holds): their vote, wellbeing and consent marks are keyed with it, so
+    nobody without the token can recompute whose mark is whose.
+    """
 
     role: Role
     participant_id: str | None = None
+    key: str | None = None
 
 
 FACILITATOR = Actor(role="facilitator")

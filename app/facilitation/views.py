@@ -2,7 +2,9 @@
 
 The anonymity rule lives here. An item is shown as exactly ``{id, kind, text, votes}``
 and nothing else about items leaves this module: no receipt, no voter, no position in
-submission order, no timestamp. Pending items are shown only as counts per kind. The
+submission order, no timestamp. Pending items are shown only as counts per kind. Every
+anonymous count (pending, votes, wellbeing answers and spread, consent) and ``connected``
+is shown as last folded by ``tallies``, never as it is this moment. The
 tests in tests/test_views.py (and the end-to-end audit, tests/test_anonymity_audit.py) hold every role's view to that.
 """
 
@@ -10,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import carry, consent
-from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_hash, wellbeing_mark
-from .models import ITEM_KINDS, Actor, SessionState, WellbeingTally
+from . import carry, consent, tallies
+from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
+from .models import Actor, SessionState, WellbeingTally
 
 
 def view_for(state: SessionState, viewer: Actor, now: float) -> dict[str, Any]:
@@ -65,13 +67,13 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "round": rnd,
         "queue": queue_order(state, now),
         "presenter_id": state.presenter_id,
-        "items": [{"id": i.id, "kind": i.kind, "text": i.text, "votes": len(i.voter_hashes)}
-                  for i in state.items if i.revealed and not i.hidden],
-        "pending": {k: sum(1 for i in state.items if i.kind == k and not i.revealed and not i.hidden)
-                    for k in ITEM_KINDS},
+        "items": [{"id": i.id, "kind": i.kind, "text": i.text, "votes": i.votes_shown}
+                  for i in tallies.shown_items(state)],
+        "pending": tallies.shown_pending(state),
         "actions": [{"id": a.id, "participant_id": a.participant_id, "text": a.text, "due": a.due}
                     for a in state.actions],
-        "wellbeing": [_wellbeing(state, t) for t in state.wellbeing],
+        # A phase's tally joins the view at the fold that first counts an answer, not at the answer.
+        "wellbeing": [_wellbeing(state, t) for t in state.wellbeing if tallies.answered(t) or t.spread],
         "settings": {"queue_turn_s": state.settings.queue_turn_s,
                      "reveal_threshold": state.settings.reveal_threshold},
         "group": state.group_id is not None,
@@ -80,11 +82,10 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
 
 
 def _wellbeing(state: SessionState, tally: WellbeingTally) -> dict[str, Any]:
-    """The room sees how many answered, and the spread only once enough have answered."""
-    answered = len(tally.answered)
-    enough = answered >= state.settings.reveal_threshold
-    return {"phase_id": tally.phase_id, "answered": answered,
-            "distribution": list(tally.counts) if enough else None}
+    """The room sees how many answered (batched), and the spread only as last shown: when the
+    facilitator showed it or the phase ended, with enough answers that it names nobody."""
+    return {"phase_id": tally.phase_id, "answered": tallies.answered(tally),
+            "distribution": list(tally.spread) if tally.spread is not None else None}
 
 
 def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
@@ -94,12 +95,13 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
     if person is not None:
         me["name"] = person.name
         me["present"] = person.present
-        # Only the voter can recompute their own vote marks; nobody else's view shows them.
-        me["voted_item_ids"] = [i.id for i in state.items if i.revealed and not i.hidden
-                                and vote_hash(state, i.id, person.id) in i.voter_hashes]
+        # Only the voter's own secret recomputes their marks; nobody else's view shows them.
+        keyed = viewer.key is not None
+        me["voted_item_ids"] = [i.id for i in tallies.shown_items(state)
+                                if keyed and vote_mark(state, i.id, viewer) in i.voter_hashes]
         me["listening"] = listening(state, person.id)
         me["wellbeing_answered"] = [t.phase_id for t in state.wellbeing
-                                    if wellbeing_mark(state, t.phase_id, person.id) in t.answered]
+                                    if keyed and wellbeing_mark(state, t.phase_id, viewer) in t.answered]
         me["requested_word"] = person.id in state.word_requests
         me["has_reflection"] = person.reflection is not None
         me["undo_pass_until"] = undo_pass_until(state, person.id)  # mine alone: nobody else sees who passed

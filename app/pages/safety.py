@@ -2,8 +2,9 @@
 
 Listening, a word afterwards, the presenter, and the wellbeing spread. The view has
 already decided who may see what: the facilitator alone gets ``me.word_requests``, and a
-wellbeing tally carries a distribution only once enough people have answered. This
-module only shapes those fields for web/templates/_safety.html.
+wellbeing tally carries a distribution only once it has been shown (by the facilitator,
+or at the phase's end) with enough answers. This module only shapes those fields for
+web/templates/_safety.html.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
     phase = view["phase"]
     presenter_id = view.get("presenter_id")
     presenter_listens = bool(phase and "presenter" in phase.get("listens_only", ()))
+    live = view["status"] in ("running", "paused")
     return {
         "listening": bool(me.get("listening")),
         "requested_word": bool(me.get("requested_word")),
@@ -29,16 +31,18 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         # Offered where a presenter speaks and no round runs: the engine refuses it otherwise.
         "can_set_presenter": view["status"] in ("running", "paused") and phase is not None
                              and phase["kind"] == "presentation" and view["round"] is None,
-        "wellbeing": [_tally(view, t) for t in view.get("wellbeing", [])],
+        "wellbeing": [_tally(view, t, can_show=me.get("role") == "facilitator" and live) for t in view.get("wellbeing", [])],
         # The screen shows the spread only during the phase that asked (not over someone's case later).
         "wellbeing_now": [_tally(view, t) for t in view.get("wellbeing", [])
                           if phase is not None and t["phase_id"] == phase["id"] and t["distribution"] is not None],
     }
 
 
-def _tally(view: dict[str, Any], tally: dict[str, Any]) -> dict[str, Any]:
+def _tally(view: dict[str, Any], tally: dict[str, Any], can_show: bool = False) -> dict[str, Any]:
     titles = {p["id"]: p["title"] for p in view["phases"]}
     counts = tally["distribution"]
+    in_spread = sum(counts) if counts is not None else 0
+    threshold = view["settings"]["reveal_threshold"]
     bars = None
     if counts is not None:
         top = max(counts) or 1
@@ -46,4 +50,6 @@ def _tally(view: dict[str, Any], tally: dict[str, Any]) -> dict[str, Any]:
                 for s, c in zip(SCALE, counts)]
     spread = ", ".join(f"{b['count']} chose {b['score']}" for b in bars) if bars else ""
     return {"phase_id": tally["phase_id"], "title": titles.get(tally["phase_id"], tally["phase_id"]),
-            "answered": tally["answered"], "bars": bars, "summary": spread}
+            "answered": tally["answered"], "in_spread": in_spread, "bars": bars, "summary": spread,
+            # The facilitator shows the spread (again) once enough answers are in that it was not shown with.
+            "can_show": can_show and tally["answered"] - in_spread >= threshold}

@@ -117,6 +117,7 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
     deadlines = LocalDeadlines(clock)
     quotas = Quotas(LocalLimits(), LocalLimits(), settings, clock, secrets.token_hex(16))
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
+                             batching=settings.batching,
                              on_unknown_code=on_unknown_code, client_address=client_address)
     await deadlines.start(service.expire)
     restored = store.restore()
@@ -169,6 +170,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                              idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
     deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
+                             batching=settings.batching,
                              on_unknown_code=on_unknown_code, client_address=client_address)
     pubsub.start()
     await deadlines.start(lambda code: service.expire(code, timer_store))

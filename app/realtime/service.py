@@ -1,13 +1,20 @@
 """The one path every change takes: authenticate, apply through the store, publish, schedule.
 
 Routes and sockets call this; it calls the core. It owns the randomness (codes, tokens,
-ids) and the clock, and hands both to the core as plain values.
+ids) and the clock, and hands both to the core as plain values. It also derives, from a
+participant's token, the secret their anonymous marks are keyed with (``Actor.key``) and
+the key their remembered acks are sealed with: the store holds only a hash of the token,
+so it can recompute neither.
+
+A change to the true tallies alone (an anonymous act, a socket opening) keeps the
+session's version: it is stored, and schedules the fold timer, but is not published.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections import Counter
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.facilitation import carry, engine, guard
-from app.facilitation.commands import Command, ExpireTurn
+from app.facilitation.commands import Command, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
     FacilitationError,
@@ -35,12 +42,14 @@ from app.facilitation.models import (
     FormatSpec,
     Fresh,
     SessionState,
+    Settings,
 )
 from app.facilitation.reflection import Reflection
-from app.facilitation.transition import ANONYMOUS_ACTS, Event
+from app.facilitation.tallies import QUIET
+from app.facilitation.transition import Event
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.quotas import Quotas
-from app.realtime.sealing import open_sealed, seal
+from app.realtime.sealing import ack_key, open_sealed, open_with, seal, seal_with
 
 log = logging.getLogger("talkingpiece.sessions")
 
@@ -54,6 +63,11 @@ def new_token() -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def marking_key(token: str, code: str) -> str:
+    """A participant's secret for their anonymous marks in one session: only their token yields it."""
+    return hmac.new(token.encode(), f"talking-piece marks v1\x1f{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_code(code: str) -> str | None:
@@ -99,7 +113,7 @@ class SessionFull(Exception):
 
 class SessionService:
     def __init__(self, store: SessionStore, broker: Broker, deadlines: Deadlines, clock: Callable[[], float], *,
-                 max_sessions: int = 5000, quotas: Quotas | None = None,
+                 max_sessions: int = 5000, quotas: Quotas | None = None, batching: dict[str, float] | None = None,
                  on_unknown_code: Callable[[], None] = lambda: None,
                  client_address: Callable[[], str | None] = lambda: None) -> None:
         self.store = store
@@ -108,6 +122,8 @@ class SessionService:
         self.clock = clock
         self.quotas = quotas  # fair shares per address, token and session (quotas.py)
         self._client_address = client_address  # who is asking, for the per-address shares
+        # The fold timer's and presence debounce's settings, copied into every new session.
+        self.batching = batching or {}
         self.max_sessions = max_sessions
         self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
         self.events: Counter[str] = Counter()  # what has happened in this process, by event type
@@ -128,7 +144,8 @@ class SessionService:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             state = engine.new_session(
                 code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
-                facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen))
+                facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
+                settings=Settings(**self.batching))
             if group_id is not None:
                 state = state.model_copy(update={"group_id": group_id})
             if await self.store.create(Record(state=state)):
@@ -205,6 +222,7 @@ class SessionService:
             await self.quotas.commanding(token, caller.code)
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
         writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
+        sealing = ack_key(token, caller.code)
         fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
         now = self.clock()
         ack: dict[str, Any] = {}
@@ -213,8 +231,11 @@ class SessionService:
         def change(record: Record) -> Record | None:
             nonlocal ack, events
             if key is not None and key in record.acks:
-                ack, events = record.acks[key], ()
-                return None
+                kept = record.acks[key]
+                opened = open_with(sealing, key, kept["sealed"]) if "sealed" in kept else None
+                if opened is not None or "sealed" not in kept:  # (an ack kept before acks were sealed)
+                    ack, events = (json.loads(opened) if opened is not None else kept), ()
+                    return None
             actor = caller.actor_in(record.state)
             held = record.written.get(writer, 0)
             if command.type == "submit_item" and held >= MAX_ITEMS_PER_PERSON:
@@ -223,7 +244,9 @@ class SessionService:
             ack, events = {"version": result.state.version, **result.reply}, result.events
             if not result.events and key is None:
                 return None
-            acks = record.remember(key, ack) if key is not None else record.acks
+            # The ack is kept sealed with the sender's token: a receipt in it retracts an item.
+            sealed = {"sealed": seal_with(sealing, key, json.dumps(ack))} if key is not None else {}
+            acks = record.remember(key, sealed) if key is not None else record.acks
             written = record.written
             if result.events and command.type in ("submit_item", "retract_item"):
                 held += 1 if command.type == "submit_item" else -1
@@ -236,7 +259,9 @@ class SessionService:
         return ack
 
     async def expire(self, code: str, store: SessionStore | None = None) -> None:
-        """A deadline timer fired. Safe to call late, early, or from several workers.
+        """A deadline timer fired: a turn's end, or the fold timer's tick (or both, one after
+        the other, as two versions). Safe to call late, early, or from several workers: each
+        is a compare-and-set that the core ignores once it is no longer due.
 
         ``store`` is the timer's own way to the sessions (Redis: its own connections), so
         a turn's end never queues behind a flood of commands for a free connection.
@@ -244,11 +269,19 @@ class SessionService:
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
 
-        try:
-            await self._change(code, lambda r: engine.apply(r.state, ExpireTurn(type="expire_turn"), SYSTEM, now, fresh),
-                               store)
-        except (KeyError, FacilitationError):
-            pass  # the session closed or vanished meanwhile: nothing is due
+        def due(command: Command, when: Callable[[SessionState, float], bool]) -> Callable[[Record], engine.Transition]:
+            def transition(record: Record) -> engine.Transition:
+                if not when(record.state, now):
+                    return engine.Transition(state=record.state)
+                return engine.apply(record.state, command, SYSTEM, now, fresh)
+            return transition
+
+        for command, when in ((ExpireTurn(type="expire_turn"), engine.turn_due),
+                              (FlushTallies(type="flush_tallies"), engine.flush_due)):
+            try:
+                await self._change(code, due(command, when), store)
+            except (KeyError, FacilitationError):
+                pass  # the session closed or vanished meanwhile: nothing is due
 
     async def save_reflection(self, caller: Caller, reflection: Reflection) -> None:
         """Seal the reflection with the writer's token and keep only the sealed form."""
@@ -266,8 +299,11 @@ class SessionService:
         return state, person.id, reflection
 
     async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
+        """A participant's first socket opened or last one closed: noted quietly; the room
+        sees it at a later fold if it lasts (see ``tallies``)."""
+        now = self.clock()
         try:
-            await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected))
+            await self._change(code, lambda r: engine.set_connected(r.state, participant_id, connected, now))
         except (NotFound, Conflict):
             pass
         except UNAVAILABLE as exc:  # presence catches up at its next heartbeat (presence.py)
@@ -289,20 +325,31 @@ class SessionService:
         return state
 
     def _happened(self, code: str, events: tuple[Event, ...]) -> None:
-        """Count what the core says happened; log it unless it is an anonymous act."""
+        """Count what the core says happened; log it unless it is an anonymous act or presence,
+        whose moment the room must not learn (``tallies``)."""
         for event in events:
             self.events[event.type] += 1
-            if event.type not in ANONYMOUS_ACTS:
+            if event.type not in QUIET:
                 log.debug("session %s: %s", code, event.type)
 
     async def _update(self, code: str, change: Callable[[Record], Record | None],
                       store: SessionStore | None = None) -> SessionState:
+        visible = False
+
+        def tracked(record: Record) -> Record | None:
+            nonlocal visible  # the last call is the one the store kept
+            new = change(record)
+            visible = new is not None and new.state.version != record.state.version
+            return new
+
         try:
-            record, changed = await (store or self.store).update(code, change)
+            record, changed = await (store or self.store).update(code, tracked)
         except KeyError:
             raise NotFound("no session with that code") from None
-        if changed:
+        if changed and visible:
             await self.published(record.state)
+        elif changed:  # quiet: nothing to publish, but the fold timer may be due
+            self.deadlines.schedule(record.state.code, engine.next_deadline(record.state))
         return record.state
 
     async def published(self, state: SessionState) -> None:
@@ -334,5 +381,5 @@ def actor_for(state: SessionState, token: str | None) -> Actor:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
                 raise Unauthorized("you were removed from this session")
-            return Actor(role="participant", participant_id=p.id)
+            return Actor(role="participant", participant_id=p.id, key=marking_key(token, state.code))
     raise Unauthorized("that token does not belong to this session")

@@ -80,13 +80,17 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     send(console, "Start the session")
     expect(console.locator("#timeline [aria-current=step]")).to_contain_text("Check-in")
 
-    # Check-in: the wellbeing spread stays hidden until three have answered, then only counts.
+    # Check-in: the wellbeing spread stays hidden until three have answered and the facilitator
+    # shows it, then only counts.
     rate(phones["Ben Okafor"], 4)
     rate(phones["Chloe Martin"], 2)
     expect(console.locator("#safety")).to_contain_text("2 answered. The spread is shown once enough")
     expect(console.locator("#safety svg")).to_have_count(0)
     expect(screen.locator("#wellbeing svg")).to_have_count(0)
     rate(phones["Dev Patel"], 4)
+    expect(console.locator("#safety")).to_contain_text("3 answered")  # counted; shown when the facilitator shows it
+    expect(screen.locator("#wellbeing svg")).to_have_count(0)
+    console.get_by_role("button", name="Show the spread").click()
     for page in (console, screen):
         chart = page.locator("#wellbeing svg" if page is screen else "#safety svg")
         expect(chart).to_have_attribute("aria-label", re.compile(

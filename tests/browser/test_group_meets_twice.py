@@ -120,6 +120,8 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
         fill(phone.get_by_label("Your question or feedback"), text)
         send(phone, "Send")
         expect(phone.locator("#main")).to_contain_text("Nobody can see who wrote it")
+    sent = min(len(QUESTIONS), len(phones))  # counted at a fold, then revealable
+    expect(console.locator("#items")).to_contain_text(f"{sent} questions waiting")
     console.locator("#reveal-question").click()
     expect(console.locator("#proposals")).to_contain_text(QUESTIONS[0])
 

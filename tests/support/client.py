@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -90,6 +91,16 @@ class Api:
         answer = self.request("GET", f"/api/sessions/{code}", token)
         assert answer.status_code == 200, answer.text
         return answer.json()
+
+    def view_when(self, code: str, token: str, predicate: Callable[[View], bool], timeout: float = 10.0) -> View:
+        """The view once ``predicate`` holds: anonymous counts reach the views at a later fold."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.view(code, token)
+            if predicate(view):
+                return view
+            assert time.monotonic() < deadline, f"the view never got there: {view.get('pending')}"
+            time.sleep(0.05)
 
 
 class SocketClosed(AssertionError):

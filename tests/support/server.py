@@ -14,6 +14,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Anonymous counters and presence fold on a timer (SECURITY.md). Test servers fold about five
+# times a second and show presence at the next fold, so that a test waits a fraction of a
+# second for a count; tests of the batching itself set their own (tests/test_anonymity_audit.py).
+FAST_BATCHES = {"TALLY_INTERVAL_S": "0.2", "PRESENCE_ON_S": "0", "PRESENCE_OFF_S": "0"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -42,7 +47,7 @@ class ServerProcess:
         if not env.get("DATA_DIR"):
             parent = log_path.parent if log_path else None
             env["DATA_DIR"] = tempfile.mkdtemp(prefix="tp-data-", dir=parent)
-        self.env = {**os.environ, "LOG_LEVEL": "debug", **ONE_ADDRESS_FOR_ALL, **env}
+        self.env = {**os.environ, "LOG_LEVEL": "debug", **ONE_ADDRESS_FOR_ALL, **FAST_BATCHES, **env}
         self.data_dir = Path(env["DATA_DIR"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

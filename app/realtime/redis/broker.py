@@ -1,7 +1,10 @@
 """Fan-out over Redis pub/sub: every worker forwards each new state to its own sockets.
 
-The store publishes each change atomically with its write (see redis/store.py), so
-``publish`` here has nothing left to do. Subscribing is per session and per process: the
+The store publishes each change's version number atomically with its write (see
+redis/store.py), so ``publish`` here has nothing left to do; on a number, this worker reads
+the session's record and delivers it (one read at a time per session: numbers that arrive
+meanwhile are covered by the next read). The channel never carries a state, so it holds
+nothing of the true tallies, marks or presence a state keeps apart from the views. Subscribing is per session and per process: the
 first local subscriber makes this process SUBSCRIBE to the session's channel (on the
 process's one pub/sub connection, see redis_pubsub.py), the last one leaving
 UNSUBSCRIBEs. After a lost connection every followed session's state is read again,
@@ -10,11 +13,10 @@ because messages published during the gap are gone; versions make repeats harmle
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-
-from pydantic import ValidationError
 
 from app.facilitation.models import SessionState
 from app.realtime.interfaces import ERASED_REASON, MISSING_REASON, Deliver, Gone
@@ -34,6 +36,8 @@ class RedisBroker:
         self.prefix = prefix
         self._reload = reload
         self._subscriptions = Subscriptions()
+        self._reading: dict[str, bool] = {}  # session -> another version arrived during the read
+        self._tasks: set[asyncio.Task[None]] = set()
         pubsub.on_connected.append(self._resync)
 
     async def publish(self, state: SessionState) -> None:
@@ -60,12 +64,32 @@ class RedisBroker:
         if data == ERASED:
             self._subscriptions.gone(code, ERASED_REASON)
             return
-        try:
-            state = SessionState.model_validate_json(data)
-        except ValidationError:
-            log.error("a message on session %s's channel is not a session state", code)
+        if not data.isdigit():
+            log.error("a message on session %s's channel is not a version", code)
             return
-        self._subscriptions.deliver(state)
+        if code in self._reading:
+            self._reading[code] = True
+            return
+        self._reading[code] = False
+        task = asyncio.get_running_loop().create_task(self._read(code))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, code: str) -> None:
+        try:
+            while True:
+                try:
+                    state = await self._reload(code)
+                except Exception as exc:  # the next version, or a resync, brings it
+                    log.warning("reading session %s after a change failed (%s)", code, type(exc).__name__)
+                    state = None
+                if state is not None and code in self._subscriptions:
+                    self._subscriptions.deliver(state)
+                if not self._reading.get(code):
+                    return
+                self._reading[code] = False
+        finally:
+            self._reading.pop(code, None)
 
     async def _resync(self) -> None:
         """After (re)subscribing, read each followed session once: the gap may have hidden changes.
@@ -82,6 +106,8 @@ class RedisBroker:
                 self._subscriptions.gone(code, MISSING_REASON)
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         self._subscriptions.clear()
         await self.pubsub.close()
 

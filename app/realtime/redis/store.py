@@ -4,9 +4,12 @@ Each session is one hash, ``{prefix}s:{code}``: the record's JSON (state and the
 make commands idempotent) and a revision that every write bumps. A change is
 compare-and-set: one Lua script checks that the revision is still the one the change was
 computed from, then in the same atomic step writes the record, sets its expiry, records
-the session's next turn deadline in ``{prefix}deadlines`` and publishes the new state on
-the session's channel. So no update is lost, every change is published exactly once, and
-a worker that dies right after a change cannot take the deadline with it.
+the session's next deadline (a turn's end or the fold timer's tick) in ``{prefix}deadlines``
+and publishes the new version's number on the session's channel. So no update is lost,
+every change is published exactly once, and a worker that dies right after a change
+cannot take the deadline with it. Only the number goes out: each worker reads the record
+itself, so a pub/sub listener learns when the room saw a change and nothing else. A quiet
+change (the true tallies alone, same version) is written and published not at all.
 
 On a conflict the change is recomputed from the newer record (changes are pure). Within
 one process, changes to one session queue on a lock first, so only other processes can
@@ -111,7 +114,7 @@ class RedisStore:
         """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
-        state_json = record.state.model_dump_json() if publish else ""
+        state_json = str(record.state.version) if publish else ""
         return int(await self._write(
             keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
             args=[expected, record.model_dump_json(), max(1, int((expiry - now) * 1000)), repr(expiry), code,
@@ -153,7 +156,7 @@ class RedisStore:
             new = change(record)
             if new is None:
                 return record, False
-            done = await self._put(rev, new, publish=True)
+            done = await self._put(rev, new, publish=new.state.version != record.state.version)
             if done > 0:
                 return new, True
             if done < 0:
