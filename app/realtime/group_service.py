@@ -40,7 +40,6 @@ class GroupService:
         self.store = store
         self.sessions = sessions
         self.clock = clock
-        sessions.listeners.append(self.session_changed)
 
     async def create_group(self, name: str) -> GroupCreated:
         key = new_token()

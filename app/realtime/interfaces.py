@@ -159,9 +159,6 @@ class Presence(Protocol):
     away and calls ``on_lost`` for each key nobody holds any more.
     """
 
-    on_lost: Callable[[str], Awaitable[None]] | None  # nobody holds the key any more (a worker died)
-    on_found: Callable[[str], Awaitable[None]] | None  # held again after counts were lost
-
     async def arrive(self, key: str, cap: int | None = None) -> tuple[bool, bool]:
         """Count one more socket: (admitted, first anywhere). Not admitted, and not
         counted, when ``cap`` sockets are open for the key already."""
@@ -169,7 +166,9 @@ class Presence(Protocol):
     async def depart(self, key: str) -> bool:
         """Count one socket fewer: True when it was the last one anywhere."""
 
-    async def start(self) -> None: ...
+    async def start(self, on_lost: Callable[[str], Awaitable[None]], on_found: Callable[[str], Awaitable[None]]) -> None:
+        """From now on: ``on_lost(key)`` when nobody holds a key any more (a worker died),
+        ``on_found(key)`` when a key is held again after its counts were lost."""
 
     async def close(self) -> None: ...
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -83,7 +83,7 @@ class Runtime:
                 await client.aclose()
 
 
-def follow_presence(presence: Presence, service: SessionService) -> None:
+def presence_hooks(service: SessionService) -> tuple[Callable[[str], Awaitable[None]], Callable[[str], Awaitable[None]]]:
     """What presence learns (a worker died with people's sockets, or came back) reaches the session."""
 
     async def lost(key: str) -> None:
@@ -96,7 +96,7 @@ def follow_presence(presence: Presence, service: SessionService) -> None:
         if who is not None:
             await service.set_connected(*who, True)
 
-    presence.on_lost, presence.on_found = lost, found
+    return lost, found
 
 
 async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time.time,
@@ -126,8 +126,9 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
         log.info("%d sessions restored from %s", len(restored), path)
     store.start_sweeping(sweep_interval(settings))
     groups = GroupService(SqliteGroupStore(settings.groups_db or default_groups_db(settings.data_path)), service, clock)
+    service.on_change(groups.session_changed)  # a closing session's carried actions reach the group
     presence = LocalPresence()
-    follow_presence(presence, service)
+    await presence.start(*presence_hooks(service))
     return Runtime(settings=settings, store=store, broker=broker, service=service, hub=Hub(broker, clock, service.load),
                    deadlines=deadlines, groups=groups, presence=presence)
 
@@ -175,11 +176,11 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
     pubsub.start()
     await deadlines.start(lambda code: service.expire(code, timer_store))
     groups = GroupService(RedisGroupStore(redis, prefix=f"{prefix}group:"), service, clock)
+    service.on_change(groups.session_changed)  # a closing session's carried actions reach the group
     presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
                              heartbeat_s=settings.presence_heartbeat_s)
-    follow_presence(presence, service)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service,
                       hub=Hub(broker, clock, service.load), deadlines=deadlines, groups=groups, presence=presence,
                       redis=redis, timer_redis=timer_redis)
-    await presence.start()
+    await presence.start(*presence_hooks(service))
     return runtime

@@ -130,6 +130,10 @@ class SessionService:
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
+    def on_change(self, listener: Callable[[SessionState], Awaitable[None]]) -> None:
+        """Call ``listener`` after every published change; the runtime wires these at start-up."""
+        self.listeners.append(listener)
+
     # ------------------------------------------------------------ lifecycle
 
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,

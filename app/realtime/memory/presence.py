@@ -29,8 +29,8 @@ class LocalPresence:
             return True
         return False
 
-    async def start(self) -> None:
-        pass
+    async def start(self, on_lost: Callable[[str], Awaitable[None]], on_found: Callable[[str], Awaitable[None]]) -> None:
+        self.on_lost, self.on_found = on_lost, on_found  # one process: nobody else's sockets to lose
 
     async def close(self) -> None:
         self._counts.clear()

@@ -143,7 +143,8 @@ class RedisPresence:
             raise
         return int(left) == 0
 
-    async def start(self) -> None:
+    async def start(self, on_lost: Callable[[str], Awaitable[None]], on_found: Callable[[str], Awaitable[None]]) -> None:
+        self.on_lost, self.on_found = on_lost, on_found
         await self.beat()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="presence-heartbeat")
 
