@@ -57,24 +57,21 @@ class Quotas:
         return Bucket(f"{kind}:{ident}", per_s, burst)
 
     async def creating(self, address: str | None) -> None:
-        if address is None:
-            return
         s = self.settings
-        bucket = self._bucket("create", self._hidden(address), s.sessions_per_address_per_hour / 3600,
-                              s.session_burst_per_address)
-        wait = await self.shared.take([bucket], self.clock())
-        if wait:
-            raise TooFast("too many sessions created from your address; wait and try again", wait)
+        await self._per_address("create", address, s.sessions_per_address_per_hour / 3600, s.session_burst_per_address,
+                                "too many sessions created from your address; wait and try again")
 
     async def joining(self, address: str | None) -> None:
+        s = self.settings
+        await self._per_address("join", address, s.joins_per_address_per_minute / 60, s.join_burst_per_address,
+                                "too many people joined from your address just now; wait and try again")
+
+    async def _per_address(self, kind: str, address: str | None, per_s: float, burst: float, refusal: str) -> None:
         if address is None:
             return
-        s = self.settings
-        bucket = self._bucket("join", self._hidden(address), s.joins_per_address_per_minute / 60,
-                              s.join_burst_per_address)
-        wait = await self.shared.take([bucket], self.clock())
+        wait = await self.shared.take([self._bucket(kind, self._hidden(address), per_s, burst)], self.clock())
         if wait:
-            raise TooFast("too many people joined from your address just now; wait and try again", wait)
+            raise TooFast(refusal, wait)
 
     async def commanding(self, token: str, code: str) -> None:
         """One command (over HTTP or a socket) from this token to this session."""

@@ -20,7 +20,14 @@ from app.facilitation import engine
 from app.facilitation.models import SessionState
 from app.realtime.group_service import GroupService
 from app.realtime.hub import Hub
-from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Presence, SessionStore, participant_of
+from app.realtime.interfaces import (
+    UNAVAILABLE,
+    Broker,
+    Deadlines,
+    Presence,
+    SessionStore,
+    participant_of,
+)
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
 from app.realtime.memory.limits import LocalLimits

@@ -34,11 +34,11 @@ from app.facilitation.errors import (
 from app.facilitation.formats import format_with_durations
 from app.facilitation.models import (
     FACILITATOR,
+    MAX_ITEMS_PER_PERSON,
     SCREEN,
     SYSTEM,
     Actor,
     CarriedAction,
-    MAX_ITEMS_PER_PERSON,
     FormatSpec,
     Fresh,
     SessionState,

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from app.realtime import tasks
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore, deadlines_key, nudge_channel
 
@@ -115,10 +116,5 @@ class SharedDeadlines:
             log.warning("expiring the turn in %s failed (%s); retrying after the lease", code, type(exc).__name__)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await tasks.stop(self._task)
         await self.pubsub.unsubscribe(self.nudges)

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from app.realtime import tasks
 from app.realtime.interfaces import UNAVAILABLE, participant_of
 
 log = logging.getLogger("talkingpiece.presence")
@@ -199,12 +200,7 @@ class RedisPresence:
 
     async def close(self) -> None:
         """Leave at once: expire this worker's lease and sweep it, so its people show as gone now."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await tasks.stop(self._task)
         try:
             await self.redis.zadd(self._workers, {self.worker: 0})
             for key in await self._sweep(keys=[self._workers], args=[self._hashes, repr(self._clock())]):

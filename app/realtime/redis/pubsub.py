@@ -21,6 +21,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from app.realtime import tasks
+
 log = logging.getLogger("talkingpiece.redis")
 
 CONFIRM_TIMEOUT_S = 5.0
@@ -149,10 +151,5 @@ class PubSubLoop:
 
     async def close(self) -> None:
         for task in (self._task, self._sync):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+            await tasks.stop(task)
         await self.redis.aclose()
