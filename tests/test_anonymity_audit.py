@@ -43,7 +43,7 @@ import pytest
 from app.config import AppSettings
 from app.facilitation.commands import parse_command
 from app.realtime.runtime import build_runtime
-from app.realtime.service import marking_key
+from app.realtime.service import Caller, marking_key
 from tests.support.client import Api, LiveClient, all_see, close_all
 from tests.support.server import ServerProcess
 from tests.support.stored import store_dump
@@ -681,34 +681,38 @@ async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: An
         created = await service.create_session("Audit: marks", "check-in-out", None)
         code = created.code
         people = [await service.join(code, name) for name in NAMES]
+
+        async def caller_of(token: str) -> Caller:
+            return (await service.authenticate(code, token))[1]
+
         raw = None
         if mode == "redis":
             raw = rt.redis.pubsub()
             await raw.psubscribe(f"{settings.redis_prefix}*")
         async with rt.broker.subscribe(code, lambda state: published.append(state.model_dump_json()), lambda: None):
             fac = created.facilitator_token
-            await service.execute(code, fac, parse_command({"type": "start"}))
+            await service.execute(await caller_of(fac), parse_command({"type": "start"}))
             receipts, first_acks = [], {}
             for n, p in enumerate(people):
-                await service.execute(code, p.token, parse_command({"type": "rate_wellbeing", "score": 1 + n % 5}))
-                ack = await service.execute(code, p.token, parse_command(
+                await service.execute(await caller_of(p.token), parse_command({"type": "rate_wellbeing", "score": 1 + n % 5}))
+                ack = await service.execute(await caller_of(p.token), parse_command(
                     {"type": "submit_item", "kind": "question", "text": f"question {marker()}"}), f"q-{n}")
                 receipts.append(ack["receipt"])
                 first_acks[n] = ack
             # A resent submit gets its first ack back, receipt and all, from the sealed cache.
             for n, p in enumerate(people):
-                again = await service.execute(code, p.token, parse_command(
+                again = await service.execute(await caller_of(p.token), parse_command(
                     {"type": "submit_item", "kind": "question", "text": "another"}), f"q-{n}")
                 assert again == first_acks[n]
             await until(lambda: service.load(code), lambda s: sum(i.stage == 2 for i in s.items) == len(people))
-            await service.execute(code, fac, parse_command({"type": "reveal_items", "kind": "question"}))
+            await service.execute(await caller_of(fac), parse_command({"type": "reveal_items", "kind": "question"}))
             state = await service.load(code)
-            proposal = await service.execute(code, fac, parse_command(
+            proposal = await service.execute(await caller_of(fac), parse_command(
                 {"type": "propose_summary", "kind": "theme", "text": "Rotas"}))
             for n, p in enumerate(people):
                 for item in state.items[n:n + 2]:
-                    await service.execute(code, p.token, parse_command({"type": "vote_item", "item_id": item.id}))
-                await service.execute(code, p.token, parse_command(
+                    await service.execute(await caller_of(p.token), parse_command({"type": "vote_item", "item_id": item.id}))
+                await service.execute(await caller_of(p.token), parse_command(
                     {"type": "consent", "proposal_id": proposal["proposal_id"], "agree": n % 2 == 0}))
             await until(lambda: service.load(code), lambda s: s.flush_at is None)
         blobs = [("published state", text) for text in published]
@@ -719,9 +723,7 @@ async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: An
                 blobs.append(("pub/sub message", str(message.get("data"))))
             await raw.aclose()
             for key in await rt.redis.keys(f"{settings.redis_prefix}*"):
-                kind = await rt.redis.type(key)
-                value = await rt.redis.hgetall(key) if kind == "hash" else await rt.redis.zrange(key, 0, -1)
-                blobs.append((f"redis {key}", json.dumps(value)))
+                blobs.append((f"redis {key}", json.dumps(await redis_value(rt.redis, key))))
         tokens = [p.token for p in people]
         check_marks_not_recomputable(blobs, tokens)
         check_no_secret_in_acks(blobs, receipts)
@@ -734,6 +736,15 @@ async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: An
         assert sum(len(i.voter_hashes) for i in final.items) == 2 * len(people) - 1
     finally:
         await rt.close()
+
+
+async def redis_value(redis: Any, key: str) -> Any:
+    """Whatever a key holds, read as an operator would, whichever kind of value it is."""
+    kind = await redis.type(key)
+    read = {"hash": redis.hgetall, "zset": lambda k: redis.zrange(k, 0, -1, withscores=True),
+            "set": redis.smembers, "list": lambda k: redis.lrange(k, 0, -1), "string": redis.get}[kind]
+    value = await read(key)
+    return sorted(value) if isinstance(value, set) else value
 
 
 async def until(load: Any, predicate: Any, timeout: float = 10.0) -> None:

@@ -93,9 +93,10 @@ def test_a_restart_mid_round_loses_nothing_and_the_turn_ends_on_time(restartable
         phones = [await LiveClient.connect(server.ws_base, code, p["token"]) for p in (ana, ben)]
         first_ack = await phones[0].apply({"type": "submit_item", "kind": "feedback", "text": "Kind and clear"},
                                           id="fb-1")
-        before = (await watcher.wait_for_version(first_ack["version"]))
+        # the anonymous counts reach the room at a fold (several a second on the test server)
+        before = (await watcher.wait_for_state(lambda v: v["pending"] == {"question": 1, "feedback": 1}))["view"]
         holder = speaker(before)
-        assert holder is not None and before["pending"] == {"question": 1, "feedback": 1}
+        assert holder is not None and before["version"] >= first_ack["version"]
 
         assert await stop_while_connected(server, [watcher, *phones]) == [1012] * 3
         await asyncio.to_thread(server.start)

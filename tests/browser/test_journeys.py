@@ -334,6 +334,7 @@ def test_action_learning_set(server, contexts, shots):
     questions = ["What would success look like for you?", "Who else could help?", "What are you not saying yet?"]
     for phone, text in zip((ben, chloe, asha), questions):
         write(phone, text)
+    expect(console.locator("#items")).to_contain_text("3 questions waiting")  # counted at a fold
     console.get_by_role("button", name="Reveal questions").click()
     expect(screen.locator("#stage .items.big li")).to_have_count(3)
     for text in questions:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import create_session, join, open_console, send
+from tests.browser.helpers import create_session, fill, join, open_console, send
 from tests.support.server import ServerProcess
 
 BACK = 20_000  # ms: the socket extension retries with a growing, jittered delay
@@ -36,13 +36,13 @@ def test_pages_carry_on_after_a_restart_and_lose_nothing_sent_meanwhile(own_serv
     phone = join(contexts(phone=True), base, created["code"], "Dana Reyes")
     send(console, "Start the session")
     expect(phone.locator("#hand")).to_contain_text("Raise my hand")
-    phone.get_by_label("Your question or feedback").fill("Who covers the handover?")
+    fill(phone.get_by_label("Your question or feedback"), "Who covers the handover?")
     send(phone, "Send")
-    expect(console.locator("#items")).to_contain_text("1 questions waiting")
+    expect(console.locator("#items")).to_contain_text("1 question waiting")
 
     own_server.stop()
     expect(phone.locator("#conn")).to_be_visible()  # the phone says it is not connected
-    phone.get_by_label("Your question or feedback").fill("What do we tell the family?")
+    fill(phone.get_by_label("Your question or feedback"), "What do we tell the family?")
     send(phone, "Send")
     send(phone, "Raise my hand")
     shots(phone, "phone-while-down")
