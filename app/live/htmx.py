@@ -6,6 +6,12 @@ per live region, rendered from the same named template blocks as the first page 
 a connection sends only the regions whose HTML changed since it last sent them, so a
 focused button or a half-read list is not redrawn for nothing. Coming in, the htmx
 WebSocket extension sends form fields as JSON; ``cid`` is the client's command id.
+
+What this costs grows with what differs between viewers, not with the sockets: a region
+is rendered once for all the viewers who give it the same inputs, and not again while its
+inputs stay the same from one version to the next (``app.pages.memo``); the shared part of
+the view is computed once per version. A connection remembers each region it was sent
+by a digest, not by its HTML.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from fastapi import APIRouter, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
-from app.facilitation.views import view_for
+from app.facilitation.views import me_view, shared_view
 from app.live.socket import MAX_ID, BadFrame, Dialect, open_socket, serve
+from app.pages.memo import Memo
 from app.pages.templates import render_block, templates
-from app.pages.view import page_model
+from app.pages.view import room_model, viewer_model
 from app.realtime.connection import LiveConnection
-from app.realtime.frames import Cache
+from app.realtime.frames import SESSION, Cache
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")
@@ -44,23 +51,38 @@ TRUE = {"true", "on", "1", "yes"}
 
 
 def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> dict[str, str]:
-    """Every live region of this viewer's page, each rendered once per state and viewer."""
+    """Every live region of this viewer's page, each rendered once per distinct input.
+
+    ``cache`` is the hub's for this state; under ``SESSION`` it may hold what lasts between
+    versions of the session (the regions' memo), otherwise this call renders afresh.
+    """
     template, names = PAGES[actor.role]
     key = ("pages", actor.role, actor.participant_id)
-    if key not in cache:
-        model = page_model(view_for(state, actor, now), now)
-        for name in names:
-            cache[(*key, name)] = render_block(template, name, m=model)
-        cache[key] = ""
-    return {name: cache[(*key, name)] for name in names}
+    regions = cache.get(key)
+    if regions is None:
+        lasting = cache.get(SESSION)
+        memo = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
+        shared = cache.get("pages-shared")
+        if shared is None:  # once per state: the view every role shares, and the page model's part
+            shared = cache["pages-shared"] = shared_view(state, now)
+            cache["pages-room"] = room_model(shared, now)
+            cache["pages-seen"] = {}
+        model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
+        seen = cache["pages-seen"]
+        regions = cache[key] = {name: memo.render(template, name, model, state.version, seen) for name in names}
+    return regions  # type: ignore[return-value]
 
 
 class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
+    __slots__ = ("_shown", "_unsent")
+
     def __init__(self, ws: WebSocket, actor: Actor) -> None:
         super().__init__(ws, actor, self._render_changes)
-        self._shown: dict[str, str] = {}
+        # Per region, a digest of what this socket was last given (its HTML lives in the memo
+        # while it is current, and is not kept per socket): str's own hash, cached on the string.
+        self._shown: list[int] = [0] * len(PAGES[actor.role][1])
         self._unsent: dict[str, str] = {}
 
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
@@ -71,9 +93,11 @@ class FragmentConnection(LiveConnection):
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
             regions = {}
-        for name, html in regions.items():
-            if self._shown.get(name) != html:
-                self._shown[name] = html
+        shown = self._shown
+        for i, (name, html) in enumerate(regions.items()):
+            digest = hash(html)
+            if shown[i] != digest:
+                shown[i] = digest
                 self._unsent[name] = html
         return "".join(self._unsent.values())
 

@@ -24,6 +24,8 @@ CLOSE_ERASED = 4404  # the session is gone, exactly as if it had never existed
 
 
 class LiveConnection:
+    __slots__ = ("ws", "actor", "render", "version", "_limit", "_replies", "_state", "_closing", "_wake")
+
     def __init__(self, ws: WebSocket, actor: Actor, render: Render, limit: int = 64) -> None:
         self.ws = ws
         self.actor = actor

@@ -13,7 +13,8 @@ from app.facilitation.errors import FacilitationError
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, shared_view
 
-Cache = dict[Any, str]
+Cache = dict[Any, Any]  # what one state's frames share, for every socket the hub offers it to
+SESSION = "session"  # in a Cache: a dict that lasts while the session has sockets on this worker
 
 
 def _dumps(value: Any) -> str:
