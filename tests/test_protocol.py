@@ -428,6 +428,8 @@ def test_a_resent_command_id_is_applied_once_and_acknowledged_twice(server: Serv
             assert set(first) == {"type", "id", "version", "item_id", "receipt"}
 
             await room.phones["Ana"].close()  # the phone drops and comes back
+            # Once the room has seen it go: else its going and coming back race the resend below.
+            await room.fac.wait_for_state(lambda v: not person(v, room.ids["Ana"])["connected"])
             room.phones["Ana"] = phone = await room.connect(room.tokens["Ana"])
             version = (await phone.wait_for_state(lambda v: person(v, room.ids["Ana"])["connected"]))["version"]
             again = await phone.send_command(submit, id="ana-q-1")
