@@ -84,7 +84,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float]) -> R
         return record.state if record else None
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
-    broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
+    broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=store.published_here)
     service = SessionService(store, broker, clock, max_sessions=settings.max_sessions)
     deadlines = SharedDeadlines(redis, store, pubsub, prefix=prefix, clock=clock, expire=service.expire)
     service.deadlines = deadlines

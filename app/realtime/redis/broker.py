@@ -6,6 +6,9 @@ first local subscriber makes this process SUBSCRIBE to the session's channel (on
 process's one pub/sub connection, see redis_pubsub.py), the last one leaving
 UNSUBSCRIBEs. After a lost connection every followed session's state is read again,
 because messages published during the gap are gone; versions make repeats harmless.
+
+A message names the worker that wrote it and the revision (``{worker}:{revision}:{json}``,
+see redis/store.py): the writer delivers the state it still holds, the others parse.
 """
 
 from __future__ import annotations
@@ -25,14 +28,16 @@ from app.realtime.subscriptions import Subscriptions
 log = logging.getLogger("talkingpiece.redis")
 
 Reload = Callable[[str], Awaitable[SessionState | None]]
+Mine = Callable[[str, str, int], "SessionState | None"]  # (code, worker, revision) -> the state, if written here
 ERASED = "erased"  # on a session's channel instead of a state: the session is gone
 
 
 class RedisBroker:
-    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload) -> None:
+    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, mine: Mine | None = None) -> None:
         self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
+        self._mine = mine
         self._subscriptions = Subscriptions()
         pubsub.on_connected.append(self._resync)
 
@@ -60,6 +65,12 @@ class RedisBroker:
         if data == ERASED:
             self._subscriptions.gone(code)
             return
+        if not data.startswith("{"):  # {worker}:{revision}:{json}
+            worker, revision, data = data.split(":", 2) if data.count(":") >= 2 else ("", "", data)
+            state = self._mine(code, worker, int(revision)) if self._mine and revision.isdigit() else None
+            if state is not None:
+                self._subscriptions.deliver(state)
+                return
         try:
             state = SessionState.model_validate_json(data)
         except ValidationError:
