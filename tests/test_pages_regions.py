@@ -20,7 +20,7 @@ from app.live.htmx import PAGES, FragmentConnection, render_regions
 from app.pages import memo
 from app.pages.templates import render_block
 from app.pages.view import page_model
-from app.realtime.frames import SESSION
+from app.realtime.frames import SESSION, SETTLE
 from tests.test_room_safety import person, send, session
 
 PEOPLE = 4
@@ -82,11 +82,11 @@ def test_every_pushed_region_is_what_a_fresh_render_of_that_viewers_page_gives(
     unkeyed: list[str] = []
     traced = memo.render_traced
 
-    def noting(template: str, block: str, model: dict) -> memo.Leaf | None:
-        leaf = traced(template, block, model)
-        if leaf is None:
+    def noting(template: str, block: str, model: dict):
+        made = traced(template, block, model)
+        if made is None:
             unkeyed.append(f"{template} {block}")
-        return leaf
+        return made
 
     monkeypatch.setattr(memo, "render_traced", noting)
     lasting: dict = {}
@@ -95,6 +95,8 @@ def test_every_pushed_region_is_what_a_fresh_render_of_that_viewers_page_gives(
         cache = {SESSION: lasting}
         for viewer in VIEWERS:
             assert render_regions(state, viewer, now, cache) == fresh(state, viewer, now), (state.version, viewer)
+        for settle in cache[SETTLE]:  # as the hub does once every socket has been offered the state
+            settle()
         steps += 1
     assert steps > 30
     assert not unkeyed, "regions rendered without the memo: " + ", ".join(sorted(set(unkeyed)))
@@ -106,7 +108,7 @@ def test_phones_in_the_same_situation_cost_one_rendering_of_a_region(monkeypatch
     rendered: Counter[str] = Counter()
     traced = memo.render_traced
 
-    def counting(template: str, block: str, model: dict) -> memo.Leaf | None:
+    def counting(template: str, block: str, model: dict):
         rendered[block] += 1
         return traced(template, block, model)
 
@@ -120,6 +122,8 @@ def test_phones_in_the_same_situation_cost_one_rendering_of_a_region(monkeypatch
     assert rendered["items"] == 1 and rendered["clock"] == 1
     assert rendered["status"] == 10  # "· you are Person 3": one each
 
+    for settle in cache[SETTLE]:
+        settle()
     rendered.clear()
     state = send(state, {"type": "next_turn"}, now=3)
     cache = {SESSION: lasting}
@@ -140,7 +144,7 @@ def test_a_socket_is_sent_only_the_regions_that_changed_for_it() -> None:
     bystander = FragmentConnection(Socket(), person(2))  # type: ignore[arg-type]
     first = bystander._render_changes(state, person(2), 2.0, {SESSION: lasting})
     assert 'id="glance"' in first and 'id="hand"' in first
-    bystander._state = None  # as if the pump had sent it
+    bystander.taken()  # as if the pump had sent it
     raised = send(state, {"type": "raise_hand"}, person(1), now=2)
     frame = bystander._render_changes(raised, person(2), 2.0, {SESSION: lasting})
     assert 'data-version="%d"' % raised.version in frame

@@ -26,11 +26,12 @@ from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, shared_view
 from app.live.socket import MAX_ID, BadFrame, Dialect, open_socket, serve
-from app.pages.memo import Memo
+from app.pages import memo
+from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
 from app.pages.view import room_model, viewer_model
 from app.realtime.connection import LiveConnection
-from app.realtime.frames import SESSION, Cache
+from app.realtime.frames import SESSION, SETTLE, Cache
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")
@@ -57,20 +58,29 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) 
     versions of the session (the regions' memo), otherwise this call renders afresh.
     """
     template, names = PAGES[actor.role]
+    model, leaves = _regions(state, actor, now, cache)
+    return {name: memo.html(leaf, template, name, model) for name, leaf in zip(names, leaves)}
+
+
+def _regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> tuple[dict[str, Any], list[Leaf]]:
+    """This viewer's page model and its regions (once per state and viewer)."""
     key = ("pages", actor.role, actor.participant_id)
-    regions = cache.get(key)
-    if regions is None:
-        lasting = cache.get(SESSION)
-        memo = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
-        shared = cache.get("pages-shared")
-        if shared is None:  # once per state: the view every role shares, and the page model's part
-            shared = cache["pages-shared"] = shared_view(state, now)
-            cache["pages-room"] = room_model(shared, now)
-            cache["pages-seen"] = {}
-        model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
-        seen = cache["pages-seen"]
-        regions = cache[key] = {name: memo.render(template, name, model, state.version, seen) for name in names}
-    return regions  # type: ignore[return-value]
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    template, names = PAGES[actor.role]
+    lasting = cache.get(SESSION)
+    regions = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
+    shared = cache.get("pages-shared")
+    if shared is None:  # once per state: the view every role shares, and the page model's part
+        shared = cache["pages-shared"] = shared_view(state, now)
+        cache["pages-room"] = room_model(shared, now)
+        cache["pages-seen"] = {}
+        cache.setdefault(SETTLE, []).append(regions.settle)
+    model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
+    seen = cache["pages-seen"]
+    found = cache[key] = (model, [regions.render(template, name, model, state.version, seen) for name in names])
+    return found
 
 
 class FragmentConnection(LiveConnection):
@@ -80,25 +90,24 @@ class FragmentConnection(LiveConnection):
 
     def __init__(self, ws: WebSocket, actor: Actor) -> None:
         super().__init__(ws, actor, self._render_changes)
-        # Per region, a digest of what this socket was last given (its HTML lives in the memo
-        # while it is current, and is not kept per socket): str's own hash, cached on the string.
+        # Per region, the digest of what this socket was last given; its HTML is not kept here.
         self._shown: list[int] = [0] * len(PAGES[actor.role][1])
         self._unsent: dict[str, str] = {}
 
+    def taken(self) -> None:
+        self._unsent.clear()  # on its way: the next frame carries only what changes after it
+
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
-        if self._state is None:  # the pump has taken the previous frame: it is on its way
-            self._unsent.clear()
+        template, names = PAGES[actor.role]
         try:
-            regions = render_regions(state, actor, now, cache)
+            model, leaves = _regions(state, actor, now, cache)
+            shown = self._shown
+            for i, leaf in enumerate(leaves):
+                if shown[i] != leaf.digest:
+                    self._unsent[names[i]] = memo.html(leaf, template, names[i], model)
+                    shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
-            regions = {}
-        shown = self._shown
-        for i, (name, html) in enumerate(regions.items()):
-            digest = hash(html)
-            if shown[i] != digest:
-                shown[i] = digest
-                self._unsent[name] = html
         return "".join(self._unsent.values())
 
 

@@ -16,15 +16,17 @@ the branch). Values are compared by type and value (``1``, ``1.0`` and ``True`` 
 differently, so they are different values); anything of a type not known here is not
 memoised at all.
 
-A ``Memo`` lasts for one session on one worker and keeps two generations: the regions of
-the newest version and those of the version before. A region whose inputs did not change
-is found in the older one and carried over, so only what changed is rendered.
+A ``Memo`` lasts for one session on one worker and keeps what the newest version showed.
+A region whose inputs did not change since is found there, so only what changed is
+rendered; once a new version has been offered to every socket, what it no longer shows
+is forgotten (``settle``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import Any
 
 from app.pages.templates import render_block
@@ -37,6 +39,7 @@ DICT = ("dict",)        # a dict is there; what is read inside it is recorded re
 DICT_METHODS = frozenset(n for n in dir(dict) if not n.startswith("__")) - {"get", "items", "keys", "values"}
 
 Probe = tuple[tuple[Any, ...], str, Any]  # (path of keys from the model, how, key or None)
+TRUE, FALSE = ("b", True), ("b", False)
 
 
 class Uncacheable(Exception):
@@ -49,13 +52,13 @@ def canon(value: Any) -> Any:
     if t is str or t is int or value is None:
         return value
     if t is bool:
-        return ("b", value)
+        return TRUE if value else FALSE
     if t is float:
         return ("f", repr(value))  # repr tells 0.0 from -0.0
     if t is list:
         return ("l", *map(canon, value))
     if t is dict:
-        return ("d", *((canon(k), canon(v)) for k, v in value.items()))
+        return ("d", *chain.from_iterable((canon(k), canon(v)) for k, v in value.items()))
     if t is tuple:
         return ("t", *map(canon, value))
     if t is set or t is frozenset:
@@ -214,19 +217,46 @@ Mapping.register(Traced)  # jinja's ``is mapping`` and ``|items`` treat it as th
 
 
 class Leaf:
-    __slots__ = ("html", "reads")
+    """A region's rendering: its digest always, its HTML until the state has been offered to
+    every socket (then only a socket that arrives later needs it, and it is rendered again)."""
 
-    def __init__(self, html: str, reads: list[tuple[Probe, Any]]) -> None:
-        self.html = html
-        self.reads = reads
+    __slots__ = ("html", "digest", "used")
+
+    def __init__(self, html: str) -> None:
+        self.html: str | None = html
+        self.digest = hash(html)  # str's own hash: what a socket remembers of what it was sent
+        self.used = -1  # the newest version that showed it
+
+
+EMPTY = ("empty",)
 
 
 class Node:
-    __slots__ = ("probe", "branches")
+    """One read, and what follows each value it has given. Mostly a single branch: kept
+    without a dict until a second value turns up (memory is per session, for hours)."""
+
+    __slots__ = ("probe", "value", "child", "branches")
 
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
-        self.branches: dict[Any, Node | Leaf] = {}
+        self.value: Any = EMPTY
+        self.child: Node | Leaf | None = None
+        self.branches: dict[Any, Node | Leaf] | None = None
+
+    def get(self, value: Any) -> Node | Leaf | None:
+        if self.branches is not None:
+            return self.branches.get(value)
+        return self.child if self.value is not EMPTY and self.value == value else None
+
+    def put(self, value: Any, child: Node | Leaf) -> None:
+        if self.branches is not None:
+            self.branches[value] = child
+        elif self.value is EMPTY or self.value == value:
+            self.value, self.child = value, child
+        else:
+            assert self.child is not None
+            self.branches = {self.value: self.child, value: child}
+            self.value, self.child = EMPTY, None
 
 
 Tree = Node | Leaf | None
@@ -236,67 +266,122 @@ def find(tree: Tree, model: dict[str, Any], seen: Seen) -> Leaf | None:
     node = tree
     try:
         while type(node) is Node:
-            node = node.branches.get(read(model, node.probe, seen))
+            node = node.get(read(model, node.probe, seen))
     except (Uncacheable, LookupError, TypeError):
         return None
     return node  # a Leaf, or None where the model took a branch not seen yet
 
 
-def grow(tree: Tree, leaf: Leaf) -> Tree:
+def grow(tree: Tree, reads: list[tuple[Probe, Any]], leaf: Leaf) -> Tree:
     """``tree`` with a path to ``leaf`` (unchanged if the reads contradict it: they cannot, but then no harm)."""
-    reads = leaf.reads
     if not reads:
         return leaf  # the region reads nothing of the model
     if type(tree) is not Node:
         tree = Node(reads[0][0])
     node: Node = tree
+    last = len(reads) - 1
     for i, (probe, value) in enumerate(reads):
         if node.probe != probe:
             return tree
-        if i == len(reads) - 1:
-            node.branches[value] = leaf
+        if i == last:
+            node.put(value, leaf)
             break
-        following = node.branches.get(value)
+        following = node.get(value)
         if following is None:
-            following = node.branches[value] = Node(reads[i + 1][0])
+            following = Node(reads[i + 1][0])
+            node.put(value, following)
         elif type(following) is not Node:
             return tree
         node = following
     return tree
 
 
-class Memo:
-    """One session's rendered regions on this worker, for its newest version and the one before."""
+def prune(tree: Tree, since: int) -> Tree:
+    """``tree`` without the leaves no version since ``since`` showed (None when nothing is left)."""
+    if type(tree) is Leaf:
+        return tree if tree.used >= since else None
+    if type(tree) is not Node:
+        return None
+    if tree.branches is None:
+        child = prune(tree.child, since)
+        if child is None:
+            return None
+        tree.child = child
+        return tree
+    kept = {value: c for value, c in ((v, prune(c, since)) for v, c in tree.branches.items()) if c is not None}
+    if not kept:
+        return None
+    if len(kept) == 1:
+        (tree.value, tree.child), = kept.items()
+        tree.branches = None
+    else:
+        tree.branches = kept
+    return tree
 
-    __slots__ = ("version", "current", "previous")
+
+class Memo:
+    """One session's rendered regions on this worker: what the newest version showed, and
+    what is rendered for the next one until it has been offered to every socket."""
+
+    __slots__ = ("version", "trees")
 
     def __init__(self) -> None:
         self.version = -1
-        self.current: dict[tuple[str, str], Tree] = {}
-        self.previous: dict[tuple[str, str], Tree] = {}
+        self.trees: dict[tuple[str, str], Tree] = {}
 
-    def render(self, template: str, block: str, model: dict[str, Any], version: int, seen: Seen) -> str:
-        """The region's HTML for ``model``; ``seen`` lives as long as the models of one state."""
-        if version > self.version:
-            self.version, self.previous, self.current = version, self.current, {}
+    def render(self, template: str, block: str, model: dict[str, Any], version: int, seen: Seen) -> Leaf:
+        """The region for ``model`` (its ``html`` may be None: see ``html``); ``seen`` lives as
+        long as the models of one state."""
+        self.version = max(self.version, version)
         key = (template, block)
-        leaf = find(self.current.get(key), model, seen)
+        tree = self.trees.get(key)
+        leaf = find(tree, model, seen)
         if leaf is None:
-            leaf = find(self.previous.get(key), model, seen)
-            if leaf is None:
-                leaf = render_traced(template, block, model)
-                if leaf is None:
-                    return render_block(template, block, m=model)
-            self.current[key] = grow(self.current.get(key), leaf)
-        return leaf.html
+            made = render_traced(template, block, model)
+            if made is None:
+                return Leaf(render_block(template, block, m=model))  # kept nowhere
+            leaf = Leaf(made[0])
+            self.trees[key] = grow(tree, made[1], leaf)
+        if leaf.used < version:
+            leaf.used = version
+        return leaf
+
+    def settle(self) -> None:
+        """The newest state has been offered to every socket: forget what it did not show, and
+        the HTML of what it did (the sockets have it; a digest tells them it has not changed)."""
+        for key, tree in list(self.trees.items()):
+            kept = prune(tree, self.version)
+            if kept is None:
+                del self.trees[key]
+            else:
+                self.trees[key] = kept
+                drop_html(kept)
 
 
-def render_traced(template: str, block: str, model: dict[str, Any]) -> Leaf | None:
-    """Render once, recording the reads; None when this rendering cannot be keyed by them."""
+def drop_html(tree: Tree) -> None:
+    if type(tree) is Leaf:
+        tree.html = None
+    elif type(tree) is Node:
+        if tree.branches is None:
+            drop_html(tree.child)
+        else:
+            for child in tree.branches.values():
+                drop_html(child)
+
+
+def html(leaf: Leaf, template: str, block: str, model: dict[str, Any]) -> str:
+    """The leaf's HTML, rendered again from ``model`` if it was dropped (``model`` reads the same)."""
+    if leaf.html is None:
+        leaf.html = render_block(template, block, m=model)
+    return leaf.html
+
+
+def render_traced(template: str, block: str, model: dict[str, Any]) -> tuple[str, list[tuple[Probe, Any]]] | None:
+    """Render once, recording the reads: (HTML, reads); None when it cannot be keyed by them."""
     trace = Trace()
     try:
         html = render_block(template, block, m=Traced(model, (), trace))
     except Exception:  # e.g. a filter that wants a real dict: render it plainly, unmemoised
         log.debug("region %s of %s is rendered without its memo", block, template, exc_info=True)
         return None
-    return Leaf(html, trace.reads) if trace.ok else None
+    return (html, trace.reads) if trace.ok else None

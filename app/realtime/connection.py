@@ -89,9 +89,13 @@ class LiveConnection:
         self.version = state.version
         text = self.render(state, self.actor, now, cache)
         if self._state is None and self._now(text):
+            self.taken()
             return
         self._state = text
         self._wake.set()
+
+    def taken(self) -> None:
+        """The newest state's frame is on its way (written, or taken by the sender)."""
 
     def reply(self, text: str) -> None:
         if len(self._replies) >= self._limit:
@@ -127,4 +131,5 @@ class LiveConnection:
         # socket idles: thousands of idle phones would each hold one.
         text, self._state = self._state, None
         assert text is not None
+        self.taken()
         await self.ws.send_text(text)

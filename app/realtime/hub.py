@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from app.facilitation.models import SessionState
 from app.realtime.connection import CLOSE_ERASED, CLOSE_REVOKED, LiveConnection
-from app.realtime.frames import SESSION, Cache
+from app.realtime.frames import SESSION, SETTLE, Cache
 from app.realtime.interfaces import Broker
 
 log = logging.getLogger("talkingpiece.hub")
@@ -78,6 +78,8 @@ class Hub:
                     conn.kick(CLOSE_REVOKED, "removed from the session")
                     continue
             conn.offer(state, now, cache)
+        for settle in cache.get(SETTLE, ()):
+            settle()
 
     def _cache(self, code: str) -> Cache:
         """A fresh cache for one state, holding the session's lasting one."""
