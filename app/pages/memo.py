@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import Any
 
-from app.pages.templates import render_block
+from app.pages.templates import ITEM_FIRST, render_block
 
 log = logging.getLogger("talkingpiece.pages")
 
@@ -214,6 +214,7 @@ class Traced:
 
 
 Mapping.register(Traced)  # jinja's ``is mapping`` and ``|items`` treat it as the dict it stands for
+ITEM_FIRST.add(Traced)  # ``m.name`` is its item, as for the dict
 
 
 class Leaf:
