@@ -38,7 +38,8 @@ def test_small_fanout_run_completes_with_sane_figures(tmp_path: Path) -> None:
         for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms"):
             assert 0 < run[key] < 10_000 and not math.isnan(run[key]), (key, run)
         assert run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"] <= run["max_ms"]
-        assert run["frame_bytes"] > 500
+        # A JSON state frame is the whole view; a pages' frame only the regions that changed (the clock at least).
+        assert run["frame_bytes"] > (80 if run["target"] == "pages" else 500), run
         assert run["rss_after_mb"] > 0 and run["idle_cpu_pct"] >= 0 and run["cpu_ms_per_change"] > 0
     for mode in ("embedded", "redis"):
         assert runs["json", mode]["p99_ratio_to_raw"] > 0 and runs["pages", mode]["p99_ratio_to_raw"] > 0
