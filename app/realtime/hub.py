@@ -3,7 +3,8 @@
 The hub subscribes to a session's states when its first local socket arrives and
 unsubscribes after the last one leaves. Each new state is handed to ``deliver`` as it
 arrives, rendered once per distinct viewer (the render cache) and offered to every
-socket of the session, whose sender wakes to send it. What a session's frames share
+socket of the session, which writes it at once or leaves it to its sender (see
+connection.py). What a session's frames share
 between versions (the pages' rendered regions) lives as long as its sockets here do.
 """
 
