@@ -26,7 +26,6 @@ from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, shared_view
 from app.live.socket import MAX_ID, BadFrame, Dialect, open_socket, serve
-from app.pages import memo
 from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
 from app.pages.view import room_model, viewer_model
@@ -58,12 +57,13 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache) 
     versions of the session (the regions' memo), otherwise this call renders afresh.
     """
     template, names = PAGES[actor.role]
-    model, leaves = _regions(state, actor, now, cache)
-    return {name: memo.html(leaf, template, name, model) for name, leaf in zip(names, leaves)}
+    regions, model, leaves = _regions(state, actor, now, cache)
+    return {name: regions.html(leaf, template, name, model) for name, leaf in zip(names, leaves)}
 
 
-def _regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> tuple[dict[str, Any], list[Leaf]]:
-    """This viewer's page model and its regions (once per state and viewer)."""
+def _regions(state: SessionState, actor: Actor, now: float,
+             cache: Cache) -> tuple[Memo, dict[str, Any], list[Leaf]]:
+    """The session's memo, this viewer's page model and its regions (once per state and viewer)."""
     key = ("pages", actor.role, actor.participant_id)
     found = cache.get(key)
     if found is not None:
@@ -79,7 +79,8 @@ def _regions(state: SessionState, actor: Actor, now: float, cache: Cache) -> tup
         cache.setdefault(SETTLE, []).append(regions.settle)
     model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
     seen = cache["pages-seen"]
-    found = cache[key] = (model, [regions.render(template, name, model, state.version, seen) for name in names])
+    found = cache[key] = (regions, model,
+                          [regions.render(template, name, model, state.version, seen) for name in names])
     return found
 
 
@@ -100,11 +101,11 @@ class FragmentConnection(LiveConnection):
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
         template, names = PAGES[actor.role]
         try:
-            model, leaves = _regions(state, actor, now, cache)
+            regions, model, leaves = _regions(state, actor, now, cache)
             shown = self._shown
             for i, leaf in enumerate(leaves):
                 if shown[i] != leaf.digest:
-                    self._unsent[names[i]] = memo.html(leaf, template, names[i], model)
+                    self._unsent[names[i]] = regions.html(leaf, template, names[i], model)
                     shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)

@@ -324,11 +324,13 @@ class Memo:
     """One session's rendered regions on this worker: what the newest version showed, and
     what is rendered for the next one until it has been offered to every socket."""
 
-    __slots__ = ("version", "trees")
+    __slots__ = ("version", "trees", "grown", "filled")
 
     def __init__(self) -> None:
         self.version = -1
         self.trees: dict[tuple[str, str], Tree] = {}
+        self.grown: set[tuple[str, str]] = set()  # trees with a new leaf since the last settle
+        self.filled: list[Leaf] = []              # leaves holding their HTML since the last settle
 
     def render(self, template: str, block: str, model: dict[str, Any], version: int, seen: Seen) -> Leaf:
         """The region for ``model`` (its ``html`` may be None: see ``html``); ``seen`` lives as
@@ -343,38 +345,33 @@ class Memo:
                 return Leaf(render_block(template, block, m=model))  # kept nowhere
             leaf = Leaf(made[0])
             self.trees[key] = grow(tree, made[1], leaf)
+            self.grown.add(key)
+            self.filled.append(leaf)
         if leaf.used < version:
             leaf.used = version
         return leaf
 
+    def html(self, leaf: Leaf, template: str, block: str, model: dict[str, Any]) -> str:
+        """The leaf's HTML, rendered again from ``model`` if it was dropped (``model`` reads the same)."""
+        if leaf.html is None:
+            leaf.html = render_block(template, block, m=model)
+            self.filled.append(leaf)
+        return leaf.html
+
     def settle(self) -> None:
-        """The newest state has been offered to every socket: forget what it did not show, and
-        the HTML of what it did (the sockets have it; a digest tells them it has not changed)."""
-        for key, tree in list(self.trees.items()):
-            kept = prune(tree, self.version)
+        """The newest state has been offered to every socket: forget what it did not show
+        (where something new was shown: elsewhere nothing grew), and the HTML of what it did
+        (the sockets have it; a digest tells them it has not changed)."""
+        for key in self.grown:
+            kept = prune(self.trees.get(key), self.version)
             if kept is None:
-                del self.trees[key]
+                self.trees.pop(key, None)
             else:
                 self.trees[key] = kept
-                drop_html(kept)
-
-
-def drop_html(tree: Tree) -> None:
-    if type(tree) is Leaf:
-        tree.html = None
-    elif type(tree) is Node:
-        if tree.branches is None:
-            drop_html(tree.child)
-        else:
-            for child in tree.branches.values():
-                drop_html(child)
-
-
-def html(leaf: Leaf, template: str, block: str, model: dict[str, Any]) -> str:
-    """The leaf's HTML, rendered again from ``model`` if it was dropped (``model`` reads the same)."""
-    if leaf.html is None:
-        leaf.html = render_block(template, block, m=model)
-    return leaf.html
+        self.grown.clear()
+        for leaf in self.filled:
+            leaf.html = None
+        self.filled.clear()
 
 
 def render_traced(template: str, block: str, model: dict[str, Any]) -> tuple[str, list[tuple[Probe, Any]]] | None:
