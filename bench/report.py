@@ -86,29 +86,40 @@ def plot(results: dict[str, dict[str, Any]], out_dir: Path) -> str:
             series.setdefault(name, []).append((r["phones"], r["p99_ms"]))
     w, h, left, right, top, bottom = 760, 400, 60, 240, 40, 50
     xs = sorted({x for pts in series.values() for x, _ in pts})
-    ymax = max((y for pts in series.values() for _, y in pts if y == y), default=1.0) * 1.15 or 1.0
+    values = [y for pts in series.values() for _, y in pts if y == y and y > 0]
+    ymax = max(values, default=1.0) * 1.15 or 1.0
     xmax = max(xs) if xs else 1
+    # A logarithmic axis once the lines are orders of magnitude apart (a saturated server's
+    # seconds beside the others' milliseconds), so that every line stays readable.
+    log = bool(values) and max(values) / min(values) > 50
+    lo = 10 ** math.floor(math.log10(min(values))) if log else 0.0
+    hi = 10 ** math.ceil(math.log10(max(values))) if log else ymax
 
     def px(x: float) -> float:
         return left + x / xmax * (w - left - right)
 
     def py(y: float) -> float:
+        if log:
+            return h - bottom - (math.log10(max(y, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (
+                h - top - bottom)
         return h - bottom - y / ymax * (h - top - bottom)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
              'font-family="sans-serif" font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
-             f'<text x="{left}" y="22" font-size="14">p99 ms, facilitator\'s command → new state at every phone '
-             'of the room</text>',
+             f'<text x="{left}" y="22" font-size="14">p99 ms{" (log scale)" if log else ""}, facilitator\'s '
+             'command → new state at every phone of the room</text>',
              f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
              f'<text x="{(left + w - right) / 2}" y="{h - 12}" text-anchor="middle">phones connected</text>']
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{h - bottom + 18}" text-anchor="middle">{x:,}</text>')
         parts.append(f'<line x1="{px(x):.1f}" y1="{h - bottom}" x2="{px(x):.1f}" y2="{h - bottom + 5}" stroke="black"/>')
-    for i in range(6):
-        y = ymax * i / 5
-        parts.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    ticks = ([lo * 10 ** i for i in range(round(math.log10(hi / lo)) + 1)] if log
+             else [ymax * i / 5 for i in range(6)])
+    for y in ticks:
+        label = f"{y:g}" if log else f"{y:.0f}"
+        parts.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{label}</text>')
         parts.append(f'<line x1="{left}" y1="{py(y):.1f}" x2="{w - right}" y2="{py(y):.1f}" stroke="#ddd"/>')
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f",
                "#bcbd22", "#e377c2"]
