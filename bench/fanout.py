@@ -1,18 +1,20 @@
-"""Fan-out benchmark: Talking Piece against the raw broadcast limit, S rooms x P phones.
+"""Fan-out benchmark: Talking Piece's two live sockets against the raw broadcast limit, S rooms x P phones.
 
     python -m bench.fanout                      # 1,000, 2,000 and 5,000 phones, embedded and Redis
     python -m bench.fanout --sizes 200 --modes embedded --duration 5 --out /tmp/small.json
 
-For each size and mode it starts the server as its own process (``python -m app``, and a
-redis-server of its own on a free port for Redis mode), then load processes
-(bench/loadgen.py) create the rooms over HTTP and connect a facilitator per room; it reads
-the server's RSS, connects every phone, reads the RSS again (per-phone memory) and the
-server's CPU over 25 s (a whole keepalive ping period) with nobody acting (idle CPU), then every facilitator changes the
-turn (``next_turn`` in a one-hour-a-turn round) once per ``--interval`` seconds, at a random
+For each size, mode and socket (``--sockets``: the pages' socket ``/live/{code}`` that the
+console, screen and phones' pages use, and the contract's JSON socket) it starts the server
+as its own process (``python -m app``, and a redis-server of its own on a free port for
+Redis mode), then load processes (bench/loadgen.py) create the rooms over HTTP and connect
+a facilitator and a screen per room; it reads the server's RSS, connects every phone, reads
+the RSS again (per-phone memory) and the server's CPU over 25 s (a whole keepalive ping
+period) with nobody acting (idle CPU), then every facilitator changes the turn
+(``next_turn`` in a one-hour-a-turn round) once per ``--interval`` seconds, at a random
 phase, for ``--duration`` seconds. Per change: the time from the command being sent to the
-new version having arrived at every phone of the room. Then the same load processes drive
-bench/raw_server.py, broadcasting messages of the measured frame size to the same rooms.
-Everything is on 127.0.0.1.
+new version having arrived at every phone and the screen of the room. Then the same load
+processes drive bench/raw_server.py, broadcasting messages of the JSON socket's measured
+frame size to the same rooms. Everything is on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def split(total: int, parts: int) -> list[int]:
 def measure(target: str, mode: str, port: int, server: Server, args: argparse.Namespace,
             sessions: int, per_session: int) -> dict[str, Any]:
     workers = max(1, min(args.workers, sessions))
-    loads = Loads(workers, "raw" if target == "raw" else "tp", port, args.deflate)
+    loads = Loads(workers, target, port, args.deflate)
     try:
         parts = split(sessions, workers)
         began = time.monotonic()
@@ -187,13 +189,14 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
         profiler = None
         if args.profile and target != "raw":  # py-spy over the turn changes only
             profiler = subprocess.Popen(
-                ["py-spy", "record", "-p", str(server.pid), "-o", f"{args.profile}.{mode}.{phones}.txt",
+                ["py-spy", "record", "-p", str(server.pid), "-o", f"{args.profile}.{target}.{mode}.{phones}.txt",
                  "--format", "raw", "--duration", str(int(args.duration)), "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
         results = loads.step("run", [{"duration": args.duration, "interval": args.interval, "warmup": args.warmup}
                                      for _ in parts], args.warmup + args.duration + 120)
-        run_cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+        run_seconds = cpu_seconds(server.pid) - cpu0
+        run_cpu = run_seconds / (time.monotonic() - t0)
         if profiler is not None:
             profiler.wait(60)
     finally:
@@ -213,15 +216,19 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
         "rss_per_phone_kb": (rss_after - rss_before) / max(1, phones) / 1024,
         "idle_cpu_pct": idle_cpu * 100, "run_cpu_pct": run_cpu * 100,
         "changes_per_s": changes / args.duration,
+        # Over the whole run (uncounted warm-up too), idle ping CPU included: per command sent.
+        "cpu_ms_per_change": run_seconds * 1000 / max(1, sum(r.get("commands", 0) for r in results)),
     }
     print(f"  {target:>12} {mode:>8} {phones:>5} phones: p50 {row['p50_ms']:.1f} p95 {row['p95_ms']:.1f} "
           f"p99 {row['p99_ms']:.1f} max {row['max_ms']:.1f} ms; {row['delivered']}/{changes} delivered; "
           f"{row['rss_per_phone_kb']:.1f} KB/phone; idle CPU {row['idle_cpu_pct']:.2f}%; "
-          f"run CPU {row['run_cpu_pct']:.0f}%; {row['frame_bytes']} B frames", flush=True)
+          f"run CPU {row['run_cpu_pct']:.0f}% ({row['cpu_ms_per_change']:.2f} ms a change); "
+          f"{row['frame_bytes']} B frames", flush=True)
     return row
 
 
-def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: int, args: argparse.Namespace,
+                     tmp: Path) -> dict[str, Any]:
     port = free_port()
     data = tmp / f"data-{port}"
     env = {"LOG_LEVEL": "warning", "REDIS_URL": "", "DATA_DIR": str(data), "GROUPS_DB": str(data / "groups.sqlite3"),
@@ -241,7 +248,7 @@ def run_talkingpiece(mode: str, sessions: int, per_session: int, args: argparse.
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:
-            row = measure("talkingpiece", mode, port, server, args, sessions, per_session)
+            row = measure(socket_kind, mode, port, server, args, sessions, per_session)
         finally:
             server.stop()
     finally:
@@ -298,6 +305,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--per-session", type=int, default=10, help="phones per session (room)")
     parser.add_argument("--modes", default="embedded,redis",
                         help="embedded, redis and/or volatile (embedded without its sessions file)")
+    parser.add_argument("--sockets", default="pages,json",
+                        help="Talking Piece's sockets to drive: pages (/live/{code}, htmx) and/or json (the contract's)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
     parser.add_argument("--warmup", type=float, default=4.0,
@@ -319,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     raise_fd_limit()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     modes = [m for m in args.modes.split(",") if m]
+    kinds = [k for k in args.sockets.split(",") if k]
     result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -329,19 +339,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"{sessions} sessions x {args.per_session} phones", flush=True)
             rows = []
             for mode in modes:
-                rows.append(run_talkingpiece(mode, sessions, args.per_session, args, tmp))
-                result["runs"].append(rows[-1])
-                save(result, out)
+                for kind in kinds:
+                    rows.append(run_talkingpiece(kind, mode, sessions, args.per_session, args, tmp))
+                    result["runs"].append(rows[-1])
+                    save(result, out)
+                json_row = next((r for r in rows if r["mode"] == mode and r["target"] == "json"), None)
+                for r in rows:
+                    if r["mode"] == mode and r["target"] == "pages" and json_row is not None:
+                        r["p99_ratio_to_json"] = r["p99_ms"] / json_row["p99_ms"] if json_row["p99_ms"] else None
+                        r["cpu_ratio_to_json"] = (r["cpu_ms_per_change"] / json_row["cpu_ms_per_change"]
+                                                  if json_row["cpu_ms_per_change"] else None)
+                        save(result, out)
             if args.raw:
-                frame = max(r["frame_bytes"] for r in rows) or 2500
+                frame = max((r["frame_bytes"] for r in rows if r["target"] == "json"), default=0) or 2700
                 raw = run_raw(frame, sessions, args.per_session, args, tmp)
                 result["runs"].append(raw)
-                save(result, out)
                 for r in rows:
                     r["p99_ratio_to_raw"] = r["p99_ms"] / raw["p99_ms"] if raw["p99_ms"] else None
                     r["p50_ratio_to_raw"] = r["p50_ms"] / raw["p50_ms"] if raw["p50_ms"] else None
-                    print(f"  ratio {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
+                    print(f"  ratio {r['target']} {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
                           f"p99 {r['p99_ratio_to_raw']:.2f}x", flush=True)
+                save(result, out)
     save(result, out)
     print(f"results: {out}", flush=True)
     if args.docs:

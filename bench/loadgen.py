@@ -2,9 +2,17 @@
 
 Each load process owns whole rooms (a facilitator and its phones), so it can work out
 every change's latency by itself: the facilitator notes when it sent a command and
-which version the ack names; each phone notes when each version arrived; a change is
-delivered when every phone of its room has that version (or a later one: the server
-may coalesce states for a phone that is behind).
+which version it made; each phone (and the room's screen) notes when each version
+arrived; a change is delivered when every phone of its room has that version (or a later
+one: the server may coalesce states for a phone that is behind).
+
+Three targets. ``json``: the contract's socket, ``/api/sessions/{code}/live``, whose state
+frames start with the version and whose acks name it. ``pages``: the socket the console,
+the screen and the phones' pages use, ``/live/{code}``, spoken the way htmx does: form
+fields as JSON with a ``cid`` and htmx's ``HEADERS``, answered with HTML fragments. Every
+frame of a new state carries the page's hidden ``#clock`` region, whose ``data-version``
+is read; the ack names no version, so the command's version is the first new one the
+console receives. ``raw``: bench/raw_server.py.
 
 The sockets are websockets' sans-I/O client protocol under a bare asyncio.Protocol:
 no task per socket and no per-frame JSON parsing on the phones (the version is read
@@ -30,6 +38,10 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 STATE_PREFIX = b'{"type":"state","version":'
+PAGE_VERSION = b'data-version="'  # the pages' hidden #clock region, in every frame of a new state
+REPLY_ID = b'data-reply-id="'     # the pages' ack or error for one command
+HTMX_HEADERS = {"HX-Request": "true", "HX-Trigger": None, "HX-Trigger-Name": None, "HX-Target": "main",
+                "HX-Current-URL": "http://127.0.0.1/console"}
 clock = time.monotonic  # CLOCK_MONOTONIC: one clock for every process on the machine
 
 
@@ -43,10 +55,15 @@ def raise_fd_limit(want: int = 65536) -> int:
 
 
 def state_version(data: bytes) -> int | None:
-    if not data.startswith(STATE_PREFIX):
+    """The version of a JSON state frame, or of a pages' frame of a new state; None for replies."""
+    if data.startswith(STATE_PREFIX):
+        end = data.index(b",", len(STATE_PREFIX))
+        return int(data[len(STATE_PREFIX):end])
+    at = data.find(PAGE_VERSION)
+    if at < 0:
         return None
-    end = data.index(b",", len(STATE_PREFIX))
-    return int(data[len(STATE_PREFIX):end])
+    at += len(PAGE_VERSION)
+    return int(data[at:data.index(b'"', at)])
 
 
 class Client(asyncio.Protocol):
@@ -134,29 +151,67 @@ class Room:
     code: str
     facilitator_token: str
     phone_tokens: list[str]
+    screen_token: str = "screen"
+    pages: bool = False  # the pages' socket (htmx form JSON in, HTML out) instead of the JSON one
     facilitator: Client | None = None
+    screen: Phone | None = None
     phones: list[Phone] = field(default_factory=list)
     replies: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     sent: list[tuple[float, int]] = field(default_factory=list)  # (command sent at, version it made)
     counter: int = 0
+    version: int = -1  # the newest version the facilitator has received
+    newer: asyncio.Future[None] | None = None
+
+    @property
+    def receivers(self) -> list[Phone]:
+        """Whose arrival a change waits for: every phone, and the screen."""
+        return self.phones + ([self.screen] if self.screen is not None else [])
 
     def on_facilitator_text(self, data: bytes) -> None:
-        if data.startswith(STATE_PREFIX):
+        version = state_version(data)
+        if version is not None:
+            if version > self.version:
+                self.version = version
+                if self.newer is not None and not self.newer.done():
+                    self.newer.set_result(None)
             return
-        frame = json.loads(data)
+        if self.pages:
+            at = data.find(REPLY_ID)
+            if at < 0:
+                return
+            at += len(REPLY_ID)
+            cid = data[at:data.index(b'"', at)].decode()
+            frame: dict[str, Any] = {"type": "error" if b"notice error" in data else "ack", "id": cid}
+        else:
+            frame = json.loads(data)
         future = self.replies.pop(frame.get("id") or "", None)
         if future is not None and not future.done():
             future.set_result(frame)
 
     async def command(self, command: dict[str, Any], timeout: float = 30.0) -> tuple[float, dict[str, Any]]:
+        """Send one command; the reply, with the version it made (pages: the first newer state seen)."""
         assert self.facilitator is not None
         self.counter += 1
         cid = f"c{self.counter}"
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self.replies[cid] = future
+        base = self.version
+        if self.pages:
+            self.newer = loop.create_future()
+            form = {name: str(value) for name, value in command.items()}  # a form's fields are strings
+            text = json.dumps({**form, "cid": cid, "HEADERS": HTMX_HEADERS})
+        else:
+            text = json.dumps({"type": "command", "id": cid, "command": command})
         sent = clock()
-        self.facilitator.send_text(json.dumps({"type": "command", "id": cid, "command": command}))
-        return sent, await asyncio.wait_for(future, timeout)
+        self.facilitator.send_text(text)
+        reply = await asyncio.wait_for(future, timeout)
+        if self.pages and reply["type"] == "ack":
+            if self.version <= base:
+                assert self.newer is not None
+                await asyncio.wait_for(self.newer, timeout)
+            reply["version"] = self.version
+        return sent, reply
 
 
 class Load:
@@ -169,10 +224,13 @@ class Load:
     def live_path(self, code: str, token: str) -> str:
         if self.target == "raw":
             return f"/{code}?token={token}"
+        if self.target == "pages":
+            return f"/live/{code}?token={token}"
         return f"/api/sessions/{code}/live?token={token}"
 
     async def setup(self, rooms: int, phones: int, name: str) -> dict[str, Any]:
-        """Create the rooms (sessions and participants over HTTP), connect and start the facilitators."""
+        """Create the rooms (sessions and participants over HTTP), connect and start the facilitators
+        and connect the screens (a room's screen is there before its phones, as in a real room)."""
         if self.target == "raw":
             self.rooms = [Room(f"{name}-{i}", "facilitator", [f"p{j}" for j in range(phones)]) for i in range(rooms)]
         else:
@@ -190,7 +248,8 @@ class Load:
                             joined = await http.post(f"/api/sessions/{made['code']}/participants",
                                                      json={"name": f"Phone {j}"})
                         tokens.append(joined.raise_for_status().json()["token"])
-                    return Room(made["code"], made["facilitator_token"], tokens)
+                    return Room(made["code"], made["facilitator_token"], tokens, made["screen_token"],
+                                pages=self.target == "pages")
 
                 self.rooms = list(await asyncio.gather(*(room(i) for i in range(rooms))))
         for room in self.rooms:
@@ -202,6 +261,12 @@ class Load:
                     _, reply = await room.command(command)
                     if reply.get("type") != "ack":
                         raise RuntimeError(f"{command['type']} refused: {reply}")
+        for room in self.rooms:
+            screen = Phone()
+            screen.client = await connect(self.host, self.port, self.live_path(room.code, room.screen_token),
+                                          self.deflate, screen.on_text)
+            await asyncio.wait_for(screen.first, 30)
+            room.screen = screen
         return {"rooms": len(self.rooms)}
 
     async def connect_phones(self, in_flight: int = 64, first_timeout: float = 60.0) -> dict[str, Any]:
@@ -235,21 +300,24 @@ class Load:
         """Every facilitator changes the turn once per ``interval`` (random phase) for ``warmup``
         seconds that are not counted, then for ``duration`` seconds that are."""
         for room in self.rooms:
-            for phone in room.phones:
+            for phone in room.receivers:
                 phone.arrivals.clear()
         start = clock()
         counted_from = start + warmup
         end = counted_from + duration
-        errors = 0
+        errors = commands = 0
 
         async def drive(room: Room) -> None:
-            nonlocal errors
+            nonlocal errors, commands
             due = start + random.uniform(0, interval)
             while due < end:
                 await asyncio.sleep(max(0.0, due - clock()))
                 try:
+                    commands += 1
                     sent, reply = await room.command({"type": "next_turn"}, timeout=command_timeout)
-                    if reply.get("type") == "error" and reply["error"]["code"] == "conflict":  # the round ended
+                    # The round ended (a conflict; the pages' error names no code, and only that refuses here)
+                    if reply.get("type") == "error" and (room.pages or reply["error"]["code"] == "conflict"):
+                        commands += 1
                         sent, reply = await room.command({"type": "start_round", "seconds_per_turn": 3600},
                                                          timeout=command_timeout)
                 except asyncio.TimeoutError:
@@ -272,7 +340,7 @@ class Load:
             for sent, version in room.sent:
                 changes += 1
                 worst = 0.0
-                for phone in room.phones:
+                for phone in room.receivers:
                     arrived = next((t for v, t in phone.arrivals if v >= version), None)
                     if arrived is None:
                         break
@@ -281,13 +349,14 @@ class Load:
                     delivered += 1
                     latencies.append(worst)
         return {"changes": changes, "delivered": delivered, "errors": errors, "latencies": latencies,
+                "commands": commands,
                 "frame_bytes": sum(sizes) / len(sizes) if sizes else 0, "seconds": clock() - start}
 
     async def _settle(self, limit: float) -> None:
         """Wait (bounded) until every phone has the version of its room's last change."""
         deadline = clock() + limit
         while clock() < deadline:
-            if all(not room.sent or all(p.arrivals and p.arrivals[-1][0] >= room.sent[-1][1] for p in room.phones)
+            if all(not room.sent or all(p.arrivals and p.arrivals[-1][0] >= room.sent[-1][1] for p in room.receivers)
                    for room in self.rooms):
                 return
             await asyncio.sleep(0.05)
@@ -296,7 +365,7 @@ class Load:
         for room in self.rooms:
             if room.facilitator is not None:
                 room.facilitator.close()
-            for phone in room.phones:
+            for phone in room.receivers:
                 if phone.client is not None:
                     phone.client.close()
 

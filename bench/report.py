@@ -40,17 +40,34 @@ def machine_text(result: dict[str, Any]) -> str:
             f"{'accepted' if c.get('server_deflate') else 'declined'} by both servers.")
 
 
+SOCKETS = {"pages": "pages' socket", "json": "JSON socket", "talkingpiece": "JSON socket"}  # older results: JSON only
+
+
+def server_name(run: dict[str, Any]) -> str:
+    if run["target"] == "raw":
+        return "raw broadcast"
+    return f"{SOCKETS.get(run['target'], run['target'])}, {run['mode']}"
+
+
+def _order(run: dict[str, Any]) -> tuple[int, int, str, int]:
+    return (run["phones"], run["target"] == "raw", run["mode"], run["target"] != "pages")
+
+
+def _ratio(x: Any) -> str:
+    return _f(x, 2) + "x" if x else ""
+
+
 def table(result: dict[str, Any]) -> str:
-    rows = ["| phones | server | changes delivered | p50 ms | p95 ms | p99 ms | max ms | p99 / raw | "
-            "KB per phone | idle CPU % | CPU % while changing | frame bytes |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in sorted(result["runs"], key=lambda r: (r["phones"], r["target"] == "raw", r["mode"])):
-        name = "raw broadcast" if r["target"] == "raw" else f"Talking Piece, {r['mode']}"
-        ratio = r.get("p99_ratio_to_raw")
+    rows = ["| phones | server | changes delivered | p50 ms | p95 ms | p99 ms | max ms | p99 / raw | p99 / JSON | "
+            "KB per phone | idle CPU % | CPU % while changing | CPU ms per change | CPU / JSON | frame bytes |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(result["runs"], key=_order):
         rows.append(
-            f"| {r['phones']:,} | {name} | {r['delivered']}/{r['changes']} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} | "
-            f"{_f(r['p99_ms'])} | {_f(r['max_ms'])} | {_f(ratio, 2) + 'x' if ratio else ''} | "
-            f"{_f(r['rss_per_phone_kb'])} | {_f(r['idle_cpu_pct'], 2)} | {_f(r['run_cpu_pct'], 0)} | {r['frame_bytes']} |")
+            f"| {r['phones']:,} | {server_name(r)} | {r['delivered']}/{r['changes']} | {_f(r['p50_ms'])} | "
+            f"{_f(r['p95_ms'])} | {_f(r['p99_ms'])} | {_f(r['max_ms'])} | {_ratio(r.get('p99_ratio_to_raw'))} | "
+            f"{_ratio(r.get('p99_ratio_to_json'))} | {_f(r['rss_per_phone_kb'])} | {_f(r['idle_cpu_pct'], 2)} | "
+            f"{_f(r['run_cpu_pct'], 0)} | {_f(r.get('cpu_ms_per_change'), 2)} | {_ratio(r.get('cpu_ratio_to_json'))} | "
+            f"{r['frame_bytes']} |")
     return "\n".join(rows)
 
 
@@ -63,37 +80,49 @@ def plot(results: dict[str, dict[str, Any]], out_dir: Path) -> str:
     series: dict[str, list[tuple[int, float]]] = {}
     for label, result in results.items():
         for r in result["runs"]:
-            name = "raw broadcast" if r["target"] == "raw" else f"Talking Piece, {r['mode']}"
+            name = server_name(r)
             if len(results) > 1:
                 name += f" ({label})"
             series.setdefault(name, []).append((r["phones"], r["p99_ms"]))
-    w, h, left, right, top, bottom = 720, 400, 60, 200, 40, 50
+    w, h, left, right, top, bottom = 760, 400, 60, 240, 40, 50
     xs = sorted({x for pts in series.values() for x, _ in pts})
-    ymax = max((y for pts in series.values() for _, y in pts if y == y), default=1.0) * 1.15 or 1.0
+    values = [y for pts in series.values() for _, y in pts if y == y and y > 0]
+    ymax = max(values, default=1.0) * 1.15 or 1.0
     xmax = max(xs) if xs else 1
+    # A logarithmic axis once the lines are orders of magnitude apart (a saturated server's
+    # seconds beside the others' milliseconds), so that every line stays readable.
+    log = bool(values) and max(values) / min(values) > 50
+    lo = 10 ** math.floor(math.log10(min(values))) if log else 0.0
+    hi = 10 ** math.ceil(math.log10(max(values))) if log else ymax
 
     def px(x: float) -> float:
         return left + x / xmax * (w - left - right)
 
     def py(y: float) -> float:
+        if log:
+            return h - bottom - (math.log10(max(y, lo)) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (
+                h - top - bottom)
         return h - bottom - y / ymax * (h - top - bottom)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
              'font-family="sans-serif" font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
-             f'<text x="{left}" y="22" font-size="14">p99 ms, facilitator\'s command → new state at every phone '
-             'of the room</text>',
+             f'<text x="{left}" y="22" font-size="14">p99 ms{" (log scale)" if log else ""}, facilitator\'s '
+             'command → new state at every phone of the room</text>',
              f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="black"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="black"/>',
              f'<text x="{(left + w - right) / 2}" y="{h - 12}" text-anchor="middle">phones connected</text>']
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{h - bottom + 18}" text-anchor="middle">{x:,}</text>')
         parts.append(f'<line x1="{px(x):.1f}" y1="{h - bottom}" x2="{px(x):.1f}" y2="{h - bottom + 5}" stroke="black"/>')
-    for i in range(6):
-        y = ymax * i / 5
-        parts.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:.0f}</text>')
+    ticks = ([lo * 10 ** i for i in range(round(math.log10(hi / lo)) + 1)] if log
+             else [ymax * i / 5 for i in range(6)])
+    for y in ticks:
+        label = f"{y:g}" if log else f"{y:.0f}"
+        parts.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{label}</text>')
         parts.append(f'<line x1="{left}" y1="{py(y):.1f}" x2="{w - right}" y2="{py(y):.1f}" stroke="#ddd"/>')
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f",
+               "#bcbd22", "#e377c2"]
     for i, (name, pts) in enumerate(sorted(series.items())):
         colour = colours[i % len(colours)]
         pts = sorted(p for p in pts if p[1] == p[1])

@@ -689,7 +689,7 @@ async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: An
         if mode == "redis":
             raw = rt.redis.pubsub()
             await raw.psubscribe(f"{settings.redis_prefix}*")
-        async with rt.broker.subscribe(code, lambda state: published.append(state.model_dump_json()), lambda: None):
+        async with rt.broker.subscribe(code, lambda state: published.append(state.model_dump_json()), lambda *_: None):
             fac = created.facilitator_token
             await service.execute(await caller_of(fac), parse_command({"type": "start"}))
             receipts, first_acks = [], {}

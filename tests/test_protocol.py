@@ -430,6 +430,8 @@ def test_a_resent_command_id_is_applied_once_and_acknowledged_twice(server: Serv
             await room.fac.wait_for_state(lambda v: v["pending"]["question"] == 1)
 
             await room.phones["Ana"].close()  # the phone drops and comes back
+            # Once the room has seen it go: else its going and coming back race the resend below.
+            await room.fac.wait_for_state(lambda v: not person(v, room.ids["Ana"])["connected"])
             room.phones["Ana"] = phone = await room.connect(room.tokens["Ana"])
             await phone.wait_for_state(lambda v: person(v, room.ids["Ana"])["connected"])
             again = await phone.send_command(submit, id="ana-q-1")

@@ -6,6 +6,12 @@ per live region, rendered from the same named template blocks as the first page 
 a connection sends only the regions whose HTML changed since it last sent them, so a
 focused button or a half-read list is not redrawn for nothing. Coming in, the htmx
 WebSocket extension sends form fields as JSON; ``cid`` is the client's command id.
+
+What this costs grows with what differs between viewers, not with the sockets: a region
+is rendered once for all the viewers who give it the same inputs, and not again while its
+inputs stay the same from one version to the next (``app.pages.memo``); the shared part of
+the view is computed once per version. A connection remembers each region it was sent
+by a digest, not by its HTML.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from fastapi import APIRouter, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
-from app.facilitation.views import view_for
+from app.facilitation.views import me_view, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
+from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, page_model
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
 from app.realtime.connection import LiveConnection
-from app.realtime.frames import Cache
+from app.realtime.frames import SESSION, SETTLE, Cache
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")
@@ -44,38 +51,65 @@ TRUE = {"true", "on", "1", "yes"}
 
 def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
                    erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, str]:
-    """Every live region of this viewer's page, each rendered once per state and viewer."""
+    """Every live region of this viewer's page, each rendered once per distinct input.
+
+    ``cache`` is the hub's for this state; under ``SESSION`` it may hold what lasts between
+    versions of the session (the regions' memo), otherwise this call renders afresh.
+    """
     template, names = PAGES[actor.role]
+    regions, model, leaves = _regions(state, actor, now, cache, erase_after_s)
+    return {name: regions.html(leaf, template, name, model) for name, leaf in zip(names, leaves)}
+
+
+def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
+             erase_after_s: float) -> tuple[Memo, dict[str, Any], list[Leaf]]:
+    """The session's memo, this viewer's page model and its regions (once per state and viewer)."""
     key = ("pages", actor.role, actor.participant_id)
-    if key not in cache:
-        model = page_model(view_for(state, actor, now), now, erase_after_s)
-        for name in names:
-            cache[(*key, name)] = render_block(template, name, m=model)
-        cache[key] = ""
-    return {name: cache[(*key, name)] for name in names}
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    template, names = PAGES[actor.role]
+    lasting = cache.get(SESSION)
+    regions = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
+    shared = cache.get("pages-shared")
+    if shared is None:  # once per state: the view every role shares, and the page model's part
+        shared = cache["pages-shared"] = shared_view(state, now)
+        cache["pages-room"] = room_model(shared, now, erase_after_s)
+        cache["pages-seen"] = {}
+        cache.setdefault(SETTLE, []).append(regions.settle)
+    model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
+    seen = cache["pages-seen"]
+    found = cache[key] = (regions, model,
+                          [regions.render(template, name, model, state.version, seen) for name in names])
+    return found
 
 
 class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
+    __slots__ = ("_shown", "_unsent", "_erase_after_s")
+
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> None:
         super().__init__(ws, actor, self._render_changes)
-        self._erase_after_s = erase_after_s
-        self._shown: dict[str, str] = {}
+        self._erase_after_s = erase_after_s  # the server's CLOSED_TTL_S: when a closed session's content goes
+        # Per region, the digest of what this socket was last given; its HTML is not kept here.
+        self._shown: list[int] = [0] * len(PAGES[actor.role][1])
         self._unsent: dict[str, str] = {}
 
+    def taken(self) -> None:
+        self._unsent.clear()  # on its way: the next frame carries only what changes after it
+
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
-        if self._state is None:  # the pump has taken the previous frame: it is on its way
-            self._unsent.clear()
+        template, names = PAGES[actor.role]
         try:
-            regions = render_regions(state, actor, now, cache, self._erase_after_s)
+            regions, model, leaves = _regions(state, actor, now, cache, self._erase_after_s)
+            shown = self._shown
+            for i, leaf in enumerate(leaves):
+                if shown[i] != leaf.digest:
+                    self._unsent[names[i]] = regions.html(leaf, template, names[i], model)
+                    shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
-            regions = {}
-        for name, html in regions.items():
-            if self._shown.get(name) != html:
-                self._shown[name] = html
-                self._unsent[name] = html
         return "".join(self._unsent.values())
 
 

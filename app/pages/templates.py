@@ -28,10 +28,29 @@ def _web_dir() -> Path:
 WEB = _web_dir()
 STATIC = WEB / "static"
 
-templates = jinja2.Environment(
+DICT_NAMES = frozenset(dir(dict))
+ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a dict has that attribute
+
+
+class PageEnvironment(jinja2.Environment):
+    """jinja's environment, with ``x.name`` on the page model's dicts taken as the item
+    without first trying, and failing, the attribute: the same result (a dict's own
+    attributes still win), and most of what rendering a region does."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) in ITEM_FIRST and attribute not in DICT_NAMES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+templates = PageEnvironment(
     loader=jinja2.FileSystemLoader(WEB / "templates"),
     autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    auto_reload=False,  # templates change with a deploy, not under a running server: no stat per render
 )
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text

@@ -52,20 +52,26 @@ def spoken_text(seconds: float) -> str:
 
 def page_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, Any]:
     """Everything a template needs about the room at ``now`` (session time stands still while paused)."""
+    return viewer_model(view, room_model(view, now, erase_after_s))
+
+
+def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, Any]:
+    """The part of the page model that is the same for every viewer of one state at ``now``.
+
+    Computed once per state and shared by every viewer's model (``viewer_model``), so it
+    reads nothing of ``view["me"]``; the keys filled in per viewer are None here.
+    """
     status = view["status"]
     clock = view["paused_at"] if status == "paused" and view.get("paused_at") else now
     people = view["participants"]
     names = {p["id"]: p["name"] for p in people}
-    me = view.get("me", {})
-    my_id = me.get("participant_id")
     turn = view["turn"]
     floor = None
     if turn is not None:
         remaining = max(0.0, turn["ends_at"] - clock)
         floor = {"id": turn["participant_id"], "name": names.get(turn["participant_id"], "someone"),
                  "ends_at": turn["ends_at"], "remaining": remaining, "text": clock_text(remaining),
-                 "duration_s": turn["duration_s"], "source": turn["source"],
-                 "mine": my_id is not None and turn["participant_id"] == my_id}
+                 "duration_s": turn["duration_s"], "source": turn["source"], "mine": False}
     phase = view["phase"]
     phase_info = None
     if phase is not None:
@@ -74,11 +80,10 @@ def page_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         phase_info = {**phase, "title": spec["title"], "remaining": remaining, "text": clock_text(remaining),
                       "number": phase["index"] + 1, "count": len(view["phases"]),
                       "purpose": spec.get("purpose") or "round", "prompt": spec.get("prompt", "")}
-    my = _mine(view, my_id, names) if my_id else None
     purpose = phase_info["purpose"] if phase_info else None
     closed_at = view.get("closed_at")
     return {
-        "v": view,
+        "v": None,
         "status": status,
         "status_label": STATUS_LABELS.get(status, status),
         "paused": status == "paused",
@@ -92,23 +97,39 @@ def page_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "voice": _voice(people),
         "people": people,
         "present": [p for p in people if p["present"]],
-        "me": me,
-        "my": my,
+        "me": None,
+        "my": None,
         "purpose": purpose,
-        "focus": _focus(status, floor, my, purpose),
+        "focus": None,
         "screen_focus": "closed" if status == "closed" else "lobby" if status == "lobby"
                         else "floor" if floor else SCREEN_FOCUS.get(purpose or "", "phase"),
         "next_step": NEXT_STEP.get(purpose or "", "") if floor is None and not view["round"] else "",
         "erase_at": closed_at + erase_after_s if status == "closed" and closed_at else None,
         "previous_phase": view["phases"][phase["index"] - 1] if phase and phase["index"] > 0 else None,
         "revealed": {"question": [i for i in view["items"] if i["kind"] == "question"],
-                  "feedback": [i for i in view["items"] if i["kind"] == "feedback"]},
+                     "feedback": [i for i in view["items"] if i["kind"] == "feedback"]},
         "pending": view["pending"],
         "threshold": view.get("settings", {}).get("reveal_threshold", 3),
         "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
-        "safety": safety_model(view),  # listening, a word afterwards, presenter, wellbeing
+        "safety": None,
         "server_time": now,
     }
+
+
+def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
+    """One viewer's page model: the room's, with what depends on who is looking."""
+    me = view.get("me", {})
+    my_id = me.get("participant_id")
+    model = dict(room)
+    model["v"] = view
+    floor = room["floor"]
+    if floor is not None and my_id is not None and floor["id"] == my_id:
+        floor = model["floor"] = {**floor, "mine": True}
+    model["me"] = me
+    my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
+    model["focus"] = _focus(room["status"], floor, my, room["purpose"])
+    model["safety"] = safety_model(view)  # listening, a word afterwards, presenter, wellbeing
+    return model
 
 
 def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:
@@ -185,8 +206,9 @@ def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
             "summary": f"Share of voice: {summary}", "total": spoken_text(total)}
 
 
-def _mine(view: dict[str, Any], my_id: str, names: dict[str, str]) -> dict[str, Any]:
-    """The phone's one-glance state: my turn, up next, or who has the floor."""
+def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
+          entries: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The phone's one-glance state: my turn, up next, or who has the floor (``entries``: the round's)."""
     me = view["me"]
     person = next((p for p in view["participants"] if p["id"] == my_id), None)
     rnd = view["round"]
@@ -194,7 +216,7 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str]) -> dict[str, 
     up_next = False
     can_pass = False
     if in_round:
-        entries = _round(view, names) or []
+        entries = entries or []
         up_next = any(e["id"] == my_id and e["state"] == "next" for e in entries)
         can_pass = any(e["id"] == my_id and e["state"] in ("next", "waiting", "speaking") for e in entries)
     queue = view["queue"]

@@ -3,6 +3,13 @@
 States are coalesced (a phone that falls behind only needs the newest one); replies
 (acks and errors) queue up to a limit, past which the client is too slow and is closed
 rather than allowed to grow memory or stall the room.
+
+A frame goes out in the caller's own step when it can: the sender is parked with
+nothing queued and the socket's write buffer has room. Waking the sender instead costs a
+turn of the event loop per socket and leaves a future, a callback handle and the send's
+coroutines behind for the garbage collector: at thousands of phones, those collections
+were the fan-out's latency tail (docs/benchmarks.md). Only when the frame would have to
+wait (the peer reads slowly, or frames are already queued) does the sender take it.
 """
 
 from __future__ import annotations
@@ -18,10 +25,44 @@ from app.realtime import close_codes
 from app.realtime.frames import Cache
 
 Render = Callable[[SessionState, Actor, float, Cache], str]
+Write = Callable[[str], bool]  # sends a text frame at once and says so, or sends nothing and says not
+
+
+def immediate_writer(ws: WebSocket) -> Write | None:
+    """A way to send a frame without waiting, when the server allows it (uvicorn's sans-I/O
+    WebSocket protocol, which ``python -m app`` runs); None for any other server.
+
+    That protocol's ASGI ``send`` waits only for its ``writable`` event (cleared while the
+    transport's buffer is over its high-water mark) and then writes synchronously. So while
+    the event is set one step of the coroutine completes the send; should it ever not, the
+    coroutine is closed before it has written anything and the sender takes the frame.
+    """
+    send = getattr(ws, "_send", None)
+    writable = getattr(getattr(send, "__self__", None), "writable", None)
+    if send is None or not isinstance(writable, asyncio.Event):
+        return None
+
+    def write(text: str) -> bool:
+        if not writable.is_set():
+            return False
+        step = send({"type": "websocket.send", "text": text})
+        try:
+            step.send(None)
+        except StopIteration:
+            return True
+        except Exception:  # the peer is gone: the sender meets the same error and ends the socket
+            return False
+        step.close()
+        return False
+
+    return write
 
 
 
 class LiveConnection:
+    __slots__ = ("ws", "actor", "render", "version", "_limit", "_replies", "_state", "_closing", "_wake",
+                 "_write", "_busy")
+
     def __init__(self, ws: WebSocket, actor: Actor, render: Render, limit: int = 64) -> None:
         self.ws = ws
         self.actor = actor
@@ -32,17 +73,33 @@ class LiveConnection:
         self._state: str | None = None
         self._closing: tuple[int, str] | None = None
         self._wake = asyncio.Event()
+        self._write = immediate_writer(ws)
+        self._busy = False  # the sender is between its wake-up and parking again
+
+    def _now(self, text: str) -> bool:
+        """Send ``text`` in this step if nothing is ahead of it and the socket takes it without waiting."""
+        return (self._write is not None and not self._busy and not self._wake.is_set()
+                and self._write(text))
 
     def offer(self, state: SessionState, now: float, cache: Cache) -> None:
         if state.version <= self.version or self._closing:
             return
         self.version = state.version
-        self._state = self.render(state, self.actor, now, cache)
+        text = self.render(state, self.actor, now, cache)
+        if self._state is None and self._now(text):
+            self.taken()
+            return
+        self._state = text
         self._wake.set()
+
+    def taken(self) -> None:
+        """The newest state's frame is on its way (written, or taken by the sender)."""
 
     def reply(self, text: str) -> None:
         if len(self._replies) >= self._limit:
             self.kick(close_codes.TRY_AGAIN, "too many unread replies")
+            return
+        if not self._replies and self._state is None and self._now(text):
             return
         self._replies.append(text)
         self._wake.set()
@@ -57,6 +114,7 @@ class LiveConnection:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            self._busy = True
             while self._replies:
                 await self.ws.send_text(self._replies.popleft())
             if self._state is not None:
@@ -64,10 +122,12 @@ class LiveConnection:
             if self._closing is not None:
                 await self.ws.close(*self._closing)
                 return
+            self._busy = False
 
     async def _send_state(self) -> None:
         # Its own frame, so that no local keeps the last frame (a few KB) alive while the
         # socket idles: thousands of idle phones would each hold one.
         text, self._state = self._state, None
         assert text is not None
+        self.taken()
         await self.ws.send_text(text)

@@ -12,7 +12,9 @@ from typing import Any
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, shared_view
 
-Cache = dict[Any, str]
+Cache = dict[Any, Any]  # what one state's frames share, for every socket the hub offers it to
+SESSION = "session"  # in a Cache: a dict that lasts while the session has sockets on this worker
+SETTLE = "settle"    # in a Cache: what to call once the state has been offered to every socket
 
 
 def _dumps(value: Any) -> str:

@@ -3,7 +3,9 @@
 The hub subscribes to a session's states when its first local socket arrives and
 unsubscribes after the last one leaves. Each new state is handed to ``deliver`` as it
 arrives, rendered once per distinct viewer (the render cache) and offered to every
-socket of the session, whose sender wakes to send it.
+socket of the session, which writes it at once or leaves it to its sender (see
+connection.py). What a session's frames share
+between versions (the pages' rendered regions) lives as long as its sockets here do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from app.facilitation.models import SessionState
 from app.realtime import close_codes
 from app.realtime.connection import LiveConnection
+from app.realtime.frames import SESSION, SETTLE, Cache
 from app.realtime.interfaces import Broker
 
 log = logging.getLogger("talkingpiece.hub")
@@ -30,6 +33,7 @@ class Hub:
         self._sockets: dict[str, set[LiveConnection]] = {}
         self._followers: dict[str, asyncio.Task[None]] = {}
         self._stopping: set[asyncio.Task[None]] = set()
+        self._lasting: dict[str, dict[str, object]] = {}
         self._present: Counter[tuple[str, str]] = Counter()
 
     def attach(self, code: str, conn: LiveConnection, state: SessionState) -> bool:
@@ -37,7 +41,7 @@ class Hub:
         self._sockets.setdefault(code, set()).add(conn)
         if code not in self._followers:
             self._followers[code] = asyncio.get_running_loop().create_task(self._follow(code))
-        conn.offer(state, self._clock(), {})
+        conn.offer(state, self._clock(), self._cache(code))
         pid = conn.actor.participant_id
         if pid is None:
             return False
@@ -51,6 +55,7 @@ class Hub:
             sockets.discard(conn)
             if not sockets:
                 del self._sockets[code]
+                self._lasting.pop(code, None)
                 follower = self._followers.pop(code, None)
                 if follower is not None:
                     follower.cancel()
@@ -71,7 +76,7 @@ class Hub:
         sockets = self._sockets.get(state.code)
         if not sockets:
             return
-        now, cache = self._clock(), {}
+        now, cache = self._clock(), self._cache(state.code)
         for conn in list(sockets):
             pid = conn.actor.participant_id
             if pid is not None:
@@ -80,6 +85,12 @@ class Hub:
                     conn.kick(close_codes.BAD_TOKEN, "removed from the session")
                     continue
             conn.offer(state, now, cache)
+        for settle in cache.get(SETTLE, ()):
+            settle()
+
+    def _cache(self, code: str) -> Cache:
+        """A fresh cache for one state, holding the session's lasting one."""
+        return {SESSION: self._lasting.setdefault(code, {})}
 
     async def _follow(self, code: str) -> None:
         """Keep this process subscribed to the session while it has sockets for it here."""

@@ -165,7 +165,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
         return record.state if record else None
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
-    broker = RedisBroker(pubsub, prefix=prefix, reload=reload)
+    broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=store.published_here)
     # One key per deployment for hashing client addresses, the same on every worker.
     await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
     quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,

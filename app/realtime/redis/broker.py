@@ -9,6 +9,9 @@ first local subscriber makes this process SUBSCRIBE to the session's channel (on
 process's one pub/sub connection, see redis_pubsub.py), the last one leaving
 UNSUBSCRIBEs. After a lost connection every followed session's state is read again,
 because messages published during the gap are gone; versions make repeats harmless.
+
+A message names the worker that wrote it and the revision (``{worker}:{revision}:{json}``,
+see redis/store.py): the writer delivers the state it still holds, the others parse.
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ from app.realtime.subscriptions import Subscriptions
 log = logging.getLogger("talkingpiece.redis")
 
 Reload = Callable[[str], Awaitable[SessionState | None]]
+Mine = Callable[[str, str, int], "SessionState | None"]  # (code, worker, revision) -> the state, if written here
 ERASED = "erased"  # on a session's channel instead of a state: the session is gone
 
 
 class RedisBroker:
-    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload) -> None:
+    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, mine: Mine | None = None) -> None:
         self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
+        self._mine = mine
         self._subscriptions = Subscriptions()
         self._reading: dict[str, bool] = {}  # session -> another version arrived during the read
         self._tasks: set[asyncio.Task[None]] = set()
@@ -64,8 +69,14 @@ class RedisBroker:
         if data == ERASED:
             self._subscriptions.gone(code, ERASED_REASON)
             return
-        if not data.isdigit():
-            log.error("a message on session %s's channel is not a version", code)
+        worker, _, rest = data.partition(":")
+        revision, _, version = rest.partition(":")
+        if not (revision.isdigit() and version.isdigit()):
+            log.error("a message on session %s's channel is not a change's number", code)
+            return
+        held = self._mine(code, worker, int(revision)) if self._mine is not None else None
+        if held is not None:  # this worker wrote it: deliver the state it holds, no read
+            self._subscriptions.deliver(held)
             return
         if code in self._reading:
             self._reading[code] = True

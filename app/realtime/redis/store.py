@@ -14,6 +14,10 @@ change (the true tallies alone, same version) is written and published not at al
 On a conflict the change is recomputed from the newer record (changes are pure). Within
 one process, changes to one session queue on a lock first, so only other processes can
 conflict and a burst of commands does not turn into a storm of retries.
+
+A published state is ``{worker}:{revision}:{state json}``. Every worker subscribed to the
+session parses the JSON, except the one that wrote it: it still holds the state it just
+wrote (``published_here``), so its own change reaches its sockets without a parse.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections.abc import Callable
 
 from redis.asyncio import Redis
@@ -33,7 +38,7 @@ log = logging.getLogger("talkingpiece.redis")
 
 # KEYS: session hash, sessions index, deadlines.
 # ARGV: expected revision ('' to create), record json, ttl ms, expires at, code,
-#       deadline ('' none, '-' leave alone), channel ('' no publish), state json, nudge channel.
+#       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel.
 _WRITE = """
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
@@ -70,6 +75,7 @@ return 1
 """
 
 MAX_ATTEMPTS = 100
+KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
 
 DeadlineOf = Callable[[SessionState], "float | None"]
 
@@ -103,6 +109,24 @@ class RedisStore:
         self._reconcile = redis.register_script(_RECONCILE)
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
+        self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
+
+    def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
+        """The state this store published as ``revision`` of ``code``, if the message is its own."""
+        if worker != self.worker:
+            return None
+        kept = self._published.get(code)
+        if kept is None or kept[0] != revision:
+            return None
+        del self._published[code]
+        return kept[1]
+
+    def _keep(self, code: str, revision: int, state: SessionState) -> None:
+        self._published.pop(code, None)
+        self._published[code] = (revision, state)
+        if len(self._published) > KEPT_WRITES:  # the oldest: a session nobody here follows
+            del self._published[next(iter(self._published))]
 
     def _deadline_arg(self, state: SessionState) -> str:
         if self._deadline_of is None:
@@ -114,11 +138,13 @@ class RedisStore:
         """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
-        state_json = str(record.state.version) if publish else ""
+        # Only names and numbers go out: this store's name, the revision and the version. A state
+        # keeps true tallies and marks that no view shows, so it never travels on a channel.
+        message = f"{self.worker}:{int(expected) + 1}:{record.state.version}" if publish else ""
         return int(await self._write(
             keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
             args=[expected, record.model_dump_json(), max(1, int((expiry - now) * 1000)), repr(expiry), code,
-                  self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", state_json,
+                  self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
                   nudge_channel(self.prefix)]))
 
     async def create(self, record: Record) -> bool:
@@ -158,6 +184,7 @@ class RedisStore:
                 return record, False
             done = await self._put(rev, new, publish=new.state.version != record.state.version)
             if done > 0:
+                self._keep(code, done, new.state)
                 return new, True
             if done < 0:
                 raise KeyError(code)
