@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import guard, tallies
+from . import evaluation, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -335,9 +335,11 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
 
 
 def _spread_at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
-    """Leaving a wellbeing phase shows its spread as counted, once (later answers wait)."""
+    """Leaving a wellbeing phase shows its spread as counted, once (later answers wait); leaving
+    the check-out shows the evaluation's the same way."""
     if state.phase is None:
         return state
+    state = evaluation.at_phase_end(state, events)
     shown = tallies.snapshot_spread(state, state.format.phases[state.phase.index].id)
     if shown is None:
         return state
@@ -839,6 +841,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.RevealItems: Rule(F, LIVE, _reveal_items),
     c.HideItem: Rule(F, LIVE, _hide_item),
     c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
+    c.ShowEvaluation: Rule(F, LIVE, evaluation.show_evaluation),
     c.ProposeSummary: Rule(F, LIVE, propose_summary),
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
@@ -862,6 +865,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.CarryAction: Rule(PT, LIVE, carry_action),
     c.ReviewAction: Rule(PT, LIVE, review_action),
     c.RateWellbeing: Rule(PT, LIVE, _rate_wellbeing),
+    c.Evaluate: Rule(PT, LIVE, evaluation.evaluate),
     c.Consent: Rule(PT, LIVE, consent),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
