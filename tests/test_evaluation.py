@@ -140,3 +140,45 @@ def test_no_view_or_stored_state_says_who_gave_which_score() -> None:
         ev = view_for(state, viewer, 41)["evaluation"]
         assert set(ev) == {"statements", "answered", "in_spread", "notes", "k"}
     assert "secret of p" not in stored
+
+
+# ---------------------------------------------------------------- on the pages
+
+from app.live.htmx import decode_form, render_regions  # noqa: E402
+
+
+def regions(state, actor) -> dict[str, str]:
+    return render_regions(state, actor, 50.0, {})
+
+
+def test_the_phone_asks_each_statement_during_the_check_out_and_forgets_the_form_once_answered() -> None:
+    state = at_check_out(people=3)
+    phone = regions(state, person(0))["evaluation"]
+    assert 'value="evaluate"' in phone and phone.count('type="radio"') == 15
+    assert "<legend>I felt listened to</legend>" in phone and 'for="evaluation-note"' in phone
+    state = answer(state, 0, (4, 4, 4), now=2)
+    assert 'value="evaluate"' not in regions(state, person(0))["evaluation"]
+    assert 'value="evaluate"' in regions(state, person(1))["evaluation"]
+
+
+def test_the_screen_and_console_show_the_spread_only_once_shown() -> None:
+    state = at_check_out(people=3)
+    for i, scores in enumerate([(5, 4, 3), (4, 4, 2), (3, 5, 1)]):
+        state = answer(state, i, scores, now=2 + i, note="Good pace" if i == 1 else "")
+    state = folded(state, 40)
+    assert "<svg" not in regions(state, SCREEN)["evaluation"]
+    console = regions(state, FACILITATOR)["safety"]
+    assert "3 answered. The spread is shown once at least 3" in console and 'value="show_evaluation"' in console
+    state = send(state, {"type": "show_evaluation"}, now=41)
+    screen = regions(state, SCREEN)["evaluation"]
+    assert "1 chose 3, 1 chose 4, 1 chose 5" in screen and "Good pace" in screen
+    assert 'value="show_evaluation"' not in regions(state, FACILITATOR)["safety"]
+
+
+def test_the_pages_send_one_radio_group_per_statement_as_the_scores() -> None:
+    _, command = decode_form(json.dumps({"cid": "c1", "type": "evaluate", "score_1": "4", "score_0": "5",
+                                         "score_2": "2", "note": ""}))
+    assert command == {"type": "evaluate", "scores": [5, 4, 2]}
+    _, again = decode_form(json.dumps({"cid": "c2", "type": "evaluate", "scores": "[5, 4, 2]", "note": "x",
+                                       "confirmed": "true"}))
+    assert again == {"type": "evaluate", "scores": [5, 4, 2], "note": "x", "confirmed": True}

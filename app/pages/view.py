@@ -106,7 +106,7 @@ def page_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "pending": view["pending"],
         "threshold": view.get("settings", {}).get("reveal_threshold", 3),
         "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
-        "safety": safety_model(view),  # listening, a word afterwards, presenter, wellbeing
+        "safety": safety_model(view),  # listening, a word afterwards, presenter, wellbeing, evaluation
         "server_time": now,
     }
 
@@ -125,6 +125,8 @@ def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None,
         return "ballot"
     if my["wellbeing_due"] and status == "running":
         return "wellbeing"
+    if my["evaluation_due"] and status == "running":
+        return "evaluation"
     if purpose in ("feedback", "preparation"):
         return "write"
     if purpose == "actions":
@@ -211,6 +213,7 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str]) -> dict[str, 
         "actions": [a for a in view["actions"] if a["participant_id"] == my_id],
         "wellbeing_due": bool(view["phase"] and view["phase"].get("wellbeing")
                               and view["phase"]["id"] not in me.get("wellbeing_answered", [])),
+        "evaluation_due": bool(me.get("evaluation_due")),
         "present": me.get("present", True),
         "undo_until": me.get("undo_pass_until"),
         "ballot_open": any(p["id"] not in me.get("consent_answered", []) for p in view.get("proposals", [])),
