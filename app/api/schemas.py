@@ -92,3 +92,10 @@ class GroupOut(BaseModel):
     name: str
     created_at: float
     members: int
+    statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
+
+
+class GroupStatements(Strict):
+    """The group's own evaluation statements for its next sessions; null goes back to each format's."""
+
+    statements: list[str] | None

@@ -43,6 +43,13 @@ def parse_format(text: str) -> FormatSpec:
 
 
 
+def check_statements(statements: Sequence[str]) -> list[str]:
+    """A group's own evaluation statements, held to the format files' rules (1-8, each 1-200 characters)."""
+    probe = FormatSpec(id="probe", title="probe", phases=(PhaseSpec(id="c", title="c", kind="round", duration_s=1,
+                                                                    purpose="check-out"),))
+    return list(with_statements(probe, statements).evaluation)
+
+
 def with_statements(spec: FormatSpec, statements: Sequence[str] | None) -> FormatSpec:
     """The format with a group's own evaluation statements in place of the file's (None keeps
     the file's). A format without a check-out phase has nowhere to ask them, and keeps none."""

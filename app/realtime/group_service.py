@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.facilitation.carry import carried_forward
+from app.facilitation.formats import check_statements, with_statements
+from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
 from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
 from app.realtime.interfaces import GroupRecord, GroupStore
@@ -60,8 +62,24 @@ class GroupService:
         return group
 
     async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
-        """The group's next session; ``group`` comes from ``authenticate``."""
+        """The group's next session; ``group`` comes from ``authenticate``. The group's own
+        evaluation statements, if it has set them, replace the format's."""
+        spec = with_statements(spec, group.statements)
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id)
+
+    async def set_statements(self, group: GroupRecord, statements: list[str] | None) -> list[str] | None:
+        """The group's own evaluation statements for its next sessions (None: each format's)."""
+        if statements is not None:
+            statements = check_statements(statements)
+        await self.store.set_statements(group.id, statements)
+        return statements
+
+    async def record(self, group: GroupRecord) -> list[dict]:
+        return await self.store.meetings(group.id)
+
+    async def erase_record(self, group: GroupRecord) -> None:
+        await self.store.erase_record(group.id, self.clock())
+        log.info("group %s erased its record", group.id)
 
     async def join(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
         """Join a session; in a group session, as a recognised member (or a new one)."""
@@ -85,6 +103,7 @@ class GroupService:
         if state.group_id is None or state.status is not Status.closed or state.closed_at is None:
             return
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
+        await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
 
     async def close(self) -> None:
         await self.store.close()

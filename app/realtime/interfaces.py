@@ -197,6 +197,7 @@ class GroupRecord(BaseModel):
     name: str
     key_hash: str
     created_at: float
+    statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
 
 
 class MemberRecord(BaseModel):
@@ -221,5 +222,18 @@ class GroupStore(Protocol):
         """Replace each listed member's carried actions with these, unless what they hold
         already came from a session that closed later (so replays and late changes to an
         older session never overwrite newer plans)."""
+
+    async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
+        """The group's own evaluation statements (None: back to each format's)."""
+
+    async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
+        """Keep one meeting's aggregate row (``facilitation.record.meeting_of``), replacing
+        the row of the same id; at most ``record.MAX_MEETINGS``, the oldest go first."""
+
+    async def meetings(self, group_id: str) -> list[dict[str, Any]]: ...
+
+    async def erase_record(self, group_id: str, at: float) -> None:
+        """Forget every meeting's row, and refuse any row of a meeting that closed by ``at``
+        (a late change to an old session must not bring it back)."""
 
     async def close(self) -> None: ...
