@@ -17,6 +17,7 @@ from app.api.schemas import (
     CreateGroup,
     GroupCreated,
     GroupOut,
+    GroupOptions,
     GroupStatements,
     SessionCreated,
     SessionSetup,
@@ -37,7 +38,14 @@ async def create_group(body: CreateGroup, groups: Groups) -> dict[str, Any]:
 @router.get("/groups/{group_id}", response_model=GroupOut)
 async def read_group(group: GroupCaller, groups: Groups) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "created_at": group.created_at,
-            "members": await groups.store.count_members(group.id), "statements": group.statements}
+            "members": await groups.store.count_members(group.id), "statements": group.statements,
+            "least_heard_first": group.least_heard_first}
+
+
+@router.put("/groups/{group_id}/options")
+async def set_options(group: GroupCaller, body: GroupOptions, groups: Groups) -> dict[str, Any]:
+    """The group's options for its next sessions (bearer: the group key)."""
+    return {"least_heard_first": await groups.set_least_heard_first(group, body.least_heard_first)}
 
 
 @router.put("/groups/{group_id}/evaluation")

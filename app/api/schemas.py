@@ -93,6 +93,13 @@ class GroupOut(BaseModel):
     created_at: float
     members: int
     statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
+    least_heard_first: bool = False
+
+
+class GroupOptions(Strict):
+    """Rounds and the queue start with the members least heard at their last meeting."""
+
+    least_heard_first: bool
 
 
 class GroupStatements(Strict):

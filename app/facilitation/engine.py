@@ -20,7 +20,9 @@ actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants k
 
 Rounds run as reflective practice formats run them (docs/formats.md): the first round of a session
 goes in joining order; each later round starts with a different person and alternates
-direction; whoever passes is offered the turn once more at the end of the round. A
+direction; whoever passes is offered the turn once more at the end of the round. A group
+that chose ``least_heard_first`` has each round (and the queue) start with the members who
+were in the quieter half at their last meeting. A
 phase may name roles that listen only (the Balint presenter during the discussion):
 they get no hand, no turn and no place in a round while it lasts. Text that looks like
 it identifies someone (see ``guard``) is refused unless the writer confirms it.
@@ -208,10 +210,13 @@ def listening(state: SessionState, participant_id: str | None) -> bool:
 
 
 def queue_order(state: SessionState, now: float) -> list[str]:
-    """Raised hands: least heard first, then whoever raised a hand first."""
+    """Raised hands: least heard first, then whoever raised a hand first. With the group's
+    option ``least_heard_first``, the least heard at their last meeting come before the rest."""
+    first = state.settings.least_heard_first
     raised = [p for p in state.participants
               if p.present and p.hand_raised_at is not None and not listening(state, p.id)]
-    raised.sort(key=lambda p: (round(spoken_now(state, p, now), 1), p.hand_raised_at, p.id))
+    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_now(state, p, now), 1),
+                               p.hand_raised_at, p.id))
     return [p.id for p in raised]
 
 
@@ -391,6 +396,9 @@ def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
     if not people:
         raise Conflict("nobody can take a turn yet: a round needs at least one participant")
     order = rotated(people, state.rounds_run)
+    if state.settings.least_heard_first:  # the least heard at their last meeting start it, in the same turn
+        quiet = {p.id for p in state.participants if p.heard_least}
+        order = tuple(sorted(order, key=lambda pid: pid not in quiet))
     if cmd.seconds_per_turn is not None:
         duration = float(cmd.seconds_per_turn)
     else:

@@ -120,6 +120,9 @@ class Settings(Frozen):
     # The evaluation's spread is shown only once at least this many have answered (since it
     # was last shown), and a group's record suppresses every cell below it.
     evaluation_k: int = Field(default=3, ge=2, le=50)
+    # A recurring group's option: rounds and the queue start with the members who were in
+    # the quieter half of floor time at their last meeting (``Participant.heard_least``).
+    least_heard_first: bool = False
 
 
 class Phase(Frozen):
@@ -148,6 +151,7 @@ class Participant(Frozen):
     # A recurring group's member (opaque id, never shown) and what they carried in.
     member_id: str | None = None
     carried_in: tuple["CarriedAction", ...] = ()
+    heard_least: bool = False  # a member in the quieter half of floor time at their last meeting
 
 
 TurnSource = Literal["round", "queue", "presentation"]

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.facilitation.carry import carried_forward
+from app.facilitation.carry import carried_forward, quieter_half
 from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
@@ -65,7 +65,12 @@ class GroupService:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""
         spec = with_statements(spec, group.statements)
-        return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id)
+        return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
+                                                  least_heard_first=group.least_heard_first)
+
+    async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
+        await self.store.set_least_heard_first(group.id, on)
+        return on
 
     async def set_statements(self, group: GroupRecord, statements: list[str] | None) -> list[str] | None:
         """The group's own evaluation statements for its next sessions (None: each format's)."""
@@ -92,7 +97,8 @@ class GroupService:
             if member is None:
                 raise Unauthorized("that member code does not belong to this session's group")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
-            return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried), None)
+            return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
+                                                         heard_least=member.heard_least), None)
         member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
         joined = await self.sessions.join(state.code, name, member_id=member_id)
         await self.store.add_member(state.group_id, member_id, token_hash(code))
@@ -103,6 +109,7 @@ class GroupService:
         if state.group_id is None or state.status is not Status.closed or state.closed_at is None:
             return
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
+        await self.store.note_heard(state.group_id, quieter_half(state), state.closed_at)
         await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
 
     async def close(self) -> None:

@@ -198,6 +198,7 @@ class GroupRecord(BaseModel):
     key_hash: str
     created_at: float
     statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
+    least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
 
 
 class MemberRecord(BaseModel):
@@ -205,6 +206,7 @@ class MemberRecord(BaseModel):
     group_id: str
     carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
     carried_at: float = 0.0  # when the session these came from closed
+    heard_least: bool = False  # in the quieter half of floor time at the last meeting they took part in
 
 
 class GroupStore(Protocol):
@@ -222,6 +224,12 @@ class GroupStore(Protocol):
         """Replace each listed member's carried actions with these, unless what they hold
         already came from a session that closed later (so replays and late changes to an
         older session never overwrite newer plans)."""
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None: ...
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        """Per member who took part, whether they were in the quieter half, unless what they
+        hold came from a session that closed later."""
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         """The group's own evaluation statements (None: back to each format's)."""

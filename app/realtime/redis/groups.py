@@ -30,11 +30,23 @@ return 0
 """
 
 
+_HEARD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local at = tonumber(redis.call('HGET', KEYS[1], 'heard_at') or '0')
+if at <= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'heard_least', ARGV[1], 'heard_at', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisGroupStore:
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self.redis = redis  # shared: the runtime closes it
         self.prefix = prefix
         self._carry = self.redis.register_script(_CARRY)
+        self._heard = self.redis.register_script(_HEARD)
 
     def _group(self, group_id: str) -> str:
         return f"{self.prefix}{group_id}"
@@ -50,7 +62,8 @@ class RedisGroupStore:
         statements = data.get("statements")
         return GroupRecord(id=group_id, name=data["name"], key_hash=data["key_hash"],
                            created_at=float(data["created_at"]),
-                           statements=json.loads(statements) if statements is not None else None)
+                           statements=json.loads(statements) if statements is not None else None,
+                           least_heard_first=data.get("least_heard_first") == "1")
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         base = self._group(group_id)
@@ -69,7 +82,7 @@ class RedisGroupStore:
         if not data:
             return None
         return MemberRecord(id=member_id, group_id=group_id, carried=json.loads(data.get("carried", "[]")),
-                            carried_at=float(data.get("carried_at", "0")))
+                            carried_at=float(data.get("carried_at", "0")), heard_least=data.get("heard_least") == "1")
 
     async def count_members(self, group_id: str) -> int:
         return int(await self.redis.scard(f"{self._group(group_id)}:members"))
@@ -78,6 +91,14 @@ class RedisGroupStore:
         base = self._group(group_id)
         for member_id, actions in carried.items():
             await self._carry(keys=[f"{base}:member:{member_id}"], args=[json.dumps(actions), repr(closed_at)])
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None:
+        await self.redis.hset(self._group(group_id), "least_heard_first", "1" if on else "0")
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        base = self._group(group_id)
+        for member_id, flag in heard_least.items():
+            await self._heard(keys=[f"{base}:member:{member_id}"], args=["1" if flag else "0", repr(closed_at)])
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         if statements is None:

@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS group_statements (
 CREATE TABLE IF NOT EXISTS meetings (
     group_id TEXT NOT NULL REFERENCES groups(id), id TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (group_id, id));
+CREATE TABLE IF NOT EXISTS group_options (
+    group_id TEXT PRIMARY KEY REFERENCES groups(id), least_heard_first INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS member_heard (
+    member_id TEXT PRIMARY KEY REFERENCES members(id), heard_least INTEGER NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
 """
 
@@ -73,25 +77,29 @@ class SqliteGroupStore:
                         (group.id, group.name, group.key_hash, group.created_at))
 
     async def load_group(self, group_id: str) -> GroupRecord | None:
-        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements FROM groups g "
-                               "LEFT JOIN group_statements s ON s.group_id = g.id WHERE g.id = ?", (group_id,))
+        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first "
+                               "FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
+                               "LEFT JOIN group_options o ON o.group_id = g.id WHERE g.id = ?", (group_id,))
         if not rows:
             return None
-        gid, name, key_hash, created_at, statements = rows[0]
+        gid, name, key_hash, created_at, statements, least_heard_first = rows[0]
         return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at,
-                           statements=json.loads(statements) if statements is not None else None)
+                           statements=json.loads(statements) if statements is not None else None,
+                           least_heard_first=bool(least_heard_first))
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
                         (member_id, group_id, code_hash))
 
     async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None:
-        rows = await self._run("SELECT id, carried, carried_at FROM members WHERE group_id = ? AND code_hash = ?",
-                               (group_id, code_hash))
+        rows = await self._run("SELECT m.id, m.carried, m.carried_at, h.heard_least FROM members m "
+                               "LEFT JOIN member_heard h ON h.member_id = m.id "
+                               "WHERE m.group_id = ? AND m.code_hash = ?", (group_id, code_hash))
         if not rows:
             return None
-        mid, carried, carried_at = rows[0]
-        return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at)
+        mid, carried, carried_at, heard_least = rows[0]
+        return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at,
+                            heard_least=bool(heard_least))
 
     async def count_members(self, group_id: str) -> int:
         return (await self._run("SELECT count(*) FROM members WHERE group_id = ?", (group_id,)))[0][0]
@@ -106,6 +114,25 @@ class SqliteGroupStore:
                         "UPDATE members SET carried = ?, carried_at = ? "
                         "WHERE id = ? AND group_id = ? AND carried_at <= ?",
                         [(json.dumps(actions), closed_at, mid, group_id, closed_at) for mid, actions in carried.items()])
+        await asyncio.to_thread(work)
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None:
+        await self._run("INSERT OR REPLACE INTO group_options (group_id, least_heard_first) VALUES (?, ?)",
+                        (group_id, int(on)))
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    for mid, flag in heard_least.items():
+                        if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
+                                            (mid, group_id)).fetchall():
+                            continue
+                        conn.execute("INSERT INTO member_heard (member_id, heard_least, at) VALUES (?, ?, ?) "
+                                     "ON CONFLICT (member_id) DO UPDATE SET heard_least = excluded.heard_least, "
+                                     "at = excluded.at WHERE member_heard.at <= excluded.at", (mid, int(flag), closed_at))
         await asyncio.to_thread(work)
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
