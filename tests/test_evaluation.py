@@ -155,6 +155,8 @@ def test_the_phone_asks_each_statement_during_the_check_out_and_forgets_the_form
     state = at_check_out(people=3)
     phone = regions(state, person(0))["evaluation"]
     assert 'value="evaluate"' in phone and phone.count('type="radio"') == 15
+    for n in range(3):  # one radio group per statement
+        assert phone.count(f'name="score_{n}"') == 5 and f'id="ev-{n}-5"' in phone
     assert "<legend>I felt listened to</legend>" in phone and 'for="evaluation-note"' in phone
     state = answer(state, 0, (4, 4, 4), now=2)
     assert 'value="evaluate"' not in regions(state, person(0))["evaluation"]
