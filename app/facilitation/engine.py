@@ -146,13 +146,14 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
 def content_bytes(state: SessionState) -> int:
     """About how many bytes the session's written content takes in a view: every name,
     item (pending ones too: a reveal shows them all at once), action, proposal and carried
-    action, with its share of the view's keys. Cheap enough to check on every change."""
+    action and evaluation note, with its share of the view's keys. Cheap enough to check on every change."""
     size = len(state.title.encode())
     size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
                 for p in state.participants)
     size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
     size += sum(len(a.text.encode()) + 100 for a in state.actions)
     size += sum(len(p.text.encode()) + 100 for p in state.proposals)
+    size += sum(len(n.encode()) + 10 for n in state.evaluation.notes)
     return size
 
 

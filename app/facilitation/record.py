@@ -118,13 +118,18 @@ def table(rows: list[dict[str, Any]]) -> list[list[str]]:
 CHART_W, CHART_H, PAD = 300, 90, 18
 
 
-def _bars(values: list[float | None], top: float, labels: list[str]) -> dict[str, Any]:
+NOT_ASKED = "not asked"
+
+
+def _bars(values: list[Any], top: float, labels: list[str]) -> dict[str, Any]:
     n = max(1, len(values))
     step = (CHART_W - PAD) / n
     bars = []
     for i, (v, label) in enumerate(zip(values, labels)):
         x = round(PAD + i * step + step * 0.15, 1)
         w = round(step * 0.7, 1)
+        if v == NOT_ASKED:
+            continue  # that meeting did not ask this statement: no bar
         if v is None:
             bars.append({"x": x, "w": w, "y": CHART_H - 12, "h": 12, "suppressed": True, "label": label})
         else:
@@ -152,7 +157,7 @@ def charts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     texts = list(dict.fromkeys(st["text"] for m in meetings for st in m["statements"]))
     for text in texts:
-        means = [next((st["mean"] for st in m["statements"] if st["text"] == text), None) for m in meetings]
+        means = [next((st["mean"] for st in m["statements"] if st["text"] == text), NOT_ASKED) for m in meetings]
         out["statements"].append({"text": text, **_bars(means, 5.0, dates),
                                   "summary": ", ".join(f"{d}: {_said(v, m['k'], 'mean ')}"
                                                        for d, v, m in zip(dates, means, meetings))})
@@ -160,4 +165,6 @@ def charts(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _said(value: Any, k: int, prefix: str = "") -> str:
+    if value == NOT_ASKED:
+        return NOT_ASKED
     return f"fewer than {k}, not shown" if value is None else f"{prefix}{value}"
