@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OFF = "off"
@@ -95,11 +96,14 @@ class AppSettings(BaseSettings):
     tally_interval_s: float = 6.0
     presence_on_s: float = 15.0
     presence_off_s: float = 20.0
+    # The evaluation's spread is shown once at least this many have answered, and a group's
+    # record suppresses every count below it (docs/groups.md).
+    evaluation_k: int = Field(default=3, ge=2, le=50)
 
     @property
     def batching(self) -> dict[str, float]:
         return {"tally_interval_s": self.tally_interval_s, "presence_on_s": self.presence_on_s,
-                "presence_off_s": self.presence_off_s}
+                "presence_off_s": self.presence_off_s, "evaluation_k": self.evaluation_k}
 
     @property
     def origins(self) -> tuple[str, ...]:

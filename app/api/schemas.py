@@ -92,3 +92,17 @@ class GroupOut(BaseModel):
     name: str
     created_at: float
     members: int
+    statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
+    least_heard_first: bool = False
+
+
+class GroupOptions(Strict):
+    """Rounds and the queue start with the members least heard at their last meeting."""
+
+    least_heard_first: bool
+
+
+class GroupStatements(Strict):
+    """The group's own evaluation statements for its next sessions; null goes back to each format's."""
+
+    statements: list[str] | None

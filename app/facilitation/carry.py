@@ -34,12 +34,14 @@ from .models import (
 
 
 def welcome(state: SessionState, participant_id: str, member_id: str,
-            carried: tuple[CarriedAction, ...]) -> SessionState:
-    """Mark a participant as a member of the session's group, with what they carried in."""
+            carried: tuple[CarriedAction, ...], heard_least: bool = False) -> SessionState:
+    """Mark a participant as a member of the session's group, with what they carried in (and
+    whether they were in the quieter half at their last meeting: see ``quieter_half``)."""
     person = state.participant(participant_id)
     if person is None:
         raise NotFound(f"no participant {participant_id!r} in this session")
-    person = person.model_copy(update={"member_id": member_id, "carried_in": tuple(carried[:MAX_CARRIED])})
+    person = person.model_copy(update={"member_id": member_id, "carried_in": tuple(carried[:MAX_CARRIED]),
+                                       "heard_least": heard_least})
     return state.model_copy(update={"participants": tuple(
         person if p.id == participant_id else p for p in state.participants)})
 
@@ -60,6 +62,19 @@ def carried_forward(state: SessionState) -> dict[str, list[dict[str, Any]]]:
                  if a.participant_id == person.id and a.carry]
     unique = {mid: list({a["id"]: a for a in actions}.values()) for mid, actions in kept.items()}  # one per id
     return {mid: actions[:MAX_CARRIED] for mid, actions in unique.items()}
+
+
+def quieter_half(state: SessionState) -> dict[str, bool]:
+    """Per member who took part: whether their floor time was below the median of everyone
+    who took part (the quieter half; ties at the median are not). Nobody, when nobody spoke.
+    The group keeps only this flag, per member, until their next meeting."""
+    people = [p for p in state.participants if not p.removed]
+    times = sorted(p.spoken_s for p in people)
+    if not times or times[-1] <= 0:
+        return {p.member_id: False for p in people if p.member_id is not None}
+    n = len(times)
+    median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+    return {p.member_id: p.spoken_s < median for p in people if p.member_id is not None}
 
 
 def reviewing_phase(state: SessionState) -> bool:

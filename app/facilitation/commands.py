@@ -15,6 +15,8 @@ from .errors import Invalid
 from .models import (
     MAX_ACTION_TEXT,
     MAX_ITEM_TEXT,
+    MAX_EVALUATION_NOTE,
+    MAX_STATEMENTS,
     MAX_PHASE_S,
     MAX_PROPOSAL_TEXT,
     MAX_TURN_S,
@@ -177,6 +179,22 @@ class RateWellbeing(Command):
     score: Annotated[int, Field(ge=1, le=5, strict=True)]
 
 
+class Evaluate(Command):
+    """Answer the session's evaluation, once: a score 1-5 for each statement, in order, and
+    optionally one line of free text (refused if it looks like it names someone, unless confirmed)."""
+
+    type: Literal["evaluate"]
+    scores: Annotated[tuple[Annotated[int, Field(ge=1, le=5, strict=True)], ...], Field(min_length=1, max_length=MAX_STATEMENTS)]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_EVALUATION_NOTE)] = ""
+    confirmed: bool = False
+
+
+class ShowEvaluation(Command):
+    """Show the room the evaluation's spread as counted so far (it also shows when the check-out ends)."""
+
+    type: Literal["show_evaluation"]
+
+
 class RequestWord(Command):
     """Privately ask the facilitator for a word after the session."""
 
@@ -271,9 +289,9 @@ class FlushTallies(Command):
 ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
-    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing,
+    SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing, ShowEvaluation,
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
-    AddAction, EditAction, RemoveAction, RateWellbeing, RequestWord, WithdrawWord,
+    AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
 ]
 CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)

@@ -20,7 +20,9 @@ actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants k
 
 Rounds run as reflective practice formats run them (docs/formats.md): the first round of a session
 goes in joining order; each later round starts with a different person and alternates
-direction; whoever passes is offered the turn once more at the end of the round. A
+direction; whoever passes is offered the turn once more at the end of the round. A group
+that chose ``least_heard_first`` has each round (and the queue) start with the members who
+were in the quieter half at their last meeting. A
 phase may name roles that listen only (the Balint presenter during the discussion):
 they get no hand, no turn and no place in a round while it lasts. Text that looks like
 it identifies someone (see ``guard``) is refused unless the writer confirms it.
@@ -35,7 +37,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import guard, tallies
+from . import evaluation, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -144,13 +146,14 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
 def content_bytes(state: SessionState) -> int:
     """About how many bytes the session's written content takes in a view: every name,
     item (pending ones too: a reveal shows them all at once), action, proposal and carried
-    action, with its share of the view's keys. Cheap enough to check on every change."""
+    action and evaluation note, with its share of the view's keys. Cheap enough to check on every change."""
     size = len(state.title.encode())
     size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
                 for p in state.participants)
     size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
     size += sum(len(a.text.encode()) + 100 for a in state.actions)
     size += sum(len(p.text.encode()) + 100 for p in state.proposals)
+    size += sum(len(n.encode()) + 10 for n in state.evaluation.notes)
     return size
 
 
@@ -208,10 +211,13 @@ def listening(state: SessionState, participant_id: str | None) -> bool:
 
 
 def queue_order(state: SessionState, now: float) -> list[str]:
-    """Raised hands: least heard first, then whoever raised a hand first."""
+    """Raised hands: least heard first, then whoever raised a hand first. With the group's
+    option ``least_heard_first``, the least heard at their last meeting come before the rest."""
+    first = state.settings.least_heard_first
     raised = [p for p in state.participants
               if p.present and p.hand_raised_at is not None and not listening(state, p.id)]
-    raised.sort(key=lambda p: (round(spoken_now(state, p, now), 1), p.hand_raised_at, p.id))
+    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_now(state, p, now), 1),
+                               p.hand_raised_at, p.id))
     return [p.id for p in raised]
 
 
@@ -335,9 +341,11 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
 
 
 def _spread_at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
-    """Leaving a wellbeing phase shows its spread as counted, once (later answers wait)."""
+    """Leaving a wellbeing phase shows its spread as counted, once (later answers wait); leaving
+    the check-out shows the evaluation's the same way."""
     if state.phase is None:
         return state
+    state = evaluation.at_phase_end(state, events)
     shown = tallies.snapshot_spread(state, state.format.phases[state.phase.index].id)
     if shown is None:
         return state
@@ -389,6 +397,9 @@ def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
     if not people:
         raise Conflict("nobody can take a turn yet: a round needs at least one participant")
     order = rotated(people, state.rounds_run)
+    if state.settings.least_heard_first:  # the least heard at their last meeting start it, in the same turn
+        quiet = {p.id for p in state.participants if p.heard_least}
+        order = tuple(sorted(order, key=lambda pid: pid not in quiet))
     if cmd.seconds_per_turn is not None:
         duration = float(cmd.seconds_per_turn)
     else:
@@ -839,6 +850,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.RevealItems: Rule(F, LIVE, _reveal_items),
     c.HideItem: Rule(F, LIVE, _hide_item),
     c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
+    c.ShowEvaluation: Rule(F, LIVE, evaluation.show_evaluation),
     c.ProposeSummary: Rule(F, LIVE, propose_summary),
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
@@ -862,6 +874,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.CarryAction: Rule(PT, LIVE, carry_action),
     c.ReviewAction: Rule(PT, LIVE, review_action),
     c.RateWellbeing: Rule(PT, LIVE, _rate_wellbeing),
+    c.Evaluate: Rule(PT, LIVE, evaluation.evaluate),
     c.Consent: Rule(PT, LIVE, consent),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),

@@ -37,7 +37,30 @@ def parse_format(text: str) -> FormatSpec:
     if len(set(ids)) != len(ids):
         raise Invalid(f"format {spec.id!r} repeats a phase id")
     _within_limits(spec)
+    if spec.evaluation and not any(p.purpose == "check-out" for p in spec.phases):
+        raise Invalid("invalid format file: evaluation needs a phase whose purpose is \"check-out\" (it is answered there)")
     return spec
+
+
+
+def check_statements(statements: Sequence[str]) -> list[str]:
+    """A group's own evaluation statements, held to the format files' rules (1-8, each 1-200 characters)."""
+    probe = FormatSpec(id="probe", title="probe", phases=(PhaseSpec(id="c", title="c", kind="round", duration_s=1,
+                                                                    purpose="check-out"),))
+    return list(with_statements(probe, statements).evaluation)
+
+
+def with_statements(spec: FormatSpec, statements: Sequence[str] | None) -> FormatSpec:
+    """The format with a group's own evaluation statements in place of the file's (None keeps
+    the file's). A format without a check-out phase has nowhere to ask them, and keeps none."""
+    if statements is None:
+        return spec
+    if not any(p.purpose == "check-out" for p in spec.phases):
+        return spec.model_copy(update={"evaluation": ()})
+    try:
+        return FormatSpec.model_validate({**spec.model_dump(), "evaluation": list(statements)})
+    except ValidationError as exc:
+        raise Invalid(f"invalid statements: {exc.errors(include_url=False, include_input=False)[0]['msg']}") from None
 
 
 MAX_FORMAT_PHASES = 50

@@ -17,9 +17,9 @@ reason: ``online`` is what the shell reports, ``connected`` what the room sees.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 PhaseKind = Literal["round", "presentation", "queue", "writing"]
 # What a phase is for: the pages put first what this purpose asks of each person.
@@ -87,11 +87,20 @@ class PhaseSpec(Frozen):
         return self
 
 
+MAX_STATEMENTS = 8
+MAX_STATEMENT = 200
+MAX_EVALUATION_NOTE = 300
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_STATEMENT)]
+
+
 class FormatSpec(Frozen):
     id: str
     title: str
     summary: str = ""
     phases: tuple[PhaseSpec, ...]
+    # The anonymous evaluation answered on the phones during the check-out: statements rated
+    # 1 (disagree) to 5 (agree). A recurring group may replace them with its own.
+    evaluation: tuple[Statement, ...] = Field(default=(), max_length=MAX_STATEMENTS)
 
 
 class Settings(Frozen):
@@ -108,6 +117,12 @@ class Settings(Frozen):
     tally_interval_s: float = Field(default=6.0, gt=0, le=60)
     presence_on_s: float = Field(default=15.0, ge=0, le=600)
     presence_off_s: float = Field(default=20.0, ge=0, le=600)
+    # The evaluation's spread is shown only once at least this many have answered (since it
+    # was last shown), and a group's record suppresses every cell below it.
+    evaluation_k: int = Field(default=3, ge=2, le=50)
+    # A recurring group's option: rounds and the queue start with the members who were in
+    # the quieter half of floor time at their last meeting (``Participant.heard_least``).
+    least_heard_first: bool = False
 
 
 class Phase(Frozen):
@@ -136,6 +151,7 @@ class Participant(Frozen):
     # A recurring group's member (opaque id, never shown) and what they carried in.
     member_id: str | None = None
     carried_in: tuple["CarriedAction", ...] = ()
+    heard_least: bool = False  # a member in the quieter half of floor time at their last meeting
 
 
 TurnSource = Literal["round", "queue", "presentation"]
@@ -229,6 +245,21 @@ class WellbeingTally(Frozen):
     spread: Counts | None = None
 
 
+class Evaluation(Frozen):
+    """Answers to the session's evaluation: one tally per statement (the wellbeing scale's
+    kind, keyed ``s0``, ``s1``, … in ``phase_id``), folded and shown as those are. The marks of
+    who answered are kept once, apart from every count; the free-text lines (each passed
+    by the identifier guard) are kept sorted, so their order says nothing of who wrote
+    when, and the room sees them only as snapshotted with the spread (``notes_shown``)."""
+
+    tallies: tuple[WellbeingTally, ...] = ()
+    answered: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    notes_staged: tuple[str, ...] = ()  # the notes a fold behind, and two folds behind: as the counts
+    notes_folded: tuple[str, ...] = ()
+    notes_shown: tuple[str, ...] | None = None
+
+
 class Action(Frozen):
     id: str
     participant_id: str
@@ -304,6 +335,7 @@ class SessionState(Frozen):
     guest_count: int = 0
     rounds_run: int = 0  # rotates who starts each new round, and its direction
     wellbeing: tuple[WellbeingTally, ...] = ()
+    evaluation: Evaluation = Evaluation()
     word_requests: tuple[str, ...] = ()  # participants who would like a word afterwards
     group_id: str | None = None  # the recurring group this session belongs to
     phase_log: tuple[PhaseVisit, ...] = ()

@@ -96,8 +96,8 @@ def answered(tally: WellbeingTally) -> int:
 def _projection(state: SessionState) -> Any:
     """Everything the views derive from the batched counters."""
     return (shown_pending(state), [(i.id, i.votes_shown) for i in shown_items(state)],
-            [(t.phase_id, t.shown, t.spread) for t in state.wellbeing],
-            [(p.id, p.shown) for p in state.proposals])
+            [(t.phase_id, t.shown, t.spread) for t in state.wellbeing + state.evaluation.tallies],
+            [(p.id, p.shown) for p in state.proposals], state.evaluation.notes_shown)
 
 
 def entries(state: SessionState) -> Any:
@@ -111,8 +111,10 @@ def entries(state: SessionState) -> Any:
 def _tallies_moving(state: SessionState) -> bool:
     return (any(i.stage < 2 or i.retracted or i.votes_staged != len(i.voter_hashes) or i.votes_shown != i.votes_staged
                 for i in state.items)
-            or any(t.staged != t.counts or t.shown != t.staged for t in state.wellbeing)
-            or any(p.staged != (p.agreed, p.objected) or p.shown != p.staged for p in state.proposals))
+            or any(t.staged != t.counts or t.shown != t.staged for t in state.wellbeing + state.evaluation.tallies)
+            or any(p.staged != (p.agreed, p.objected) or p.shown != p.staged for p in state.proposals)
+            or state.evaluation.notes_staged != state.evaluation.notes
+            or state.evaluation.notes_folded != state.evaluation.notes_staged)
 
 
 def _presence_moving(state: SessionState) -> bool:
@@ -128,10 +130,18 @@ def fold(state: SessionState) -> SessionState:
         items.append(i.model_copy(update={
             "stage": min(2, i.stage + 1), "retracted": 2 if i.retracted else 0,
             "votes_shown": i.votes_staged, "votes_staged": len(i.voter_hashes)}))
-    wellbeing = tuple(t.model_copy(update={"shown": t.staged, "staged": t.counts}) for t in state.wellbeing)
+    wellbeing = tuple(_folded(t) for t in state.wellbeing)
+    ev = state.evaluation
+    evaluation = ev.model_copy(update={"tallies": tuple(_folded(t) for t in ev.tallies),
+                                       "notes_folded": ev.notes_staged, "notes_staged": ev.notes})
     proposals = tuple(p.model_copy(update={"shown": p.staged, "staged": (p.agreed, p.objected)})
                       for p in state.proposals)
-    return state.model_copy(update={"items": tuple(items), "wellbeing": wellbeing, "proposals": proposals})
+    return state.model_copy(update={"items": tuple(items), "wellbeing": wellbeing, "evaluation": evaluation,
+                                    "proposals": proposals})
+
+
+def _folded(tally: WellbeingTally) -> WellbeingTally:
+    return tally.model_copy(update={"shown": tally.staged, "staged": tally.counts})
 
 
 def _presence_wait(state: SessionState, p: Participant) -> float:
@@ -197,12 +207,20 @@ def unshown(tally: WellbeingTally) -> int:
     return answered(tally) - (sum(tally.spread) if tally.spread is not None else 0)
 
 
-def snapshot_spread(state: SessionState, phase_id: str) -> SessionState | None:
-    """Show a phase's spread as counted so far; None unless at least the reveal threshold of
+def snapshot(tally: WellbeingTally, threshold: int) -> WellbeingTally | None:
+    """The tally with its spread shown as folded so far; None unless at least ``threshold``
     answers came in since it was last shown, so that a showing never moves it by one answer."""
+    if unshown(tally) < threshold:
+        return None
+    return tally.model_copy(update={"spread": tally.shown})
+
+
+def snapshot_spread(state: SessionState, phase_id: str) -> SessionState | None:
+    """Show a phase's wellbeing spread as counted so far (see ``snapshot``); None if too few."""
     tallies = list(state.wellbeing)
     for n, t in enumerate(tallies):
-        if t.phase_id == phase_id and unshown(t) >= state.settings.reveal_threshold:
-            tallies[n] = t.model_copy(update={"spread": t.shown})
+        shown = snapshot(t, state.settings.reveal_threshold) if t.phase_id == phase_id else None
+        if shown is not None:
+            tallies[n] = shown
             return state.model_copy(update={"wellbeing": tuple(tallies)})
     return None

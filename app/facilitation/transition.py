@@ -16,7 +16,8 @@ from .models import Actor, Fresh, Frozen, SessionState
 
 # Acts whose author the product promises not to reveal: the shell counts these but never
 # writes them to the log, where a line's time could be set beside who was seen tapping.
-ANONYMOUS_ACTS = frozenset({"item_submitted", "item_retracted", "item_voted", "wellbeing_rated", "consent_given"})
+ANONYMOUS_ACTS = frozenset({"item_submitted", "item_retracted", "item_voted", "wellbeing_rated", "consent_given",
+                            "evaluation_answered"})
 
 
 class Event(Frozen):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import carry, consent, tallies
+from . import carry, consent, evaluation, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .models import Actor, SessionState, WellbeingTally
 
@@ -74,6 +74,8 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
                     for a in state.actions],
         # A phase's tally joins the view at the fold that first counts an answer, not at the answer.
         "wellbeing": [_wellbeing(state, t) for t in state.wellbeing if tallies.answered(t) or t.spread],
+        # The statements, how many answered (batched), and the spreads only as last shown.
+        "evaluation": evaluation.view(state),
         "settings": {"queue_turn_s": state.settings.queue_turn_s,
                      "reveal_threshold": state.settings.reveal_threshold},
         "group": state.group_id is not None,
@@ -111,5 +113,6 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         me["word_requests"] = [{"participant_id": pid, "name": names.get(pid, "")} for pid in state.word_requests]
         me["removed"] = removed_people(state)
     me.update(consent.me_extras(state, viewer))
+    me.update(evaluation.me_extras(state, viewer))  # whether this phone has answered: its own secret alone knows
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
     return me

@@ -39,9 +39,9 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
                                      "carried", "proposals")),
-    "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "word", "items",
-                                  "myactions", "carried", "carry", "consent")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "carried")),
+    "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
+                                  "items", "myactions", "carried", "carry", "consent")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried")),
 }
 
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
@@ -120,9 +120,16 @@ def decode_form(text: str) -> tuple[str, Any]:
     command_id, data = json_frame(text, "cid")
     data.pop("HEADERS", None)
     command: dict[str, Any] = {}
+    scores: dict[int, Any] = {}
     for name, value in data.items():
         if value == "" or value is None:
             continue  # an empty optional field means "not given"
+        if name.startswith("score_") and name[6:].isdigit():  # the evaluation's statements, one radio group each
+            scores[int(name[6:])] = _number(command_id, "score", value)
+            continue
+        if name == "scores" and isinstance(value, str):  # sent again as one field: "[4, 3, 5]"
+            command[name] = [_number(command_id, "score", v) for v in value.strip("[] ").split(",") if v.strip()]
+            continue
         if name in NUMBERS and isinstance(value, str):
             try:
                 value = NUMBERS[name](value)
@@ -131,7 +138,16 @@ def decode_form(text: str) -> tuple[str, Any]:
         elif name in FLAGS and isinstance(value, str):
             value = value.lower() in TRUE
         command[name] = value
+    if scores:
+        command["scores"] = [scores[n] for n in sorted(scores)]
     return command_id, command
+
+
+def _number(command_id: str, name: str, value: Any) -> Any:
+    try:
+        return int(value) if isinstance(value, str) else value
+    except ValueError:
+        raise BadFrame(command_id, f"{name}: enter a number") from None
 
 
 def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:

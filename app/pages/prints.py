@@ -16,9 +16,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
-from app.http.dependencies import RuntimeDep, SessionCaller
+from app.http.dependencies import GroupCaller, Groups, RuntimeDep, SessionCaller
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -54,6 +55,19 @@ async def reflection_html(who: SessionCaller, rt: RuntimeDep, part: str | None =
     """My reflection as a print-ready page: the date, the format, my own actions and my
     reflection, nothing anyone else wrote. The writer's token only."""
     return _document("reflection.html", part, r=evidence(*rt.service.read_reflection(*who)))
+
+
+@router.get("/api/groups/{group_id}/record.html", response_class=HTMLResponse, tags=["groups"])
+async def record_html(group: GroupCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
+    """The group's record as a page of small charts (attendance, evenness, each statement's
+    mean), every cell below k suppressed; with ``part=content`` only its content. The group key."""
+    return _document("record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
+
+
+@router.get("/group/{group_id}", include_in_schema=False)
+async def record_page(group_id: str) -> HTMLResponse:
+    html = render_page("record.html", shell=True, code=group_id[:64], g=None)
+    return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/summary/{code}", include_in_schema=False)

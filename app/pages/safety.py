@@ -1,6 +1,6 @@
 """The room's safety on the pages, derived from a role's view and nothing else.
 
-Listening, a word afterwards, the presenter, and the wellbeing spread. The view has
+Listening, a word afterwards, the presenter, the wellbeing spread and the evaluation's. The view has
 already decided who may see what: the facilitator alone gets ``me.word_requests``, and a
 wellbeing tally carries a distribution only once it has been shown (by the facilitator,
 or at the phase's end) with enough answers. This module only shapes those fields for
@@ -35,7 +35,33 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         # The screen shows the spread only during the phase that asked (not over someone's case later).
         "wellbeing_now": [_tally(view, t) for t in view.get("wellbeing", [])
                           if phase is not None and t["phase_id"] == phase["id"] and t["distribution"] is not None],
+        "evaluation": _evaluation(view, can_show=me.get("role") == "facilitator" and live),
     }
+
+
+def _bars(counts: list[int] | None) -> tuple[list[dict[str, Any]] | None, str]:
+    """A 1-5 spread as bars (scaled to the largest count) and the sentence a screen reader hears."""
+    if counts is None:
+        return None, ""
+    top = max(counts) or 1
+    bars = [{"score": s, "count": c, "percent": round(100 * c / top), "word": SCALE_WORDS.get(s, "")}
+            for s, c in zip(SCALE, counts)]
+    return bars, ", ".join(f"{b['count']} chose {b['score']}" for b in bars)
+
+
+def _evaluation(view: dict[str, Any], can_show: bool) -> dict[str, Any] | None:
+    """The evaluation's spread per statement, only as the view shows it (a snapshot of at least
+    k answers); the facilitator may show it again once k more came in."""
+    ev = view.get("evaluation")
+    if not ev:
+        return None
+    statements = []
+    for st in ev["statements"]:
+        bars, summary = _bars(st["distribution"])
+        statements.append({"text": st["text"], "bars": bars, "summary": summary})
+    return {"statements": statements, "answered": ev["answered"], "in_spread": ev["in_spread"],
+            "notes": ev["notes"], "k": ev["k"], "shown": ev["in_spread"] > 0,
+            "can_show": can_show and ev["answered"] - ev["in_spread"] >= ev["k"]}
 
 
 def _tally(view: dict[str, Any], tally: dict[str, Any], can_show: bool = False) -> dict[str, Any]:
@@ -43,12 +69,7 @@ def _tally(view: dict[str, Any], tally: dict[str, Any], can_show: bool = False) 
     counts = tally["distribution"]
     in_spread = sum(counts) if counts is not None else 0
     threshold = view["settings"]["reveal_threshold"]
-    bars = None
-    if counts is not None:
-        top = max(counts) or 1
-        bars = [{"score": s, "count": c, "percent": round(100 * c / top), "word": SCALE_WORDS.get(s, "")}
-                for s, c in zip(SCALE, counts)]
-    spread = ", ".join(f"{b['count']} chose {b['score']}" for b in bars) if bars else ""
+    bars, spread = _bars(counts)
     return {"phase_id": tally["phase_id"], "title": titles.get(tally["phase_id"], tally["phase_id"]),
             "answered": tally["answered"], "in_spread": in_spread, "bars": bars, "summary": spread,
             # The facilitator shows the spread (again) once enough answers are in that it was not shown with.

@@ -128,7 +128,7 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
     model["me"] = me
     my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
     model["focus"] = _focus(room["status"], floor, my, room["purpose"])
-    model["safety"] = safety_model(view)  # listening, a word afterwards, presenter, wellbeing
+    model["safety"] = safety_model(view)  # listening, a word afterwards, presenter, wellbeing, evaluation
     return model
 
 
@@ -146,6 +146,8 @@ def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None,
         return "ballot"
     if my["wellbeing_due"] and status == "running":
         return "wellbeing"
+    if my["evaluation_due"] and status == "running":
+        return "evaluation"
     if purpose in ("feedback", "preparation"):
         return "write"
     if purpose == "actions":
@@ -233,6 +235,7 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
         "actions": [a for a in view["actions"] if a["participant_id"] == my_id],
         "wellbeing_due": bool(view["phase"] and view["phase"].get("wellbeing")
                               and view["phase"]["id"] not in me.get("wellbeing_answered", [])),
+        "evaluation_due": bool(me.get("evaluation_due")),
         "present": me.get("present", True),
         "undo_until": me.get("undo_pass_until"),
         "ballot_open": any(p["id"] not in me.get("consent_answered", []) for p in view.get("proposals", [])),

@@ -21,6 +21,7 @@ DOING = {
     "yield_turn": "end your turn", "submit_item": "send that", "retract_item": "take that back",
     "vote_item": "vote", "add_action": "save an action", "edit_action": "change that action",
     "remove_action": "remove that action", "rate_wellbeing": "answer the wellbeing scale",
+    "evaluate": "answer the evaluation", "show_evaluation": "show the spread",
     "request_word": "ask for a word", "withdraw_word": "take that back", "set_phases": "change the phases",
     "carry_action": "carry that action", "review_action": "mark that action",
     "propose_summary": "ask the group", "withdraw_proposal": "withdraw that", "consent": "answer that",

@@ -14,7 +14,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.facilitation.carry import carried_forward
+from app.facilitation.carry import carried_forward, quieter_half
+from app.facilitation.formats import check_statements, with_statements
+from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
 from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
 from app.realtime.interfaces import GroupRecord, GroupStore
@@ -59,8 +61,29 @@ class GroupService:
         return group
 
     async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
-        """The group's next session; ``group`` comes from ``authenticate``."""
-        return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id)
+        """The group's next session; ``group`` comes from ``authenticate``. The group's own
+        evaluation statements, if it has set them, replace the format's."""
+        spec = with_statements(spec, group.statements)
+        return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
+                                                  least_heard_first=group.least_heard_first)
+
+    async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
+        await self.store.set_least_heard_first(group.id, on)
+        return on
+
+    async def set_statements(self, group: GroupRecord, statements: list[str] | None) -> list[str] | None:
+        """The group's own evaluation statements for its next sessions (None: each format's)."""
+        if statements is not None:
+            statements = check_statements(statements)
+        await self.store.set_statements(group.id, statements)
+        return statements
+
+    async def record(self, group: GroupRecord) -> list[dict]:
+        return await self.store.meetings(group.id)
+
+    async def erase_record(self, group: GroupRecord) -> None:
+        await self.store.erase_record(group.id, self.clock())
+        log.info("group %s erased its record", group.id)
 
     async def join(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
         """Join a session; in a group session, as a recognised member (or a new one)."""
@@ -73,7 +96,8 @@ class GroupService:
             if member is None:
                 raise Unauthorized("that member code does not belong to this session's group")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
-            return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried), None)
+            return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
+                                                         heard_least=member.heard_least), None)
         member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
         joined = await self.sessions.join(state.code, name, member_id=member_id)
         await self.store.add_member(state.group_id, member_id, token_hash(code))
@@ -84,6 +108,8 @@ class GroupService:
         if state.group_id is None or state.status is not Status.closed or state.closed_at is None:
             return
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
+        await self.store.note_heard(state.group_id, quieter_half(state), state.closed_at)
+        await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
 
     async def close(self) -> None:
         await self.store.close()

@@ -196,6 +196,8 @@ class GroupRecord(BaseModel):
     name: str
     key_hash: str
     created_at: float
+    statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
+    least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
 
 
 class MemberRecord(BaseModel):
@@ -203,6 +205,7 @@ class MemberRecord(BaseModel):
     group_id: str
     carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
     carried_at: float = 0.0  # when the session these came from closed
+    heard_least: bool = False  # in the quieter half of floor time at the last meeting they took part in
 
 
 class GroupStore(Protocol):
@@ -220,5 +223,24 @@ class GroupStore(Protocol):
         """Replace each listed member's carried actions with these, unless what they hold
         already came from a session that closed later (so replays and late changes to an
         older session never overwrite newer plans)."""
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None: ...
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        """Per member who took part, whether they were in the quieter half, unless what they
+        hold came from a session that closed later."""
+
+    async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
+        """The group's own evaluation statements (None: back to each format's)."""
+
+    async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
+        """Keep one meeting's aggregate row (``facilitation.record.meeting_of``), replacing
+        the row of the same id; at most ``record.MAX_MEETINGS``, the oldest go first."""
+
+    async def meetings(self, group_id: str) -> list[dict[str, Any]]: ...
+
+    async def erase_record(self, group_id: str, at: float) -> None:
+        """Forget every meeting's row, and refuse any row of a meeting that closed by ``at``
+        (a late change to an old session must not bring it back)."""
 
     async def close(self) -> None: ...

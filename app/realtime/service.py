@@ -137,7 +137,8 @@ class SessionService:
     # ------------------------------------------------------------ lifecycle
 
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
-                             *, spec: FormatSpec | None = None, group_id: str | None = None) -> Created:
+                             *, spec: FormatSpec | None = None, group_id: str | None = None,
+                             least_heard_first: bool = False) -> Created:
         spec = spec or format_with_durations(format_id, durations)
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
@@ -149,7 +150,7 @@ class SessionService:
             state = engine.new_session(
                 code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
                 facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
-                settings=Settings(**self.batching))
+                settings=Settings(**self.batching, least_heard_first=least_heard_first))
             if group_id is not None:
                 state = state.model_copy(update={"group_id": group_id})
             if await self.store.create(Record(state=state)):
@@ -158,7 +159,7 @@ class SessionService:
         raise Conflict("could not allocate a session code; try again")
 
     async def join(self, code: str, name: str, *, member_id: str | None = None,
-                   carried: tuple[CarriedAction, ...] = ()) -> Joined:
+                   carried: tuple[CarriedAction, ...] = (), heard_least: bool = False) -> Joined:
         if self.quotas is not None:
             await self.quotas.joining(self._client_address())
         token, pid = new_token(), secrets.token_hex(8)
@@ -168,7 +169,8 @@ class SessionService:
             result = engine.join(record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now)
             if member_id is None:
                 return result
-            return result.model_copy(update={"state": carry.welcome(result.state, pid, member_id, carried)})
+            return result.model_copy(update={"state": carry.welcome(result.state, pid, member_id, carried,
+                                                                    heard_least)})
 
         await self._change(code, joined)
         return Joined(participant_id=pid, token=token)

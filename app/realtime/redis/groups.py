@@ -3,7 +3,9 @@
 It shares the sessions' client and connection pool. Keys, all under ``{prefix}{id}``
 (``REDIS_PREFIX`` then ``group:``, so ``tp:group:{id}`` by default): the group's hash (name, key_hash, created_at); per
 member ``…:member:{member_id}`` (carried JSON, carried_at) and an index from the member
-code's hash to the member id, ``…:code:{code_hash}``. Keeping carried plans only when they
+code's hash to the member id, ``…:code:{code_hash}``; the group's own evaluation statements
+in the group's hash (``statements``); the record of meetings, aggregate rows by id in
+``…:meetings`` and their times in ``…:meeting_at``. Keeping carried plans only when they
 are newer is one Lua script, so concurrent closes never interleave.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
 _CARRY = """
@@ -27,11 +30,23 @@ return 0
 """
 
 
+_HEARD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local at = tonumber(redis.call('HGET', KEYS[1], 'heard_at') or '0')
+if at <= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'heard_least', ARGV[1], 'heard_at', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
 class RedisGroupStore:
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self.redis = redis  # shared: the runtime closes it
         self.prefix = prefix
         self._carry = self.redis.register_script(_CARRY)
+        self._heard = self.redis.register_script(_HEARD)
 
     def _group(self, group_id: str) -> str:
         return f"{self.prefix}{group_id}"
@@ -44,8 +59,11 @@ class RedisGroupStore:
         data = await self.redis.hgetall(self._group(group_id))
         if not data:
             return None
+        statements = data.get("statements")
         return GroupRecord(id=group_id, name=data["name"], key_hash=data["key_hash"],
-                           created_at=float(data["created_at"]))
+                           created_at=float(data["created_at"]),
+                           statements=json.loads(statements) if statements is not None else None,
+                           least_heard_first=data.get("least_heard_first") == "1")
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         base = self._group(group_id)
@@ -64,7 +82,7 @@ class RedisGroupStore:
         if not data:
             return None
         return MemberRecord(id=member_id, group_id=group_id, carried=json.loads(data.get("carried", "[]")),
-                            carried_at=float(data.get("carried_at", "0")))
+                            carried_at=float(data.get("carried_at", "0")), heard_least=data.get("heard_least") == "1")
 
     async def count_members(self, group_id: str) -> int:
         return int(await self.redis.scard(f"{self._group(group_id)}:members"))
@@ -73,6 +91,48 @@ class RedisGroupStore:
         base = self._group(group_id)
         for member_id, actions in carried.items():
             await self._carry(keys=[f"{base}:member:{member_id}"], args=[json.dumps(actions), repr(closed_at)])
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None:
+        await self.redis.hset(self._group(group_id), "least_heard_first", "1" if on else "0")
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        base = self._group(group_id)
+        for member_id, flag in heard_least.items():
+            await self._heard(keys=[f"{base}:member:{member_id}"], args=["1" if flag else "0", repr(closed_at)])
+
+    async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
+        if statements is None:
+            await self.redis.hdel(self._group(group_id), "statements")
+        else:
+            await self.redis.hset(self._group(group_id), "statements", json.dumps(statements))
+
+    async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
+        """Rows in a hash by id, and their times in a sorted set (to drop the oldest)."""
+        base = self._group(group_id)
+        erased = await self.redis.hget(base, "record_erased_at")
+        if erased is not None and meeting["at"] <= float(erased):
+            return  # a meeting from before the group erased its record stays erased
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(f"{base}:meetings", meeting["id"], json.dumps(meeting))
+            pipe.zadd(f"{base}:meeting_at", {meeting["id"]: meeting["at"]})
+            await pipe.execute()
+        extra = await self.redis.zrange(f"{base}:meeting_at", 0, -MAX_MEETINGS - 1)
+        if extra:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hdel(f"{base}:meetings", *extra)
+                pipe.zrem(f"{base}:meeting_at", *extra)
+                await pipe.execute()
+
+    async def meetings(self, group_id: str) -> list[dict[str, Any]]:
+        rows = [json.loads(v) for v in (await self.redis.hgetall(f"{self._group(group_id)}:meetings")).values()]
+        return sorted(rows, key=lambda r: r["at"])
+
+    async def erase_record(self, group_id: str, at: float) -> None:
+        base = self._group(group_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(f"{base}:meetings", f"{base}:meeting_at")
+            pipe.hset(base, "record_erased_at", repr(at))
+            await pipe.execute()
 
     async def close(self) -> None:
         pass

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
 
@@ -33,6 +34,16 @@ CREATE TABLE IF NOT EXISTS members (
     id TEXT PRIMARY KEY, group_id TEXT NOT NULL REFERENCES groups(id), code_hash TEXT NOT NULL,
     carried TEXT NOT NULL DEFAULT '[]', carried_at REAL NOT NULL DEFAULT 0,
     UNIQUE (group_id, code_hash));
+CREATE TABLE IF NOT EXISTS group_statements (
+    group_id TEXT PRIMARY KEY REFERENCES groups(id), statements TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meetings (
+    group_id TEXT NOT NULL REFERENCES groups(id), id TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (group_id, id));
+CREATE TABLE IF NOT EXISTS group_options (
+    group_id TEXT PRIMARY KEY REFERENCES groups(id), least_heard_first INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS member_heard (
+    member_id TEXT PRIMARY KEY REFERENCES members(id), heard_least INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
 """
 
 
@@ -66,23 +77,29 @@ class SqliteGroupStore:
                         (group.id, group.name, group.key_hash, group.created_at))
 
     async def load_group(self, group_id: str) -> GroupRecord | None:
-        rows = await self._run("SELECT id, name, key_hash, created_at FROM groups WHERE id = ?", (group_id,))
+        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first "
+                               "FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
+                               "LEFT JOIN group_options o ON o.group_id = g.id WHERE g.id = ?", (group_id,))
         if not rows:
             return None
-        gid, name, key_hash, created_at = rows[0]
-        return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at)
+        gid, name, key_hash, created_at, statements, least_heard_first = rows[0]
+        return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at,
+                           statements=json.loads(statements) if statements is not None else None,
+                           least_heard_first=bool(least_heard_first))
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
                         (member_id, group_id, code_hash))
 
     async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None:
-        rows = await self._run("SELECT id, carried, carried_at FROM members WHERE group_id = ? AND code_hash = ?",
-                               (group_id, code_hash))
+        rows = await self._run("SELECT m.id, m.carried, m.carried_at, h.heard_least FROM members m "
+                               "LEFT JOIN member_heard h ON h.member_id = m.id "
+                               "WHERE m.group_id = ? AND m.code_hash = ?", (group_id, code_hash))
         if not rows:
             return None
-        mid, carried, carried_at = rows[0]
-        return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at)
+        mid, carried, carried_at, heard_least = rows[0]
+        return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at,
+                            heard_least=bool(heard_least))
 
     async def count_members(self, group_id: str) -> int:
         return (await self._run("SELECT count(*) FROM members WHERE group_id = ?", (group_id,)))[0][0]
@@ -97,6 +114,61 @@ class SqliteGroupStore:
                         "UPDATE members SET carried = ?, carried_at = ? "
                         "WHERE id = ? AND group_id = ? AND carried_at <= ?",
                         [(json.dumps(actions), closed_at, mid, group_id, closed_at) for mid, actions in carried.items()])
+        await asyncio.to_thread(work)
+
+    async def set_least_heard_first(self, group_id: str, on: bool) -> None:
+        await self._run("INSERT OR REPLACE INTO group_options (group_id, least_heard_first) VALUES (?, ?)",
+                        (group_id, int(on)))
+
+    async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    for mid, flag in heard_least.items():
+                        if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
+                                            (mid, group_id)).fetchall():
+                            continue
+                        conn.execute("INSERT INTO member_heard (member_id, heard_least, at) VALUES (?, ?, ?) "
+                                     "ON CONFLICT (member_id) DO UPDATE SET heard_least = excluded.heard_least, "
+                                     "at = excluded.at WHERE member_heard.at <= excluded.at", (mid, int(flag), closed_at))
+        await asyncio.to_thread(work)
+
+    async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
+        if statements is None:
+            await self._run("DELETE FROM group_statements WHERE group_id = ?", (group_id,))
+        else:
+            await self._run("INSERT OR REPLACE INTO group_statements (group_id, statements) VALUES (?, ?)",
+                            (group_id, json.dumps(statements)))
+
+    async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    erased = conn.execute("SELECT at FROM record_erased WHERE group_id = ?", (group_id,)).fetchall()
+                    if erased and meeting["at"] <= erased[0][0]:
+                        return  # a meeting from before the group erased its record stays erased
+                    conn.execute("INSERT OR REPLACE INTO meetings (group_id, id, at, data) VALUES (?, ?, ?, ?)",
+                                 (group_id, meeting["id"], meeting["at"], json.dumps(meeting)))
+                    conn.execute("DELETE FROM meetings WHERE group_id = ? AND id NOT IN (SELECT id FROM meetings "
+                                 "WHERE group_id = ? ORDER BY at DESC LIMIT ?)", (group_id, group_id, MAX_MEETINGS))
+        await asyncio.to_thread(work)
+
+    async def meetings(self, group_id: str) -> list[dict[str, Any]]:
+        rows = await self._run("SELECT data FROM meetings WHERE group_id = ? ORDER BY at", (group_id,))
+        return [json.loads(data) for (data,) in rows]
+
+    async def erase_record(self, group_id: str, at: float) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    conn.execute("DELETE FROM meetings WHERE group_id = ?", (group_id,))
+                    conn.execute("INSERT OR REPLACE INTO record_erased (group_id, at) VALUES (?, ?)", (group_id, at))
         await asyncio.to_thread(work)
 
     async def close(self) -> None:

@@ -1,0 +1,138 @@
+"""A recurring group's record over the real server, in both store modes: the evaluation
+asked at each check-out, the group's own statements, three meetings kept as counts only,
+charts and a CSV with every cell below k suppressed, and erasing the record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess
+from tests.test_groups_http import Room, auth, new_group
+
+NAMES = ("Ana", "Ben", "Cat", "Dev")
+
+
+@pytest.fixture()
+def http(server: ServerProcess):
+    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+        yield client
+
+
+def meet(http: httpx.Client, group: dict, people: tuple[str, ...], scores: list[list[int]],
+         notes: dict[str, str] | None = None) -> Room:
+    created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                        json={"title": "Monthly meeting", "format": "check-in-out"})
+    assert created.status_code == 201, created.text
+    room = Room(http, created.json())
+    for name in people:
+        room.join(name)
+    room.send({"type": "start"})
+    room.send({"type": "start_round", "seconds_per_turn": 60})
+    for _ in people:  # everyone speaks a moment, the first a little longer
+        time.sleep(0.15)
+        room.send({"type": "next_turn"})
+    room.send({"type": "goto_phase", "phase_id": "check-out"})
+    for name, s in zip(people, scores):
+        note = (notes or {}).get(name, "")
+        room.send({"type": "evaluate", "scores": s, "note": note}, name)
+    room.send({"type": "close"})
+    return room
+
+
+def get(http: httpx.Client, group: dict, path: str) -> httpx.Response:
+    return http.get(f"/api/groups/{group['group_id']}{path}", headers=auth(group["group_key"]))
+
+
+def test_an_identifying_free_text_line_is_refused_until_confirmed(http: httpx.Client) -> None:
+    group = new_group(http)
+    created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                        json={"title": "t", "format": "check-in-out"}).json()
+    room = Room(http, created)
+    room.join("Ana")
+    room.send({"type": "start"})
+    room.send({"type": "goto_phase", "phase_id": "check-out"})
+    answer = http.post(f"/api/sessions/{room.code}/commands", headers=auth(room.people["Ana"]["token"]),
+                       json={"type": "evaluate", "scores": [4, 4, 4], "note": "Call Mrs Okafor on 07700 900123"})
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "possible_identifier"
+    assert room.view("Ana")["me"]["evaluation_answered"] is False  # nothing was kept
+
+
+def test_a_group_that_met_three_times_shows_counts_only_with_cells_below_k_suppressed(http: httpx.Client) -> None:
+    group = new_group(http)
+    own = ["I could say what was hard", "We kept to time"]
+    put = http.put(f"/api/groups/{group['group_id']}/evaluation", headers=auth(group["group_key"]),
+                   json={"statements": own})
+    assert put.status_code == 200 and put.json() == {"statements": own}
+    assert get(http, group, "").json()["statements"] == own
+    bad = http.put(f"/api/groups/{group['group_id']}/evaluation", headers=auth(group["group_key"]),
+                   json={"statements": ["x" * 201]})
+    assert bad.status_code == 422
+    assert http.put(f"/api/groups/{group['group_id']}/evaluation", json={"statements": own}).status_code == 401
+
+    first = meet(http, group, NAMES, [[4, 4], [4, 4], [4, 2], [3, 5]], notes={"Ben": "Good to have time"})
+    assert [s["text"] for s in first.view()["evaluation"]["statements"]] == own
+    meet(http, group, NAMES[:3], [[5, 5], [5, 4], [4, 4]])
+    meet(http, group, NAMES[:2], [[1, 1], [2, 2]])  # two people: below k = 3
+
+    meetings = get(http, group, "/record").json()["meetings"]
+    assert len(meetings) == 3
+    one, two, three = meetings
+    assert one["attended"] == 4 and one["answered"] == 4
+    assert one["statements"][0]["counts"] == [0, 0, None, 3, 0]  # one chose 3: below k
+    assert one["statements"][0]["mean"] == 3.75 and 0 < one["evenness"] <= 1
+    assert two["statements"][1]["counts"] == [0, 0, 0, None, None] and two["statements"][1]["mean"] == 4.33
+    assert three["attended"] is None and three["answered"] is None and three["evenness"] is None
+    assert all(s["counts"] is None and s["mean"] is None for s in three["statements"])
+    stored = str(meetings)
+    assert not any(name in stored for name in NAMES) and "Good to have time" not in stored
+    assert first.code not in stored
+
+    csv_answer = get(http, group, "/record.csv")
+    assert csv_answer.status_code == 200 and csv_answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_answer.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(csv_answer.text)))
+    assert rows[0][:8] == ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
+    assert len(rows) == 1 + 3 * 2
+    assert rows[1][3] == "4" and rows[1][6] == own[0] and rows[1][8:] == ["0", "0", "<3", "3", "0"]
+    assert rows[5][3:6] == ["<3", "<3", "<3"] and rows[5][7:] == ["", "", "", "", "", ""]
+    assert not any(name in csv_answer.text for name in NAMES)
+
+    page = get(http, group, "/record.html?part=content")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 4  # attendance, evenness, one per statement
+    assert 'class="bar suppressed"' in page.text and "fewer than 3, not shown" in page.text
+    assert "<script" not in page.text and "style=" not in page.text
+    assert not any(name in page.text for name in NAMES)
+    assert get(http, group, "/record.html").text.count("<svg") == 4
+    shell = http.get(f"/group/{group['group_id']}")
+    assert shell.status_code == 200 and group["group_key"] not in shell.text and "record.js" in shell.text
+
+    wrong = http.get(f"/api/groups/{group['group_id']}/record.csv", headers=auth("not the key"))
+    assert wrong.status_code == 401
+
+    erased = http.delete(f"/api/groups/{group['group_id']}/record", headers=auth(group["group_key"]))
+    assert erased.status_code == 204
+    assert get(http, group, "/record").json() == {"meetings": []}
+    assert len(list(csv.reader(io.StringIO(get(http, group, "/record.csv").text)))) == 1
+    # A late change to a session that closed before the erasure does not bring its row back.
+    first.send({"type": "request_word"}, "Ana")
+    assert get(http, group, "/record").json() == {"meetings": []}
+    meet(http, group, NAMES[:3], [[3, 3], [3, 3], [3, 3]])
+    assert len(get(http, group, "/record").json()["meetings"]) == 1
+
+
+def test_a_group_can_go_back_to_the_formats_statements(http: httpx.Client) -> None:
+    group = new_group(http)
+    http.put(f"/api/groups/{group['group_id']}/evaluation", headers=auth(group["group_key"]),
+             json={"statements": ["Only this"]})
+    http.put(f"/api/groups/{group['group_id']}/evaluation", headers=auth(group["group_key"]),
+             json={"statements": None})
+    created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                        json={"title": "t", "format": "check-in-out"}).json()
+    texts = [s["text"] for s in Room(http, created).view()["evaluation"]["statements"]]
+    assert texts == ["I felt safe to speak", "I felt listened to", "This will help my practice"]

@@ -1,0 +1,49 @@
+// The group's record page: reads the group's key from the URL fragment (#key=<group id>.<key>,
+// never sent to the server as part of a URL), fetches the charts with it in the Authorization
+// header, and offers the CSV download and erasing the record.
+(function () {
+  "use strict";
+  var main = document.getElementById("record");
+  var group = main && main.getAttribute("data-code");
+  var given = new URLSearchParams(location.hash.slice(1)).get("key") || "";
+  var key = given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given;
+  var files = window.TalkingPieceFiles;
+  var note = document.getElementById("record-note");
+  var base = "/api/groups/" + encodeURIComponent(group) + "/record";
+
+  function show(text) {
+    main.textContent = "";
+    var p = document.createElement("p");
+    p.className = "loading";
+    p.textContent = text;
+    main.appendChild(p);
+    main.removeAttribute("aria-busy");
+  }
+
+  function load() {
+    return files.withKey(base + ".html?part=content", key).then(function (r) {
+      if (r.status === 404) { throw new Error("There is no group with this link."); }
+      if (!r.ok) { throw new Error("This key does not open the group's record."); }
+      return r.text();
+    }).then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
+  }
+
+  document.getElementById("record-print").addEventListener("click", function () { window.print(); });
+  document.getElementById("record-csv").addEventListener("click", function () {
+    files.withKey(base + ".csv", key).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return files.save(r, "group-record.csv");
+    }).catch(function () { note.textContent = "The CSV download failed."; });
+  });
+  document.getElementById("record-erase").addEventListener("click", function () {
+    if (!window.confirm("Erase the group's record of every meeting so far? This cannot be undone.")) { return; }
+    files.withKey(base, key, { method: "DELETE" }).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      note.textContent = "The record is erased.";
+      return load();
+    }).catch(function () { note.textContent = "Erasing failed: nothing was erased."; });
+  });
+
+  if (!group || !key) { show("This link has no key. Open it with the group's key: /group/<id>#key=<group key>."); return; }
+  load();
+})();
