@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from app.facilitation import engine
 from app.facilitation.errors import Conflict, Invalid, PossibleIdentifier
 from app.facilitation.formats import builtin_formats, parse_format, with_statements
 from app.facilitation.models import FACILITATOR, SCREEN, Settings

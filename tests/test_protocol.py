@@ -273,7 +273,7 @@ async def questioning_round(room: Room) -> None:
 
 async def written_items(room: Room) -> None:
     """Anonymous items: receipts, retraction, the reveal threshold, and one vote each."""
-    fac, phones, ids = room.fac, room.phones, room.ids
+    fac, phones, _ids = room.fac, room.phones, room.ids
     await fac.apply({"type": "next_phase"})
     assert fac.view["phase"]["id"] == "feedback"
     texts = {"Ana": "what would a good outcome look like for you?",
