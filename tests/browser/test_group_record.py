@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.helpers import absolute, axe_violations, join, open_console
+from tests.browser.helpers import absolute, axe_violations, join, open_console, unfold
 from tests.test_group_record import meet
 from tests.test_groups_http import auth, new_group
 
@@ -52,6 +52,8 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     for name, scores in SCORES.items():
         phone = phones[name]
         form = phone.locator("#evaluation-form")
+        expect(form).to_have_count(1)
+        unfold(form)  # folded while the wellbeing scale comes first: a tap on its title opens it
         expect(form).to_be_visible()
         for n, score in enumerate(scores):
             form.locator(f"label[for='ev-{n}-{score}']").click()
