@@ -149,6 +149,6 @@ def test_a_socket_is_sent_only_the_regions_that_changed_for_it() -> None:
     bystander.taken()  # as if the pump had sent it
     raised = send(state, {"type": "raise_hand"}, person(1), now=2)
     frame = bystander._render_changes(raised, person(2), 2.0, {SESSION: lasting})
-    assert 'data-version="%d"' % raised.version in frame
+    assert f'data-version="{raised.version}"' in frame
     assert 'id="hand"' not in frame and 'id="glance"' not in frame  # nothing changed for this phone
     assert frame == htmx.render_regions(raised, person(2), 2.0, {SESSION: lasting})["clock"]

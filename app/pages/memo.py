@@ -347,8 +347,7 @@ class Memo:
             self.trees[key] = grow(tree, made[1], leaf)
             self.grown.add(key)
             self.filled.append(leaf)
-        if leaf.used < version:
-            leaf.used = version
+        leaf.used = max(leaf.used, version)
         return leaf
 
     def html(self, leaf: Leaf, template: str, block: str, model: dict[str, Any]) -> str:
