@@ -32,5 +32,15 @@
     main.removeAttribute("aria-busy");
   }
 
-  window.TalkingPieceFiles = { withKey: withKey, save: save, fill: fill };
+  // Puts one line of text in place of a print page's content (loading, or what went wrong).
+  function say(main, text) {
+    main.textContent = "";
+    var p = document.createElement("p");
+    p.className = "loading";
+    p.textContent = text;
+    main.appendChild(p);
+    main.removeAttribute("aria-busy");
+  }
+
+  window.TalkingPieceFiles = { withKey: withKey, save: save, fill: fill, say: say };
 })();

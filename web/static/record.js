@@ -11,14 +11,7 @@
   var note = document.getElementById("record-note");
   var base = "/api/groups/" + encodeURIComponent(group) + "/record";
 
-  function show(text) {
-    main.textContent = "";
-    var p = document.createElement("p");
-    p.className = "loading";
-    p.textContent = text;
-    main.appendChild(p);
-    main.removeAttribute("aria-busy");
-  }
+  function show(text) { window.TalkingPieceFiles.say(main, text); }
 
   function load() {
     return files.withKey(base + ".html?part=content", key).then(function (r) {

@@ -6,14 +6,7 @@
   var code = main && main.getAttribute("data-code");
   var key = new URLSearchParams(location.hash.slice(1)).get("key");
 
-  function show(text) {
-    main.textContent = "";
-    var p = document.createElement("p");
-    p.className = "loading";
-    p.textContent = text;
-    main.appendChild(p);
-    main.removeAttribute("aria-busy");
-  }
+  function show(text) { window.TalkingPieceFiles.say(main, text); }
 
   var files = window.TalkingPieceFiles;
 
