@@ -227,6 +227,14 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
     return row
 
 
+def redis_server(tmp: Path) -> tuple[Server, str]:
+    """A redis-server of the benchmark's own on a free port, keeping nothing on disk: (process, URL)."""
+    rport = free_port()
+    server = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport), tmp / "redis.log")
+    return server, f"redis://127.0.0.1:{rport}/0"
+
+
 def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: int, args: argparse.Namespace,
                      tmp: Path) -> dict[str, Any]:
     port = free_port()
@@ -240,11 +248,7 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
            "SESSION_BURST_PER_ADDRESS": str(sessions * 2), "JOIN_BURST_PER_ADDRESS": str(sessions * (per_session + 2))}
     redis = None
     if mode == "redis":
-        rport = free_port()
-        redis = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport),
-                       tmp / "redis.log")
-        env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
+        redis, env["REDIS_URL"] = redis_server(tmp)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

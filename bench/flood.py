@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 import websockets
 
-from bench.fanout import Server, _http_ready, _tcp_ready, free_port, percentile
+from bench.fanout import Server, _http_ready, free_port, percentile, redis_server
 
 UNLIMITED = {"TOKEN_MESSAGES_PER_S": "100000", "TOKEN_MESSAGE_BURST": "100000",
              "SESSION_MESSAGES_PER_S": "100000", "SESSION_MESSAGE_BURST": "100000"}
@@ -102,11 +101,7 @@ def run(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
            **(UNLIMITED if args.unlimited else {})}
     redis = None
     if mode == "redis":
-        rport = free_port()
-        redis = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport),
-                       tmp / "redis.log")
-        env["REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
+        redis, env["REDIS_URL"] = redis_server(tmp)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

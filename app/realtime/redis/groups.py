@@ -19,22 +19,14 @@ from redis.asyncio import Redis
 from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
-_CARRY = """
+# Set a member's field to ARGV[1] stamped ARGV[2], unless what it holds came from a later
+# session (KEYS[1] the member's hash; ARGV[3] the field, ARGV[4] its stamp's field): replays
+# and late changes to an older session never overwrite newer ones.
+_NEWER = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local at = tonumber(redis.call('HGET', KEYS[1], 'carried_at') or '0')
+local at = tonumber(redis.call('HGET', KEYS[1], ARGV[4]) or '0')
 if at <= tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'carried', ARGV[1], 'carried_at', ARGV[2])
-  return 1
-end
-return 0
-"""
-
-
-_HEARD = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local at = tonumber(redis.call('HGET', KEYS[1], 'heard_at') or '0')
-if at <= tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 'heard_least', ARGV[1], 'heard_at', ARGV[2])
+  redis.call('HSET', KEYS[1], ARGV[3], ARGV[1], ARGV[4], ARGV[2])
   return 1
 end
 return 0
@@ -45,8 +37,7 @@ class RedisGroupStore:
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self.redis = redis  # shared: the runtime closes it
         self.prefix = prefix
-        self._carry = self.redis.register_script(_CARRY)
-        self._heard = self.redis.register_script(_HEARD)
+        self._newer = self.redis.register_script(_NEWER)
 
     def _group(self, group_id: str) -> str:
         return f"{self.prefix}{group_id}"
@@ -90,7 +81,8 @@ class RedisGroupStore:
     async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
         base = self._group(group_id)
         for member_id, actions in carried.items():
-            await self._carry(keys=[f"{base}:member:{member_id}"], args=[json.dumps(actions), repr(closed_at)])
+            await self._newer(keys=[f"{base}:member:{member_id}"],
+                              args=[json.dumps(actions), repr(closed_at), "carried", "carried_at"])
 
     async def set_least_heard_first(self, group_id: str, on: bool) -> None:
         await self.redis.hset(self._group(group_id), "least_heard_first", "1" if on else "0")
@@ -98,7 +90,8 @@ class RedisGroupStore:
     async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
         base = self._group(group_id)
         for member_id, flag in heard_least.items():
-            await self._heard(keys=[f"{base}:member:{member_id}"], args=["1" if flag else "0", repr(closed_at)])
+            await self._newer(keys=[f"{base}:member:{member_id}"],
+                              args=["1" if flag else "0", repr(closed_at), "heard_least", "heard_at"])
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         if statements is None:
