@@ -312,6 +312,7 @@ class Load:
             due = start + random.uniform(0, interval)
             while due < end:
                 await asyncio.sleep(max(0.0, due - clock()))
+                sent = clock()  # what a command that timed out is counted from
                 try:
                     commands += 1
                     sent, reply = await room.command({"type": "next_turn"}, timeout=command_timeout)

@@ -200,15 +200,8 @@ async def serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection
 
 async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection, dialect: Dialect) -> None:
     code, actor = caller.code, caller.actor
-    try:
-        state = await rt.service.load(code)
-    except UNAVAILABLE:
-        await ws.close(close_codes.TRY_AGAIN, "the session store is unreachable; try again shortly")
+    if not await attach(ws, rt, code, conn):
         return
-    except NotFound:
-        await ws.close(close_codes.GONE, MISSING_REASON)
-        return
-    rt.hub.attach(code, conn, state)
     here = presence_key(code, actor.participant_id) if actor.participant_id else None
     if here is not None and await first_socket(rt, here):
         await rt.service.set_connected(code, actor.participant_id, True)  # their first socket on any worker
@@ -223,6 +216,24 @@ async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnectio
         rt.hub.detach(code, conn)
         if here is not None and await last_socket(rt, here):
             await rt.service.set_connected(code, actor.participant_id, False)  # their last, anywhere
+
+
+async def attach(ws: WebSocket, rt: Runtime, code: str, conn: LiveConnection) -> bool:
+    """Hand the socket to the hub with the session's current state; False if it was closed.
+
+    Its own function so that the state read here is not a local of the socket's coroutine,
+    which lives for hours: in Redis mode each read is a private copy, some 25 KB a phone.
+    """
+    try:
+        state = await rt.service.load(code)
+    except UNAVAILABLE:
+        await ws.close(close_codes.TRY_AGAIN, "the session store is unreachable; try again shortly")
+        return False
+    except NotFound:
+        await ws.close(close_codes.GONE, MISSING_REASON)
+        return False
+    rt.hub.attach(code, conn, state)
+    return True
 
 
 async def first_socket(rt: Runtime, key: str) -> bool:
