@@ -107,7 +107,9 @@ def test_a_restart_mid_round_loses_nothing_and_the_turn_ends_on_time(restartable
         phones = [await LiveClient.connect(server.ws_base, code, p["token"]) for p in (ana, ben)]
         after = watcher.view
         assert lasting(after) == lasting(before)
-        assert after["version"] > before["version"]  # versions only grow, across restarts too
+        # Versions never go back, across restarts too (equal when nothing changed while down:
+        # the phones' presence may fold before or after the watcher is back).
+        assert after["version"] >= before["version"]
         assert phones[0].view["me"]["participant_id"] == ana["participant_id"]
         assert phones[1].view["me"]["participant_id"] == ben["participant_id"]
 
