@@ -65,3 +65,13 @@ async def group_caller(group_id: str, key: OptionalBearer, groups: Groups) -> Gr
 
 GroupCaller = Annotated[GroupRecord, Depends(group_caller)]
 """The group ``{group_id}`` whose key is the bearer token: 404 for an unknown group, 401 for a wrong key."""
+
+
+async def group_reader(group_id: str, key: OptionalBearer, groups: Groups) -> GroupRecord:
+    if key is None:
+        raise Unauthorized("send the group key or the report link's key as 'Authorization: Bearer <key>'")
+    return await groups.authenticate_reader(group_id, key)
+
+
+GroupReader = Annotated[GroupRecord, Depends(group_reader)]
+"""The group ``{group_id}`` for reading its record only: the group key, or its report link's key."""

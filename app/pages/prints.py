@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
-from app.http.dependencies import GroupCaller, Groups, RuntimeDep, SessionCaller
+from app.http.dependencies import GroupReader, Groups, RuntimeDep, SessionCaller
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -58,9 +58,10 @@ async def reflection_html(who: SessionCaller, rt: RuntimeDep, part: str | None =
 
 
 @router.get("/api/groups/{group_id}/record.html", response_class=HTMLResponse, tags=["groups"])
-async def record_html(group: GroupCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
+async def record_html(group: GroupReader, groups: Groups, part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
-    mean), every cell below k suppressed; with ``part=content`` only its content. The group key."""
+    mean), every cell below k suppressed; with ``part=content`` only its content. The group key
+    or the report link's key."""
     return _document("record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
 
 

@@ -60,6 +60,33 @@ class GroupService:
             raise Unauthorized("that key does not belong to this group")
         return group
 
+    async def authenticate_reader(self, group_id: str, key: str | None) -> GroupRecord:
+        """The group, for reading its record: with the group key, or the report link's key
+        while that link exists (revoking it refuses it at the next request)."""
+        if len(group_id) > 64:
+            raise NotFound("no group with that id")
+        group = await self.store.load_group(group_id)
+        if group is None:
+            raise NotFound("no group with that id")
+        if key:
+            given = token_hash(key)
+            if hmac.compare_digest(given, group.key_hash):
+                return group
+            if group.report_hash is not None and hmac.compare_digest(given, group.report_hash):
+                return group
+        raise Unauthorized("that key does not open this group's record")
+
+    async def create_report_link(self, group: GroupRecord) -> str:
+        """A new read-only key to the record (charts and CSV); it replaces any earlier one."""
+        key = new_token()
+        await self.store.set_report_hash(group.id, token_hash(key))
+        log.info("group %s made a report link", group.id)
+        return key
+
+    async def revoke_report_link(self, group: GroupRecord) -> None:
+        await self.store.set_report_hash(group.id, None)
+        log.info("group %s revoked its report link", group.id)
+
     async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""

@@ -198,6 +198,7 @@ class GroupRecord(BaseModel):
     created_at: float
     statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
     least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
+    report_hash: str | None = None  # a SHA-256 of the read-only report link's key, while one exists
 
 
 class MemberRecord(BaseModel):
@@ -238,6 +239,9 @@ class GroupStore(Protocol):
         the row of the same id; at most ``record.MAX_MEETINGS``, the oldest go first."""
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]: ...
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        """The hash of the read-only report link's key (None: revoke it)."""
 
     async def erase_record(self, group_id: str, at: float) -> None:
         """Forget every meeting's row, and refuse any row of a meeting that closed by ``at``

@@ -54,7 +54,8 @@ class RedisGroupStore:
         return GroupRecord(id=group_id, name=data["name"], key_hash=data["key_hash"],
                            created_at=float(data["created_at"]),
                            statements=json.loads(statements) if statements is not None else None,
-                           least_heard_first=data.get("least_heard_first") == "1")
+                           least_heard_first=data.get("least_heard_first") == "1",
+                           report_hash=data.get("report_hash"))
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         base = self._group(group_id)
@@ -115,6 +116,12 @@ class RedisGroupStore:
                 pipe.hdel(f"{base}:meetings", *extra)
                 pipe.zrem(f"{base}:meeting_at", *extra)
                 await pipe.execute()
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        if key_hash is None:
+            await self.redis.hdel(self._group(group_id), "report_hash")
+        else:
+            await self.redis.hset(self._group(group_id), "report_hash", key_hash)
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]:
         rows = [json.loads(v) for v in (await self.redis.hgetall(f"{self._group(group_id)}:meetings")).values()]

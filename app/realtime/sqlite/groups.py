@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS group_options (
     group_id TEXT PRIMARY KEY REFERENCES groups(id), least_heard_first INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS member_heard (
     member_id TEXT PRIMARY KEY REFERENCES members(id), heard_least INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS report_links (group_id TEXT PRIMARY KEY REFERENCES groups(id), key_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
 """
 
@@ -77,15 +78,16 @@ class SqliteGroupStore:
                         (group.id, group.name, group.key_hash, group.created_at))
 
     async def load_group(self, group_id: str) -> GroupRecord | None:
-        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first "
-                               "FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
-                               "LEFT JOIN group_options o ON o.group_id = g.id WHERE g.id = ?", (group_id,))
+        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first, "
+                               "r.key_hash FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
+                               "LEFT JOIN group_options o ON o.group_id = g.id "
+                               "LEFT JOIN report_links r ON r.group_id = g.id WHERE g.id = ?", (group_id,))
         if not rows:
             return None
-        gid, name, key_hash, created_at, statements, least_heard_first = rows[0]
+        gid, name, key_hash, created_at, statements, least_heard_first, report_hash = rows[0]
         return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at,
                            statements=json.loads(statements) if statements is not None else None,
-                           least_heard_first=bool(least_heard_first))
+                           least_heard_first=bool(least_heard_first), report_hash=report_hash)
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
@@ -156,6 +158,13 @@ class SqliteGroupStore:
                     conn.execute("DELETE FROM meetings WHERE group_id = ? AND id NOT IN (SELECT id FROM meetings "
                                  "WHERE group_id = ? ORDER BY at DESC LIMIT ?)", (group_id, group_id, MAX_MEETINGS))
         await asyncio.to_thread(work)
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        if key_hash is None:
+            await self._run("DELETE FROM report_links WHERE group_id = ?", (group_id,))
+        else:
+            await self._run("INSERT OR REPLACE INTO report_links (group_id, key_hash) VALUES (?, ?)",
+                            (group_id, key_hash))
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]:
         rows = await self._run("SELECT data FROM meetings WHERE group_id = ? ORDER BY at", (group_id,))
