@@ -24,7 +24,8 @@ from app.api.schemas import (
     SessionSetup,
 )
 from app.api.sessions import create, created_reply
-from app.http.dependencies import GroupCaller, GroupReader, Groups, RuntimeDep
+from app.facilitation import cpd
+from app.http.dependencies import GroupCaller, GroupReader, Groups, MemberCaller, RuntimeDep
 
 router = APIRouter(prefix="/api", tags=["groups"])
 
@@ -94,6 +95,29 @@ async def revoke_report_link(group: GroupCaller, groups: Groups) -> Response:
 async def erase_record(group: GroupCaller, groups: Groups) -> Response:
     """Erase the group's record of meetings, for good."""
     await groups.erase_record(group)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@router.get("/groups/{group_id}/cpd", tags=["cpd"])
+async def cpd_json(who: MemberCaller, groups: Groups) -> JSONResponse:
+    """My own CPD record (bearer: my member code): each meeting I took part in, my role, my
+    own actions and how they went, my reflections, under the NMC's and Social Work England's
+    headings. It names no one else, and nothing anonymous is in it."""
+    return JSONResponse(await groups.cpd_record(*who), headers=NO_STORE)
+
+
+@router.get("/groups/{group_id}/cpd.md", tags=["cpd"])
+async def cpd_markdown(who: MemberCaller, groups: Groups) -> Response:
+    """My CPD record as a Markdown file (bearer: my member code)."""
+    text = cpd.to_markdown(await groups.cpd_record(*who))
+    return Response(text, media_type="text/markdown; charset=utf-8",
+                    headers={**NO_STORE, "Content-Disposition": 'attachment; filename="my-cpd-record.md"'})
+
+
+@router.delete("/groups/{group_id}/cpd", status_code=204, tags=["cpd"])
+async def erase_cpd(who: MemberCaller, groups: Groups) -> Response:
+    """Erase my CPD entries in this group, for good (bearer: my member code)."""
+    await groups.erase_cpd(who[0])
     return Response(status_code=204, headers=NO_STORE)
 
 
