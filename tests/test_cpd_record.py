@@ -75,7 +75,14 @@ def test_each_member_keeps_a_cpd_record_of_their_own(http: httpx.Client) -> None
     # Ben's record is Ben's: his own action, no reflection, not Ana's.
     ben = cpd(http, group, codes["Ben"]).json()["entries"]
     assert ben[0]["role"] == "member" and ben[0]["actions"][0]["text"] == "Ben's own plan about rotas"
-    assert "handover" not in str(ben)
+    assert "handover" not in str(ben) and ben[0]["nmc"][1]["paragraphs"] == []  # wrote no reflection
+    # A reflection written after the close still reaches its writer's entry (and only theirs).
+    later = {key: "" for key in REFLECTION} | {"analysis": "Rotas wear me down.", "confirmed": True}
+    assert http.put(f"/api/sessions/{room.code}/reflection", headers=auth(room.people["Ben"]["token"]),
+                    json=later).status_code == 204
+    [ben_entry] = cpd(http, group, codes["Ben"]).json()["entries"]
+    assert ben_entry["id"] == ben[0]["id"] and "Rotas wear me down." in str(ben_entry["nmc"])
+    assert "Rotas wear me down." not in cpd(http, group, codes["Ana"]).text
 
     # Only a member's code of this group opens it.
     assert cpd(http, group, None).status_code == 401
