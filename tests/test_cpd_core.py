@@ -78,15 +78,36 @@ def test_a_one_to_one_admits_two_people_and_no_third() -> None:
     assert cpd.entries_at_close(closed_meeting(one_to_one=True), one_to_one=True)["m0"]["one_to_one"] is True
 
 
-def test_the_store_keeps_only_what_the_members_code_opens(tmp_path) -> None:
+@pytest.fixture(params=["sqlite", "redis"])
+def make_store(request, tmp_path):
+    """A group store of either kind (Redis: the suite's redis-server, under a prefix of its own)."""
+    def make():
+        if request.param == "sqlite":
+            return SqliteGroupStore(str(tmp_path / "groups.sqlite3")), None
+        from redis.asyncio import Redis
+
+        from app.realtime.redis.groups import RedisGroupStore
+        client = Redis.from_url(request.getfixturevalue("redis_server").url, decode_responses=True)
+        return RedisGroupStore(client, prefix=f"tp-cpd-{tmp_path.name}:group:"), client
+    return make
+
+
+async def _raw_entries(store) -> str:
+    if isinstance(store, SqliteGroupStore):
+        return "\n".join(row[0] for row in await store._run("SELECT data FROM cpd_entries"))
+    rows = [await store.redis.hgetall(f"{store.prefix}g1:cpd:{m}") for m in ("m0", "m1")]
+    return "\n".join(json.dumps(row) for row in rows)
+
+
+def test_the_store_keeps_only_what_the_members_code_opens(make_store) -> None:
     async def run() -> None:
-        store = SqliteGroupStore(str(tmp_path / "groups.sqlite3"))
+        store, client = make_store()
         groups = GroupService(store, sessions=None, clock=lambda: 5000.0)  # type: ignore[arg-type]
         await store.create_group(GroupRecord(id="g1", name="Ward", key_hash="k", created_at=0.0))
         await store.add_member("g1", "m0", "hash0")
         await store.add_member("g1", "m1", "hash1")
         await groups.session_changed(closed_meeting())
-        raw = "\n".join(row[0] for row in await store._run("SELECT data FROM cpd_entries"))
+        raw = await _raw_entries(store)
         assert raw and "near miss" not in raw and "hospice" not in raw and "Check-in" not in raw
         m0 = await store.find_member("g1", "hash0")
         assert m0 is not None
@@ -100,7 +121,13 @@ def test_the_store_keeps_only_what_the_members_code_opens(tmp_path) -> None:
         assert (await groups.cpd_record(m0, "code-of-p0"))["entries"] == []
         m1 = await store.find_member("g1", "hash1")
         assert m1 is not None and len((await groups.cpd_record(m1, "code-of-p1"))["entries"]) == 1
+        await store.set_report_hash("g1", "report-hash")
+        assert (await store.load_group("g1")).report_hash == "report-hash"
+        await store.set_report_hash("g1", None)
+        assert (await store.load_group("g1")).report_hash is None
         await store.close()
+        if client is not None:
+            await client.aclose()
     asyncio.run(run())
 
 
