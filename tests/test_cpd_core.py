@@ -75,7 +75,8 @@ def test_a_one_to_one_admits_two_people_and_no_third() -> None:
         engine.join(state, participant_id="p9", name="Third", token_hash="t9", now=1.0)
     state = apply(state, {"type": "remove_participant", "participant_id": "p1"}).state
     assert engine.join(state, participant_id="p9", name="Instead", token_hash="t9", now=1.0).state
-    assert cpd.entries_at_close(closed_meeting(one_to_one=True), one_to_one=True)["m0"]["one_to_one"] is True
+    assert cpd.entries_at_close(closed_meeting(one_to_one=True))["m0"]["one_to_one"] is True
+    assert cpd.entries_at_close(closed_meeting())["m0"]["one_to_one"] is False
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -35,6 +35,7 @@ def test_a_one_to_one_admits_two_shares_its_record_between_them_and_carries_thei
     codes = {name: room.join(name)["member_code"] for name in ("Sam", "Jo")}
     third = http.post(f"/api/sessions/{room.code}/participants", json={"name": "Alex"})
     assert third.status_code == 409 and "admits 2 people" in third.json()["error"]["message"]
+    assert http.get(f"/api/groups/{pair['group_id']}", headers=auth(pair["group_key"])).json()["members"] == 2
 
     # The guided questions, one phase at a time, each on both phones; each speaks in turn.
     room.send({"type": "start"})

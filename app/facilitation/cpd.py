@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from .formats import is_one_to_one
 from .models import SessionState
 from .reflection import PROMPTS
 from .transition import salted_hash
@@ -49,9 +50,10 @@ STATUS = {"open": "not reviewed", "done": "done", "going": "still going", "dropp
 REFLECTION_KEYS = tuple(key for key, _, _ in PROMPTS)
 
 
-def entries_at_close(state: SessionState, one_to_one: bool = False) -> dict[str, dict[str, Any]]:
+def entries_at_close(state: SessionState) -> dict[str, dict[str, Any]]:
     """Per member who took part, their entry (without the reflection, which the shell adds)."""
     assert state.closed_at is not None
+    one_to_one = is_one_to_one(state.format)
     started = state.phase_log[0].entered_at if state.phase_log else state.closed_at
     minutes = round(max(0.0, state.closed_at - started) / 60)
     entries: dict[str, dict[str, Any]] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from app.facilitation import cpd
 from app.facilitation.carry import carried_forward, quieter_half
-from app.facilitation.formats import check_statements, is_one_to_one, with_statements
+from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
 from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
@@ -135,9 +135,9 @@ class GroupService:
                                                          heard_least=member.heard_least, cpd_key=cpd_key), None)
         member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
         cpd_key = cpd_public_key(code)
+        joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
         await self.store.add_member(state.group_id, member_id, token_hash(code))
         await self.store.set_cpd_key(state.group_id, member_id, cpd_key)
-        joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
         return MemberJoined(joined, code)
 
     async def session_changed(self, state: SessionState) -> None:
@@ -155,7 +155,7 @@ class GroupService:
         assert state.group_id is not None
         keys = {p.member_id: p for p in state.participants if p.member_id and p.cpd_key and not p.removed}
         sealed: dict[str, dict] = {}
-        for member_id, entry in cpd.entries_at_close(state, one_to_one=is_one_to_one(state.format)).items():
+        for member_id, entry in cpd.entries_at_close(state).items():
             person = keys.get(member_id)
             if person is None or person.cpd_key is None:
                 continue
