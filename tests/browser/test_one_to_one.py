@@ -2,7 +2,7 @@
 that meets again. Each guided question comes alone on both phones, in turn; a third phone is
 turned away; each writes an agreed action with a date to come back to it and carries it; after
 the close both download the shared record with both actions, and each has the session in their
-own CPD record."""
+own CPD record, which one of them then erases."""
 
 from __future__ import annotations
 
@@ -97,3 +97,8 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
         expect(mine.locator("#cpd")).not_to_contain_text(other)
         if name == JO:
             shots(mine, "cpd-one-to-one")
+            # A member can erase their own CPD record, for good.
+            mine.once("dialog", lambda d: d.accept())
+            mine.get_by_role("button", name="Erase my CPD record").click()
+            expect(mine.locator("#cpd-note")).to_have_text("Your CPD record in this group is erased.")
+            expect(mine.locator("#cpd")).to_contain_text("No meeting is recorded yet.")
