@@ -24,13 +24,13 @@ def http(server: ServerProcess):
 
 
 def meet(http: httpx.Client, group: dict, people: tuple[str, ...], scores: list[list[int]],
-         notes: dict[str, str] | None = None) -> Room:
+         notes: dict[str, str] | None = None, codes: dict[str, str] | None = None) -> Room:
     created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
                         json={"title": "Monthly meeting", "format": "check-in-out"})
     assert created.status_code == 201, created.text
     room = Room(http, created.json())
     for name in people:
-        room.join(name)
+        room.join(name, (codes or {}).get(name))
     room.send({"type": "start"})
     room.send({"type": "start_round", "seconds_per_turn": 60})
     for _ in people:  # everyone speaks a moment, the first a little longer

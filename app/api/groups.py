@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
 from app.facilitation import record
 
@@ -23,7 +24,8 @@ from app.api.schemas import (
     SessionSetup,
 )
 from app.api.sessions import create, created_reply
-from app.http.dependencies import GroupCaller, Groups, RuntimeDep
+from app.facilitation import cpd
+from app.http.dependencies import GroupCaller, GroupReader, Groups, MemberCaller, RuntimeDep
 
 router = APIRouter(prefix="/api", tags=["groups"])
 
@@ -39,7 +41,7 @@ async def create_group(body: CreateGroup, groups: Groups) -> dict[str, Any]:
 async def read_group(group: GroupCaller, groups: Groups) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "created_at": group.created_at,
             "members": await groups.store.count_members(group.id), "statements": group.statements,
-            "least_heard_first": group.least_heard_first}
+            "least_heard_first": group.least_heard_first, "report_link": group.report_hash is not None}
 
 
 @router.put("/groups/{group_id}/options")
@@ -58,13 +60,14 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @router.get("/groups/{group_id}/record")
-async def read_record(group: GroupCaller, groups: Groups) -> dict[str, Any]:
-    """The group's meetings as counts, oldest first, every cell below k suppressed (null)."""
+async def read_record(group: GroupReader, groups: Groups) -> dict[str, Any]:
+    """The group's meetings as counts, oldest first, every cell below k suppressed (null).
+    The group key or the report link's key."""
     return {"meetings": record.shown(await groups.record(group))}
 
 
 @router.get("/groups/{group_id}/record.csv")
-async def record_csv(group: GroupCaller, groups: Groups) -> Response:
+async def record_csv(group: GroupReader, groups: Groups) -> Response:
     """The record for a commissioner: one row per meeting and statement; a cell below k reads ``<k``."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(record.table(await groups.record(group)))
@@ -72,10 +75,49 @@ async def record_csv(group: GroupCaller, groups: Groups) -> Response:
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="group-record.csv"'})
 
 
+@router.post("/groups/{group_id}/report-link", status_code=201)
+async def create_report_link(group: GroupCaller, groups: Groups) -> Response:
+    """A read-only link to the record (charts and CSV, nothing else), replacing any earlier one.
+    The ``report_key`` is shown once; the link is ``/group/{id}#report=<report_key>``."""
+    key = await groups.create_report_link(group)
+    return JSONResponse({"report_key": key, "path": f"/group/{group.id}#report={key}"}, status_code=201,
+                        headers=NO_STORE)
+
+
+@router.delete("/groups/{group_id}/report-link", status_code=204)
+async def revoke_report_link(group: GroupCaller, groups: Groups) -> Response:
+    """Revoke the report link: its key opens nothing from now on."""
+    await groups.revoke_report_link(group)
+    return Response(status_code=204, headers=NO_STORE)
+
+
 @router.delete("/groups/{group_id}/record", status_code=204)
 async def erase_record(group: GroupCaller, groups: Groups) -> Response:
     """Erase the group's record of meetings, for good."""
     await groups.erase_record(group)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@router.get("/groups/{group_id}/cpd", tags=["cpd"])
+async def cpd_json(who: MemberCaller, groups: Groups) -> JSONResponse:
+    """My own CPD record (bearer: my member code): each meeting I took part in, my role, my
+    own actions and how they went, my reflections, under the NMC's and Social Work England's
+    headings. It names no one else, and nothing anonymous is in it."""
+    return JSONResponse(await groups.cpd_record(*who), headers=NO_STORE)
+
+
+@router.get("/groups/{group_id}/cpd.md", tags=["cpd"])
+async def cpd_markdown(who: MemberCaller, groups: Groups) -> Response:
+    """My CPD record as a Markdown file (bearer: my member code)."""
+    text = cpd.to_markdown(await groups.cpd_record(*who))
+    return Response(text, media_type="text/markdown; charset=utf-8",
+                    headers={**NO_STORE, "Content-Disposition": 'attachment; filename="my-cpd-record.md"'})
+
+
+@router.delete("/groups/{group_id}/cpd", status_code=204, tags=["cpd"])
+async def erase_cpd(who: MemberCaller, groups: Groups) -> Response:
+    """Erase my CPD entries in this group, for good (bearer: my member code)."""
+    await groups.erase_cpd(who[0])
     return Response(status_code=204, headers=NO_STORE)
 
 

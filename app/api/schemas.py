@@ -94,6 +94,7 @@ class GroupOut(BaseModel):
     members: int
     statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
     least_heard_first: bool = False
+    report_link: bool = False  # whether a read-only report link exists
 
 
 class GroupOptions(Strict):

@@ -127,6 +127,9 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     before = state
     if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
         raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
+    cap = state.format.max_participants
+    if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
+        raise Conflict(f"this session admits {cap} people, and they have joined")
     guests = state.guest_count
     if not name:
         guests += 1
@@ -726,14 +729,16 @@ def _withdraw_word(state, cmd, actor, now, fresh) -> Result:
     return state.model_copy(update={"word_requests": requests}), [Event(type="word_withdrawn")], {}
 
 
-def store_reflection(state: SessionState, participant_id: str, sealed: str | None) -> Transition:
-    """Keep a participant's sealed reflection (the shell seals it with their token)."""
+def store_reflection(state: SessionState, participant_id: str, sealed: str | None,
+                     for_cpd: str | None = None) -> Transition:
+    """Keep a participant's sealed reflection (the shell seals it with their token; a member's
+    copy for their CPD record, ``for_cpd``, to their CPD key)."""
     person = state.participant(participant_id)
     if person is None or person.removed:
         raise Forbidden("you are no longer in this session")
     if person.reflection == sealed:
         return Transition(state=state)
-    state = _with_participant(state, person.model_copy(update={"reflection": sealed}))
+    state = _with_participant(state, person.model_copy(update={"reflection": sealed, "cpd_reflection": for_cpd}))
     return Transition(state=state.model_copy(update={"version": state.version + 1}),
                       events=(Event(type="reflection_saved"),))
 

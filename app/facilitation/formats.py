@@ -43,6 +43,11 @@ def parse_format(text: str) -> FormatSpec:
 
 
 
+def is_one_to_one(spec: FormatSpec) -> bool:
+    """A format for two people (supervision, mentoring, a peer-feedback pair)."""
+    return spec.max_participants == 2
+
+
 def check_statements(statements: Sequence[str]) -> list[str]:
     """A group's own evaluation statements, held to the format files' rules (1-8, each 1-200 characters)."""
     probe = FormatSpec(id="probe", title="probe", phases=(PhaseSpec(id="c", title="c", kind="round", duration_s=1,

@@ -101,6 +101,8 @@ class FormatSpec(Frozen):
     # The anonymous evaluation answered on the phones during the check-out: statements rated
     # 1 (disagree) to 5 (agree). A recurring group may replace them with its own.
     evaluation: tuple[Statement, ...] = Field(default=(), max_length=MAX_STATEMENTS)
+    # How many people the session admits (a one-to-one admits two); None: no limit of its own.
+    max_participants: int | None = Field(default=None, ge=2, le=500)
 
 
 class Settings(Frozen):
@@ -152,6 +154,9 @@ class Participant(Frozen):
     member_id: str | None = None
     carried_in: tuple["CarriedAction", ...] = ()
     heard_least: bool = False  # a member in the quieter half of floor time at their last meeting
+    # A member's CPD key (public: it seals, never opens) and their reflection sealed to it.
+    cpd_key: str | None = None
+    cpd_reflection: str | None = None
 
 
 TurnSource = Literal["round", "queue", "presentation"]

@@ -3,7 +3,8 @@
 It holds the date, the format, the phases with the times they actually ran, how evenly
 the floor was shared (no names unless the group agreed to a ``names`` proposal), and the
 proposals no one objected to. A participant's own download adds their own actions (and
-how the ones they carried in went); nobody else's actions appear in anybody's summary.
+how the ones they carried in went); nobody else's actions appear in anybody's summary,
+except in a one-to-one, where the two people's copies share the actions they agreed.
 
 Pure like the rest of the core: the shell renders the dict as Markdown (``to_markdown``)
 or through a template for the print page.
@@ -18,6 +19,7 @@ from .consent import agreed, names_agreed
 from .durations import minutes_seconds
 from .engine import spoken_now
 from .errors import Forbidden
+from .formats import is_one_to_one
 from .models import Actor, SessionState
 
 KIND_TITLES = {"theme": "Themes", "item": "Questions and feedback the group shared",
@@ -83,6 +85,10 @@ def summary(state: SessionState, now: float, participant_id: str | None = None) 
                    for kind, title in KIND_TITLES.items() if any(p.kind == kind for p in lines)],
         "left_out": len(state.proposals) - len(lines),  # a count only: not what, not why
     }
+    if participant_id is not None and is_one_to_one(state.format):
+        # A one-to-one's shared record: both people's agreed actions, in both their copies
+        # (the session admits no third person); never in the console's copy.
+        record["agreed_actions"] = [{"text": a.text, "due": a.due, "carry": a.carry} for a in state.actions]
     if participant_id is not None:
         me = state.participant(participant_id)
         record["my_actions"] = [{"text": a.text, "due": a.due, "carry": a.carry}
@@ -125,6 +131,11 @@ def to_markdown(record: dict[str, Any]) -> str:
         lines.append("Nothing was agreed for sharing.")
     for group in record["agreed"]:
         lines += [f"### {group['title']}", ""] + [f"- {text}" for text in group["lines"]] + [""]
+    if "agreed_actions" in record:
+        lines += ["", "## Agreed actions, and when we come back to them", ""]
+        lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "")
+                  + (" — carried to our next session" if a["carry"] else "") for a in record["agreed_actions"]] \
+            or ["- None agreed"]
     if "my_actions" in record:
         lines += ["", "## My actions", ""]
         lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "")

@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from app.facilitation.errors import Unauthorized
 from app.facilitation.models import SessionState
 from app.realtime.group_service import GroupService
-from app.realtime.interfaces import GroupRecord
+from app.realtime.interfaces import GroupRecord, MemberRecord
 from app.realtime.runtime import Runtime
 from app.realtime.service import Caller
 
@@ -65,3 +65,23 @@ async def group_caller(group_id: str, key: OptionalBearer, groups: Groups) -> Gr
 
 GroupCaller = Annotated[GroupRecord, Depends(group_caller)]
 """The group ``{group_id}`` whose key is the bearer token: 404 for an unknown group, 401 for a wrong key."""
+
+
+async def group_reader(group_id: str, key: OptionalBearer, groups: Groups) -> GroupRecord:
+    if key is None:
+        raise Unauthorized("send the group key or the report link's key as 'Authorization: Bearer <key>'")
+    return await groups.authenticate_reader(group_id, key)
+
+
+GroupReader = Annotated[GroupRecord, Depends(group_reader)]
+"""The group ``{group_id}`` for reading its record only: the group key, or its report link's key."""
+
+
+async def member_caller(group_id: str, code: OptionalBearer, groups: Groups) -> tuple[MemberRecord, str]:
+    if code is None:
+        raise Unauthorized("send your member code as 'Authorization: Bearer <member code>'")
+    return await groups.member(group_id, code), code
+
+
+MemberCaller = Annotated[tuple[MemberRecord, str], Depends(member_caller)]
+"""The member of ``{group_id}`` whose member code is the bearer token, and that code (it opens their CPD record)."""

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
-from app.http.dependencies import GroupCaller, Groups, RuntimeDep, SessionCaller
+from app.http.dependencies import GroupReader, Groups, MemberCaller, RuntimeDep, SessionCaller
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -58,10 +58,25 @@ async def reflection_html(who: SessionCaller, rt: RuntimeDep, part: str | None =
 
 
 @router.get("/api/groups/{group_id}/record.html", response_class=HTMLResponse, tags=["groups"])
-async def record_html(group: GroupCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
+async def record_html(group: GroupReader, groups: Groups, part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
-    mean), every cell below k suppressed; with ``part=content`` only its content. The group key."""
+    mean), every cell below k suppressed; with ``part=content`` only its content. The group key
+    or the report link's key."""
     return _document("record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
+
+
+@router.get("/api/groups/{group_id}/cpd.html", response_class=HTMLResponse, tags=["cpd"])
+async def cpd_html(who: MemberCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
+    """My CPD record as a print-ready page; with ``part=content`` only its content. My member code."""
+    return _document("cpd.html", part, c=await groups.cpd_record(*who))
+
+
+@router.get("/cpd/{group_id}", include_in_schema=False)
+async def cpd_page(group_id: str) -> HTMLResponse:
+    """The CPD record's print page for a browser: its script reads the member code this phone
+    keeps for the group (or a #member= fragment), never a URL the server sees."""
+    html = render_page("cpd.html", shell=True, code=group_id[:64], c=None)
+    return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/group/{group_id}", include_in_schema=False)

@@ -9,17 +9,21 @@ core (``facilitation.carry``); this module only moves that data in and out of th
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.facilitation import cpd
 from app.facilitation.carry import carried_forward, quieter_half
 from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
 from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
-from app.realtime.interfaces import GroupRecord, GroupStore
+from app.facilitation.reflection import Reflection
+from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
+from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
 
 log = logging.getLogger("talkingpiece.groups")
@@ -60,6 +64,33 @@ class GroupService:
             raise Unauthorized("that key does not belong to this group")
         return group
 
+    async def authenticate_reader(self, group_id: str, key: str | None) -> GroupRecord:
+        """The group, for reading its record: with the group key, or the report link's key
+        while that link exists (revoking it refuses it at the next request)."""
+        if len(group_id) > 64:
+            raise NotFound("no group with that id")
+        group = await self.store.load_group(group_id)
+        if group is None:
+            raise NotFound("no group with that id")
+        if key:
+            given = token_hash(key)
+            if hmac.compare_digest(given, group.key_hash):
+                return group
+            if group.report_hash is not None and hmac.compare_digest(given, group.report_hash):
+                return group
+        raise Unauthorized("that key does not open this group's record")
+
+    async def create_report_link(self, group: GroupRecord) -> str:
+        """A new read-only key to the record (charts and CSV); it replaces any earlier one."""
+        key = new_token()
+        await self.store.set_report_hash(group.id, token_hash(key))
+        log.info("group %s made a report link", group.id)
+        return key
+
+    async def revoke_report_link(self, group: GroupRecord) -> None:
+        await self.store.set_report_hash(group.id, None)
+        log.info("group %s revoked its report link", group.id)
+
     async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""
@@ -96,11 +127,17 @@ class GroupService:
             if member is None:
                 raise Unauthorized("that member code does not belong to this session's group")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
+            cpd_key = member.cpd_key
+            if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
+                cpd_key = cpd_public_key(member_code)
+                await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
             return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
-                                                         heard_least=member.heard_least), None)
+                                                         heard_least=member.heard_least, cpd_key=cpd_key), None)
         member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
-        joined = await self.sessions.join(state.code, name, member_id=member_id)
+        cpd_key = cpd_public_key(code)
+        joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
         await self.store.add_member(state.group_id, member_id, token_hash(code))
+        await self.store.set_cpd_key(state.group_id, member_id, cpd_key)
         return MemberJoined(joined, code)
 
     async def session_changed(self, state: SessionState) -> None:
@@ -110,6 +147,55 @@ class GroupService:
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
         await self.store.note_heard(state.group_id, quieter_half(state), state.closed_at)
         await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
+        await self.store.add_cpd(state.group_id, self._sealed_entries(state))
+
+    def _sealed_entries(self, state: SessionState) -> dict[str, dict]:
+        """Each member's CPD entry of this session, sealed to their own key (and their
+        reflection as sealed to it when they wrote it); members without a key get none."""
+        assert state.group_id is not None
+        keys = {p.member_id: p for p in state.participants if p.member_id and p.cpd_key and not p.removed}
+        sealed: dict[str, dict] = {}
+        for member_id, entry in cpd.entries_at_close(state).items():
+            person = keys.get(member_id)
+            if person is None or person.cpd_key is None:
+                continue
+            sealed[member_id] = {
+                "id": entry["id"], "at": entry["at"],
+                "sealed": seal_to(person.cpd_key, cpd_context(state.group_id, member_id, "entry"), json.dumps(entry)),
+                "reflection": person.cpd_reflection,
+            }
+        return sealed
+
+    async def member(self, group_id: str, member_code: str | None) -> MemberRecord:
+        """The member whose code this is (the bearer of their CPD record): 404, 401 otherwise."""
+        if len(group_id) > 64:
+            raise NotFound("no group with that id")
+        if await self.store.load_group(group_id) is None:
+            raise NotFound("no group with that id")
+        found = await self.store.find_member(group_id, token_hash(member_code)) if member_code else None
+        if found is None:
+            raise Unauthorized("that member code does not belong to this group")
+        return found
+
+    async def cpd_record(self, member: MemberRecord, member_code: str) -> dict:
+        """The member's own CPD record, opened with their code (nothing else can open it)."""
+        opener = CpdOpener(member_code)
+        entries = []
+        for stored in await self.store.cpd_entries(member.group_id, member.id):
+            plain = opener.open(cpd_context(member.group_id, member.id, "entry"), stored["sealed"])
+            if plain is None:
+                continue
+            entry = json.loads(plain)
+            if stored.get("reflection"):
+                opened = opener.open(cpd_context(member.group_id, member.id, "reflection"), stored["reflection"])
+                if opened:
+                    entry["reflection"] = Reflection.model_validate_json(opened).model_dump(exclude={"confirmed"})
+            entries.append(entry)
+        return cpd.record_of(entries)
+
+    async def erase_cpd(self, member: MemberRecord) -> None:
+        await self.store.erase_cpd(member.group_id, member.id, self.clock())
+        log.info("a member of group %s erased their CPD record", member.group_id)
 
     async def close(self) -> None:
         await self.store.close()

@@ -198,6 +198,7 @@ class GroupRecord(BaseModel):
     created_at: float
     statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
     least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
+    report_hash: str | None = None  # a SHA-256 of the read-only report link's key, while one exists
 
 
 class MemberRecord(BaseModel):
@@ -206,6 +207,7 @@ class MemberRecord(BaseModel):
     carried: list[dict[str, Any]] = []  # [{id, text, due}] chosen at the close of ``carried_at``
     carried_at: float = 0.0  # when the session these came from closed
     heard_least: bool = False  # in the quieter half of floor time at the last meeting they took part in
+    cpd_key: str | None = None  # the public half of the key pair their member code yields (seals their CPD entries)
 
 
 class GroupStore(Protocol):
@@ -238,6 +240,22 @@ class GroupStore(Protocol):
         the row of the same id; at most ``record.MAX_MEETINGS``, the oldest go first."""
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]: ...
+
+    async def set_cpd_key(self, group_id: str, member_id: str, public_key: str) -> None:
+        """The public key a member's CPD entries are sealed to (derived from their code)."""
+
+    async def add_cpd(self, group_id: str, entries: dict[str, dict[str, Any]]) -> None:
+        """Per member, keep one sealed entry ``{id, at, sealed, reflection}``, replacing the entry
+        of the same id, unless the member erased their record after it; at most
+        ``cpd.MAX_ENTRIES`` per member, the oldest go first."""
+
+    async def cpd_entries(self, group_id: str, member_id: str) -> list[dict[str, Any]]: ...
+
+    async def erase_cpd(self, group_id: str, member_id: str, at: float) -> None:
+        """Forget the member's CPD entries, and refuse any from a session closed by ``at``."""
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        """The hash of the read-only report link's key (None: revoke it)."""
 
     async def erase_record(self, group_id: str, at: float) -> None:
         """Forget every meeting's row, and refuse any row of a meeting that closed by ``at``

@@ -16,7 +16,11 @@ import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 
 def _key(token: str) -> bytes:
@@ -52,3 +56,60 @@ def open_with(key: bytes, context: str, sealed: str) -> str | None:
         return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
     except (InvalidTag, ValueError):
         return None
+
+
+# ------------------------------------------------ a member's CPD record, sealed to their code
+# At a session's close the server has no member code (it keeps only its hash), so it cannot
+# derive a symmetric key then. Instead the code yields a key pair: the server keeps the public
+# half (given when the member presents the code at a join) and seals each entry to it; only
+# the member's code, presented again, re-derives the private half that opens them.
+
+def _cpd_private(member_code: str) -> X25519PrivateKey:
+    seed = hashlib.pbkdf2_hmac("sha256", member_code.encode(), b"talking-piece cpd v1", 10_000)
+    return X25519PrivateKey.from_private_bytes(seed)
+
+
+def _raw(public: X25519PublicKey) -> bytes:
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def cpd_public_key(member_code: str) -> str:
+    """The public half of the member's CPD key pair (stored; it opens nothing)."""
+    return base64.urlsafe_b64encode(_raw(_cpd_private(member_code).public_key())).decode()
+
+
+def _box_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"talking-piece cpd box v1" + ephemeral + recipient).derive(shared)
+
+
+def seal_to(public_key: str, context: str, plaintext: str) -> str:
+    """Seal to a public key: an ephemeral X25519 exchange, HKDF, AES-GCM with ``context``."""
+    recipient = base64.urlsafe_b64decode(public_key.encode())
+    ephemeral = X25519PrivateKey.generate()
+    eph = _raw(ephemeral.public_key())
+    key = _box_key(ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient)), eph, recipient)
+    nonce = os.urandom(12)
+    return base64.urlsafe_b64encode(eph + nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())).decode()
+
+
+class CpdOpener:
+    """Opens what was sealed to a member's public key, given their code (derived once)."""
+
+    def __init__(self, member_code: str) -> None:
+        self._private = _cpd_private(member_code)
+        self._public = _raw(self._private.public_key())
+
+    def open(self, context: str, sealed: str) -> str | None:
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            eph, nonce, body = raw[:32], raw[32:44], raw[44:]
+            key = _box_key(self._private.exchange(X25519PublicKey.from_public_bytes(eph)), eph, self._public)
+            return AESGCM(key).decrypt(nonce, body, context.encode()).decode()
+        except (InvalidTag, ValueError):
+            return None
+
+
+def cpd_context(group_id: str, member_id: str, part: str) -> str:
+    """What a CPD seal is bound to: this member of this group, and which part of the entry."""
+    return f"cpd/{group_id}/{member_id}/{part}"

@@ -49,7 +49,7 @@ from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.quotas import Quotas
-from app.realtime.sealing import ack_key, open_sealed, open_with, seal, seal_with
+from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
 
 log = logging.getLogger("talkingpiece.sessions")
 
@@ -159,7 +159,8 @@ class SessionService:
         raise Conflict("could not allocate a session code; try again")
 
     async def join(self, code: str, name: str, *, member_id: str | None = None,
-                   carried: tuple[CarriedAction, ...] = (), heard_least: bool = False) -> Joined:
+                   carried: tuple[CarriedAction, ...] = (), heard_least: bool = False,
+                   cpd_key: str | None = None) -> Joined:
         if self.quotas is not None:
             await self.quotas.joining(self._client_address())
         token, pid = new_token(), secrets.token_hex(8)
@@ -170,7 +171,7 @@ class SessionService:
             if member_id is None:
                 return result
             return result.model_copy(update={"state": carry.welcome(result.state, pid, member_id, carried,
-                                                                    heard_least)})
+                                                                    heard_least, cpd_key)})
 
         await self._change(code, joined)
         return Joined(participant_id=pid, token=token)
@@ -293,8 +294,17 @@ class SessionService:
         """Seal the reflection with the writer's token and keep only the sealed form."""
         guard.require_confirmed(reflection.text(), reflection.confirmed)
         pid = _reflection_writer(caller)
-        sealed = seal(caller.token, f"{caller.code}/{pid}", reflection.model_dump_json())
-        await self._change(caller.code, lambda r: engine.store_reflection(r.state, pid, sealed))
+        plain = reflection.model_dump_json()
+        sealed = seal(caller.token, f"{caller.code}/{pid}", plain)
+
+        def stored(record: Record) -> engine.Transition:
+            person = record.state.participant(pid)
+            for_cpd = None
+            if person is not None and person.cpd_key and person.member_id and record.state.group_id:
+                for_cpd = seal_to(person.cpd_key, cpd_context(record.state.group_id, person.member_id, "reflection"),
+                                  plain)
+            return engine.store_reflection(record.state, pid, sealed, for_cpd)
+        await self._change(caller.code, stored)
 
     def read_reflection(self, state: SessionState, caller: Caller) -> tuple[SessionState, str, Reflection]:
         """Open the caller's reflection in ``state`` (the state they were authenticated in)."""

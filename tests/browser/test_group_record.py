@@ -5,6 +5,10 @@ meeting three phones answer the evaluation in the check-out, one with a line of 
 identifier guard questions first; the facilitator shows the spread; then whoever holds the
 group's key opens the record page: charts of three meetings, the CSV for a commissioner, and
 every count below k suppressed, with no name anywhere and no key in any URL the server saw.
+The key holder makes a read-only report link, a commissioner opens it (charts and CSV only),
+and the link is revoked. One member, who came to all three meetings, opens "My CPD record" on
+her phone: three meetings, her role, under the NMC's and Social Work England's headings, as a
+print page and as Markdown, naming no one else.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     urls: list[str] = []
     with httpx.Client(base_url=base, timeout=10) as http:
         group = new_group(http, "Ward 9 reflective practice")
-        meet(http, group, ("A", "B", "C", "D"), [[4, 4, 4], [4, 4, 4], [3, 4, 5], [5, 5, 5]])
-        meet(http, group, ("A", "B"), [[1, 1, 1], [2, 2, 2]])
+        first = meet(http, group, ("A", "B", "C", "D"), [[4, 4, 4], [4, 4, 4], [3, 4, 5], [5, 5, 5]])
+        asha_code = first.people["A"]["member_code"]  # A is Asha: she comes to all three meetings
+        meet(http, group, ("A", "B"), [[1, 1, 1], [2, 2, 2]], codes={"A": asha_code})
         created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
                             json={"title": "Ward 9, May", "format": "check-in-out"}).json()
 
@@ -42,6 +47,11 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     for name in NAMES:
         ctx = contexts(phone=True)
         ctx.on("request", lambda r: urls.append(r.url))
+        if name == NAMES[0]:  # Asha's phone keeps her code from her personal link
+            kept = ctx.new_page()
+            kept.goto(f"{base}/join#member={group['group_id']}.{asha_code}")
+            expect(kept.locator("#member-kept")).to_be_visible()
+            kept.close()
         phones[name] = join(ctx, base, created["code"], name)
     console.get_by_role("button", name="Start the session").first.click()
     expect(console.locator("#status")).to_have_text("Running")
@@ -94,6 +104,7 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     expect(record.get_by_role("img", name=re.compile("People at each meeting: .*fewer than 3, not shown"))).to_have_count(1)
     for name in NAMES + ["More time for the case"]:
         expect(record).not_to_contain_text(name)
+    expect(record.locator("table tbody tr")).to_have_count(3)
     assert axe_violations(page) == []
     shots(page, "group-record")
 
@@ -108,6 +119,62 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     text = "\n".join(",".join(r) for r in rows)
     assert not any(n in text for n in NAMES)
     assert not any(group["group_key"] in u or token in u for u in urls)
+
+    # A read-only report link for a commissioner: charts and CSV, nothing else; then revoked.
+    links = page.locator("#report-link")
+    expect(page.locator("#report-link-none")).to_be_visible()
+    expect(links.get_by_role("button", name="Revoke the report link")).to_be_hidden()
+    links.get_by_role("button", name="Create a report link").click()
+    expect(page.locator("#report-link-exists")).to_be_visible()
+    expect(page.locator("#report-link-none")).to_be_hidden()
+    report_url = page.get_by_label(re.compile("The report link")).input_value()
+    assert re.fullmatch(re.escape(f"{base}/group/{group['group_id']}#report=") + r"[\w-]{20,}", report_url)
+    shots(page, "group-record-report-link")
+    reader_ctx = contexts()
+    reader_ctx.on("request", lambda r: urls.append(r.url))
+    reader = reader_ctx.new_page()
+    reader.goto(report_url)
+    expect(reader.locator("#record svg.record-chart")).to_have_count(5)
+    expect(reader.locator("#record-readonly")).to_be_visible()
+    expect(reader.get_by_role("button", name="Erase the record")).to_be_hidden()
+    expect(reader.locator("#report-link")).to_be_hidden()
+    with reader.expect_download() as info:
+        reader.get_by_role("button", name="Download CSV").click()
+    assert len(Path(info.value.path()).read_text(encoding="utf-8").splitlines()) == 1 + 3 * 3
+    shots(reader, "group-record-read-only")
+    links.get_by_role("button", name="Revoke the report link").click()
+    expect(page.locator("#report-link-revoked")).to_be_visible()
+    reader.reload()
+    expect(reader.locator("#record")).to_contain_text("This key does not open the group's record.")
+    page.reload()
+    expect(page.locator("#report-link-none")).to_be_visible()
+
+    # Asha's own CPD record, from her phone: three meetings, no one else in it.
+    asha = phones[NAMES[0]]
+    cpd_link = asha.locator("#cpd-link")
+    expect(cpd_link).to_be_visible()
+    with asha.expect_popup() as popup:
+        cpd_link.get_by_role("link", name="Open my CPD record").click()
+    mine = popup.value
+    attendance = mine.locator("table.cpd-attendance tbody tr")
+    expect(attendance).to_have_count(3)
+    expect(mine.locator("#cpd")).to_contain_text("NMC reflective account")
+    expect(mine.locator("#cpd")).to_contain_text("Social Work England CPD record")
+    expect(mine.locator("#cpd")).to_contain_text("How is this relevant to the Code?")
+    assert axe_violations(mine) == []
+    shots(mine, "cpd-print")
+    with mine.expect_download() as info:
+        mine.get_by_role("button", name="Download Markdown").click()
+    md = Path(info.value.path()).read_text(encoding="utf-8")
+    assert md.startswith("# My CPD record") and md.count("| Check-in and check-out |") == 3
+    assert "### NMC reflective account" in md and "### Social Work England CPD record" in md
+    for other in NAMES + ["Ward 9", "More time for the case", "I felt safe to speak"]:
+        assert other not in md, other
+    assert not any(asha_code in u for u in urls)
+    # Ben came to one meeting only: his phone's record has one.
+    with phones[NAMES[1]].expect_popup() as popup:
+        phones[NAMES[1]].get_by_role("link", name="Open my CPD record").click()
+    expect(popup.value.locator("table.cpd-attendance tbody tr")).to_have_count(1)
 
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Erase the record").click()

@@ -92,6 +92,8 @@
       document.getElementById('member-link').href =
         location.origin + '/join#member=' + encodeURIComponent(card.dataset.group) + '.' + encodeURIComponent(mine);
       card.hidden = false;
+      var cpdLink = document.getElementById('cpd-link');
+      if (cpdLink) cpdLink.hidden = false;   // my CPD record opens with the code this phone keeps
       if (store.getItem(memberKey(card.dataset.group) + ':new')) {
         store.removeItem(memberKey(card.dataset.group) + ':new');   // shown open once; folded away after
         document.getElementById('member-new').hidden = false;

@@ -1,12 +1,16 @@
 // The group's record page: reads the group's key from the URL fragment (#key=<group id>.<key>,
 // never sent to the server as part of a URL), fetches the charts with it in the Authorization
-// header, and offers the CSV download and erasing the record.
+// header, and offers the CSV download and erasing the record. Opened with a read-only report
+// link (#report=<report key>) it shows the charts and the CSV only.
 (function () {
   "use strict";
   var main = document.getElementById("record");
   var group = main && main.getAttribute("data-code");
-  var given = new URLSearchParams(location.hash.slice(1)).get("key") || "";
-  var key = given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given;
+  var params = new URLSearchParams(location.hash.slice(1));
+  var given = params.get("key") || "";
+  var report = params.get("report") || "";
+  var key = report || (given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given);
+  function el(id) { return document.getElementById(id); }
   var files = window.TalkingPieceFiles;
   var note = document.getElementById("record-note");
   var base = "/api/groups/" + encodeURIComponent(group) + "/record";
@@ -37,6 +41,53 @@
     }).catch(function () { note.textContent = "Erasing failed: nothing was erased."; });
   });
 
+  // The report link: only the key holder sees it, can create it (once shown) and revoke it.
+  function only(id) {
+    ["report-link-none", "report-link-exists", "report-link-revoked", "report-link-failed"].forEach(function (other) {
+      el(other).hidden = other !== id;
+    });
+  }
+  function linkState(exists) {
+    el("report-link-revoke").hidden = !exists;
+  }
+  function readGroup() {
+    files.withKey("/api/groups/" + encodeURIComponent(group), key).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return r.json();
+    }).then(function (g) {
+      el("report-link").hidden = false;
+      only(g.report_link ? "report-link-exists" : "report-link-none");
+      linkState(g.report_link);
+    }).catch(function () { el("report-link").hidden = true; });
+  }
+  el("report-link-create").addEventListener("click", function () {
+    files.withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "POST" }).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return r.json();
+    }).then(function (made) {
+      el("report-link-url").value = location.origin + made.path;
+      el("report-link-new").hidden = false;
+      only("report-link-exists");
+      linkState(true);
+      el("report-link-url").focus();
+      el("report-link-url").select();
+    }).catch(function () { only("report-link-failed"); });
+  });
+  el("report-link-revoke").addEventListener("click", function () {
+    files.withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "DELETE" }).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      el("report-link-new").hidden = true;
+      el("report-link-url").value = "";
+      only("report-link-revoked");
+      linkState(false);
+    }).catch(function () { only("report-link-failed"); });
+  });
+
+  if (report) {
+    el("record-erase").hidden = true;
+    el("record-readonly").hidden = false;
+  }
   if (!group || !key) { show("This link has no key. Open it with the group's key: /group/<id>#key=<group key>."); return; }
   load();
+  if (!report) { readGroup(); }
 })();

@@ -5,7 +5,8 @@ It shares the sessions' client and connection pool. Keys, all under ``{prefix}{i
 member ``…:member:{member_id}`` (carried JSON, carried_at) and an index from the member
 code's hash to the member id, ``…:code:{code_hash}``; the group's own evaluation statements
 in the group's hash (``statements``); the record of meetings, aggregate rows by id in
-``…:meetings`` and their times in ``…:meeting_at``. Keeping carried plans only when they
+``…:meetings`` and their times in ``…:meeting_at``; each member's sealed CPD entries in
+``…:cpd:{member_id}`` and their times in ``…:cpd_at:{member_id}``. Keeping carried plans only when they
 are newer is one Lua script, so concurrent closes never interleave.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from app.facilitation.cpd import MAX_ENTRIES
 from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
@@ -54,7 +56,8 @@ class RedisGroupStore:
         return GroupRecord(id=group_id, name=data["name"], key_hash=data["key_hash"],
                            created_at=float(data["created_at"]),
                            statements=json.loads(statements) if statements is not None else None,
-                           least_heard_first=data.get("least_heard_first") == "1")
+                           least_heard_first=data.get("least_heard_first") == "1",
+                           report_hash=data.get("report_hash"))
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         base = self._group(group_id)
@@ -73,7 +76,8 @@ class RedisGroupStore:
         if not data:
             return None
         return MemberRecord(id=member_id, group_id=group_id, carried=json.loads(data.get("carried", "[]")),
-                            carried_at=float(data.get("carried_at", "0")), heard_least=data.get("heard_least") == "1")
+                            carried_at=float(data.get("carried_at", "0")), heard_least=data.get("heard_least") == "1",
+                            cpd_key=data.get("cpd_key"))
 
     async def count_members(self, group_id: str) -> int:
         return int(await self.redis.scard(f"{self._group(group_id)}:members"))
@@ -115,6 +119,47 @@ class RedisGroupStore:
                 pipe.hdel(f"{base}:meetings", *extra)
                 pipe.zrem(f"{base}:meeting_at", *extra)
                 await pipe.execute()
+
+    async def set_cpd_key(self, group_id: str, member_id: str, public_key: str) -> None:
+        member = f"{self._group(group_id)}:member:{member_id}"
+        if await self.redis.exists(member):
+            await self.redis.hset(member, "cpd_key", public_key)
+
+    async def add_cpd(self, group_id: str, entries: dict[str, dict[str, Any]]) -> None:
+        """Per member, sealed entries by id in ``…:cpd:{member_id}`` and their times in
+        ``…:cpd_at:{member_id}`` (to drop the oldest)."""
+        base = self._group(group_id)
+        for member_id, entry in entries.items():
+            erased = await self.redis.hget(f"{base}:member:{member_id}", "cpd_erased_at")
+            if erased is not None and entry["at"] <= float(erased):
+                continue  # erased by its owner: a late change to that session does not bring it back
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(f"{base}:cpd:{member_id}", entry["id"], json.dumps(entry))
+                pipe.zadd(f"{base}:cpd_at:{member_id}", {entry["id"]: entry["at"]})
+                await pipe.execute()
+            extra = await self.redis.zrange(f"{base}:cpd_at:{member_id}", 0, -MAX_ENTRIES - 1)
+            if extra:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.hdel(f"{base}:cpd:{member_id}", *extra)
+                    pipe.zrem(f"{base}:cpd_at:{member_id}", *extra)
+                    await pipe.execute()
+
+    async def cpd_entries(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
+        rows = [json.loads(v) for v in (await self.redis.hgetall(f"{self._group(group_id)}:cpd:{member_id}")).values()]
+        return sorted(rows, key=lambda r: r["at"])
+
+    async def erase_cpd(self, group_id: str, member_id: str, at: float) -> None:
+        base = self._group(group_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(f"{base}:cpd:{member_id}", f"{base}:cpd_at:{member_id}")
+            pipe.hset(f"{base}:member:{member_id}", "cpd_erased_at", repr(at))
+            await pipe.execute()
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        if key_hash is None:
+            await self.redis.hdel(self._group(group_id), "report_hash")
+        else:
+            await self.redis.hset(self._group(group_id), "report_hash", key_hash)
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]:
         rows = [json.loads(v) for v in (await self.redis.hgetall(f"{self._group(group_id)}:meetings")).values()]

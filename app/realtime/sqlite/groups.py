@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.facilitation.cpd import MAX_ENTRIES
 from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
 
@@ -43,6 +44,12 @@ CREATE TABLE IF NOT EXISTS group_options (
     group_id TEXT PRIMARY KEY REFERENCES groups(id), least_heard_first INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS member_heard (
     member_id TEXT PRIMARY KEY REFERENCES members(id), heard_least INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS report_links (group_id TEXT PRIMARY KEY REFERENCES groups(id), key_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS member_keys (member_id TEXT PRIMARY KEY REFERENCES members(id), cpd_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cpd_entries (
+    member_id TEXT NOT NULL REFERENCES members(id), id TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (member_id, id));
+CREATE TABLE IF NOT EXISTS cpd_erased (member_id TEXT PRIMARY KEY REFERENCES members(id), at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
 """
 
@@ -77,29 +84,31 @@ class SqliteGroupStore:
                         (group.id, group.name, group.key_hash, group.created_at))
 
     async def load_group(self, group_id: str) -> GroupRecord | None:
-        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first "
-                               "FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
-                               "LEFT JOIN group_options o ON o.group_id = g.id WHERE g.id = ?", (group_id,))
+        rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first, "
+                               "r.key_hash FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
+                               "LEFT JOIN group_options o ON o.group_id = g.id "
+                               "LEFT JOIN report_links r ON r.group_id = g.id WHERE g.id = ?", (group_id,))
         if not rows:
             return None
-        gid, name, key_hash, created_at, statements, least_heard_first = rows[0]
+        gid, name, key_hash, created_at, statements, least_heard_first, report_hash = rows[0]
         return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at,
                            statements=json.loads(statements) if statements is not None else None,
-                           least_heard_first=bool(least_heard_first))
+                           least_heard_first=bool(least_heard_first), report_hash=report_hash)
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
                         (member_id, group_id, code_hash))
 
     async def find_member(self, group_id: str, code_hash: str) -> MemberRecord | None:
-        rows = await self._run("SELECT m.id, m.carried, m.carried_at, h.heard_least FROM members m "
+        rows = await self._run("SELECT m.id, m.carried, m.carried_at, h.heard_least, k.cpd_key FROM members m "
                                "LEFT JOIN member_heard h ON h.member_id = m.id "
+                               "LEFT JOIN member_keys k ON k.member_id = m.id "
                                "WHERE m.group_id = ? AND m.code_hash = ?", (group_id, code_hash))
         if not rows:
             return None
-        mid, carried, carried_at, heard_least = rows[0]
+        mid, carried, carried_at, heard_least, cpd_key = rows[0]
         return MemberRecord(id=mid, group_id=group_id, carried=json.loads(carried), carried_at=carried_at,
-                            heard_least=bool(heard_least))
+                            heard_least=bool(heard_least), cpd_key=cpd_key)
 
     async def count_members(self, group_id: str) -> int:
         return (await self._run("SELECT count(*) FROM members WHERE group_id = ?", (group_id,)))[0][0]
@@ -156,6 +165,55 @@ class SqliteGroupStore:
                     conn.execute("DELETE FROM meetings WHERE group_id = ? AND id NOT IN (SELECT id FROM meetings "
                                  "WHERE group_id = ? ORDER BY at DESC LIMIT ?)", (group_id, group_id, MAX_MEETINGS))
         await asyncio.to_thread(work)
+
+    async def set_cpd_key(self, group_id: str, member_id: str, public_key: str) -> None:
+        await self._run("INSERT OR REPLACE INTO member_keys (member_id, cpd_key) SELECT id, ? FROM members "
+                        "WHERE id = ? AND group_id = ?", (public_key, member_id, group_id))
+
+    async def add_cpd(self, group_id: str, entries: dict[str, dict[str, Any]]) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    for mid, entry in entries.items():
+                        if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
+                                            (mid, group_id)).fetchall():
+                            continue
+                        erased = conn.execute("SELECT at FROM cpd_erased WHERE member_id = ?", (mid,)).fetchall()
+                        if erased and entry["at"] <= erased[0][0]:
+                            continue  # erased by its owner: a late change to that session does not bring it back
+                        conn.execute("INSERT OR REPLACE INTO cpd_entries (member_id, id, at, data) VALUES (?, ?, ?, ?)",
+                                     (mid, entry["id"], entry["at"], json.dumps(entry)))
+                        conn.execute("DELETE FROM cpd_entries WHERE member_id = ? AND id NOT IN (SELECT id FROM "
+                                     "cpd_entries WHERE member_id = ? ORDER BY at DESC LIMIT ?)",
+                                     (mid, mid, MAX_ENTRIES))
+        await asyncio.to_thread(work)
+
+    async def cpd_entries(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
+        rows = await self._run("SELECT c.data FROM cpd_entries c JOIN members m ON m.id = c.member_id "
+                               "WHERE c.member_id = ? AND m.group_id = ? ORDER BY c.at", (member_id, group_id))
+        return [json.loads(data) for (data,) in rows]
+
+    async def erase_cpd(self, group_id: str, member_id: str, at: float) -> None:
+        def work() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
+                                        (member_id, group_id)).fetchall():
+                        return
+                    conn.execute("DELETE FROM cpd_entries WHERE member_id = ?", (member_id,))
+                    conn.execute("INSERT OR REPLACE INTO cpd_erased (member_id, at) VALUES (?, ?)", (member_id, at))
+        await asyncio.to_thread(work)
+
+    async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
+        if key_hash is None:
+            await self._run("DELETE FROM report_links WHERE group_id = ?", (group_id,))
+        else:
+            await self._run("INSERT OR REPLACE INTO report_links (group_id, key_hash) VALUES (?, ?)",
+                            (group_id, key_hash))
 
     async def meetings(self, group_id: str) -> list[dict[str, Any]]:
         rows = await self._run("SELECT data FROM meetings WHERE group_id = ? ORDER BY at", (group_id,))

@@ -1,0 +1,46 @@
+// A member's CPD print page: the member code comes from this phone's own storage
+// ('tp:member:<group id>', kept by groups.js) or a personal link's fragment (#member=<group id>.<code>),
+// never from a URL the server sees; the record is fetched with it in the Authorization header.
+(function () {
+  "use strict";
+  var main = document.getElementById("cpd");
+  var group = main && main.getAttribute("data-code");
+  var files = window.TalkingPieceFiles;
+  var base = "/api/groups/" + encodeURIComponent(group) + "/cpd";
+  function el(id) { return document.getElementById(id); }
+  function said(id) { return el(id).textContent; }
+  var code = null;
+  var link = new URLSearchParams(location.hash.slice(1)).get("member") || "";
+  if (link.indexOf(group + ".") === 0) { code = link.slice(group.length + 1); }
+  if (!code) {
+    try { code = localStorage.getItem("tp:member:" + group); } catch (e) { code = null; }
+  }
+  var note = el("cpd-note");
+
+  function load() {
+    return files.withKey(base + ".html?part=content", code).then(function (r) {
+      if (r.status === 404) { throw new Error(said("cpd-no-group")); }
+      if (!r.ok) { throw new Error(said("cpd-wrong-code")); }
+      return r.text();
+    }).then(function (html) { files.fill(main, html); }, function (err) { files.say(main, err.message); });
+  }
+
+  el("cpd-print").addEventListener("click", function () { window.print(); });
+  el("cpd-markdown").addEventListener("click", function () {
+    files.withKey(base + ".md", code).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return files.save(r, "my-cpd-record.md");
+    }).catch(function () { note.textContent = said("cpd-failed"); });
+  });
+  el("cpd-erase").addEventListener("click", function () {
+    if (!window.confirm(said("cpd-erase-confirm"))) { return; }
+    files.withKey(base, code, { method: "DELETE" }).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      note.textContent = said("cpd-erased");
+      return load();
+    }).catch(function () { note.textContent = said("cpd-failed"); });
+  });
+
+  if (!group || !code) { files.say(main, said("cpd-no-code")); return; }
+  load();
+})();
