@@ -73,8 +73,9 @@ def _group_view(state: SessionState, group: Any, now: float, *, members_only: bo
                 "source": group.turn.source}
     view: dict[str, Any] = {
         "id": group.id, "number": group.number,
-        "members": [{"id": p.id, "name": p.name, "present": p.present} for p in focused.participants
-                    if not p.removed],
+        # In the group's order: the rotating role goes down this list.
+        "members": [{"id": p.id, "name": p.name, "present": p.present}
+                    for p in sorted(focused.participants, key=lambda p: group.members.index(p.id)) if not p.removed],
         "phase": phase, "turn": turn, "presenter_id": group.presenter_id,
         "step": group.step, "steps": len(breakouts.breakout_phases(state.format)),
         "rotation": len(group.presented), "rotations": breakouts.rotations(state, group), "done": group.done,

@@ -23,7 +23,7 @@ from fastapi import APIRouter, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
-from app.facilitation.views import me_view, shared_view
+from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
@@ -71,13 +71,15 @@ def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
     template, names = PAGES[actor.role]
     lasting = cache.get(SESSION)
     regions = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
-    shared = cache.get("pages-shared")
-    if shared is None:  # once per state: the view every role shares, and the page model's part
-        shared = cache["pages-shared"] = shared_view(state, now)
-        cache["pages-room"] = room_model(shared, now, erase_after_s)
+    if "pages-seen" not in cache:  # once per state
         cache["pages-seen"] = {}
         cache.setdefault(SETTLE, []).append(regions.settle)
-    model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
+    where = scope(state, actor)  # the room, or one breakout group: each its shared view
+    shared = cache.get(("pages-shared", where))
+    if shared is None:  # once per state and scope: the view its viewers share, and the page model's part
+        shared = cache[("pages-shared", where)] = shared_view(state, now, where)
+        cache[("pages-room", where)] = room_model(shared, now, erase_after_s)
+    model = viewer_model({**shared, "me": me_view(state, actor)}, cache[("pages-room", where)])
     seen = cache["pages-seen"]
     found = cache[key] = (regions, model,
                           [regions.render(template, name, model, state.version, seen) for name in names])
