@@ -120,8 +120,11 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         "closed_at": state.closed_at,
         "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,
                     "listens_only": list(p.listens_only), "wellbeing": p.wellbeing,
-                    "purpose": p.purpose, "prompt": p.prompt}
+                    "purpose": p.purpose, "prompt": p.prompt, "breakout": p.breakout, "speaker": p.speaker}
                    for p in state.format.phases],
+        # How the format's breakouts run (None: it has none): the suggested size, the rotating role.
+        "breakout_plan": (state.format.breakouts.model_dump() if state.format.breakouts is not None
+                          else None),
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,

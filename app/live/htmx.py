@@ -38,13 +38,14 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "proposals")),
+                                     "carried", "proposals", "breakouts")),
     "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
-                                  "items", "myactions", "carried", "carry", "consent")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried")),
+                                  "items", "myactions", "carried", "carry", "consent", "breakout")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried",
+                               "breakouts")),
 }
 
-NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
+NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int, "size": int, "minutes": int}
 FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action
 TRUE = {"true", "on", "1", "yes"}
 
