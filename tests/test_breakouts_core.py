@@ -143,6 +143,8 @@ def test_every_member_is_client_once_then_the_group_is_done() -> None:
     assert done["breakout"]["done"] is True and done["phase"] is None
     back = send(state, {"type": "end_breakouts"}, now=now + 1).state
     assert back.breakouts is None and back.phase is not None and back.format.phases[back.phase.index].id == "forming"
+    harvest = send(back, {"type": "next_phase"}, now=now + 2).state  # the groups ran the breakout phases
+    assert harvest.format.phases[harvest.phase.index].id == "harvest"
 
 
 def test_deadline_is_the_earliest_group_and_pause_freezes_every_group() -> None:

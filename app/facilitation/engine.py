@@ -388,6 +388,8 @@ def _start(state, cmd, actor, now, fresh) -> Result:
 def _next_phase(state, cmd, actor, now, fresh) -> Result:
     assert state.phase is not None
     index = state.phase.index + 1
+    while state.breakouts_held and index < len(state.format.phases) and state.format.phases[index].breakout:
+        index += 1  # the groups have run these already
     if index >= len(state.format.phases):
         raise Conflict("this is the last phase: close the session when you are done")
     events: list[Event] = []
@@ -983,7 +985,7 @@ def _start_breakouts(state, cmd: c.StartBreakouts, actor, now, fresh) -> Result:
     if state.round is not None:
         events.append(Event(type="round_cancelled"))
     lowered = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
-    state = state.model_copy(update={"round": None, "participants": lowered,
+    state = state.model_copy(update={"round": None, "participants": lowered, "breakouts_held": True,
                                      "breakouts": breakouts.new_breakouts(groups, cmd.size, cmd.method, now)})
     assert state.breakouts is not None
     for group in state.breakouts.groups:

@@ -400,6 +400,7 @@ class SessionState(Frozen):
     flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
     breakouts: Breakouts | None = None  # small groups running inside the session
+    breakouts_held: bool = False  # the groups ran the breakout phases: the room's next phase skips them
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:
