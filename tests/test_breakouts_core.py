@@ -227,3 +227,20 @@ def test_notice_reaches_every_group_and_the_screen() -> None:
     for g in state.breakouts.groups:
         assert view_for(state, person(g.members[0]), 5.0)["breakout"]["notice"] == {"minutes": 2, "at": 5.0}
     assert view_for(state, Actor(role="screen"), 5.0)["breakouts_notice"] == {"minutes": 2, "at": 5.0}
+
+
+def test_breakouts_survive_both_stores_serialisation_and_old_records_still_load() -> None:
+    """Both stores keep the state as the model's JSON (sqlite write-through, redis): a session in
+    breakouts comes back whole, and a record written before breakouts existed still loads."""
+    from app.facilitation.models import SessionState
+
+    state = send(room(7), {"type": "start_breakouts", "size": 3}, now=1.0).state
+    state = send(state, {"type": "submit_item", "kind": "question", "text": "Why now?"},
+                 person(state.breakouts.groups[0].members[1]), now=2.0).state
+    assert SessionState.model_validate_json(state.model_dump_json()) == state
+    old = state.model_dump(mode="json", exclude={"breakouts", "breakouts_held"})
+    for phase in old["format"]["phases"]:
+        phase.pop("breakout"), phase.pop("speaker")
+    old["format"].pop("breakouts")
+    loaded = SessionState.model_validate(old)
+    assert loaded.breakouts is None and loaded.breakouts_held is False

@@ -63,7 +63,7 @@ def the_client_explains(t: Troika) -> None:
         phone = t.phones[names[0]]
         expect(phone.locator("#breakout")).to_contain_text("Client explains", timeout=10_000)
     for card in t.screen.locator("#breakouts .bk-card").all():
-        expect(card).to_contain_text(re.compile(r"Round 1 of [34]: .+ is the client"))
+        expect(card).to_contain_text(re.compile(r"Rotation 1 of [34]: .+ is the client"))
 
 
 def consultants_talk(t: Troika) -> None:
