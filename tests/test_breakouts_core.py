@@ -244,3 +244,58 @@ def test_breakouts_survive_both_stores_serialisation_and_old_records_still_load(
     old["format"].pop("breakouts")
     loaded = SessionState.model_validate(old)
     assert loaded.breakouts is None and loaded.breakouts_held is False
+
+
+def test_random_sessions_in_breakouts_keep_the_rooms_rules_in_every_group() -> None:
+    """Many random commands from random people at increasing times, the server's clock among
+    them: a refusal changes nothing; each group has at most one speaker, who is one of its own
+    present members and never a presenter who listens only; floor time only grows; every
+    present person is in exactly one group."""
+    import random as rnd
+
+    from app.facilitation.models import SessionState
+
+    for seed in range(12):
+        r = rnd.Random(seed)
+        n = r.randint(4, 8)
+        state = send(room(n), {"type": "start_breakouts", "size": r.choice([2, 3, 4]),
+                               "method": r.choice(["random", "balanced"])}, now=1.0).state
+        now, spoken = 1.0, {p.id: 0.0 for p in state.participants}
+        for step in range(120):
+            now += r.choice([0.2, 1.0, 3.0, 7.0])
+            pid = f"p{r.randrange(n)}"
+            group = breakouts.group_of(state, pid)
+            choice = r.random()
+            if choice < 0.25:
+                data, actor = {"type": r.choice(["raise_hand", "lower_hand", "yield_turn", "pass"])}, person(pid)
+            elif choice < 0.35:
+                data, actor = {"type": "submit_item", "kind": "feedback", "text": f"note {step}"}, person(pid)
+            elif choice < 0.45 and group is not None:
+                data, actor = {"type": r.choice(["next_phase", "reveal_items", "extend"]), "breakout_id": group.id,
+                               "kind": "feedback", "seconds": 5}, FACILITATOR
+                data = {k: v for k, v in data.items() if k in {"type", "breakout_id"}
+                        or (k == "kind" and data["type"] == "reveal_items") or (k == "seconds" and data["type"] == "extend")}
+            elif choice < 0.5:
+                other = r.choice(state.breakouts.groups)
+                data, actor = {"type": "move_to_breakout", "participant_id": pid, "breakout_id": other.id}, FACILITATOR
+            else:
+                state = tick(state, now)
+                data = None
+            if data is not None:
+                before = state
+                try:
+                    state = send(state, data, actor, now=now).state
+                except (Conflict, Forbidden, Invalid, NotFound):
+                    assert state == before
+            present = {p.id for p in state.participants if p.present}
+            placed = [m for g in state.breakouts.groups for m in g.members]
+            assert sorted(placed) == sorted(set(placed)) and present <= set(placed)
+            for g in state.breakouts.groups:
+                if g.turn is not None:
+                    assert g.turn.participant_id in g.members and g.turn.participant_id in present
+                    focused = breakouts.focus(state, g)
+                    assert not (g.turn.source == "queue" and engine.listening(focused, g.turn.participant_id))
+            for p in state.participants:
+                assert p.spoken_s >= spoken[p.id] - 1e-9
+                spoken[p.id] = p.spoken_s
+        assert SessionState.model_validate_json(state.model_dump_json()) == state
