@@ -75,3 +75,22 @@ def test_the_screen_shows_every_group_and_the_console_can_bring_them_back(split)
     assert screen.count('<li class="bk-card') == 2 and "Silent preparation" in screen
     console = render_regions(split, FACILITATOR, 2.0, {})["breakouts"]
     assert "Back to the whole room" in console and "Two minutes left" in console
+
+
+def test_the_console_splits_by_hand_with_one_choice_per_person() -> None:
+    import json
+
+    from app.facilitation.commands import parse_command
+    from app.live.htmx import decode_form
+
+    state = room(5)
+    console = render_regions(state, FACILITATOR, 2.0, {})["breakouts"]
+    assert console.count("<select id=\"bk-into-") == 5 and "Group for Ana" in console
+    form = {"cid": "c1", "type": "start_breakouts", "size": "2", "method": "manual",
+            "into_p0": "2", "into_p1": "1", "into_p2": "2", "into_p3": "1", "into_p4": "1"}
+    _, data = decode_form(json.dumps(form))
+    assert data["groups"] == [["p1", "p3", "p4"], ["p0", "p2"]]
+    split = send(state, parse_command(data).model_dump(exclude_none=True), now=3.0).state
+    assert [g.members for g in split.breakouts.groups] == [("p1", "p3", "p4"), ("p0", "p2")]
+    _, random = decode_form(json.dumps({**form, "method": "random"}))
+    assert "groups" not in random  # the choices count only for a split by hand

@@ -124,9 +124,13 @@ def decode_form(text: str) -> tuple[str, Any]:
     data.pop("HEADERS", None)
     command: dict[str, Any] = {}
     scores: dict[int, Any] = {}
+    by_hand: dict[int, list[str]] = {}  # a split by hand: one "into_<participant id>" select a person
     for name, value in data.items():
         if value == "" or value is None:
             continue  # an empty optional field means "not given"
+        if name.startswith("into_") and isinstance(value, str):
+            by_hand.setdefault(_number(command_id, "group", value), []).append(name[5:])
+            continue
         if name.startswith("score_") and name[6:].isdigit():  # the evaluation's statements, one radio group each
             scores[int(name[6:])] = _number(command_id, "score", value)
             continue
@@ -143,6 +147,8 @@ def decode_form(text: str) -> tuple[str, Any]:
         command[name] = value
     if scores:
         command["scores"] = [scores[n] for n in sorted(scores)]
+    if by_hand and command.get("method") == "manual":
+        command["groups"] = [by_hand[n] for n in sorted(by_hand)]
     return command_id, command
 
 

@@ -43,7 +43,14 @@ def breakouts_model(view: dict[str, Any], clock: float) -> dict[str, Any]:
     mine = view.get("breakout")
     groups = view.get("breakouts")
     plan = view.get("breakout_plan")
+    present = [p for p in view["participants"] if p["present"]]
+    size = plan["size"] if plan else 3
+    count = max(1, min(int(len(present) / size + 0.5), len(present) // 2))  # as the core splits
     return {
+        # Splitting by hand: each present person's group, dealt round the groups to start with.
+        "by_hand": [{"id": p["id"], "name": p["name"], "group": i % count + 1} for i, p in enumerate(present)]
+                   if not groups and not mine else [],
+        "numbers": list(range(1, max(2, len(present) // 2) + 1)),
         "running": bool(mine or groups),
         "plan": plan,
         "mine": _card(mine, clock) if mine else None,
