@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.support.client import View, speaker
 from tests.support.server import ServerProcess
 from tests.test_protocol import Room, open_room, run
 
 SEVEN = ("Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus")
-TROIKA = {"format": "troika", "durations": {"forming": 600, "preparation": 1, "presentation": 1,
+TROIKA = {"format": "troika", "durations": {"forming": 600, "preparation": 1, "presentation": 2,
                                             "questioning": 1, "consulting": 60, "feedback": 1, "harvest": 600}}
 
 
@@ -73,7 +75,10 @@ def test_troika_in_trios_runs_by_itself_and_comes_back(server: ServerProcess) ->
                 phones = await group_phones(room, group)
                 explaining = await see(phones[0], in_phase("presentation"), timeout=10)
                 assert speaker(explaining) == group["members"][0]["id"] == explaining["presenter_id"]
-                await see(phones[0], in_phase("consulting"), timeout=10)
+                assert explaining["turn"]["ends_at"] == pytest.approx(explaining["phase"]["ends_at"])  # the whole phase
+                consulting = await see(phones[0], in_phase("consulting"), timeout=10)
+                # never early: questions (1 s) began when the client's time was up, consulting after them
+                assert consulting["phase"]["started_at"] >= explaining["phase"]["ends_at"] + 1.0 - 0.01
             await see(fac, lambda v: all(g["phase"] and g["phase"]["id"] == "consulting"
                                                    for g in groups(v)), timeout=10)
 
