@@ -299,3 +299,14 @@ def test_random_sessions_in_breakouts_keep_the_rooms_rules_in_every_group() -> N
                 assert p.spoken_s >= spoken[p.id] - 1e-9
                 spoken[p.id] = p.spoken_s
         assert SessionState.model_validate_json(state.model_dump_json()) == state
+
+
+def test_someone_let_back_in_during_breakouts_joins_a_group() -> None:
+    state = send(room(7), {"type": "remove_participant", "participant_id": "p6"}, now=1.0).state
+    state = send(state, {"type": "start_breakouts", "size": 3}, now=2.0).state
+    assert breakouts.group_of(state, "p6") is None
+    state = send(state, {"type": "readmit_participant", "participant_id": "p6"}, now=3.0).state
+    assert breakouts.group_of(state, "p6") is not None
+    assert view_for(state, person("p6"), 3.0)["breakouts"] is None  # a phone never sees the other groups
+    with pytest.raises(Conflict, match="in order"):
+        send(state, {"type": "goto_phase", "phase_id": "feedback", "breakout_id": "g1"}, now=4.0)

@@ -95,6 +95,8 @@ def target(state: SessionState, command: c.Command, actor: Any) -> Breakout | No
     if actor.role == "facilitator":
         if wanted is not None:
             group = find(state, wanted)
+            if kind is c.GotoPhase:
+                raise Conflict("a group goes through its phases in order: send next_phase with its breakout_id")
             if kind not in FACILITATOR_SCOPED:
                 raise Invalid(f"{command.type} is for the whole room: it takes no breakout_id")
             return group

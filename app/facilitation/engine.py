@@ -837,6 +837,8 @@ def _readmit(state: SessionState, cmd: c.ReadmitParticipant, actor: Actor, now: 
     if person is None or not person.removed:
         raise NotFound(f"no removed participant {cmd.participant_id!r} in this session")
     state = _with_participant(state, person.model_copy(update={"removed": False, "present": True}))
+    if state.breakouts is not None and breakouts.group_of(state, person.id) is None:
+        state = _join_group(state, breakouts.smallest(state), person.id, now)  # back in, into a group
     return state, [Event(type="participant_readmitted", data={"participant_id": person.id})], {}
 
 
