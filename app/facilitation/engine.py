@@ -4,10 +4,12 @@ Who may send which command in which status, and which handler applies it, is one
 the end of this module (``RULES``). The session's own rules are here; the lobby's, carried
 actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants kept:
 
-- at most one person holds the floor (``state.turn``);
+- at most one person holds the floor (``state.turn``), and in each breakout group at most
+  one of its members (``breakouts``: the same handlers run on the group's own state);
 - ``spoken_s`` only grows, and only while the session runs (a pause freezes every clock);
 - every turn of a round has the round's ``duration_s``, fixed when the round starts;
-- a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
+- the room's phase never ends by itself; a turn does, when the shell reports ``expire_turn``,
+  and so does a breakout group's phase (a group runs by itself: ``_tick_groups``);
 - an item never records its author; votes are marks keyed with the voter's own secret,
   receipts salted hashes;
 - anonymous counters and presence change for the room only at the fold timer's ticks
@@ -54,6 +56,7 @@ from .models import (
     UNDO_PASS_S,
     Action,
     Actor,
+    Breakout,
     FormatSpec,
     Fresh,
     Item,
@@ -854,7 +857,7 @@ def removed_people(state: SessionState) -> list[dict[str, str]]:
 # heard raised hand, and when a phase's time is up the group moves on, rotation by
 # rotation, until every member has had the rotating role and the group is done.
 
-def _in_group(state: SessionState, group: Any, command: c.Command, actor: Actor, now: float, fresh: Fresh,
+def _in_group(state: SessionState, group: Breakout, command: c.Command, actor: Actor, now: float, fresh: Fresh,
               handler: Handler) -> Result:
     focused = breakouts.focus(state, group)
     if type(command) is c.NextPhase:  # in a group, the next phase is the group's next step
@@ -869,14 +872,14 @@ def _in_group(state: SessionState, group: Any, command: c.Command, actor: Actor,
     return breakouts.unfocus(state, group, focused), events, reply
 
 
-def _join_group(state: SessionState, group: Any, participant_id: str, now: float) -> SessionState:
+def _join_group(state: SessionState, group: Breakout, participant_id: str, now: float) -> SessionState:
     group = group.model_copy(update={"members": group.members + (participant_id,)})
     if group.round is not None:  # a late joiner speaks last in the group's running round
         group = group.model_copy(update={"round": group.round.model_copy(update={"order": group.round.order + (participant_id,)})})
     return breakouts.with_group(state, group)
 
 
-def _group_enter(st: SessionState, group: Any, step: int, now: float, events: list[Event]) -> tuple[SessionState, Any]:
+def _group_enter(st: SessionState, group: Breakout, step: int, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     """Enter the group's ``step``-th breakout phase; give the floor to whom the phase names."""
     index = breakouts.breakout_phases(st.format)[step]
     st = _enter_phase(st, index, now, events)
@@ -898,7 +901,7 @@ def _group_enter(st: SessionState, group: Any, step: int, now: float, events: li
     return st, group
 
 
-def _group_rotate(st: SessionState, group: Any, now: float, events: list[Event]) -> tuple[SessionState, Any]:
+def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     """The group's next rotation: the next member takes the rotating role; none left, it is done."""
     who = breakouts.next_presenter(st, group)
     if who is None:
@@ -908,7 +911,7 @@ def _group_rotate(st: SessionState, group: Any, now: float, events: list[Event])
     return _group_enter(st.model_copy(update={"presenter_id": who}), group, 0, now, events)
 
 
-def _group_advance(st: SessionState, group: Any, now: float, events: list[Event]) -> tuple[SessionState, Any]:
+def _group_advance(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     if group.done:
         raise Conflict(f"group {group.number} is done: it waits for the room")
     if group.step + 1 < len(breakouts.breakout_phases(st.format)):
@@ -918,7 +921,7 @@ def _group_advance(st: SessionState, group: Any, now: float, events: list[Event]
     return _group_finish(st, group, now, events)
 
 
-def _group_finish(st: SessionState, group: Any, now: float, events: list[Event]) -> tuple[SessionState, Any]:
+def _group_finish(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     st = _end_turn(st, now, events)
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in st.participants)
     st = st.model_copy(update={"phase": None, "round": None, "presenter_id": None, "participants": people,
@@ -927,7 +930,7 @@ def _group_finish(st: SessionState, group: Any, now: float, events: list[Event])
     return st, group.model_copy(update={"done": True})
 
 
-def _autorun(st: SessionState, group: Any, now: float, events: list[Event]) -> SessionState:
+def _autorun(st: SessionState, group: Breakout, now: float, events: list[Event]) -> SessionState:
     """A group runs by itself: in a queue phase a free floor goes to the first raised hand
     (least heard first), for an equal turn that ends with the phase at the latest."""
     if group.done or st.phase is None or st.turn is not None or st.status is not R:
