@@ -122,6 +122,8 @@ def test_each_group_runs_troika_by_itself_with_one_speaker_each() -> None:
     assert state.turn is None  # the room's floor is untouched
     view = view_for(state, person(other), 33.0)
     assert view["queue"] == [other] and view["turn"]["participant_id"] == consultant
+    room_view = view_for(state, FACILITATOR, 33.0)
+    assert room_view["queue"] == [] and room_view["breakouts"][0]["queue"] == [other]
     # feedback, then the second rotation with the next client
     state = tick(tick(state, 41.0), 51.0)
     g = state.breakouts.groups[0]

@@ -44,6 +44,8 @@ def shared_view(state: SessionState, now: float, breakout_id: str | None = None)
         view["breakouts_notice"] = _notice(state)
         return view
     view = _shared(state, now)
+    if state.breakouts is not None:
+        view["queue"] = []  # hands are raised in the groups (each group's `queue`): the room's floor waits
     view["breakout"] = None
     view["breakouts"] = ([_group_view(state, g, now, members_only=False) for g in state.breakouts.groups]
                          if state.breakouts is not None else None)
