@@ -139,6 +139,7 @@ def test_troika_in_trios_runs_by_itself_and_comes_back(server: ServerProcess) ->
                 assert view["phase"]["id"] == "forming" and view["turn"] is None
                 assert [i["text"] for i in view["items"]] == ["We could ask the team first"]
             await fac.refused({"type": "end_breakouts"}, "conflict")
+            await fac.apply({"type": "close"})
         finally:
             await room.close()
 
@@ -212,6 +213,8 @@ def test_breakouts_by_hand_balanced_and_moving_people(server: ServerProcess) -> 
             where = {m["name"]: g["id"] for g in groups(fac.view) for m in g["members"]}
             assert where["Dev"] != where["Eli"]
             assert len({where["Ana"], where["Ben"], where["Cleo"]}) == 2
+            await fac.apply({"type": "close"})  # its groups' clocks stop: the shared server stays quiet
+            assert fac.view["breakouts"] is None and fac.view["status"] == "closed"
         finally:
             await room.close()
 
