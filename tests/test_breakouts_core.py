@@ -312,3 +312,16 @@ def test_someone_let_back_in_during_breakouts_joins_a_group() -> None:
     assert view_for(state, person("p6"), 3.0)["breakouts"] is None  # a phone never sees the other groups
     with pytest.raises(Conflict, match="in order"):
         send(state, {"type": "goto_phase", "phase_id": "feedback", "breakout_id": "g1"}, now=4.0)
+
+
+def test_a_format_file_with_breakouts_needs_a_breakout_phase_and_spells_its_marks_right() -> None:
+    from app.facilitation.formats import parse_format
+
+    base = 'id = "x"\ntitle = "X"\n[breakouts]\nsize = 3\n[[phases]]\nid = "a"\ntitle = "A"\nkind = "queue"\nduration_s = 60\n'
+    with pytest.raises(Invalid, match="breakout = true"):
+        parse_format(base)
+    assert parse_format(base + "breakout = true\n").breakouts.size == 3
+    with pytest.raises(Invalid):
+        parse_format(base + 'breakout = true\nspeaker = "everyone"\n')
+    with pytest.raises(Invalid):
+        parse_format(base.replace("size = 3", "size = 1") + "breakout = true\n")
