@@ -14,6 +14,9 @@ from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 from .errors import Invalid
 from .models import (
     MAX_ACTION_TEXT,
+    MAX_BREAKOUT_SIZE,
+    MAX_PARTICIPANTS,
+    BreakoutMethod,
     MAX_ITEM_TEXT,
     MAX_EVALUATION_NOTE,
     MAX_STATEMENTS,
@@ -35,6 +38,9 @@ ActionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 class Command(Frozen):
     type: str
+    # While breakouts run: the group a command addresses (see breakouts.py; the engine
+    # refuses it on commands that are for the whole room).
+    breakout_id: Id | None = None
 
 
 # Facilitator
@@ -274,6 +280,36 @@ class ShowWellbeing(Command):
     phase_id: Id | None = None
 
 
+# Breakouts (breakouts.py): small groups inside the session.
+class StartBreakouts(Command):
+    """Split the present participants into groups of about ``size``: at random, balanced by
+    who has spoken least, or by hand (``groups``: lists of participant ids)."""
+
+    type: Literal["start_breakouts"]
+    size: Annotated[int, Field(ge=2, le=MAX_BREAKOUT_SIZE, strict=True)]
+    method: BreakoutMethod = "random"
+    groups: Annotated[tuple[tuple[Id, ...], ...], Field(min_length=1, max_length=MAX_PARTICIPANTS)] | None = None
+
+
+class MoveToBreakout(Command):
+    type: Literal["move_to_breakout"]
+    participant_id: Id
+    breakout_id: Id  # the group they move to
+
+
+class BreakoutNotice(Command):
+    """Tell every group how many minutes are left ("two minutes left")."""
+
+    type: Literal["breakout_notice"]
+    minutes: Annotated[int, Field(ge=1, le=60, strict=True)] = 2
+
+
+class EndBreakouts(Command):
+    """Bring everyone back to the whole room."""
+
+    type: Literal["end_breakouts"]
+
+
 # System: the shell's clock reporting that a deadline has passed.
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
@@ -293,6 +329,7 @@ ClientCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
+    StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,
 ]
 CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)
 AnyCommand = Annotated[ClientCommand, Field(discriminator="type")]

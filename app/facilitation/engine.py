@@ -4,10 +4,12 @@ Who may send which command in which status, and which handler applies it, is one
 the end of this module (``RULES``). The session's own rules are here; the lobby's, carried
 actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants kept:
 
-- at most one person holds the floor (``state.turn``);
+- at most one person holds the floor (``state.turn``), and in each breakout group at most
+  one of its members (``breakouts``: the same handlers run on the group's own state);
 - ``spoken_s`` only grows, and only while the session runs (a pause freezes every clock);
 - every turn of a round has the round's ``duration_s``, fixed when the round starts;
-- a phase never ends by itself; a turn does, when the shell reports ``expire_turn``;
+- the room's phase never ends by itself; a turn does, when the shell reports ``expire_turn``,
+  and so does a breakout group's phase (a group runs by itself: ``_tick_groups``);
 - an item never records its author; votes are marks keyed with the voter's own secret,
   receipts salted hashes;
 - anonymous counters and presence change for the room only at the fold timer's ticks
@@ -37,7 +39,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import evaluation, guard, tallies
+from . import breakouts, evaluation, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -54,6 +56,7 @@ from .models import (
     UNDO_PASS_S,
     Action,
     Actor,
+    Breakout,
     FormatSpec,
     Fresh,
     Item,
@@ -99,7 +102,11 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
             raise Forbidden("you are no longer in this session")
         if not me.present:
             raise Conflict("you have left this session")
-    new, events, reply = rule.handler(state, command, actor, now, fresh)
+    group = breakouts.target(state, command, actor)
+    if group is None:
+        new, events, reply = rule.handler(state, command, actor, now, fresh)
+    else:  # the room's own rules, inside the group
+        new, events, reply = _in_group(state, group, command, actor, now, fresh, rule.handler)
     if not events:
         return Transition(state=state)
     _within_ceiling(state, new)
@@ -139,6 +146,8 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
     if state.round is not None:  # a late joiner speaks last in the running round
         state = _with_round(state, order=state.round.order + (participant_id,))
+    if state.breakouts is not None:  # while breakouts run, a late joiner joins the smallest group
+        state = _join_group(state, breakouts.smallest(state), participant_id, now)
     _within_ceiling(before, state)
     return Transition(
         state=_versioned(old, state, now),
@@ -157,7 +166,7 @@ def content_bytes(state: SessionState) -> int:
     size += sum(len(a.text.encode()) + 100 for a in state.actions)
     size += sum(len(p.text.encode()) + 100 for p in state.proposals)
     size += sum(len(n.encode()) + 10 for n in state.evaluation.notes)
-    return size
+    return size + breakouts.content(state)
 
 
 def _within_ceiling(before: SessionState, after: SessionState) -> None:
@@ -185,11 +194,17 @@ def next_deadline(state: SessionState) -> float | None:
     due = [state.flush_at] if state.flush_at is not None else []
     if state.status is R and state.turn is not None:
         due.append(state.turn.ends_at)
+    if state.status is R:  # every group's turn and phase: the earliest among them
+        due.extend(breakouts.deadlines(state))
     return min(due) if due else None
 
 
 def turn_due(state: SessionState, now: float) -> bool:
-    return state.status is R and state.turn is not None and now >= state.turn.ends_at
+    """Whether ``expire_turn`` has work: the room's turn is over, or a group's turn or phase."""
+    if state.status is not R:
+        return False
+    return (state.turn is not None and now >= state.turn.ends_at) or any(
+        now >= t for t in breakouts.deadlines(state))
 
 
 def flush_due(state: SessionState, now: float) -> bool:
@@ -379,6 +394,8 @@ def _start(state, cmd, actor, now, fresh) -> Result:
 def _next_phase(state, cmd, actor, now, fresh) -> Result:
     assert state.phase is not None
     index = state.phase.index + 1
+    while state.breakouts_held and index < len(state.format.phases) and state.format.phases[index].breakout:
+        index += 1  # the groups have run these already
     if index >= len(state.format.phases):
         raise Conflict("this is the last phase: close the session when you are done")
     events: list[Event] = []
@@ -470,7 +487,10 @@ def _resume(state, cmd, actor, now, fresh) -> Result:
                                        "counted_from": turn.counted_from + delta})
     if phase is not None:
         phase = phase.model_copy(update={"started_at": phase.started_at + delta, "ends_at": phase.ends_at + delta})
-    update = {"status": R, "paused_at": None, "turn": turn, "phase": phase}
+    update: dict[str, Any] = {"status": R, "paused_at": None, "turn": turn, "phase": phase}
+    if state.breakouts is not None:  # every group's clocks stood still too
+        groups = tuple(breakouts.shifted(g, delta) for g in state.breakouts.groups)
+        update["breakouts"] = state.breakouts.model_copy(update={"groups": groups})
     return state.model_copy(update=update), [Event(type="resumed", data={"paused_s": round(delta, 1)})], {}
 
 
@@ -531,6 +551,7 @@ def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> R
 
 def _close(state, cmd, actor, now, fresh) -> Result:
     events: list[Event] = []
+    state = _back_to_room(state, now, events)
     state = _spread_at_phase_end(_end_turn(state, now, events), events)
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
     events.append(Event(type="session_closed"))
@@ -761,15 +782,18 @@ def _unlock_room(state, cmd, actor, now, fresh) -> Result:
 
 def _flush_tallies(state, cmd, actor, now, fresh) -> Result:
     """The fold timer fired. Applying it twice, or early, changes nothing."""
-    state, event = tallies.flush(state, now)
-    return state, [Event(type=event)] if event else [], {}
+    folded, event = tallies.flush(breakouts.combined(state), now)  # every group folds at the room's ticks
+    return breakouts.split_back(state, folded), [Event(type=event)] if event else [], {}
 
 
 def _expire_turn(state, cmd, actor, now, fresh) -> Result:
-    """The shell's timer fired. Applying it twice, or early, changes nothing."""
+    """The shell's timer fired. Applying it twice, or early, changes nothing. Every group
+    whose turn or phase is over moves on too."""
+    events: list[Event] = []
+    state = _tick_groups(state, now, events)
     if state.turn is None or now < state.turn.ends_at:
-        return state, [], {}
-    events: list[Event] = [Event(type="turn_expired", data={"participant_id": state.turn.participant_id})]
+        return state, events, {}
+    events.append(Event(type="turn_expired", data={"participant_id": state.turn.participant_id}))
     if state.turn.source == "round" and state.round is not None:
         return _advance_round(state, now, "spoke", events), events, {}
     return _end_turn(state, now, events), events, {}
@@ -821,12 +845,217 @@ def _readmit(state: SessionState, cmd: c.ReadmitParticipant, actor: Actor, now: 
     if person is None or not person.removed:
         raise NotFound(f"no removed participant {cmd.participant_id!r} in this session")
     state = _with_participant(state, person.model_copy(update={"removed": False, "present": True}))
+    if state.breakouts is not None and breakouts.group_of(state, person.id) is None:
+        state = _join_group(state, breakouts.smallest(state), person.id, now)  # back in, into a group
     return state, [Event(type="participant_readmitted", data={"participant_id": person.id})], {}
 
 
 def removed_people(state: SessionState) -> list[dict[str, str]]:
     """For the facilitator's eyes: who was removed, so they can let someone back in."""
     return [{"participant_id": p.id, "name": p.name} for p in state.participants if p.removed]
+
+
+# ---------------------------------------------------------------- breakouts
+# Small groups inside the session (``breakouts``). A command that addresses a group runs the
+# room's own handler on the group's focused state; the group then runs itself: the speaker a
+# phase names gets the floor for the phase's time, a queue gives the floor to the least
+# heard raised hand, and when a phase's time is up the group moves on, rotation by
+# rotation, until every member has had the rotating role and the group is done.
+
+def _in_group(state: SessionState, group: Breakout, command: c.Command, actor: Actor, now: float, fresh: Fresh,
+              handler: Handler) -> Result:
+    focused = breakouts.focus(state, group)
+    if type(command) is c.NextPhase:  # in a group, the next phase is the group's next step
+        events: list[Event] = []
+        focused, group = _group_advance(focused, group, now, events)
+        reply: dict[str, Any] = {}
+    else:
+        focused, events, reply = handler(focused, command, actor, now, fresh)
+    if not events:
+        return state, [], {}
+    focused = _autorun(focused, group, now, events)
+    return breakouts.unfocus(state, group, focused), events, reply
+
+
+def _join_group(state: SessionState, group: Breakout, participant_id: str, now: float) -> SessionState:
+    group = group.model_copy(update={"members": group.members + (participant_id,)})
+    if group.round is not None:  # a late joiner speaks last in the group's running round
+        group = group.model_copy(update={"round": group.round.model_copy(update={"order": group.round.order + (participant_id,)})})
+    return breakouts.with_group(state, group)
+
+
+def _group_enter(st: SessionState, group: Breakout, step: int, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
+    """Enter the group's ``step``-th breakout phase; give the floor to whom the phase names."""
+    index = breakouts.breakout_phases(st.format)[step]
+    st = _enter_phase(st, index, now, events)
+    group = group.model_copy(update={"step": step})
+    spec = st.format.phases[index]
+    assert st.phase is not None
+    remaining = round(st.phase.ends_at - _clock(st, now), 3)
+    who = st.participant(st.presenter_id) if st.presenter_id else None
+    if spec.speaker == "presenter" and who is not None and who.present:
+        st = _start_turn(st, who.id, "presentation", remaining, now, events)
+    elif spec.kind == "round":
+        people = [p.id for p in st.participants if p.present and not listening(st, p.id)]
+        if people:
+            duration = max(MIN_TURN_S, min(MAX_TURN_S, round(remaining / len(people), 1)))
+            st = st.model_copy(update={"round": Round(order=rotated(people, st.rounds_run), position=-1,
+                                                      duration_s=duration), "rounds_run": st.rounds_run + 1})
+            events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(people)}))
+            st = _advance_round(st, now, None, events)
+    return st, group
+
+
+def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
+    """The group's next rotation: the next member takes the rotating role; none left, it is done."""
+    who = breakouts.next_presenter(st, group)
+    if who is None:
+        return _group_finish(st, group, now, events)
+    group = group.model_copy(update={"presented": group.presented + (who,)})
+    events.append(Event(type="rotation_started", data={"breakout_id": group.id, "presenter_id": who}))
+    return _group_enter(st.model_copy(update={"presenter_id": who}), group, 0, now, events)
+
+
+def _group_advance(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
+    if group.done:
+        raise Conflict(f"group {group.number} is done: it waits for the room")
+    if group.step + 1 < len(breakouts.breakout_phases(st.format)):
+        return _group_enter(st, group, group.step + 1, now, events)
+    if breakouts.rotating(st.format):
+        return _group_rotate(st, group, now, events)
+    return _group_finish(st, group, now, events)
+
+
+def _group_finish(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
+    st = _end_turn(st, now, events)
+    people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in st.participants)
+    st = st.model_copy(update={"phase": None, "round": None, "presenter_id": None, "participants": people,
+                               "phase_log": _left_phase(st.phase_log, now)})
+    events.append(Event(type="breakout_finished", data={"breakout_id": group.id}))
+    return st, group.model_copy(update={"done": True})
+
+
+def _autorun(st: SessionState, group: Breakout, now: float, events: list[Event]) -> SessionState:
+    """A group runs by itself: in a queue phase a free floor goes to the first raised hand
+    (least heard first), for an equal turn that ends with the phase at the latest."""
+    if group.done or st.phase is None or st.turn is not None or st.status is not R:
+        return st
+    if st.format.phases[st.phase.index].kind != "queue":
+        return st
+    waiting = queue_order(st, now)
+    duration = round(min(st.settings.queue_turn_s, st.phase.ends_at - _clock(st, now)), 3)
+    if not waiting or duration < MIN_TURN_S:
+        return st
+    return _start_turn(st, waiting[0], "queue", duration, now, events)
+
+
+def _tick_groups(state: SessionState, now: float, events: list[Event]) -> SessionState:
+    """The clock moves every group whose turn or phase is over."""
+    if state.breakouts is None:
+        return state
+    for group in state.breakouts.groups:
+        if group.done:
+            continue
+        st = breakouts.focus(state, group)
+        moved = False
+        if st.turn is not None and now >= st.turn.ends_at:
+            events.append(Event(type="turn_expired", data={"participant_id": st.turn.participant_id}))
+            if st.turn.source == "round" and st.round is not None:
+                st = _advance_round(st, now, "spoke", events)
+            else:
+                st = _end_turn(st, now, events)
+            moved = True
+        if st.phase is not None and now >= st.phase.ends_at:
+            st, group = _group_advance(st, group, now, events)
+            moved = True
+        if moved:
+            st = _autorun(st, group, now, events)
+            state = breakouts.unfocus(state, group, st)
+    return state
+
+
+def _start_breakouts(state, cmd: c.StartBreakouts, actor, now, fresh) -> Result:
+    if state.breakouts is not None:
+        raise Conflict("breakouts are running already: end_breakouts first")
+    if not breakouts.breakout_phases(state.format):
+        raise Conflict(f"the format {state.format.title!r} marks no phases for breakouts")
+    people = [p for p in state.participants if p.present and not p.removed]
+    if len(people) < 2:
+        raise Conflict("breakouts need at least two present participants")
+    if cmd.method == "manual":
+        if cmd.groups is None:
+            raise Invalid("groups: splitting by hand needs the groups (lists of participant ids)")
+        groups = breakouts.by_hand(people, cmd.groups)
+    else:
+        if cmd.groups is not None:
+            raise Invalid("groups: only the manual method takes groups")
+        groups = breakouts.split(people, cmd.size, cmd.method, fresh.secret or fresh.id)
+    events: list[Event] = [Event(type="breakouts_started", data={"groups": len(groups)})]
+    state = _end_turn(state, now, events)
+    if state.round is not None:
+        events.append(Event(type="round_cancelled"))
+    lowered = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
+    state = state.model_copy(update={"round": None, "participants": lowered, "breakouts_held": True,
+                                     "breakouts": breakouts.new_breakouts(groups, cmd.size, cmd.method, now)})
+    assert state.breakouts is not None
+    for group in state.breakouts.groups:
+        st = breakouts.focus(state, group)
+        if breakouts.rotating(st.format):
+            st, group = _group_rotate(st, group, now, events)
+        else:
+            st, group = _group_enter(st, group, 0, now, events)
+        state = breakouts.unfocus(state, group, _autorun(st, group, now, events))
+    sizes = [len(g.members) for g in state.breakouts.groups]
+    return state, events, {"breakout_ids": [g.id for g in state.breakouts.groups], "sizes": sizes}
+
+
+def _move_to_breakout(state, cmd: c.MoveToBreakout, actor, now, fresh) -> Result:
+    dest = breakouts.find(state, cmd.breakout_id)
+    person = _present(state, cmd.participant_id)
+    src = breakouts.group_of(state, person.id)
+    if src is not None and src.id == dest.id:
+        return state, [], {}
+    events: list[Event] = [Event(type="moved_to_breakout", data={"participant_id": person.id, "breakout_id": dest.id})]
+    if src is not None:
+        present = {p.id for p in state.participants if p.present and not p.removed}
+        if sum(1 for m in src.members if m in present and m != person.id) < 2:
+            raise Conflict(f"moving {person.name} would leave group {src.number} with one person")
+        st = _forfeit(breakouts.focus(state, src), person.id, now, events)
+        me = st.participant(person.id)
+        assert me is not None
+        st = _with_participant(st, me.model_copy(update={"hand_raised_at": None}))
+        src = src.model_copy(update={"members": tuple(m for m in src.members if m != person.id)})
+        state = breakouts.unfocus(state, src, _autorun(st, src, now, events))
+    state = _join_group(state, breakouts.find(state, dest.id), person.id, now)
+    return state, events, {}
+
+
+def _breakout_notice(state, cmd: c.BreakoutNotice, actor, now, fresh) -> Result:
+    if state.breakouts is None:
+        raise Conflict("breakouts are not running")
+    notice = state.breakouts.model_copy(update={"notice_minutes": cmd.minutes, "notice_at": now})
+    return state.model_copy(update={"breakouts": notice}), [Event(type="breakout_notice", data={"minutes": cmd.minutes})], {}
+
+
+def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
+    if state.breakouts is None:
+        raise Conflict("breakouts are not running")
+    events: list[Event] = []
+    return _back_to_room(state, now, events), events, {}
+
+
+def _back_to_room(state: SessionState, now: float, events: list[Event]) -> SessionState:
+    """Everyone back in the room: each group's floor settles; what a group agreed to bring back comes with it."""
+    if state.breakouts is None:
+        return state
+    brought: list[Item] = []
+    for group in state.breakouts.groups:
+        st = _end_turn(breakouts.focus(state, group), now, events)
+        people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in st.participants)
+        state = breakouts.unfocus(state, group, st.model_copy(update={"participants": people, "round": None}))
+        brought += breakouts.agreed_items(state, breakouts.find(state, group.id))
+    events.append(Event(type="breakouts_ended", data={"items_brought_back": len(brought)}))
+    return state.model_copy(update={"breakouts": None, "items": state.items + tuple(brought)})
 
 
 class Rule(NamedTuple):
@@ -883,6 +1112,11 @@ RULES: dict[type[c.Command], Rule] = {
     c.Consent: Rule(PT, LIVE, consent),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
+    # breakouts: small groups inside the session (a group's commands carry its breakout_id)
+    c.StartBreakouts: Rule(F, LIVE, _start_breakouts),
+    c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout),
+    c.BreakoutNotice: Rule(F, LIVE, _breakout_notice),
+    c.EndBreakouts: Rule(F, LIVE, _end_breakouts),
     # the shell's clock
     c.ExpireTurn: Rule(SYS, frozenset({R}), _expire_turn),
     # counts still folding in after the close, presence in the lobby

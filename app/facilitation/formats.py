@@ -37,6 +37,8 @@ def parse_format(text: str) -> FormatSpec:
     if len(set(ids)) != len(ids):
         raise Invalid(f"format {spec.id!r} repeats a phase id")
     _within_limits(spec)
+    if spec.breakouts is not None and not any(p.breakout for p in spec.phases):
+        raise Invalid("invalid format file: [breakouts] needs at least one phase with breakout = true")
     if spec.evaluation and not any(p.purpose == "check-out" for p in spec.phases):
         raise Invalid("invalid format file: evaluation needs a phase whose purpose is \"check-out\" (it is answered there)")
     return spec

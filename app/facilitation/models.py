@@ -79,6 +79,10 @@ class PhaseSpec(Frozen):
     # screen projects and the phones show, e.g. a check-in question.
     purpose: Purpose | None = None
     prompt: str = Field(default="", max_length=MAX_PROMPT)
+    # Breakouts: whether each small group runs this phase by itself, and who is given the
+    # floor for the phase's whole time when a group enters it (the Troika client explains).
+    breakout: bool = False
+    speaker: ListenerRole | None = None
 
     @model_validator(mode="after")
     def _default_purpose(self) -> PhaseSpec:
@@ -103,6 +107,19 @@ class FormatSpec(Frozen):
     evaluation: tuple[Statement, ...] = Field(default=(), max_length=MAX_STATEMENTS)
     # How many people the session admits (a one-to-one admits two); None: no limit of its own.
     max_participants: int | None = Field(default=None, ge=2, le=500)
+    # How the format's breakout phases run in each small group (None: the format has none).
+    breakouts: BreakoutSpec | None = None
+
+
+class BreakoutSpec(Frozen):
+    """A format's breakouts: the group size it suggests, and a role each member takes once
+    (``rotate = "presenter"``: the breakout phases run once per member, each the client once)."""
+
+    size: int = Field(default=3, ge=2, le=50)
+    rotate: ListenerRole | None = None
+
+
+FormatSpec.model_rebuild()
 
 
 class Settings(Frozen):
@@ -317,6 +334,44 @@ class Proposal(Frozen):
     shown: tuple[int, int] = (0, 0)  # what the room sees
 
 
+# ---------------------------------------------------------------- breakouts
+# Small groups inside one session (breakouts.py). A group holds its own copy of the fields
+# the room's floor and writing live in (``GROUP_FIELDS``); the engine runs the room's own
+# handlers on the group's copy, so its rules hold in each group exactly as in the room.
+
+MAX_BREAKOUT_SIZE = 50
+
+
+class Breakout(Frozen):
+    id: str
+    number: int
+    members: tuple[str, ...]
+    step: int = 0  # which of the format's breakout phases, in order
+    presented: tuple[str, ...] = ()  # who has taken the rotating role so far (the last one: now)
+    done: bool = False
+    phase: Phase | None = None
+    turn: Turn | None = None
+    round: Round | None = None
+    presenter_id: str | None = None
+    items: tuple[Item, ...] = ()
+    proposals: tuple[Proposal, ...] = ()
+    rounds_run: int = 0
+    last_pass: PassUndo | None = None
+    phase_log: tuple[PhaseVisit, ...] = ()
+
+
+BreakoutMethod = Literal["random", "balanced", "manual"]
+
+
+class Breakouts(Frozen):
+    groups: tuple[Breakout, ...]
+    size: int
+    method: BreakoutMethod
+    started_at: float
+    notice_minutes: int | None = None  # "two minutes left", sent to every group
+    notice_at: float | None = None
+
+
 class SessionState(Frozen):
     code: str
     title: str
@@ -349,6 +404,8 @@ class SessionState(Frozen):
     locked: bool = False  # the facilitator has closed the door: joining is refused
     flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
+    breakouts: Breakouts | None = None  # small groups running inside the session
+    breakouts_held: bool = False  # the groups ran the breakout phases: the room's next phase skips them
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -102,8 +102,10 @@ def _projection(state: SessionState) -> Any:
 
 def entries(state: SessionState) -> Any:
     """The participants' entries as the room sees them (and who holds the floor)."""
+    groups = state.breakouts.groups if state.breakouts is not None else ()  # each group's floor too
     return (tuple((p.id, p.name, p.present, p.removed, p.connected, p.hand_raised_at is not None, p.spoken_s)
-                  for p in state.participants), state.turn.participant_id if state.turn else None)
+                  for p in state.participants), state.turn.participant_id if state.turn else None,
+            tuple(g.turn.participant_id if g.turn else None for g in groups))
 
 
 # ---------------------------------------------------------------- folding

@@ -12,20 +12,87 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import carry, consent, evaluation, tallies
+from . import breakouts, carry, consent, evaluation, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .models import Actor, SessionState, WellbeingTally
 
 
 def view_for(state: SessionState, viewer: Actor, now: float) -> dict[str, Any]:
     """The complete view for one viewer at ``now`` (spoken times include the live turn)."""
-    view = shared_view(state, now)
+    view = shared_view(state, now, scope(state, viewer))
     view["me"] = me_view(state, viewer)
     return view
 
 
-def shared_view(state: SessionState, now: float) -> dict[str, Any]:
-    """The part of the view that is the same for every role (cacheable per version)."""
+def scope(state: SessionState, viewer: Actor) -> str | None:
+    """Whose shared view a viewer gets: their group's while breakouts run (a phone sees only
+    its own group), else the room's (the facilitator and the screen always see the room)."""
+    if viewer.role != "participant":
+        return None
+    group = breakouts.group_of(state, viewer.participant_id)
+    return group.id if group is not None else None
+
+
+def shared_view(state: SessionState, now: float, breakout_id: str | None = None) -> dict[str, Any]:
+    """The part of the view that is the same for every viewer of one scope (cacheable per
+    version and scope): the room's, or one group's (``breakout_id``, see ``scope``)."""
+    if breakout_id is not None and state.breakouts is not None:
+        group = breakouts.find(state, breakout_id)
+        view = _shared(breakouts.focus(state, group), now)
+        view["breakout"] = _group_view(state, group, now, members_only=True)
+        view["breakouts"] = None
+        view["breakouts_notice"] = _notice(state)
+        return view
+    view = _shared(state, now)
+    if state.breakouts is not None:
+        view["queue"] = []  # hands are raised in the groups (each group's `queue`): the room's floor waits
+    view["breakout"] = None
+    view["breakouts"] = ([_group_view(state, g, now, members_only=False) for g in state.breakouts.groups]
+                         if state.breakouts is not None else None)
+    view["breakouts_notice"] = _notice(state)
+    return view
+
+
+def _notice(state: SessionState) -> dict[str, Any] | None:
+    b = state.breakouts
+    if b is None or b.notice_minutes is None:
+        return None
+    return {"minutes": b.notice_minutes, "at": b.notice_at}
+
+
+def _group_view(state: SessionState, group: Any, now: float, *, members_only: bool) -> dict[str, Any]:
+    """One group at a glance. Its items' text and its proposals' text are for its members
+    alone: the facilitator and the screen get counts and ids only."""
+    focused = breakouts.focus(state, group)
+    phase = None
+    if group.phase is not None:
+        spec = state.format.phases[group.phase.index]
+        phase = {"id": spec.id, "title": spec.title, "kind": spec.kind, "index": group.phase.index,
+                 "started_at": group.phase.started_at, "ends_at": group.phase.ends_at}
+    turn = None
+    if group.turn is not None:
+        turn = {"participant_id": group.turn.participant_id, "ends_at": group.turn.ends_at,
+                "source": group.turn.source}
+    view: dict[str, Any] = {
+        "id": group.id, "number": group.number,
+        # In the group's order: the rotating role goes down this list.
+        "members": [{"id": p.id, "name": p.name, "present": p.present}
+                    for p in sorted(focused.participants, key=lambda p: group.members.index(p.id)) if not p.removed],
+        "phase": phase, "turn": turn, "presenter_id": group.presenter_id,
+        "step": group.step, "steps": len(breakouts.breakout_phases(state.format)),
+        "rotation": len(group.presented), "rotations": breakouts.rotations(state, group), "done": group.done,
+        "queue": queue_order(focused, now),
+        "notice": _notice(state),
+    }
+    if not members_only:
+        view["pending"] = tallies.shown_pending(focused)
+        view["items"] = [{"id": i.id, "kind": i.kind, "votes": i.votes_shown} for i in tallies.shown_items(focused)]
+        view["proposals"] = [{"id": p.id, "kind": p.kind, "item_id": p.item_id, "agreed": p.shown[0],
+                              "objected": p.shown[1], "answered": sum(p.shown)} for p in group.proposals]
+    return view
+
+
+def _shared(state: SessionState, now: float) -> dict[str, Any]:
     phase = None
     if state.phase is not None:
         spec = state.format.phases[state.phase.index]
@@ -55,8 +122,11 @@ def shared_view(state: SessionState, now: float) -> dict[str, Any]:
         "closed_at": state.closed_at,
         "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,
                     "listens_only": list(p.listens_only), "wellbeing": p.wellbeing,
-                    "purpose": p.purpose, "prompt": p.prompt}
+                    "purpose": p.purpose, "prompt": p.prompt, "breakout": p.breakout, "speaker": p.speaker}
                    for p in state.format.phases],
+        # How the format's breakouts run (None: it has none): the suggested size, the rotating role.
+        "breakout_plan": (state.format.breakouts.model_dump() if state.format.breakouts is not None
+                          else None),
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,
@@ -92,6 +162,9 @@ def _wellbeing(state: SessionState, tally: WellbeingTally) -> dict[str, Any]:
 
 def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
     """The per-connection part: who I am, and which items I voted for (mine alone to see)."""
+    group = breakouts.group_of(state, viewer.participant_id) if viewer.role == "participant" else None
+    if group is not None:  # in a group, my marks, listening and passes are the group's
+        state = breakouts.focus(state, group)
     me: dict[str, Any] = {"role": viewer.role, "participant_id": viewer.participant_id}
     person = state.participant(viewer.participant_id) if viewer.participant_id else None
     if person is not None:

@@ -23,7 +23,7 @@ from fastapi import APIRouter, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
-from app.facilitation.views import me_view, shared_view
+from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
@@ -38,13 +38,14 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "proposals")),
+                                     "carried", "proposals", "breakouts")),
     "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
-                                  "items", "myactions", "carried", "carry", "consent")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried")),
+                                  "items", "myactions", "carried", "carry", "consent", "breakout")),
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried",
+                               "breakouts")),
 }
 
-NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int}
+NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int, "size": int, "minutes": int}
 FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action
 TRUE = {"true", "on", "1", "yes"}
 
@@ -71,13 +72,15 @@ def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
     template, names = PAGES[actor.role]
     lasting = cache.get(SESSION)
     regions = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
-    shared = cache.get("pages-shared")
-    if shared is None:  # once per state: the view every role shares, and the page model's part
-        shared = cache["pages-shared"] = shared_view(state, now)
-        cache["pages-room"] = room_model(shared, now, erase_after_s)
+    if "pages-seen" not in cache:  # once per state
         cache["pages-seen"] = {}
         cache.setdefault(SETTLE, []).append(regions.settle)
-    model = viewer_model({**shared, "me": me_view(state, actor)}, cache["pages-room"])
+    where = scope(state, actor)  # the room, or one breakout group: each its shared view
+    shared = cache.get(("pages-shared", where))
+    if shared is None:  # once per state and scope: the view its viewers share, and the page model's part
+        shared = cache[("pages-shared", where)] = shared_view(state, now, where)
+        cache[("pages-room", where)] = room_model(shared, now, erase_after_s)
+    model = viewer_model({**shared, "me": me_view(state, actor)}, cache[("pages-room", where)])
     seen = cache["pages-seen"]
     found = cache[key] = (regions, model,
                           [regions.render(template, name, model, state.version, seen) for name in names])
@@ -121,9 +124,13 @@ def decode_form(text: str) -> tuple[str, Any]:
     data.pop("HEADERS", None)
     command: dict[str, Any] = {}
     scores: dict[int, Any] = {}
+    by_hand: dict[int, list[str]] = {}  # a split by hand: one "into_<participant id>" select a person
     for name, value in data.items():
         if value == "" or value is None:
             continue  # an empty optional field means "not given"
+        if name.startswith("into_") and isinstance(value, str):
+            by_hand.setdefault(_number(command_id, "group", value), []).append(name[5:])
+            continue
         if name.startswith("score_") and name[6:].isdigit():  # the evaluation's statements, one radio group each
             scores[int(name[6:])] = _number(command_id, "score", value)
             continue
@@ -140,6 +147,8 @@ def decode_form(text: str) -> tuple[str, Any]:
         command[name] = value
     if scores:
         command["scores"] = [scores[n] for n in sorted(scores)]
+    if by_hand and command.get("method") == "manual":
+        command["groups"] = [by_hand[n] for n in sorted(by_hand)]
     return command_id, command
 
 

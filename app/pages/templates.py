@@ -14,6 +14,7 @@ import jinja2
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
+from app.pages.breakouts import name_list
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
 
@@ -81,3 +82,6 @@ templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
 # Recurring groups, carried actions, consent and the summary: web/templates/_groups.html.
 templates.globals["groups"] = templates.get_template("_groups.html").make_module()
+# Breakouts (small groups inside one session): web/templates/_breakouts.html.
+templates.filters["names"] = name_list
+templates.globals["breakouts_ui"] = templates.get_template("_breakouts.html").make_module()

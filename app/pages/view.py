@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.facilitation.durations import minutes_seconds
+from app.pages.breakouts import breakouts_model
 from app.pages.safety import safety_model
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
@@ -112,6 +113,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "threshold": view.get("settings", {}).get("reveal_threshold", 3),
         "actions": [{**a, "name": names.get(a["participant_id"], "")} for a in view["actions"]],
         "safety": None,
+        "breakouts": breakouts_model(view, clock),
         "server_time": now,
     }
 

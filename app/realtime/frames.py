@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from app.facilitation.models import Actor, SessionState
-from app.facilitation.views import me_view, shared_view
+from app.facilitation.views import me_view, scope, shared_view
 
 Cache = dict[Any, Any]  # what one state's frames share, for every socket the hub offers it to
 SESSION = "session"  # in a Cache: a dict that lasts while the session has sockets on this worker
@@ -22,10 +22,11 @@ def _dumps(value: Any) -> str:
 
 
 def state_frame(state: SessionState, viewer: Actor, now: float, cache: Cache) -> str:
-    shared = cache.get("shared")
+    where = scope(state, viewer)  # the room's view, or one breakout group's
+    shared = cache.get(("shared", where))
     if shared is None:
-        body = _dumps(shared_view(state, now))
-        shared = cache["shared"] = (
+        body = _dumps(shared_view(state, now, where))
+        shared = cache[("shared", where)] = (
             f'{{"type":"state","version":{state.version},"server_time":{now!r},"view":{body[:-1]}')
     key = ("me", viewer.role, viewer.participant_id)
     me = cache.get(key)

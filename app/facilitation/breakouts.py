@@ -1,0 +1,270 @@
+"""Breakouts: small groups inside one session, each running by itself.
+
+A group (``Breakout``) keeps its own copy of the fields the room's floor and writing live in
+(``GROUP_FIELDS``: phase, turn, round, presenter, items, proposals, ...). The engine runs a
+command that addresses a group with the room's own handler on a *focused* state: the room's
+state with the group's copy in those fields and only the group's members as participants
+(``focus``); the result is written back into the group (``unfocus``). So one speaker per
+group, equal turns, listens-only roles, least heard first, batched counts and reveals that
+wait for enough items hold in every group exactly as in the room.
+
+Anonymous items written in a group stay in it: only its members' views show them; they
+come back to the room, when breakouts end, only if the group agreed through the consent
+ballot (``agreed_items``). The fold timer folds every group's counters at the room's
+ticks (``combined``/``split_back``).
+
+This module is pure and knows nothing of the engine; the engine's breakout handlers use it.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from . import commands as c
+from .consent import agreed
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import Breakout, Breakouts, FormatSpec, Participant, SessionState
+
+GROUP_FIELDS = ("phase", "turn", "round", "presenter_id", "items", "proposals", "rounds_run", "last_pass",
+                "phase_log")
+
+# Commands a participant sends inside their own group while breakouts run.
+PARTICIPANT_SCOPED: frozenset[type[c.Command]] = frozenset({
+    c.RaiseHand, c.LowerHand, c.Pass, c.UndoPass, c.YieldTurn, c.SubmitItem, c.RetractItem, c.VoteItem,
+    c.Consent, c.Leave,
+})
+# The floor while a group is done: nothing to take.
+FLOOR = frozenset({c.RaiseHand, c.Pass, c.UndoPass, c.YieldTurn})
+# The facilitator's commands that may address one group (``breakout_id``).
+FACILITATOR_SCOPED: frozenset[type[c.Command]] = frozenset({
+    c.NextPhase, c.StartRound, c.NextTurn, c.GiveTurn, c.SetPresenter, c.Extend, c.RevealItems, c.HideItem,
+    c.ProposeSummary, c.WithdrawProposal, c.RemoveParticipant,
+})
+# The room's floor and phases wait while breakouts run: these need a group.
+ROOM_FLOOR: frozenset[type[c.Command]] = frozenset({
+    c.NextPhase, c.GotoPhase, c.StartRound, c.NextTurn, c.GiveTurn, c.SetPresenter, c.Extend,
+})
+# Commands for the whole room that name a group as their argument, not as their address.
+NAMES_A_GROUP: frozenset[type[c.Command]] = frozenset({c.MoveToBreakout})
+
+
+def breakout_phases(spec: FormatSpec) -> list[int]:
+    """The indices of the phases each group runs, in order."""
+    return [i for i, p in enumerate(spec.phases) if p.breakout]
+
+
+def rotating(spec: FormatSpec) -> bool:
+    return spec.breakouts is not None and spec.breakouts.rotate == "presenter"
+
+
+def group_of(state: SessionState, participant_id: str | None) -> Breakout | None:
+    if state.breakouts is None or participant_id is None:
+        return None
+    return next((g for g in state.breakouts.groups if participant_id in g.members), None)
+
+
+def find(state: SessionState, breakout_id: str) -> Breakout:
+    if state.breakouts is None:
+        raise NotFound(f"no breakout {breakout_id!r}: breakouts are not running")
+    for g in state.breakouts.groups:
+        if g.id == breakout_id:
+            return g
+    ids = ", ".join(g.id for g in state.breakouts.groups)
+    raise NotFound(f"no breakout {breakout_id!r}; the groups are {ids}")
+
+
+def target(state: SessionState, command: c.Command, actor: Any) -> Breakout | None:
+    """The group a command addresses, or None for the room; refuse what does not fit."""
+    kind = type(command)
+    wanted = None if kind in NAMES_A_GROUP else command.breakout_id
+    if state.breakouts is None:
+        if wanted is not None:
+            find(state, wanted)  # raises: not running
+        return None
+    if actor.role == "participant":
+        mine = group_of(state, actor.participant_id)
+        if wanted is not None and (mine is None or mine.id != wanted):
+            where = f"group {mine.number}" if mine is not None else "no group"
+            raise Forbidden(f"you are in {where}: you may not act in breakout {wanted!r}")
+        if kind in PARTICIPANT_SCOPED and mine is not None:
+            if mine.done and kind in FLOOR:
+                raise Conflict("your group is done: wait for the room")
+            return mine
+        return None
+    if actor.role == "facilitator":
+        if wanted is not None:
+            group = find(state, wanted)
+            if kind is c.GotoPhase:
+                raise Conflict("a group goes through its phases in order: send next_phase with its breakout_id")
+            if kind not in FACILITATOR_SCOPED:
+                raise Invalid(f"{command.type} is for the whole room: it takes no breakout_id")
+            return group
+        if kind is c.RemoveParticipant:
+            return group_of(state, command.participant_id)  # type: ignore[attr-defined]
+        if kind in ROOM_FLOOR:
+            raise Conflict(f"breakouts are running: name the group (breakout_id) for {command.type}, "
+                           "or end_breakouts first")
+        return None
+    if wanted is not None:
+        raise Invalid(f"{command.type} takes no breakout_id")
+    return None
+
+
+def focus(state: SessionState, group: Breakout) -> SessionState:
+    """The room's state as the group lives it: its own floor and writing, its members only."""
+    members = set(group.members)
+    update: dict[str, Any] = {f: getattr(group, f) for f in GROUP_FIELDS}
+    update["participants"] = tuple(p for p in state.participants if p.id in members)
+    return state.model_copy(update=update)
+
+
+def unfocus(room: SessionState, group: Breakout, focused: SessionState) -> SessionState:
+    """Write a focused state's result back: the group's fields into the group, the rest into the room."""
+    group = group.model_copy(update={f: getattr(focused, f) for f in GROUP_FIELDS})
+    changed = {p.id: p for p in focused.participants}
+    people = tuple(changed.get(p.id, p) for p in room.participants)
+    keep = set(GROUP_FIELDS) | {"participants", "breakouts"}
+    rest = {k: getattr(focused, k) for k in SessionState.model_fields if k not in keep}
+    return with_group(room.model_copy(update={**rest, "participants": people}), group)
+
+
+def with_group(state: SessionState, group: Breakout) -> SessionState:
+    assert state.breakouts is not None
+    groups = tuple(group if g.id == group.id else g for g in state.breakouts.groups)
+    return state.model_copy(update={"breakouts": state.breakouts.model_copy(update={"groups": groups})})
+
+
+# ---------------------------------------------------------------- splitting
+
+def group_count(n: int, size: int) -> int:
+    """How many groups ``n`` people make in groups of about ``size``: nearest whole number,
+    never a group of one (7 in threes: 3 + 4; 8 in threes: 3 + 3 + 2)."""
+    return max(1, min(int(n / size + 0.5), n // 2))
+
+
+def split(people: list[Participant], size: int, method: str, seed: str) -> list[tuple[str, ...]]:
+    """Deal the people into groups whose sizes differ by one at most. ``balanced`` deals
+    from the least heard up, so the quietest are spread across the groups."""
+    k = group_count(len(people), size)
+    if method == "balanced":
+        order = [p.id for p in sorted(people, key=lambda p: (p.spoken_s, p.joined_at, p.id))]
+    else:
+        order = [p.id for p in people]
+        random.Random(seed).shuffle(order)
+    return [tuple(order[i::k]) for i in range(k)]
+
+
+def by_hand(people: list[Participant], groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """The facilitator's own groups: every present person exactly once, no group of one."""
+    present = {p.id for p in people}
+    seen: set[str] = set()
+    for members in groups:
+        for pid in members:
+            if pid not in present:
+                raise NotFound(f"no present participant {pid!r} in this session")
+            if pid in seen:
+                raise Invalid(f"groups: {pid!r} is in two groups")
+            seen.add(pid)
+        if len(members) < 2:
+            raise Invalid("groups: every group needs at least two people")
+    missing = present - seen
+    if missing:
+        raise Invalid(f"groups: {len(missing)} present participant(s) are in no group")
+    return [tuple(m) for m in groups]
+
+
+def smallest(state: SessionState) -> Breakout:
+    """Where a late joiner goes: the group with fewest present members (first among equals)."""
+    assert state.breakouts is not None
+    present = {p.id for p in state.participants if p.present and not p.removed}
+    return min(state.breakouts.groups, key=lambda g: (g.done, sum(1 for m in g.members if m in present), g.number))
+
+
+def next_presenter(state: SessionState, group: Breakout) -> str | None:
+    """Who takes the rotating role next: the first present member who has not had it."""
+    present = {p.id for p in state.participants if p.present and not p.removed}
+    return next((m for m in group.members if m in present and m not in group.presented), None)
+
+
+def rotations(state: SessionState, group: Breakout) -> int:
+    """How many rotations the group runs: one per member (rotating formats), else one."""
+    if not rotating(state.format):
+        return 1
+    present = {p.id for p in state.participants if p.present and not p.removed}
+    return len(set(group.presented) | {m for m in group.members if m in present})
+
+
+# ---------------------------------------------------------------- what the groups hold
+
+def combined(state: SessionState) -> SessionState:
+    """The room with every group's items and proposals beside its own, for one fold of the counters."""
+    if state.breakouts is None:
+        return state
+    items = state.items + tuple(i for g in state.breakouts.groups for i in g.items)
+    proposals = state.proposals + tuple(p for g in state.breakouts.groups for p in g.proposals)
+    return state.model_copy(update={"items": items, "proposals": proposals})
+
+
+def split_back(before: SessionState, folded: SessionState) -> SessionState:
+    """Undo ``combined`` after the fold: each item and proposal back where it came from."""
+    if before.breakouts is None:
+        return folded
+    items = {i.id: i for i in folded.items}
+    proposals = {p.id: p for p in folded.proposals}
+    groups = tuple(g.model_copy(update={
+        "items": tuple(items[i.id] for i in g.items if i.id in items),
+        "proposals": tuple(proposals[p.id] for p in g.proposals if p.id in proposals)})
+        for g in before.breakouts.groups)
+    mine_i = {i.id for i in before.items}
+    mine_p = {p.id for p in before.proposals}
+    return folded.model_copy(update={
+        "items": tuple(i for i in folded.items if i.id in mine_i),
+        "proposals": tuple(p for p in folded.proposals if p.id in mine_p),
+        "breakouts": before.breakouts.model_copy(update={"groups": groups})})
+
+
+def agreed_items(state: SessionState, group: Breakout) -> list[Any]:
+    """The group's revealed items its members agreed (consent, no objection) to bring back."""
+    focused = focus(state, group)
+    chosen = {p.item_id for p in agreed(focused) if p.kind == "item"}
+    return [i for i in group.items if i.id in chosen and i.revealed and not i.hidden]
+
+
+def content(state: SessionState) -> int:
+    """About how many bytes the groups' writing adds to the views (see ``engine.content_bytes``)."""
+    if state.breakouts is None:
+        return 0
+    return sum(len(i.text.encode()) + 60 for g in state.breakouts.groups for i in g.items if not i.hidden) + sum(
+        len(p.text.encode()) + 100 for g in state.breakouts.groups for p in g.proposals)
+
+
+def shifted(group: Breakout, delta: float) -> Breakout:
+    """A group's clocks after a pause of ``delta`` seconds: every clock stood still."""
+    turn, phase = group.turn, group.phase
+    if turn is not None:
+        turn = turn.model_copy(update={"started_at": turn.started_at + delta, "ends_at": turn.ends_at + delta,
+                                       "counted_from": turn.counted_from + delta})
+    if phase is not None:
+        phase = phase.model_copy(update={"started_at": phase.started_at + delta, "ends_at": phase.ends_at + delta})
+    return group.model_copy(update={"turn": turn, "phase": phase})
+
+
+def deadlines(state: SessionState) -> list[float]:
+    """When each running group needs the clock next: its turn's end or its phase's end."""
+    if state.breakouts is None:
+        return []
+    due = []
+    for g in state.breakouts.groups:
+        if g.done:
+            continue
+        if g.turn is not None:
+            due.append(g.turn.ends_at)
+        if g.phase is not None:
+            due.append(g.phase.ends_at)
+    return due
+
+
+def new_breakouts(groups: list[tuple[str, ...]], size: int, method: str, now: float) -> Breakouts:
+    return Breakouts(groups=tuple(Breakout(id=f"g{n}", number=n, members=m) for n, m in enumerate(groups, 1)),
+                     size=size, method=method, started_at=now)  # type: ignore[arg-type]

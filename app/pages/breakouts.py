@@ -1,0 +1,59 @@
+"""What the pages show of breakouts, derived from the view's ``breakout`` (a phone's own group)
+and ``breakouts`` (every group, for the console and the screen). See web/templates/_breakouts.html."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.facilitation.durations import minutes_seconds
+
+
+def name_list(names: list[str]) -> str:
+    """``Ana``, ``Ana and Ben``, ``Ana, Ben and Cleo``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
+    names = {m["id"]: m["name"] for m in group["members"]}
+    phase = group.get("phase")
+    card: dict[str, Any] = {
+        "id": group["id"], "number": group["number"], "done": group["done"],
+        "members": group["members"], "names": name_list([m["name"] for m in group["members"] if m["present"]]),
+        "rotation": group["rotation"], "rotations": group["rotations"],
+        "presenter": names.get(group["presenter_id"] or "", ""),
+        "speaker": names.get((group.get("turn") or {}).get("participant_id", ""), ""),
+        "queue": [names.get(pid, "?") for pid in group["queue"]],
+        "phase": None, "notice": group.get("notice"),
+    }
+    if phase is not None:
+        remaining = max(0.0, phase["ends_at"] - clock)
+        card["phase"] = {"id": phase["id"], "title": phase["title"], "ends_at": phase["ends_at"],
+                         "remaining": remaining, "text": minutes_seconds(remaining, countdown=True),
+                         "step": group["step"] + 1, "steps": group["steps"]}
+    for key in ("pending", "items", "proposals"):  # the console's: counts and ids, never a text
+        if key in group:
+            card[key] = group[key]
+    return card
+
+
+def breakouts_model(view: dict[str, Any], clock: float) -> dict[str, Any]:
+    """``mine``: the phone's own group; ``groups``: every group's card; ``notice``: "two minutes left"."""
+    mine = view.get("breakout")
+    groups = view.get("breakouts")
+    plan = view.get("breakout_plan")
+    present = [p for p in view["participants"] if p["present"]]
+    size = plan["size"] if plan else 3
+    count = max(1, min(int(len(present) / size + 0.5), len(present) // 2))  # as the core splits
+    return {
+        # Splitting by hand: each present person's group, dealt round the groups to start with.
+        "by_hand": [{"id": p["id"], "name": p["name"], "group": i % count + 1} for i, p in enumerate(present)]
+                   if not groups and not mine else [],
+        "numbers": list(range(1, max(2, len(present) // 2) + 1)),
+        "running": bool(mine or groups),
+        "plan": plan,
+        "mine": _card(mine, clock) if mine else None,
+        "groups": [_card(g, clock) for g in groups] if groups else [],
+        "notice": view.get("breakouts_notice"),
+    }

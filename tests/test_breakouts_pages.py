@@ -1,0 +1,96 @@
+"""Breakouts on the pages' live regions: each phone is pushed exactly what a fresh render of its
+own page gives (its own group's, never another's), and the regions say what a person needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.facilitation.errors import FacilitationError
+from app.facilitation.models import FACILITATOR, SCREEN
+from app.live.htmx import render_regions
+from app.realtime.frames import SESSION, SETTLE
+from tests.test_breakouts_core import person, room, send, tick
+from tests.test_pages_regions import fresh
+
+PHONES = [person(f"p{i}") for i in range(7)]
+VIEWERS = (FACILITATOR, SCREEN, *PHONES)
+
+
+def states():
+    state, now = room(7), 1.0
+    yield state, now
+    state = send(state, {"type": "start_breakouts", "size": 3}, now=now)
+    state = state.state
+    yield state, now
+    g1, g2 = state.breakouts.groups
+    script = [
+        ({"type": "submit_item", "kind": "feedback", "text": "Ask the team"}, person(g1.members[1])),
+        ({"type": "breakout_notice", "minutes": 2}, FACILITATOR),
+        ({"type": "pause"}, FACILITATOR),
+        ({"type": "resume"}, FACILITATOR),
+        ({"type": "move_to_breakout", "participant_id": g2.members[-1], "breakout_id": g1.id}, FACILITATOR),
+        ({"type": "next_phase", "breakout_id": g2.id}, FACILITATOR),
+    ]
+    for command, actor in script:
+        now += 3.0
+        try:
+            state = send(state, command, actor, now=now).state
+        except FacilitationError:
+            continue
+        yield state, now
+    for later in (40.0, 51.0, 60.0, 120.0, 210.0):  # the server's clock moves the groups on
+        state = tick(state, later)
+        yield state, later
+    yield send(state, {"type": "end_breakouts"}, now=211.0).state, 211.0
+
+
+def test_pushed_regions_match_a_fresh_render_for_every_viewer_in_every_group() -> None:
+    lasting: dict = {}
+    for state, now in states():
+        cache = {SESSION: lasting}
+        for viewer in VIEWERS:
+            assert render_regions(state, viewer, now, cache) == fresh(state, viewer, now), (state.version, viewer)
+        for settle in cache[SETTLE]:
+            settle()
+
+
+@pytest.fixture
+def split():
+    return send(room(7), {"type": "start_breakouts", "size": 3}, now=1.0).state
+
+
+def test_a_phone_says_which_group_it_is_in_and_with_whom(split) -> None:
+    g1 = split.breakouts.groups[0]
+    me = person(g1.members[0])
+    region = render_regions(split, me, 2.0, {})["breakout"]
+    names = {p.id: p.name for p in split.participants}
+    others = [names[m] for m in g1.members[1:]]
+    assert f"You are in Group 1 with {', '.join(others[:-1])} and {others[-1]}." in region
+    assert f"{names[g1.members[0]]} is the client." in region
+    assert names[split.breakouts.groups[1].members[0]] not in region  # the other group is not on my phone
+
+
+def test_the_screen_shows_every_group_and_the_console_can_bring_them_back(split) -> None:
+    screen = render_regions(split, SCREEN, 2.0, {})["breakouts"]
+    assert screen.count('<li class="bk-card') == 2 and "Silent preparation" in screen
+    console = render_regions(split, FACILITATOR, 2.0, {})["breakouts"]
+    assert "Back to the whole room" in console and "Two minutes left" in console
+
+
+def test_the_console_splits_by_hand_with_one_choice_per_person() -> None:
+    import json
+
+    from app.facilitation.commands import parse_command
+    from app.live.htmx import decode_form
+
+    state = room(5)
+    console = render_regions(state, FACILITATOR, 2.0, {})["breakouts"]
+    assert console.count("<select id=\"bk-into-") == 5 and "Group for Ana" in console
+    form = {"cid": "c1", "type": "start_breakouts", "size": "2", "method": "manual",
+            "into_p0": "2", "into_p1": "1", "into_p2": "2", "into_p3": "1", "into_p4": "1"}
+    _, data = decode_form(json.dumps(form))
+    assert data["groups"] == [["p1", "p3", "p4"], ["p0", "p2"]]
+    split = send(state, parse_command(data).model_dump(exclude_none=True), now=3.0).state
+    assert [g.members for g in split.breakouts.groups] == [("p1", "p3", "p4"), ("p0", "p2")]
+    _, random = decode_form(json.dumps({**form, "method": "random"}))
+    assert "groups" not in random  # the choices count only for a split by hand
