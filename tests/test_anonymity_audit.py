@@ -240,7 +240,9 @@ def check_log(audit: Audit, log_lines: list[str], by_id: dict[str, str]) -> None
     # 5. The log says nothing about who wrote or voted for what.
     for line in log_lines:
         for item_text in audit.authors:
-            assert item_text not in line, f"an item's text was logged: {line}"
+            # a frame logged at debug level shows its text cut in the middle: look for each end too
+            for piece in {item_text, item_text[:14], item_text[-14:]}:
+                assert piece not in line, f"an item's text was logged: {line}"
         for pid, marks in audit.identity.items():
             assert marks[2] not in line and marks[3] not in line, f"a token was logged: {line}"
             if any(mark in line for mark in marks[:2]):
