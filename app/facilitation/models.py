@@ -312,6 +312,23 @@ class Proposal(Frozen):
     shown: tuple[int, int] = (0, 0)  # what the room sees
 
 
+class CoFacilitator(Frozen):
+    """A second facilitator the lead invited: their own console link, revocable (cofacilitation.py)."""
+
+    id: str
+    name: str
+    token_hash: str
+    invited_at: float
+
+
+class SeatPresence(Frozen):
+    """Whether a facilitation seat's console is open (the shell counts its sockets), and since when."""
+
+    seat: str
+    online: bool
+    changed_at: float
+
+
 class SessionState(Frozen):
     code: str
     title: str
@@ -344,6 +361,13 @@ class SessionState(Frozen):
     locked: bool = False  # the facilitator has closed the door: joining is refused
     flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
+    # Co-facilitation (cofacilitation.py): the seats that may run the session, and which one leads.
+    # "host" is whoever holds the facilitator token; a co-facilitator's seat is their id; a
+    # participant handed the facilitation holds the seat "p-" + their id.
+    cofacilitators: tuple[CoFacilitator, ...] = ()
+    lead: str = "host"
+    peer_id: str | None = None  # the participant the facilitation was handed to, for this session
+    seats_online: tuple[SeatPresence, ...] = ()
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:
@@ -366,6 +390,9 @@ class Actor(Frozen):
     role: Role
     participant_id: str | None = None
     key: str | None = None
+    # A facilitator's seat: None for the host (the facilitator token), a co-facilitator's id,
+    # or "p-" + a participant's id for the participant handed the facilitation.
+    seat: str | None = None
 
 
 FACILITATOR = Actor(role="facilitator")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import carry, consent, evaluation, tallies
+from . import carry, cofacilitation, consent, evaluation, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .models import Actor, SessionState, WellbeingTally
 
@@ -115,4 +115,5 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
     me.update(consent.me_extras(state, viewer))
     me.update(evaluation.me_extras(state, viewer))  # whether this phone has answered: its own secret alone knows
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
+    me.update(cofacilitation.me_extras(state, viewer))  # a console's seat and who leads; a phone handed the facilitation
     return me

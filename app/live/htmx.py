@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Query, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
@@ -64,7 +64,7 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
 def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
              erase_after_s: float) -> tuple[Memo, dict[str, Any], list[Leaf]]:
     """The session's memo, this viewer's page model and its regions (once per state and viewer)."""
-    key = ("pages", actor.role, actor.participant_id)
+    key = ("pages", actor.role, actor.participant_id, actor.seat)
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
@@ -165,8 +165,8 @@ HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragmen
 
 
 @router.websocket("/live/{code}")
-async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
-    opened = await open_socket(ws, code, token)
+async def live_pages(ws: WebSocket, code: str, token: str = "", as_: str = Query("", alias="as")) -> None:
+    opened = await open_socket(ws, code, token, console=as_ == "console")
     if opened is not None:
         rt, caller = opened
         await serve(ws, rt, caller, FragmentConnection(ws, caller.actor, rt.settings.closed_ttl_s), HTML_DIALECT)

@@ -177,6 +177,18 @@ def presence_key(code: str, participant_id: str) -> str:
     return f"p|{code}|{participant_id}"
 
 
+def seat_key(code: str, seat: str) -> str:
+    """A facilitation seat's consoles (the lead's dropping hands over to a co-facilitator)."""
+    return f"f|{code}|{seat}"
+
+
+def seat_of(key: str) -> tuple[str, str] | None:
+    """(code, seat) of a seat's key; None for any other key."""
+    kind, _, rest = key.partition("|")
+    code, _, seat = rest.partition("|")
+    return (code, seat) if kind == "f" and seat else None
+
+
 def token_key(token_hash: str) -> str:
     return f"t|{token_hash}"
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, engine, guard
+from app.facilitation import carry, cofacilitation, engine, guard
 from app.facilitation.commands import Command, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
@@ -96,9 +96,10 @@ class Caller:
     token: str
     actor: Actor
     version: int
+    console: bool = False  # a participant's token opening the console they were handed
 
     def actor_in(self, state: SessionState) -> Actor:
-        return self.actor if state.version == self.version else actor_for(state, self.token)
+        return self.actor if state.version == self.version else actor_for(state, self.token, console=self.console)
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,13 @@ class SessionService:
             raise NotFound("no session with that code")
         return record.state
 
-    async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Caller]:
-        """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token."""
+    async def authenticate(self, code: str, token: str | None, *, console: bool = False) -> tuple[SessionState, Caller]:
+        """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token.
+
+        ``console``: a participant's token asks for the console (the facilitation was handed to them)."""
         state = await self.load(code)
-        return state, Caller(code=state.code, token=token or "", actor=actor_for(state, token), version=state.version)
+        return state, Caller(code=state.code, token=token or "", actor=actor_for(state, token, console=console),
+                             version=state.version, console=console)
 
     async def erase(self, caller: Caller) -> SessionState:
         """End and erase now: the facilitator deletes the session from the store at once.
@@ -211,8 +215,11 @@ class SessionService:
         Returns the last state (for the caller's reply; it is stored nowhere any more).
         """
         state = await self.load(caller.code)
-        if caller.actor_in(state).role != FACILITATOR.role:
+        actor = caller.actor_in(state)
+        if actor.role != FACILITATOR.role:
             raise Forbidden("only the facilitator can erase the session")
+        if not cofacilitation.is_lead(state, actor):
+            raise Forbidden("only the lead facilitator can erase the session")
         await self.store.delete(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
@@ -304,6 +311,17 @@ class SessionService:
         reflection = Reflection.model_validate_json(opened) if opened else Reflection()
         return state, person.id, reflection
 
+    async def set_seat_online(self, code: str, seat: str, online: bool) -> None:
+        """A facilitation seat's first console opened or last one closed (an absent lead is replaced)."""
+        now = self.clock()
+        try:
+            await self._change(code, lambda r: engine.set_seat_online(r.state, seat, online, now))
+        except (NotFound, Conflict):
+            pass
+        except UNAVAILABLE as exc:
+            log.warning("marking a console of %s %s failed: %s", code, "open" if online else "closed",
+                        type(exc).__name__)
+
     async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
         """A participant's first socket opened or last one closed: noted quietly; the room
         sees it at a later fold if it lasts (see ``tallies``)."""
@@ -374,8 +392,12 @@ def _reflection_writer(caller: Caller) -> str:
     return caller.actor.participant_id
 
 
-def actor_for(state: SessionState, token: str | None) -> Actor:
-    """Who holds this token in this session; Unauthorized for anyone else."""
+def actor_for(state: SessionState, token: str | None, *, console: bool = False) -> Actor:
+    """Who holds this token in this session; Unauthorized for anyone else.
+
+    A co-facilitator's token names their seat; a participant's names them, or, with
+    ``console``, the facilitation seat handed to them (Unauthorized if it was not, or no longer is).
+    """
     if not token:
         raise Unauthorized("a token is required")
     digest = token_hash(token)
@@ -383,9 +405,17 @@ def actor_for(state: SessionState, token: str | None) -> Actor:
         return FACILITATOR
     if hmac.compare_digest(digest, state.screen_token_hash):
         return SCREEN
+    for co in state.cofacilitators:
+        if hmac.compare_digest(digest, co.token_hash):
+            return Actor(role="facilitator", seat=co.id)
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
                 raise Unauthorized("you were removed from this session")
+            if console:
+                seat = cofacilitation.peer_seat(p.id)
+                if not cofacilitation.is_seat(state, seat):
+                    raise Unauthorized("the facilitation has not been handed to you")
+                return Actor(role="facilitator", seat=seat)
             return Actor(role="participant", participant_id=p.id, key=marking_key(token, state.code))
     raise Unauthorized("that token does not belong to this session")
