@@ -109,7 +109,7 @@ def invite(state: SessionState, cmd: c.InviteCofacilitator, actor: Actor, now: f
                        invited_at=now)
     state = state.model_copy(update={"cofacilitators": state.cofacilitators + (co,)})
     return state, [Event(type="cofacilitator_invited", data={"cofacilitator_id": co.id})], \
-        {"cofacilitator_id": co.id, "name": co.name, "token": fresh.secret}
+        {"cofacilitator_id": co.id, "name": co.name, "code": state.code, "token": fresh.secret}
 
 
 def revoke(state: SessionState, cmd: c.RevokeCofacilitator, actor: Actor, now: float, fresh: Fresh) -> Result:

@@ -38,8 +38,8 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "proposals")),
-    "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
+                                     "carried", "proposals", "cofacilitation")),
+    "participant": ("phone.html", ("clock", "status", "facilitating", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
                                   "items", "myactions", "carried", "carry", "consent")),
     "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried")),
 }
@@ -151,6 +151,9 @@ def _number(command_id: str, name: str, value: Any) -> Any:
 
 
 def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:
+    if command.type == "invite_cofacilitator" and "token" in ack:  # the lead's one sight of the link
+        return render_block("_replies.html", "invited", cid=command_id, co_name=ack["name"],
+                            link=f"/console/{ack['code']}#key={ack['token']}")
     return render_block("_replies.html", "ack", cid=command_id, type=command.type,
                         kind=getattr(command, "kind", None))
 

@@ -81,3 +81,5 @@ templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
 # Recurring groups, carried actions, consent and the summary: web/templates/_groups.html.
 templates.globals["groups"] = templates.get_template("_groups.html").make_module()
+# Co-facilitation: who leads, inviting and handing over, a phone handed the facilitation.
+templates.globals["cofacilitation"] = templates.get_template("_cofacilitation.html").make_module()
