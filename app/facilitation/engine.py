@@ -166,11 +166,12 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
 
 
 def set_seat_online(state: SessionState, seat: str, online: bool, now: float) -> Transition:
-    """The shell saw a facilitation seat's first console open or last one close (quiet, like presence)."""
+    """The shell saw a facilitation seat's first console open or last one close. Unlike a
+    participant's presence this is no anonymous signal: the consoles see it at once."""
     noted = cofacilitation.note_seat(state, seat, online, now)
     if noted is None:
         return Transition(state=state)
-    return Transition(state=noted, events=(Event(type="presence_noted"),))
+    return Transition(state=_versioned(state, noted, now), events=(Event(type="console_noted"),))
 
 
 def set_connected(state: SessionState, participant_id: str, connected: bool, now: float) -> Transition:
