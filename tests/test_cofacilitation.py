@@ -251,3 +251,70 @@ def test_the_lead_stays_when_nobody_else_has_a_console_open() -> None:
     state = engine.set_seat_online(state, "host", False, 2.0).state
     assert state.flush_at is None
     assert view_for(state, FACILITATOR, 100.0)["me"]["lead"] is True
+
+
+# ---------------------------------------------------------------- a recurring group's rota
+
+def test_a_groups_rota_of_who_facilitates_advances_when_each_session_closes(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            made = api.request("POST", "/api/groups", json={"name": "Peer supervision"}).json()
+            gid, key = made["group_id"], made["group_key"]
+
+            def meet(codes: dict[str, str]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+                answer = api.request("POST", f"/api/groups/{gid}/sessions", key,
+                                     json={"title": "Peer supervision", "format": "check-in-out"})
+                assert answer.status_code == 201, answer.text
+                created = answer.json()
+                people = {}
+                for name in ("Ana", "Ben", "Cleo"):
+                    body = {"name": name, **({"member_code": codes[name]} if name in codes else {})}
+                    joined = api.request("POST", f"/api/sessions/{created['code']}/participants", json=body).json()
+                    codes.setdefault(name, joined.get("member_code"))
+                    people[name] = joined
+                return created, people
+
+            def group() -> dict[str, Any]:
+                return api.request("GET", f"/api/groups/{gid}", key).json()
+
+            codes: dict[str, str] = {}
+            created, people = meet(codes)
+            lead = await LiveClient.connect(server.ws_base, created["code"], created["facilitator_token"])
+            assert lead.view["me"]["rota"] == [] and lead.view["me"]["rota_next"] is None
+            order = [people[n]["participant_id"] for n in ("Ana", "Ben", "Cleo")]
+            await lead.refused({"type": "set_rota", "participant_ids": [order[0], order[0]]}, "conflict")
+            await lead.refused({"type": "set_rota", "participant_ids": ["nobody"]}, "not_found")
+            await lead.apply({"type": "set_rota", "participant_ids": order})
+            assert lead.view["me"]["rota_next"] == "Ana"
+            assert group()["next_facilitator"] is None  # kept by the group when the session closes
+            await lead.apply({"type": "close"})
+            await close_all([lead])
+            assert api.view_when(created["code"], created["facilitator_token"], lambda v: True)
+            seen = group()
+            for _ in range(50):
+                if seen["next_facilitator"] == "Ana":
+                    break
+                await asyncio.sleep(0.1)
+                seen = group()
+            assert seen["rota"] == ["Ana", "Ben", "Cleo"] and seen["next_facilitator"] == "Ana"
+            assert "member_id" not in str(seen) and "Next time: Ana facilitates." in api.request(
+                "GET", f"/api/groups/{gid}/record.html", key).text
+
+            # Next meeting: Ana facilitates this time, Ben next; each close moves it on, round again.
+            for now, following in (("Ana", "Ben"), ("Ben", "Cleo"), ("Cleo", "Ana")):
+                created, _ = meet(codes)
+                lead = await LiveClient.connect(server.ws_base, created["code"], created["facilitator_token"])
+                assert (lead.view["me"]["rota_now"], lead.view["me"]["rota_next"]) == (now, following)
+                await lead.apply({"type": "close"})
+                assert lead.view["me"]["rota_next"] == following
+                await close_all([lead])
+                for _ in range(50):
+                    if group()["next_facilitator"] == following:
+                        break
+                    await asyncio.sleep(0.1)
+                assert group()["next_facilitator"] == following
+            # A session without a group keeps no rota.
+            plain = api.create_session(format="check-in-out")
+            assert api.command(plain["code"], plain["facilitator_token"],
+                               {"type": "set_rota", "participant_ids": []}).status_code == 409
+    run(scenario())

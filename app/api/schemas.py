@@ -94,6 +94,8 @@ class GroupOut(BaseModel):
     members: int
     statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
     least_heard_first: bool = False
+    rota: list[str] = []  # the names on the group's rota of who facilitates, in order
+    next_facilitator: str | None = None  # who facilitates the group's next session, by the rota
 
 
 class GroupOptions(Strict):

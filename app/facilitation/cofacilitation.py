@@ -26,7 +26,7 @@ import hashlib
 from . import commands as c
 from . import tallies
 from .errors import Conflict, Forbidden, NotFound
-from .models import Actor, CoFacilitator, Fresh, SeatPresence, SessionState
+from .models import Actor, CoFacilitator, Fresh, RotaEntry, SeatPresence, SessionState
 from .transition import Event, Result
 
 HOST = "host"
@@ -153,6 +153,33 @@ def take_back(state: SessionState, cmd: c.TakeBack, actor: Actor, now: float, fr
     return state, [Event(type="facilitation_taken_back")], {"lead": lead}
 
 
+def set_rota(state: SessionState, cmd: c.SetRota, actor: Actor, now: float, fresh: Fresh) -> Result:
+    """A recurring group's rota, by its members (each named by their participant here): the
+    first facilitates next time, then the next, and round again. An empty list clears it."""
+    if state.group_id is None:
+        raise Conflict("only a recurring group keeps a rota of who facilitates")
+    if len(set(cmd.participant_ids)) != len(cmd.participant_ids):
+        raise Conflict("name each person once in the rota")
+    entries = []
+    for pid in cmd.participant_ids:
+        person = state.participant(pid)
+        if person is None or person.removed:
+            raise NotFound(f"no participant {pid!r} in this session")
+        if person.member_id is None:
+            raise Conflict(f"{person.name} is not a member of the group yet")
+        entries.append(RotaEntry(member_id=person.member_id, name=person.name))
+    state = state.model_copy(update={"rota": tuple(entries), "rota_now": -1})
+    return state, [Event(type="rota_set")], {}
+
+
+def next_on_rota(state: SessionState) -> tuple[int, RotaEntry] | None:
+    """Who facilitates the group's next session (index in the rota, entry); None without a rota."""
+    if not state.rota:
+        return None
+    n = (state.rota_now + 1) % len(state.rota)
+    return n, state.rota[n]
+
+
 # ---------------------------------------------------------------- presence and taking over
 
 def _without(present: tuple[SeatPresence, ...], seat: str) -> tuple[SeatPresence, ...]:
@@ -225,7 +252,11 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, object]:
     lead = lead_of(state)
     if viewer.role == "facilitator":
         seat = seat_of(viewer)
+        up = next_on_rota(state)
         return {
+            "rota": [e.name for e in state.rota],
+            "rota_now": state.rota[state.rota_now].name if 0 <= state.rota_now < len(state.rota) else None,
+            "rota_next": up[1].name if up is not None else None,
             "seat": seat, "lead": seat == lead, "seat_name": name_of(state, seat),
             "lead_seat": lead, "lead_name": name_of(state, lead),
             "cofacilitators": [{"id": co.id, "name": co.name, "lead": co.id == lead, "online": online(state, co.id)}

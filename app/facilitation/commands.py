@@ -296,6 +296,13 @@ class HandOver(Command):
     to: Id
 
 
+class SetRota(Command):
+    """A recurring group's rota: the participants (members) in the order they facilitate, from next time."""
+
+    type: Literal["set_rota"]
+    participant_ids: Annotated[tuple[Id, ...], Field(max_length=50)]
+
+
 class TakeBack(Command):
     """The host takes the facilitation back from the participant it was handed to."""
 
@@ -320,7 +327,7 @@ ClientCommand = Union[
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
-    InviteCofacilitator, RevokeCofacilitator, HandOver, TakeBack,
+    InviteCofacilitator, RevokeCofacilitator, HandOver, TakeBack, SetRota,
 ]
 CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)
 AnyCommand = Annotated[ClientCommand, Field(discriminator="type")]

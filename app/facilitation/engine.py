@@ -876,6 +876,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.RevokeCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.revoke, seats="lead"),
     c.HandOver: Rule(F, frozenset({L, R, P}), cofacilitation.hand_over, seats="lead"),
     c.TakeBack: Rule(F, frozenset({L, R, P}), cofacilitation.take_back, seats="host"),
+    c.SetRota: Rule(F, frozenset({L, R, P}), cofacilitation.set_rota, seats="lead"),
     # each participant takes part
     c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
     c.RaiseHand: Rule(PT, LIVE, _raise_hand),

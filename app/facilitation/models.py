@@ -321,6 +321,13 @@ class CoFacilitator(Frozen):
     invited_at: float
 
 
+class RotaEntry(Frozen):
+    """A recurring group's member in its rota of who facilitates (the member id is never shown)."""
+
+    member_id: str
+    name: str
+
+
 class SeatPresence(Frozen):
     """Whether a facilitation seat's console is open (the shell counts its sockets), and since when."""
 
@@ -368,6 +375,11 @@ class SessionState(Frozen):
     lead: str = "host"
     peer_id: str | None = None  # the participant the facilitation was handed to, for this session
     seats_online: tuple[SeatPresence, ...] = ()
+    # A recurring group's rota of who facilitates, copied in from the group's options when the
+    # session starts; ``rota_now`` is who facilitates this session (-1: nobody on the rota),
+    # so the one after them facilitates next time. The group keeps it when the session closes.
+    rota: tuple[RotaEntry, ...] = ()
+    rota_now: int = -1
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -130,6 +130,9 @@ def decode_form(text: str) -> tuple[str, Any]:
         if name == "scores" and isinstance(value, str):  # sent again as one field: "[4, 3, 5]"
             command[name] = [_number(command_id, "score", v) for v in value.strip("[] ").split(",") if v.strip()]
             continue
+        if name == "participant_ids":  # the rota's ordered picks: one select per place, blanks left out
+            command[name] = [v for v in (value if isinstance(value, list) else [value]) if v]
+            continue
         if name in NUMBERS and isinstance(value, str):
             try:
                 value = NUMBERS[name](value)

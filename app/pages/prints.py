@@ -61,7 +61,9 @@ async def reflection_html(who: SessionCaller, rt: RuntimeDep, part: str | None =
 async def record_html(group: GroupCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
     mean), every cell below k suppressed; with ``part=content`` only its content. The group key."""
-    return _document("record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
+    following = group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None  # the rota (options)
+    return _document("record.html", part, g={"name": group.name, "next_facilitator": following,
+                                             **record.charts(await groups.record(group))})
 
 
 @router.get("/group/{group_id}", include_in_schema=False)

@@ -210,6 +210,10 @@ class GroupRecord(BaseModel):
     created_at: float
     statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
     least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
+    # The group's rota of who facilitates: [{member_id, name}] in order, and the index of who
+    # facilitates the next session. Options, not the record: the record keeps no row per person.
+    rota: list[dict[str, str]] = []
+    rota_next: int = 0
 
 
 class MemberRecord(BaseModel):
@@ -244,6 +248,10 @@ class GroupStore(Protocol):
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         """The group's own evaluation statements (None: back to each format's)."""
+
+    async def save_rota(self, group_id: str, rota: list[dict[str, str]], next_index: int, closed_at: float) -> None:
+        """The rota and who facilitates next, as a session that closed at ``closed_at`` left it,
+        unless what the group holds came from a session that closed later."""
 
     async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
         """Keep one meeting's aggregate row (``facilitation.record.meeting_of``), replacing

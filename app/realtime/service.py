@@ -41,6 +41,7 @@ from app.facilitation.models import (
     CarriedAction,
     FormatSpec,
     Fresh,
+    RotaEntry,
     SessionState,
     Settings,
 )
@@ -139,7 +140,8 @@ class SessionService:
 
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None,
-                             least_heard_first: bool = False) -> Created:
+                             least_heard_first: bool = False, rota: tuple[RotaEntry, ...] = (),
+                             rota_now: int = -1) -> Created:
         spec = spec or format_with_durations(format_id, durations)
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
@@ -153,7 +155,8 @@ class SessionService:
                 facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
                 settings=Settings(**self.batching, least_heard_first=least_heard_first))
             if group_id is not None:
-                state = state.model_copy(update={"group_id": group_id})
+                state = state.model_copy(update={"group_id": group_id, "rota": rota,
+                                                 "rota_now": rota_now if rota else -1})
             if await self.store.create(Record(state=state)):
                 log.info("session %s created (%s)", code, spec.id)
                 return Created(code=code, facilitator_token=facilitator, screen_token=screen)
