@@ -167,10 +167,13 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
 
 def set_seat_online(state: SessionState, seat: str, online: bool, now: float) -> Transition:
     """The shell saw a facilitation seat's first console open or last one close. Unlike a
-    participant's presence this is no anonymous signal: the consoles see it at once."""
+    participant's presence this is no anonymous signal: the other consoles see it at once
+    (a session with one facilitator keeps it quietly, as before)."""
     noted = cofacilitation.note_seat(state, seat, online, now)
     if noted is None:
         return Transition(state=state)
+    if len(cofacilitation.seats(noted)) < 2:  # nobody else's console to tell: kept quietly
+        return Transition(state=noted, events=(Event(type="presence_noted"),))
     return Transition(state=_versioned(state, noted, now), events=(Event(type="console_noted"),))
 
 
