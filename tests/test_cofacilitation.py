@@ -318,3 +318,19 @@ def test_a_groups_rota_of_who_facilitates_advances_when_each_session_closes(serv
             assert api.command(plain["code"], plain["facilitator_token"],
                                {"type": "set_rota", "participant_ids": []}).status_code == 409
     run(scenario())
+
+
+def test_an_idempotency_key_already_used_for_another_command_is_refused_not_a_500(server: ServerProcess) -> None:
+    with Api(server.base_url) as api:
+        created, _ = room(api, ("Ana",))
+        code, token = created["code"], created["facilitator_token"]
+        api.ok(code, token, {"type": "lock_room"}, idempotency_key="k-1")
+        answer = api.request("POST", f"/api/sessions/{code}/cofacilitators", token, json={"name": "Sam"},
+                             headers={"Idempotency-Key": "k-1"})
+        assert answer.status_code == 409 and error_of(answer)["code"] == "conflict"
+        first = api.request("POST", f"/api/sessions/{code}/cofacilitators", token, json={"name": "Sam"},
+                            headers={"Idempotency-Key": "k-2"}).json()
+        again = api.request("POST", f"/api/sessions/{code}/cofacilitators", token, json={"name": "Sam"},
+                            headers={"Idempotency-Key": "k-2"})
+        assert again.status_code == 201 and again.json() == first  # a retry is one invitation
+        assert [c["name"] for c in api.view(code, token)["me"]["cofacilitators"]] == ["Sam"]

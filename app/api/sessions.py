@@ -18,7 +18,7 @@ from app.api.schemas import (
     SessionSetup,
 )
 from app.facilitation.commands import parse_command
-from app.facilitation.errors import Invalid
+from app.facilitation.errors import Conflict, Invalid
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
@@ -133,6 +133,8 @@ async def invite_cofacilitator(who: SessionCaller, rt: RuntimeDep, body: InviteB
     They see the same console and may run the session; the lead may revoke them."""
     ack = await rt.service.execute(who[1], parse_command({"type": "invite_cofacilitator", "name": body.name}),
                                    idempotency_key)
+    if "cofacilitator_id" not in ack or "token" not in ack:  # the key answered another command before
+        raise Conflict("that Idempotency-Key was already used for another command")
     base = (rt.settings.public_url or "").rstrip("/")
     return {"cofacilitator_id": ack["cofacilitator_id"], "name": ack["name"], "token": ack["token"],
             "console_url": f"{base}/console/{who[0].code}#key={ack['token']}"}
