@@ -189,6 +189,9 @@ class SessionService:
             for person in record.state.participants:
                 if person.connected:
                     await self.set_connected(code, person.id, False)
+            for seat in record.state.seats_online:  # no console is open on a process just started
+                if seat.online:
+                    await self.set_seat_online(code, seat.seat, False)
             record = await self.store.load(code)
             if record is not None:
                 self.deadlines.schedule(code, engine.next_deadline(record.state))
