@@ -75,3 +75,41 @@ def test_the_cofacilitator_takes_over_when_the_leads_console_closes(server, cont
     expect(back.locator("#lead-line")).to_have_text("You are leading.")
     expect(co.locator("#lead-line")).to_have_text("The facilitator is leading.")
     shots(back, "lead-back")
+
+
+def test_a_participant_handed_the_facilitation_opens_the_console_from_their_phone(server, contexts, shots):
+    base = server.base_url
+    created = create_session(base, "Peer-led group")
+    code = created["code"]
+    host = open_console(contexts(), base, created)
+    phone_ctx = contexts(phone=True)
+    ana = join(phone_ctx, base, code, "Ana")
+    join(contexts(phone=True), base, code, "Ben")
+    expect(host.locator("#people-h")).to_have_text("People (2)")
+    host.locator("#c-start").click()
+
+    host.get_by_label("Hand the facilitation to a participant").select_option(label="Ana")
+    host.get_by_role("button", name="Hand over", exact=True).click()
+    expect(host.locator("#lead-line")).to_have_text("Ana is leading.")
+    expect(ana.locator("#facilitating")).to_contain_text("You have been handed the facilitation.")
+    shots(ana, "phone-handed")
+
+    # Her phone opens the console with its own key: no link with a token was shown to anyone.
+    assert ana.evaluate("code => localStorage.getItem('tp:token:' + code)", code) not in host.content()
+    with phone_ctx.expect_page() as opened:
+        ana.get_by_role("link", name="Open the console").click()
+    console = opened.value
+    expect(console.locator("#lead-line")).to_have_text("You are leading.")
+    console.get_by_label("Seconds per turn").fill("30")
+    console.locator("#c-round").click()
+    expect(host.locator("#floor .holder")).to_contain_text("has the floor")
+    shots(console, "peer-console")
+    # She still takes part: her phone shows the round and she can pass her turn when it comes.
+    expect(ana.locator("#status")).not_to_have_text("Connecting…")
+
+    # The host takes the facilitation back: her console stops, her phone goes on.
+    host.get_by_role("button", name="Take the facilitation back").click()
+    expect(host.locator("#lead-line")).to_have_text("You are leading.")
+    expect(ana.locator("#facilitating")).not_to_contain_text("handed the facilitation")
+    expect(console.locator("#conn")).to_contain_text("This link is not valid for this session.", timeout=8000)
+    shots(console, "peer-console-ended")
