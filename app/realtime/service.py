@@ -242,7 +242,7 @@ class SessionService:
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
         writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
         sealing = ack_key(token, caller.code)
-        fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
+        fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(24))
         now = self.clock()
         ack: dict[str, Any] = {}
         events: tuple[Event, ...] = ()
