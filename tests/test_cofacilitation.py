@@ -78,6 +78,9 @@ def test_a_cofacilitator_runs_the_session_and_is_revoked_at_once(server: ServerP
             no = api.request("DELETE", f"/api/sessions/{code}/cofacilitators/{sam['cofacilitator_id']}", sam["token"])
             assert no.status_code == 403 and error_of(no)["code"] == "forbidden"
             assert api.request("DELETE", f"/api/sessions/{code}", sam["token"]).status_code == 403
+            for command in ({"type": "close"}, {"type": "hand_over", "to": sam["cofacilitator_id"]}):
+                refused = api.command(code, sam["token"], command)
+                assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden", refused.text
             assert api.request("POST", f"/api/sessions/{code}/cofacilitators", people["Ben"]["token"],
                                json={"name": "Me"}).status_code == 403
 
