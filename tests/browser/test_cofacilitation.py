@@ -49,10 +49,14 @@ def test_the_cofacilitator_takes_over_when_the_leads_console_closes(server, cont
     lead.locator("#c-round").click()
     expect(co.locator("#floor .holder")).to_contain_text("has the floor")
     first = holder(co)
+    # Closing stays with the lead: the co's console says so instead of offering it.
+    expect(co.locator("#lead-only")).to_have_text("Only the one leading can close or erase the session.")
+    expect(co.locator("#close-zone")).to_have_count(0)
 
     # Mid-round, the lead's console page closes (a laptop lid, a dropped link).
     lead.close()
     expect(co.locator("#lead-line")).to_have_text("You are leading.", timeout=10000)
+    expect(co.locator("#close-zone")).to_have_count(1)
     shots(co, "co-leading")
 
     # The turns keep ending on the server's timer: nobody presses anything.
