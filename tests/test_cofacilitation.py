@@ -337,3 +337,17 @@ def test_an_idempotency_key_already_used_for_another_command_is_refused_not_a_50
                             headers={"Idempotency-Key": "k-2"})
         assert again.status_code == 201 and again.json() == first  # a retry is one invitation
         assert [c["name"] for c in api.view(code, token)["me"]["cofacilitators"]] == ["Sam"]
+
+
+def test_a_participant_facilitating_does_not_see_who_asked_the_facilitator_for_a_word() -> None:
+    state = engine.join(_session(), participant_id="p1", name="Ben", token_hash="t1", now=0.0).state
+    state = _send(state, {"type": "start"}).state
+    state = _send(state, {"type": "request_word"}, Actor(role="participant", participant_id="p1", key="k1")).state
+    invited = _send(state, {"type": "invite_cofacilitator", "name": "Sam"})
+    state = _send(invited.state, {"type": "hand_over", "to": "p0"}).state
+    peer = Actor(role="facilitator", seat="p-p0")
+    co = Actor(role="facilitator", seat=invited.reply["cofacilitator_id"])
+    assert view_for(state, peer, 1.0)["me"]["word_requests"] == []
+    assert view_for(state, FACILITATOR, 1.0)["me"]["word_requests"] == [{"participant_id": "p1", "name": "Ben"}]
+    assert view_for(state, co, 1.0)["me"]["word_requests"] == [{"participant_id": "p1", "name": "Ben"}]
+    assert view_for(state, peer, 1.0)["me"]["lead"] is True
