@@ -146,7 +146,7 @@ def test_the_fan_out_reconnects_and_rereads_what_the_gap_hid(redis_server: Redis
                 pass
             assert pubsub.reconnects >= 1
             await a.update("DDDDDD", renamed("3"))  # and it is subscribed again
-            while (state := await asyncio.wait_for(anext(states), 5)).title != "Unit123":
+            while (await asyncio.wait_for(anext(states), 5)).title != "Unit123":
                 pass
         await broker.close()
         await clients[0].aclose()

@@ -66,4 +66,4 @@ def test_a_report_link_reads_the_record_only_until_it_is_revoked(http: httpx.Cli
         assert http.get(f"/api/groups/{gid}{path}", headers=auth(again)).status_code == 401, path
     assert http.get(f"/api/groups/{gid}", headers=auth(gkey)).json()["report_link"] is False
     assert http.get(f"/api/groups/{gid}/record", headers=auth(gkey)).status_code == 200
-    assert http.get(f"/api/groups/nosuchgroup/record", headers=auth(again)).status_code == 404
+    assert http.get("/api/groups/nosuchgroup/record", headers=auth(again)).status_code == 404

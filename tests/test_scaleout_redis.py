@@ -160,3 +160,32 @@ def test_erasing_on_one_worker_closes_the_sockets_on_the_other_at_once(workers) 
             assert (await client.closed(timeout=3))[0] == 4404
 
     run(scenario())
+
+
+def test_a_cofacilitator_on_another_worker_is_revoked_there_and_takes_over_only_when_every_lead_console_closed(
+        workers) -> None:
+    a, b, _ = workers
+
+    async def scenario() -> None:
+        with Api(a.base_url) as api:
+            created = api.create_session(format="check-in-out")
+            code, host = created["code"], created["facilitator_token"]
+            sam = api.request("POST", f"/api/sessions/{code}/cofacilitators", host, json={"name": "Sam"}).json()
+            kim = api.request("POST", f"/api/sessions/{code}/cofacilitators", host, json={"name": "Kim"}).json()
+            lead_a = await LiveClient.connect(a.ws_base, code, host)
+            lead_b = await LiveClient.connect(b.ws_base, code, host)
+            co = await LiveClient.connect(b.ws_base, code, sam["token"])
+            other = await LiveClient.connect(b.ws_base, code, kim["token"])
+            # Revoked through worker A: Kim's socket on worker B closes with 4401.
+            assert api.request("DELETE", f"/api/sessions/{code}/cofacilitators/{kim['cofacilitator_id']}",
+                               host).status_code == 204
+            assert (await other.closed())[0] == 4401
+            await lead_a.close()
+            await co.probe()
+            await asyncio.sleep(0.8)  # the lead still has a console open on worker B
+            assert co.view["me"]["lead"] is False
+            await lead_b.close()
+            led = await co.wait_for_state(lambda v: v["me"]["lead"], timeout=10)
+            assert led["view"]["me"]["lead_name"] == "Sam"
+            await co.close()
+    run(scenario())

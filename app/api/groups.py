@@ -41,7 +41,9 @@ async def create_group(body: CreateGroup, groups: Groups) -> dict[str, Any]:
 async def read_group(group: GroupCaller, groups: Groups) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "created_at": group.created_at,
             "members": await groups.store.count_members(group.id), "statements": group.statements,
-            "least_heard_first": group.least_heard_first, "report_link": group.report_hash is not None}
+            "least_heard_first": group.least_heard_first, "report_link": group.report_hash is not None,
+            "rota": [e["name"] for e in group.rota],
+            "next_facilitator": group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None}
 
 
 @router.put("/groups/{group_id}/options")

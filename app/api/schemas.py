@@ -95,6 +95,8 @@ class GroupOut(BaseModel):
     statements: list[str] | None = None  # the group's own evaluation statements (None: each format's)
     least_heard_first: bool = False
     report_link: bool = False  # whether a read-only report link exists
+    rota: list[str] = []  # the names on the group's rota of who facilitates, in order
+    next_facilitator: str | None = None  # who facilitates the group's next session, by the rota
 
 
 class GroupOptions(Strict):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import (
     Ack,
@@ -17,7 +18,7 @@ from app.api.schemas import (
     SessionSetup,
 )
 from app.facilitation.commands import parse_command
-from app.facilitation.errors import Invalid
+from app.facilitation.errors import Conflict, Invalid
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
@@ -116,3 +117,34 @@ async def send_command(
 ) -> dict[str, Any]:
     """Apply one command. With an ``Idempotency-Key`` header, a retry is applied once."""
     return await rt.service.execute(who[1], parse_command(command), idempotency_key)
+
+
+class InviteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=60, description='the name the console shows them by, e.g. "Sam"')
+
+
+@router.post("/sessions/{code}/cofacilitators", status_code=201,
+             responses={403: {"description": "not the lead facilitator"}})
+async def invite_cofacilitator(who: SessionCaller, rt: RuntimeDep, body: InviteBody,
+                               idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+                               ) -> dict[str, Any]:
+    """Invite a co-facilitator (the lead only): their own token, once, and their console link.
+    They see the same console and may run the session; the lead may revoke them."""
+    ack = await rt.service.execute(who[1], parse_command({"type": "invite_cofacilitator", "name": body.name}),
+                                   idempotency_key)
+    if "cofacilitator_id" not in ack or "token" not in ack:  # the key answered another command before
+        raise Conflict("that Idempotency-Key was already used for another command")
+    base = (rt.settings.public_url or "").rstrip("/")
+    return {"cofacilitator_id": ack["cofacilitator_id"], "name": ack["name"], "token": ack["token"],
+            "console_url": f"{base}/console/{who[0].code}#key={ack['token']}"}
+
+
+@router.delete("/sessions/{code}/cofacilitators/{cofacilitator_id}", status_code=204,
+               responses={403: {"description": "not the lead facilitator"}, 404: {"description": "no such co-facilitator"}})
+async def revoke_cofacilitator(cofacilitator_id: str, who: SessionCaller, rt: RuntimeDep) -> Response:
+    """Revoke a co-facilitator (the lead only): their token stops working at once (401) and
+    their open sockets close (4401); the session goes on."""
+    await rt.service.execute(who[1], parse_command({"type": "revoke_cofacilitator",
+                                                    "cofacilitator_id": cofacilitator_id}))
+    return Response(status_code=204)

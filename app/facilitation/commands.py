@@ -311,6 +311,40 @@ class EndBreakouts(Command):
 
 
 # System: the shell's clock reporting that a deadline has passed.
+# Co-facilitation (cofacilitation.py): the lead invites, revokes and hands over.
+CoName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+class InviteCofacilitator(Command):
+    type: Literal["invite_cofacilitator"]
+    name: CoName
+
+
+class RevokeCofacilitator(Command):
+    type: Literal["revoke_cofacilitator"]
+    cofacilitator_id: Id
+
+
+class HandOver(Command):
+    """Make another the lead: "host", a co-facilitator's id, or a participant's id (peer-led)."""
+
+    type: Literal["hand_over"]
+    to: Id
+
+
+class SetRota(Command):
+    """A recurring group's rota: the participants (members) in the order they facilitate, from next time."""
+
+    type: Literal["set_rota"]
+    participant_ids: Annotated[tuple[Id, ...], Field(max_length=50)]
+
+
+class TakeBack(Command):
+    """The host takes the facilitation back from the participant it was handed to."""
+
+    type: Literal["take_back"]
+
+
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
 
@@ -330,6 +364,7 @@ ClientCommand = Union[
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
     StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,
+    InviteCofacilitator, RevokeCofacilitator, HandOver, TakeBack, SetRota,
 ]
 CLIENT_TYPES = frozenset(c.model_fields["type"].annotation.__args__[0] for c in ClientCommand.__args__)
 AnyCommand = Annotated[ClientCommand, Field(discriminator="type")]

@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, evaluation, guard, tallies
+from . import breakouts, cofacilitation, evaluation, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -96,6 +96,7 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
         raise Forbidden(f"a {actor.role} may not send {command.type}")
     if state.status not in rule.when:
         raise Conflict(f"cannot {command.type} while the session is {state.status.value}")
+    cofacilitation.check(state, actor, rule.seats, command.type)
     if actor.role == "participant":
         me = state.participant(actor.participant_id or "")
         if me is None or me.removed:
@@ -174,6 +175,18 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
     if grown > MAX_VIEW_BYTES and grown > content_bytes(before):
         raise Conflict(f"this session holds as much writing as it can show ({MAX_VIEW_BYTES // 1024} KB): "
                        "remove or shorten something first")
+
+
+def set_seat_online(state: SessionState, seat: str, online: bool, now: float) -> Transition:
+    """The shell saw a facilitation seat's first console open or last one close. Unlike a
+    participant's presence this is no anonymous signal: the other consoles see it at once
+    (a session with one facilitator keeps it quietly, as before)."""
+    noted = cofacilitation.note_seat(state, seat, online, now)
+    if noted is None:
+        return Transition(state=state)
+    if len(cofacilitation.seats(noted)) < 2:  # nobody else's console to tell: kept quietly
+        return Transition(state=noted, events=(Event(type="presence_noted"),))
+    return Transition(state=_versioned(state, noted, now), events=(Event(type="console_noted"),))
 
 
 def set_connected(state: SessionState, participant_id: str, connected: bool, now: float) -> Transition:
@@ -783,7 +796,9 @@ def _unlock_room(state, cmd, actor, now, fresh) -> Result:
 def _flush_tallies(state, cmd, actor, now, fresh) -> Result:
     """The fold timer fired. Applying it twice, or early, changes nothing."""
     folded, event = tallies.flush(breakouts.combined(state), now)  # every group folds at the room's ticks
-    return breakouts.split_back(state, folded), [Event(type=event)] if event else [], {}
+    state = breakouts.split_back(state, folded)
+    state, taken = cofacilitation.take_over(state, now)  # an absent lead's console: another seat carries on
+    return state, ([Event(type=event)] if event else []) + taken, {}
 
 
 def _expire_turn(state, cmd, actor, now, fresh) -> Result:
@@ -1062,6 +1077,8 @@ class Rule(NamedTuple):
     roles: frozenset[str]
     when: frozenset[Status]
     handler: Handler
+    # Which facilitation seat may send it (cofacilitation.py): any seat, the lead only, or the host only.
+    seats: str = "any"
 
 
 F, PT, SYS = frozenset({"facilitator"}), frozenset({"participant"}), frozenset({"system"})
@@ -1091,7 +1108,13 @@ RULES: dict[type[c.Command], Rule] = {
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
-    c.Close: Rule(F, frozenset({L, R, P}), _close),
+    c.Close: Rule(F, frozenset({L, R, P}), _close, seats="lead"),
+    # the lead alone invites, revokes and hands over; the host alone takes a participant's facilitation back
+    c.InviteCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.invite, seats="lead"),
+    c.RevokeCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.revoke, seats="lead"),
+    c.HandOver: Rule(F, frozenset({L, R, P}), cofacilitation.hand_over, seats="lead"),
+    c.TakeBack: Rule(F, frozenset({L, R, P}), cofacilitation.take_back, seats="host"),
+    c.SetRota: Rule(F, frozenset({L, R, P}), cofacilitation.set_rota, seats="lead"),
     # each participant takes part
     c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
     c.RaiseHand: Rule(PT, LIVE, _raise_hand),

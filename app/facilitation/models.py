@@ -372,6 +372,30 @@ class Breakouts(Frozen):
     notice_at: float | None = None
 
 
+class CoFacilitator(Frozen):
+    """A second facilitator the lead invited: their own console link, revocable (cofacilitation.py)."""
+
+    id: str
+    name: str
+    token_hash: str
+    invited_at: float
+
+
+class RotaEntry(Frozen):
+    """A recurring group's member in its rota of who facilitates (the member id is never shown)."""
+
+    member_id: str
+    name: str
+
+
+class SeatPresence(Frozen):
+    """Whether a facilitation seat's console is open (the shell counts its sockets), and since when."""
+
+    seat: str
+    online: bool
+    changed_at: float
+
+
 class SessionState(Frozen):
     code: str
     title: str
@@ -406,6 +430,18 @@ class SessionState(Frozen):
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
     breakouts: Breakouts | None = None  # small groups running inside the session
     breakouts_held: bool = False  # the groups ran the breakout phases: the room's next phase skips them
+    # Co-facilitation (cofacilitation.py): the seats that may run the session, and which one leads.
+    # "host" is whoever holds the facilitator token; a co-facilitator's seat is their id; a
+    # participant handed the facilitation holds the seat "p-" + their id.
+    cofacilitators: tuple[CoFacilitator, ...] = ()
+    lead: str = "host"
+    peer_id: str | None = None  # the participant the facilitation was handed to, for this session
+    seats_online: tuple[SeatPresence, ...] = ()
+    # A recurring group's rota of who facilitates, copied in from the group's options when the
+    # session starts; ``rota_now`` is who facilitates this session (-1: nobody on the rota),
+    # so the one after them facilitates next time. The group keeps it when the session closes.
+    rota: tuple[RotaEntry, ...] = ()
+    rota_now: int = -1
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:
@@ -428,6 +464,9 @@ class Actor(Frozen):
     role: Role
     participant_id: str | None = None
     key: str | None = None
+    # A facilitator's seat: None for the host (the facilitator token), a co-facilitator's id,
+    # or "p-" + a participant's id for the participant handed the facilitation.
+    seat: str | None = None
 
 
 FACILITATOR = Actor(role="facilitator")

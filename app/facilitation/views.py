@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import breakouts, carry, consent, evaluation, tallies
+from . import breakouts, carry, cofacilitation, consent, evaluation, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .models import Actor, SessionState, WellbeingTally
 
@@ -183,9 +183,14 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
     if viewer.role == "facilitator":
         # Named, and for the facilitator's eyes only: nobody else's view carries these.
         names = {p.id: p.name for p in state.participants}
-        me["word_requests"] = [{"participant_id": pid, "name": names.get(pid, "")} for pid in state.word_requests]
+        # A participant handed the facilitation is one of the group: who asked the facilitator for
+        # a private word afterwards stays with the facilitators proper.
+        peer = cofacilitation.seat_of(viewer).startswith(cofacilitation.PEER)
+        me["word_requests"] = [] if peer else [{"participant_id": pid, "name": names.get(pid, "")}
+                                               for pid in state.word_requests]
         me["removed"] = removed_people(state)
     me.update(consent.me_extras(state, viewer))
     me.update(evaluation.me_extras(state, viewer))  # whether this phone has answered: its own secret alone knows
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
+    me.update(cofacilitation.me_extras(state, viewer))  # a console's seat and who leads; a phone handed the facilitation
     return me

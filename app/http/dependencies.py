@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Query
 from starlette.requests import HTTPConnection
 
 from app.facilitation.errors import Unauthorized
@@ -40,10 +40,13 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str |
 OptionalBearer = Annotated[str | None, Depends(bearer_token)]
 
 
-async def session_caller(code: str, token: OptionalBearer, rt: RuntimeDep) -> tuple[SessionState, Caller]:
+async def session_caller(code: str, token: OptionalBearer, rt: RuntimeDep,
+                         as_: Annotated[str | None, Query(alias="as", max_length=16)] = None,
+                         ) -> tuple[SessionState, Caller]:
+    """``?as=console``: a participant's token for the console they were handed (peer-led)."""
     if token is None:
         raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
-    return await rt.service.authenticate(code, token)
+    return await rt.service.authenticate(code, token, console=as_ == "console")
 
 
 SessionCaller = Annotated[tuple[SessionState, Caller], Depends(session_caller)]

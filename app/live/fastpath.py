@@ -22,7 +22,7 @@ from app.http.ratelimit import Buckets, GuessGuard
 from app.live import htmx
 from app.live import socket as live
 
-Handler = Callable[[WebSocket, str, str], Awaitable[None]]
+Handler = Callable[[WebSocket, str, str, str], Awaitable[None]]
 
 ROUTES: tuple[tuple[re.Pattern[str], Handler], ...] = (
     (re.compile(r"/api/sessions/([^/]+)/live"), live.live),
@@ -55,5 +55,7 @@ class LiveSockets:
         found = route(scope["path"])
         assert found is not None
         handler, code = found
-        token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[-1]
-        await handler(WebSocket(scope, receive, send), code, token)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        token = query.get("token", [""])[-1]
+        # ``as=console``: a participant's token opening the console they were handed
+        await handler(WebSocket(scope, receive, send), code, token, query.get("as", [""])[-1])

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Query, WebSocket
 
 from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
@@ -38,9 +38,10 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "proposals", "breakouts")),
-    "participant": ("phone.html", ("clock", "status", "glance", "listening", "hand", "wellbeing", "evaluation", "word",
-                                  "items", "myactions", "carried", "carry", "consent", "breakout")),
+                                     "carried", "proposals", "breakouts", "cofacilitation")),
+    "participant": ("phone.html", ("clock", "status", "facilitating", "glance", "listening", "hand", "wellbeing",
+                                   "evaluation", "word", "items", "myactions", "carried", "carry", "consent",
+                                   "breakout")),
     "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried",
                                "breakouts")),
 }
@@ -65,7 +66,7 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
 def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
              erase_after_s: float) -> tuple[Memo, dict[str, Any], list[Leaf]]:
     """The session's memo, this viewer's page model and its regions (once per state and viewer)."""
-    key = ("pages", actor.role, actor.participant_id)
+    key = ("pages", actor.role, actor.participant_id, actor.seat)
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
@@ -137,6 +138,9 @@ def decode_form(text: str) -> tuple[str, Any]:
         if name == "scores" and isinstance(value, str):  # sent again as one field: "[4, 3, 5]"
             command[name] = [_number(command_id, "score", v) for v in value.strip("[] ").split(",") if v.strip()]
             continue
+        if name == "participant_ids":  # the rota's ordered picks: one select per place, blanks left out
+            command[name] = [v for v in (value if isinstance(value, list) else [value]) if v]
+            continue
         if name in NUMBERS and isinstance(value, str):
             try:
                 value = NUMBERS[name](value)
@@ -160,6 +164,9 @@ def _number(command_id: str, name: str, value: Any) -> Any:
 
 
 def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:
+    if command.type == "invite_cofacilitator" and "token" in ack:  # the lead's one sight of the link
+        return render_block("_replies.html", "invited", cid=command_id, co_name=ack["name"],
+                            link=f"/console/{ack['code']}#key={ack['token']}")
     return render_block("_replies.html", "ack", cid=command_id, type=command.type,
                         kind=getattr(command, "kind", None))
 
@@ -174,8 +181,8 @@ HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragmen
 
 
 @router.websocket("/live/{code}")
-async def live_pages(ws: WebSocket, code: str, token: str = "") -> None:
-    opened = await open_socket(ws, code, token)
+async def live_pages(ws: WebSocket, code: str, token: str = "", as_: str = Query("", alias="as")) -> None:
+    opened = await open_socket(ws, code, token, console=as_ == "console")
     if opened is not None:
         rt, caller = opened
         await serve(ws, rt, caller, FragmentConnection(ws, caller.actor, rt.settings.closed_ttl_s), HTML_DIALECT)

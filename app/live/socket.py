@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Query, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from app.facilitation.commands import Command, parse_command
@@ -28,7 +28,8 @@ from app.http.security import origin_allowed
 from app.realtime import close_codes
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
-from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key, token_key
+from app.facilitation.cofacilitation import HOST
+from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key, seat_key, token_key
 from app.realtime.runtime import Runtime
 from app.realtime.service import Caller
 
@@ -122,14 +123,14 @@ JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_
 
 
 @router.websocket("/api/sessions/{code}/live")
-async def live(ws: WebSocket, code: str, token: str = "") -> None:
-    opened = await open_socket(ws, code, token)
+async def live(ws: WebSocket, code: str, token: str = "", as_: str = Query("", alias="as")) -> None:
+    opened = await open_socket(ws, code, token, console=as_ == "console")
     if opened is not None:
         rt, caller = opened
         await serve(ws, rt, caller, LiveConnection(ws, caller.actor, state_frame))
 
 
-async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Caller] | None:
+async def open_socket(ws: WebSocket, code: str, token: str, console: bool = False) -> tuple[Runtime, Caller] | None:
     """The handshake both live sockets share: Origin, accept, then who is this? None if closed.
 
     Gives the caller, not the state it read: a socket lives for hours, and in Redis mode a
@@ -158,16 +159,17 @@ async def open_socket(ws: WebSocket, code: str, token: str) -> tuple[Runtime, Ca
     opened = None
     try:
         await ws.accept()
-        opened = await authenticate(ws, rt, code, token)
+        opened = await authenticate(ws, rt, code, token, console)
     finally:
         if opened is None:
             await release_socket(rt, token)
     return opened
 
 
-async def authenticate(ws: WebSocket, rt: Runtime, code: str, token: str) -> tuple[Runtime, Caller] | None:
+async def authenticate(ws: WebSocket, rt: Runtime, code: str, token: str,
+                       console: bool = False) -> tuple[Runtime, Caller] | None:
     try:
-        _, caller = await rt.service.authenticate(code, token)
+        _, caller = await rt.service.authenticate(code, token, console=console)
     except UNAVAILABLE:
         await ws.close(close_codes.TRY_AGAIN, "the session store is unreachable; try again shortly")
     except NotFound:
@@ -205,6 +207,9 @@ async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnectio
     here = presence_key(code, actor.participant_id) if actor.participant_id else None
     if here is not None and await first_socket(rt, here):
         await rt.service.set_connected(code, actor.participant_id, True)  # their first socket on any worker
+    seat = seat_key(code, actor.seat or HOST) if actor.role == "facilitator" else None
+    if seat is not None and await first_socket(rt, seat):
+        await rt.service.set_seat_online(code, actor.seat or HOST, True)  # a console of this seat is open
     sender = asyncio.create_task(conn.pump())
     receiver = asyncio.create_task(receive_commands(ws, rt, caller, conn, dialect))
     try:
@@ -216,6 +221,8 @@ async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnectio
         rt.hub.detach(code, conn)
         if here is not None and await last_socket(rt, here):
             await rt.service.set_connected(code, actor.participant_id, False)  # their last, anywhere
+        if seat is not None and await last_socket(rt, seat):
+            await rt.service.set_seat_online(code, actor.seat or HOST, False)  # the seat's last console, anywhere
 
 
 async def attach(ws: WebSocket, rt: Runtime, code: str, conn: LiveConnection) -> bool:

@@ -62,7 +62,9 @@ async def record_html(group: GroupReader, groups: Groups, part: str | None = Non
     """The group's record as a page of small charts (attendance, evenness, each statement's
     mean), every cell below k suppressed; with ``part=content`` only its content. The group key
     or the report link's key."""
-    return _document("record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
+    following = group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None  # the rota (options)
+    return _document("record.html", part, g={"name": group.name, "next_facilitator": following,
+                                             **record.charts(await groups.record(group))})
 
 
 @router.get("/api/groups/{group_id}/cpd.html", response_class=HTMLResponse, tags=["cpd"])

@@ -85,3 +85,5 @@ templates.globals["groups"] = templates.get_template("_groups.html").make_module
 # Breakouts (small groups inside one session): web/templates/_breakouts.html.
 templates.filters["names"] = name_list
 templates.globals["breakouts_ui"] = templates.get_template("_breakouts.html").make_module()
+# Co-facilitation: who leads, inviting and handing over, a phone handed the facilitation.
+templates.globals["cofacilitation"] = templates.get_template("_cofacilitation.html").make_module()

@@ -28,7 +28,7 @@ def state_frame(state: SessionState, viewer: Actor, now: float, cache: Cache) ->
         body = _dumps(shared_view(state, now, where))
         shared = cache[("shared", where)] = (
             f'{{"type":"state","version":{state.version},"server_time":{now!r},"view":{body[:-1]}')
-    key = ("me", viewer.role, viewer.participant_id)
+    key = ("me", viewer.role, viewer.participant_id, viewer.seat)
     me = cache.get(key)
     if me is None:
         me = cache[key] = _dumps(me_view(state, viewer))

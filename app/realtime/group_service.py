@@ -20,7 +20,8 @@ from app.facilitation.carry import carried_forward, quieter_half
 from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
 from app.facilitation.errors import Invalid, NotFound, Unauthorized
-from app.facilitation.models import CarriedAction, FormatSpec, SessionState, Status
+from app.facilitation.cofacilitation import next_on_rota
+from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
 from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
@@ -95,8 +96,10 @@ class GroupService:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""
         spec = with_statements(spec, group.statements)
+        rota = tuple(RotaEntry(member_id=e["member_id"], name=e["name"]) for e in group.rota)
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
-                                                  least_heard_first=group.least_heard_first)
+                                                  least_heard_first=group.least_heard_first, rota=rota,
+                                                  rota_now=group.rota_next % len(rota) if rota else -1)
 
     async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
         await self.store.set_least_heard_first(group.id, on)
@@ -148,6 +151,9 @@ class GroupService:
         await self.store.note_heard(state.group_id, quieter_half(state), state.closed_at)
         await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
         await self.store.add_cpd(state.group_id, self._sealed_entries(state))
+        up = next_on_rota(state)  # the rota moves on: the one after this session's facilitator is next
+        await self.store.save_rota(state.group_id, [e.model_dump() for e in state.rota], up[0] if up else 0,
+                                   state.closed_at)
 
     def _sealed_entries(self, state: SessionState) -> dict[str, dict]:
         """Each member's CPD entry of this session, sealed to their own key (and their

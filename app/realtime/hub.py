@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from app.facilitation import cofacilitation
 from app.facilitation.models import SessionState
 from app.realtime import close_codes
 from app.realtime.connection import LiveConnection
@@ -84,6 +85,10 @@ class Hub:
                 if person is None or person.removed:
                     conn.kick(close_codes.BAD_TOKEN, "removed from the session")
                     continue
+            seat = conn.actor.seat
+            if seat is not None and not cofacilitation.is_seat(state, seat):
+                conn.kick(close_codes.BAD_TOKEN, "no longer facilitating this session")  # revoked, or handed back
+                continue
             conn.offer(state, now, cache)
         for settle in cache.get(SETTLE, ()):
             settle()

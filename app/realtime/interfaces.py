@@ -177,6 +177,18 @@ def presence_key(code: str, participant_id: str) -> str:
     return f"p|{code}|{participant_id}"
 
 
+def seat_key(code: str, seat: str) -> str:
+    """A facilitation seat's consoles (the lead's dropping hands over to a co-facilitator)."""
+    return f"f|{code}|{seat}"
+
+
+def seat_of(key: str) -> tuple[str, str] | None:
+    """(code, seat) of a seat's key; None for any other key."""
+    kind, _, rest = key.partition("|")
+    code, _, seat = rest.partition("|")
+    return (code, seat) if kind == "f" and seat else None
+
+
 def token_key(token_hash: str) -> str:
     return f"t|{token_hash}"
 
@@ -199,6 +211,10 @@ class GroupRecord(BaseModel):
     statements: list[str] | None = None  # the group's own evaluation statements (None: the format's)
     least_heard_first: bool = False  # the group's option: rounds and the queue start with last time's least heard
     report_hash: str | None = None  # a SHA-256 of the read-only report link's key, while one exists
+    # The group's rota of who facilitates: [{member_id, name}] in order, and the index of who
+    # facilitates the next session. Options, not the record: the record keeps no row per person.
+    rota: list[dict[str, str]] = []
+    rota_next: int = 0
 
 
 class MemberRecord(BaseModel):
@@ -234,6 +250,10 @@ class GroupStore(Protocol):
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         """The group's own evaluation statements (None: back to each format's)."""
+
+    async def save_rota(self, group_id: str, rota: list[dict[str, str]], next_index: int, closed_at: float) -> None:
+        """The rota and who facilitates next, as a session that closed at ``closed_at`` left it,
+        unless what the group holds came from a session that closed later."""
 
     async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
         """Keep one meeting's aggregate row (``facilitation.record.meeting_of``), replacing

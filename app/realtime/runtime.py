@@ -27,6 +27,7 @@ from app.realtime.interfaces import (
     Presence,
     SessionStore,
     participant_of,
+    seat_of,
 )
 from app.realtime.memory.broker import MemoryBroker
 from app.realtime.memory.deadlines import LocalDeadlines
@@ -97,11 +98,17 @@ def presence_hooks(service: SessionService) -> tuple[Callable[[str], Awaitable[N
         found = participant_of(key)
         if found is not None:
             await service.set_connected(*found, False)
+        seat = seat_of(key)
+        if seat is not None:
+            await service.set_seat_online(*seat, False)
 
     async def found(key: str) -> None:
         who = participant_of(key)
         if who is not None:
             await service.set_connected(*who, True)
+        seat = seat_of(key)
+        if seat is not None:
+            await service.set_seat_online(*seat, True)
 
     return lost, found
 

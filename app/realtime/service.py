@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, engine, guard
+from app.facilitation import carry, cofacilitation, engine, guard
 from app.facilitation.commands import Command, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
@@ -41,6 +41,7 @@ from app.facilitation.models import (
     CarriedAction,
     FormatSpec,
     Fresh,
+    RotaEntry,
     SessionState,
     Settings,
 )
@@ -96,9 +97,10 @@ class Caller:
     token: str
     actor: Actor
     version: int
+    console: bool = False  # a participant's token opening the console they were handed
 
     def actor_in(self, state: SessionState) -> Actor:
-        return self.actor if state.version == self.version else actor_for(state, self.token)
+        return self.actor if state.version == self.version else actor_for(state, self.token, console=self.console)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ class SessionService:
 
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None,
-                             least_heard_first: bool = False) -> Created:
+                             least_heard_first: bool = False, rota: tuple[RotaEntry, ...] = (),
+                             rota_now: int = -1) -> Created:
         spec = spec or format_with_durations(format_id, durations)
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
@@ -152,7 +155,8 @@ class SessionService:
                 facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
                 settings=Settings(**self.batching, least_heard_first=least_heard_first))
             if group_id is not None:
-                state = state.model_copy(update={"group_id": group_id})
+                state = state.model_copy(update={"group_id": group_id, "rota": rota,
+                                                 "rota_now": rota_now if rota else -1})
             if await self.store.create(Record(state=state)):
                 log.info("session %s created (%s)", code, spec.id)
                 return Created(code=code, facilitator_token=facilitator, screen_token=screen)
@@ -186,6 +190,9 @@ class SessionService:
             for person in record.state.participants:
                 if person.connected:
                     await self.set_connected(code, person.id, False)
+            for seat in record.state.seats_online:  # no console is open on a process just started
+                if seat.online:
+                    await self.set_seat_online(code, seat.seat, False)
             record = await self.store.load(code)
             if record is not None:
                 self.deadlines.schedule(code, engine.next_deadline(record.state))
@@ -200,10 +207,13 @@ class SessionService:
             raise NotFound("no session with that code")
         return record.state
 
-    async def authenticate(self, code: str, token: str | None) -> tuple[SessionState, Caller]:
-        """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token."""
+    async def authenticate(self, code: str, token: str | None, *, console: bool = False) -> tuple[SessionState, Caller]:
+        """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token.
+
+        ``console``: a participant's token asks for the console (the facilitation was handed to them)."""
         state = await self.load(code)
-        return state, Caller(code=state.code, token=token or "", actor=actor_for(state, token), version=state.version)
+        return state, Caller(code=state.code, token=token or "", actor=actor_for(state, token, console=console),
+                             version=state.version, console=console)
 
     async def erase(self, caller: Caller) -> SessionState:
         """End and erase now: the facilitator deletes the session from the store at once.
@@ -212,8 +222,11 @@ class SessionService:
         Returns the last state (for the caller's reply; it is stored nowhere any more).
         """
         state = await self.load(caller.code)
-        if caller.actor_in(state).role != FACILITATOR.role:
+        actor = caller.actor_in(state)
+        if actor.role != FACILITATOR.role:
             raise Forbidden("only the facilitator can erase the session")
+        if not cofacilitation.is_lead(state, actor):
+            raise Forbidden("only the lead facilitator can erase the session")
         await self.store.delete(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
@@ -230,7 +243,7 @@ class SessionService:
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
         writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
         sealing = ack_key(token, caller.code)
-        fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(18))
+        fresh = Fresh(id=secrets.token_hex(8), secret=secrets.token_urlsafe(24))
         now = self.clock()
         ack: dict[str, Any] = {}
         events: tuple[Event, ...] = ()
@@ -314,6 +327,17 @@ class SessionService:
         reflection = Reflection.model_validate_json(opened) if opened else Reflection()
         return state, person.id, reflection
 
+    async def set_seat_online(self, code: str, seat: str, online: bool) -> None:
+        """A facilitation seat's first console opened or last one closed (an absent lead is replaced)."""
+        now = self.clock()
+        try:
+            await self._change(code, lambda r: engine.set_seat_online(r.state, seat, online, now))
+        except (NotFound, Conflict):
+            pass
+        except UNAVAILABLE as exc:
+            log.warning("marking a console of %s %s failed: %s", code, "open" if online else "closed",
+                        type(exc).__name__)
+
     async def set_connected(self, code: str, participant_id: str, connected: bool) -> None:
         """A participant's first socket opened or last one closed: noted quietly; the room
         sees it at a later fold if it lasts (see ``tallies``)."""
@@ -384,8 +408,12 @@ def _reflection_writer(caller: Caller) -> str:
     return caller.actor.participant_id
 
 
-def actor_for(state: SessionState, token: str | None) -> Actor:
-    """Who holds this token in this session; Unauthorized for anyone else."""
+def actor_for(state: SessionState, token: str | None, *, console: bool = False) -> Actor:
+    """Who holds this token in this session; Unauthorized for anyone else.
+
+    A co-facilitator's token names their seat; a participant's names them, or, with
+    ``console``, the facilitation seat handed to them (Unauthorized if it was not, or no longer is).
+    """
     if not token:
         raise Unauthorized("a token is required")
     digest = token_hash(token)
@@ -393,9 +421,17 @@ def actor_for(state: SessionState, token: str | None) -> Actor:
         return FACILITATOR
     if hmac.compare_digest(digest, state.screen_token_hash):
         return SCREEN
+    for co in state.cofacilitators:
+        if hmac.compare_digest(digest, co.token_hash):
+            return Actor(role="facilitator", seat=co.id)
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
                 raise Unauthorized("you were removed from this session")
+            if console:
+                seat = cofacilitation.peer_seat(p.id)
+                if not cofacilitation.is_seat(state, seat):
+                    raise Unauthorized("the facilitation has not been handed to you")
+                return Actor(role="facilitator", seat=seat)
             return Actor(role="participant", participant_id=p.id, key=marking_key(token, state.code))
     raise Unauthorized("that token does not belong to this session")

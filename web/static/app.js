@@ -36,6 +36,10 @@
     var params = new URLSearchParams(location.hash.slice(1));
     token = params.get('key');
     if (params.get('screen')) store.set('tp:screen:' + code, params.get('screen'));
+    // A participant handed the facilitation opens the console with their own phone's token
+    // (#as=me): it never appears in a link or on anyone else's screen.
+    var asConsole = role === 'facilitator' && !token && params.get('as') === 'me';
+    if (asConsole) token = store.get('tp:token:' + code);
   }
 
   if (role === 'facilitator') showScreenLink();
@@ -57,7 +61,7 @@
     };
   }
   // Set before htmx processes the page (this script is deferred, htmx starts on DOMContentLoaded).
-  root.setAttribute('ws-connect', root.dataset.live + '?token=' + encodeURIComponent(token));
+  root.setAttribute('ws-connect', root.dataset.live + '?token=' + encodeURIComponent(token) + (asConsole ? '&as=console' : ''));
 
   // ---------------------------------------------------------------- outbox
   var outboxKey = 'tp:outbox:' + code + ':' + role + ':' + token.slice(0, 8);

@@ -53,11 +53,12 @@ class RedisGroupStore:
         if not data:
             return None
         statements = data.get("statements")
+        rota = json.loads(data["rota"]) if data.get("rota") else {"rota": [], "next": 0}
         return GroupRecord(id=group_id, name=data["name"], key_hash=data["key_hash"],
                            created_at=float(data["created_at"]),
                            statements=json.loads(statements) if statements is not None else None,
                            least_heard_first=data.get("least_heard_first") == "1",
-                           report_hash=data.get("report_hash"))
+                           report_hash=data.get("report_hash"), rota=rota["rota"], rota_next=rota["next"])
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         base = self._group(group_id)
@@ -102,6 +103,11 @@ class RedisGroupStore:
             await self.redis.hdel(self._group(group_id), "statements")
         else:
             await self.redis.hset(self._group(group_id), "statements", json.dumps(statements))
+
+    async def save_rota(self, group_id: str, rota: list[dict[str, str]], next_index: int, closed_at: float) -> None:
+        """In the group's hash (``rota``, stamped ``rota_at``), by the same newer-only script as carried plans."""
+        await self._newer(keys=[self._group(group_id)],
+                          args=[json.dumps({"rota": rota, "next": next_index}), repr(closed_at), "rota", "rota_at"])
 
     async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
         """Rows in a hash by id, and their times in a sorted set (to drop the oldest)."""

@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from app.realtime import tasks
-from app.realtime.interfaces import UNAVAILABLE, participant_of
+from app.realtime.interfaces import UNAVAILABLE, participant_of, seat_of
 
 log = logging.getLogger("talkingpiece.presence")
 
@@ -180,7 +180,7 @@ class RedisPresence:
             await pipe.execute()
         self._dirty = False
         for key in tally:
-            if self.on_found is not None and participant_of(key):
+            if self.on_found is not None and (participant_of(key) or seat_of(key)):
                 await self._call(self.on_found, key)
         for key in list(self._unsettled):
             self._unsettled.discard(key)
@@ -189,7 +189,7 @@ class RedisPresence:
                 await self._lost(key)
 
     async def _lost(self, key: str) -> None:
-        if self.on_lost is not None and participant_of(key):
+        if self.on_lost is not None and (participant_of(key) or seat_of(key)):
             await self._call(self.on_lost, key)
 
     async def _call(self, hook: Callable[[str], Awaitable[None]], key: str) -> None:

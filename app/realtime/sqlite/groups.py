@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS cpd_entries (
     member_id TEXT NOT NULL REFERENCES members(id), id TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (member_id, id));
 CREATE TABLE IF NOT EXISTS cpd_erased (member_id TEXT PRIMARY KEY REFERENCES members(id), at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS group_rota (
+    group_id TEXT PRIMARY KEY REFERENCES groups(id), rota TEXT NOT NULL, next INTEGER NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
 """
 
@@ -85,15 +87,17 @@ class SqliteGroupStore:
 
     async def load_group(self, group_id: str) -> GroupRecord | None:
         rows = await self._run("SELECT g.id, g.name, g.key_hash, g.created_at, s.statements, o.least_heard_first, "
-                               "r.key_hash FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
+                               "r.key_hash, t.rota, t.next FROM groups g LEFT JOIN group_statements s ON s.group_id = g.id "
                                "LEFT JOIN group_options o ON o.group_id = g.id "
-                               "LEFT JOIN report_links r ON r.group_id = g.id WHERE g.id = ?", (group_id,))
+                               "LEFT JOIN report_links r ON r.group_id = g.id "
+                               "LEFT JOIN group_rota t ON t.group_id = g.id WHERE g.id = ?", (group_id,))
         if not rows:
             return None
-        gid, name, key_hash, created_at, statements, least_heard_first, report_hash = rows[0]
+        gid, name, key_hash, created_at, statements, least_heard_first, report_hash, rota, rota_next = rows[0]
         return GroupRecord(id=gid, name=name, key_hash=key_hash, created_at=created_at,
                            statements=json.loads(statements) if statements is not None else None,
-                           least_heard_first=bool(least_heard_first), report_hash=report_hash)
+                           least_heard_first=bool(least_heard_first), report_hash=report_hash,
+                           rota=json.loads(rota) if rota is not None else [], rota_next=rota_next or 0)
 
     async def add_member(self, group_id: str, member_id: str, code_hash: str) -> None:
         await self._run("INSERT INTO members (id, group_id, code_hash) VALUES (?, ?, ?)",
@@ -150,6 +154,12 @@ class SqliteGroupStore:
         else:
             await self._run("INSERT OR REPLACE INTO group_statements (group_id, statements) VALUES (?, ?)",
                             (group_id, json.dumps(statements)))
+
+    async def save_rota(self, group_id: str, rota: list[dict[str, str]], next_index: int, closed_at: float) -> None:
+        await self._run("INSERT INTO group_rota (group_id, rota, next, at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (group_id) DO UPDATE SET rota = excluded.rota, next = excluded.next, "
+                        "at = excluded.at WHERE group_rota.at <= excluded.at",
+                        (group_id, json.dumps(rota), next_index, closed_at))
 
     async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
         def work() -> None:
