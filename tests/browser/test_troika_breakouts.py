@@ -1,6 +1,8 @@
 """Troika consulting in breakouts, in real Chromium: seven people on phones split into a trio
 and a group of four with a projector on the wall; each group runs every rotation on the
-server's clock (nobody reaches for a stopwatch), then everyone comes back to the room.
+server's clock (nobody reaches for a stopwatch), then everyone comes back to the room. A
+co-facilitator follows on a second console and takes over when the lead's console closes
+while the groups are talking.
 
 The test is a list of steps run in order (``STEPS``) over one ``Troika`` of pages, so a step
 can be inserted mid-round (e.g. a co-facilitator taking over while the groups run).
@@ -33,6 +35,28 @@ class Troika:
     phones: dict[str, Page]
     shots: Callable[[Page, str], object]
     groups: dict[str, list[str]] = field(default_factory=dict)  # "Group 1" -> names, as the phones say
+    cofacilitator: Page | None = None
+
+
+def invite_a_cofacilitator(t: Troika) -> None:
+    """The lead invites Sam from the console; Sam opens the console link the reply shows once."""
+    t.console.get_by_label("Invite a co-facilitator").fill("Sam")
+    t.console.get_by_role("button", name="Invite", exact=True).click()
+    link = t.console.locator("a.co-link")
+    expect(link).to_have_text("Sam's console link")
+    t.cofacilitator = t.console.context.browser.new_context().new_page()
+    t.cofacilitator.goto(absolute(t.base, link.get_attribute("href")))
+    expect(t.cofacilitator.locator("#lead-line")).to_have_text("The facilitator is leading.")
+
+
+def the_leads_console_closes(t: Troika) -> None:
+    """Mid-round the lead's laptop goes: Sam's console leads on, the groups' clocks never stop."""
+    assert t.cofacilitator is not None
+    t.console.context.close()
+    co = t.console = t.cofacilitator
+    expect(co.locator("#lead-line")).to_have_text("You are leading.", timeout=10_000)
+    expect(co.locator("#breakouts")).to_contain_text(re.compile(r"Rotation [1-4] of [34]"))  # still following
+    t.shots(co, "co-leading")
 
 
 def start_the_session(t: Troika) -> None:
@@ -118,10 +142,12 @@ def back_to_the_room(t: Troika) -> None:
 
 
 STEPS: list[Callable[[Troika], None]] = [
+    invite_a_cofacilitator,
     start_the_session,
     split_into_trios,
     the_client_explains,
-    consultants_talk,  # mid-round: the groups are talking (a take-over step would go after this one)
+    consultants_talk,  # mid-round: the groups are talking
+    the_leads_console_closes,  # from here on the co-facilitator's console runs the room
     two_minutes_left,
     every_group_finishes_by_itself,
     back_to_the_room,
