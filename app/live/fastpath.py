@@ -55,5 +55,9 @@ class LiveSockets:
         found = route(scope["path"])
         assert found is not None
         handler, code = found
-        token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[-1]
-        await handler(WebSocket(scope, receive, send), code, token)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        token = query.get("token", [""])[-1]
+        if handler is htmx.live_pages:  # the pages' socket speaks its viewer's language
+            await htmx.live_pages(WebSocket(scope, receive, send), code, token, query.get("lang", [""])[-1][:20])
+        else:
+            await handler(WebSocket(scope, receive, send), code, token)

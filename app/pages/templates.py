@@ -14,6 +14,7 @@ import jinja2
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
+from app.pages import i18n
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
 
@@ -51,24 +52,38 @@ templates = PageEnvironment(
     autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     auto_reload=False,  # templates change with a deploy, not under a running server: no stat per render
+    extensions=["jinja2.ext.i18n"],
 )
+# One environment for every language: the callables read the language of the render under
+# way (app.pages.i18n.speaking). Newstyle: ``_("%(n)s joined", n=3)`` escapes its values and
+# ``ngettext`` gets a real plural (``{% trans count=n %}…{% pluralize %}…{% endtrans %}``).
+templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-# The server's words for a time; app.js rewrites it in the viewer's own time zone and language.
-templates.filters["utc_time"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%H:%M UTC on %d %B %Y")
+# The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
+# viewer's own time zone, in the page's language.
+templates.filters["utc_time"] = i18n.local_datetime
+templates.filters["number"] = i18n.local_number
+templates.filters["percent"] = i18n.local_percent
 
 
-def render_page(name: str, **context: Any) -> str:
-    return templates.get_template(name).render(**context)
+def render_page(name: str, lang: str | None = None, **context: Any) -> str:
+    """A whole page, in ``lang`` (default: the language of the render under way)."""
+    code = lang or i18n.current()
+    with i18n.speaking(code):
+        return templates.get_template(name).render(**i18n.page_context(code), **context)
 
 
-def render_block(name: str, block: str, **context: Any) -> str:
+def render_block(name: str, block: str, lang: str | None = None, **context: Any) -> str:
     template = templates.get_template(name)
-    return "".join(template.blocks[block](template.new_context(context))).strip()
+    if lang is None:
+        return "".join(template.blocks[block](template.new_context(context))).strip()
+    with i18n.speaking(lang):
+        return "".join(template.blocks[block](template.new_context(context))).strip()
 
 
 # The macros are globals rather than imports: a block rendered on its own runs without the

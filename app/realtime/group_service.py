@@ -60,12 +60,12 @@ class GroupService:
             raise Unauthorized("that key does not belong to this group")
         return group
 
-    async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
+    async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec, language: str = "") -> Created:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""
         spec = with_statements(spec, group.statements)
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
-                                                  least_heard_first=group.least_heard_first)
+                                                  least_heard_first=group.least_heard_first, language=language)
 
     async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
         await self.store.set_least_heard_first(group.id, on)

@@ -8,6 +8,7 @@
   var given = new URLSearchParams(location.hash.slice(1)).get("key") || "";
   var key = given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given;
   var files = window.TalkingPieceFiles;
+  var t = window.TalkingPieceWords.t;
   var note = document.getElementById("record-note");
   var base = "/api/groups/" + encodeURIComponent(group) + "/record";
 
@@ -15,8 +16,8 @@
 
   function load() {
     return files.withKey(base + ".html?part=content", key).then(function (r) {
-      if (r.status === 404) { throw new Error("There is no group with this link."); }
-      if (!r.ok) { throw new Error("This key does not open the group's record."); }
+      if (r.status === 404) { throw new Error(t("no_group")); }
+      if (!r.ok) { throw new Error(t("record_key_wrong")); }
       return r.text();
     }).then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
   }
@@ -26,7 +27,7 @@
     files.withKey(base + ".csv", key).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       return files.save(r, "group-record.csv");
-    }).catch(function () { note.textContent = "The CSV download failed."; });
+    }).catch(function () { note.textContent = t("csv_failed"); });
   });
   document.getElementById("record-erase").addEventListener("click", function () {
     if (!window.confirm("Erase the group's record of every meeting so far? This cannot be undone.")) { return; }
