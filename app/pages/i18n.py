@@ -152,6 +152,8 @@ def use(code: str) -> None:
 
 
 def gettext(message: str) -> str:
+    if not message:  # "" is the catalog's header in gettext: an empty text stays empty
+        return message
     return translations(_current.get()).gettext(message)
 
 
@@ -217,6 +219,12 @@ def negotiate(*, query: str | None = None, cookie: str | None = None, default: s
     return SOURCE
 
 
+def request_language(request: Any, default: str | None = None) -> str:
+    """An HTTP request's language (``?lang=``, the cookie, ``default``, Accept-Language)."""
+    return negotiate(query=request.query_params.get("lang"), cookie=request.cookies.get(COOKIE), default=default,
+                     accept_language=request.headers.get("accept-language"))
+
+
 # ------------------------------------------------------------------ dates and numbers
 
 def local_datetime(timestamp: float, fmt: str = "long") -> str:
@@ -225,8 +233,10 @@ def local_datetime(timestamp: float, fmt: str = "long") -> str:
                            locale=babel_locale(_current.get()))
 
 
-def local_number(value: float | int) -> str:
-    return format_decimal(value, locale=babel_locale(_current.get()))
+def local_number(value: float | int, decimals: int | None = None) -> str:
+    """``1.5`` as the viewer writes it (``1,5`` in Polish); ``decimals`` fixes the places."""
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=babel_locale(_current.get()))
 
 
 def local_percent(share: float) -> str:

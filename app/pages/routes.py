@@ -39,8 +39,7 @@ def page_language(request: Request | None, default: str | None = None) -> str:
     """The viewer's language: ``?lang=`` (the picker), the cookie, the session's default, the browser's."""
     if request is None:
         return i18n.current()
-    return i18n.negotiate(query=request.query_params.get("lang"), cookie=request.cookies.get(i18n.COOKIE),
-                          default=default, accept_language=request.headers.get("accept-language"))
+    return i18n.request_language(request, default)
 
 
 def remember_language(request: Request | None, response: Response, lang: str) -> Response:

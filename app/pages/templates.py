@@ -57,6 +57,7 @@ templates = PageEnvironment(
 # One environment for every language: the callables read the language of the render under
 # way (app.pages.i18n.speaking). Newstyle: ``_("%(n)s joined", n=3)`` escapes its values and
 # ``ngettext`` gets a real plural (``{% trans count=n %}…{% pluralize %}…{% endtrans %}``).
+templates.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's msgid is its text, whitespace folded
 templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
@@ -69,6 +70,42 @@ templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoform
 templates.filters["utc_time"] = i18n.local_datetime
 templates.filters["number"] = i18n.local_number
 templates.filters["percent"] = i18n.local_percent
+
+
+# Words the model carries as codes, shown in the viewer's language.
+ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),
+               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting")}
+
+
+def round_mark(state: str) -> str:
+    """A place in the round order ("speaking", "next", …) in the viewer's language."""
+    return i18n.gettext(ROUND_MARKS[state]) if state in ROUND_MARKS else state
+
+
+def voice_label(bar: Any) -> str:
+    """One person's floor time on the share-of-voice chart: ``2:10 (35%)``."""
+    return i18n.gettext("%(time)s (%(share)s)") % {"time": bar["spoken"], "share": i18n.local_percent(bar["share"])}
+
+
+def voice_summary(voice: Any) -> str:
+    """What a screen reader hears of the share-of-voice chart."""
+    bars = voice["bars"]
+    if not bars:
+        return i18n.gettext("Share of voice: nobody has spoken yet")
+    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": b["name"], "time": voice_label(b)}
+                                     for b in bars)
+    return i18n.gettext("Share of voice: %(people)s") % {"people": people}
+
+
+def spread_summary(bars: Any) -> str:
+    """A 1-to-5 spread as a screen reader hears it: "2 chose 1, 0 chose 2, …"."""
+    return i18n.gettext(", ").join(
+        i18n.ngettext("%(count)s chose %(score)s", "%(count)s chose %(score)s", b["count"])
+        % {"count": i18n.local_number(b["count"]), "score": i18n.local_number(b["score"])} for b in bars or ())
+
+
+templates.globals.update(round_mark=round_mark, voice_label=voice_label, voice_summary=voice_summary,
+                         spread_summary=spread_summary)
 
 
 def render_page(name: str, lang: str | None = None, **context: Any) -> str:

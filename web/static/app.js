@@ -574,7 +574,8 @@
       }).then(function (res) {
         return res.json().then(function (body) { return { ok: res.ok, body: body }; });
       }).then(function (r) {
-        if (!r.ok) throw new Error((r.body && r.body.error && r.body.error.message) || t('could_not_join'));
+        // The API's message is English, for programs: other languages get the page's own sentence.
+        if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);
         form.dispatchEvent(new CustomEvent('tp:joined', { detail: r.body }));
         location.reload();

@@ -15,7 +15,7 @@
   function show(text) { window.TalkingPieceFiles.say(main, text); }
 
   function load() {
-    return files.withKey(base + ".html?part=content", key).then(function (r) {
+    return files.withKey(base + ".html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key).then(function (r) {
       if (r.status === 404) { throw new Error(t("no_group")); }
       if (!r.ok) { throw new Error(t("record_key_wrong")); }
       return r.text();

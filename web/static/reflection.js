@@ -23,7 +23,7 @@
 
   if (!key) { show(t("reflection_phone_only")); return; }
   var files = window.TalkingPieceFiles;
-  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content", key)
+  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key)
     .then(function (r) {
       if (r.status === 404) { throw new Error(t("erased")); }
       if (!r.ok) { throw new Error(t("reflection_key_wrong")); }

@@ -41,7 +41,9 @@
   }
   function problem(r) {
     return r.json().catch(function () { return {}; }).then(function (body) {
-      var e = new Error((body.error && body.error.message) || t('did_not_work', { status: r.status }));
+      // The API's message is English, for programs: other languages get the page's own sentence.
+      var api = window.TalkingPieceWords.lang === 'en' && body.error && body.error.message;
+      var e = new Error(api || t('did_not_work', { status: r.status }));
       e.code = body.error && body.error.code;
       throw e;
     });
@@ -77,7 +79,7 @@
       .catch(function (e) {
         if (e.code === 'possible_identifier') {
           say('');
-          guardText.textContent = e.message.split('. Edit it')[0] + '.';
+          guardText.textContent = t('guard_generic');  // the API's words are for programs: the page says it in the reader's language
           guard.hidden = false;
           document.getElementById('reflection-edit').focus();  // editing is the safe default
         } else {

@@ -28,7 +28,7 @@
   }
 
   if (!code || !key) { show(t("summary_no_key")); return; }
-  get("/api/sessions/" + code + "/summary.html?part=content").then(function (r) {
+  get("/api/sessions/" + code + "/summary.html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
     if (r.status === 404) { throw new Error(t("erased")); }
     if (!r.ok) { throw new Error(t("summary_key_wrong")); }
     return r.text();
