@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -227,10 +227,16 @@ def request_language(request: Any, default: str | None = None) -> str:
 
 # ------------------------------------------------------------------ dates and numbers
 
-def local_datetime(timestamp: float, fmt: str = "long") -> str:
-    """A moment in the viewer's language (in UTC: app.js rewrites it into the viewer's own zone)."""
-    return format_datetime(datetime.fromtimestamp(timestamp, UTC), fmt, tzinfo=UTC,
-                           locale=babel_locale(_current.get()))
+def local_datetime(timestamp: float) -> str:
+    """A moment in the viewer's language, in UTC ("2 January 2026, 14:05 UTC"); app.js rewrites it
+    into the viewer's own time zone."""
+    code = _current.get()
+    at, locale = datetime.fromtimestamp(timestamp, UTC), babel_locale(code)
+    day, time = format_date(at, "long", locale=locale), format_time(at, "short", tzinfo=UTC, locale=locale)
+    if code in PSEUDO:  # the borrowed locale's month names are English: accent them too
+        from app.pages.pseudo import pseudo_text
+        day = pseudo_text(code, day)
+    return gettext("%(date)s, %(time)s UTC") % {"date": day, "time": time}
 
 
 def local_number(value: float | int, decimals: int | None = None) -> str:
