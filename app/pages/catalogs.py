@@ -27,6 +27,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
 from app.pages.i18n import LOCALE_DIR, POT, PSEUDO, ROOT, SOURCE, tag
+from app.pages.pseudo import pseudo_catalog
 
 PROJECT = "Talking Piece"
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)  # the header's dates stay put: no diff on every extract
@@ -180,11 +181,10 @@ def check(strict: bool = False) -> tuple[bool, list[str]]:
 
 
 def pseudo() -> list[Path]:
-    from app.pages.pseudo import pseudo_catalog
     out = []
-    for code in PSEUDO:
+    for code, locale in PSEUDO.items():
         path = ROOT / "build" / "pseudo-locale" / code / "LC_MESSAGES" / "messages.po"
-        _write(pseudo_catalog(code), path)
+        _write(pseudo_catalog(code, POT, locale), path)
         out.append(path)
     return out
 

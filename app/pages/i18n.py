@@ -35,6 +35,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from app.pages.pseudo import pseudo_catalog, pseudo_text
+
 
 def _root() -> Path:
     for base in (Path(__file__).resolve().parents[2], Path.cwd()):
@@ -118,8 +120,7 @@ def translations(code: str) -> NullTranslations:
     """The words of ``code``; English (and anything unknown) is the msgids themselves.
     An untranslated message falls back to English, never to an empty string."""
     if code in PSEUDO and pseudo_enabled():
-        from app.pages.pseudo import pseudo_catalog
-        return _translations_of(pseudo_catalog(code))
+        return _translations_of(pseudo_catalog(code, POT, PSEUDO[code]))
     path = _po_path(code)
     if code == SOURCE or path is None:
         return NullTranslations()
@@ -234,7 +235,6 @@ def local_datetime(timestamp: float) -> str:
     at, locale = datetime.fromtimestamp(timestamp, UTC), babel_locale(code)
     day, time = format_date(at, "long", locale=locale), format_time(at, "short", tzinfo=UTC, locale=locale)
     if code in PSEUDO:  # the borrowed locale's month names are English: accent them too
-        from app.pages.pseudo import pseudo_text
         day = pseudo_text(code, day)
     return gettext("%(date)s, %(time)s UTC") % {"date": day, "time": time}
 

@@ -41,11 +41,11 @@ def pseudo_text(code: str, text: str) -> str:
     return f"{RLM}{accented}{RLM}" if code == "ar-XB" else accented
 
 
-def pseudo_catalog(code: str, pot: Path | None = None) -> Catalog:
-    from app.pages.i18n import POT, PSEUDO
-    with (pot or POT).open("rb") as f:
+def pseudo_catalog(code: str, pot: Path, locale: str) -> Catalog:
+    """``code``'s catalog from the template ``pot``, with ``locale``'s plural rules."""
+    with pot.open("rb") as f:
         template = read_po(f)
-    catalog = Catalog(locale=PSEUDO[code])
+    catalog = Catalog(locale=locale)
     for message in template:
         if not message.id:
             continue

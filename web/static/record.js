@@ -30,14 +30,14 @@
     }).catch(function () { note.textContent = t("csv_failed"); });
   });
   document.getElementById("record-erase").addEventListener("click", function () {
-    if (!window.confirm("Erase the group's record of every meeting so far? This cannot be undone.")) { return; }
+    if (!window.confirm(t("record_erase_confirm"))) { return; }
     files.withKey(base, key, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
-      note.textContent = "The record is erased.";
+      note.textContent = t("record_erased");
       return load();
-    }).catch(function () { note.textContent = "Erasing failed: nothing was erased."; });
+    }).catch(function () { note.textContent = t("record_erase_failed"); });
   });
 
-  if (!group || !key) { show("This link has no key. Open it with the group's key: /group/<id>#key=<group key>."); return; }
+  if (!group || !key) { show(t("record_no_key")); return; }
   load();
 })();
