@@ -1,7 +1,7 @@
 """Pseudo-locales made from messages.pot, to see that nothing visible was left unwrapped.
 
 ``en-XA``: every letter accented, each message lengthened by about a third and bracketed,
-``[Šéñţ. Ñöƀöðý ċåñ šéé ŵĥö ŵŕöţé îţ ~~~~]``: English text on a page in en-XA was missed.
+``[Šéñţ. Ñöƀöðý ċåñ šéé ŵĥö ŵŕöţé îţ ~~~~ ~~~~]``: English text on a page in en-XA was missed.
 ``ar-XB``: the same words marked right to left, on a page with ``dir="rtl"``.
 Placeholders (``%(name)s``, ``%%``) and markup (``<a href="…">``, ``&amp;``) are kept as they are.
 """
@@ -33,7 +33,8 @@ def accent(text: str) -> str:
         last = kept.end()
     out.append("".join(ACCENTED.get(c, c) for c in text[last:]))
     letters = sum(c.isalpha() for c in text)
-    return f"{OPEN}{''.join(out)} {'~' * max(1, letters // 3)}{CLOSE}"
+    pad = max(1, letters // 3)  # a third longer, in short runs a line can break between
+    return f"{OPEN}{''.join(out)} {' '.join('~' * min(4, pad - i) for i in range(0, pad, 4))}{CLOSE}"
 
 
 def pseudo_text(code: str, text: str) -> str:
