@@ -229,3 +229,16 @@ def test_the_scripts_get_their_words_from_the_page(pseudo: None, client: TestCli
         script = (Path(__file__).parents[1] / "web" / "static" / f"{name}.js").read_text()
         shown = re.findall(r"(?:textContent =|announce\(|banner\(|say\(|show\(|confirm\(|new Error\()\s*['\"]([A-Z][a-z][^'\"]+)['\"]", script)
         assert not shown, f"{name}.js shows English of its own: {shown}"
+
+
+def test_the_downloads_are_in_the_readers_language(pseudo: None, client: TestClient) -> None:
+    made = client.post("/api/sessions", json={"title": "Team", "format": "balint"}).json()
+    key = {"Authorization": f"Bearer {made['facilitator_token']}"}
+    english = client.get(f"/api/sessions/{made['code']}/summary.md", headers={**key, "accept-language": "en"}).text
+    assert "## Share of voice" in english and "- Format: Balint group" in english
+    pseudo_md = client.get(f"/api/sessions/{made['code']}/summary.md?lang=en-XA", headers=key).text
+    assert "## Share of voice" not in pseudo_md
+    assert "Šĥåŕé öƒ ṽöîċé" in pseudo_md
+    assert "Ɓåļîñţ ĝŕöûþ" in pseudo_md  # the format's title, from its TOML file, through the catalog
+    printed = client.get(f"/api/sessions/{made['code']}/summary.html?lang=en-XA", headers=key).text
+    assert '<html lang="en-XA"' in printed and "Šĥåŕé öƒ ṽöîċé" in printed

@@ -12,9 +12,12 @@ a dict's values, or each tuple's last elements (``(key, title, question)`` gives
 from __future__ import annotations
 
 import ast
+import io
 import tomllib
 from collections.abc import Iterator
 from typing import IO, Any
+
+from babel.messages.extract import extract_python
 
 Extracted = Iterator[tuple[int, str, str, list[str]]]
 
@@ -48,8 +51,12 @@ def _strings(node: ast.AST, skip_first: bool) -> Iterator[tuple[int, str]]:
 
 
 def extract_constants(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, str]) -> Extracted:
+    """The named tables' words, and the file's own ``_("…")`` calls (a function given its
+    gettext as a parameter, such as ``to_markdown(record, _)``)."""
     names = set(options.get("names", "").replace(",", " ").split())
-    tree = ast.parse(fileobj.read())
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), {"_": None}, comment_tags, {})
+    tree = ast.parse(source)
     for statement in tree.body:
         targets: list[ast.expr] = []
         value = None

@@ -226,6 +226,16 @@ def request_language(request: Any, default: str | None = None) -> str:
                      accept_language=request.headers.get("accept-language"))
 
 
+def words_for(request: Any) -> Any:
+    """A download's gettext in the request's language (``app.state.words_for``: the JSON API
+    layer has no catalogs of its own)."""
+    catalog = translations(request_language(request))
+
+    def gettext(message: str) -> str:
+        return catalog.gettext(message) if message else message
+    return gettext
+
+
 # ------------------------------------------------------------------ dates and numbers
 
 def local_datetime(timestamp: float) -> str:

@@ -116,7 +116,7 @@
       return;
     }
     var files = window.TalkingPieceFiles;
-    files.withKey('/api/sessions/' + encodeURIComponent(code) + '/summary.md', key()).then(function (r) {
+    files.withKey('/api/sessions/' + encodeURIComponent(code) + '/summary.md?lang=' + encodeURIComponent(window.TalkingPieceWords.lang), key()).then(function (r) {
       if (!r.ok) throw new Error(String(r.status));
       return files.save(r, 'summary.md');
     }).catch(function () {

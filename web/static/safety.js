@@ -116,7 +116,7 @@
   });
 
   function download() {
-    call(base + '?download=md').then(function (r) {
+    call(base + '?download=md&lang=' + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
       if (!r.ok) return problem(r);
       return window.TalkingPieceFiles.save(r, 'reflection.md').then(function () {
         say(t('downloaded_private'));

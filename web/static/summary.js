@@ -20,7 +20,7 @@
   var md = document.getElementById("summary-markdown");
   if (md) {
     md.addEventListener("click", function () {
-      get("/api/sessions/" + code + "/summary.md").then(function (r) {
+      get("/api/sessions/" + code + "/summary.md?lang=" + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
         return files.save(r, "summary.md");
       }).catch(function () { show(t("markdown_failed")); });
