@@ -50,6 +50,20 @@ def _strings(node: ast.AST, skip_first: bool) -> Iterator[tuple[int, str]]:
         yield node.lineno, node.value
 
 
+def refusal_sentence(message: str) -> str:
+    """A core refusal as the pages show it when no rewording fits (``app.pages.words.plain``)."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
+
+
+def _refusals(tree: ast.AST) -> Extracted:
+    """``raise Conflict("you have answered the evaluation already")``: the sentence a page shows."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+            first = node.exc.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
+                yield node.lineno, "", refusal_sentence(first.value), ["A refusal, shown to the person who tried it."]
+
+
 def extract_constants(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, str]) -> Extracted:
     """The named tables' words, and the file's own ``_("…")`` calls (a function given its
     gettext as a parameter, such as ``to_markdown(record, _)``)."""
@@ -57,6 +71,7 @@ def extract_constants(fileobj: IO[bytes], keywords: Any, comment_tags: Any, opti
     source = fileobj.read()
     yield from extract_python(io.BytesIO(source), {"_": None}, comment_tags, {})
     tree = ast.parse(source)
+    yield from _refusals(tree)
     for statement in tree.body:
         targets: list[ast.expr] = []
         value = None

@@ -13,6 +13,7 @@ from typing import Any
 from babel.lists import format_list
 
 from app.facilitation.guard import KIND_LABELS
+from app.pages.extract import refusal_sentence
 from app.pages.i18n import N_, babel_locale, current
 from app.pages.i18n import gettext as _
 
@@ -78,8 +79,7 @@ def plain(message: str, data: Any = None) -> str:
         return _field_problem(_(FIELDS[field[1]]), field[2])
     if kind and kind in message:
         message = message.replace(kind, DOING.get(kind, "that"))
-    sentence = message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
-    return _(sentence)  # the core's own sentences, where a catalog has them
+    return _(refusal_sentence(message))  # the core's own sentences: extracted as this (app/pages/extract.py)
 
 
 def _field_problem(field: str, problem: str) -> str:
