@@ -27,7 +27,8 @@
   // Visible words come from the page, in its language (web/templates/_script_words.html).
   var t = window.TalkingPieceWords.t;
   var pageLang = window.TalkingPieceWords.lang;
-  function number(n) { try { return n.toLocaleString(pageLang); } catch (e) { return String(n); } }
+  var timeLocale = window.TalkingPieceWords.locale();
+  function number(n) { try { return n.toLocaleString(timeLocale); } catch (e) { return String(n); } }
   var store = safeStorage();
   // Sound (screen and console): declared first, as setupSound runs before the code below it.
   var audio = null, sounding = false, heard = {}, floorKey = null;
@@ -475,7 +476,7 @@
     for (var i = 0; i < times.length; i++) {
       var at = new Date(times[i].getAttribute('datetime'));
       if (isNaN(at)) continue;
-      times[i].textContent = at.toLocaleString(pageLang, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+      times[i].textContent = at.toLocaleString(timeLocale, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
       times[i].setAttribute('data-localised', '');
     }
   }

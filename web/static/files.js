@@ -55,7 +55,15 @@
     var text = words[key] || key;
     return text.replace(/%\((\w+)\)s/g, function (all, name) { return params && name in params ? String(params[name]) : all; });
   }
-  window.TalkingPieceWords = { t: t, lang: document.documentElement.lang || "en" };
+  var lang = document.documentElement.lang || "en";
+  // Times and numbers: the browser's own variant of the page's language (en-GB's 17:41 on an
+  // English page in a British browser), else the page's language itself.
+  function locale() {
+    var wanted = lang.split("-")[0], mine = navigator.languages || [navigator.language];
+    for (var i = 0; i < mine.length; i++) if (mine[i] && mine[i].split("-")[0] === wanted) return mine[i];
+    return lang;
+  }
+  window.TalkingPieceWords = { t: t, lang: lang, locale: locale };
 
   // The language picker: chosen, the page opens again in that language with its URL's
   // fragment kept (the console's and the screen's key live there).

@@ -73,13 +73,14 @@
         guard.hidden = true;
         dirty = false;
         var now = new Date();
-        say(t('saved_at', { time: now.toLocaleTimeString(window.TalkingPieceWords.lang, { hour: '2-digit', minute: '2-digit' }) }));
+        say(t('saved_at', { time: now.toLocaleTimeString(window.TalkingPieceWords.locale(), { hour: '2-digit', minute: '2-digit' }) }));
         return true;
       })
       .catch(function (e) {
         if (e.code === 'possible_identifier') {
           say('');
-          guardText.textContent = t('guard_generic');  // the API's words are for programs: the page says it in the reader's language
+          // The API's words are English, for programs: an English page shows what it found, others their own sentence.
+          guardText.textContent = window.TalkingPieceWords.lang === 'en' ? e.message.split('. Edit it')[0] + '.' : t('guard_generic');
           guard.hidden = false;
           document.getElementById('reflection-edit').focus();  // editing is the safe default
         } else {
