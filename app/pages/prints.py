@@ -20,7 +20,7 @@ from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
 from app.http.dependencies import GroupCaller, Groups, RuntimeDep, SessionCaller
-from app.pages.i18n import request_language
+from app.pages.i18n import request_language, words_for
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -65,7 +65,8 @@ async def reflection_html(request: Request, who: SessionCaller, rt: RuntimeDep,
 async def record_html(request: Request, group: GroupCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
     mean), every cell below k suppressed; with ``part=content`` only its content. The group key."""
-    return _document(request, "record.html", part, g={"name": group.name, **record.charts(await groups.record(group))})
+    charts = record.charts(await groups.record(group), words_for(request))
+    return _document(request, "record.html", part, g={"name": group.name, **charts})
 
 
 @router.get("/group/{group_id}", include_in_schema=False)
