@@ -205,7 +205,9 @@ def test_the_facilitators_choice_is_the_screens_default_and_each_viewer_may_diff
     code = made.headers["location"].split("/")[2].split("#")[0]
     client.cookies.clear()
     assert '<html lang="en-XA"' in client.get(f"/screen/{code}", headers={"accept-language": "en"}).text
-    assert '<html lang="ar-XB"' in client.get(f"/screen/{code}?lang=ar-XB").text  # the screen's own picker
+    chosen = client.get(f"/screen/{code}?lang=ar-XB")  # the screen's own picker
+    assert '<html lang="ar-XB"' in chosen.text
+    assert "set-cookie" not in chosen.headers  # the laptop's console keeps the facilitator's language
     client.cookies.clear()
     assert '<html lang="en"' in client.get(f"/console/{code}", headers={"accept-language": "en"}).text
     assert '<html lang="fr"' in client.get(f"/join/{code}", headers={"accept-language": "fr-FR"}).text

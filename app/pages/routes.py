@@ -65,6 +65,8 @@ def _page(name: str, status: int = 200, request: Request | None = None, lang: st
     lang = lang or page_language(request)
     with i18n.speaking(lang):
         response = HTMLResponse(render_page(name, lang, **context), status_code=status)
+    if name == "screen.html":  # the room's screen keeps its choice in its URL: the cookie is the viewer's own
+        return response
     return remember_language(request, response, lang)
 
 
