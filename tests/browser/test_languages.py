@@ -1,6 +1,6 @@
 """One room, three languages, in real Chromium: the console in English, one phone in Welsh
 (from its browser's Accept-Language) and one in Polish (chosen with the picker, then
-remembered). Each page must be wholly in its own language: no English on it outside
+remembered), and the room's screen in Polish too (chosen for it on the console). Each page must be wholly in its own language: no English on it outside
 people's names, what they wrote, the session's title and code, and the picker's language
 names; and axe finds no violation on any of them. Both store modes.
 
@@ -78,6 +78,7 @@ def english_on(page: Page, lang: str, allowed: list[str]) -> list[str]:
     """The visible texts of ``page`` that are English: for a pseudo-locale any letters outside
     its brackets; for a language, any message of the English catalog that it translates."""
     texts = page.evaluate(VISIBLE_TEXT)
+    allowed = sorted(allowed, key=len, reverse=True)  # a link before the code inside it
     found = []
     if lang in PSEUDO:
         for text in texts:
@@ -120,8 +121,17 @@ def test_one_room_three_languages(lang_server, contexts, shots, langs: tuple[str
                "Mae'r gwely yn rhydd?"]  # what Anwen writes
 
     console = contexts(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
-    console.goto(absolute(base, created["console_url"]))
+    screen_key = created["screen_url"].split("#key=")[1]
+    console.goto(absolute(base, created["console_url"]) + f"&screen={screen_key}")
     expect(console.locator("#status")).to_have_text("Not started")
+    # The facilitator chooses the screen's language on the console: the screen link carries it.
+    console.locator("#screen-language").select_option(picks)
+    screen_link = console.locator("#screen-link").get_attribute("href")
+    assert screen_link and f"?lang={picks}" in screen_link
+    screen = contexts(viewport={"width": 1920, "height": 1080}, locale="en-GB").new_page()
+    screen.goto(absolute(base, screen_link))
+    expect(screen.locator("html")).to_have_attribute("lang", picks)
+    expect(screen.locator("#status")).to_have_attribute("data-status", "lobby")
 
     # The first phone follows its browser's language.
     a_ctx = contexts(phone=True, extra_http_headers={"Accept-Language": f"{follows},en;q=0.5"})
@@ -167,6 +177,12 @@ def test_one_room_three_languages(lang_server, contexts, shots, langs: tuple[str
         assert not left, f"{where} ({lang}) shows English: {left[:10]}"
         no_violations(page, where)
         shots(page, f"{lang}-{where.replace(' ', '-')}")
+
+    expect(screen.locator("#status")).to_have_attribute("data-status", "running")
+    left = english_on(screen, picks, allowed)
+    assert not left, f"screen ({picks}) shows English: {left[:10]}"
+    no_violations(screen, "screen")
+    shots(screen, f"{picks}-screen")
 
     # The console stays English: no pseudo accents, no Welsh or Polish.
     assert console.locator("html").get_attribute("lang") == "en"

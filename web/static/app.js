@@ -550,7 +550,14 @@
     var missing = document.getElementById('screen-missing');
     if (!link) return;
     if (screenKey) {
-      link.href = '/screen/' + code + '#key=' + encodeURIComponent(screenKey);
+      // The screen's language: the room's (the session's), or the one chosen here for it.
+      var choice = document.getElementById('screen-language');
+      var show = function () {
+        var lang = choice && choice.value ? '?lang=' + encodeURIComponent(choice.value) : '';
+        link.href = '/screen/' + code + lang + '#key=' + encodeURIComponent(screenKey);
+      };
+      show();
+      if (choice) { choice.hidden = false; choice.parentNode.hidden = false; choice.addEventListener('change', show); }
       link.hidden = false;
     } else if (missing) {
       missing.hidden = false;
