@@ -21,7 +21,7 @@ from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
-from app.pages import prints
+from app.pages import i18n, prints
 from app.pages import routes as pages
 from app.realtime import close_codes
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
@@ -46,6 +46,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
                   summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # app/api/docs.py serves /docs, assets and all
     errors.install(app)
+    app.state.words_for = i18n.words_for  # the downloads' words in the reader's language
     app.include_router(session_api.router)
     app.include_router(group_api.router)
     app.include_router(api_docs.router)

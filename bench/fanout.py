@@ -177,7 +177,8 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
         time.sleep(1.0)
         rss_before = rss_bytes(server.pid)
         print(f"    setup {time.monotonic() - began:.1f} s", flush=True)
-        connected = loads.step("connect", [{} for _ in parts], setup_timeout)
+        spoken = [c for c in args.languages.split(",") if c] if target == "pages" else []
+        connected = loads.step("connect", [{"languages": spoken} if spoken else {} for _ in parts], setup_timeout)
         phones = sum(c["phones"] for c in connected)
         print(f"    connected {phones} phones in {max(c['seconds'] for c in connected):.1f} s", flush=True)
         failures = sum(c["failures"] for c in connected)
@@ -207,6 +208,7 @@ def measure(target: str, mode: str, port: int, server: Server, args: argparse.Na
     ms = [x * 1000 for x in latencies]
     row = {
         "target": target, "mode": mode, "sessions": sessions, "phones_per_session": per_session,
+        "languages": args.languages if target == "pages" else "",
         "phones": phones, "connect_failures": failures, "changes": changes,
         "delivered": sum(r["delivered"] for r in results), "errors": sum(r["errors"] for r in results),
         "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
@@ -311,6 +313,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="embedded, redis and/or volatile (embedded without its sessions file)")
     parser.add_argument("--sockets", default="pages,json",
                         help="Talking Piece's sockets to drive: pages (/live/{code}, htmx) and/or json (the contract's)")
+    parser.add_argument("--languages", default="",
+                        help="the pages' phones' languages, taken in turn in each room, e.g. en,cy,pl (default: "
+                             "each phone's own, English)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of turn changes per run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a facilitator's changes")
     parser.add_argument("--warmup", type=float, default=4.0,

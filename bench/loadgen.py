@@ -221,11 +221,11 @@ class Load:
         self.target, self.host, self.port, self.deflate = target, host, port, deflate
         self.rooms: list[Room] = []
 
-    def live_path(self, code: str, token: str) -> str:
+    def live_path(self, code: str, token: str, lang: str = "") -> str:
         if self.target == "raw":
             return f"/{code}?token={token}"
         if self.target == "pages":
-            return f"/live/{code}?token={token}"
+            return f"/live/{code}?token={token}" + (f"&lang={lang}" if lang else "")
         return f"/api/sessions/{code}/live?token={token}"
 
     async def setup(self, rooms: int, phones: int, name: str) -> dict[str, Any]:
@@ -269,17 +269,20 @@ class Load:
             room.screen = screen
         return {"rooms": len(self.rooms)}
 
-    async def connect_phones(self, in_flight: int = 64, first_timeout: float = 60.0) -> dict[str, Any]:
+    async def connect_phones(self, in_flight: int = 64, first_timeout: float = 60.0,
+                             languages: list[str] | None = None) -> dict[str, Any]:
+        """Every room's phones; with ``languages`` the pages' phones take them in turn (a mixed room)."""
         gate = asyncio.Semaphore(in_flight)
         failures = 0
+        spoken = languages or [""]
 
-        async def one(room: Room, token: str) -> None:
+        async def one(room: Room, token: str, lang: str) -> None:
             nonlocal failures
             async with gate:
                 for attempt in range(3):  # bounded retries: a burst of handshakes can overflow the backlog
                     phone = Phone()
                     try:
-                        phone.client = await connect(self.host, self.port, self.live_path(room.code, token),
+                        phone.client = await connect(self.host, self.port, self.live_path(room.code, token, lang),
                                                      self.deflate, phone.on_text, timeout=first_timeout)
                         await asyncio.wait_for(phone.first, first_timeout)
                         room.phones.append(phone)
@@ -291,7 +294,8 @@ class Load:
                 failures += 1
 
         started = clock()
-        await asyncio.gather(*(one(room, token) for room in self.rooms for token in room.phone_tokens))
+        await asyncio.gather(*(one(room, token, spoken[i % len(spoken)])
+                               for room in self.rooms for i, token in enumerate(room.phone_tokens)))
         return {"phones": sum(len(r.phones) for r in self.rooms), "failures": failures,
                 "seconds": clock() - started}
 

@@ -82,8 +82,8 @@ def test_every_pushed_region_is_what_a_fresh_render_of_that_viewers_page_gives(
     unkeyed: list[str] = []
     traced = memo.render_traced
 
-    def noting(template: str, block: str, model: dict):
-        made = traced(template, block, model)
+    def noting(template: str, block: str, model: dict, lang: str = "en"):
+        made = traced(template, block, model, lang)
         if made is None:
             unkeyed.append(f"{template} {block}")
         return made
@@ -108,9 +108,9 @@ def test_phones_in_the_same_situation_cost_one_rendering_of_a_region(monkeypatch
     rendered: Counter[str] = Counter()
     traced = memo.render_traced
 
-    def counting(template: str, block: str, model: dict):
+    def counting(template: str, block: str, model: dict, lang: str = "en"):
         rendered[block] += 1
-        return traced(template, block, model)
+        return traced(template, block, model, lang)
 
     monkeypatch.setattr(memo, "render_traced", counting)
     lasting: dict = {}

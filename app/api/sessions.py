@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ from app.facilitation.errors import Conflict, Invalid
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
-from app.http.dependencies import OptionalBearer, RuntimeDep, SessionCaller
+from app.http.dependencies import OptionalBearer, RuntimeDep, SessionCaller, reader_words
 from app.realtime import close_codes
 from app.realtime.interfaces import GroupRecord
 from app.realtime.runtime import Runtime
@@ -99,12 +99,13 @@ async def save_reflection(who: SessionCaller, rt: RuntimeDep, body: Reflection) 
 
 
 @router.get("/sessions/{code}/reflection")
-async def read_reflection(who: SessionCaller, rt: RuntimeDep, download: str | None = None) -> Response:
-    """My reflection, with my own actions: JSON, or ``?download=md`` for a Markdown file."""
+async def read_reflection(request: Request, who: SessionCaller, rt: RuntimeDep, download: str | None = None) -> Response:
+    """My reflection, with my own actions: JSON, or ``?download=md`` for a Markdown file (in the
+    reader's language: ``?lang=``, else Accept-Language)."""
     record = evidence(*rt.service.read_reflection(*who))
     if download == "md":
         name = f"reflection-{record['date']}.md"
-        return Response(to_markdown(record), media_type="text/markdown; charset=utf-8",
+        return Response(to_markdown(record, reader_words(request)), media_type="text/markdown; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
     return JSONResponse(record, headers={"Cache-Control": "no-store"})
 

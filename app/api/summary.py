@@ -7,11 +7,11 @@ What the summary holds is decided in ``facilitation.summary``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.facilitation.summary import summary_for, to_markdown
-from app.http.dependencies import RuntimeDep, SessionCaller
+from app.http.dependencies import RuntimeDep, SessionCaller, reader_words
 
 router = APIRouter(prefix="/api", tags=["summary"])
 
@@ -26,10 +26,10 @@ async def summary_json(who: SessionCaller, rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/sessions/{code}/summary.md")
-async def summary_markdown(who: SessionCaller, rt: RuntimeDep) -> Response:
-    """The summary as a Markdown file."""
+async def summary_markdown(request: Request, who: SessionCaller, rt: RuntimeDep) -> Response:
+    """The summary as a Markdown file, in the reader's language (``?lang=``, else Accept-Language)."""
     state, caller = who
     record = summary_for(state, caller.actor, rt.service.clock())
     disposition = f'attachment; filename="summary-{record["date"]}.md"'
-    return Response(to_markdown(record), media_type="text/markdown; charset=utf-8",
+    return Response(to_markdown(record, reader_words(request)), media_type="text/markdown; charset=utf-8",
                     headers={**NO_STORE, "Content-Disposition": disposition})

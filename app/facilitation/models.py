@@ -142,6 +142,9 @@ class Settings(Frozen):
     # A recurring group's option: rounds and the queue start with the members who were in
     # the quieter half of floor time at their last meeting (``Participant.heard_least``).
     least_heard_first: bool = False
+    # The language the facilitator chose for the room: the screen's, unless its own picker is
+    # used (a language tag such as "cy"; "" for the viewer's own). Each phone picks its own.
+    language: str = Field(default="", max_length=20, pattern=r"^[A-Za-z0-9-]*$")
 
 
 class Phase(Frozen):

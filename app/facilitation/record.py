@@ -18,6 +18,7 @@ The rules, all here:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -138,9 +139,14 @@ def _bars(values: list[Any], top: float, labels: list[str]) -> dict[str, Any]:
     return {"width": CHART_W, "height": CHART_H, "bars": bars}
 
 
-def charts(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _same(text: str) -> str:
+    return text
+
+
+def charts(rows: list[dict[str, Any]], _: Callable[[str], str] = _same) -> dict[str, Any]:
     """Small bar charts, one bar per meeting, oldest first: attendance, evenness of floor
-    time, and each statement's mean score (a suppressed cell is a short hatched bar)."""
+    time, and each statement's mean score (a suppressed cell is a short hatched bar). ``_``
+    gives the charts' spoken summaries in the reader's language (English by default)."""
     meetings = shown(rows)
     dates = [m["date"] for m in meetings]
     attended = [m["attended"] for m in meetings]
@@ -149,22 +155,24 @@ def charts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "meetings": meetings,
         "attendance": {**_bars([float(a) if a is not None else None for a in attended], top_people, dates),
-                       "summary": ", ".join(f"{d}: {_said(a, m['k'])}" for d, a, m in zip(dates, attended, meetings)),
+                       "summary": ", ".join(f"{d}: {_said(a, m['k'], _)}" for d, a, m in zip(dates, attended, meetings)),
                        "top": top_people},
         "evenness": {**_bars(evenness, 1.0, dates),
-                     "summary": ", ".join(f"{d}: {_said(e, m['k'])}" for d, e, m in zip(dates, evenness, meetings))},
+                     "summary": ", ".join(f"{d}: {_said(e, m['k'], _)}" for d, e, m in zip(dates, evenness, meetings))},
         "statements": [],
     }
     texts = list(dict.fromkeys(st["text"] for m in meetings for st in m["statements"]))
     for text in texts:
         means = [next((st["mean"] for st in m["statements"] if st["text"] == text), NOT_ASKED) for m in meetings]
         out["statements"].append({"text": text, **_bars(means, 5.0, dates),
-                                  "summary": ", ".join(f"{d}: {_said(v, m['k'], 'mean ')}"
+                                  "summary": ", ".join(f"{d}: {_said(v, m['k'], _, mean=True)}"
                                                        for d, v, m in zip(dates, means, meetings))})
     return out
 
 
-def _said(value: Any, k: int, prefix: str = "") -> str:
+def _said(value: Any, k: int, _: Callable[[str], str], mean: bool = False) -> str:
     if value == NOT_ASKED:
-        return NOT_ASKED
-    return f"fewer than {k}, not shown" if value is None else f"{prefix}{value}"
+        return _("not asked")
+    if value is None:
+        return _("fewer than %(k)s, not shown") % {"k": k}
+    return _("mean %(value)s") % {"value": value} if mean else f"{value}"

@@ -7,6 +7,7 @@ renders it, beside their own actions and nothing anyone else wrote.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -52,11 +53,18 @@ def evidence(state: SessionState, participant_id: str, reflection: Reflection) -
     }
 
 
-def to_markdown(record: dict) -> str:
-    lines = ["# Reflective practice record", "", f"- Date: {record['date']}", f"- Format: {record['format']}", ""]
-    lines += ["## My actions", ""]
-    lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "") for a in record["actions"]] or ["- None recorded"]
+def _same(text: str) -> str:
+    return text
+
+
+def to_markdown(record: dict, _: Callable[[str], str] = _same) -> str:
+    """The reflection as Markdown; ``_`` gives each message in the writer's language (English by default)."""
+    lines = [_("# Reflective practice record"), "", _("- Date: %(date)s") % {"date": record["date"]},
+             _("- Format: %(format)s") % {"format": _(record["format"])}, ""]
+    lines += [_("## My actions"), ""]
+    lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+              for a in record["actions"]] or [_("- None recorded")]
     lines.append("")
     for prompt in record["prompts"]:
-        lines += [f"## {prompt['title']}: {prompt['question']}", "", prompt["text"] or "_Not written._", ""]
+        lines += [f"## {_(prompt['title'])}: {_(prompt['question'])}", "", prompt["text"] or _("_Not written._"), ""]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ or through a template for the print page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -110,38 +111,46 @@ def summary_for(state: SessionState, actor: Actor, now: float) -> dict[str, Any]
 STATUS_WORDS = {"open": "not reviewed", "done": "done", "going": "still going", "dropped": "dropped"}
 
 
-def to_markdown(record: dict[str, Any]) -> str:
-    lines = [f"# {record['title']}", "", f"- Date: {record['date']}", f"- Format: {record['format']}", ""]
-    lines += ["## Phases", "", "| phase | started (UTC) | ended (UTC) | planned | actual |", "|---|---|---|---|---|"]
-    lines += [f"| {p['title']} | {p['started'] or '-'} | {p['ended'] or '-'} | {minutes_seconds(p['planned_s'])} | "
-              f"{minutes_seconds(p['actual_s'])} |" for p in record["phases"]] or ["| (not started) | | | | |"]
+def _same(text: str) -> str:
+    return text
+
+
+def to_markdown(record: dict[str, Any], _: Callable[[str], str] = _same) -> str:
+    """The summary as Markdown; ``_`` gives each message in the reader's language (the pages'
+    gettext; English by default). The core has no catalogs: its words are extracted from here."""
+    lines = [f"# {record['title']}", "", _("- Date: %(date)s") % {"date": record["date"]},
+             _("- Format: %(format)s") % {"format": _(record["format"])}, ""]
+    lines += [_("## Phases"), "", _("| phase | started (UTC) | ended (UTC) | planned | actual |"), "|---|---|---|---|---|"]
+    lines += [f"| {_(p['title'])} | {p['started'] or '-'} | {p['ended'] or '-'} | {minutes_seconds(p['planned_s'])} | "
+              f"{minutes_seconds(p['actual_s'])} |" for p in record["phases"]] or [_("| (not started) | | | | |")]
     voice = record["share_of_voice"]
-    lines += ["", "## Share of voice", ""]
+    lines += ["", _("## Share of voice"), ""]
     if voice["evenness"] is None:
-        lines.append("Nobody held the floor.")
+        lines.append(_("Nobody held the floor."))
     else:
-        lines.append(f"Evenness {voice['evenness']:.2f} (1.00 = everyone had the same time), "
-                     f"{voice['people']} people, {minutes_seconds(voice['total_s'])} in all.")
+        lines.append(_("Evenness %(evenness)s (1.00 = everyone had the same time), %(people)s people, %(total)s in all.")
+                     % {"evenness": f"{voice['evenness']:.2f}", "people": voice["people"],
+                        "total": minutes_seconds(voice["total_s"])})
         lines.append("")
         for i, bar in enumerate(voice["bars"], 1):  # largest first; numbered, not named, unless agreed
             label = f"{bar['name']}: " if bar["name"] else ""
             lines.append(f"{i}. {label}{'█' * round(bar['share'] * 40)} {bar['share'] * 100:.0f}%")
-    lines += ["", "## Agreed by the group", ""]
+    lines += ["", _("## Agreed by the group"), ""]
     if not record["agreed"]:
-        lines.append("Nothing was agreed for sharing.")
+        lines.append(_("Nothing was agreed for sharing."))
     for group in record["agreed"]:
-        lines += [f"### {group['title']}", ""] + [f"- {text}" for text in group["lines"]] + [""]
+        lines += [f"### {_(group['title'])}", ""] + [f"- {text}" for text in group["lines"]] + [""]
     if "agreed_actions" in record:
-        lines += ["", "## Agreed actions, and when we come back to them", ""]
-        lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "")
-                  + (" — carried to our next session" if a["carry"] else "") for a in record["agreed_actions"]] \
-            or ["- None agreed"]
+        lines += ["", _("## Agreed actions, and when we come back to them"), ""]
+        lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+                  + (" — " + _("carried to our next session") if a["carry"] else "")
+                  for a in record["agreed_actions"]] or [_("- None agreed")]
     if "my_actions" in record:
-        lines += ["", "## My actions", ""]
-        lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "")
-                  + (" — carried to the next session" if a["carry"] else "") for a in record["my_actions"]] \
-            or ["- None recorded"]
+        lines += ["", _("## My actions"), ""]
+        lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+                  + (" — " + _("carried to the next session") if a["carry"] else "") for a in record["my_actions"]] \
+            or [_("- None recorded")]
         if record["my_carried_in"]:
-            lines += ["", "## How last time's actions went", ""]
-            lines += [f"- {a['text']}: {STATUS_WORDS[a['status']]}" for a in record["my_carried_in"]]
+            lines += ["", _("## How last time's actions went"), ""]
+            lines += [f"- {a['text']}: {_(STATUS_WORDS[a['status']])}" for a in record["my_carried_in"]]
     return "\n".join(lines).rstrip() + "\n"

@@ -9,6 +9,7 @@ result. The runtime is reached through ``runtime`` alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query
@@ -28,6 +29,17 @@ def runtime(connection: HTTPConnection) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def reader_words(connection: HTTPConnection) -> Callable[[str], str]:
+    """The reader's gettext for a download (the pages' languages, wired in by app.main as
+    ``app.state.words_for``); English where nothing is wired."""
+    words_for = getattr(connection.app.state, "words_for", None)
+    return words_for(connection) if words_for is not None else _same
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:

@@ -57,5 +57,8 @@ class LiveSockets:
         handler, code = found
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = query.get("token", [""])[-1]
-        # ``as=console``: a participant's token opening the console they were handed
-        await handler(WebSocket(scope, receive, send), code, token, query.get("as", [""])[-1])
+        who = query.get("as", [""])[-1]  # ``as=console``: a participant's token opening the console they were handed
+        if handler is htmx.live_pages:  # the pages' socket speaks its viewer's language
+            await htmx.live_pages(WebSocket(scope, receive, send), code, token, who, query.get("lang", [""])[-1][:20])
+        else:
+            await handler(WebSocket(scope, receive, send), code, token, who)

@@ -25,6 +25,7 @@ from app.facilitation.commands import Command
 from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
+from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.memo import Leaf, Memo
 from app.pages.templates import render_block, templates
 from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
@@ -52,21 +53,22 @@ TRUE = {"true", "on", "1", "yes"}
 
 
 def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
-                   erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> dict[str, str]:
+                   erase_after_s: float = DEFAULT_ERASE_AFTER_S, lang: str = SOURCE) -> dict[str, str]:
     """Every live region of this viewer's page, each rendered once per distinct input.
 
     ``cache`` is the hub's for this state; under ``SESSION`` it may hold what lasts between
     versions of the session (the regions' memo), otherwise this call renders afresh.
     """
     template, names = PAGES[actor.role]
-    regions, model, leaves = _regions(state, actor, now, cache, erase_after_s)
-    return {name: regions.html(leaf, template, name, model) for name, leaf in zip(names, leaves)}
+    regions, model, leaves = _regions(state, actor, now, cache, erase_after_s, lang)
+    return {name: regions.html(leaf, template, name, model, lang) for name, leaf in zip(names, leaves)}
 
 
 def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
-             erase_after_s: float) -> tuple[Memo, dict[str, Any], list[Leaf]]:
-    """The session's memo, this viewer's page model and its regions (once per state and viewer)."""
-    key = ("pages", actor.role, actor.participant_id, actor.seat)
+             erase_after_s: float, lang: str = SOURCE) -> tuple[Memo, dict[str, Any], list[Leaf]]:
+    """The session's memo, this viewer's page model and its regions in ``lang`` (once per
+    state, viewer and language)."""
+    key = ("pages", actor.role, actor.participant_id, actor.seat, lang)
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
@@ -84,17 +86,19 @@ def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
     model = viewer_model({**shared, "me": me_view(state, actor)}, cache[("pages-room", where)])
     seen = cache["pages-seen"]
     found = cache[key] = (regions, model,
-                          [regions.render(template, name, model, state.version, seen) for name in names])
+                          [regions.render(template, name, model, state.version, seen, lang) for name in names])
     return found
 
 
 class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
-    __slots__ = ("_shown", "_unsent", "_erase_after_s")
+    __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang")
 
-    def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S) -> None:
+    def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,
+                 lang: str = SOURCE) -> None:
         super().__init__(ws, actor, self._render_changes)
+        self.lang = lang  # the viewer's language: every region this socket is sent is in it
         self._erase_after_s = erase_after_s  # the server's CLOSED_TTL_S: when a closed session's content goes
         # Per region, the digest of what this socket was last given; its HTML is not kept here.
         self._shown: list[int] = [0] * len(PAGES[actor.role][1])
@@ -106,11 +110,11 @@ class FragmentConnection(LiveConnection):
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
         template, names = PAGES[actor.role]
         try:
-            regions, model, leaves = _regions(state, actor, now, cache, self._erase_after_s)
+            regions, model, leaves = _regions(state, actor, now, cache, self._erase_after_s, self.lang)
             shown = self._shown
             for i, leaf in enumerate(leaves):
                 if shown[i] != leaf.digest:
-                    self._unsent[names[i]] = regions.html(leaf, template, names[i], model)
+                    self._unsent[names[i]] = regions.html(leaf, template, names[i], model, self.lang)
                     shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
@@ -181,11 +185,18 @@ HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragmen
 
 
 @router.websocket("/live/{code}")
-async def live_pages(ws: WebSocket, code: str, token: str = "", as_: str = Query("", alias="as")) -> None:
+async def live_pages(ws: WebSocket, code: str, token: str = "", as_: str = Query("", alias="as"),
+                     lang: str = "") -> None:
+    # The page says which language it was rendered in (``?lang=``, from <html lang>); else
+    # the phone's cookie, else its browser's. Replies to its commands are in it too: they
+    # are rendered in this socket's own task.
+    language = negotiate(query=lang, cookie=ws.cookies.get(COOKIE), accept_language=ws.headers.get("accept-language"))
+    use(language)
     opened = await open_socket(ws, code, token, console=as_ == "console")
     if opened is not None:
         rt, caller = opened
-        await serve(ws, rt, caller, FragmentConnection(ws, caller.actor, rt.settings.closed_ttl_s), HTML_DIALECT)
+        await serve(ws, rt, caller, FragmentConnection(ws, caller.actor, rt.settings.closed_ttl_s, language),
+                    HTML_DIALECT)
 
 
 __all__ = ["router", "templates"]

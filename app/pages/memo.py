@@ -16,6 +16,9 @@ the branch). Values are compared by type and value (``1``, ``1.0`` and ``True`` 
 differently, so they are different values); anything of a type not known here is not
 memoised at all.
 
+The language is part of the key: each language has its own trees, so a region is rendered
+once per language and distinct input.
+
 A ``Memo`` lasts for one session on one worker and keeps what the newest version showed.
 A region whose inputs did not change since is found there, so only what changed is
 rendered; once a new version has been offered to every socket, what it no longer shows
@@ -29,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import Any
 
+from app.pages.i18n import SOURCE
 from app.pages.templates import ITEM_FIRST, render_block
 
 log = logging.getLogger("talkingpiece.pages")
@@ -328,21 +332,23 @@ class Memo:
 
     def __init__(self) -> None:
         self.version = -1
-        self.trees: dict[tuple[str, str], Tree] = {}
-        self.grown: set[tuple[str, str]] = set()  # trees with a new leaf since the last settle
+        self.trees: dict[tuple[str, str, str], Tree] = {}
+        self.grown: set[tuple[str, str, str]] = set()  # trees with a new leaf since the last settle
         self.filled: list[Leaf] = []              # leaves holding their HTML since the last settle
 
-    def render(self, template: str, block: str, model: dict[str, Any], version: int, seen: Seen) -> Leaf:
-        """The region for ``model`` (its ``html`` may be None: see ``html``); ``seen`` lives as
-        long as the models of one state."""
+    def render(self, template: str, block: str, model: dict[str, Any], version: int, seen: Seen,
+               lang: str = SOURCE) -> Leaf:
+        """The region for ``model`` in ``lang`` (its ``html`` may be None: see ``html``); ``seen``
+        lives as long as the models of one state. Each language has its own tree: the same
+        inputs render once per language."""
         self.version = max(self.version, version)
-        key = (template, block)
+        key = (template, block, lang)
         tree = self.trees.get(key)
         leaf = find(tree, model, seen)
         if leaf is None:
-            made = render_traced(template, block, model)
+            made = render_traced(template, block, model, lang)
             if made is None:
-                return Leaf(render_block(template, block, m=model))  # kept nowhere
+                return Leaf(render_block(template, block, lang=lang, m=model))  # kept nowhere
             leaf = Leaf(made[0])
             self.trees[key] = grow(tree, made[1], leaf)
             self.grown.add(key)
@@ -350,10 +356,10 @@ class Memo:
         leaf.used = max(leaf.used, version)
         return leaf
 
-    def html(self, leaf: Leaf, template: str, block: str, model: dict[str, Any]) -> str:
+    def html(self, leaf: Leaf, template: str, block: str, model: dict[str, Any], lang: str = SOURCE) -> str:
         """The leaf's HTML, rendered again from ``model`` if it was dropped (``model`` reads the same)."""
         if leaf.html is None:
-            leaf.html = render_block(template, block, m=model)
+            leaf.html = render_block(template, block, lang=lang, m=model)
             self.filled.append(leaf)
         return leaf.html
 
@@ -373,11 +379,12 @@ class Memo:
         self.filled.clear()
 
 
-def render_traced(template: str, block: str, model: dict[str, Any]) -> tuple[str, list[tuple[Probe, Any]]] | None:
+def render_traced(template: str, block: str, model: dict[str, Any],
+                  lang: str = SOURCE) -> tuple[str, list[tuple[Probe, Any]]] | None:
     """Render once, recording the reads: (HTML, reads); None when it cannot be keyed by them."""
     trace = Trace()
     try:
-        html = render_block(template, block, m=Traced(model, (), trace))
+        html = render_block(template, block, lang=lang, m=Traced(model, (), trace))
     except Exception:  # e.g. a filter that wants a real dict: render it plainly, unmemoised
         log.debug("region %s of %s is rendered without its memo", block, template, exc_info=True)
         return None

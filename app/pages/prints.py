@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
 from app.http.dependencies import GroupReader, Groups, MemberCaller, RuntimeDep, SessionCaller
+from app.pages.i18n import request_language, words_for
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -29,69 +30,72 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 templates.globals["status_words"] = STATUS_WORDS
 
 
-def _document(template: str, part: str | None, **record: Any) -> HTMLResponse:
-    """The whole printable page, or with ``part=content`` only the block its shell fills in."""
+def _document(request: Request, template: str, part: str | None, **record: Any) -> HTMLResponse:
+    """The whole printable page, or with ``part=content`` only the block its shell fills in,
+    in the reader's language (the shell's script sends ``?lang=``: its fetch carries no cookie)."""
+    lang = request_language(request)
     if part == "content":
-        html = render_block(template, "content", shell=False, **record)
+        html = render_block(template, "content", lang=lang, shell=False, **record)
     else:
-        html = render_page(template, shell=False, code=None, **record)
+        html = render_page(template, lang, shell=False, code=None, **record)
     return HTMLResponse(html, headers=NO_STORE)
 
 
-def _shell(template: str, code: str, **empty: Any) -> HTMLResponse:
-    html = render_page(template, shell=True, code=normalise_code(code) or "", **empty)
+def _shell(request: Request, template: str, code: str, **empty: Any) -> HTMLResponse:
+    html = render_page(template, request_language(request), shell=True, code=normalise_code(code) or "", **empty)
     return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/api/sessions/{code}/summary.html", response_class=HTMLResponse, tags=["summary"])
-async def summary_html(who: SessionCaller, rt: RuntimeDep, part: str | None = None) -> HTMLResponse:
+async def summary_html(request: Request, who: SessionCaller, rt: RuntimeDep, part: str | None = None) -> HTMLResponse:
     """The summary's print-ready page (the browser's print to PDF), or with ``part=content`` its content."""
     state, caller = who
-    return _document("summary.html", part, s=summary_for(state, caller.actor, rt.service.clock()))
+    return _document(request, "summary.html", part, s=summary_for(state, caller.actor, rt.service.clock()))
 
 
 @router.get("/api/sessions/{code}/reflection.html", response_class=HTMLResponse, tags=["reflection"])
-async def reflection_html(who: SessionCaller, rt: RuntimeDep, part: str | None = None) -> HTMLResponse:
+async def reflection_html(request: Request, who: SessionCaller, rt: RuntimeDep,
+                          part: str | None = None) -> HTMLResponse:
     """My reflection as a print-ready page: the date, the format, my own actions and my
     reflection, nothing anyone else wrote. The writer's token only."""
-    return _document("reflection.html", part, r=evidence(*rt.service.read_reflection(*who)))
+    return _document(request, "reflection.html", part, r=evidence(*rt.service.read_reflection(*who)))
 
 
 @router.get("/api/groups/{group_id}/record.html", response_class=HTMLResponse, tags=["groups"])
-async def record_html(group: GroupReader, groups: Groups, part: str | None = None) -> HTMLResponse:
+async def record_html(request: Request, group: GroupReader, groups: Groups, part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
     mean), every cell below k suppressed; with ``part=content`` only its content. The group key
     or the report link's key."""
     following = group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None  # the rota (options)
-    return _document("record.html", part, g={"name": group.name, "next_facilitator": following,
-                                             **record.charts(await groups.record(group))})
+    charts = record.charts(await groups.record(group), words_for(request))
+    return _document(request, "record.html", part, g={"name": group.name, "next_facilitator": following, **charts})
 
 
 @router.get("/api/groups/{group_id}/cpd.html", response_class=HTMLResponse, tags=["cpd"])
-async def cpd_html(who: MemberCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
+async def cpd_html(request: Request, who: MemberCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
     """My CPD record as a print-ready page; with ``part=content`` only its content. My member code."""
-    return _document("cpd.html", part, c=await groups.cpd_record(*who))
+    return _document(request, "cpd.html", part, c=await groups.cpd_record(*who))
 
 
 @router.get("/cpd/{group_id}", include_in_schema=False)
-async def cpd_page(group_id: str) -> HTMLResponse:
+async def cpd_page(request: Request, group_id: str) -> HTMLResponse:
     """The CPD record's print page for a browser: its script reads the member code this phone
     keeps for the group (or a #member= fragment), never a URL the server sees."""
-    html = render_page("cpd.html", shell=True, code=group_id[:64], c=None)
+    html = render_page("cpd.html", request_language(request), shell=True, code=group_id[:64], c=None)
     return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/group/{group_id}", include_in_schema=False)
-async def record_page(group_id: str) -> HTMLResponse:
-    html = render_page("record.html", shell=True, code=group_id[:64], g=None)
+async def record_page(request: Request, group_id: str) -> HTMLResponse:
+    html = render_page("record.html", request_language(request), shell=True, code=group_id[:64], g=None)
     return HTMLResponse(html, headers=NO_STORE)
 
 
 @router.get("/summary/{code}", include_in_schema=False)
-async def summary_page(code: str) -> HTMLResponse:
-    return _shell("summary.html", code, s=None)
+async def summary_page(request: Request, code: str) -> HTMLResponse:
+    return _shell(request, "summary.html", code, s=None)
 
 
 @router.get("/reflection/{code}", include_in_schema=False)
-async def reflection_page(code: str) -> HTMLResponse:
-    return _shell("reflection.html", code, r=None)
+async def reflection_page(request: Request, code: str) -> HTMLResponse:
+    return _shell(request, "reflection.html", code, r=None)

@@ -21,7 +21,9 @@ from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
 from app.http.dependencies import runtime
+from app.pages import i18n
 from app.pages.templates import STATIC, render_block, render_page
+from app.pages.words import plain
 from app.realtime.service import normalise_code
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +35,39 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
 
 
-def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render_page(name, **context), status_code=status)
+def page_language(request: Request | None, default: str | None = None) -> str:
+    """The viewer's language: ``?lang=`` (the picker), the cookie, the session's default, the browser's."""
+    if request is None:
+        return i18n.current()
+    return i18n.request_language(request, default)
+
+
+def remember_language(request: Request | None, response: Response, lang: str) -> Response:
+    """A language chosen with the picker (``?lang=``) is kept in a cookie: the phone remembers it."""
+    if request is not None and i18n.supported(request.query_params.get("lang")) == lang:
+        response.set_cookie(i18n.COOKIE, lang, max_age=i18n.COOKIE_MAX_AGE, samesite="lax", path="/")
+    return response
+
+
+def _speak(request: Request) -> str:
+    """Words made in this request (its errors) in the viewer's language."""
+    lang = page_language(request)
+    i18n.use(lang)
+    return lang
+
+
+def _(message: str) -> str:
+    return i18n.gettext(message)
+
+
+def _page(name: str, status: int = 200, request: Request | None = None, lang: str | None = None,
+          **context: Any) -> HTMLResponse:
+    lang = lang or page_language(request)
+    with i18n.speaking(lang):
+        response = HTMLResponse(render_page(name, lang, **context), status_code=status)
+    if name == "screen.html":  # the room's screen keeps its choice in its URL: the cookie is the viewer's own
+        return response
+    return remember_language(request, response, lang)
 
 
 def join_link(request: Request, code: str) -> str:
@@ -61,9 +94,9 @@ def _format(format_id: str | None) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ start page
 
-def _start(status: int = 200, chosen: dict[str, Any] | None = None, error: str | None = None, title: str = "",
+def _start(request: Request | None, status: int = 200, chosen: dict[str, Any] | None = None, error: str | None = None, title: str = "",
            group_key: str = "", created: dict[str, str] | None = None, group_name: str = "") -> HTMLResponse:
-    page = _page("start.html", status, formats=_formats(), chosen=chosen or _format(None), error=error,
+    page = _page("start.html", status, request, formats=_formats(), chosen=chosen or _format(None), error=error,
                  max_title=MAX_TITLE, title=title, group_key=group_key, created=created, group_name=group_name)
     if group_key or created:  # a group key is a capability: keep the page out of every cache
         page.headers["Cache-Control"] = "no-store"
@@ -85,7 +118,8 @@ Form = Annotated[dict[str, str], Depends(_form)]
 
 
 async def form_too_large(request: Request, exc: Exception) -> HTMLResponse:
-    return _start(413, error="That form is too large.")
+    _speak(request)
+    return _start(request, 413, error=_("That form is too large."))
 
 
 def _title(form: dict[str, str], field: str) -> str | None:
@@ -101,34 +135,38 @@ def split_group_key(text: str) -> tuple[str, str]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def start_page(error: str | None = None) -> HTMLResponse:
-    return _start(error=error)
+async def start_page(request: Request, error: str | None = None) -> HTMLResponse:
+    return _start(request, error=error)
 
 
 @router.post("/groups", response_class=HTMLResponse)
 async def create_group_from_form(request: Request, form: Form) -> Response:
     """Keep a recurring group; the page shows its key this once (the body is never logged)."""
+    _speak(request)
     name = _title(form, "name")
     if name is None:
         typed = form.get("name", "").strip()[:MAX_TITLE]
-        return _start(422, error=f"Give the group a name (up to {MAX_TITLE} characters).", group_name=typed)
+        return _start(request, 422, error=_("Give the group a name (up to %(max)s characters).") % {"max": MAX_TITLE},
+                      group_name=typed)
     created = await runtime(request).groups.create_group(name)
     key = f"{created.group_id}.{created.group_key}"
-    return _start(201, group_key=key, created={"name": name, "key": key})
+    return _start(request, 201, group_key=key, created={"name": name, "key": key})
 
 
 @router.get("/start/phases", response_class=HTMLResponse)
-async def start_phases(format: str = DEFAULT_FORMAT) -> HTMLResponse:
-    return HTMLResponse(render_block("start.html", "phases", chosen=_format(format)))
+async def start_phases(request: Request, format: str = DEFAULT_FORMAT) -> HTMLResponse:
+    return HTMLResponse(render_block("start.html", "phases", lang=_speak(request), chosen=_format(format)))
 
 
 @router.post("/", response_class=HTMLResponse)
 async def create_from_form(request: Request, form: Form) -> Response:
+    _speak(request)
     title = _title(form, "title")
-    problem = None if title is not None else f"Give the session a title (up to {MAX_TITLE} characters)."
+    problem = None if title is not None else _("Give the session a title (up to %(max)s characters).") % {"max": MAX_TITLE}
     title = title or form.get("title", "").strip()
     group_key = form.get("group_key", "").strip()[:200]
     chosen = _format(form.get("format"))
+    language = i18n.supported(form.get("language")) or ""
     durations: dict[str, int] = {}
     for phase in chosen["phases"]:
         raw = form.get(f"minutes-{phase['id']}", "").strip().replace(",", ".")
@@ -139,23 +177,25 @@ async def create_from_form(request: Request, form: Form) -> Response:
         except ValueError:
             seconds = -1
         if not 1 <= seconds <= MAX_PHASE_S:
-            problem = problem or f"“{phase['title']}”: enter minutes between 1 and {MAX_PHASE_S // 60}."
+            problem = problem or _("“%(phase)s”: enter minutes between 1 and %(max)s.") % {
+                "phase": _(phase["title"]), "max": MAX_PHASE_S // 60}
         durations[phase["id"]] = seconds
         phase["duration_s"] = seconds if seconds > 0 else phase["duration_s"]
     if problem:
-        return _start(422, chosen, problem, title, group_key)
+        return _start(request, 422, chosen, problem, title, group_key)
     rt = runtime(request)
     try:
         if group_key:
             group = await rt.groups.authenticate(*split_group_key(group_key))
-            created = await rt.groups.start_session(group, title, resolve_format(chosen["id"], durations or None))
+            created = await rt.groups.start_session(group, title, resolve_format(chosen["id"], durations or None),
+                                                    language)
         else:
-            created = await rt.service.create_session(title, chosen["id"], durations)
+            created = await rt.service.create_session(title, chosen["id"], durations, language=language)
     except (Unauthorized, NotFound):
-        return _start(401, chosen, "That group key is not right: check it against the one you kept "
-                      "when you created the group.", title, group_key)
+        return _start(request, 401, chosen, _("That group key is not right: check it against the one you kept "
+                                               "when you created the group."), title, group_key)
     except FacilitationError as exc:
-        return _start(exc.status, chosen, exc.message, title, group_key)
+        return _start(request, exc.status, chosen, plain(exc.message), title, group_key)
     # The screen's key rides along in the fragment so the console can show the screen link.
     target = f"/console/{created.code}#key={created.facilitator_token}&screen={created.screen_token}"
     return RedirectResponse(target, status_code=303)
@@ -168,7 +208,7 @@ async def _session_or_404(request: Request, code: str) -> SessionState | HTMLRes
     try:
         return await runtime(request).service.load(normal or "")
     except FacilitationError:
-        return _page("not_found.html", 404, code=code)
+        return _page("not_found.html", 404, request, code=code)
 
 
 async def _room_page(request: Request, code: str, template: str) -> Response:
@@ -177,8 +217,15 @@ async def _room_page(request: Request, code: str, template: str) -> Response:
     if isinstance(found, HTMLResponse):
         return found
     link = join_link(request, found.code)
-    return _page(template, m=None, code=found.code, title=found.title, join_link=link,
-                 qr=qr_svg(link, f"QR code to join session {found.code}"))
+    # The screen's default is the language the facilitator chose for the room; the console's
+    # (and a screen whose picker was used) the viewer's own.
+    lang = page_language(request)
+    if template == "screen.html" and not i18n.supported(request.query_params.get("lang")):
+        lang = i18n.supported(found.settings.language) or lang
+    with i18n.speaking(lang):
+        label = _("QR code to join session %(code)s") % {"code": found.code}
+    return _page(template, 200, request, lang, m=None, code=found.code, title=found.title, join_link=link,
+                 qr=qr_svg(link, label))
 
 
 @router.get("/console/{code}", response_class=HTMLResponse)
@@ -194,7 +241,7 @@ async def screen_page(request: Request, code: str) -> Response:
 @router.get("/join", response_class=HTMLResponse)
 async def join_by_code(request: Request, code: str | None = None) -> Response:
     if code is None:
-        return _page("join_code.html", error=None, code="")
+        return _page("join_code.html", 200, request, error=None, code="")
     normal = normalise_code(code)
     if normal is not None:
         try:
@@ -202,8 +249,9 @@ async def join_by_code(request: Request, code: str | None = None) -> Response:
             return RedirectResponse(f"/join/{normal}", status_code=303)
         except FacilitationError:
             pass
-    return _page("join_code.html", 404, code=code[:12],
-                 error="No session has that code. Check it with your facilitator: six letters and digits.")
+    _speak(request)
+    return _page("join_code.html", 404, request, code=code[:12],
+                 error=_("No session has that code. Check it with your facilitator: six letters and digits."))
 
 
 @router.get("/join/{code}", response_class=HTMLResponse)
@@ -213,4 +261,4 @@ async def phone_page(request: Request, code: str) -> Response:
         return found
     code, title = found.code, found.title
     # The group's id (not its key) lets the phone find the member code it kept for the group.
-    return _page("phone.html", m=None, code=code, title=title, max_name=MAX_NAME, group_id=found.group_id or "")
+    return _page("phone.html", 200, request, m=None, code=code, title=title, max_name=MAX_NAME, group_id=found.group_id or "")

@@ -14,6 +14,7 @@ import jinja2
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
+from app.pages import i18n
 from app.pages.breakouts import name_list
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
@@ -52,24 +53,75 @@ templates = PageEnvironment(
     autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     auto_reload=False,  # templates change with a deploy, not under a running server: no stat per render
+    extensions=["jinja2.ext.i18n"],
 )
+# One environment for every language: the callables read the language of the render under
+# way (app.pages.i18n.speaking). Newstyle: ``_("%(n)s joined", n=3)`` escapes its values and
+# ``ngettext`` gets a real plural (``{% trans count=n %}…{% pluralize %}…{% endtrans %}``).
+templates.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's msgid is its text, whitespace folded
+templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-# The server's words for a time; app.js rewrites it in the viewer's own time zone and language.
-templates.filters["utc_time"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%H:%M UTC on %d %B %Y")
+# The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
+# viewer's own time zone, in the page's language.
+templates.filters["utc_time"] = i18n.local_datetime
+templates.filters["number"] = i18n.local_number
+templates.filters["percent"] = i18n.local_percent
 
 
-def render_page(name: str, **context: Any) -> str:
-    return templates.get_template(name).render(**context)
+# Words the model carries as codes, shown in the viewer's language.
+ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),
+               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting")}
 
 
-def render_block(name: str, block: str, **context: Any) -> str:
+def round_mark(state: str) -> str:
+    """A place in the round order ("speaking", "next", …) in the viewer's language."""
+    return i18n.gettext(ROUND_MARKS[state]) if state in ROUND_MARKS else state
+
+
+def voice_label(bar: Any) -> str:
+    """One person's floor time on the share-of-voice chart: ``2:10 (35%)``."""
+    return i18n.gettext("%(time)s (%(share)s)") % {"time": bar["spoken"], "share": i18n.local_percent(bar["share"])}
+
+
+def voice_summary(voice: Any) -> str:
+    """What a screen reader hears of the share-of-voice chart."""
+    bars = voice["bars"]
+    if not bars:
+        return i18n.gettext("Share of voice: nobody has spoken yet")
+    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": b["name"], "time": voice_label(b)}
+                                     for b in bars)
+    return i18n.gettext("Share of voice: %(people)s") % {"people": people}
+
+
+def spread_summary(bars: Any) -> str:
+    """A 1-to-5 spread as a screen reader hears it: "2 chose 1, 0 chose 2, …"."""
+    return i18n.gettext(", ").join(
+        i18n.ngettext("%(count)s chose %(score)s", "%(count)s chose %(score)s", b["count"])
+        % {"count": i18n.local_number(b["count"]), "score": i18n.local_number(b["score"])} for b in bars or ())
+
+
+templates.globals.update(round_mark=round_mark, voice_label=voice_label, voice_summary=voice_summary,
+                         spread_summary=spread_summary)
+
+
+def render_page(name: str, lang: str | None = None, **context: Any) -> str:
+    """A whole page, in ``lang`` (default: the language of the render under way)."""
+    code = lang or i18n.current()
+    with i18n.speaking(code):
+        return templates.get_template(name).render(**i18n.page_context(code), **context)
+
+
+def render_block(name: str, block: str, lang: str | None = None, **context: Any) -> str:
     template = templates.get_template(name)
-    return "".join(template.blocks[block](template.new_context(context))).strip()
+    if lang is None:
+        return "".join(template.blocks[block](template.new_context(context))).strip()
+    with i18n.speaking(lang):
+        return "".join(template.blocks[block](template.new_context(context))).strip()
 
 
 # The macros are globals rather than imports: a block rendered on its own runs without the

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
+from app.pages.i18n import N_
 from app.pages.safety import safety_model
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
@@ -17,7 +18,8 @@ BAR_HEIGHT = 22
 BAR_GAP = 12
 
 MARK_LABELS = {"spoke": "done", "passed": "passed", "skipped": "skipped"}
-STATUS_LABELS = {"lobby": "Not started", "running": "Running", "paused": "Paused", "closed": "Closed"}
+# The model carries English; the templates show it with _() in the viewer's language.
+STATUS_LABELS = {"lobby": N_("Not started"), "running": N_("Running"), "paused": N_("Paused"), "closed": N_("Closed")}
 # How long a closed session's content is kept before it is erased (the runtime passes its own).
 DEFAULT_ERASE_AFTER_S = 24 * 3600.0
 # What the screen projects, by purpose (besides the speaker, who always comes first).
@@ -25,16 +27,16 @@ SCREEN_FOCUS = {"feedback": "items", "actions": "actions", "questions": "queue",
                 "preparation": "prompt"}
 # What the console suggests next, by purpose, when nobody holds the floor.
 NEXT_STEP = {
-    "check-in": "Start the round: everyone gets the same time, in turn.",
-    "check-out": "Start the round: everyone gets the same time, in turn.",
-    "round": "Start the round: everyone gets the same time, in turn.",
-    "case": "Give the presenter the floor (Presenter, under People).",
-    "response": "Give the presenter the floor to respond.",
-    "questions": "Give the turn to a raised hand, or start a round of questions.",
-    "discussion": "Give the turn to a raised hand.",
-    "feedback": "People write on their phones; reveal what they wrote when enough is waiting.",
-    "actions": "People write their actions on their phones; they appear under Actions.",
-    "preparation": "Quiet preparation: the time left is on the screen.",
+    "check-in": N_("Start the round: everyone gets the same time, in turn."),
+    "check-out": N_("Start the round: everyone gets the same time, in turn."),
+    "round": N_("Start the round: everyone gets the same time, in turn."),
+    "case": N_("Give the presenter the floor (Presenter, under People)."),
+    "response": N_("Give the presenter the floor to respond."),
+    "questions": N_("Give the turn to a raised hand, or start a round of questions."),
+    "discussion": N_("Give the turn to a raised hand."),
+    "feedback": N_("People write on their phones; reveal what they wrote when enough is waiting."),
+    "actions": N_("People write their actions on their phones; they appear under Actions."),
+    "preparation": N_("Quiet preparation: the time left is on the screen."),
 }
 
 
@@ -203,6 +205,7 @@ def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
         bars.append({"name": p["name"], "y": i * (BAR_HEIGHT + BAR_GAP) + 18,
                      "width": round(max(2.0, CHART_WIDTH * p["spoken_s"] / top), 1) if p["spoken_s"] else 2,
                      "label": f"{spoken_text(p['spoken_s'])} ({round(share * 100)}%)",
+                     "spoken": spoken_text(p["spoken_s"]), "share": share,
                      "present": p["present"]})
     height = max(1, len(people)) * (BAR_HEIGHT + BAR_GAP) + 10
     summary = ", ".join(f"{b['name']} {b['label']}" for b in bars) or "nobody has spoken yet"

@@ -10,39 +10,55 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from babel.lists import format_list
+
+from app.facilitation.guard import KIND_LABELS
+from app.pages.extract import refusal_sentence
+from app.pages.i18n import N_, babel_locale, current
+from app.pages.i18n import gettext as _
+
 # What a command does, as the end of "You cannot … now".
 DOING = {
-    "start": "start the session", "next_phase": "move to the next phase", "goto_phase": "go to that phase",
-    "start_round": "start a round", "next_turn": "move to the next turn", "give_turn": "give the turn",
-    "pause": "pause", "resume": "resume", "extend": "add time", "set_presenter": "choose the presenter",
-    "reveal_items": "reveal what people wrote", "hide_item": "hide that", "remove_participant": "remove someone",
-    "readmit_participant": "let someone back in", "close": "close the session", "leave": "leave",
-    "raise_hand": "raise your hand", "lower_hand": "lower your hand", "pass": "pass", "undo_pass": "undo the pass",
-    "yield_turn": "end your turn", "submit_item": "send that", "retract_item": "take that back",
-    "vote_item": "vote", "add_action": "save an action", "edit_action": "change that action",
-    "remove_action": "remove that action", "rate_wellbeing": "answer the wellbeing scale",
-    "evaluate": "answer the evaluation", "show_evaluation": "show the spread",
-    "request_word": "ask for a word", "withdraw_word": "take that back", "set_phases": "change the phases",
-    "carry_action": "carry that action", "review_action": "mark that action",
-    "propose_summary": "ask the group", "withdraw_proposal": "withdraw that", "consent": "answer that",
-    "erase": "erase the session",
+    "start": N_("start the session"), "next_phase": N_("move to the next phase"), "goto_phase": N_("go to that phase"),
+    "start_round": N_("start a round"), "next_turn": N_("move to the next turn"), "give_turn": N_("give the turn"),
+    "pause": N_("pause"), "resume": N_("resume"), "extend": N_("add time"), "set_presenter": N_("choose the presenter"),
+    "reveal_items": N_("reveal what people wrote"), "hide_item": N_("hide that"), "remove_participant": N_("remove someone"),
+    "readmit_participant": N_("let someone back in"), "close": N_("close the session"), "leave": N_("leave"),
+    "raise_hand": N_("raise your hand"), "lower_hand": N_("lower your hand"), "pass": N_("pass"), "undo_pass": N_("undo the pass"),
+    "yield_turn": N_("end your turn"), "submit_item": N_("send that"), "retract_item": N_("take that back"),
+    "vote_item": N_("vote"), "add_action": N_("save an action"), "edit_action": N_("change that action"),
+    "remove_action": N_("remove that action"), "rate_wellbeing": N_("answer the wellbeing scale"),
+    "evaluate": N_("answer the evaluation"), "show_evaluation": N_("show the spread"),
+    "request_word": N_("ask for a word"), "withdraw_word": N_("take that back"), "set_phases": N_("change the phases"),
+    "carry_action": N_("carry that action"), "review_action": N_("mark that action"),
+    "propose_summary": N_("ask the group"), "withdraw_proposal": N_("withdraw that"), "consent": N_("answer that"),
+    "erase": N_("erase the session"),
 }
-STATUS_WORDS = {"lobby": "has not started yet", "running": "is running", "paused": "is paused",
-                "closed": "has ended"}
-FIELDS = {"text": "The text", "seconds_per_turn": "Seconds per turn", "seconds": "The time", "due": "The date",
-          "score": "The answer", "participant_id": "The person", "item_id": "The item", "phase_id": "The phase"}
+STATUS_WORDS = {"lobby": N_("has not started yet"), "running": N_("is running"), "paused": N_("is paused"),
+                "closed": N_("has ended")}
+FIELDS = {"text": N_("The text"), "seconds_per_turn": N_("Seconds per turn"), "seconds": N_("The time"), "due": N_("The date"),
+          "score": N_("The answer"), "participant_id": N_("The person"), "item_id": N_("The item"), "phase_id": N_("The phase")}
 # Whole messages with a command or field name in them, and how a person should read them.
 REWORDED = [
     (re.compile(r"^a round is running: finish it \(next_turn\) before you (.+)$"),
-     lambda m: f"A round is running: finish it (Next turn) before you {m[1]}."),
+     lambda m: _("A round is running: finish it (Next turn) before you %(doing)s.") % {"doing": _(m[1])}),
     (re.compile(r"^no round is running: .*"),
-     lambda m: "No round is running: start a round, or give the turn to someone with a raised hand."),
+     lambda m: _("No round is running: start a round, or give the turn to someone with a raised hand.")),
     (re.compile(r"^this phase has no time left to share: .*"),
-     lambda m: "This phase has no time left to share: enter the seconds per turn, or add time to the phase."),
-    (re.compile(r"^a \w+ may not send .*"), lambda m: "That is not something your page can do."),
-    (re.compile(r"^(This looks like it may contain .+?)\. Edit it .*"),
-     lambda m: f"{m[1]}."),
+     lambda m: _("This phase has no time left to share: enter the seconds per turn, or add time to the phase.")),
+    (re.compile(r"^a \w+ may not send .*"), lambda m: _("That is not something your page can do.")),
+    (re.compile(r"^This looks like it may contain (.+?)\. Edit it .*"),
+     lambda m: _("This looks like it may contain %(found)s.") % {"found": _found(m[1])}),
 ]
+
+
+def _found(listed: str) -> str:
+    """The guard's "a phone number and a postcode", each thing in the viewer's language, listed as it lists."""
+    labels = set(KIND_LABELS.values())
+    parts = [p for p in re.split(r", | and ", listed) if p]
+    if not all(p in labels for p in parts):
+        return listed
+    return format_list([_(p) for p in parts], locale=babel_locale(current()))
 
 
 def plain(message: str, data: Any = None) -> str:
@@ -50,26 +66,30 @@ def plain(message: str, data: Any = None) -> str:
     kind = data.get("type") if isinstance(data, dict) else None
     found = re.match(r"^cannot (\w+) while the session is (\w+)$", message)
     if found:
-        doing = DOING.get(found[1], "do that")
-        return f"You cannot {doing} now: the session {STATUS_WORDS.get(found[2], 'is ' + found[2])}."
+        doing = _(DOING.get(found[1], N_("do that")))
+        status = _(STATUS_WORDS[found[2]]) if found[2] in STATUS_WORDS else found[2]
+        # Translators: %(doing)s is one of the "what a command does" phrases, %(status)s one of the session's states.
+        return _("You cannot %(doing)s now: the session %(status)s.") % {"doing": doing, "status": status}
     for pattern, reword in REWORDED:
         matched = pattern.match(message)
         if matched:
             return reword(matched)
     field = re.match(r"^(\w+): (.*)$", message)
     if field and field[1] in FIELDS:
-        return _field_problem(FIELDS[field[1]], field[2])
+        return _field_problem(_(FIELDS[field[1]]), field[2])
     if kind and kind in message:
         message = message.replace(kind, DOING.get(kind, "that"))
-    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
+    return _(refusal_sentence(message))  # the core's own sentences: extracted as this (app/pages/extract.py)
 
 
 def _field_problem(field: str, problem: str) -> str:
     if "at least 1 character" in problem or "Field required" in problem:
-        return f"{field} is empty: write something first."
+        return _("%(field)s is empty: write something first.") % {"field": field}
     if "at most" in problem:
         limit = re.search(r"at most (\d+)", problem)
-        return f"{field} is too long{f' (at most {limit[1]} characters)' if limit else ''}."
+        if limit:
+            return _("%(field)s is too long (at most %(limit)s characters).") % {"field": field, "limit": limit[1]}
+        return _("%(field)s is too long.") % {"field": field}
     if "greater than or equal" in problem or "less than or equal" in problem:
-        return f"{field} is out of range: enter a number from 1 to 3600."
-    return f"{field} is not right: {problem[:1].lower()}{problem[1:]}."
+        return _("%(field)s is out of range: enter a number from 1 to 3600.") % {"field": field}
+    return _("%(field)s is not right: %(problem)s.") % {"field": field, "problem": problem[:1].lower() + problem[1:]}

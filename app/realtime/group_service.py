@@ -92,14 +92,15 @@ class GroupService:
         await self.store.set_report_hash(group.id, None)
         log.info("group %s revoked its report link", group.id)
 
-    async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec) -> Created:
+    async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec, language: str = "") -> Created:
         """The group's next session; ``group`` comes from ``authenticate``. The group's own
         evaluation statements, if it has set them, replace the format's."""
         spec = with_statements(spec, group.statements)
         rota = tuple(RotaEntry(member_id=e["member_id"], name=e["name"]) for e in group.rota)
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
                                                   least_heard_first=group.least_heard_first, rota=rota,
-                                                  rota_now=group.rota_next % len(rota) if rota else -1)
+                                                  rota_now=group.rota_next % len(rota) if rota else -1,
+                                                  language=language)
 
     async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
         await self.store.set_least_heard_first(group.id, on)

@@ -141,7 +141,7 @@ class SessionService:
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None,
                              least_heard_first: bool = False, rota: tuple[RotaEntry, ...] = (),
-                             rota_now: int = -1) -> Created:
+                             rota_now: int = -1, language: str = "") -> Created:
         spec = spec or format_with_durations(format_id, durations)
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
@@ -153,7 +153,8 @@ class SessionService:
             state = engine.new_session(
                 code=code, title=title, format=spec, now=self.clock(), salt=secrets.token_hex(16),
                 facilitator_token_hash=token_hash(facilitator), screen_token_hash=token_hash(screen),
-                settings=Settings(**self.batching, least_heard_first=least_heard_first))
+                settings=Settings(**self.batching, least_heard_first=least_heard_first,
+                                  language=language))
             if group_id is not None:
                 state = state.model_copy(update={"group_id": group_id, "rota": rota,
                                                  "rota_now": rota_now if rota else -1})

@@ -96,7 +96,7 @@ def test_offline_phone_loses_nothing_it_sent(server, contexts, shots):
     send(phone, "Raise my hand")
     fill(phone.get_by_label("What will you do?"), "Ask for a debrief after hard shifts")
     send(phone, "Save action")
-    expect(phone.locator("#conn")).to_contain_text("3 things will be sent")
+    expect(phone.locator("#conn")).to_contain_text("Waiting to be sent when you are back: 3.")
     shots(phone, "phone-offline")
     time.sleep(0.5)
     expect(console.locator("#items")).to_contain_text("0 questions waiting")

@@ -24,6 +24,11 @@
   var role = root && root.dataset.role;
   if (!role) return;
   var code = root.dataset.code;
+  // Visible words come from the page, in its language (web/templates/_script_words.html).
+  var t = window.TalkingPieceWords.t;
+  var pageLang = window.TalkingPieceWords.lang;
+  var timeLocale = window.TalkingPieceWords.locale();
+  function number(n) { try { return n.toLocaleString(timeLocale); } catch (e) { return String(n); } }
   var store = safeStorage();
   // Sound (screen and console): declared first, as setupSound runs before the code below it.
   var audio = null, sounding = false, heard = {}, floorKey = null;
@@ -47,7 +52,7 @@
   setupSound();
   if (role === 'participant' && store.get('tp:removed:' + code)) { showRemoved(); return; }
   if (role === 'participant' && !token) { setupJoin(); return; }
-  if (!token) { banner('This link is missing its key (the part after #key=). Open the full link again.', true); return; }
+  if (!token) { banner(t('missing_key'), true); return; }
   if (role === 'participant') {
     document.getElementById('join-panel').hidden = true;
     document.getElementById('room').hidden = false;
@@ -61,7 +66,7 @@
     };
   }
   // Set before htmx processes the page (this script is deferred, htmx starts on DOMContentLoaded).
-  root.setAttribute('ws-connect', root.dataset.live + '?token=' + encodeURIComponent(token) + (asConsole ? '&as=console' : ''));
+  root.setAttribute('ws-connect', root.dataset.live + '?token=' + encodeURIComponent(token) + (asConsole ? '&as=console' : '') + '&lang=' + encodeURIComponent(pageLang));
 
   // ---------------------------------------------------------------- outbox
   var outboxKey = 'tp:outbox:' + code + ':' + role + ':' + token.slice(0, 8);
@@ -101,7 +106,7 @@
     if (canSend()) socket.sendImmediately(JSON.stringify(message));
     else {
       showConnection();
-      placeReply(slots[message.cid], note('Not sent yet: it goes as soon as this phone is back online.', 'notice waiting'));
+      placeReply(slots[message.cid], note(t('not_sent_yet'), 'notice waiting'));
     }
   });
 
@@ -131,7 +136,7 @@
       ok.type = 'button';
       ok.className = 'btn small dismiss';
       ok.setAttribute('data-dismiss', '');
-      ok.textContent = 'OK';
+      ok.textContent = t('ok');
       node.appendChild(ok);
     }
     slot.replaceChildren(node);
@@ -190,8 +195,8 @@
     connected = false;
     var closeCode = evt.detail.event && evt.detail.event.code;
     if (closeCode === 4401 && role === 'participant') return checkRemoved();
-    if (closeCode === 4401) return gone('This link is not valid for this session.');
-    if (closeCode === 4404) return gone('This session no longer exists.');
+    if (closeCode === 4401) return gone(t('link_not_valid'));
+    if (closeCode === 4404) return gone(t('session_gone'));
     if (downSince === null) downSince = Date.now();
     showConnection();
   });
@@ -204,7 +209,7 @@
     if (role === 'participant') {
       store.remove('tp:token:' + code);
       store.remove(outboxKey);
-      banner(text + ' ', true, { label: 'Join again', href: location.pathname });
+      banner(text + ' ', true, { label: t('join_again'), href: location.pathname });
     } else {
       banner(text, true);
     }
@@ -215,8 +220,8 @@
     if (fatal) return;
     var waiting = outbox.length;
     if (canSend()) { banner(null); return; }
-    var text = navigator.onLine === false ? 'Offline. ' : 'Reconnecting… ';
-    if (waiting) text += waiting === 1 ? '1 thing will be sent when you are back.' : waiting + ' things will be sent when you are back.';
+    var text = navigator.onLine === false ? t('offline') : t('reconnecting');
+    if (waiting) text += ' ' + t('waiting_to_send', { count: number(waiting) });
     // Quiet: a blip shorter than a second and a half shows nothing.
     var delay = downSince === null ? 0 : Math.max(0, 1500 - (Date.now() - downSince));
     setTimeout(function () { if (!canSend() && !fatal) banner(text); }, waiting ? 0 : delay);
@@ -300,11 +305,11 @@
     var next = glance.dataset.upNext === '1';
     if (mine && !wasMine) {
       var clockEl = glance.querySelector('[data-ends-at]');
-      announce('Your turn' + (clockEl ? ', ' + fmt(remainingOf(clockEl)) + ' left' : '') + '.');
+      announce(clockEl ? t('your_turn_left', { time: fmt(remainingOf(clockEl)) }) : t('your_turn'));
       buzz(glance, [200, 100, 200]);
       lockScreen();
     } else if (next && !wasNext && !mine) {
-      announce('You are up next.');
+      announce(t('up_next'));
       buzz(glance, [80]);
     }
     if (!mine && wasMine) releaseScreen();
@@ -446,9 +451,9 @@
           root.removeAttribute('ws-connect');
           showRemoved();
         } else {
-          gone('You are no longer in this session.');
+          gone(t('no_longer_in'));
         }
-      }).catch(function () { gone('You are no longer in this session.'); });
+      }).catch(function () { gone(t('no_longer_in')); });
   }
   function showRemoved() {
     var key = store.get('tp:token:' + code);
@@ -461,8 +466,8 @@
     var ask = function () {
       fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
         .then(function (r) {
-          if (r.ok) { store.remove('tp:removed:' + code); status.textContent = 'You are back in.'; location.reload(); }
-          else if (r.status === 404) { store.remove('tp:removed:' + code); status.textContent = 'This session no longer exists.'; }
+          if (r.ok) { store.remove('tp:removed:' + code); status.textContent = t('back_in'); location.reload(); }
+          else if (r.status === 404) { store.remove('tp:removed:' + code); status.textContent = t('session_gone'); }
           else setTimeout(ask, 4000);
         }).catch(function () { setTimeout(ask, 8000); });
     };
@@ -475,7 +480,7 @@
     for (var i = 0; i < times.length; i++) {
       var at = new Date(times[i].getAttribute('datetime'));
       if (isNaN(at)) continue;
-      times[i].textContent = at.toLocaleString([], { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+      times[i].textContent = at.toLocaleString(timeLocale, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
       times[i].setAttribute('data-localised', '');
     }
   }
@@ -499,7 +504,7 @@
   }
   function showSound(button) {
     button.setAttribute('aria-pressed', sounding ? 'true' : 'false');
-    button.textContent = sounding ? 'Sound: on' : 'Sound: off';
+    button.textContent = sounding ? t('sound_on') : t('sound_off');
   }
   function ensureAudio() {
     if (audio) { if (audio.state === 'suspended') audio.resume(); return audio; }
@@ -549,7 +554,14 @@
     var missing = document.getElementById('screen-missing');
     if (!link) return;
     if (screenKey) {
-      link.href = '/screen/' + code + '#key=' + encodeURIComponent(screenKey);
+      // The screen's language: the room's (the session's), or the one chosen here for it.
+      var choice = document.getElementById('screen-language');
+      var show = function () {
+        var lang = choice && choice.value ? '?lang=' + encodeURIComponent(choice.value) : '';
+        link.href = '/screen/' + code + lang + '#key=' + encodeURIComponent(screenKey);
+      };
+      show();
+      if (choice) { choice.hidden = false; choice.parentNode.hidden = false; choice.addEventListener('change', show); }
       link.hidden = false;
     } else if (missing) {
       missing.hidden = false;
@@ -574,14 +586,15 @@
       }).then(function (res) {
         return res.json().then(function (body) { return { ok: res.ok, body: body }; });
       }).then(function (r) {
-        if (!r.ok) throw new Error((r.body && r.body.error && r.body.error.message) || 'Could not join.');
+        // The API's message is English, for programs: other languages get the page's own sentence.
+        if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);
         form.dispatchEvent(new CustomEvent('tp:joined', { detail: r.body }));
         location.reload();
       }).catch(function (e) {
         button.disabled = false;
-        error.textContent = navigator.onLine === false ? 'You are offline. Try again when you have a connection.'
-          : (e.message || 'Could not join.').replace(/^./, function (c) { return c.toUpperCase(); });
+        error.textContent = navigator.onLine === false ? t('join_offline')
+          : (e.message || t('could_not_join')).replace(/^./, function (c) { return c.toUpperCase(); });
         error.hidden = false;
       });
     });

@@ -43,4 +43,44 @@
   }
 
   window.TalkingPieceFiles = { withKey: withKey, save: save, fill: fill, say: say };
+
+  // The page's words for its scripts, in the page's language (web/templates/_script_words.html):
+  // t("saved_at", {time: "10:04"}) fills its %(time)s. The scripts hold no visible text.
+  var words = null;
+  function t(key, params) {
+    if (words === null) {
+      var el = document.getElementById("script-words");
+      try { words = el ? JSON.parse(el.textContent) : {}; } catch (e) { words = {}; }
+    }
+    var text = words[key] || key;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return params && name in params ? String(params[name]) : all; });
+  }
+  var lang = document.documentElement.lang || "en";
+  // Times and numbers: the browser's own variant of the page's language (en-GB's 17:41 on an
+  // English page in a British browser), else the page's language itself.
+  function locale() {
+    var wanted = lang.split("-")[0], mine = navigator.languages || [navigator.language];
+    for (var i = 0; i < mine.length; i++) if (mine[i] && mine[i].split("-")[0] === wanted) return mine[i];
+    return lang;
+  }
+  window.TalkingPieceWords = { t: t, lang: lang, locale: locale };
+
+  // The language picker: chosen, the page opens again in that language with its URL's
+  // fragment kept (the console's and the screen's key live there).
+  function pickers() {
+    var forms = document.querySelectorAll("form[data-language-picker]");
+    for (var i = 0; i < forms.length; i++) {
+      (function (form) {
+        var select = form.querySelector("select");
+        var button = form.querySelector("[data-language-submit]");
+        if (button) button.hidden = true;
+        form.addEventListener("submit", function () { form.action = location.pathname + location.hash; });
+        if (select) select.addEventListener("change", function () {
+          form.action = location.pathname + location.hash;
+          form.submit();
+        });
+      })(forms[i]);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", pickers); else pickers();
 })();

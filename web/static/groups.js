@@ -10,6 +10,7 @@
  */
 (function () {
   'use strict';
+  var t = window.TalkingPieceWords.t;
 
   var store = (function () {
     try {
@@ -32,7 +33,7 @@
     if (!source) return;
     var text = source.value !== undefined ? source.value : source.textContent;
     var status = button.closest('section, details').querySelector('[role=status]');
-    function said(ok) { if (status) status.textContent = ok ? 'Copied.' : 'Select it and copy it by hand.'; }
+    function said(ok) { if (status) status.textContent = ok ? t('copied') : t('copy_by_hand'); }
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(text).then(function () { said(true); }, function () { said(false); });
     } else {
@@ -71,7 +72,7 @@
     if (known) {
       field.value = known;
       document.getElementById('member-code-hint').textContent =
-        'This phone remembers your member code for this group: the group will recognise you.';
+        t('kept_for_group');
     }
     document.getElementById('join-form').addEventListener('tp:joined', function (evt) {
       var given = evt.detail && evt.detail.member_code;
@@ -117,12 +118,12 @@
       return;
     }
     var files = window.TalkingPieceFiles;
-    files.withKey('/api/sessions/' + encodeURIComponent(code) + '/summary.md', key()).then(function (r) {
+    files.withKey('/api/sessions/' + encodeURIComponent(code) + '/summary.md?lang=' + encodeURIComponent(window.TalkingPieceWords.lang), key()).then(function (r) {
       if (!r.ok) throw new Error(String(r.status));
       return files.save(r, 'summary.md');
     }).catch(function () {
       var note = document.getElementById('notice');
-      if (note) note.textContent = 'The download failed: the session may have been erased.';
+      if (note) note.textContent = t('download_failed_erased');
     });
   });
 
@@ -162,12 +163,12 @@
       var id = open[i].dataset.proposal;
       if (!asked[id]) { asked[id] = true; fresh.push(open[i].querySelector('.consent-text').textContent); }
     }
-    if (fresh.length) announce('For the summary, your answer is asked: ' + fresh.join('; ') + '. Agree or object, anonymously.');
+    if (fresh.length) announce(t('consent_asked', { texts: fresh.join('; ') }));
     var review = document.querySelector('#g-carried .carried.reviewing');
     if (review && !reviewing) {
       var items = review.querySelectorAll('.carried-text');
       var texts = Array.prototype.map.call(items, function (p) { return p.textContent.trim(); });
-      announce('Last time you planned: ' + texts.join('; ') + '. How did it go?');
+      announce(t('last_time_planned', { texts: texts.join('; ') }));
     }
     reviewing = !!review;
   });

@@ -12,15 +12,16 @@
   var key = report || (given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given);
   function el(id) { return document.getElementById(id); }
   var files = window.TalkingPieceFiles;
+  var t = window.TalkingPieceWords.t;
   var note = document.getElementById("record-note");
   var base = "/api/groups/" + encodeURIComponent(group) + "/record";
 
   function show(text) { window.TalkingPieceFiles.say(main, text); }
 
   function load() {
-    return files.withKey(base + ".html?part=content", key).then(function (r) {
-      if (r.status === 404) { throw new Error("There is no group with this link."); }
-      if (!r.ok) { throw new Error("This key does not open the group's record."); }
+    return files.withKey(base + ".html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key).then(function (r) {
+      if (r.status === 404) { throw new Error(t("no_group")); }
+      if (!r.ok) { throw new Error(t("record_key_wrong")); }
       return r.text();
     }).then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
   }
@@ -30,15 +31,15 @@
     files.withKey(base + ".csv", key).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       return files.save(r, "group-record.csv");
-    }).catch(function () { note.textContent = "The CSV download failed."; });
+    }).catch(function () { note.textContent = t("csv_failed"); });
   });
   document.getElementById("record-erase").addEventListener("click", function () {
-    if (!window.confirm("Erase the group's record of every meeting so far? This cannot be undone.")) { return; }
+    if (!window.confirm(t("record_erase_confirm"))) { return; }
     files.withKey(base, key, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
-      note.textContent = "The record is erased.";
+      note.textContent = t("record_erased");
       return load();
-    }).catch(function () { note.textContent = "Erasing failed: nothing was erased."; });
+    }).catch(function () { note.textContent = t("record_erase_failed"); });
   });
 
   // The report link: only the key holder sees it, can create it (once shown) and revoke it.
@@ -87,7 +88,7 @@
     el("record-erase").hidden = true;
     el("record-readonly").hidden = false;
   }
-  if (!group || !key) { show("This link has no key. Open it with the group's key: /group/<id>#key=<group key>."); return; }
+  if (!group || !key) { show(t("record_no_key")); return; }
   load();
   if (!report) { readGroup(); }
 })();

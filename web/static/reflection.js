@@ -3,6 +3,7 @@
 // it in the Authorization header.
 (function () {
   "use strict";
+  var t = window.TalkingPieceWords.t;
   var main = document.getElementById("reflection");
   var code = main && main.getAttribute("data-code");
   var key = null;
@@ -20,12 +21,12 @@
 
   document.getElementById("reflection-print-now").addEventListener("click", function () { window.print(); });
 
-  if (!key) { show("Open this page on the phone you joined the session with: only that phone holds the key to your reflection."); return; }
+  if (!key) { show(t("reflection_phone_only")); return; }
   var files = window.TalkingPieceFiles;
-  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content", key)
+  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key)
     .then(function (r) {
-      if (r.status === 404) { throw new Error("This session has ended and its content has been erased."); }
-      if (!r.ok) { throw new Error("This phone's key cannot read a reflection here."); }
+      if (r.status === 404) { throw new Error(t("erased")); }
+      if (!r.ok) { throw new Error(t("reflection_key_wrong")); }
       return r.text();
     })
     .then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });

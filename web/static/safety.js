@@ -8,6 +8,7 @@
  */
 (function () {
   'use strict';
+  var t = window.TalkingPieceWords.t;
 
   var root = document.getElementById('main');
   if (!root || root.dataset.role !== 'participant') return;
@@ -35,12 +36,14 @@
   }
   function call(url, options) {
     var key = token();
-    if (!key) return Promise.reject(new Error('Join the session on this phone first.'));
+    if (!key) return Promise.reject(new Error(t('join_first')));
     return window.TalkingPieceFiles.withKey(url, key, options);
   }
   function problem(r) {
     return r.json().catch(function () { return {}; }).then(function (body) {
-      var e = new Error((body.error && body.error.message) || 'That did not work (' + r.status + ').');
+      // The API's message is English, for programs: other languages get the page's own sentence.
+      var api = window.TalkingPieceWords.lang === 'en' && body.error && body.error.message;
+      var e = new Error(api || t('did_not_work', { status: r.status }));
       e.code = body.error && body.error.code;
       throw e;
     });
@@ -63,24 +66,25 @@
   function save(confirmed) {
     var body = { confirmed: !!confirmed };
     fields.forEach(function (f) { body[f.name] = f.value; });
-    say('Saving…');
+    say(t('saving'));
     return call(base, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (r) {
         if (!r.ok) return problem(r);
         guard.hidden = true;
         dirty = false;
         var now = new Date();
-        say('Saved at ' + now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) + '. Only you can read it.');
+        say(t('saved_at', { time: now.toLocaleTimeString(window.TalkingPieceWords.locale(), { hour: '2-digit', minute: '2-digit' }) }));
         return true;
       })
       .catch(function (e) {
         if (e.code === 'possible_identifier') {
           say('');
-          guardText.textContent = e.message.split('. Edit it')[0] + '.';
+          // The API's words are English, for programs: an English page shows what it found, others their own sentence.
+          guardText.textContent = window.TalkingPieceWords.lang === 'en' ? e.message.split('. Edit it')[0] + '.' : t('guard_generic');
           guard.hidden = false;
           document.getElementById('reflection-edit').focus();  // editing is the safe default
         } else {
-          say(navigator.onLine === false ? 'You are offline: not saved yet. Try again when you are back.' : e.message);
+          say(navigator.onLine === false ? t('not_saved_offline') : e.message);
         }
         return false;
       });
@@ -113,10 +117,10 @@
   });
 
   function download() {
-    call(base + '?download=md').then(function (r) {
+    call(base + '?download=md&lang=' + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
       if (!r.ok) return problem(r);
       return window.TalkingPieceFiles.save(r, 'reflection.md').then(function () {
-        say('Downloaded: keep the file somewhere only you can open.');
+        say(t('downloaded_private'));
       });
     }).catch(function (e) { say(e.message); });
   }

@@ -9,6 +9,7 @@
   function show(text) { window.TalkingPieceFiles.say(main, text); }
 
   var files = window.TalkingPieceFiles;
+  var t = window.TalkingPieceWords.t;
 
   function get(path) {
     return files.withKey(path, key);
@@ -19,21 +20,21 @@
   var md = document.getElementById("summary-markdown");
   if (md) {
     md.addEventListener("click", function () {
-      get("/api/sessions/" + code + "/summary.md").then(function (r) {
+      get("/api/sessions/" + code + "/summary.md?lang=" + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
         return files.save(r, "summary.md");
-      }).catch(function () { show("The Markdown download failed. The session may have expired."); });
+      }).catch(function () { show(t("markdown_failed")); });
     });
   }
 
-  if (!code || !key) { show("This link has no key. Open the summary from the console or your phone."); return; }
-  get("/api/sessions/" + code + "/summary.html?part=content").then(function (r) {
-    if (r.status === 404) { throw new Error("This session has ended and its content has been erased."); }
-    if (!r.ok) { throw new Error("This key cannot read the summary."); }
+  if (!code || !key) { show(t("summary_no_key")); return; }
+  get("/api/sessions/" + code + "/summary.html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
+    if (r.status === 404) { throw new Error(t("erased")); }
+    if (!r.ok) { throw new Error(t("summary_key_wrong")); }
     return r.text();
   }).then(function (html) {
     files.fill(main, html);
     var h1 = main.querySelector("h1");
-    if (h1) { document.title = h1.textContent + ": summary"; }
+    if (h1) { document.title = t("summary_title", { title: h1.textContent }); }
   }, function (err) { show(err.message); });
 })();

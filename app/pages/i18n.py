@@ -1,0 +1,264 @@
+"""The pages' languages: which are shipped, which one a viewer gets, and its words.
+
+The catalogs are gettext ``.po`` files under ``locale/<language>/LC_MESSAGES/messages.po``,
+read directly at start-up (no compile step to forget); the shipped languages are the files
+present, so a new language is one new file (docs/translating.md). English is the source
+language: its words are the msgids themselves.
+
+One jinja environment serves every language: the gettext callables installed in it read
+the language of the render under way from a context variable (``speaking``), so a phone
+in Welsh and a screen in English render from the same templates side by side. The live
+regions' memo keys on the language (``app.pages.memo``).
+
+Two pseudo-locales, made from messages.pot at start when ``TP_PSEUDO_LOCALES`` is set
+(never otherwise): ``en-XA`` (every word accented and lengthened, in brackets: a string
+that is not accented was missed) and ``ar-XB`` (the same, right to left).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+from app.pages.pseudo import pseudo_catalog, pseudo_text
+
+
+def _root() -> Path:
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (base / "locale").is_dir():
+            return base
+    return Path(__file__).resolve().parents[2]
+
+
+ROOT = _root()
+LOCALE_DIR = ROOT / "locale"
+POT = LOCALE_DIR / "messages.pot"
+SOURCE = "en"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+PSEUDO = {"en-XA": "en", "ar-XB": "ar"}  # pseudo-locale -> the real one whose dates and numbers it uses
+RTL_PSEUDO = {"ar-XB"}
+
+
+def pseudo_enabled() -> bool:
+    return os.environ.get("TP_PSEUDO_LOCALES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def tag(code: str) -> str:
+    """``pt_BR`` / ``pt-br`` -> ``pt-BR``: the form used in URLs, cookies and ``lang``."""
+    lang, _, region = code.replace("_", "-").partition("-")
+    return f"{lang.lower()}-{region.upper()}" if region else lang.lower()
+
+
+@cache
+def shipped() -> tuple[str, ...]:
+    """The languages on offer: English, every catalog present, and the pseudo-locales if enabled."""
+    found = sorted(tag(p.parent.parent.name) for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po"))
+    codes = [SOURCE, *(c for c in found if c != SOURCE)]
+    if pseudo_enabled():
+        codes += list(PSEUDO)
+    return tuple(codes)
+
+
+def babel_locale(code: str) -> Locale:
+    """The Babel locale for dates, numbers and plural rules (a pseudo-locale borrows a real one's)."""
+    code = PSEUDO.get(code, code)
+    try:
+        return Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(SOURCE)
+
+
+def direction(code: str) -> str:
+    return "rtl" if code in RTL_PSEUDO or babel_locale(code).character_order == "right-to-left" else "ltr"
+
+
+def autonym(code: str) -> str:
+    """The language's name in itself, as the picker shows it ("Cymraeg", "Polski")."""
+    if code in PSEUDO:
+        return {"en-XA": "[Ƥšéûðô Éñĝļîšĥ]", "ar-XB": "[Ƥšéûðô ŔŤĻ]"}[code]
+    name = babel_locale(code).get_display_name(babel_locale(code)) or code
+    return name[:1].upper() + name[1:]
+
+
+def languages() -> list[dict[str, str]]:
+    return [{"code": c, "name": autonym(c)} for c in shipped()]
+
+
+def _po_path(code: str) -> Path | None:
+    for name in (code, code.replace("-", "_")):
+        path = LOCALE_DIR / name / "LC_MESSAGES" / "messages.po"
+        if path.is_file():
+            return path
+    return None
+
+
+def _translations_of(catalog: Catalog) -> Translations:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@cache
+def translations(code: str) -> NullTranslations:
+    """The words of ``code``; English (and anything unknown) is the msgids themselves.
+    An untranslated message falls back to English, never to an empty string."""
+    if code in PSEUDO and pseudo_enabled():
+        return _translations_of(pseudo_catalog(code, POT, PSEUDO[code]))
+    path = _po_path(code)
+    if code == SOURCE or path is None:
+        return NullTranslations()
+    with path.open("rb") as f:
+        return _translations_of(read_po(f, locale=code.replace("-", "_")))
+
+
+# ------------------------------------------------------------------ the language of a render
+
+_current: ContextVar[str] = ContextVar("page_language", default=SOURCE)
+
+
+def current() -> str:
+    return _current.get()
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Render in ``code`` inside the block (templates, words, dates and numbers)."""
+    token = _current.set(code)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def use(code: str) -> None:
+    """Render in ``code`` for the rest of this task (a socket's own task: its acks and errors)."""
+    _current.set(code)
+
+
+def gettext(message: str) -> str:
+    if not message:  # "" is the catalog's header in gettext: an empty text stays empty
+        return message
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    return translations(_current.get()).pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+# ------------------------------------------------------------------ choosing a language
+
+def supported(code: str | None) -> str | None:
+    """The shipped language ``code`` names (``cy-GB`` -> ``cy``), or None."""
+    if not code:
+        return None
+    wanted = tag(code.strip())
+    codes = shipped()
+    if wanted in codes:
+        return wanted
+    base = wanted.split("-")[0]
+    if base in codes:
+        return base
+    return None
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """The languages of an Accept-Language header, best first (q=0 ones left out)."""
+    weighted = []
+    for i, part in enumerate(header.split(",")[:20]):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name and name != "*" and q > 0:
+            weighted.append((-q, i, name.strip()))
+    return [name for _, _, name in sorted(weighted)]
+
+
+def negotiate(*, query: str | None = None, cookie: str | None = None, default: str | None = None,
+              accept_language: str | None = None) -> str:
+    """The viewer's language: asked for in the URL, then remembered in the cookie, then the
+    session's default (the screen's), then the browser's preference, then English."""
+    for chosen in (query, cookie, default):
+        found = supported(chosen)
+        if found:
+            return found
+    for name in parse_accept_language(accept_language or ""):
+        found = supported(name)
+        if found:
+            return found
+    return SOURCE
+
+
+def request_language(request: Any, default: str | None = None) -> str:
+    """An HTTP request's language (``?lang=``, the cookie, ``default``, Accept-Language)."""
+    return negotiate(query=request.query_params.get("lang"), cookie=request.cookies.get(COOKIE), default=default,
+                     accept_language=request.headers.get("accept-language"))
+
+
+def words_for(request: Any) -> Any:
+    """A download's gettext in the request's language (``app.state.words_for``: the JSON API
+    layer has no catalogs of its own)."""
+    catalog = translations(request_language(request))
+
+    def gettext(message: str) -> str:
+        return catalog.gettext(message) if message else message
+    return gettext
+
+
+# ------------------------------------------------------------------ dates and numbers
+
+def local_datetime(timestamp: float) -> str:
+    """A moment in the viewer's language, in UTC ("2 January 2026, 14:05 UTC"); app.js rewrites it
+    into the viewer's own time zone."""
+    code = _current.get()
+    at, locale = datetime.fromtimestamp(timestamp, UTC), babel_locale(code)
+    day, time = format_date(at, "long", locale=locale), format_time(at, "short", tzinfo=UTC, locale=locale)
+    if code in PSEUDO:  # the borrowed locale's month names are English: accent them too
+        day = pseudo_text(code, day)
+    return gettext("%(date)s, %(time)s UTC") % {"date": day, "time": time}
+
+
+def local_number(value: float | int, decimals: int | None = None) -> str:
+    """``1.5`` as the viewer writes it (``1,5`` in Polish); ``decimals`` fixes the places."""
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=babel_locale(_current.get()))
+
+
+def local_percent(share: float) -> str:
+    return format_percent(share, locale=babel_locale(_current.get()))
+
+
+def page_context(code: str) -> dict[str, Any]:
+    """What base.html needs for ``<html lang dir>`` and the picker."""
+    return {"lang": code, "dir": direction(code), "languages": languages()}
