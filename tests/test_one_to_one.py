@@ -39,6 +39,13 @@ def test_a_one_to_one_admits_two_shares_its_record_between_them_and_carries_thei
 
     # The guided questions, one phase at a time, each on both phones; each speaks in turn.
     room.send({"type": "start"})
+    # Nothing written here could be anonymous (the other one would know): the phones offer no
+    # anonymous writing, and the server refuses it.
+    assert room.view("Jo")["anonymous_writing"] is False
+    anon = http.post(f"/api/sessions/{room.code}/commands", headers=auth(room.people["Jo"]["token"]),
+                     json={"type": "submit_item", "kind": "feedback", "text": "You interrupt me"})
+    assert anon.status_code == 409 and "no anonymous writing" in anon.json()["error"]["message"]
+    assert room.view("Sam")["pending"] == {"question": 0, "feedback": 0}
     seen = []
     for n in range(len(QUESTIONS)):
         view = room.view("Jo")

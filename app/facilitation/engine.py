@@ -44,6 +44,7 @@ from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
+from .formats import is_one_to_one
 from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
@@ -631,6 +632,9 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
 
 
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
+    if is_one_to_one(state.format):
+        raise Conflict("a session of two has no anonymous writing: the other person would know who wrote it; "
+                       "say it, or add it as an agreed action")
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
     guard.require_confirmed(cmd.text, cmd.confirmed)

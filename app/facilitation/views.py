@@ -14,6 +14,7 @@ from typing import Any
 
 from . import breakouts, carry, cofacilitation, consent, evaluation, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
+from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
 
 
@@ -127,6 +128,9 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         # How the format's breakouts run (None: it has none): the suggested size, the rotating role.
         "breakout_plan": (state.format.breakouts.model_dump() if state.format.breakouts is not None
                           else None),
+        # Whether people may write anonymously here: not in a session of two, where the other
+        # would always know who wrote it (a one-to-one).
+        "anonymous_writing": not is_one_to_one(state.format),
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,
