@@ -47,6 +47,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
                   docs_url=None, redoc_url=None)  # app/api/docs.py serves /docs, assets and all
     errors.install(app)
     app.state.words_for = i18n.words_for  # the downloads' words in the reader's language
+    app.state.plurals_for = i18n.plurals_for  # and their counts
     app.include_router(session_api.router)
     app.include_router(group_api.router)
     app.include_router(api_docs.router)

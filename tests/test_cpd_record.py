@@ -118,6 +118,11 @@ def test_each_member_keeps_a_cpd_record_of_their_own(http: httpx.Client) -> None
     assert "NMC reflective account" in page.text and REFLECTION["conclusion"] in page.text
     part = cpd(http, group, codes["Ana"], ".html?part=content")
     assert part.text.lstrip().startswith("<header>")
+    # In the reader's language (the page's ?lang=, as cpd.js sends it); the JSON stays English.
+    french = cpd(http, group, codes["Ana"], ".md?lang=fr").text
+    assert "Inclusion et clôture" in french and "Check-in and check-out" not in french
+    french_page = cpd(http, group, codes["Ana"], ".html?part=content&lang=fr").text
+    assert "Présence" in french_page and "Mes actions" in french_page and "Inclusion et clôture" in french_page
 
     # Erasing is the owner's, and only theirs.
     assert http.delete(f"/api/groups/{group['group_id']}/cpd", headers=auth(group["group_key"])).status_code == 401

@@ -9,7 +9,7 @@ import csv
 import io
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.facilitation import record
@@ -25,7 +25,7 @@ from app.api.schemas import (
 )
 from app.api.sessions import create, created_reply
 from app.facilitation import cpd
-from app.http.dependencies import GroupCaller, GroupReader, Groups, MemberCaller, RuntimeDep
+from app.http.dependencies import GroupCaller, GroupReader, Groups, MemberCaller, RuntimeDep, reader_plurals, reader_words
 
 router = APIRouter(prefix="/api", tags=["groups"])
 
@@ -109,9 +109,10 @@ async def cpd_json(who: MemberCaller, groups: Groups) -> JSONResponse:
 
 
 @router.get("/groups/{group_id}/cpd.md", tags=["cpd"])
-async def cpd_markdown(who: MemberCaller, groups: Groups) -> Response:
-    """My CPD record as a Markdown file (bearer: my member code)."""
-    text = cpd.to_markdown(await groups.cpd_record(*who))
+async def cpd_markdown(request: Request, who: MemberCaller, groups: Groups) -> Response:
+    """My CPD record as a Markdown file (bearer: my member code), in the reader's language."""
+    _, ngettext = reader_words(request), reader_plurals(request)
+    text = cpd.to_markdown(await groups.cpd_record(*who, _, ngettext), _, ngettext)
     return Response(text, media_type="text/markdown; charset=utf-8",
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="my-cpd-record.md"'})
 

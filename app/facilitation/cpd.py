@@ -23,6 +23,7 @@ its renewal periods of 2023 and 2024 ask them.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections.abc import Callable
 from typing import Any
 
 from .formats import is_one_to_one
@@ -32,7 +33,10 @@ from .transition import salted_hash
 
 MAX_ENTRIES = 500  # per member; the oldest go first
 
-NMC_THEMES = ("Prioritise people", "Practise effectively", "Preserve safety", "Promote professionalism and trust")
+# The words below are English; the catalogs carry them (babel.cfg names these tables), and the
+# functions that lay the record out take the reader's gettext ``_`` and ``ngettext``.
+NMC_THEMES = {"people": "Prioritise people", "practise": "Practise effectively", "safety": "Preserve safety",
+              "trust": "Promote professionalism and trust"}
 NMC_HEADINGS = (
     ("nature", "What was the nature of the CPD activity, feedback, or event or experience in your practice?"),
     ("learned", "What did you learn from the CPD activity, feedback, or event or experience in your practice?"),
@@ -47,7 +51,19 @@ SWE_HEADINGS = (
     ("peer", "Peer reflection: what did you learn from discussing it with others?"),
 )
 STATUS = {"open": "not reviewed", "done": "done", "going": "still going", "dropped": "dropped"}
+ROLES = {"presenter": "presenter", "member": "member"}
 REFLECTION_KEYS = tuple(key for key, _, _ in PROMPTS)
+
+Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _english(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
 
 
 def entries_at_close(state: SessionState) -> dict[str, dict[str, Any]]:
@@ -82,15 +98,42 @@ def _paragraphs(*texts: str) -> list[str]:
     return [t.strip() for t in texts if t and t.strip()]
 
 
-def laid_out(entry: dict[str, Any]) -> dict[str, Any]:
-    """One entry as the download shows it: attendance, actions, and the two sets of headings."""
+def _activity(entry: dict[str, Any], _: Gettext, ngettext: Ngettext) -> str:
+    """The meeting in one sentence: what it was, how long, and as whom."""
+    words = {"format": _(entry["format"]), "minutes": entry["minutes"]}
+    n = entry["minutes"]
+    if entry.get("one_to_one"):
+        if entry["role"] == "presenter":
+            return ngettext("A one-to-one reflective session (%(format)s), %(minutes)s minute, as the presenter.",
+                            "A one-to-one reflective session (%(format)s), %(minutes)s minutes, as the presenter.",
+                            n) % words
+        return ngettext("A one-to-one reflective session (%(format)s), %(minutes)s minute, as a member.",
+                        "A one-to-one reflective session (%(format)s), %(minutes)s minutes, as a member.", n) % words
+    if entry["role"] == "presenter":
+        return ngettext("A reflective practice group (%(format)s), %(minutes)s minute, as the presenter.",
+                        "A reflective practice group (%(format)s), %(minutes)s minutes, as the presenter.", n) % words
+    return ngettext("A reflective practice group (%(format)s), %(minutes)s minute, as a member.",
+                    "A reflective practice group (%(format)s), %(minutes)s minutes, as a member.", n) % words
+
+
+def _planned(action: dict[str, Any], _: Gettext) -> str:
+    if action["due"]:
+        return _("I planned: %(text)s (by %(due)s)") % {"text": action["text"], "due": action["due"]}
+    return _("I planned: %(text)s") % {"text": action["text"]}
+
+
+def _status(status: str, _: Gettext) -> str:
+    return _(STATUS[status]) if status in STATUS else status
+
+
+def laid_out(entry: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _english) -> dict[str, Any]:
+    """One entry as the download shows it: attendance, actions, and the two sets of headings,
+    in the reader's words (``_`` and ``ngettext``; English by default)."""
     r = {key: (entry.get("reflection") or {}).get(key, "") for key in REFLECTION_KEYS}
-    kind = "one-to-one reflective session" if entry.get("one_to_one") else "reflective practice group"
-    activity = (f"A {kind} ({entry['format']}), {entry['minutes']} minutes, "
-                f"as {'the presenter' if entry['role'] == 'presenter' else 'a member'}.")
-    planned = [f"I planned: {a['text']}" + (f" (by {a['due']})" if a["due"] else "") for a in entry["actions"]]
-    went = [f"Last time I planned: {a['text']}. How it went: {STATUS.get(a['status'], a['status'])}."
-            for a in entry["reviewed"]]
+    activity = _activity(entry, _, ngettext)
+    planned = [_planned(a, _) for a in entry["actions"]]
+    went = [_("Last time I planned: %(text)s. How it went: %(status)s.")
+            % {"text": a["text"], "status": _status(a["status"], _)} for a in entry["reviewed"]]
     nmc = {
         "nature": _paragraphs(activity, r["description"]),
         "learned": _paragraphs(r["feelings"], r["evaluation"], r["analysis"]),
@@ -98,56 +141,80 @@ def laid_out(entry: dict[str, Any]) -> dict[str, Any]:
         "code": [],  # the member chooses the themes: the record cannot know them
     }
     swe = {
-        "type": ["Peer reflection: one-to-one supervision or mentoring" if entry.get("one_to_one")
-                 else "Peer reflection: a reflective practice group (group supervision)"],
+        "type": [_("Peer reflection: one-to-one supervision or mentoring") if entry.get("one_to_one")
+                 else _("Peer reflection: a reflective practice group (group supervision)")],
         "description": _paragraphs(activity, r["description"]),
         "learned": _paragraphs(r["analysis"], r["conclusion"]),
         "impact": _paragraphs(r["action_plan"], *went, *planned),
         "peer": _paragraphs(r["feelings"], r["evaluation"]),
     }
     return {
-        "id": entry["id"], "date": _date(entry["at"]), "format": entry["format"], "minutes": entry["minutes"],
-        "role": entry["role"], "one_to_one": bool(entry.get("one_to_one")),
-        "actions": entry["actions"], "reviewed": [{**a, "status_words": STATUS.get(a["status"], a["status"])}
+        "id": entry["id"], "date": _date(entry["at"]), "format": _(entry["format"]), "minutes": entry["minutes"],
+        "role": entry["role"], "role_words": _(ROLES[entry["role"]]) if entry["role"] in ROLES else entry["role"],
+        "one_to_one": bool(entry.get("one_to_one")),
+        "actions": entry["actions"], "reviewed": [{**a, "status_words": _status(a["status"], _)}
                                                   for a in entry["reviewed"]],
-        "nmc": [{"key": key, "heading": heading, "paragraphs": nmc[key]} for key, heading in NMC_HEADINGS],
-        "swe": [{"key": key, "heading": heading, "paragraphs": swe[key]} for key, heading in SWE_HEADINGS],
+        "nmc": [{"key": key, "heading": _(heading), "paragraphs": nmc[key]} for key, heading in NMC_HEADINGS],
+        "swe": [{"key": key, "heading": _(heading), "paragraphs": swe[key]} for key, heading in SWE_HEADINGS],
     }
 
 
-def record_of(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The member's whole record, oldest meeting first."""
-    shown = [laid_out(e) for e in sorted(entries, key=lambda e: e["at"])]
-    return {"entries": shown, "minutes": sum(e["minutes"] for e in shown), "themes": NMC_THEMES}
+def record_of(entries: list[dict[str, Any]], _: Gettext = _same, ngettext: Ngettext = _english) -> dict[str, Any]:
+    """The member's whole record, oldest meeting first, in the reader's words (English by default)."""
+    shown = [laid_out(e, _, ngettext) for e in sorted(entries, key=lambda e: e["at"])]
+    return {"entries": shown, "minutes": sum(e["minutes"] for e in shown),
+            "themes": [_(theme) for theme in NMC_THEMES.values()]}
 
 
-def to_markdown(rec: dict[str, Any]) -> str:
-    lines = ["# My CPD record", "",
-             "Kept by Talking Piece for me alone, opened with my member code. It names no one else.", "",
-             "## Attendance", ""]
+def _in_all(rec: dict[str, Any], _: Gettext, ngettext: Ngettext) -> str:
+    """"In all: 3 meetings, 90 minutes." (each count with its own plural)."""
+    n = len(rec["entries"])
+    meetings = ngettext("%(meetings)s meeting", "%(meetings)s meetings", n) % {"meetings": n}
+    minutes = ngettext("%(minutes)s minute", "%(minutes)s minutes", rec["minutes"]) % {"minutes": rec["minutes"]}
+    return _("In all: %(meetings)s, %(minutes)s.") % {"meetings": meetings, "minutes": minutes}
+
+
+def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _english) -> str:
+    """The record as a Markdown file. ``rec`` is laid out (``record_of``) in the same words."""
+    lines = [_("# My CPD record"), "",
+             _("Kept by Talking Piece for me alone, opened with my member code. It names no one else."), "",
+             _("## Attendance"), ""]
     if not rec["entries"]:
-        lines += ["No meeting recorded yet.", ""]
+        lines += [_("No meeting recorded yet."), ""]
         return "\n".join(lines)
-    lines += ["| Date | Format | Minutes | Role |", "|---|---|---|---|"]
-    lines += [f"| {e['date']} | {e['format']} | {e['minutes']} | {e['role']} |" for e in rec["entries"]]
-    lines += ["", f"In all: {len(rec['entries'])} meetings, {rec['minutes']} minutes.", ""]
+    lines += [_("| Date | Format | Minutes | Role |"), "|---|---|---|---|"]
+    lines += [f"| {e['date']} | {e['format']} | {e['minutes']} | {e['role_words']} |" for e in rec["entries"]]
+    lines += ["", _in_all(rec, _, ngettext), ""]
     for e in rec["entries"]:
-        lines += [f"## {e['date']}: {e['format']}", "", f"- Minutes: {e['minutes']}", f"- My role: {e['role']}", ""]
-        lines += ["### My actions", ""]
-        lines += [f"- {a['text']}" + (f" (by {a['due']})" if a["due"] else "") + (" (carried to the next meeting)"
-                                                                               if a["carried"] else "")
-                  for a in e["actions"]] or ["- None recorded"]
+        lines += [f"## {e['date']}: {e['format']}", "", _("- Minutes: %(minutes)s") % {"minutes": e["minutes"]},
+                  _("- My role: %(role)s") % {"role": e["role_words"]}, ""]
+        lines += [_("### My actions"), ""]
+        lines += [f"- {_action(a, _)}" for a in e["actions"]] or [_("- None recorded")]
         if e["reviewed"]:
-            lines += ["", "### How my earlier actions went", ""]
-            lines += [f"- {a['text']}: {a['status_words']}" for a in e["reviewed"]]
-        lines += ["", "### NMC reflective account", ""]
+            lines += ["", _("### How my earlier actions went"), ""]
+            lines += [_("- %(text)s: %(status)s") % {"text": a["text"], "status": a["status_words"]}
+                      for a in e["reviewed"]]
+        lines += ["", _("### NMC reflective account"), ""]
         for h in e["nmc"]:
             lines += [f"**{h['heading']}**", ""]
             if h["key"] == "code":
-                lines += ["_Choose one or more themes of the Code: " + ", ".join(rec["themes"]) + "._", ""]
+                lines += ["_" + _("Choose one or more themes of the Code: %(themes)s.")
+                          % {"themes": ", ".join(rec["themes"])} + "_", ""]
             else:
-                lines += (h["paragraphs"] or ["_Not written._"]) + [""]
-        lines += ["### Social Work England CPD record", ""]
+                lines += (h["paragraphs"] or ["_" + _("Not written.") + "_"]) + [""]
+        lines += [_("### Social Work England CPD record"), ""]
         for h in e["swe"]:
-            lines += [f"**{h['heading']}**", ""] + (h["paragraphs"] or ["_Not written._"]) + [""]
+            lines += [f"**{h['heading']}**", ""] + (h["paragraphs"] or ["_" + _("Not written.") + "_"]) + [""]
     return "\n".join(lines)
+
+
+def _action(a: dict[str, Any], _: Gettext) -> str:
+    """One of my actions, with its date and whether it goes on to the next meeting."""
+    words = {"text": a["text"], "due": a["due"]}
+    if a["due"] and a["carried"]:
+        return _("%(text)s (by %(due)s) (carried to the next meeting)") % words
+    if a["due"]:
+        return _("%(text)s (by %(due)s)") % words
+    if a["carried"]:
+        return _("%(text)s (carried to the next meeting)") % words
+    return a["text"]

@@ -42,6 +42,17 @@ def reader_words(connection: HTTPConnection) -> Callable[[str], str]:
     return words_for(connection) if words_for is not None else _same
 
 
+def _english(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def reader_plurals(connection: HTTPConnection) -> Callable[[str, str, int], str]:
+    """The reader's ngettext for a download's counts (``app.state.plurals_for``); English where
+    nothing is wired."""
+    plurals_for = getattr(connection.app.state, "plurals_for", None)
+    return plurals_for(connection) if plurals_for is not None else _english
+
+
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     """The token of an ``Authorization: Bearer`` header, or None when there is none."""
     if authorization and authorization.lower().startswith("bearer "):

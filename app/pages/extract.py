@@ -65,11 +65,11 @@ def _refusals(tree: ast.AST) -> Extracted:
 
 
 def extract_constants(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, str]) -> Extracted:
-    """The named tables' words, and the file's own ``_("…")`` calls (a function given its
-    gettext as a parameter, such as ``to_markdown(record, _)``)."""
+    """The named tables' words, and the file's own ``_("…")`` and ``ngettext("…", "…", n)``
+    calls (a function given its gettext as a parameter, such as ``to_markdown(record, _)``)."""
     names = set(options.get("names", "").replace(",", " ").split())
     source = fileobj.read()
-    yield from extract_python(io.BytesIO(source), {"_": None}, comment_tags, {})
+    yield from extract_python(io.BytesIO(source), {"_": None, "ngettext": (1, 2)}, comment_tags, {})
     tree = ast.parse(source)
     yield from _refusals(tree)
     for statement in tree.body:

@@ -236,6 +236,12 @@ def words_for(request: Any) -> Any:
     return gettext
 
 
+def plurals_for(request: Any) -> Any:
+    """A download's ngettext in the request's language (``app.state.plurals_for``), for a count."""
+    catalog = translations(request_language(request))
+    return catalog.ngettext
+
+
 # ------------------------------------------------------------------ dates and numbers
 
 def local_datetime(timestamp: float) -> str:

@@ -20,7 +20,7 @@ from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
 from app.http.dependencies import GroupReader, Groups, MemberCaller, RuntimeDep, SessionCaller
-from app.pages.i18n import request_language, words_for
+from app.pages.i18n import plurals_for, request_language, words_for
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -73,8 +73,9 @@ async def record_html(request: Request, group: GroupReader, groups: Groups, part
 
 @router.get("/api/groups/{group_id}/cpd.html", response_class=HTMLResponse, tags=["cpd"])
 async def cpd_html(request: Request, who: MemberCaller, groups: Groups, part: str | None = None) -> HTMLResponse:
-    """My CPD record as a print-ready page; with ``part=content`` only its content. My member code."""
-    return _document(request, "cpd.html", part, c=await groups.cpd_record(*who))
+    """My CPD record as a print-ready page; with ``part=content`` only its content, in the
+    reader's language. My member code."""
+    return _document(request, "cpd.html", part, c=await groups.cpd_record(*who, words_for(request), plurals_for(request)))
 
 
 @router.get("/cpd/{group_id}", include_in_schema=False)

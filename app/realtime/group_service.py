@@ -184,8 +184,10 @@ class GroupService:
             raise Unauthorized("that member code does not belong to this group")
         return found
 
-    async def cpd_record(self, member: MemberRecord, member_code: str) -> dict:
-        """The member's own CPD record, opened with their code (nothing else can open it)."""
+    async def cpd_record(self, member: MemberRecord, member_code: str, _: Callable[[str], str] | None = None,
+                         ngettext: Callable[[str, str, int], str] | None = None) -> dict:
+        """The member's own CPD record, opened with their code (nothing else can open it), laid
+        out in the reader's words (``_``, ``ngettext``; English when not given)."""
         opener = CpdOpener(member_code)
         entries = []
         for stored in await self.store.cpd_entries(member.group_id, member.id):
@@ -198,7 +200,9 @@ class GroupService:
                 if opened:
                     entry["reflection"] = Reflection.model_validate_json(opened).model_dump(exclude={"confirmed"})
             entries.append(entry)
-        return cpd.record_of(entries)
+        if _ is None or ngettext is None:
+            return cpd.record_of(entries)
+        return cpd.record_of(entries, _, ngettext)
 
     async def erase_cpd(self, member: MemberRecord) -> None:
         await self.store.erase_cpd(member.group_id, member.id, self.clock())

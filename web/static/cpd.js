@@ -7,6 +7,7 @@
   var group = main && main.getAttribute("data-code");
   var files = window.TalkingPieceFiles;
   var base = "/api/groups/" + encodeURIComponent(group) + "/cpd";
+  var lang = "lang=" + encodeURIComponent(window.TalkingPieceWords.lang);  // the page's language: headings and sentences
   function el(id) { return document.getElementById(id); }
   function said(id) { return el(id).textContent; }
   var code = null;
@@ -18,7 +19,7 @@
   var note = el("cpd-note");
 
   function load() {
-    return files.withKey(base + ".html?part=content", code).then(function (r) {
+    return files.withKey(base + ".html?part=content&" + lang, code).then(function (r) {
       if (r.status === 404) { throw new Error(said("cpd-no-group")); }
       if (!r.ok) { throw new Error(said("cpd-wrong-code")); }
       return r.text();
@@ -27,7 +28,7 @@
 
   el("cpd-print").addEventListener("click", function () { window.print(); });
   el("cpd-markdown").addEventListener("click", function () {
-    files.withKey(base + ".md", code).then(function (r) {
+    files.withKey(base + ".md?" + lang, code).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       return files.save(r, "my-cpd-record.md");
     }).catch(function () { note.textContent = said("cpd-failed"); });
