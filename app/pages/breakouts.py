@@ -15,10 +15,8 @@ def name_list(names: list[str]) -> str:
     """``Ana``, ``Ana and Ben``, ``Ana, Ben and Cleo``: listed as the viewer's language lists."""
     if len(names) <= 1:
         return "".join(names)
-    locale = babel_locale(current())
-    if locale.language == "en":  # the pages' English lists without the serial comma
-        return f"{', '.join(names[:-1])} and {names[-1]}"
-    return format_list(list(names), locale=locale)
+    locale = babel_locale(current())  # as Babel writes the dates: the language's own list (CLDR)
+    return format_list(list(names), locale="en_GB" if locale.language == "en" else locale)  # English: no serial comma
 
 
 def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
