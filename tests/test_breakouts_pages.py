@@ -94,3 +94,86 @@ def test_the_console_splits_by_hand_with_one_choice_per_person() -> None:
     assert [g.members for g in split.breakouts.groups] == [("p1", "p3", "p4"), ("p0", "p2")]
     _, random = decode_form(json.dumps({**form, "method": "random"}))
     assert "groups" not in random  # the choices count only for a split by hand
+
+
+# ---------------------------------------------------------------- every word in the viewer's language
+
+def _english_left(html: str, names: list[str]) -> list[str]:
+    """Words of ``html`` that a pseudo-locale did not accent: every message it translates is
+    in brackets, so letters outside them (the people's names and the times aside) were not wrapped."""
+    import re
+
+    text = re.sub(r"<[^>]*>", " ", html)
+    attributes = re.findall(r'(?:aria-label|placeholder)="([^"]*)"', html)
+    found = []
+    for piece in [text, *attributes]:
+        rest = re.sub(r"\[[^\]]*\]", " ", piece)
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, " ")
+        found += re.findall(r"[A-Za-z]{2,}", rest)
+    # A list of names is written by Babel from the language's own patterns (CLDR), as the
+    # dates are: a pseudo-locale borrows English's, so its "and" is the one English left.
+    return [word for word in found if word != "and"]
+
+
+@pytest.fixture
+def pseudo(monkeypatch: pytest.MonkeyPatch):
+    from app.pages import i18n
+
+    monkeypatch.setenv("TP_PSEUDO_LOCALES", "1")
+    i18n.shipped.cache_clear()
+    i18n.translations.cache_clear()
+    yield
+    monkeypatch.delenv("TP_PSEUDO_LOCALES")
+    i18n.shipped.cache_clear()
+    i18n.translations.cache_clear()
+
+
+def test_the_breakout_regions_are_all_in_the_viewers_language(pseudo) -> None:
+    shown = 0
+    for state, now in states():
+        names = [p.name for p in state.participants]
+        for viewer in VIEWERS:
+            regions = render_regions(state, viewer, now, {}, lang="en-XA")
+            for name in ("breakout", "breakouts"):
+                if name in regions and "<section" in regions[name]:
+                    shown += 1
+                    assert not _english_left(regions[name], names), (state.version, viewer, regions[name])
+    assert shown > 20
+    split = send(room(7), {"type": "start_breakouts", "size": 3}, now=1.0).state
+    english = render_regions(split, person(split.breakouts.groups[0].members[0]), 2.0, {}, lang="en")["breakout"]
+    assert "You are in Group 1 with" in english  # English unchanged
+
+
+def test_the_co_facilitation_panel_and_the_phone_handed_it_are_in_the_viewers_language(pseudo) -> None:
+    from app.facilitation.models import Actor, RotaEntry
+    from app.pages.templates import render_block
+
+    state = room(3, fmt="check-in-out", durations=None)
+    invited = send(state, {"type": "invite_cofacilitator", "name": "Sam"})
+    state = send(invited.state, {"type": "hand_over", "to": "p0"}).state
+    state = state.model_copy(update={"group_id": "g1", "rota_now": 0,
+                                     "rota": (RotaEntry(member_id="m1", name="Ben"), RotaEntry(member_id="m2", name="Cleo"))})
+    names = ["Ana", "Ben", "Cleo", "Sam"]
+    for seat in ("host", invited.reply["cofacilitator_id"], "p-p0"):
+        panel = render_regions(state, Actor(role="facilitator", seat=seat), 2.0, {}, lang="en-XA")["cofacilitation"]
+        assert "rota-next" in panel and not _english_left(panel, names), (seat, panel)
+    host = render_regions(state, FACILITATOR, 2.0, {}, lang="en-XA")
+    # The host handed the lead to Ana: the controls say why closing is not offered, translated.
+    assert 'id="lead-only">[' in host["controls"] and "Only the one leading" not in host["controls"]
+    phone = render_regions(state, person("p0"), 2.0, {}, lang="en-XA")["facilitating"]
+    assert "open-console" in phone and not _english_left(phone, names)
+    reply = render_block("_replies.html", "invited", lang="en-XA", cid="c1", co_name="Sam", link="/console/X#key=k")
+    assert not _english_left(reply.replace("/console/X#key=k", ""), names)
+    english = render_regions(state, FACILITATOR, 2.0, {}, lang="en")["cofacilitation"]
+    assert "Next time: Cleo facilitates." in english and "Ana</strong> facilitates this session from their phone." in english
+
+
+def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:
+    from app.pages.words import plain
+
+    assert plain("cannot start_breakouts while the session is lobby") == \
+        "You cannot split into groups now: the session has not started yet."
+    assert plain("cannot hand_over while the session is closed") == \
+        "You cannot hand over the facilitation now: the session has ended."
+    assert plain("cannot fly while the session is paused") == "You cannot do that now: the session is paused."

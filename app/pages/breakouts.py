@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.lists import format_list
+
 from app.facilitation.durations import minutes_seconds
+from app.pages.i18n import babel_locale, current
 
 
 def name_list(names: list[str]) -> str:
-    """``Ana``, ``Ana and Ben``, ``Ana, Ben and Cleo``."""
+    """``Ana``, ``Ana and Ben``, ``Ana, Ben and Cleo``: listed as the viewer's language lists."""
     if len(names) <= 1:
         return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+    locale = babel_locale(current())  # as Babel writes the dates: the language's own list (CLDR)
+    return format_list(list(names), locale="en_GB" if locale.language == "en" else locale)  # English: no serial comma
 
 
 def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
@@ -20,7 +24,8 @@ def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
     phase = group.get("phase")
     card: dict[str, Any] = {
         "id": group["id"], "number": group["number"], "done": group["done"],
-        "members": group["members"], "names": name_list([m["name"] for m in group["members"] if m["present"]]),
+        "members": group["members"],
+        "names": [m["name"] for m in group["members"] if m["present"]],  # listed by the template (``names``)
         "rotation": group["rotation"], "rotations": group["rotations"],
         "presenter": names.get(group["presenter_id"] or "", ""),
         "speaker": names.get((group.get("turn") or {}).get("participant_id", ""), ""),

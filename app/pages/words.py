@@ -33,7 +33,13 @@ DOING = {
     "carry_action": N_("carry that action"), "review_action": N_("mark that action"),
     "propose_summary": N_("ask the group"), "withdraw_proposal": N_("withdraw that"), "consent": N_("answer that"),
     "erase": N_("erase the session"),
+    "start_breakouts": N_("split into groups"), "move_to_breakout": N_("move someone to another group"),
+    "breakout_notice": N_("tell the groups how long is left"), "end_breakouts": N_("bring the groups back to the room"),
+    "invite_cofacilitator": N_("invite a co-facilitator"), "revoke_cofacilitator": N_("revoke that console link"),
+    "hand_over": N_("hand over the facilitation"), "take_back": N_("take the facilitation back"),
+    "set_rota": N_("set the rota"),
 }
+DO_THAT = N_("do that")  # any other command (a call of its own, so that it is extracted)
 STATUS_WORDS = {"lobby": N_("has not started yet"), "running": N_("is running"), "paused": N_("is paused"),
                 "closed": N_("has ended")}
 FIELDS = {"text": N_("The text"), "seconds_per_turn": N_("Seconds per turn"), "seconds": N_("The time"), "due": N_("The date"),
@@ -66,7 +72,7 @@ def plain(message: str, data: Any = None) -> str:
     kind = data.get("type") if isinstance(data, dict) else None
     found = re.match(r"^cannot (\w+) while the session is (\w+)$", message)
     if found:
-        doing = _(DOING.get(found[1], N_("do that")))
+        doing = _(DOING.get(found[1], DO_THAT))
         status = _(STATUS_WORDS[found[2]]) if found[2] in STATUS_WORDS else found[2]
         # Translators: %(doing)s is one of the "what a command does" phrases, %(status)s one of the session's states.
         return _("You cannot %(doing)s now: the session %(status)s.") % {"doing": doing, "status": status}
