@@ -88,6 +88,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     return {
         "v": None,
         "status": status,
+        "anonymous_writing": view.get("anonymous_writing", True),
         "status_label": STATUS_LABELS.get(status, status),
         "paused": status == "paused",
         "names": names,

@@ -46,6 +46,8 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
     shots(third, "third-phone-refused")
 
     command({"type": "start"})
+    for phone in phones.values():  # between two people nothing written could be anonymous: not offered
+        expect(phone.locator("#fold-write")).to_be_hidden()
     for n, question in enumerate(QUESTIONS):
         for name, phone in phones.items():
             prompt = phone.locator("p.prompt")
