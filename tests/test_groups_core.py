@@ -389,10 +389,12 @@ def test_a_bad_format_file_is_refused_naming_the_problem(text: str, message: str
 def test_built_in_formats_include_troika_and_thinking_environment() -> None:
     formats = builtin_formats()
     assert {"troika", "thinking-environment"} <= set(formats)
-    assert formats["troika"].phases[3].listens_only == ("presenter",)
+    troika = {p.id: p for p in formats["troika"].phases}
+    assert troika["consulting"].listens_only == ("presenter",)  # the client listens while the consultants talk
+    assert troika["questioning"].listens_only == ()  # and answers the clarifying questions
 
 
-def test_the_issue_7_core_modules_stay_pure() -> None:
+def test_the_group_core_modules_stay_pure() -> None:
     import ast
     from pathlib import Path
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
@@ -60,6 +61,28 @@ templates = PageEnvironment(
 # ``ngettext`` gets a real plural (``{% trans count=n %}…{% pluralize %}…{% endtrans %}``).
 templates.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's msgid is its text, whitespace folded
 templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
+
+
+# jinja's own newstyle callables take the render's context (``pass_context``), and jinja gives
+# such a callable, called inside a loop or after a ``{% set %}``, a fresh copy of the whole
+# context each time: a copy per message per person in the console's people list, on every
+# change. These do what jinja's do (every page is autoescaped: the message is markup, its
+# values are escaped into it) and take no context, so a message costs a catalog lookup.
+def _page_gettext(message: str, **values: Any) -> str:
+    return Markup(i18n.gettext(message)) % values
+
+
+def _page_ngettext(singular: str, plural_: str, n: int, **values: Any) -> str:
+    values.setdefault("num", n)
+    return Markup(i18n.ngettext(singular, plural_, n)) % values
+
+
+def _page_pgettext(context: str, message: str, **values: Any) -> str:
+    values.setdefault("context", context)
+    return Markup(i18n.pgettext(context, message)) % values
+
+
+templates.globals.update(_=_page_gettext, gettext=_page_gettext, ngettext=_page_ngettext, pgettext=_page_pgettext)
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
