@@ -19,12 +19,14 @@ This module is pure and knows nothing of the engine; the engine's breakout handl
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, TypeVar
 
 from . import commands as c
 from .consent import agreed
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Breakout, Breakouts, FormatSpec, Participant, SessionState
+
+Clocked = TypeVar("Clocked", Breakout, SessionState)  # what holds a turn and a phase
 
 GROUP_FIELDS = ("phase", "turn", "round", "presenter_id", "items", "proposals", "rounds_run", "last_pass",
                 "phase_log")
@@ -239,8 +241,8 @@ def content(state: SessionState) -> int:
         len(p.text.encode()) + 100 for g in state.breakouts.groups for p in g.proposals)
 
 
-def shifted(group: Breakout, delta: float) -> Breakout:
-    """A group's clocks after a pause of ``delta`` seconds: every clock stood still."""
+def shifted(group: Clocked, delta: float) -> Clocked:
+    """The room's or a group's clocks after a pause of ``delta`` seconds: every clock stood still."""
     turn, phase = group.turn, group.phase
     if turn is not None:
         turn = turn.model_copy(update={"started_at": turn.started_at + delta, "ends_at": turn.ends_at + delta,

@@ -495,13 +495,8 @@ def _pause(state, cmd, actor, now, fresh) -> Result:
 
 def _resume(state, cmd, actor, now, fresh) -> Result:
     delta = max(0.0, now - (state.paused_at or now))
-    turn, phase = state.turn, state.phase
-    if turn is not None:
-        turn = turn.model_copy(update={"started_at": turn.started_at + delta, "ends_at": turn.ends_at + delta,
-                                       "counted_from": turn.counted_from + delta})
-    if phase is not None:
-        phase = phase.model_copy(update={"started_at": phase.started_at + delta, "ends_at": phase.ends_at + delta})
-    update: dict[str, Any] = {"status": R, "paused_at": None, "turn": turn, "phase": phase}
+    room = breakouts.shifted(state, delta)
+    update: dict[str, Any] = {"status": R, "paused_at": None, "turn": room.turn, "phase": room.phase}
     if state.breakouts is not None:  # every group's clocks stood still too
         groups = tuple(breakouts.shifted(g, delta) for g in state.breakouts.groups)
         update["breakouts"] = state.breakouts.model_copy(update={"groups": groups})

@@ -115,15 +115,20 @@ class RedisGroupStore:
         erased = await self.redis.hget(base, "record_erased_at")
         if erased is not None and meeting["at"] <= float(erased):
             return  # a meeting from before the group erased its record stays erased
+        await self._append_capped(f"{base}:meetings", f"{base}:meeting_at", meeting, MAX_MEETINGS)
+
+    async def _append_capped(self, rows: str, times: str, row: dict[str, Any], cap: int) -> None:
+        """A row into the hash ``rows`` by its id, its time into the sorted set ``times``; past
+        ``cap`` rows the oldest go."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(f"{base}:meetings", meeting["id"], json.dumps(meeting))
-            pipe.zadd(f"{base}:meeting_at", {meeting["id"]: meeting["at"]})
+            pipe.hset(rows, row["id"], json.dumps(row))
+            pipe.zadd(times, {row["id"]: row["at"]})
             await pipe.execute()
-        extra = await self.redis.zrange(f"{base}:meeting_at", 0, -MAX_MEETINGS - 1)
+        extra = await self.redis.zrange(times, 0, -cap - 1)
         if extra:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(f"{base}:meetings", *extra)
-                pipe.zrem(f"{base}:meeting_at", *extra)
+                pipe.hdel(rows, *extra)
+                pipe.zrem(times, *extra)
                 await pipe.execute()
 
     async def set_cpd_key(self, group_id: str, member_id: str, public_key: str) -> None:
@@ -139,16 +144,7 @@ class RedisGroupStore:
             erased = await self.redis.hget(f"{base}:member:{member_id}", "cpd_erased_at")
             if erased is not None and entry["at"] <= float(erased):
                 continue  # erased by its owner: a late change to that session does not bring it back
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(f"{base}:cpd:{member_id}", entry["id"], json.dumps(entry))
-                pipe.zadd(f"{base}:cpd_at:{member_id}", {entry["id"]: entry["at"]})
-                await pipe.execute()
-            extra = await self.redis.zrange(f"{base}:cpd_at:{member_id}", 0, -MAX_ENTRIES - 1)
-            if extra:
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    pipe.hdel(f"{base}:cpd:{member_id}", *extra)
-                    pipe.zrem(f"{base}:cpd_at:{member_id}", *extra)
-                    await pipe.execute()
+            await self._append_capped(f"{base}:cpd:{member_id}", f"{base}:cpd_at:{member_id}", entry, MAX_ENTRIES)
 
     async def cpd_entries(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
         rows = [json.loads(v) for v in (await self.redis.hgetall(f"{self._group(group_id)}:cpd:{member_id}")).values()]
