@@ -70,6 +70,9 @@ def split_into_trios(t: Troika) -> None:
     cards = t.screen.locator("#breakouts .bk-card")
     expect(cards).to_have_count(2)
     expect(t.screen.locator("#stage")).to_be_hidden()  # the grid is what the room looks at
+    # The groups keep their own time: the console offers no room round or phase meanwhile.
+    expect(t.console.locator("#c-in-groups")).to_be_visible()
+    expect(t.console.locator("#c-round")).to_have_count(0)
     for name, phone in t.phones.items():
         heading = phone.locator("#bk-mine-h")
         expect(heading).to_have_text(re.compile(r"^You are in Group [12] with .+ and .+\.$"))
