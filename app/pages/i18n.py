@@ -262,7 +262,13 @@ def local_number(value: float | int, decimals: int | None = None) -> str:
 
 
 def local_percent(share: float) -> str:
-    return format_percent(share, locale=babel_locale(_current.get()))
+    """``0.35`` as ``35%`` in the viewer's way (``35 %`` in French): whole percents, as shown."""
+    return _percent(round(share * 100), _current.get())
+
+
+@cache
+def _percent(whole: int, code: str) -> str:  # the console's chart asks on every turn, for everyone
+    return format_percent(whole / 100, locale=babel_locale(code))
 
 
 def page_context(code: str) -> dict[str, Any]:
