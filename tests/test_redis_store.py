@@ -142,7 +142,7 @@ def test_the_fan_out_reconnects_and_rereads_what_the_gap_hid(redis_server: Redis
             ours = [c["id"] for c in await clients[0].client_list() if c["name"] == f"{prefix}pubsub"]
             assert ours and all([await clients[0].client_kill_filter(_id=i) for i in ours])
             await a.update("DDDDDD", renamed("2"))
-            while (state := await asyncio.wait_for(anext(states), 5)).title != "Unit12":
+            while (await asyncio.wait_for(anext(states), 5)).title != "Unit12":
                 pass
             assert pubsub.reconnects >= 1
             await a.update("DDDDDD", renamed("3"))  # and it is subscribed again
