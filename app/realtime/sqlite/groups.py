@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,16 @@ class SqliteGroupStore:
                 return self._connect().execute(sql, params).fetchall()
         return await asyncio.to_thread(work)
 
+    async def _transaction(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        """``work`` in one transaction, off the event loop: all of it is written, or none."""
+        def run() -> None:
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.execute("BEGIN")
+                    work(conn)
+        await asyncio.to_thread(run)
+
     async def create_group(self, group: GroupRecord) -> None:
         await self._run("INSERT INTO groups (id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
                         (group.id, group.name, group.key_hash, group.created_at))
@@ -118,35 +129,26 @@ class SqliteGroupStore:
         return (await self._run("SELECT count(*) FROM members WHERE group_id = ?", (group_id,)))[0][0]
 
     async def carry(self, group_id: str, carried: dict[str, list[dict[str, Any]]], closed_at: float) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:  # one transaction for the whole session's close
-                    conn.execute("BEGIN")
-                    conn.executemany(
-                        "UPDATE members SET carried = ?, carried_at = ? "
-                        "WHERE id = ? AND group_id = ? AND carried_at <= ?",
-                        [(json.dumps(actions), closed_at, mid, group_id, closed_at) for mid, actions in carried.items()])
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:  # one transaction for the whole session's close
+            conn.executemany(
+                "UPDATE members SET carried = ?, carried_at = ? "
+                "WHERE id = ? AND group_id = ? AND carried_at <= ?",
+                [(json.dumps(actions), closed_at, mid, group_id, closed_at) for mid, actions in carried.items()])
+        await self._transaction(work)
 
     async def set_least_heard_first(self, group_id: str, on: bool) -> None:
         await self._run("INSERT OR REPLACE INTO group_options (group_id, least_heard_first) VALUES (?, ?)",
                         (group_id, int(on)))
 
     async def note_heard(self, group_id: str, heard_least: dict[str, bool], closed_at: float) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.execute("BEGIN")
-                    for mid, flag in heard_least.items():
-                        if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
-                                            (mid, group_id)).fetchall():
-                            continue
-                        conn.execute("INSERT INTO member_heard (member_id, heard_least, at) VALUES (?, ?, ?) "
-                                     "ON CONFLICT (member_id) DO UPDATE SET heard_least = excluded.heard_least, "
-                                     "at = excluded.at WHERE member_heard.at <= excluded.at", (mid, int(flag), closed_at))
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:
+            for mid, flag in heard_least.items():
+                if not _is_member(conn, group_id, mid):
+                    continue
+                conn.execute("INSERT INTO member_heard (member_id, heard_least, at) VALUES (?, ?, ?) "
+                             "ON CONFLICT (member_id) DO UPDATE SET heard_least = excluded.heard_least, "
+                             "at = excluded.at WHERE member_heard.at <= excluded.at", (mid, int(flag), closed_at))
+        await self._transaction(work)
 
     async def set_statements(self, group_id: str, statements: list[str] | None) -> None:
         if statements is None:
@@ -162,43 +164,34 @@ class SqliteGroupStore:
                         (group_id, json.dumps(rota), next_index, closed_at))
 
     async def add_meeting(self, group_id: str, meeting: dict[str, Any]) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.execute("BEGIN")
-                    erased = conn.execute("SELECT at FROM record_erased WHERE group_id = ?", (group_id,)).fetchall()
-                    if erased and meeting["at"] <= erased[0][0]:
-                        return  # a meeting from before the group erased its record stays erased
-                    conn.execute("INSERT OR REPLACE INTO meetings (group_id, id, at, data) VALUES (?, ?, ?, ?)",
-                                 (group_id, meeting["id"], meeting["at"], json.dumps(meeting)))
-                    conn.execute("DELETE FROM meetings WHERE group_id = ? AND id NOT IN (SELECT id FROM meetings "
-                                 "WHERE group_id = ? ORDER BY at DESC LIMIT ?)", (group_id, group_id, MAX_MEETINGS))
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:
+            erased = conn.execute("SELECT at FROM record_erased WHERE group_id = ?", (group_id,)).fetchall()
+            if erased and meeting["at"] <= erased[0][0]:
+                return  # a meeting from before the group erased its record stays erased
+            conn.execute("INSERT OR REPLACE INTO meetings (group_id, id, at, data) VALUES (?, ?, ?, ?)",
+                         (group_id, meeting["id"], meeting["at"], json.dumps(meeting)))
+            conn.execute("DELETE FROM meetings WHERE group_id = ? AND id NOT IN (SELECT id FROM meetings "
+                         "WHERE group_id = ? ORDER BY at DESC LIMIT ?)", (group_id, group_id, MAX_MEETINGS))
+        await self._transaction(work)
 
     async def set_cpd_key(self, group_id: str, member_id: str, public_key: str) -> None:
         await self._run("INSERT OR REPLACE INTO member_keys (member_id, cpd_key) SELECT id, ? FROM members "
                         "WHERE id = ? AND group_id = ?", (public_key, member_id, group_id))
 
     async def add_cpd(self, group_id: str, entries: dict[str, dict[str, Any]]) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.execute("BEGIN")
-                    for mid, entry in entries.items():
-                        if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
-                                            (mid, group_id)).fetchall():
-                            continue
-                        erased = conn.execute("SELECT at FROM cpd_erased WHERE member_id = ?", (mid,)).fetchall()
-                        if erased and entry["at"] <= erased[0][0]:
-                            continue  # erased by its owner: a late change to that session does not bring it back
-                        conn.execute("INSERT OR REPLACE INTO cpd_entries (member_id, id, at, data) VALUES (?, ?, ?, ?)",
-                                     (mid, entry["id"], entry["at"], json.dumps(entry)))
-                        conn.execute("DELETE FROM cpd_entries WHERE member_id = ? AND id NOT IN (SELECT id FROM "
-                                     "cpd_entries WHERE member_id = ? ORDER BY at DESC LIMIT ?)",
-                                     (mid, mid, MAX_ENTRIES))
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:
+            for mid, entry in entries.items():
+                if not _is_member(conn, group_id, mid):
+                    continue
+                erased = conn.execute("SELECT at FROM cpd_erased WHERE member_id = ?", (mid,)).fetchall()
+                if erased and entry["at"] <= erased[0][0]:
+                    continue  # erased by its owner: a late change to that session does not bring it back
+                conn.execute("INSERT OR REPLACE INTO cpd_entries (member_id, id, at, data) VALUES (?, ?, ?, ?)",
+                             (mid, entry["id"], entry["at"], json.dumps(entry)))
+                conn.execute("DELETE FROM cpd_entries WHERE member_id = ? AND id NOT IN (SELECT id FROM "
+                             "cpd_entries WHERE member_id = ? ORDER BY at DESC LIMIT ?)",
+                             (mid, mid, MAX_ENTRIES))
+        await self._transaction(work)
 
     async def cpd_entries(self, group_id: str, member_id: str) -> list[dict[str, Any]]:
         rows = await self._run("SELECT c.data FROM cpd_entries c JOIN members m ON m.id = c.member_id "
@@ -206,17 +199,12 @@ class SqliteGroupStore:
         return [json.loads(data) for (data,) in rows]
 
     async def erase_cpd(self, group_id: str, member_id: str, at: float) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.execute("BEGIN")
-                    if not conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?",
-                                        (member_id, group_id)).fetchall():
-                        return
-                    conn.execute("DELETE FROM cpd_entries WHERE member_id = ?", (member_id,))
-                    conn.execute("INSERT OR REPLACE INTO cpd_erased (member_id, at) VALUES (?, ?)", (member_id, at))
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:
+            if not _is_member(conn, group_id, member_id):
+                return
+            conn.execute("DELETE FROM cpd_entries WHERE member_id = ?", (member_id,))
+            conn.execute("INSERT OR REPLACE INTO cpd_erased (member_id, at) VALUES (?, ?)", (member_id, at))
+        await self._transaction(work)
 
     async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
         if key_hash is None:
@@ -230,14 +218,10 @@ class SqliteGroupStore:
         return [json.loads(data) for (data,) in rows]
 
     async def erase_record(self, group_id: str, at: float) -> None:
-        def work() -> None:
-            with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.execute("BEGIN")
-                    conn.execute("DELETE FROM meetings WHERE group_id = ?", (group_id,))
-                    conn.execute("INSERT OR REPLACE INTO record_erased (group_id, at) VALUES (?, ?)", (group_id, at))
-        await asyncio.to_thread(work)
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM meetings WHERE group_id = ?", (group_id,))
+            conn.execute("INSERT OR REPLACE INTO record_erased (group_id, at) VALUES (?, ?)", (group_id, at))
+        await self._transaction(work)
 
     async def close(self) -> None:
         def work() -> None:
@@ -246,3 +230,8 @@ class SqliteGroupStore:
                     self._conn.close()
                     self._conn = None
         await asyncio.to_thread(work)
+
+
+def _is_member(conn: sqlite3.Connection, group_id: str, member_id: str) -> bool:
+    """Whether the member belongs to the group (a stale or foreign id writes nothing)."""
+    return bool(conn.execute("SELECT 1 FROM members WHERE id = ? AND group_id = ?", (member_id, group_id)).fetchall())
