@@ -60,3 +60,20 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def pseudo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The pseudo-locales on (TP_PSEUDO_LOCALES): every message accented, so English left on a
+    page was never wrapped for translation."""
+    from app.pages import i18n
+
+    def reset() -> None:
+        i18n.shipped.cache_clear()
+        i18n.translations.cache_clear()
+
+    monkeypatch.setenv("TP_PSEUDO_LOCALES", "1")
+    reset()
+    yield
+    monkeypatch.delenv("TP_PSEUDO_LOCALES")
+    reset()

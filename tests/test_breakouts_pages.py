@@ -116,17 +116,6 @@ def _english_left(html: str, names: list[str]) -> list[str]:
     return [word for word in found if word != "and"]
 
 
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch):
-    from app.pages import i18n
-
-    monkeypatch.setenv("TP_PSEUDO_LOCALES", "1")
-    i18n.shipped.cache_clear()
-    i18n.translations.cache_clear()
-    yield
-    monkeypatch.delenv("TP_PSEUDO_LOCALES")
-    i18n.shipped.cache_clear()
-    i18n.translations.cache_clear()
 
 
 def test_the_breakout_regions_are_all_in_the_viewers_language(pseudo) -> None:

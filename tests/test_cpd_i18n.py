@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.config import AppSettings
@@ -25,15 +23,6 @@ WRITTEN = ("Handover went badly.", "Anxious.", "Rushed.", "Ask earlier.", "Pause
            "Write up the near miss", "Phone the hospice")
 
 
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TP_PSEUDO_LOCALES", "1")
-    i18n.shipped.cache_clear()
-    i18n.translations.cache_clear()
-    yield
-    monkeypatch.delenv("TP_PSEUDO_LOCALES")
-    i18n.shipped.cache_clear()
-    i18n.translations.cache_clear()
 
 
 def entry(minutes: int | None = None) -> dict:

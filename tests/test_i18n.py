@@ -34,14 +34,6 @@ def _reset() -> None:
     i18n.translations.cache_clear()
 
 
-@pytest.fixture
-def pseudo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The pseudo-locales on (TP_PSEUDO_LOCALES), as the wiring tests run them."""
-    monkeypatch.setenv("TP_PSEUDO_LOCALES", "1")
-    _reset()
-    yield
-    monkeypatch.delenv("TP_PSEUDO_LOCALES")
-    _reset()
 
 
 @pytest.fixture
