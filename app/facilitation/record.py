@@ -12,9 +12,10 @@ what the evaluation's answers may become):
 - the evaluation's figures are made from the spread the room was last shown, never from the
   counts at close, and not at all when fewer than k answers were in it;
 - every count of people that is below k (but not zero) is suppressed wherever the record is
-  shown (``shown``, ``table``, ``charts``); a statement's mean only when at least k answered,
-  and the evenness only when at least k took part; a row kept before the means were noisy
-  shows no scores at all;
+  shown (``shown``, ``table``, ``charts``), and so is how many answered whenever it is below k
+  (the figures are then empty, whether one, two or nobody answered); a statement's mean only
+  when at least k answered, and the evenness only when at least k took part; a row kept
+  before the means were noisy shows no scores at all;
 - equal participation is the evenness of floor time, 1 - Gini coefficient (as in the
   session's summary): it uses everyone's share, not only the extremes, reads 1.00 when all
   had the same time, and stays comparable between meetings of different sizes.
@@ -70,7 +71,8 @@ def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
             "at": row["at"], "format": row["format"], "minutes": row["minutes"], "k": k,
             "attended": disclosure.count_shown(row["attended"], k),
             "evenness": row["evenness"] if enough_people else SUPPRESSED,
-            "answered": disclosure.count_shown(row["answered"], k), "statements": statements}
+            "answered": SUPPRESSED if row["statements"] and row["answered"] < k else row["answered"],
+            "statements": statements}
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
