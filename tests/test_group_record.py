@@ -120,6 +120,7 @@ def test_a_group_that_met_three_times_shows_counts_only_with_cells_below_k_suppr
     assert page.status_code == 200
     assert page.text.count("<svg") == 4  # attendance, evenness, one per statement
     assert 'class="bar suppressed"' in page.text and "fewer than 3, not shown" in page.text
+    assert "random noise added" in page.text
     assert "<script" not in page.text and "style=" not in page.text
     assert not any(name in page.text for name in NAMES)
     assert get(http, group, "/record.html").text.count("<svg") == 4
