@@ -19,6 +19,7 @@ from itertools import product
 
 from app.facilitation import disclosure, record
 from app.facilitation.models import SCREEN
+from app.facilitation.transition import salted_hash
 from app.facilitation.views import view_for
 from tests.test_evaluation import answer, at_check_out
 from tests.test_room_safety import folded, send
@@ -149,10 +150,10 @@ def test_when_the_close_shows_the_last_answers_the_record_keeps_that_showing() -
     state, row = meeting(answers, show_after=3)
     room = view_for(state, SCREEN, 1e4)["evaluation"]
     assert room["in_spread"] == 6 and row["answered"] == 6
-    # The record is made from that spread: the same spread with another secret gives the
-    # same number of answers, and the room's spread alone is what both were made of.
+    # The record is the room's last spread with the meeting's noise, and nothing else.
     spreads = [t.spread for t in state.evaluation.tallies]
-    assert disclosure.kept_figures(spreads, K, disclosure.seeded("another"))[0] == 6
+    noise = disclosure.seeded(salted_hash(state.salt, "record noise"))
+    assert disclosure.kept_figures(spreads, K, noise) == (6, [st["mean"] for st in row["statements"]])
 
 
 def test_with_fewer_than_k_answers_the_room_is_never_shown_and_the_record_keeps_no_mean() -> None:
