@@ -190,12 +190,21 @@ def test_the_pages_send_one_radio_group_per_statement_as_the_scores() -> None:
 def test_a_statement_a_meeting_did_not_ask_has_no_bar_while_a_suppressed_one_is_marked() -> None:
     from app.facilitation import record
     rows = [{"id": "a", "at": 1.7e9, "format": "F", "minutes": 60, "attended": 4, "evenness": 0.9, "k": 3,
-             "answered": 4, "statements": [{"text": "Old", "counts": [0, 0, 1, 3, 0]}]},
+             "method": "noisy-mean-1", "answered": 4, "statements": [{"text": "Old", "mean": 3.6}]},
             {"id": "b", "at": 1.7e9 + 86400 * 30, "format": "F", "minutes": 60, "attended": 2, "evenness": 0.5,
-             "k": 3, "answered": 2, "statements": [{"text": "New", "counts": None}]}]
+             "k": 3, "method": "noisy-mean-1", "answered": 2, "statements": [{"text": "New", "mean": None}]}]
     charts = record.charts(rows)
     old, new = charts["statements"]
     assert len(old["bars"]) == 1 and "not asked" in old["summary"]
     assert len(new["bars"]) == 1 and new["bars"][0]["suppressed"] and "fewer than 3, not shown" in new["summary"]
     assert [b["suppressed"] for b in charts["attendance"]["bars"]] == [False, True]
-    assert record.table(rows)[1][:6] == ["2023-11-14", "F", "60", "4", "0.9", "4"]
+    assert record.table(rows)[1] == ["2023-11-14", "F", "60", "4", "0.9", "4", "Old", "3.6"]
+    assert old["bars"][0]["h"] == round((record.CHART_H - 14) * 3.6 / 5, 1)
+
+
+def test_a_row_kept_before_the_means_were_noisy_shows_no_scores() -> None:
+    from app.facilitation import record
+    row = {"id": "a", "at": 1.7e9, "format": "F", "minutes": 60, "attended": 4, "evenness": 0.9, "k": 3,
+           "answered": 4, "statements": [{"text": "Old", "counts": [0, 0, 1, 3, 0]}]}
+    assert record.shown([row])[0]["statements"] == [{"text": "Old", "mean": None}]
+    assert record.table([row])[1] == ["2023-11-14", "F", "60", "4", "0.9", "4", "Old", ""]

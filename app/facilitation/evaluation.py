@@ -137,9 +137,11 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
     return {"evaluation_answered": done, "evaluation_due": offered(state) and not done}
 
 
-def spreads_at_close(state: SessionState) -> list[tuple[str, tuple[int, int, int, int, int]]]:
-    """Per statement, the counts of every answer given (for the group's record of meetings)."""
+def last_shown(state: SessionState) -> list[tuple[str, tuple[int, int, int, int, int] | None]]:
+    """Per statement, the spread as the room was last shown it (None: never shown). The
+    group's record is made from this and never from the counts, so it holds nothing the room
+    was not shown (``disclosure``)."""
     by_key = {t.phase_id: t for t in state.evaluation.tallies}
-    return [(text, by_key[key(n)].counts if key(n) in by_key else (0, 0, 0, 0, 0))
+    return [(text, by_key[key(n)].spread if key(n) in by_key else None)
             for n, text in enumerate(state.format.evaluation)]
 

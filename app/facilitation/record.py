@@ -1,16 +1,21 @@
 """A recurring group's record over its meetings: aggregates only, with no names in it.
 
-The rules, all here:
+The rules, all here (the figures themselves come from ``disclosure``, the one place that says
+what the evaluation's answers may become):
 
-- at close a meeting leaves one row of counts (``meeting_of``): when it closed, its format
-  and length, how many took part, how evenly the floor was shared, how many answered the
-  evaluation and, per statement, how many gave each score. No row per person, no name, no
-  member id, no session code (the row's id is a salted hash the session's secret alone
-  yields, so a later change to the same closed session replaces its row);
-- evaluation counts are not kept at all when fewer than k answered;
-- every cell that counts people and is below k (but not zero) is suppressed wherever the
-  record is shown (``table``, ``charts``); the mean score of a statement only when at least
-  k answered, and the evenness only when at least k took part;
+- at close a meeting leaves one row (``meeting_of``): when it closed, its format and length,
+  how many took part, how evenly the floor was shared, how many answers the room was last
+  shown and, per statement, a noisy mean of them. No count of scores, no row per person, no
+  name, no member id, no session code (the row's id is a salted hash the session's secret
+  alone yields, so a later change to the same closed session replaces its row with the same
+  figures: the noise comes from that secret too);
+- the evaluation's figures are made from the spread the room was last shown, never from the
+  counts at close, and not at all when fewer than k answers were in it;
+- every count of people that is below k (but not zero) is suppressed wherever the record is
+  shown (``shown``, ``table``, ``charts``), and so is how many answered whenever it is below k
+  (the figures are then empty, whether one, two or nobody answered); a statement's mean only
+  when at least k answered, and the evenness only when at least k took part; a row kept
+  before the means were noisy shows no scores at all;
 - equal participation is the evenness of floor time, 1 - Gini coefficient (as in the
   session's summary): it uses everyone's share, not only the extremes, reads 1.00 when all
   had the same time, and stays comparable between meetings of different sizes.
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from . import evaluation
+from . import disclosure, evaluation
 from .models import SessionState
 from .summary import gini
 from .transition import salted_hash
@@ -37,10 +42,10 @@ def meeting_of(state: SessionState) -> dict[str, Any]:
     k = state.settings.evaluation_k
     people = [p for p in state.participants if not p.removed]
     spoken = [p.spoken_s for p in people]
-    answered = len(state.evaluation.answered)
     started = state.phase_log[0].entered_at if state.phase_log else state.closed_at
-    statements = [{"text": text, "counts": list(counts) if answered >= k else None}
-                  for text, counts in evaluation.spreads_at_close(state)]
+    last = evaluation.last_shown(state)
+    noise = disclosure.seeded(salted_hash(state.salt, "record noise"))
+    answered, means = disclosure.kept_figures([spread for _, spread in last], k, noise)
     return {
         "id": salted_hash(state.salt, "meeting")[:16],
         "at": state.closed_at,
@@ -49,43 +54,32 @@ def meeting_of(state: SessionState) -> dict[str, Any]:
         "attended": len(people),
         "evenness": round(1 - gini(spoken), 2) if sum(spoken) > 0 else None,
         "k": k,
+        "method": disclosure.METHOD,
         "answered": answered,
-        "statements": statements,
+        "statements": [{"text": text, "mean": mean} for (text, _), mean in zip(last, means)],
     }
 
 
-def _cell(n: int, k: int) -> int | None:
-    return SUPPRESSED if 0 < n < k else n
-
-
-def _mean(counts: list[int]) -> float:
-    return round(sum((i + 1) * c for i, c in enumerate(counts)) / sum(counts), 2)
-
-
 def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
-    """One meeting as anyone with the group's key sees it: every cell below k suppressed."""
+    """One meeting as anyone with the group's key or the report link sees it: counts of
+    people below k suppressed, a statement's noisy mean only when at least k answered."""
     k = int(row.get("k", 3))
     enough_people = row["attended"] >= k
-    enough_answers = row["answered"] >= k
-    statements = []
-    for st in row["statements"]:
-        counts = st["counts"] if enough_answers else None
-        statements.append({"text": st["text"],
-                           "counts": [_cell(c, k) for c in counts] if counts else None,
-                           "mean": _mean(counts) if counts and sum(counts) else None})
+    noisy = row.get("method") == disclosure.METHOD and row["answered"] >= k
+    statements = [{"text": st["text"], "mean": st["mean"] if noisy else None} for st in row["statements"]]
     return {"date": datetime.fromtimestamp(row["at"], tz=timezone.utc).strftime("%Y-%m-%d"),
             "at": row["at"], "format": row["format"], "minutes": row["minutes"], "k": k,
-            "attended": _cell(row["attended"], k),
+            "attended": disclosure.count_shown(row["attended"], k),
             "evenness": row["evenness"] if enough_people else SUPPRESSED,
-            "answered": _cell(row["answered"], k), "statements": statements}
+            "answered": SUPPRESSED if row["statements"] and row["answered"] < k else row["answered"],
+            "statements": statements}
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [shown_meeting(r) for r in sorted(rows, key=lambda r: r["at"])]
 
 
-CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean",
-              "score_1", "score_2", "score_3", "score_4", "score_5"]
+CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
 
 
 def _text(value: str) -> str:
@@ -95,7 +89,7 @@ def _text(value: str) -> str:
 
 def table(rows: list[dict[str, Any]]) -> list[list[str]]:
     """The record as CSV rows for a commissioner: one per meeting and statement (one per
-    meeting when it asked none); a suppressed cell reads ``<k``."""
+    meeting when it asked none); a suppressed count reads ``<k``, a mean not shown is empty."""
     def cell(value: Any, k: int) -> str:
         return f"<{k}" if value is SUPPRESSED else str(value)
 
@@ -106,11 +100,9 @@ def table(rows: list[dict[str, Any]]) -> list[list[str]]:
                 "" if m["evenness"] is None and m["attended"] is not None and m["attended"] >= k
                 else cell(m["evenness"], k), cell(m["answered"], k)]
         if not m["statements"]:
-            out.append(head + [""] * 7)
+            out.append(head + ["", ""])
         for st in m["statements"]:
-            counts = st["counts"]
-            out.append(head + [_text(st["text"]), "" if st["mean"] is None else str(st["mean"])]
-                       + ([cell(c, k) for c in counts] if counts else [""] * 5))
+            out.append(head + [_text(st["text"]), "" if st["mean"] is None else str(st["mean"])])
     return out
 
 

@@ -35,6 +35,7 @@ import hmac
 import math
 from typing import Any
 
+from .disclosure import spread_may_move
 from .errors import Forbidden
 from .transition import ANONYMOUS_ACTS
 from .models import ITEM_KINDS, Actor, Item, Participant, SessionState, WellbeingTally
@@ -212,7 +213,7 @@ def unshown(tally: WellbeingTally) -> int:
 def snapshot(tally: WellbeingTally, threshold: int) -> WellbeingTally | None:
     """The tally with its spread shown as folded so far; None unless at least ``threshold``
     answers came in since it was last shown, so that a showing never moves it by one answer."""
-    if unshown(tally) < threshold:
+    if not spread_may_move(unshown(tally), threshold):
         return None
     return tally.model_copy(update={"spread": tally.shown})
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.facilitation.disclosure import spread_may_move
+
 SCALE = (1, 2, 3, 4, 5)
 SCALE_WORDS = {1: "low", 3: "so-so", 5: "good"}
 
@@ -61,7 +63,7 @@ def _evaluation(view: dict[str, Any], can_show: bool) -> dict[str, Any] | None:
         statements.append({"text": st["text"], "bars": bars, "summary": summary})
     return {"statements": statements, "answered": ev["answered"], "in_spread": ev["in_spread"],
             "notes": ev["notes"], "k": ev["k"], "shown": ev["in_spread"] > 0,
-            "can_show": can_show and ev["answered"] - ev["in_spread"] >= ev["k"]}
+            "can_show": can_show and spread_may_move(ev["answered"] - ev["in_spread"], ev["k"])}
 
 
 def _tally(view: dict[str, Any], tally: dict[str, Any], can_show: bool = False) -> dict[str, Any]:
