@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup
 
 from app.facilitation.durations import minutes_seconds
@@ -35,10 +36,44 @@ DICT_NAMES = frozenset(dir(dict))
 ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a dict has that attribute
 
 
+# The callables whose first arguments are a message of the product's own (``pgettext``: its
+# context too): how many leading arguments must be written in the template itself.
+MESSAGE_ARGS = {"_": 1, "gettext": 1, "ngettext": 2, "pgettext": 2}
+
+
+def check_template(tree: nodes.Template, name: str | None, filename: str | None) -> None:
+    """Refuse, when a template is compiled, anything that could make data markup or a format
+    string: a message to translate that is not written in the template (data is shown with
+    ``|translated``, which escapes it and never formats it), the ``safe`` filter, and turning
+    autoescaping off. Every page is autoescaped; a message of the product's own is trusted
+    markup whose values are escaped as they are filled in (``_page_gettext``)."""
+    def refuse(node: nodes.Node, why: str) -> None:
+        raise jinja2.TemplateSyntaxError(why, node.lineno, name, filename)
+
+    for call in tree.find_all(nodes.Call):
+        wanted = MESSAGE_ARGS.get(call.node.name) if isinstance(call.node, nodes.Name) else None
+        if wanted and (len(call.args) < wanted
+                       or not all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in call.args[:wanted])):
+            refuse(call, f"{call.node.name}() takes a message written in the template; show data with |translated")
+    for used in tree.find_all(nodes.Filter):
+        if used.name == "safe":
+            refuse(used, "data is never marked safe in a template")
+    for scoped in tree.find_all(nodes.ScopedEvalContextModifier):
+        if any(o.key == "autoescape" and not (isinstance(o.value, nodes.Const) and o.value.value is True)
+               for o in scoped.options):
+            refuse(scoped, "every page is autoescaped")
+
+
 class PageEnvironment(jinja2.Environment):
     """jinja's environment, with ``x.name`` on the page model's dicts taken as the item
     without first trying, and failing, the attribute: the same result (a dict's own
-    attributes still win), and most of what rendering a region does."""
+    attributes still win), and most of what rendering a region does. Each template is
+    checked as it is compiled (``check_template``)."""
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        check_template(tree, name, filename)
+        return tree
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in ITEM_FIRST and attribute not in DICT_NAMES:
@@ -82,7 +117,18 @@ def _page_pgettext(context: str, message: str, **values: Any) -> str:
     return Markup(i18n.pgettext(context, message)) % values
 
 
+def translated(text: Any) -> str:
+    """Data shown in the viewer's language: a shipped format's title or prompt is one of the
+    catalog's messages and comes out translated; anything else (a custom format's text, a
+    group's statement) comes out as written. Either way it is plain text, escaped where it is
+    shown, and never a format string: a ``%`` in it is a percent sign."""
+    if text is None or text == "":
+        return ""
+    return str(i18n.gettext(str(text)))
+
+
 templates.globals.update(_=_page_gettext, gettext=_page_gettext, ngettext=_page_ngettext, pgettext=_page_pgettext)
+templates.filters["translated"] = translated
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
