@@ -33,10 +33,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from jinja2 import TemplateSyntaxError
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from app.live.htmx import PAGES
-from app.pages.i18n import shipped
+from app.pages.i18n import shipped, speaking, translations
+from app.pages.templates import templates
 from tests.support.client import Api, bearer
 from tests.support.server import ServerProcess
 
@@ -50,6 +53,10 @@ PERCENT = "%s %(x)s %d 100%"
 MARKDOWN = "[a](javascript:alert(4)) *b* `c` | d"
 PIECES = [IMG, PERCENT, SCRIPT, TEMPLATE, FORM, SVG, MARKDOWN]
 HONEST = "Discussion (100% honest)"
+
+
+def gettext_in(lang: str, message: str) -> str:
+    return translations(lang).gettext(message)
 
 
 def text(label: str, limit: int, lead: str = "") -> str:
@@ -402,6 +409,7 @@ def test_every_page_and_print_page_shows_data_as_text(injected: tuple[ServerProc
         assert HONEST in shown and "{{7*7}}" in shown and PERCENT in shown, lang
         assert "<script data-injected>" in shown  # the tag, as text
         assert "S1" in shown_text(run.html[f"record {lang}"])  # the group's statements, in its record
+    assert "Evenness" in shown_text(run.html["summary facilitator en"])  # the share of voice, once people spoke
 
 
 def test_every_region_is_whole_and_shows_data_as_text(injected: tuple[ServerProcess, Run, int]) -> None:
@@ -454,3 +462,29 @@ def test_no_csv_cell_is_a_formula(injected: tuple[ServerProcess, Run, int]) -> N
         assert first_acted_on(cell) not in {"=", "+", "-", "@", "\t", "\r"}, cell
     for statement in STATEMENTS:
         assert "'" + statement in cells  # the text kept whole, marked as text
+
+
+# ------------------------------------------------------------------ by construction
+
+@pytest.mark.parametrize("source", [
+    "{{ _(title) }}", "{{ gettext(m.phase.prompt) }}", "{{ ngettext(one, 'many', n) }}",
+    "{{ pgettext(where, 'word') }}", "{% trans title=_(p.title) %}{{ title }}{% endtrans %}",
+    "{{ title | safe }}", "{% autoescape false %}{{ title }}{% endautoescape %}", "{{ 'Check-in' | translated }}",
+])
+def test_a_template_that_could_make_data_markup_does_not_compile(source: str) -> None:
+    with pytest.raises(TemplateSyntaxError):
+        templates.from_string(source)
+
+
+def test_data_is_escaped_and_never_a_format_string_while_the_products_own_words_are_markup() -> None:
+    page = templates.from_string(
+        "{{ title | translated }}|{{ _('<strong>%(name)s</strong> would like a word afterwards', name=title) }}"
+        "|{% trans name=title %}<strong>{{ name }}</strong> would like a word afterwards{% endtrans %}"
+        "|{{ phase | translated }}")
+    with speaking("cy"):
+        out = page.render(title=f"{IMG} {PERCENT}", phase="Check-in")
+    mine, given, block, shipped_title = out.split("|")
+    assert mine == escape(f"{IMG} {PERCENT}")  # data: escaped, its % left alone
+    for filled in (given, block):  # the product's words keep their markup; the value in them is escaped
+        assert "<strong>" in filled and escape(f"{IMG} {PERCENT}") in filled and IMG not in filled
+    assert shipped_title == escape(gettext_in("cy", "Check-in")) != "Check-in"  # a shipped title, translated

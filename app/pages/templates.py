@@ -45,19 +45,23 @@ def check_template(tree: nodes.Template, name: str | None, filename: str | None)
     """Refuse, when a template is compiled, anything that could make data markup or a format
     string: a message to translate that is not written in the template (data is shown with
     ``|translated``, which escapes it and never formats it), the ``safe`` filter, and turning
-    autoescaping off. Every page is autoescaped; a message of the product's own is trusted
-    markup whose values are escaped as they are filled in (``_page_gettext``)."""
+    autoescaping off; and ``|translated`` on a written message, which jinja would fold into
+    the language the template happened to be compiled in. Every page is autoescaped; a
+    message of the product's own is trusted markup whose values are escaped as they are
+    filled in (``_page_gettext``)."""
     def refuse(node: nodes.Node, why: str) -> None:
         raise jinja2.TemplateSyntaxError(why, node.lineno, name, filename)
 
     for call in tree.find_all(nodes.Call):
         wanted = MESSAGE_ARGS.get(call.node.name) if isinstance(call.node, nodes.Name) else None
-        if wanted and (len(call.args) < wanted
-                       or not all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in call.args[:wanted])):
+        written = all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in call.args[:wanted or 0])
+        if wanted and (len(call.args) < wanted or not written):
             refuse(call, f"{call.node.name}() takes a message written in the template; show data with |translated")
     for used in tree.find_all(nodes.Filter):
         if used.name == "safe":
             refuse(used, "data is never marked safe in a template")
+        if used.name == "translated" and isinstance(used.node, nodes.Const):  # folded at compile time
+            refuse(used, "a message written in the template is translated with _()")
     for scoped in tree.find_all(nodes.ScopedEvalContextModifier):
         if any(o.key == "autoescape" and not (isinstance(o.value, nodes.Const) and o.value.value is True)
                for o in scoped.options):
