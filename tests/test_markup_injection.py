@@ -488,3 +488,9 @@ def test_data_is_escaped_and_never_a_format_string_while_the_products_own_words_
     for filled in (given, block):  # the product's words keep their markup; the value in them is escaped
         assert "<strong>" in filled and escape(f"{IMG} {PERCENT}") in filled and IMG not in filled
     assert shipped_title == escape(gettext_in("cy", "Check-in")) != "Check-in"  # a shipped title, translated
+
+
+def test_a_lone_percent_sign_in_a_message_of_a_template_does_not_compile() -> None:
+    with pytest.raises(TemplateSyntaxError):
+        templates.from_string("{{ _('Discussion (100% honest)') }}")
+    assert templates.from_string("{{ _('Discussion (100%% honest)') }}").render() == HONEST

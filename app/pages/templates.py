@@ -57,6 +57,8 @@ def check_template(tree: nodes.Template, name: str | None, filename: str | None)
         written = all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in call.args[:wanted or 0])
         if wanted and (len(call.args) < wanted or not written):
             refuse(call, f"{call.node.name}() takes a message written in the template; show data with |translated")
+        if wanted and any(i18n.stray_percent(a.value) for a in call.args[:wanted]):
+            refuse(call, "a percent sign in a message is written %%: its values are filled in with %")
     for used in tree.find_all(nodes.Filter):
         if used.name == "safe":
             refuse(used, "data is never marked safe in a template")
