@@ -78,7 +78,7 @@ STATEMENTS = [text("S1", 200, "\ufeff=HYPERLINK(\"http://x\") "), text("S2", 200
 FORMAT_STATEMENTS = [text("F1", 200, "\uff0b1 "), text("F2", 200, "\uff20A1 "), text("F3", 200, "\uff0d2 ")]
 PHASES = [  # (id, title, kind, purpose, extra)
     ("check-in", text("P1", 120), "round", "check-in", "wellbeing = true\nreview_actions = true\n"),
-    ("write", text("P2", 120), "writing", "feedback", ""),
+    ('w"><img data-injected src=x onerror=alert(5)>%s', text("P2", 120), "writing", "feedback", ""),
     ("discuss", HONEST, "queue", "discussion", ""),
     ("pairs", text("P4", 120), "queue", "discussion", "breakout = true\n"),
     ("plans", text("P5", 120), "writing", "actions", ""),
@@ -87,12 +87,12 @@ PHASES = [  # (id, title, kind, purpose, extra)
 
 
 def format_toml(statements: list[str]) -> str:
-    lines = ['id = "injected"', f"title = {toml_string(text('FT', 120, chr(0xFF1D)))}",
+    lines = [f"id = {toml_string(text('ID', 64))}", f"title = {toml_string(text('FT', 120, chr(0xFF1D)))}",
              f"summary = {toml_string(text('FS', 1000))}",
              f"evaluation = [{', '.join(toml_string(s) for s in statements)}]", "",
              "[breakouts]", "size = 2", ""]
     for n, (pid, title, kind, purpose, extra) in enumerate(PHASES, 1):
-        lines += ["[[phases]]", f'id = "{pid}"', f"title = {toml_string(title)}", f'kind = "{kind}"',
+        lines += ["[[phases]]", f"id = {toml_string(pid)}", f"title = {toml_string(title)}", f'kind = "{kind}"',
                   f'purpose = "{purpose}"', f"prompt = {toml_string(text(f'Q{n}', 300))}", "duration_s = 600",
                   extra]
     return "\n".join(lines)
