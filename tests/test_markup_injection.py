@@ -470,6 +470,7 @@ def test_no_csv_cell_is_a_formula(injected: tuple[ServerProcess, Run, int]) -> N
     "{{ _(title) }}", "{{ gettext(m.phase.prompt) }}", "{{ ngettext(one, 'many', n) }}",
     "{{ pgettext(where, 'word') }}", "{% trans title=_(p.title) %}{{ title }}{% endtrans %}",
     "{{ title | safe }}", "{% autoescape false %}{{ title }}{% endautoescape %}", "{{ 'Check-in' | translated }}",
+    "{{ title | format(1) }}", "{{ title % 1 }}",
 ])
 def test_a_template_that_could_make_data_markup_does_not_compile(source: str) -> None:
     with pytest.raises(TemplateSyntaxError):

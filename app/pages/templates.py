@@ -44,8 +44,9 @@ MESSAGE_ARGS = {"_": 1, "gettext": 1, "ngettext": 2, "pgettext": 2}
 def check_template(tree: nodes.Template, name: str | None, filename: str | None) -> None:
     """Refuse, when a template is compiled, anything that could make data markup or a format
     string: a message to translate that is not written in the template (data is shown with
-    ``|translated``, which escapes it and never formats it), the ``safe`` filter, and turning
-    autoescaping off; and ``|translated`` on a written message, which jinja would fold into
+    ``|translated``, which escapes it and never formats it), a format string (``|format``,
+    ``%``) that is not written there either, the ``safe`` filter, and turning autoescaping
+    off; and ``|translated`` on a written message, which jinja would fold into
     the language the template happened to be compiled in. Every page is autoescaped; a
     message of the product's own is trusted markup whose values are escaped as they are
     filled in (``_page_gettext``)."""
@@ -62,8 +63,13 @@ def check_template(tree: nodes.Template, name: str | None, filename: str | None)
     for used in tree.find_all(nodes.Filter):
         if used.name == "safe":
             refuse(used, "data is never marked safe in a template")
+        if used.name == "format" and not isinstance(used.node, nodes.Const):
+            refuse(used, "a format string is written in the template")
         if used.name == "translated" and isinstance(used.node, nodes.Const):  # folded at compile time
             refuse(used, "a message written in the template is translated with _()")
+    for mod in tree.find_all(nodes.Mod):
+        if not isinstance(mod.left, nodes.Const):
+            refuse(mod, "a format string is written in the template (for a remainder: `is divisibleby`)")
     for scoped in tree.find_all(nodes.ScopedEvalContextModifier):
         if any(o.key == "autoescape" and not (isinstance(o.value, nodes.Const) and o.value.value is True)
                for o in scoped.options):
