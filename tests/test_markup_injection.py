@@ -471,6 +471,8 @@ def test_no_csv_cell_is_a_formula(injected: tuple[ServerProcess, Run, int]) -> N
     "{{ pgettext(where, 'word') }}", "{% trans title=_(p.title) %}{{ title }}{% endtrans %}",
     "{{ title | safe }}", "{% autoescape false %}{{ title }}{% endautoescape %}", "{{ 'Check-in' | translated }}",
     "{{ title | format(1) }}", "{{ title % 1 }}",
+    "{% trans share=v.evenness | number(2), count=v.people %}{{ count }} person{% pluralize %}{{ count }} people"
+    "{% endtrans %}",  # the plural would be chosen by "0,87" (in Welsh, Polish, French: a 500)
 ])
 def test_a_template_that_could_make_data_markup_does_not_compile(source: str) -> None:
     with pytest.raises(TemplateSyntaxError):

@@ -39,6 +39,8 @@ ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a 
 # The callables whose first arguments are a message of the product's own (``pgettext``: its
 # context too): how many leading arguments must be written in the template itself.
 MESSAGE_ARGS = {"_": 1, "gettext": 1, "ngettext": 2, "pgettext": 2}
+# Filters that write a value out as words ("0,87", "2:10"): no count for choosing a plural.
+AS_WORDS = {"number", "percent", "minutes", "clock", "spoken", "utc_time", "iso_time", "translated", "string"}
 
 
 def check_template(tree: nodes.Template, name: str | None, filename: str | None) -> None:
@@ -58,6 +60,9 @@ def check_template(tree: nodes.Template, name: str | None, filename: str | None)
         written = all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in call.args[:wanted or 0])
         if wanted and (len(call.args) < wanted or not written):
             refuse(call, f"{call.node.name}() takes a message written in the template; show data with |translated")
+        count = call.args[2] if wanted == 2 and call.node.name == "ngettext" and len(call.args) > 2 else None
+        if isinstance(count, nodes.Filter) and count.name in AS_WORDS:
+            refuse(call, "a plural is chosen by a count, not by its words: name it ({% pluralize count %})")
         if wanted and any(i18n.stray_percent(a.value) for a in call.args[:wanted]):
             refuse(call, "a percent sign in a message is written %%: its values are filled in with %")
     for used in tree.find_all(nodes.Filter):
