@@ -8,6 +8,8 @@ fails here. Placeholders a translation drops or invents fail it too: such a page
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.pages import catalogs
@@ -40,3 +42,16 @@ def test_the_check_passes_and_names_every_shipped_language() -> None:
     ok, lines = catalogs.check(strict=True)
     assert ok, "\n".join(lines)
     assert {line.split(":")[0] for line in lines[1:]} >= {"cy", "fr", "es", "pl"}
+
+
+def test_a_translation_with_a_lone_percent_sign_fails_the_check(tmp_path: Path) -> None:
+    """The pages fill every message with its values, so "100 %" in one language's words would
+    break that language's page alone: the check names it, as it names a wrong placeholder."""
+    template = catalogs._read(POT)
+    source = catalogs.catalog_paths()["fr"].read_text(encoding="utf-8")
+    broken = tmp_path / "messages.po"
+    msgid = 'msgid "Share of voice: %(people)s"\nmsgstr "'
+    assert msgid in source
+    broken.write_text(source.replace(msgid, msgid + "100 % ", 1), encoding="utf-8")
+    report = catalogs.language_report("fr", broken, template)
+    assert report.bad_placeholders == ["Share of voice: %(people)s"], report.line()

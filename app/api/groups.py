@@ -5,14 +5,12 @@ The group key is a bearer capability, stored only as a hash; ``GroupCaller`` che
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.facilitation import record
+from app.facilitation import record, spreadsheet
 
 from app.api.schemas import (
     CreateGroup,
@@ -71,9 +69,8 @@ async def read_record(group: GroupReader, groups: Groups) -> dict[str, Any]:
 @router.get("/groups/{group_id}/record.csv")
 async def record_csv(group: GroupReader, groups: Groups) -> Response:
     """The record for a commissioner: one row per meeting and statement; a cell below k reads ``<k``."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(record.table(await groups.record(group)))
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    text = spreadsheet.document(record.table(await groups.record(group)))
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="group-record.csv"'})
 
 

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .formats import is_one_to_one
+from .markdown import block
+from .markdown import inline as md
 from .models import SessionState
 from .reflection import PROMPTS
 from .transition import salted_hash
@@ -175,7 +177,8 @@ def _in_all(rec: dict[str, Any], _: Gettext, ngettext: Ngettext) -> str:
 
 
 def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _english) -> str:
-    """The record as a Markdown file. ``rec`` is laid out (``record_of``) in the same words."""
+    """The record as a Markdown file. ``rec`` is laid out (``record_of``) in the same words; what the
+    member and the format file wrote renders as written (``app.facilitation.markdown``)."""
     lines = [_("# My CPD record"), "",
              _("Kept by Talking Piece for me alone, opened with my member code. It names no one else."), "",
              _("## Attendance"), ""]
@@ -183,16 +186,16 @@ def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _e
         lines += [_("No meeting recorded yet."), ""]
         return "\n".join(lines)
     lines += [_("| Date | Format | Minutes | Role |"), "|---|---|---|---|"]
-    lines += [f"| {e['date']} | {e['format']} | {e['minutes']} | {e['role_words']} |" for e in rec["entries"]]
+    lines += [f"| {e['date']} | {md(e['format'])} | {e['minutes']} | {e['role_words']} |" for e in rec["entries"]]
     lines += ["", _in_all(rec, _, ngettext), ""]
     for e in rec["entries"]:
-        lines += [f"## {e['date']}: {e['format']}", "", _("- Minutes: %(minutes)s") % {"minutes": e["minutes"]},
+        lines += [f"## {e['date']}: {md(e['format'])}", "", _("- Minutes: %(minutes)s") % {"minutes": e["minutes"]},
                   _("- My role: %(role)s") % {"role": e["role_words"]}, ""]
         lines += [_("### My actions"), ""]
-        lines += [f"- {_action(a, _)}" for a in e["actions"]] or [_("- None recorded")]
+        lines += [f"- {md(_action(a, _))}" for a in e["actions"]] or [_("- None recorded")]
         if e["reviewed"]:
             lines += ["", _("### How my earlier actions went"), ""]
-            lines += [_("- %(text)s: %(status)s") % {"text": a["text"], "status": a["status_words"]}
+            lines += [_("- %(text)s: %(status)s") % {"text": md(a["text"]), "status": a["status_words"]}
                       for a in e["reviewed"]]
         lines += ["", _("### NMC reflective account"), ""]
         for h in e["nmc"]:
@@ -201,10 +204,11 @@ def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _e
                 lines += ["_" + _("Choose one or more themes of the Code: %(themes)s.")
                           % {"themes": ", ".join(rec["themes"])} + "_", ""]
             else:
-                lines += (h["paragraphs"] or ["_" + _("Not written.") + "_"]) + [""]
+                lines += ([block(p) for p in h["paragraphs"]] or ["_" + _("Not written.") + "_"]) + [""]
         lines += [_("### Social Work England CPD record"), ""]
         for h in e["swe"]:
-            lines += [f"**{h['heading']}**", ""] + (h["paragraphs"] or ["_" + _("Not written.") + "_"]) + [""]
+            written = [block(p) for p in h["paragraphs"]]
+            lines += [f"**{h['heading']}**", ""] + (written or ["_" + _("Not written.") + "_"]) + [""]
     return "\n".join(lines)
 
 

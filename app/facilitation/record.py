@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from . import disclosure, evaluation
+from . import disclosure, evaluation, spreadsheet
 from .models import SessionState
 from .summary import gini
 from .transition import salted_hash
@@ -84,7 +84,7 @@ CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "
 
 def _text(value: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return spreadsheet.cell(value)
 
 
 def table(rows: list[dict[str, Any]]) -> list[list[str]]:

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
+from .markdown import block
+from .markdown import inline as md
 from .models import Frozen, SessionState
 
 MAX_PROMPT_TEXT = 4000
@@ -58,13 +60,15 @@ def _same(text: str) -> str:
 
 
 def to_markdown(record: dict, _: Callable[[str], str] = _same) -> str:
-    """The reflection as Markdown; ``_`` gives each message in the writer's language (English by default)."""
+    """The reflection as Markdown; ``_`` gives each message in the writer's language (English by default).
+    What the writer and the format file wrote renders as written (``app.facilitation.markdown``)."""
     lines = [_("# Reflective practice record"), "", _("- Date: %(date)s") % {"date": record["date"]},
-             _("- Format: %(format)s") % {"format": _(record["format"])}, ""]
+             _("- Format: %(format)s") % {"format": md(_(record["format"]))}, ""]
     lines += [_("## My actions"), ""]
-    lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+    lines += [f"- {md(a['text'])}" + (" " + _("(by %(due)s)") % {"due": md(a["due"])} if a["due"] else "")
               for a in record["actions"]] or [_("- None recorded")]
     lines.append("")
     for prompt in record["prompts"]:
-        lines += [f"## {_(prompt['title'])}: {_(prompt['question'])}", "", prompt["text"] or _("_Not written._"), ""]
+        lines += [f"## {md(_(prompt['title']))}: {md(_(prompt['question']))}", "",
+                  block(prompt["text"]) or _("_Not written._"), ""]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from .durations import minutes_seconds
 from .engine import spoken_now
 from .errors import Forbidden
 from .formats import is_one_to_one
+from .markdown import inline as md
 from .models import Actor, SessionState
 
 KIND_TITLES = {"theme": "Themes", "item": "Questions and feedback the group shared",
@@ -117,11 +118,13 @@ def _same(text: str) -> str:
 
 def to_markdown(record: dict[str, Any], _: Callable[[str], str] = _same) -> str:
     """The summary as Markdown; ``_`` gives each message in the reader's language (the pages'
-    gettext; English by default). The core has no catalogs: its words are extracted from here."""
-    lines = [f"# {record['title']}", "", _("- Date: %(date)s") % {"date": record["date"]},
-             _("- Format: %(format)s") % {"format": _(record["format"])}, ""]
+    gettext; English by default). The core has no catalogs: its words are extracted from here.
+    What people and the format file wrote renders as written (``markdown.inline``)."""
+    lines = [f"# {md(record['title'])}", "", _("- Date: %(date)s") % {"date": record["date"]},
+             _("- Format: %(format)s") % {"format": md(_(record["format"]))}, ""]
     lines += [_("## Phases"), "", _("| phase | started (UTC) | ended (UTC) | planned | actual |"), "|---|---|---|---|---|"]
-    lines += [f"| {_(p['title'])} | {p['started'] or '-'} | {p['ended'] or '-'} | {minutes_seconds(p['planned_s'])} | "
+    lines += [f"| {md(_(p['title']))} | {p['started'] or '-'} | {p['ended'] or '-'} | "
+              f"{minutes_seconds(p['planned_s'])} | "
               f"{minutes_seconds(p['actual_s'])} |" for p in record["phases"]] or [_("| (not started) | | | | |")]
     voice = record["share_of_voice"]
     lines += ["", _("## Share of voice"), ""]
@@ -133,24 +136,24 @@ def to_markdown(record: dict[str, Any], _: Callable[[str], str] = _same) -> str:
                         "total": minutes_seconds(voice["total_s"])})
         lines.append("")
         for i, bar in enumerate(voice["bars"], 1):  # largest first; numbered, not named, unless agreed
-            label = f"{bar['name']}: " if bar["name"] else ""
+            label = f"{md(bar['name'])}: " if bar["name"] else ""
             lines.append(f"{i}. {label}{'█' * round(bar['share'] * 40)} {bar['share'] * 100:.0f}%")
     lines += ["", _("## Agreed by the group"), ""]
     if not record["agreed"]:
         lines.append(_("Nothing was agreed for sharing."))
     for group in record["agreed"]:
-        lines += [f"### {_(group['title'])}", ""] + [f"- {text}" for text in group["lines"]] + [""]
+        lines += [f"### {md(_(group['title']))}", ""] + [f"- {md(text)}" for text in group["lines"]] + [""]
     if "agreed_actions" in record:
         lines += ["", _("## Agreed actions, and when we come back to them"), ""]
-        lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+        lines += [f"- {md(a['text'])}" + (" " + _("(by %(due)s)") % {"due": md(a["due"])} if a["due"] else "")
                   + (" — " + _("carried to our next session") if a["carry"] else "")
                   for a in record["agreed_actions"]] or [_("- None agreed")]
     if "my_actions" in record:
         lines += ["", _("## My actions"), ""]
-        lines += [f"- {a['text']}" + (" " + _("(by %(due)s)") % {"due": a["due"]} if a["due"] else "")
+        lines += [f"- {md(a['text'])}" + (" " + _("(by %(due)s)") % {"due": md(a["due"])} if a["due"] else "")
                   + (" — " + _("carried to the next session") if a["carry"] else "") for a in record["my_actions"]] \
             or [_("- None recorded")]
         if record["my_carried_in"]:
             lines += ["", _("## How last time's actions went"), ""]
-            lines += [f"- {a['text']}: {_(STATUS_WORDS[a['status']])}" for a in record["my_carried_in"]]
+            lines += [f"- {md(a['text'])}: {_(STATUS_WORDS[a['status']])}" for a in record["my_carried_in"]]
     return "\n".join(lines).rstrip() + "\n"

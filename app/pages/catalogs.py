@@ -26,7 +26,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-from app.pages.i18n import LOCALE_DIR, POT, PSEUDO, ROOT, SOURCE, tag
+from app.pages.i18n import LOCALE_DIR, POT, PSEUDO, ROOT, SOURCE, stray_percent, tag
 from app.pages.pseudo import pseudo_catalog
 
 PROJECT = "Talking Piece"
@@ -153,7 +153,7 @@ def language_report(code: str, path: Path, template: Catalog) -> Language:
         if not all(strings):
             report.untranslated.append(name)
         elif any(_placeholders(s) - _placeholders("".join(message.id if isinstance(message.id, tuple) else [message.id]))
-                 for s in strings):
+                 or stray_percent(s) for s in strings):
             report.bad_placeholders.append(name)
     return report
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -164,6 +165,13 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def pgettext(context: str, message: str) -> str:
     return translations(_current.get()).pgettext(context, message)
+
+
+def stray_percent(text: str) -> bool:
+    """A ``%`` that is neither ``%%`` nor a named placeholder: the pages fill every message of
+    theirs with its values (``%``), and such a sign would fail there (in one language, if it
+    is in a translation). Templates and catalogs with one are refused."""
+    return "%" in re.sub(r"%\([a-z_]+\)[sd]", "", text.replace("%%", ""))
 
 
 def N_(message: str) -> str:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages import i18n
 from app.pages.breakouts import name_list
+from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
 
@@ -38,7 +40,13 @@ ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a 
 class PageEnvironment(jinja2.Environment):
     """jinja's environment, with ``x.name`` on the page model's dicts taken as the item
     without first trying, and failing, the attribute: the same result (a dict's own
-    attributes still win), and most of what rendering a region does."""
+    attributes still win), and most of what rendering a region does. Each template is
+    checked as it is compiled (``check_template``)."""
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        check_template(tree, name, filename)
+        return tree
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) in ITEM_FIRST and attribute not in DICT_NAMES:
@@ -82,7 +90,18 @@ def _page_pgettext(context: str, message: str, **values: Any) -> str:
     return Markup(i18n.pgettext(context, message)) % values
 
 
+def translated(text: Any) -> str:
+    """Data shown in the viewer's language: a shipped format's title or prompt is one of the
+    catalog's messages and comes out translated; anything else (a custom format's text, a
+    group's statement) comes out as written. Either way it is plain text, escaped where it is
+    shown, and never a format string: a ``%`` in it is a percent sign."""
+    if text is None or text == "":
+        return ""
+    return str(i18n.gettext(str(text)))
+
+
 templates.globals.update(_=_page_gettext, gettext=_page_gettext, ngettext=_page_ngettext, pgettext=_page_pgettext)
+templates.filters["translated"] = translated
 templates.filters["clock"] = clock_text
 templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
