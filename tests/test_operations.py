@@ -192,3 +192,28 @@ def test_json_log_lines_parse_and_name_nobody_beside_an_item(watched: ServerProc
             assert secret not in line, f"a token was logged: {line}"
         if any(name in line for name in session["names"]):
             assert not re.search(r"item|submit|vote|question|feedback", line, re.I), line
+
+
+def test_the_join_and_phone_pages_link_a_manifest_that_opens_the_join_page_standalone(watched: ServerProcess) -> None:
+    with Api(watched.base_url) as api:
+        code = api.create_session(title="Monthly peer group")["code"]
+        pages = [api.http.get(path) for path in ("/join", f"/join/{code}", "/")]
+        for page in pages:
+            assert page.status_code == 200
+            assert '<link rel="manifest" href="/static/manifest.webmanifest">' in page.text
+        served = api.http.get("/static/manifest.webmanifest")
+        assert served.status_code == 200 and served.headers["content-type"] == "application/manifest+json"
+        manifest = served.json()
+        assert manifest["display"] == "standalone" and manifest["start_url"] == "/join"
+        assert manifest["name"] == "Talking Piece"
+        assert api.http.get(manifest["start_url"]).status_code == 200
+        sizes = set()
+        for icon in manifest["icons"]:
+            image = api.http.get(icon["src"])
+            assert image.status_code == 200 and image.headers["content-type"] == icon["type"]
+            if icon["type"] == "image/png":  # the PNG header's width and height are what the manifest says
+                assert image.content[:8] == b"\x89PNG\r\n\x1a\n"
+                width, height = int.from_bytes(image.content[16:20], "big"), int.from_bytes(image.content[20:24], "big")
+                assert icon["sizes"] == f"{width}x{height}"
+                sizes.add(width)
+        assert {192, 512} <= sizes  # what a phone needs for its home screen and its splash screen
