@@ -83,6 +83,9 @@ def install(json_lines: bool = False) -> None:
     """Attach the filter to every handler, and to uvicorn's loggers, present and future; with
     ``json_lines``, every handler writes JSON lines (for servers not started by ``python -m app``)."""
     flt = RedactSecrets()
+    root = logging.getLogger()
+    if json_lines and not root.handlers:  # uvicorn --factory: the app's records had only Python's last resort
+        root.addHandler(logging.StreamHandler())
     for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
