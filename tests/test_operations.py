@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +29,7 @@ from app.config import AppSettings
 from app.main import create_app
 from app.realtime import metrics
 from tests.support.client import Api, LiveClient, SocketClosed, close_all
-from tests.support.server import ROOT, ServerProcess, free_port
+from tests.support.server import FAST_BATCHES, ONE_ADDRESS_FOR_ALL, ROOT, ServerProcess, free_port
 
 TOKEN = "operator-scrape-token-7f3a"
 NAMES = ("Philippa", "Bartholomew")
@@ -62,6 +66,13 @@ def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
 
 def value(found: list[tuple[str, dict[str, str], float]], name: str, **labels: str) -> float:
     return sum(v for n, ls, v in found if n == name and all(ls.get(k) == want for k, want in labels.items()))
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def run_a_session(server: ServerProcess) -> dict[str, list[str]]:
@@ -217,3 +228,43 @@ def test_the_join_and_phone_pages_link_a_manifest_that_opens_the_join_page_stand
                 assert icon["sizes"] == f"{width}x{height}"
                 sizes.add(width)
         assert {192, 512} <= sizes  # what a phone needs for its home screen and its splash screen
+
+
+def test_several_workers_on_one_port_answer_the_scrape_for_all_of_them(redis_server, tmp_path: Path) -> None:
+    """``uvicorn --workers 2`` on Redis with PROMETHEUS_MULTIPROC_DIR (docs/operations.md): whichever
+    worker a scrape reaches counts every worker's sockets."""
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_server.url, "REDIS_PREFIX": "tp-metrics:", "METRICS_TOKEN": TOKEN,
+           "PROMETHEUS_MULTIPROC_DIR": str(shared), "DATA_DIR": str(tmp_path / "data"), **FAST_BATCHES,
+           **ONE_ADDRESS_FOR_ALL}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--workers", "2",
+               "--port", str(port), "--ws", "websockets-sansio", "--no-access-log"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while len({p.name.rsplit("_", 1)[-1] for p in shared.glob("*.db")}) < 2 or not answers(f"{base}/healthz"):
+            assert proc.poll() is None and time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        with Api(base) as api:
+            created = api.create_session(title="Two workers")
+            tokens = [api.join(created["code"], f"Member {n}")["token"] for n in range(5)]
+
+        async def scenario() -> list[float]:
+            sockets = [await LiveClient.connect(ws_base, created["code"], created["facilitator_token"])]
+            sockets += [await LiveClient.connect(ws_base, created["code"], token) for token in tokens]
+            counts = []
+            async with httpx.AsyncClient() as http:
+                for _ in range(6):  # fresh connections: the kernel hands them to either worker
+                    answer = await http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}",
+                                                                        "Connection": "close"})
+                    counts.append(value(samples(answer.text), "talkingpiece_open_sockets"))
+            await close_all(sockets)
+            return counts
+
+        assert asyncio.run(scenario()) == [6.0] * 6
+    finally:
+        proc.terminate()
+        proc.wait(20)
