@@ -186,7 +186,7 @@ def _registry() -> CollectorRegistry:
     if not MULTIPROCESS:
         return REGISTRY
     registry = CollectorRegistry()
-    _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    _multiprocess.MultiProcessCollector(registry)
     return registry
 
 
@@ -222,4 +222,4 @@ def serve_port(host: str, port: int) -> MetricsPort | None:
 def worker_stopped() -> None:
     """In multiprocess mode, this worker's gauges leave the sums once it stops."""
     if MULTIPROCESS:
-        _multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        _multiprocess.mark_process_dead(os.getpid())
