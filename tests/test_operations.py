@@ -11,7 +11,9 @@ object, with no item's text and no name in a line about items.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import os
 import re
 import subprocess
@@ -26,6 +28,7 @@ import websockets
 from fastapi.testclient import TestClient
 
 from app.config import AppSettings
+from app.http import log_privacy
 from app.main import create_app
 from app.realtime import metrics
 from tests.support.client import Api, LiveClient, SocketClosed, close_all
@@ -268,3 +271,29 @@ def test_several_workers_on_one_port_answer_the_scrape_for_all_of_them(redis_ser
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_json_log_lines_redact_tokens_in_the_message_its_extras_and_a_traceback() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(log_privacy.RedactSecrets())
+    handler.setFormatter(log_privacy.JsonLines())
+    logger = logging.getLogger("talkingpiece.test-json-lines")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("socket /live/ABCDEF?token=%s closed", "t0ken-one", extra={"seen": {"url": "/x?key=k3y-two"}})
+        try:
+            raise ValueError("bad /api/sessions/ABCDEF/live?token=t0ken-three")
+        except ValueError:
+            logger.exception("failed")
+        logger.debug("< %s", '{"type": "submit_item", "text": "a secret question"}')  # a frame: dropped
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["message"] == "socket /live/ABCDEF?token=[redacted] closed"
+    assert first["seen"] == {"url": "/x?key=[redacted]"} and first["level"] == "WARNING"
+    assert "ValueError" in second["exception"] and "t0ken-three" not in second["exception"]
+    assert not any(secret in stream.getvalue() for secret in ("t0ken", "k3y", "secret question"))

@@ -56,10 +56,21 @@ class JsonLines(logging.Formatter):
         }
         for name, value in record.__dict__.items():
             if name not in _STANDARD and name not in _UNWANTED and not name.startswith("_") and name not in line:
-                line[name] = redact(value) if isinstance(value, str) else value
+                line[name] = _redacted(value)
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False, default=lambda value: redact(str(value)))
+
+
+def _redacted(value: Any) -> Any:
+    """An extra with every string in it redacted, however deep."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def config(level: str, json_lines: bool) -> dict[str, Any] | None:
