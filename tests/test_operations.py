@@ -5,7 +5,8 @@ and JSON log lines runs a real session: people join by name, sockets of both kin
 questions are written, a timed round's turn ends by the server's timer, and a limit refuses
 a socket. Then the scrape must show every family, and nothing in it (labels least of all)
 may name the session, a person, a token or anything written; every log line must be a JSON
-object, with no item's text and no name in a line about items.
+object, with no item's text and no name in a line about items. Two uvicorn workers share
+their metrics; the pages link a manifest whose icons are what it says.
 """
 
 from __future__ import annotations
