@@ -6,6 +6,7 @@ import argparse
 import errno
 import gc
 import logging
+import logging.config
 import os
 import socket
 import sys
@@ -13,7 +14,7 @@ import sys
 import uvicorn
 
 from app.config import AppSettings
-from app.main import create_app
+from app.main import create_app, log_config
 
 EPILOG = ("Every option can also come from the environment (the names in brackets); "
           "the README lists the other settings.")
@@ -100,18 +101,26 @@ def tune_gc() -> None:
 class AnnouncingServer(uvicorn.Server):
     """Prints the URL to open once the app has started and the socket accepts, not before."""
 
-    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+    def __init__(self, config: uvicorn.Config, announcement: str, as_log: bool = False) -> None:
         super().__init__(config)
         self.announcement = announcement
+        self.as_log = as_log  # a log record (JSON lines), not a printed line
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        print(self.announcement, flush=True)
+        if self.as_log:
+            logging.getLogger("talkingpiece").info(self.announcement)
+        else:
+            print(self.announcement, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     settings, lan = parse_args(argv)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs = log_config(settings)
+    if logs is None:
+        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        logging.config.dictConfig(logs)
     shown = "localhost" if settings.host in ("127.0.0.1", "0.0.0.0", "::") else settings.host
     url = f"http://{shown}:{settings.port}/"
     note = ""
@@ -143,8 +152,9 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False, ws="websockets-sansio", ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
         ws_per_message_deflate=settings.ws_compression,
         proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        **({"log_config": logs} if logs is not None else {}),
     )
-    AnnouncingServer(config, f"Talking Piece ({mode}): open {url}{note}").run(sockets=[sock])
+    AnnouncingServer(config, f"Talking Piece ({mode}): open {url}{note}", as_log=logs is not None).run(sockets=[sock])
 
 
 if __name__ == "__main__":

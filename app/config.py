@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,14 @@ class AppSettings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     public_url: str | None = None  # e.g. https://talk.example.org, for absolute links and QR codes
     log_level: str = "info"
+    # "json": one JSON object per log line, for a platform that ingests JSON lines; "text": plain lines.
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics (docs/operations.md), off unless turned on: with a token, /metrics on the
+    # public port answers a request bearing it (Authorization: Bearer …), and 404 without one
+    # set; with a port, /metrics is served on that port of its own, on metrics_host.
+    metrics_token: str | None = None
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Where the embedded mode keeps its files (default $XDG_DATA_HOME/talking-piece, or
     # ~/.local/share/talking-piece). Redis mode keeps everything in Redis.
     data_dir: str | None = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from app.api import docs as api_docs
 from app.api import groups as group_api
@@ -23,9 +26,15 @@ from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
 from app.pages import i18n, prints
 from app.pages import routes as pages
-from app.realtime import close_codes
+from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
 from app.realtime.runtime import build_runtime
+
+
+def log_config(settings: AppSettings) -> dict[str, Any] | None:
+    """How ``python -m app`` has uvicorn set up logging: None for uvicorn's own plain lines,
+    or JSON lines from the first one (``LOG_FORMAT=json``, app/http/log_privacy.py)."""
+    return log_privacy.config(settings.log_level, settings.log_format == "json")
 
 
 def create_app(settings: AppSettings | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
@@ -33,7 +42,8 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log_privacy.install()  # uvicorn has set up its handlers by now
+        log_privacy.install(json_lines=settings.log_format == "json")  # uvicorn has set up its handlers by now
+        port = metrics.serve_port(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
         app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code,
                                                 client_address=client_address)
         try:
@@ -41,6 +51,9 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
         finally:
             app.state.runtime.hub.kick_all(close_codes.RESTARTING, "server restarting")
             await app.state.runtime.close()
+            if port is not None:
+                port.close()
+            metrics.worker_stopped()
 
     app = FastAPI(title="Talking Piece", version="1.0",
                   summary="Facilitated reflective practice sessions, kept in step live.", lifespan=lifespan,
@@ -66,6 +79,18 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
             return JSONResponse({"status": "ok"})
         return errors.error_response(503, "unavailable", "the session store is unreachable",
                                      {"Retry-After": str(UNAVAILABLE_RETRY_S)})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_page(request: Request) -> Response:
+        """Prometheus' scrape (docs/operations.md), for the operator alone: as if there were no such
+        page unless METRICS_TOKEN is set, and 401 to a request that does not bear it."""
+        token = settings.metrics_token
+        if not token:
+            raise HTTPException(404)
+        offered = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(offered, f"Bearer {token}".encode()):
+            raise HTTPException(401, "the metrics need the operator's bearer token", {"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
 
     @app.get("/livez", include_in_schema=False)
     async def livez() -> dict[str, str]:

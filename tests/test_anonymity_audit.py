@@ -253,6 +253,26 @@ def check_log(audit: Audit, log_lines: list[str], by_id: dict[str, str]) -> None
 
 
 def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pytest.FixtureRequest) -> None:
+    audit_a_session(server, request)
+
+
+@pytest.fixture(scope="module")
+def json_log_server(tmp_path_factory: pytest.TempPathFactory):
+    proc = ServerProcess(env={"REDIS_URL": "", "LOG_FORMAT": "json"},
+                         log_path=tmp_path_factory.mktemp("audit-json") / "server.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_nothing_ties_an_item_to_its_author_in_json_log_lines(json_log_server: ServerProcess,
+                                                               request: pytest.FixtureRequest) -> None:
+    """The same audit with LOG_FORMAT=json: every line is a JSON object, read for the same leaks."""
+    audit_a_session(json_log_server, request)
+
+
+def audit_a_session(server: ServerProcess, request: pytest.FixtureRequest) -> None:
     audit = Audit()
     log_start = server.log_path.stat().st_size if server.log_path and server.log_path.exists() else 0
     api = RecordingApi(server.base_url)
@@ -334,6 +354,8 @@ def test_nothing_ties_an_item_to_its_author(server: ServerProcess, request: pyte
     log_text = server.log_path.read_bytes()[log_start:].decode("utf-8", "replace") if server.log_path else ""
     log_lines = log_text.splitlines()
     assert any("DEBUG" in line for line in log_lines) or not log_lines  # debug level was on
+    if server.env.get("LOG_FORMAT") == "json":
+        assert all(isinstance(json.loads(line), dict) for line in log_lines if line.strip())
 
     # The captures are not empty: every role's socket saw states, and in Redis mode the record
     # and the channel were read.

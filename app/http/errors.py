@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.facilitation.errors import FacilitationError
+from app.realtime import metrics
 from app.realtime.interfaces import UNAVAILABLE, UNAVAILABLE_RETRY_S
 from app.realtime.service import SessionFull
 
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
                               {"Retry-After": "30"})
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        metrics.redis_error("http")
         log.warning("store unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return error_response(503, "unavailable", "the session store is unreachable for a moment; "
                               "nothing was changed, try again shortly", {"Retry-After": str(UNAVAILABLE_RETRY_S)})

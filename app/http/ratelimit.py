@@ -29,7 +29,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.http.errors import error_body
-from app.realtime import close_codes
+from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE, UNAVAILABLE_RETRY_S
 
 Clock = Callable[[], float]
@@ -131,6 +131,7 @@ class GuessGuard:
                          "moment; try again shortly", retry_after=UNAVAILABLE_RETRY_S)
             return
         if wait > 0:
+            metrics.refused("guesses")
             await refuse(scope, receive, send, 429, "rate_limited",
                          "too many lookups of unknown session codes from your address; wait and try again",
                          retry_after=wait)

@@ -93,6 +93,7 @@ def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
 class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
+    kind = "pages"
     __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang")
 
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,

@@ -25,7 +25,7 @@ from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
 from app.http import ratelimit
 from app.http.dependencies import runtime
 from app.http.security import origin_allowed
-from app.realtime import close_codes
+from app.realtime import close_codes, metrics
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import ack_frame, error_frame, state_frame
 from app.facilitation.cofacilitation import HOST
@@ -141,6 +141,7 @@ async def open_socket(ws: WebSocket, code: str, token: str, console: bool = Fals
         await ws.close(close_codes.FORBIDDEN_ORIGIN)  # before accept: the handshake is refused with 403
         return None
     if rt.hub.socket_count >= rt.settings.max_connections:  # 503 + Retry-After, or close 1013
+        metrics.refused("connections")
         await ratelimit.refuse(ws.scope, ws.receive, ws.send, 503, "unavailable",
                                "this server is at its connection limit; try again shortly", retry_after=10)
         return None
@@ -152,6 +153,7 @@ async def open_socket(ws: WebSocket, code: str, token: str, console: bool = Fals
                                    "the session store is unreachable; try again shortly", retry_after=5)
             return None
         if not admitted:
+            metrics.refused("token_sockets")
             await ratelimit.refuse(ws.scope, ws.receive, ws.send, 429, "rate_limited",
                                    f"this token has {rt.settings.max_sockets_per_token} live sockets open "
                                    "already: close one first", retry_after=5)
@@ -272,6 +274,7 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
             text = message.get("text")
             verdict = flood.verdict()
             if verdict == "refuse":
+                metrics.refused("socket_messages")
                 command_id = dialect.id_of(text) if text is not None else None
                 conn.reply(dialect.error(command_id, None, "rate_limited", "too many messages: slow down"))
                 continue
@@ -314,6 +317,7 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
             conn.kick(close_codes.GONE, MISSING_REASON)  # e.g. erased on another worker, or lost by Redis
         return
     except UNAVAILABLE:  # the command may be sent again with the same id: it applies once
+        metrics.redis_error("socket")
         conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
         return
     conn.reply(dialect.ack(command_id, command, ack))

@@ -8,6 +8,7 @@ phone keeps its own in localStorage, and each page then opens ``/live/{code}`` (
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -32,6 +33,7 @@ DEFAULT_FORMAT = "check-in-out"
 
 
 def static_files() -> StaticFiles:
+    mimetypes.add_type("application/manifest+json", ".webmanifest")  # the web app manifest, on any system
     return StaticFiles(directory=STATIC)
 
 

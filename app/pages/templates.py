@@ -21,6 +21,7 @@ from app.pages.breakouts import name_list
 from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
+from app.realtime import metrics
 
 
 def _web_dir() -> Path:
@@ -158,6 +159,7 @@ def render_page(name: str, lang: str | None = None, **context: Any) -> str:
         return templates.get_template(name).render(**i18n.page_context(code), **context)
 
 
+@metrics.rendering
 def render_block(name: str, block: str, lang: str | None = None, **context: Any) -> str:
     template = templates.get_template(name)
     if lang is None:

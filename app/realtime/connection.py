@@ -60,6 +60,7 @@ def immediate_writer(ws: WebSocket) -> Write | None:
 
 
 class LiveConnection:
+    kind = "json"  # which socket (metrics): the JSON socket; the pages' socket says "pages"
     __slots__ = ("ws", "actor", "render", "version", "_limit", "_replies", "_state", "_closing", "_wake",
                  "_write", "_busy")
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from app.facilitation import cofacilitation
 from app.facilitation.models import SessionState
-from app.realtime import close_codes
+from app.realtime import close_codes, metrics
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 from app.realtime.interfaces import Broker
@@ -40,6 +40,7 @@ class Hub:
     def attach(self, code: str, conn: LiveConnection, state: SessionState) -> bool:
         """Add a socket and send it the current state. True when it is this participant's first socket here."""
         self._sockets.setdefault(code, set()).add(conn)
+        metrics.socket_opened(conn.kind, conn.actor.role, first_of_session=code not in self._followers)
         if code not in self._followers:
             self._followers[code] = asyncio.get_running_loop().create_task(self._follow(code))
         conn.offer(state, self._clock(), self._cache(code))
@@ -52,8 +53,9 @@ class Hub:
     def detach(self, code: str, conn: LiveConnection) -> bool:
         """Remove a socket. True when it was this participant's last socket here."""
         sockets = self._sockets.get(code)
-        if sockets is not None:
+        if sockets is not None and conn in sockets:
             sockets.discard(conn)
+            metrics.socket_closed(conn.kind, conn.actor.role, last_of_session=not sockets)
             if not sockets:
                 del self._sockets[code]
                 self._lasting.pop(code, None)
@@ -92,6 +94,7 @@ class Hub:
             conn.offer(state, now, cache)
         for settle in cache.get(SETTLE, ()):
             settle()
+        metrics.fanned_out(state.code, state.version)
 
     def _cache(self, code: str) -> Cache:
         """A fresh cache for one state, holding the session's lasting one."""

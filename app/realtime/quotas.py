@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable
 
 from app.config import AppSettings
+from app.realtime import metrics
 from app.facilitation.errors import RateLimited
 from app.realtime.interfaces import Bucket, Limits
 
@@ -71,6 +72,7 @@ class Quotas:
             return
         wait = await self.shared.take([self._bucket(kind, self._hidden(address), per_s, burst)], self.clock())
         if wait:
+            metrics.refused(f"{kind}_per_address")
             raise TooFast(refusal, wait)
 
     async def commanding(self, token: str, code: str) -> None:
@@ -80,10 +82,12 @@ class Quotas:
         mine = hmac.new(token.encode(), b"rate", hashlib.sha256).hexdigest()[:32]
         wait = await self.local.take([self._bucket("token", mine, s.token_messages_per_s, s.token_message_burst)], now)
         if wait:
+            metrics.refused("token_messages")
             raise TooFast("you are sending too fast: slow down", wait)
         wait = await self.shared.take([self._bucket("session", self._hidden(code), s.session_messages_per_s,
                                                     s.session_message_burst)], now)
         if wait:
+            metrics.refused("session_messages")
             raise TooFast("this session is receiving too many commands at once: try again in a moment", wait)
 
     async def guess_wait(self, address: str) -> float:

@@ -48,6 +48,7 @@ from app.facilitation.models import (
 from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
+from app.realtime import metrics
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
@@ -146,6 +147,7 @@ class SessionService:
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
         if await self.store.count() >= self.max_sessions:
+            metrics.refused("sessions")
             raise SessionFull()
         facilitator, screen = new_token(), new_token()
         for _ in range(20):
@@ -236,6 +238,7 @@ class SessionService:
 
     # ------------------------------------------------------------ changing
 
+    @metrics.counted
     async def execute(self, caller: Caller, command: Command, command_id: str | None = None) -> dict[str, Any]:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
         token = caller.token
@@ -289,11 +292,15 @@ class SessionService:
         """
         fresh = Fresh(id=secrets.token_hex(8), secret="")
         now = self.clock()
+        ended: list[float] = []  # the room's turn deadline this expiry ends (how late: metrics)
 
         def due(command: Command, when: Callable[[SessionState, float], bool]) -> Callable[[Record], engine.Transition]:
             def transition(record: Record) -> engine.Transition:
+                turn, ended[:] = record.state.turn, []
                 if not when(record.state, now):
                     return engine.Transition(state=record.state)
+                if command.type == "expire_turn" and turn is not None and turn.ends_at <= now:
+                    ended.append(turn.ends_at)
                 return engine.apply(record.state, command, SYSTEM, now, fresh)
             return transition
 
@@ -302,7 +309,9 @@ class SessionService:
             try:
                 await self._change(code, due(command, when), store)
             except (KeyError, FacilitationError):
-                pass  # the session closed or vanished meanwhile: nothing is due
+                continue  # the session closed or vanished meanwhile: nothing is due
+            for deadline in ended:
+                metrics.turn_ended(self.clock() - deadline)
 
     async def save_reflection(self, caller: Caller, reflection: Reflection) -> None:
         """Seal the reflection with the writer's token and keep only the sealed form."""
@@ -336,6 +345,7 @@ class SessionService:
         except (NotFound, Conflict):
             pass
         except UNAVAILABLE as exc:
+            metrics.redis_error("presence")
             log.warning("marking a console of %s %s failed: %s", code, "open" if online else "closed",
                         type(exc).__name__)
 
@@ -348,6 +358,7 @@ class SessionService:
         except (NotFound, Conflict):
             pass
         except UNAVAILABLE as exc:  # presence catches up at its next heartbeat (presence.py)
+            metrics.redis_error("presence")
             log.warning("marking a participant of %s %s failed: %s", code,
                         "connected" if connected else "disconnected", type(exc).__name__)
 
@@ -394,6 +405,7 @@ class SessionService:
         return record.state
 
     async def published(self, state: SessionState) -> None:
+        metrics.published(state.code, state.version)
         await self.broker.publish(state)
         self.deadlines.schedule(state.code, engine.next_deadline(state))
         for listener in self.listeners:

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.realtime import tasks
+from app.realtime import metrics, tasks
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.store import RedisStore, deadlines_key, nudge_channel
 
@@ -82,6 +82,7 @@ class SharedDeadlines:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
+                metrics.redis_error("deadlines")
                 log.warning("deadline loop: %s; retrying", type(exc).__name__)
                 self._armed_for, wait = None, 0.5
             try:

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from app.realtime import tasks
+from app.realtime import metrics, tasks
 from app.realtime.interfaces import UNAVAILABLE, participant_of, seat_of
 
 log = logging.getLogger("talkingpiece.presence")
@@ -158,6 +158,7 @@ class RedisPresence:
                 raise
             except UNAVAILABLE as exc:
                 self._dirty = True
+                metrics.redis_error("presence")
                 log.warning("presence heartbeat failed (%s); retrying", type(exc).__name__)
 
     async def beat(self) -> None:

@@ -21,7 +21,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from app.realtime import tasks
+from app.realtime import metrics, tasks
 
 log = logging.getLogger("talkingpiece.redis")
 
@@ -98,6 +98,7 @@ class PubSubLoop:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError, ConnectionError) as exc:
+                metrics.redis_error("pubsub")
                 log.warning("Redis pub/sub (%s) lost its connection (%s); reconnecting", self.name, type(exc).__name__)
             finally:
                 self._pubsub = None
@@ -109,6 +110,7 @@ class PubSubLoop:
                 except Exception:
                     pass
             self.reconnects += 1
+            metrics.redis_reconnected()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
 
