@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ from app.realtime import close_codes
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
 from app.realtime.runtime import build_runtime
 
+log = logging.getLogger("talkingpiece")
+
 
 def create_app(settings: AppSettings | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
     settings = settings or AppSettings()
@@ -34,6 +37,11 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_privacy.install()  # uvicorn has set up its handlers by now
+        if settings.trusts_any_proxy:
+            log.warning("FORWARDED_ALLOW_IPS=%s believes the X-Forwarded-For of every client: any client can "
+                        "then pick its own address and pass every per-address limit (join-code guessing, "
+                        "sessions created, joins). Set it to your proxy's address (SECURITY.md)",
+                        settings.forwarded_allow_ips)
         app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code,
                                                 client_address=client_address)
         try:
@@ -75,8 +83,8 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     guesses = Buckets(rate=settings.guesses_per_minute / 60, burst=settings.guesses_per_minute, clock=clock)
-    app.add_middleware(GuessGuard, buckets=guesses)
+    app.add_middleware(GuessGuard, buckets=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)
     app.add_middleware(CrossSiteGuard, allowed=settings.origins)
     app.add_middleware(SecurityHeaders)  # refusals above carry the headers too
-    app.add_middleware(LiveSockets, guesses=guesses)  # sockets skip the HTTP stack (live/fastpath.py)
+    app.add_middleware(LiveSockets, guesses=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)  # sockets skip the HTTP stack (live/fastpath.py)
     return app
