@@ -57,7 +57,7 @@ class AppSettings(BaseSettings):
     # Wi-Fi) gets its first places at once and the rest at a steady pace, while one address
     # cannot take every place of a session before the group it was meant for has joined.
     session_join_burst_per_address: float = 60
-    session_joins_per_address_per_minute: float = 30
+    session_joins_per_address_per_minute: float = 60
     # Every per-address limit counts an IPv6 client by its network of this many bits (a
     # provider gives a home or a phone a whole /64); IPv4 addresses count one by one.
     ipv6_prefix_bits: int = Field(default=64, ge=32, le=128)
