@@ -579,7 +579,7 @@
       var joining = { name: form.elements.name.value.trim() };
       var member = form.elements.member_code && form.elements.member_code.value.trim();
       if (member) joining.member_code = member;   // a recurring group's member (groups.js keeps it)
-      var waits = 0;
+      var until = Date.now() + 180000;
       function ask() {
         return fetch('/api/sessions/' + encodeURIComponent(code) + '/participants', {
           method: 'POST',
@@ -589,7 +589,7 @@
           // A room joining from one network (a hospital's Wi-Fi) is let in at a steady pace past
           // its first places: the phone waits its turn and asks again instead of showing an error.
           var wait = Number(res.headers.get('Retry-After'));
-          if (res.status === 429 && wait > 0 && wait <= 10 && waits++ < 60) {
+          if (res.status === 429 && wait > 0 && wait <= 10 && Date.now() + wait * 1000 < until) {
             return new Promise(function (resolve) {
               setTimeout(resolve, wait * 1000 * (1 + Math.random() / 2));
             }).then(ask);
