@@ -86,5 +86,6 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.add_middleware(GuessGuard, buckets=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)
     app.add_middleware(CrossSiteGuard, allowed=settings.origins)
     app.add_middleware(SecurityHeaders)  # refusals above carry the headers too
-    app.add_middleware(LiveSockets, guesses=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)  # sockets skip the HTTP stack (live/fastpath.py)
+    # sockets skip the HTTP stack (live/fastpath.py)
+    app.add_middleware(LiveSockets, guesses=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)
     return app

@@ -340,7 +340,7 @@ async def first_frame(url: str) -> int:
     return len(frame.encode() if isinstance(frame, str) else frame)
 
 
-@pytest.mark.parametrize("fill", ["&", "😀"])
+@pytest.mark.parametrize("fill", ["&", "😀", "a"])
 def test_the_biggest_custom_formats_first_frame_is_under_the_ceiling(server: ServerProcess, fill: str) -> None:
     """Every role's first frame, on both sockets, in the lobby and in the phase with the most
     to show (the check-out, with its statements), is under the 256 KB SECURITY.md states."""

@@ -159,6 +159,9 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     )
 
 
+PHASE_VISIT_BYTES = 100  # a visit's times and keys in the stored record, besides its phase id
+
+
 def content_bytes(state: SessionState) -> int:
     """About how many bytes the session's written content takes in a view: every name,
     item (pending ones too: a reveal shows them all at once), action, proposal and carried
@@ -175,9 +178,6 @@ def content_bytes(state: SessionState) -> int:
     size += sum(len(p.text.encode()) + 100 for p in state.proposals)
     size += sum(len(n.encode()) + 10 for n in state.evaluation.notes)
     return size + breakouts.content(state)
-
-
-PHASE_VISIT_BYTES = 100  # a visit's times and keys in the stored record, besides its phase id
 
 
 def _within_ceiling(before: SessionState, after: SessionState) -> None:

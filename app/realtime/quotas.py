@@ -17,10 +17,10 @@ The limits, and what is refused past each (README.md and SECURITY.md list them):
 - creating sessions, per client address: a burst, then a steady rate per hour;
 - joining, per client address: a burst large enough for a whole room behind one
   network address (a hospital's Wi-Fi), then a steady rate per minute; and per client
-  address in one session: a smaller burst, then a steadier rate, so that one address
-  cannot take every place of a session (200) at once while the group is still joining.
-  A real room behind one address gets its first places at once and the rest at a pace
-  a room's people joining by hand do not reach (SECURITY.md);
+  address in one session: a smaller burst (a room's worth), then about one a second, so
+  that one address cannot take every place of a session (200) while its group is still
+  joining. A real room behind one address gets its first places at once and the rest
+  in turn, each phone waiting a second or two (SECURITY.md);
 - commands, HTTP or socket, per token and per session.
 """
 
