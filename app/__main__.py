@@ -7,7 +7,6 @@ import errno
 import gc
 import logging
 import logging.config
-import os
 import socket
 import sys
 
@@ -151,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         # over this transport ceiling is closed with 1009 before the app sees it.
         access_log=False, ws="websockets-sansio", ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
         ws_per_message_deflate=settings.ws_compression,
-        proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
         **({"log_config": logs} if logs is not None else {}),
     )
     AnnouncingServer(config, f"Talking Piece ({mode}): open {url}{note}", as_log=logs is not None).run(sockets=[sock])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Literal
 
@@ -53,6 +54,17 @@ class AppSettings(BaseSettings):
     sessions_per_address_per_hour: float = 60
     join_burst_per_address: float = 250
     joins_per_address_per_minute: float = 60
+    # Joins from one address into one session: a room behind one address (a hospital's
+    # Wi-Fi) gets its first places at once and the rest at a steady pace, while one address
+    # cannot take every place of a session before the group it was meant for has joined.
+    session_join_burst_per_address: float = 60
+    session_joins_per_address_per_minute: float = 60
+    # Every per-address limit counts an IPv6 client by its network of this many bits (a
+    # provider gives a home or a phone a whole /64); IPv4 addresses count one by one.
+    ipv6_prefix_bits: int = Field(default=64, ge=32, le=128)
+    # Proxies whose X-Forwarded-For names the client (comma-separated addresses or networks;
+    # "*" believes anyone, so any client can pick the address every limit counts).
+    forwarded_allow_ips: str = "127.0.0.1"
     max_sockets_per_token: int = 5
     token_messages_per_s: float = 10
     token_message_burst: float = 40
@@ -113,6 +125,19 @@ class AppSettings(BaseSettings):
     def batching(self) -> dict[str, float]:
         return {"tally_interval_s": self.tally_interval_s, "presence_on_s": self.presence_on_s,
                 "presence_off_s": self.presence_off_s, "evaluation_k": self.evaluation_k}
+
+    @property
+    def trusts_any_proxy(self) -> bool:
+        """Whether every client's own X-Forwarded-For is believed (a wildcard, or a network of every address)."""
+        for entry in (e.strip() for e in self.forwarded_allow_ips.split(",")):
+            if entry == "*":
+                return True
+            try:
+                if ipaddress.ip_network(entry, strict=False).prefixlen == 0:
+                    return True
+            except ValueError:
+                continue  # a Unix socket path or a name: uvicorn's business
+        return False
 
     @property
     def origins(self) -> tuple[str, ...]:

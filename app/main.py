@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,8 @@ from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
 from app.realtime.runtime import build_runtime
 
+log = logging.getLogger("talkingpiece")
+
 
 def log_config(settings: AppSettings) -> dict[str, Any] | None:
     """How ``python -m app`` has uvicorn set up logging: None for uvicorn's own plain lines,
@@ -44,6 +47,11 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log_privacy.install(json_lines=settings.log_format == "json")  # uvicorn has set up its handlers by now
         port = metrics.serve_port(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
+        if settings.trusts_any_proxy:
+            log.warning("FORWARDED_ALLOW_IPS=%s believes the X-Forwarded-For of every client: any client can "
+                        "then pick its own address and pass every per-address limit (join-code guessing, "
+                        "sessions created, joins). Set it to your proxy's address (SECURITY.md)",
+                        settings.forwarded_allow_ips)
         app.state.runtime = await build_runtime(settings, clock, on_unknown_code=unknown_code,
                                                 client_address=client_address)
         try:
@@ -100,8 +108,9 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     guesses = Buckets(rate=settings.guesses_per_minute / 60, burst=settings.guesses_per_minute, clock=clock)
-    app.add_middleware(GuessGuard, buckets=guesses)
+    app.add_middleware(GuessGuard, buckets=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)
     app.add_middleware(CrossSiteGuard, allowed=settings.origins)
     app.add_middleware(SecurityHeaders)  # refusals above carry the headers too
-    app.add_middleware(LiveSockets, guesses=guesses)  # sockets skip the HTTP stack (live/fastpath.py)
+    # sockets skip the HTTP stack (live/fastpath.py)
+    app.add_middleware(LiveSockets, guesses=guesses, ipv6_prefix_bits=settings.ipv6_prefix_bits)
     return app

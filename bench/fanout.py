@@ -247,7 +247,8 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
            "WS_COMPRESSION": "true" if args.server_deflate else "false",
            "MAX_SESSIONS": str(max(5000, sessions * 2)), "MAX_CONNECTIONS": str(max(10000, sessions * (per_session + 2))),
            # Every phone of the load comes from 127.0.0.1: the per-address shares must not count it as one person.
-           "SESSION_BURST_PER_ADDRESS": str(sessions * 2), "JOIN_BURST_PER_ADDRESS": str(sessions * (per_session + 2))}
+           "SESSION_BURST_PER_ADDRESS": str(sessions * 2), "JOIN_BURST_PER_ADDRESS": str(sessions * (per_session + 2)),
+           "SESSION_JOIN_BURST_PER_ADDRESS": str(per_session + 2)}
     redis = None
     if mode == "redis":
         redis, env["REDIS_URL"] = redis_server(tmp)

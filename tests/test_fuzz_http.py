@@ -33,6 +33,7 @@ SETTINGS = AppSettings(
     redis_url=None, groups_db=str(Path(tempfile.mkdtemp(prefix="tp-fuzz-")) / "groups.sqlite3"),
     data_dir=tempfile.mkdtemp(prefix="tp-fuzz-data-"),
     guesses_per_minute=1e9,  # every case comes from one address; the guard is tested in test_security
+    session_join_burst_per_address=1e9,  # and joins the target session; the pace is tested in test_limits_hold
     max_sessions=1_000_000,
     tally_interval_s=0.1, presence_on_s=0, presence_off_s=0)  # the counts settle fast, before the bystander's view is kept
 APP = create_app(SETTINGS)

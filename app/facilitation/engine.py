@@ -44,13 +44,15 @@ from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
-from .formats import is_one_to_one
+from .formats import is_one_to_one, shown_bytes
 from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
     MAX_ACTIONS_PER_PERSON,
+    MAX_GROUP_PHASE_LOG,
     MAX_ITEMS,
     MAX_PARTICIPANTS,
+    MAX_PHASE_LOG,
     MAX_TURN_S,
     MAX_VIEW_BYTES,
     MIN_TURN_S,
@@ -157,11 +159,18 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
     )
 
 
+PHASE_VISIT_BYTES = 100  # a visit's times and keys in the stored record, besides its phase id
+
+
 def content_bytes(state: SessionState) -> int:
     """About how many bytes the session's written content takes in a view: every name,
     item (pending ones too: a reveal shows them all at once), action, proposal and carried
-    action and evaluation note, with its share of the view's keys. Cheap enough to check on every change."""
-    size = len(state.title.encode())
+    action and evaluation note, with its share of the view's keys; and what the session
+    holds whoever writes: its format's texts as shown, and its record of phase visits at
+    the largest it may grow (so that moving between phases is never refused for room).
+    Cheap enough to check on every change."""
+    size = len(state.title.encode()) + shown_bytes(state.format)
+    size += MAX_PHASE_LOG * (max(len(p.id.encode()) for p in state.format.phases) + PHASE_VISIT_BYTES)
     size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
                 for p in state.participants)
     size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
@@ -359,7 +368,8 @@ def _forfeit(state: SessionState, participant_id: str, now: float, events: list[
     return _end_turn(state, now, events)
 
 
-def _enter_phase(state: SessionState, index: int, now: float, events: list[Event]) -> SessionState:
+def _enter_phase(state: SessionState, index: int, now: float, events: list[Event],
+                 keep: int = MAX_PHASE_LOG) -> SessionState:
     state = _end_turn(state, now, events)
     if state.round is not None:
         events.append(Event(type="round_cancelled"))
@@ -367,7 +377,7 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
     spec = state.format.phases[index]
     phase = Phase(index=index, started_at=clock, ends_at=clock + spec.duration_s)
     events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
-    log = _left_phase(state.phase_log, now) + (PhaseVisit(phase_id=spec.id, entered_at=now),)
+    log = _logged(_left_phase(state.phase_log, now), PhaseVisit(phase_id=spec.id, entered_at=now), keep)
     state = _spread_at_phase_end(state, events)
     return state.model_copy(update={"phase": phase, "round": None, "phase_log": log})
 
@@ -390,6 +400,22 @@ def _left_phase(log: tuple[PhaseVisit, ...], now: float) -> tuple[PhaseVisit, ..
     if log and log[-1].left_at is None:
         return log[:-1] + (log[-1].model_copy(update={"left_at": now}),)
     return log
+
+
+def _logged(log: tuple[PhaseVisit, ...], visit: PhaseVisit, keep: int) -> tuple[PhaseVisit, ...]:
+    """The log with ``visit`` added, keeping the first visit (when the session began) and the
+    latest ones; the first kept after a gap counts the visits dropped there."""
+    log += (visit,)
+    if len(log) <= keep:
+        return log
+    gone, after = log[1], log[2]
+    return (log[0], after.model_copy(update={"dropped_before": gone.dropped_before + 1 + after.dropped_before}),
+            *log[3:])
+
+
+def phases_entered(log: tuple[PhaseVisit, ...]) -> int:
+    """How many phases were entered, those the log no longer keeps included."""
+    return len(log) + sum(v.dropped_before for v in log)
 
 
 def _no_round(state: SessionState, what: str) -> None:
@@ -608,7 +634,7 @@ def _pass(state, cmd, actor, now, fresh) -> Result:
     if mine is None and (rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position):
         raise Conflict("your turn in this round has already gone")
     undo = PassUndo(participant_id=me, at=now, clock_at=_clock(state, now), round_before=rnd, turn_before=mine,
-                    rounds_run=state.rounds_run, phases_entered=len(state.phase_log))
+                    rounds_run=state.rounds_run, phases_entered=phases_entered(state.phase_log))
     if mine is not None:
         state = _advance_round(state, now, "passed", events)
     else:
@@ -834,7 +860,7 @@ def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, f
     until = undo_pass_until(state, actor.participant_id)
     if last is None or until is None:
         raise Conflict("there is no pass of yours to undo")
-    moved = (state.rounds_run != last.rounds_run or len(state.phase_log) != last.phases_entered
+    moved = (state.rounds_run != last.rounds_run or phases_entered(state.phase_log) != last.phases_entered
              or (state.turn.started_at if state.turn is not None else None) != last.turn_after_started)
     if now > until or moved:
         raise Conflict("too late to undo the pass: the round has moved on")
@@ -901,7 +927,7 @@ def _join_group(state: SessionState, group: Breakout, participant_id: str, now: 
 def _group_enter(st: SessionState, group: Breakout, step: int, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     """Enter the group's ``step``-th breakout phase; give the floor to whom the phase names."""
     index = breakouts.breakout_phases(st.format)[step]
-    st = _enter_phase(st, index, now, events)
+    st = _enter_phase(st, index, now, events, keep=MAX_GROUP_PHASE_LOG)
     group = group.model_copy(update={"step": step})
     spec = st.format.phases[index]
     assert st.phase is not None

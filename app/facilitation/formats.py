@@ -7,8 +7,8 @@ the people who plan formats can read and change timings without reading Python.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Iterator, Sequence
+from functools import cache, lru_cache
 from importlib import resources
 
 from pydantic import ValidationError
@@ -71,6 +71,35 @@ def with_statements(spec: FormatSpec, statements: Sequence[str] | None) -> Forma
 
 
 MAX_FORMAT_PHASES = 50
+# What a format may show: its texts (ids, titles, prompts, statements) together, at their size
+# in a page or a frame. Every view carries them, and they count in the session's content
+# ceiling (``engine.content_bytes``), so a file cannot make every frame of the room huge.
+MAX_FORMAT_SHOWN_BYTES = 32 * 1024
+_ESCAPED = "&<>\"'\\"  # a page or a frame writes each of these as up to 6 bytes (&amp; &#34; \")
+
+
+def _texts(spec: FormatSpec) -> Iterator[str]:
+    yield spec.id
+    yield spec.title
+    yield from spec.evaluation
+    for phase in spec.phases:
+        yield phase.id
+        yield phase.title
+        yield phase.prompt
+
+
+def _shown(text: str) -> int:
+    size = len(text.encode()) + 5 * sum(text.count(ch) for ch in _ESCAPED)
+    if not text.isprintable():  # control characters: a JSON frame writes them as \u0001
+        size += 5 * sum(1 for ch in text if not ch.isprintable())
+    return size
+
+
+@lru_cache(maxsize=256)
+def shown_bytes(spec: FormatSpec) -> int:
+    """At most how many bytes the format's texts take in a page or a frame: UTF-8, each
+    character that is escaped counted at its longest escape."""
+    return sum(_shown(text) for text in _texts(spec))
 
 
 def _within_limits(spec: FormatSpec) -> None:
@@ -83,6 +112,11 @@ def _within_limits(spec: FormatSpec) -> None:
             raise Invalid(f"invalid format file: {where} is empty")
         if len(text) > limit:
             raise Invalid(f"invalid format file: {where} is longer than {limit} characters")
+    shown = shown_bytes(spec)
+    if shown > MAX_FORMAT_SHOWN_BYTES:
+        raise Invalid(f"invalid format file: its texts take {-(-shown // 1024)} KB on a screen, more than the "
+                      f"{MAX_FORMAT_SHOWN_BYTES // 1024} KB a format may show: use fewer or shorter phases, "
+                      "prompts or statements")
 
 
 @cache

@@ -45,6 +45,11 @@ MAX_ACTIONS = 500
 MAX_ACTIONS_PER_PERSON = 20
 MAX_ITEMS_PER_PERSON = 20
 MAX_VIEW_BYTES = 256 * 1024
+# The record of phase visits (for the summary's actual times) keeps the first visit and the
+# latest ones: a facilitator jumping between phases all day cannot grow the session's record.
+# A breakout group's own record, which nothing shows, keeps fewer.
+MAX_PHASE_LOG = 100
+MAX_GROUP_PHASE_LOG = 10
 MIN_TURN_S = 1.0
 MAX_TURN_S = 3600.0
 MAX_PHASE_S = 6 * 3600
@@ -320,6 +325,7 @@ class PhaseVisit(Frozen):
     phase_id: str
     entered_at: float
     left_at: float | None = None
+    dropped_before: int = 0  # visits between the first one and this one that the log no longer keeps
 
 
 class Proposal(Frozen):

@@ -13,12 +13,16 @@ buckets are the runtime's shared ones (``quotas.py``: in Redis mode, one bucket 
 address over all workers); ``Buckets`` is the in-process fallback.
 
 The guard also records the client's address for the request (``client_address``), for
-the per-address limits on creating and joining sessions.
+the per-address limits on creating and joining sessions. Every per-address limit counts a
+client as ``client_key`` names it: an IPv4 address by itself, an IPv6 address by its
+network (a /64 by default), since one machine or home may take any address of its /64 at
+will and would otherwise pass every limit by rotating through them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import math
 from collections import OrderedDict
@@ -81,6 +85,26 @@ _on_unknown_code: ContextVar[Callable[[], None] | None] = ContextVar("talkingpie
 _client: ContextVar[str | None] = ContextVar("talkingpiece_client", default=None)
 
 
+def client_key(address: str, ipv6_prefix_bits: int = 64) -> str:
+    """The client a per-address limit counts for this address.
+
+    An IPv4 address is one client. An IPv6 address counts as its network of
+    ``ipv6_prefix_bits`` (``IPV6_PREFIX_BITS``): a provider hands a home or a phone a whole
+    /64 and its devices pick addresses in it freely. An IPv4-mapped IPv6 address
+    (``::ffff:192.0.2.1``, as a dual-stack listener reports IPv4 clients) is the IPv4 client.
+    Anything that is not an address (a test client's name) is counted as it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone ("%eth0")
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix_bits), strict=False))
+    return str(ip)
+
+
 def client_address() -> str | None:
     """The address of the client of the current request or socket (per-address limits)."""
     return _client.get()
@@ -104,15 +128,16 @@ def names_a_session(path: str) -> bool:
 class GuessGuard:
     """ASGI middleware: slows join-code guessing per client address (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, buckets: Buckets) -> None:
+    def __init__(self, app: ASGIApp, buckets: Buckets, ipv6_prefix_bits: int = 64) -> None:
         self.app = app
         self.buckets = buckets
+        self.ipv6_prefix_bits = ipv6_prefix_bits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("unknown", 0))[0]
+        client = client_key((scope.get("client") or ("unknown", 0))[0], self.ipv6_prefix_bits)
         address = _client.set(client)
         try:
             if names_a_session(scope.get("path", "")):

@@ -41,9 +41,9 @@ def route(path: str) -> tuple[Handler, str] | None:
 class LiveSockets:
     """ASGI middleware, outermost of ours: a live socket's handshake goes straight to its handler."""
 
-    def __init__(self, app: ASGIApp, guesses: Buckets) -> None:
+    def __init__(self, app: ASGIApp, guesses: Buckets, ipv6_prefix_bits: int = 64) -> None:
         self.app = app
-        self._guarded = GuessGuard(self._serve, guesses)
+        self._guarded = GuessGuard(self._serve, guesses, ipv6_prefix_bits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and route(scope["path"]) is not None:

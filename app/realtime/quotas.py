@@ -16,7 +16,11 @@ The limits, and what is refused past each (README.md and SECURITY.md list them):
 
 - creating sessions, per client address: a burst, then a steady rate per hour;
 - joining, per client address: a burst large enough for a whole room behind one
-  network address (a hospital's Wi-Fi), then a steady rate per minute;
+  network address (a hospital's Wi-Fi), then a steady rate per minute; and per client
+  address in one session: a smaller burst (a room's worth), then about one a second, so
+  that one address cannot take every place of a session (200) while its group is still
+  joining. A real room behind one address gets its first places at once and the rest
+  in turn, each phone waiting a second or two (SECURITY.md);
 - commands, HTTP or socket, per token and per session.
 """
 
@@ -62,10 +66,18 @@ class Quotas:
         await self._per_address("create", address, s.sessions_per_address_per_hour / 3600, s.session_burst_per_address,
                                 "too many sessions created from your address; wait and try again")
 
-    async def joining(self, address: str | None) -> None:
+    async def joining(self, address: str | None, code: str) -> None:
+        """One join from this address into session ``code``: both its buckets, or neither."""
         s = self.settings
-        await self._per_address("join", address, s.joins_per_address_per_minute / 60, s.join_burst_per_address,
-                                "too many people joined from your address just now; wait and try again")
+        if address is None:
+            return
+        everywhere = self._bucket("join", self._hidden(address), s.joins_per_address_per_minute / 60,
+                                  s.join_burst_per_address)
+        here = self._bucket("join-session", self._hidden(f"{code}\x1f{address}"),
+                            s.session_joins_per_address_per_minute / 60, s.session_join_burst_per_address)
+        wait = await self.shared.take([everywhere, here], self.clock())
+        if wait:
+            raise TooFast("too many people joined from your address just now; wait and try again", wait)
 
     async def _per_address(self, kind: str, address: str | None, per_s: float, burst: float, refusal: str) -> None:
         if address is None:

@@ -169,7 +169,7 @@ class SessionService:
                    carried: tuple[CarriedAction, ...] = (), heard_least: bool = False,
                    cpd_key: str | None = None) -> Joined:
         if self.quotas is not None:
-            await self.quotas.joining(self._client_address())
+            await self.quotas.joining(self._client_address(), normalise_code(code) or code)
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
 

@@ -29,7 +29,8 @@ def free_port() -> int:
 # Every client of the suite comes from 127.0.0.1: one address creating and joining as many
 # sessions as a whole town would. The per-address fair shares are raised to match, except
 # where a test sets them (tests/test_fair_shares.py).
-ONE_ADDRESS_FOR_ALL = {"SESSION_BURST_PER_ADDRESS": "1000000", "JOIN_BURST_PER_ADDRESS": "1000000"}
+ONE_ADDRESS_FOR_ALL = {"SESSION_BURST_PER_ADDRESS": "1000000", "JOIN_BURST_PER_ADDRESS": "1000000",
+                       "SESSION_JOIN_BURST_PER_ADDRESS": "1000000"}
 
 
 class ServerProcess:

@@ -579,13 +579,25 @@
       var joining = { name: form.elements.name.value.trim() };
       var member = form.elements.member_code && form.elements.member_code.value.trim();
       if (member) joining.member_code = member;   // a recurring group's member (groups.js keeps it)
-      fetch('/api/sessions/' + encodeURIComponent(code) + '/participants', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(joining)
-      }).then(function (res) {
-        return res.json().then(function (body) { return { ok: res.ok, body: body }; });
-      }).then(function (r) {
+      var until = Date.now() + 180000;
+      function ask() {
+        return fetch('/api/sessions/' + encodeURIComponent(code) + '/participants', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(joining)
+        }).then(function (res) {
+          // A room joining from one network (a hospital's Wi-Fi) is let in at a steady pace past
+          // its first places: the phone waits its turn and asks again instead of showing an error.
+          var wait = Number(res.headers.get('Retry-After'));
+          if (res.status === 429 && wait > 0 && wait <= 10 && Date.now() + wait * 1000 < until) {
+            return new Promise(function (resolve) {
+              setTimeout(resolve, wait * 1000 * (1 + Math.random() / 2));
+            }).then(ask);
+          }
+          return res.json().then(function (body) { return { ok: res.ok, body: body }; });
+        });
+      }
+      ask().then(function (r) {
         // The API's message is English, for programs: other languages get the page's own sentence.
         if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);
