@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, cofacilitation, evaluation, guard, tallies
+from . import breakouts, cofacilitation, evaluation, floor, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -227,30 +227,13 @@ def flush_due(state: SessionState, now: float) -> bool:
 
 def spoken_now(state: SessionState, participant: Participant, now: float) -> float:
     """Floor time including the unsettled stretch of a turn in progress."""
-    total = participant.spoken_s
-    turn = state.turn
-    if turn is not None and turn.participant_id == participant.id:
-        total += max(0.0, min(_clock(state, now), turn.ends_at) - turn.counted_from)
-    return total
+    return floor.spoken_now(state, participant.id, now)
 
 
-def listening(state: SessionState, participant_id: str | None) -> bool:
-    """Whether this phase's rules keep this person off the floor (listens only)."""
-    if state.phase is None or participant_id is None:
-        return False
-    roles = state.format.phases[state.phase.index].listens_only
-    return "presenter" in roles and participant_id == state.presenter_id
-
-
-def queue_order(state: SessionState, now: float) -> list[str]:
-    """Raised hands: least heard first, then whoever raised a hand first. With the group's
-    option ``least_heard_first``, the least heard at their last meeting come before the rest."""
-    first = state.settings.least_heard_first
-    raised = [p for p in state.participants
-              if p.present and p.hand_raised_at is not None and not listening(state, p.id)]
-    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_now(state, p, now), 1),
-                               p.hand_raised_at, p.id))
-    return [p.id for p in raised]
+# Who may take the floor, and in which order hands are called: decided in ``floor``.
+listening = floor.listening
+queue_order = floor.queue_order
+rotated = floor.rotated
 
 
 def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
@@ -259,9 +242,7 @@ def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
 
 # ---------------------------------------------------------------- helpers
 
-def _clock(state: SessionState, now: float) -> float:
-    """Session time: while paused, every clock stands at the moment of the pause."""
-    return state.paused_at if state.status is P and state.paused_at is not None else now
+_clock = floor.clock
 
 
 def _with_participant(state: SessionState, person: Participant) -> SessionState:
@@ -317,35 +298,34 @@ def _start_turn(state: SessionState, participant_id: str, source: TurnSource, du
 
 
 def _advance_round(state: SessionState, now: float, mark: RoundMark | None, events: list[Event]) -> SessionState:
-    """End the current round turn (marking its speaker) and give the floor to the next one."""
-    rnd = state.round
-    assert rnd is not None
-    marks = dict(rnd.marks)
-    if state.turn is not None and state.turn.source == "round":
-        if mark is not None:
-            marks[state.turn.participant_id] = mark
+    """End the current round turn (marking its speaker) and give the floor where ``floor.step`` says."""
+    assert state.round is not None
+    nxt = floor.step(state, mark)
+    if state.turn is not None and state.turn.source in ("round", "answer"):
         state = _end_turn(state, now, events)
-    pos = rnd.position + 1  # a new round starts at -1
-    while True:
-        if pos == len(rnd.order):  # the end: offer those who passed one more turn, once
-            again = tuple(pid for pid, m in marks.items() if m == "passed" and pid not in rnd.reoffered
-                          and (p := state.participant(pid)) is not None and p.present)
-            if not again:
-                break
-            for pid in again:
-                del marks[pid]
-            rnd = rnd.model_copy(update={"order": rnd.order + again, "reoffered": rnd.reoffered + again})
-            events.append(Event(type="passes_reoffered", data={"count": len(again)}))
-        pid = rnd.order[pos]
-        person = state.participant(pid)
-        if pid not in marks:
-            if person is not None and person.present:
-                rnd = rnd.model_copy(update={"position": pos, "marks": tuple(marks.items())})
-                return _start_turn(state.model_copy(update={"round": rnd}), pid, "round", rnd.duration_s, now, events)
-            marks[pid] = "skipped"
-        pos += 1
-    events.append(Event(type="round_finished"))
-    return state.model_copy(update={"round": None})
+    if nxt.second_chances:
+        events.append(Event(type="passes_reoffered", data={"count": nxt.second_chances}))
+    if nxt.participant_id is None or nxt.round is None:
+        events.append(Event(type="round_finished"))
+        return state.model_copy(update={"round": None})
+    state = state.model_copy(update={"round": nxt.round})
+    return _start_turn(state, nxt.participant_id, nxt.source, nxt.round.duration_s, now, events)
+
+
+def _turn_over(state: SessionState, now: float, mark: RoundMark, events: list[Event]) -> SessionState:
+    """The turn in progress is over (its time ran out, its holder yielded, the facilitator
+    moved on, its holder left): the round moves on, an asker's question is followed by the
+    answer where the phase has someone answer, and otherwise the floor is free."""
+    turn = state.turn
+    if turn is None:
+        return state
+    if state.round is not None and turn.source in ("round", "answer"):
+        return _advance_round(state, now, mark, events)
+    answering = floor.answerer(state)
+    state = _end_turn(state, now, events)
+    if turn.source == "queue" and mark == "spoke" and answering is not None and answering != turn.participant_id:
+        return _start_turn(state, answering, "answer", state.settings.queue_turn_s, now, events)
+    return state
 
 
 def _forfeit(state: SessionState, participant_id: str, now: float, events: list[Event]) -> SessionState:
@@ -354,9 +334,7 @@ def _forfeit(state: SessionState, participant_id: str, now: float, events: list[
         state = state.model_copy(update={"presenter_id": None})
     if state.turn is None or state.turn.participant_id != participant_id:
         return state
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "skipped", events)
-    return _end_turn(state, now, events)
+    return _turn_over(state, now, "skipped", events)
 
 
 def _enter_phase(state: SessionState, index: int, now: float, events: list[Event]) -> SessionState:
@@ -369,7 +347,10 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
     events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
     log = _left_phase(state.phase_log, now) + (PhaseVisit(phase_id=spec.id, entered_at=now),)
     state = _spread_at_phase_end(state, events)
-    return state.model_copy(update={"phase": phase, "round": None, "phase_log": log})
+    # A raised hand belongs to the phase it was raised in: it is lowered with it, and its phone told.
+    people = tuple(p.model_copy(update={"hand_raised_at": None, "hand_lowered": p.hand_raised_at is not None})
+                   for p in state.participants)
+    return state.model_copy(update={"phase": phase, "round": None, "phase_log": log, "participants": people})
 
 
 def _spread_at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
@@ -426,42 +407,25 @@ def _goto_phase(state, cmd: c.GotoPhase, actor, now, fresh) -> Result:
 
 def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
     _no_round(state, "start another")
-    assert state.phase is not None
-    people = [p.id for p in state.participants if p.present and not listening(state, p.id)]
-    if not people:
-        raise Conflict("nobody can take a turn yet: a round needs at least one participant")
-    order = rotated(people, state.rounds_run)
-    if state.settings.least_heard_first:  # the least heard at their last meeting start it, in the same turn
-        quiet = {p.id for p in state.participants if p.heard_least}
-        order = tuple(sorted(order, key=lambda pid: pid not in quiet))
-    if cmd.seconds_per_turn is not None:
-        duration = float(cmd.seconds_per_turn)
-    else:
-        remaining = state.phase.ends_at - _clock(state, now)
-        duration = min(MAX_TURN_S, round(remaining / len(order), 1))
-        if duration < MIN_TURN_S:
-            raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase")
+    rnd = floor.new_round(state, now, cmd.seconds_per_turn)
     events: list[Event] = []
     state = _end_turn(state, now, events)
-    state = state.model_copy(update={"round": Round(order=order, position=-1, duration_s=duration),
-                                     "rounds_run": state.rounds_run + 1})
-    events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(order)}))
-    return _advance_round(state, now, None, events), events, {}
+    return _begin_round(state, rnd, now, events), events, {}
 
 
-def rotated(people: list[str], rounds_run: int) -> tuple[str, ...]:
-    """Round n starts with person n (mod size), every other round running backwards,
-    so nobody, the facilitator taking part included, is always first or always last."""
-    n = len(people)
-    start, step = rounds_run % n, (1 if rounds_run % 2 == 0 else -1)
-    return tuple(people[(start + step * i) % n] for i in range(n))
+def _begin_round(state: SessionState, rnd: Round, now: float, events: list[Event]) -> SessionState:
+    assert state.phase is not None
+    phase = state.phase.model_copy(update={"held": state.phase.held + 1})
+    state = state.model_copy(update={"round": rnd, "rounds_run": state.rounds_run + 1, "phase": phase})
+    events.append(Event(type="round_started", data={"duration_s": rnd.duration_s, "turns": len(rnd.order)}))
+    return _advance_round(state, now, None, events)
 
 
 def _next_turn(state, cmd, actor, now, fresh) -> Result:
     if state.round is None:
         raise Conflict("no round is running: start_round first, or give_turn from the queue")
     events: list[Event] = []
-    return _advance_round(state, now, "spoke", events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
@@ -471,7 +435,8 @@ def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
         raise Conflict(f"{person.name} listens only in this phase and cannot take the floor")
     events: list[Event] = []
     state = _end_turn(state, now, events)
-    return _start_turn(state, cmd.participant_id, "queue", state.settings.queue_turn_s, now, events), events, {}
+    source: TurnSource = "answer" if person.id == floor.answerer(state) else "queue"  # the presenter answers
+    return _start_turn(state, cmd.participant_id, source, state.settings.queue_turn_s, now, events), events, {}
 
 
 def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
@@ -484,7 +449,8 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
     if remaining < MIN_TURN_S:
         raise Conflict("this phase has no time left: move to the next phase or give the turn")
     events: list[Event] = [Event(type="presenter_set", data={"participant_id": cmd.participant_id})]
-    state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id})
+    held = state.phase.model_copy(update={"held": state.phase.held + 1})
+    state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id, "phase": held})
     return _start_turn(state, cmd.participant_id, "presentation", round(remaining, 3), now, events), events, {}
 
 
@@ -581,6 +547,7 @@ def _leave(state, cmd, actor, now, fresh) -> Result:
 def _raise_hand(state, cmd, actor, now, fresh) -> Result:
     me = state.participant(actor.participant_id)
     assert me is not None
+    me = me.model_copy(update={"hand_lowered": False})
     if state.turn is not None and state.turn.participant_id == me.id:
         raise Conflict("you have the floor already")
     if listening(state, me.id):
@@ -621,9 +588,7 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
     if state.turn is None or state.turn.participant_id != actor.participant_id:
         raise Conflict("you do not hold the floor")
     events: list[Event] = []
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "spoke", events), events, {}
-    return _end_turn(state, now, events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
@@ -808,9 +773,7 @@ def _expire_turn(state, cmd, actor, now, fresh) -> Result:
     if state.turn is None or now < state.turn.ends_at:
         return state, events, {}
     events.append(Event(type="turn_expired", data={"participant_id": state.turn.participant_id}))
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "spoke", events), events, {}
-    return _end_turn(state, now, events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 # ---------------------------------------------------------------- second chances
@@ -909,14 +872,8 @@ def _group_enter(st: SessionState, group: Breakout, step: int, now: float, event
     who = st.participant(st.presenter_id) if st.presenter_id else None
     if spec.speaker == "presenter" and who is not None and who.present:
         st = _start_turn(st, who.id, "presentation", remaining, now, events)
-    elif spec.kind == "round":
-        people = [p.id for p in st.participants if p.present and not listening(st, p.id)]
-        if people:
-            duration = max(MIN_TURN_S, min(MAX_TURN_S, round(remaining / len(people), 1)))
-            st = st.model_copy(update={"round": Round(order=rotated(people, st.rounds_run), position=-1,
-                                                      duration_s=duration), "rounds_run": st.rounds_run + 1})
-            events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(people)}))
-            st = _advance_round(st, now, None, events)
+    elif spec.kind == "round" and floor.round_people(st):
+        st = _begin_round(st, floor.new_round(st, now, fit=True), now, events)
     return st, group
 
 
@@ -974,10 +931,7 @@ def _tick_groups(state: SessionState, now: float, events: list[Event]) -> Sessio
         moved = False
         if st.turn is not None and now >= st.turn.ends_at:
             events.append(Event(type="turn_expired", data={"participant_id": st.turn.participant_id}))
-            if st.turn.source == "round" and st.round is not None:
-                st = _advance_round(st, now, "spoke", events)
-            else:
-                st = _end_turn(st, now, events)
+            st = _turn_over(st, now, "spoke", events)
             moved = True
         if st.phase is not None and now >= st.phase.ends_at:
             st, group = _group_advance(st, group, now, events)
@@ -1055,7 +1009,12 @@ def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
     if state.breakouts is None:
         raise Conflict("breakouts are not running")
     events: list[Event] = []
-    return _back_to_room(state, now, events), events, {}
+    state = _back_to_room(state, now, events)
+    marked = breakouts.breakout_phases(state.format)
+    after = marked[-1] + 1 if marked else None
+    if after is not None and after < len(state.format.phases) and state.phase is not None and state.phase.index < after:
+        state = _enter_phase(state, after, now, events)  # the room goes on where the groups left off
+    return state, events, {}
 
 
 def _back_to_room(state: SessionState, now: float, events: list[Event]) -> SessionState:

@@ -293,6 +293,10 @@
     for (var j = 0; j < expiring.length; j++) {
       expiring[j].hidden = parseFloat(expiring[j].dataset.hideAt) <= Date.now() / 1000 + offset;
     }
+    var due = document.querySelectorAll('[data-show-at]');  // e.g. "Overtime" once the phase's time is up
+    for (var k = 0; k < due.length; k++) {
+      due[k].hidden = parseFloat(due[k].dataset.showAt) > Date.now() / 1000 + offset;
+    }
     listenForTurnEnds();
   }
   setInterval(tick, 250);
