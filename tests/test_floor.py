@@ -4,7 +4,7 @@ console suggests, as the engine acts on it and the pages show it."""
 from __future__ import annotations
 
 from app.facilitation import engine, floor
-from app.facilitation.models import SessionState
+from app.facilitation.models import FACILITATOR, SessionState
 from app.facilitation.views import view_for
 from app.pages.view import page_model
 from tests.test_room_safety import person, send, session, speaker
@@ -126,10 +126,12 @@ def test_the_console_suggests_what_the_moment_asks() -> None:
     balint = send(session("balint", 3), {"type": "start"})
     balint = send(balint, {"type": "goto_phase", "phase_id": "presentation"}, now=1)
     assert floor.suggest(balint)["step"] == "choose_presenter"
-    troika = send(session("troika", 6), {"type": "start"})
-    assert floor.suggest(troika)["step"] != "give_presenter_floor"
-    troika = send(troika, {"type": "next_phase"}, now=1)
+    troika = send(session("troika", 6), {"type": "start"})  # forming trios: split, not a presenter's floor
     assert floor.suggest(troika)["command"] == {"type": "start_breakouts", "size": 3}
+    troika = send(troika, {"type": "start_breakouts", "size": 3}, now=1)
+    assert floor.suggest(troika)["step"] == "groups_running"
+    console = page_model(view_for(troika, FACILITATOR, 2), 2)
+    assert console["suggested"] is None and "presenter" not in console["next_step"]
 
 
 def test_a_phase_past_its_time_shows_overtime_and_the_console_suggests_moving_on() -> None:

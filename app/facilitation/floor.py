@@ -245,7 +245,8 @@ def suggest(state: SessionState, *, overtime: bool = False) -> dict[str, Any]:
     spec = state.format.phases[state.phase.index]
     last = state.phase.index == len(state.format.phases) - 1
     move_on = _step("close", {"type": "close"}) if last else _step("next_phase", {"type": "next_phase"})
-    if spec.breakout and state.format.breakouts is not None and not state.breakouts_held:
+    if _splits_now(state):
+        assert state.format.breakouts is not None
         return _step("start_breakouts", {"type": "start_breakouts", "size": state.format.breakouts.size})
     if state.round is not None:
         return _step("next_turn", {"type": "next_turn"})
@@ -276,6 +277,18 @@ def suggest(state: SessionState, *, overtime: bool = False) -> dict[str, Any]:
     if spec.purpose == "preparation":
         return _step("preparation", None)
     return _step("writing", None)
+
+
+def _splits_now(state: SessionState) -> bool:
+    """Whether the moment is for splitting into groups: a breakout phase the groups have not run,
+    or the phase that leads into one (Troika's forming trios), not a round or queue of its own."""
+    if state.format.breakouts is None or state.breakouts_held or state.phase is None:
+        return False
+    phases, index = state.format.phases, state.phase.index
+    if phases[index].breakout:
+        return True
+    return (index + 1 < len(phases) and phases[index + 1].breakout
+            and phases[index].kind in ("presentation", "writing"))
 
 
 def _step(name: str, command: dict[str, Any] | None) -> dict[str, Any]:
