@@ -150,3 +150,31 @@ def test_a_breakout_groups_round_starts_with_the_least_heard_when_the_group_chos
                                      "settings": state.settings.model_copy(update={"least_heard_first": True})})
     state = send(state, {"type": "start"})
     assert floor.round_order(state)[0] == "p3"
+
+
+def test_a_one_to_one_has_no_hands_no_ballot_and_the_one_who_reflects_answers() -> None:
+    import pytest
+
+    from app.facilitation.errors import Conflict
+
+    state = send(session("one-to-one", 2), {"type": "start"})
+    with pytest.raises(Conflict, match="no raised hands"):
+        send(state, {"type": "raise_hand"}, person(0), now=1)
+    with pytest.raises(Conflict, match="anonymous ballot"):
+        send(state, {"type": "propose_summary", "kind": "theme", "text": "Workload"}, now=1)
+    assert floor.suggest(state)["step"] == "choose_presenter"
+    # The supervisee (p1) reflects: naming them gives nobody the floor yet.
+    state = send(state, {"type": "set_presenter", "participant_id": "p1"}, now=1)
+    assert state.presenter_id == "p1" and state.turn is None
+    state = send(state, {"type": "start_round"}, now=2)
+    assert state.round.order == ("p0",) and speaker(state) == "p0"  # the supervisor asks
+    state = send(state, {"type": "next_turn"}, now=30)
+    assert speaker(state) == "p1" and state.turn.source == "answer"  # the supervisee answers
+    model = page_model(view_for(state, person(0), 31), 31)
+    assert model["one_to_one"] is True and model["focus"] != "hand"
+
+
+def test_troika_preparation_puts_private_notes_first() -> None:
+    state = send(session("troika", 3), {"type": "start"})
+    state = send(state, {"type": "goto_phase", "phase_id": "preparation"}, now=1)
+    assert page_model(view_for(state, person(0), 2), 2)["focus"] == "notes"

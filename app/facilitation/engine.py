@@ -443,8 +443,14 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
     _no_round(state, "set a presenter")
     _present(state, cmd.participant_id)
     assert state.phase is not None
-    if "presenter" in state.format.phases[state.phase.index].listens_only:
+    spec = state.format.phases[state.phase.index]
+    if "presenter" in spec.listens_only:
         raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak")
+    if spec.kind != "presentation" and "presenter" in spec.answers:  # who answers: the askers ask first
+        if state.presenter_id == cmd.participant_id:
+            return state, [], {}
+        return (state.model_copy(update={"presenter_id": cmd.participant_id}),
+                [Event(type="presenter_set", data={"participant_id": cmd.participant_id})], {})
     remaining = min(MAX_TURN_S * 6, state.phase.ends_at - _clock(state, now))
     if remaining < MIN_TURN_S:
         raise Conflict("this phase has no time left: move to the next phase or give the turn")
@@ -452,6 +458,13 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
     held = state.phase.model_copy(update={"held": state.phase.held + 1})
     state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id, "phase": held})
     return _start_turn(state, cmd.participant_id, "presentation", round(remaining, 3), now, events), events, {}
+
+
+def _propose_summary(state, cmd: c.ProposeSummary, actor, now, fresh) -> Result:
+    if is_one_to_one(state.format):  # two people's answers could never be anonymous
+        raise Conflict("a session of two agrees its record by talking, not by an anonymous ballot: "
+                       "write what you agreed as an action")
+    return propose_summary(state, cmd, actor, now, fresh)
 
 
 def _pause(state, cmd, actor, now, fresh) -> Result:
@@ -552,6 +565,8 @@ def _raise_hand(state, cmd, actor, now, fresh) -> Result:
         raise Conflict("you have the floor already")
     if listening(state, me.id):
         raise Conflict("You are listening now: in this phase the presenter does not take the floor")
+    if is_one_to_one(state.format):
+        raise Conflict("a session of two has no raised hands: the format says whose turn it is")
     if me.hand_raised_at is not None:
         return state, [], {}
     state = _with_participant(state, me.model_copy(update={"hand_raised_at": now}))
@@ -1060,7 +1075,7 @@ RULES: dict[type[c.Command], Rule] = {
     c.HideItem: Rule(F, LIVE, _hide_item),
     c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
     c.ShowEvaluation: Rule(F, LIVE, evaluation.show_evaluation),
-    c.ProposeSummary: Rule(F, LIVE, propose_summary),
+    c.ProposeSummary: Rule(F, LIVE, _propose_summary),
     c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
     c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),

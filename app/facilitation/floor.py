@@ -264,6 +264,8 @@ def suggest(state: SessionState, *, overtime: bool = False) -> dict[str, Any]:
             return move_on
         return _step("give_presenter_floor", {"type": "set_presenter", "participant_id": presenter})
     if spec.kind == "round":
+        if "presenter" in spec.answers and presenter is None and not state.phase.held:
+            return _step("choose_presenter", None)
         if state.phase.held:  # the round has run: the phase is done
             return move_on
         return _step("start_round", {"type": "start_round"})

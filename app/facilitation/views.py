@@ -133,6 +133,8 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         # Whether people may write anonymously here: not in a session of two, where the other
         # would always know who wrote it (a one-to-one).
         "anonymous_writing": not is_one_to_one(state.format),
+        # A session of two (a one-to-one): no raised hands, no anonymous ballot, no thresholds.
+        "one_to_one": is_one_to_one(state.format),
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,

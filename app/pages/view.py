@@ -100,6 +100,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "v": None,
         "status": status,
         "anonymous_writing": view.get("anonymous_writing", True),
+        "one_to_one": view.get("one_to_one", False),  # two people: none of a group's furniture
         "status_label": STATUS_LABELS.get(status, status),
         "paused": status == "paused",
         "names": names,
@@ -166,7 +167,9 @@ def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None,
         return "wellbeing"
     if my["evaluation_due"] and status == "running":
         return "evaluation"
-    if purpose in ("feedback", "preparation"):
+    if purpose == "preparation":  # each writes their own challenge privately: notes only they can read
+        return "notes"
+    if purpose == "feedback":
         return "write"
     if purpose == "actions":
         return "actions"

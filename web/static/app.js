@@ -335,7 +335,7 @@
   }
 
   // The phone's focus: what this moment asks of this person (from the phase's purpose).
-  var FOLDS = { write: 'fold-write', actions: 'fold-actions', evaluation: 'fold-evaluation' };
+  var FOLDS = { write: 'fold-write', actions: 'fold-actions', evaluation: 'fold-evaluation', notes: 'fold-reflection' };
   var focus = null, autoOpened = null, phaseSeen = null;
   function followFocus() {
     var status = document.getElementById('status');
