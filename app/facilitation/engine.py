@@ -94,16 +94,17 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
     """Decide and apply one command; bump the version when anything changed."""
     rule = RULES[type(command)]
     if actor.role not in rule.roles:
-        raise Forbidden(f"a {actor.role} may not send {command.type}")
+        raise Forbidden(f"a {actor.role} may not send {command.type}", "role_may_not_send", command=command.type, role=actor.role)
     if state.status not in rule.when:
-        raise Conflict(f"cannot {command.type} while the session is {state.status.value}")
+        raise Conflict(f"cannot {command.type} while the session is {state.status.value}", "wrong_status",
+                       command=command.type, status=state.status.value)
     cofacilitation.check(state, actor, rule.seats, command.type)
     if actor.role == "participant":
         me = state.participant(actor.participant_id or "")
         if me is None or me.removed:
-            raise Forbidden("you are no longer in this session")
+            raise Forbidden("you are no longer in this session", "no_longer_in_session")
         if not me.present:
-            raise Conflict("you have left this session")
+            raise Conflict("you have left this session", "left_session")
     group = breakouts.target(state, command, actor)
     if group is None:
         new, events, reply = rule.handler(state, command, actor, now, fresh)
@@ -130,15 +131,15 @@ def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState
 
 def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
     if state.status is X:
-        raise Conflict("this session has closed")
+        raise Conflict("this session has closed", "session_closed")
     if state.locked:
-        raise Conflict("the facilitator has locked this session: ask them to let you in")
+        raise Conflict("the facilitator has locked this session: ask them to let you in", "session_locked")
     before = state
     if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
-        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
+        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)", "session_full", limit=MAX_PARTICIPANTS)
     cap = state.format.max_participants
     if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
-        raise Conflict(f"this session admits {cap} people, and they have joined")
+        raise Conflict(f"this session admits {cap} people, and they have joined", "session_full", limit=cap)
     guests = state.guest_count
     if not name:
         guests += 1
@@ -175,7 +176,7 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
     grown = content_bytes(after)
     if grown > MAX_VIEW_BYTES and grown > content_bytes(before):
         raise Conflict(f"this session holds as much writing as it can show ({MAX_VIEW_BYTES // 1024} KB): "
-                       "remove or shorten something first")
+                       "remove or shorten something first", "content_ceiling", kb=MAX_VIEW_BYTES // 1024)
 
 
 def set_seat_online(state: SessionState, seat: str, online: bool, now: float) -> Transition:
@@ -258,9 +259,9 @@ def _with_round(state: SessionState, **changes: Any) -> SessionState:
 def _present(state: SessionState, participant_id: str) -> Participant:
     person = state.participant(participant_id)
     if person is None or person.removed:
-        raise NotFound(f"no participant {participant_id!r} in this session")
+        raise NotFound(f"no participant {participant_id!r} in this session", "no_such_participant")
     if not person.present:
-        raise Conflict(f"{person.name} has left the session")
+        raise Conflict(f"{person.name} has left the session", "participant_left", name=person.name)
     return person
 
 
@@ -373,9 +374,9 @@ def _left_phase(log: tuple[PhaseVisit, ...], now: float) -> tuple[PhaseVisit, ..
     return log
 
 
-def _no_round(state: SessionState, what: str) -> None:
+def _no_round(state: SessionState, what: str, command: str) -> None:
     if state.round is not None:
-        raise Conflict(f"a round is running: finish it (next_turn) before you {what}")
+        raise Conflict(f"a round is running: finish it (next_turn) before you {what}", "round_running", command=command)
 
 
 # ---------------------------------------------------------------- facilitator
@@ -392,7 +393,7 @@ def _next_phase(state, cmd, actor, now, fresh) -> Result:
     while state.breakouts_held and index < len(state.format.phases) and state.format.phases[index].breakout:
         index += 1  # the groups have run these already
     if index >= len(state.format.phases):
-        raise Conflict("this is the last phase: close the session when you are done")
+        raise Conflict("this is the last phase: close the session when you are done", "last_phase")
     events: list[Event] = []
     return _enter_phase(state, index, now, events), events, {}
 
@@ -400,13 +401,13 @@ def _next_phase(state, cmd, actor, now, fresh) -> Result:
 def _goto_phase(state, cmd: c.GotoPhase, actor, now, fresh) -> Result:
     ids = [p.id for p in state.format.phases]
     if cmd.phase_id not in ids:
-        raise Invalid(f"no phase {cmd.phase_id!r} in this format; phases: {', '.join(ids)}")
+        raise Invalid(f"no phase {cmd.phase_id!r} in this format; phases: {', '.join(ids)}", "no_such_phase")
     events: list[Event] = []
     return _enter_phase(state, ids.index(cmd.phase_id), now, events), events, {}
 
 
 def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
-    _no_round(state, "start another")
+    _no_round(state, "start another", "start_round")
     rnd = floor.new_round(state, now, cmd.seconds_per_turn)
     events: list[Event] = []
     state = _end_turn(state, now, events)
@@ -423,16 +424,17 @@ def _begin_round(state: SessionState, rnd: Round, now: float, events: list[Event
 
 def _next_turn(state, cmd, actor, now, fresh) -> Result:
     if state.round is None:
-        raise Conflict("no round is running: start_round first, or give_turn from the queue")
+        raise Conflict("no round is running: start_round first, or give_turn from the queue", "no_round")
     events: list[Event] = []
     return _turn_over(state, now, "spoke", events), events, {}
 
 
 def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
-    _no_round(state, "give the floor to someone else")
+    _no_round(state, "give the floor to someone else", "give_turn")
     person = _present(state, cmd.participant_id)
     if listening(state, person.id):
-        raise Conflict(f"{person.name} listens only in this phase and cannot take the floor")
+        raise Conflict(f"{person.name} listens only in this phase and cannot take the floor", "listens_only",
+                       name=person.name)
     events: list[Event] = []
     state = _end_turn(state, now, events)
     source: TurnSource = "answer" if person.id == floor.answerer(state) else "queue"  # the presenter answers
@@ -440,12 +442,13 @@ def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
 
 
 def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
-    _no_round(state, "set a presenter")
+    _no_round(state, "set a presenter", "set_presenter")
     _present(state, cmd.participant_id)
     assert state.phase is not None
     spec = state.format.phases[state.phase.index]
     if "presenter" in spec.listens_only:
-        raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak")
+        raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak",
+                       "listens_only")
     if spec.kind != "presentation" and "presenter" in spec.answers:  # who answers: the askers ask first
         if state.presenter_id == cmd.participant_id:
             return state, [], {}
@@ -453,7 +456,7 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
                 [Event(type="presenter_set", data={"participant_id": cmd.participant_id})], {})
     remaining = min(MAX_TURN_S * 6, state.phase.ends_at - _clock(state, now))
     if remaining < MIN_TURN_S:
-        raise Conflict("this phase has no time left: move to the next phase or give the turn")
+        raise Conflict("this phase has no time left: move to the next phase or give the turn", "no_time_left")
     events: list[Event] = [Event(type="presenter_set", data={"participant_id": cmd.participant_id})]
     held = state.phase.model_copy(update={"held": state.phase.held + 1})
     state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id, "phase": held})
@@ -463,7 +466,7 @@ def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
 def _propose_summary(state, cmd: c.ProposeSummary, actor, now, fresh) -> Result:
     if is_one_to_one(state.format):  # two people's answers could never be anonymous
         raise Conflict("a session of two agrees its record by talking, not by an anonymous ballot: "
-                       "write what you agreed as an action")
+                       "write what you agreed as an action", "one_to_one_no_ballot")
     return propose_summary(state, cmd, actor, now, fresh)
 
 
@@ -484,7 +487,7 @@ def _resume(state, cmd, actor, now, fresh) -> Result:
 
 def _extend(state, cmd: c.Extend, actor, now, fresh) -> Result:
     if state.turn is None:
-        raise Conflict("nobody holds the floor: there is no turn to extend")
+        raise Conflict("nobody holds the floor: there is no turn to extend", "no_turn")
     turn = state.turn.model_copy(update={"ends_at": state.turn.ends_at + cmd.seconds})
     return state.model_copy(update={"turn": turn}), [Event(type="turn_extended", data={"seconds": cmd.seconds})], {}
 
@@ -494,13 +497,13 @@ def _reveal_items(state, cmd: c.RevealItems, actor, now, fresh) -> Result:
     batch = [i for i in state.items if i.kind == cmd.kind and not i.revealed and not i.hidden
              and i.stage == 2 and not i.retracted]
     if not batch:
-        raise Conflict(f"no {cmd.kind} is waiting to be revealed")
+        raise Conflict(f"no {cmd.kind} is waiting to be revealed", "nothing_to_reveal", kind=cmd.kind)
     threshold = state.settings.reveal_threshold
     if len(batch) < threshold and not cmd.force:
         raise Conflict(
             f"only {len(batch)} {cmd.kind}(s) waiting; with fewer than {threshold} people may be "
-            "identified by what they wrote. Send force to reveal anyway."
-        )
+            "identified by what they wrote. Send force to reveal anyway.",
+            "below_threshold", kind=cmd.kind, count=len(batch), threshold=threshold)
     # Random ids make this order unrelated to the order of submission.
     shown = tuple(sorted((i.model_copy(update={"revealed": True}) for i in batch), key=lambda i: i.id))
     ids = {i.id for i in batch}
@@ -515,7 +518,7 @@ def _find_item(state: SessionState, item_id: str) -> Item:
     for item in state.items:
         if item.id == item_id and not item.hidden and not item.retracted:
             return item
-    raise NotFound(f"no item {item_id!r}")
+    raise NotFound(f"no item {item_id!r}", "no_such_item")
 
 
 def _hide_item(state, cmd: c.HideItem, actor, now, fresh) -> Result:
@@ -527,7 +530,7 @@ def _hide_item(state, cmd: c.HideItem, actor, now, fresh) -> Result:
 def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> Result:
     person = state.participant(cmd.participant_id)
     if person is None or person.removed:
-        raise NotFound(f"no participant {cmd.participant_id!r} in this session")
+        raise NotFound(f"no participant {cmd.participant_id!r} in this session", "no_such_participant")
     events: list[Event] = [Event(type="participant_removed", data={"participant_id": person.id})]
     state = _forfeit(state, person.id, now, events)
     person = state.participant(person.id)
@@ -562,11 +565,11 @@ def _raise_hand(state, cmd, actor, now, fresh) -> Result:
     assert me is not None
     me = me.model_copy(update={"hand_lowered": False})
     if state.turn is not None and state.turn.participant_id == me.id:
-        raise Conflict("you have the floor already")
+        raise Conflict("you have the floor already", "holds_floor")
     if listening(state, me.id):
-        raise Conflict("You are listening now: in this phase the presenter does not take the floor")
+        raise Conflict("You are listening now: in this phase the presenter does not take the floor", "listens_only")
     if is_one_to_one(state.format):
-        raise Conflict("a session of two has no raised hands: the format says whose turn it is")
+        raise Conflict("a session of two has no raised hands: the format says whose turn it is", "one_to_one_no_hands")
     if me.hand_raised_at is not None:
         return state, [], {}
     state = _with_participant(state, me.model_copy(update={"hand_raised_at": now}))
@@ -584,11 +587,11 @@ def _lower_hand(state, cmd, actor, now, fresh) -> Result:
 def _pass(state, cmd, actor, now, fresh) -> Result:
     rnd, me = state.round, actor.participant_id
     if rnd is None or me not in rnd.order:
-        raise Conflict("there is no round with a turn of yours to pass")
+        raise Conflict("there is no round with a turn of yours to pass", "no_turn_to_pass")
     events: list[Event] = [Event(type="turn_passed")]
     mine = state.turn if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round" else None
     if mine is None and (rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position):
-        raise Conflict("your turn in this round has already gone")
+        raise Conflict("your turn in this round has already gone", "turn_gone")
     undo = PassUndo(participant_id=me, at=now, clock_at=_clock(state, now), round_before=rnd, turn_before=mine,
                     rounds_run=state.rounds_run, phases_entered=len(state.phase_log))
     if mine is not None:
@@ -601,7 +604,7 @@ def _pass(state, cmd, actor, now, fresh) -> Result:
 
 def _yield_turn(state, cmd, actor, now, fresh) -> Result:
     if state.turn is None or state.turn.participant_id != actor.participant_id:
-        raise Conflict("you do not hold the floor")
+        raise Conflict("you do not hold the floor", "not_holding_floor")
     events: list[Event] = []
     return _turn_over(state, now, "spoke", events), events, {}
 
@@ -609,9 +612,9 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
     if is_one_to_one(state.format):
         raise Conflict("a session of two has no anonymous writing: the other person would know who wrote it; "
-                       "say it, or add it as an agreed action")
+                       "say it, or add it as an agreed action", "one_to_one_no_writing")
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
-        raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
+        raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items", "session_item_cap", limit=MAX_ITEMS)
     guard.require_confirmed(cmd.text, cmd.confirmed)
     item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=salted_hash(state.salt, "receipt", fresh.secret))
     state = tallies.scheduled(state.model_copy(update={"items": state.items + (item,)}), now)
@@ -624,7 +627,7 @@ def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
     wanted = salted_hash(state.salt, "receipt", cmd.receipt)
     item = next((i for i in state.items if i.receipt_hash == wanted and not i.retracted), None)
     if item is None:
-        raise NotFound("no item matches that receipt")
+        raise NotFound("no item matches that receipt", "no_such_item")
     if item.stage < 2 and not item.revealed:  # nobody has seen it counted yet: it just goes
         items = tuple(i for i in state.items if i.id != item.id)
     else:  # it leaves the views at a later fold, not the moment its author withdraws it
@@ -636,10 +639,10 @@ def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
 def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
     item = _find_item(state, cmd.item_id)
     if not item.revealed:
-        raise NotFound(f"no item {cmd.item_id!r}")
+        raise NotFound(f"no item {cmd.item_id!r}", "no_such_item")
     mark = vote_mark(state, item.id, actor)
     if mark in item.voter_hashes:
-        raise Conflict("you have voted for this item already")
+        raise Conflict("you have voted for this item already", "already_voted")
     voted = item.model_copy(update={"voter_hashes": tuple(sorted(item.voter_hashes + (mark,)))})
     items = tuple(voted if i.id == item.id else i for i in state.items)
     return tallies.scheduled(state.model_copy(update={"items": items}), now), [Event(type="item_voted")], {}
@@ -649,16 +652,17 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
     for action in state.actions:
         if action.id == action_id:
             if action.participant_id != actor.participant_id:
-                raise Forbidden("only its author may change an action")
+                raise Forbidden("only its author may change an action", "not_your_action")
             return action
-    raise NotFound(f"no action {action_id!r}")
+    raise NotFound(f"no action {action_id!r}", "no_such_action")
 
 
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
-        raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
+        raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions", "session_action_cap", limit=MAX_ACTIONS)
     if sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= MAX_ACTIONS_PER_PERSON:
-        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})")
+        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})", "person_cap",
+                       limit=MAX_ACTIONS_PER_PERSON)
     guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
@@ -675,7 +679,7 @@ def _edit_action(state, cmd: c.EditAction, actor, now, fresh) -> Result:
     if "due" in cmd.model_fields_set:
         changes["due"] = cmd.due.isoformat() if cmd.due else None
     if not changes:
-        raise Invalid("edit_action needs text or due")
+        raise Invalid("edit_action needs text or due", "nothing_to_change")
     edited = action.model_copy(update=changes)
     actions = tuple(edited if a.id == action.id else a for a in state.actions)
     return state.model_copy(update={"actions": actions}), [Event(type="action_edited")], {}
@@ -691,12 +695,12 @@ def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
     assert state.phase is not None
     spec = state.format.phases[state.phase.index]
     if not spec.wellbeing:
-        raise Conflict("the wellbeing scale is offered at check-in and check-out")
+        raise Conflict("the wellbeing scale is offered at check-in and check-out", "no_wellbeing_here")
     mark = wellbeing_mark(state, spec.id, actor)
     by_phase = {t.phase_id: t for t in state.wellbeing}
     tally = by_phase.get(spec.id, WellbeingTally(phase_id=spec.id))
     if mark in tally.answered:
-        raise Conflict("you have answered the wellbeing scale in this phase already")
+        raise Conflict("you have answered the wellbeing scale in this phase already", "already_answered")
     counts = list(tally.counts)
     counts[cmd.score - 1] += 1
     # Marks are kept sorted, so their order says nothing about who answered when.
@@ -716,13 +720,14 @@ def _show_wellbeing(state, cmd: c.ShowWellbeing, actor, now, fresh) -> Result:
     assert state.phase is not None
     phase_id = cmd.phase_id or state.format.phases[state.phase.index].id
     if not any(p.id == phase_id and p.wellbeing for p in state.format.phases):
-        raise NotFound(f"no wellbeing scale in phase {phase_id!r}")
+        raise NotFound(f"no wellbeing scale in phase {phase_id!r}", "no_wellbeing_here")
     tally = next((t for t in state.wellbeing if t.phase_id == phase_id), WellbeingTally(phase_id=phase_id))
     threshold = state.settings.reveal_threshold
     if tallies.unshown(tally) < threshold:
         since = " since it was last shown" if tally.spread is not None else " so far"
         raise Conflict(f"{tallies.unshown(tally)} answered{since}; with fewer than {threshold} "
-                       "new answers the spread could tell who chose what")
+                       "new answers the spread could tell who chose what", "below_threshold",
+                       count=tallies.unshown(tally), threshold=threshold)
     shown = tallies.snapshot_spread(state, phase_id)
     assert shown is not None
     return shown, [Event(type="wellbeing_shown")], {}
@@ -748,7 +753,7 @@ def store_reflection(state: SessionState, participant_id: str, sealed: str | Non
     copy for their CPD record, ``for_cpd``, to their CPD key)."""
     person = state.participant(participant_id)
     if person is None or person.removed:
-        raise Forbidden("you are no longer in this session")
+        raise Forbidden("you are no longer in this session", "no_longer_in_session")
     if person.reflection == sealed:
         return Transition(state=state)
     state = _with_participant(state, person.model_copy(update={"reflection": sealed, "cpd_reflection": for_cpd}))
@@ -811,17 +816,17 @@ def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, f
     last = state.last_pass
     until = undo_pass_until(state, actor.participant_id)
     if last is None or until is None:
-        raise Conflict("there is no pass of yours to undo")
+        raise Conflict("there is no pass of yours to undo", "no_pass_to_undo")
     moved = (state.rounds_run != last.rounds_run or len(state.phase_log) != last.phases_entered
              or (state.turn.started_at if state.turn is not None else None) != last.turn_after_started)
     if now > until or moved:
-        raise Conflict("too late to undo the pass: the round has moved on")
+        raise Conflict("too late to undo the pass: the round has moved on", "too_late")
     events: list[Event] = [Event(type="pass_undone")]
     clear = {"last_pass": None}
     if last.turn_before is None:  # passed ahead of my turn: my place comes back
         rnd = state.round
         if rnd is None or rnd.mark_of(last.participant_id) != "passed":
-            raise Conflict("too late to undo the pass: the round has moved on")
+            raise Conflict("too late to undo the pass: the round has moved on", "too_late")
         marks = tuple((pid, m) for pid, m in rnd.marks if pid != last.participant_id)
         return state.model_copy(update={"round": rnd.model_copy(update={"marks": marks}), **clear}), events, {}
     state = _end_turn(state, now, events)
@@ -835,7 +840,7 @@ def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, f
 def _readmit(state: SessionState, cmd: c.ReadmitParticipant, actor: Actor, now: float, fresh: Any) -> Result:
     person = state.participant(cmd.participant_id)
     if person is None or not person.removed:
-        raise NotFound(f"no removed participant {cmd.participant_id!r} in this session")
+        raise NotFound(f"no removed participant {cmd.participant_id!r} in this session", "no_such_participant")
     state = _with_participant(state, person.model_copy(update={"removed": False, "present": True}))
     if state.breakouts is not None and breakouts.group_of(state, person.id) is None:
         state = _join_group(state, breakouts.smallest(state), person.id, now)  # back in, into a group
@@ -904,7 +909,7 @@ def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Ev
 
 def _group_advance(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     if group.done:
-        raise Conflict(f"group {group.number} is done: it waits for the room")
+        raise Conflict(f"group {group.number} is done: it waits for the room", "group_done", group=group.number)
     if group.step + 1 < len(breakouts.breakout_phases(st.format)):
         return _group_enter(st, group, group.step + 1, now, events)
     if breakouts.rotating(st.format):
@@ -959,19 +964,20 @@ def _tick_groups(state: SessionState, now: float, events: list[Event]) -> Sessio
 
 def _start_breakouts(state, cmd: c.StartBreakouts, actor, now, fresh) -> Result:
     if state.breakouts is not None:
-        raise Conflict("breakouts are running already: end_breakouts first")
+        raise Conflict("breakouts are running already: end_breakouts first", "breakouts_running")
     if not breakouts.breakout_phases(state.format):
-        raise Conflict(f"the format {state.format.title!r} marks no phases for breakouts")
+        raise Conflict(f"the format {state.format.title!r} marks no phases for breakouts", "no_breakout_phases")
     people = [p for p in state.participants if p.present and not p.removed]
     if len(people) < 2:
-        raise Conflict("breakouts need at least two present participants")
+        raise Conflict("breakouts need at least two present participants", "too_few_people")
     if cmd.method == "manual":
         if cmd.groups is None:
-            raise Invalid("groups: splitting by hand needs the groups (lists of participant ids)")
+            raise Invalid("groups: splitting by hand needs the groups (lists of participant ids)", "invalid_field",
+                          field="groups")
         groups = breakouts.by_hand(people, cmd.groups)
     else:
         if cmd.groups is not None:
-            raise Invalid("groups: only the manual method takes groups")
+            raise Invalid("groups: only the manual method takes groups", "invalid_field", field="groups")
         groups = breakouts.split(people, cmd.size, cmd.method, fresh.secret or fresh.id)
     events: list[Event] = [Event(type="breakouts_started", data={"groups": len(groups)})]
     state = _end_turn(state, now, events)
@@ -1002,7 +1008,8 @@ def _move_to_breakout(state, cmd: c.MoveToBreakout, actor, now, fresh) -> Result
     if src is not None:
         present = {p.id for p in state.participants if p.present and not p.removed}
         if sum(1 for m in src.members if m in present and m != person.id) < 2:
-            raise Conflict(f"moving {person.name} would leave group {src.number} with one person")
+            raise Conflict(f"moving {person.name} would leave group {src.number} with one person", "group_of_one",
+                           name=person.name, group=src.number)
         st = _forfeit(breakouts.focus(state, src), person.id, now, events)
         me = st.participant(person.id)
         assert me is not None
@@ -1015,14 +1022,14 @@ def _move_to_breakout(state, cmd: c.MoveToBreakout, actor, now, fresh) -> Result
 
 def _breakout_notice(state, cmd: c.BreakoutNotice, actor, now, fresh) -> Result:
     if state.breakouts is None:
-        raise Conflict("breakouts are not running")
+        raise Conflict("breakouts are not running", "no_breakouts")
     notice = state.breakouts.model_copy(update={"notice_minutes": cmd.minutes, "notice_at": now})
     return state.model_copy(update={"breakouts": notice}), [Event(type="breakout_notice", data={"minutes": cmd.minutes})], {}
 
 
 def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
     if state.breakouts is None:
-        raise Conflict("breakouts are not running")
+        raise Conflict("breakouts are not running", "no_breakouts")
     events: list[Event] = []
     state = _back_to_room(state, now, events)
     marked = breakouts.breakout_phases(state.format)

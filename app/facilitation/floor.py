@@ -116,7 +116,7 @@ def new_round(state: SessionState, now: float, seconds_per_turn: float | None = 
     itself takes what time there is rather than refusing."""
     order = round_order(state)
     if not order:
-        raise Conflict("nobody can take a turn yet: a round needs at least one participant")
+        raise Conflict("nobody can take a turn yet: a round needs at least one participant", "nobody_to_speak")
     turns = len(order) * (2 if answerer(state) is not None else 1)
     if seconds_per_turn is not None:
         duration = float(seconds_per_turn)
@@ -126,7 +126,8 @@ def new_round(state: SessionState, now: float, seconds_per_turn: float | None = 
         if fit:
             duration = max(MIN_TURN_S, duration)
         elif duration < MIN_TURN_S:
-            raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase")
+            raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase",
+                           "no_time_to_share")
     return Round(order=order, position=-1, duration_s=duration)
 
 

@@ -48,6 +48,7 @@ from app.facilitation.models import (
 from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
+from app.realtime import close_codes
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
@@ -428,7 +429,7 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
-                raise Unauthorized("you were removed from this session")
+                raise Unauthorized("you were removed from this session", close_codes.REMOVED)
             if console:
                 seat = cofacilitation.peer_seat(p.id)
                 if not cofacilitation.is_seat(state, seat):
