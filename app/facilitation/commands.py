@@ -345,6 +345,13 @@ class TakeBack(Command):
     type: Literal["take_back"]
 
 
+class Erase(Command):
+    """End and erase now: the lead deletes the session from the store (the shell does it once
+    ``engine.permit`` says the table allows it; the live sockets take it as a frame of its own)."""
+
+    type: Literal["erase"]
+
+
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
 

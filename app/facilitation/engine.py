@@ -36,6 +36,7 @@ no events and the same version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import commands as c
@@ -49,6 +50,7 @@ from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
     MAX_ACTIONS_PER_PERSON,
+    MAX_ITEMS_PER_PERSON,
     MAX_ITEMS,
     MAX_PARTICIPANTS,
     MAX_TURN_S,
@@ -92,6 +94,24 @@ def new_session(
 
 def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fresh: Fresh) -> Transition:
     """Decide and apply one command; bump the version when anything changed."""
+    rule = permit(state, command, actor)
+    group = breakouts.target(state, command, actor, rule.scope)
+    if group is None:
+        new, events, reply = rule.handler(state, command, actor, now, fresh)
+    else:  # the room's own rules, inside the group
+        new, events, reply = _in_group(state, group, command, actor, now, fresh, rule)
+    if not events:
+        return Transition(state=state)
+    _within_ceiling(state, new)
+    if all(e.type in tallies.QUIET for e in events):  # the true tallies only: nothing the room may see yet
+        return Transition(state=new, events=tuple(events), reply=reply)
+    return Transition(state=_versioned(state, new, now), events=tuple(events), reply=reply)
+
+
+def permit(state: SessionState, command: c.Command, actor: Actor) -> Rule:
+    """Check the command against its row of ``RULES`` (role, status, seat, presence); the row.
+    The one gate: ``apply`` passes every command through it, and the shell asks it before
+    what it does itself (``erase``)."""
     rule = RULES[type(command)]
     if actor.role not in rule.roles:
         raise Forbidden(f"a {actor.role} may not send {command.type}", "role_may_not_send", command=command.type, role=actor.role)
@@ -103,19 +123,9 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
         me = state.participant(actor.participant_id or "")
         if me is None or me.removed:
             raise Forbidden("you are no longer in this session", "no_longer_in_session")
-        if not me.present:
+        if rule.present and not me.present:
             raise Conflict("you have left this session", "left_session")
-    group = breakouts.target(state, command, actor)
-    if group is None:
-        new, events, reply = rule.handler(state, command, actor, now, fresh)
-    else:  # the room's own rules, inside the group
-        new, events, reply = _in_group(state, group, command, actor, now, fresh, rule.handler)
-    if not events:
-        return Transition(state=state)
-    _within_ceiling(state, new)
-    if all(e.type in tallies.QUIET for e in events):  # the true tallies only: nothing the room may see yet
-        return Transition(state=new, events=tuple(events), reply=reply)
-    return Transition(state=_versioned(state, new, now), events=tuple(events), reply=reply)
+    return rule
 
 
 def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState:
@@ -234,7 +244,6 @@ def spoken_now(state: SessionState, participant: Participant, now: float) -> flo
 # Who may take the floor, and in which order hands are called: decided in ``floor``.
 listening = floor.listening
 queue_order = floor.queue_order
-rotated = floor.rotated
 
 
 def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
@@ -660,9 +669,9 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
         raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions", "session_action_cap", limit=MAX_ACTIONS)
-    if sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= MAX_ACTIONS_PER_PERSON:
-        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})", "person_cap",
-                       limit=MAX_ACTIONS_PER_PERSON)
+    cap = RULES[c.AddAction].per_person
+    if cap is not None and sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= cap:
+        raise Conflict(f"you have written the most actions one person may ({cap})", "person_cap", limit=cap)
     guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
@@ -860,14 +869,12 @@ def removed_people(state: SessionState) -> list[dict[str, str]]:
 # rotation, until every member has had the rotating role and the group is done.
 
 def _in_group(state: SessionState, group: Breakout, command: c.Command, actor: Actor, now: float, fresh: Fresh,
-              handler: Handler) -> Result:
+              rule: Rule) -> Result:
     focused = breakouts.focus(state, group)
-    if type(command) is c.NextPhase:  # in a group, the next phase is the group's next step
-        events: list[Event] = []
-        focused, group = _group_advance(focused, group, now, events)
-        reply: dict[str, Any] = {}
+    if rule.in_group is not None:  # the row's own handler for a group (next_phase: the group's next step)
+        focused, group, events, reply = rule.in_group(focused, group, now)
     else:
-        focused, events, reply = handler(focused, command, actor, now, fresh)
+        focused, events, reply = rule.handler(focused, command, actor, now, fresh)
     if not events:
         return state, [], {}
     focused = _autorun(focused, group, now, events)
@@ -895,6 +902,13 @@ def _group_enter(st: SessionState, group: Breakout, step: int, now: float, event
     elif spec.kind == "round" and floor.round_people(st):
         st = _begin_round(st, floor.new_round(st, now, fit=True), now, events)
     return st, group
+
+
+def _group_next_phase(st: SessionState, group: Breakout, now: float) -> GroupResult:
+    """``next_phase`` addressed to a group: the group's next step (or rotation), not the room's next phase."""
+    events: list[Event] = []
+    st, group = _group_advance(st, group, now, events)
+    return st, group, events, {}
 
 
 def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
@@ -1053,12 +1067,31 @@ def _back_to_room(state: SessionState, now: float, events: list[Event]) -> Sessi
     return state.model_copy(update={"breakouts": None, "items": state.items + tuple(brought)})
 
 
+GroupResult = tuple[SessionState, Breakout, list[Event], dict[str, Any]]
+GroupHandler = Callable[[SessionState, Breakout, float], GroupResult]
+
+
 class Rule(NamedTuple):
     roles: frozenset[str]
     when: frozenset[Status]
     handler: Handler
     # Which facilitation seat may send it (cofacilitation.py): any seat, the lead only, or the host only.
     seats: str = "any"
+    # Where it applies while breakouts run (breakouts.Scope): the room, the sender's own group,
+    # a group the facilitator names, ... (breakouts.target reads this column).
+    scope: breakouts.Scope = "room"
+    # Whether a participant who has left may still send it (no: the rule of every row so far).
+    present: bool = True
+    # How many of these one person may have at once, or None. Items are anonymous, so the
+    # shell counts a person's under a key derived from their token; actions the core counts.
+    per_person: int | None = None
+    # What applies it in a breakout group instead of ``handler`` on the group's state, if anything.
+    in_group: GroupHandler | None = None
+
+
+def _erase(state, cmd, actor, now, fresh) -> Result:
+    """The shell erases the session once ``permit`` allows it; as a transition it changes nothing."""
+    return state, [], {}
 
 
 F, PT, SYS = frozenset({"facilitator"}), frozenset({"participant"}), frozenset({"system"})
@@ -1069,22 +1102,22 @@ RULES: dict[type[c.Command], Rule] = {
     # the facilitator runs the session
     c.Start: Rule(F, frozenset({L}), _start),
     c.SetPhases: Rule(F, frozenset({L}), set_phases),
-    c.NextPhase: Rule(F, LIVE, _next_phase),
-    c.GotoPhase: Rule(F, LIVE, _goto_phase),
-    c.StartRound: Rule(F, LIVE, _start_round),
-    c.NextTurn: Rule(F, LIVE, _next_turn),
-    c.GiveTurn: Rule(F, LIVE, _give_turn),
-    c.SetPresenter: Rule(F, LIVE, _set_presenter),
-    c.Extend: Rule(F, LIVE, _extend),
+    c.NextPhase: Rule(F, LIVE, _next_phase, scope="floor", in_group=_group_next_phase),
+    c.GotoPhase: Rule(F, LIVE, _goto_phase, scope="room_floor"),
+    c.StartRound: Rule(F, LIVE, _start_round, scope="floor"),
+    c.NextTurn: Rule(F, LIVE, _next_turn, scope="floor"),
+    c.GiveTurn: Rule(F, LIVE, _give_turn, scope="floor"),
+    c.SetPresenter: Rule(F, LIVE, _set_presenter, scope="floor"),
+    c.Extend: Rule(F, LIVE, _extend, scope="floor"),
     c.Pause: Rule(F, frozenset({R}), _pause),
     c.Resume: Rule(F, frozenset({P}), _resume),
-    c.RevealItems: Rule(F, LIVE, _reveal_items),
-    c.HideItem: Rule(F, LIVE, _hide_item),
+    c.RevealItems: Rule(F, LIVE, _reveal_items, scope="group"),
+    c.HideItem: Rule(F, LIVE, _hide_item, scope="group"),
     c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
     c.ShowEvaluation: Rule(F, LIVE, evaluation.show_evaluation),
-    c.ProposeSummary: Rule(F, LIVE, _propose_summary),
-    c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
-    c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
+    c.ProposeSummary: Rule(F, LIVE, _propose_summary, scope="group"),
+    c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal, scope="group"),
+    c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant, scope="their_group"),
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
@@ -1095,29 +1128,31 @@ RULES: dict[type[c.Command], Rule] = {
     c.HandOver: Rule(F, frozenset({L, R, P}), cofacilitation.hand_over, seats="lead"),
     c.TakeBack: Rule(F, frozenset({L, R, P}), cofacilitation.take_back, seats="host"),
     c.SetRota: Rule(F, frozenset({L, R, P}), cofacilitation.set_rota, seats="lead"),
+    # the lead alone ends and erases the session now, in any status (the shell deletes it)
+    c.Erase: Rule(F, ANY, _erase, seats="lead"),
     # each participant takes part
-    c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
-    c.RaiseHand: Rule(PT, LIVE, _raise_hand),
-    c.LowerHand: Rule(PT, LIVE, _lower_hand),
-    c.Pass: Rule(PT, LIVE, _pass),
-    c.UndoPass: Rule(PT, LIVE, _undo_pass),
-    c.YieldTurn: Rule(PT, LIVE, _yield_turn),
-    c.SubmitItem: Rule(PT, LIVE, _submit_item),
-    c.RetractItem: Rule(PT, LIVE, _retract_item),
-    c.VoteItem: Rule(PT, LIVE, _vote_item),
-    c.AddAction: Rule(PT, LIVE, _add_action),
+    c.Leave: Rule(PT, frozenset({L, R, P}), _leave, scope="own_group"),
+    c.RaiseHand: Rule(PT, LIVE, _raise_hand, scope="own_floor"),
+    c.LowerHand: Rule(PT, LIVE, _lower_hand, scope="own_group"),
+    c.Pass: Rule(PT, LIVE, _pass, scope="own_floor"),
+    c.UndoPass: Rule(PT, LIVE, _undo_pass, scope="own_floor"),
+    c.YieldTurn: Rule(PT, LIVE, _yield_turn, scope="own_floor"),
+    c.SubmitItem: Rule(PT, LIVE, _submit_item, scope="own_group", per_person=MAX_ITEMS_PER_PERSON),
+    c.RetractItem: Rule(PT, LIVE, _retract_item, scope="own_group"),
+    c.VoteItem: Rule(PT, LIVE, _vote_item, scope="own_group"),
+    c.AddAction: Rule(PT, LIVE, _add_action, per_person=MAX_ACTIONS_PER_PERSON),
     c.EditAction: Rule(PT, LIVE, _edit_action),
     c.RemoveAction: Rule(PT, LIVE, _remove_action),
     c.CarryAction: Rule(PT, LIVE, carry_action),
     c.ReviewAction: Rule(PT, LIVE, review_action),
     c.RateWellbeing: Rule(PT, LIVE, _rate_wellbeing),
     c.Evaluate: Rule(PT, LIVE, evaluation.evaluate),
-    c.Consent: Rule(PT, LIVE, consent),
+    c.Consent: Rule(PT, LIVE, consent, scope="own_group"),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
     # breakouts: small groups inside the session (a group's commands carry its breakout_id)
     c.StartBreakouts: Rule(F, LIVE, _start_breakouts),
-    c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout),
+    c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout, scope="names_group"),
     c.BreakoutNotice: Rule(F, LIVE, _breakout_notice),
     c.EndBreakouts: Rule(F, LIVE, _end_breakouts),
     # the shell's clock
@@ -1126,5 +1161,5 @@ RULES: dict[type[c.Command], Rule] = {
     c.FlushTallies: Rule(SYS, ANY, _flush_tallies),
 }
 
-__all__ = ["apply", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+__all__ = ["apply", "permit", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
            "Transition", "Event", "FacilitationError", "RULES"]
