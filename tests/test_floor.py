@@ -7,7 +7,7 @@ from app.facilitation import engine, floor
 from app.facilitation.models import FACILITATOR, SessionState
 from app.facilitation.views import view_for
 from app.pages.view import page_model
-from tests.test_room_safety import person, send, session, speaker
+from tests.support.core import person, send, session, speaker
 
 
 def round_of(people: int, fmt: str = "check-in-out") -> SessionState:

@@ -9,7 +9,8 @@ from app.facilitation.errors import FacilitationError
 from app.facilitation.models import FACILITATOR, Actor, Fresh
 from app.pages.view import plural
 from app.pages.words import plain
-from tests.test_undo_and_purpose import in_round, send, session
+from tests.support.core import send, session
+from tests.test_undo_and_purpose import in_round
 
 INTERNAL = ("_", "confirmed", "force", "(next_turn)", "seconds_per_turn")
 
