@@ -234,6 +234,9 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
     rnd = view["round"]
     in_round = rnd is not None and my_id in rnd["order"]
     up_next = rnd is not None and rnd.get("next_id") == my_id and not _holds(view, my_id)
+    turn = view["turn"]
+    if me.get("answering") and turn is not None and turn["source"] == "queue" and turn["participant_id"] != my_id:
+        up_next = True  # a question is being asked: the answer is mine next
     can_pass = False
     second_chance = False
     if in_round:
