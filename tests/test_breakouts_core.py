@@ -56,13 +56,26 @@ def sizes(state):
     return sorted(len(g.members) for g in state.breakouts.groups)
 
 
-@pytest.mark.parametrize("n,size,expected", [(7, 3, [3, 4]), (6, 3, [3, 3]), (8, 3, [2, 3, 3]), (4, 3, [4]),
-                                             (3, 2, [3]), (7, 4, [3, 4]), (5, 2, [2, 3])])
+# Troika's groups write (its silent preparation): no pair where the people allow it (8: 4 + 4,
+# not 3 + 3 + 2); pairs only when asked for (size 2) or too few to avoid one.
+@pytest.mark.parametrize("n,size,expected", [(7, 3, [3, 4]), (6, 3, [3, 3]), (8, 3, [4, 4]), (4, 3, [4]),
+                                             (3, 2, [3]), (7, 4, [3, 4]), (5, 2, [2, 3]), (5, 3, [5]),
+                                             (2, 3, [2])])
 def test_split_sizes_never_leave_anyone_alone(n, size, expected) -> None:
     state = send(room(n), {"type": "start_breakouts", "size": size}).state
     assert sizes(state) == expected
     members = [m for g in state.breakouts.groups for m in g.members]
     assert sorted(members) == sorted(f"p{i}" for i in range(n))
+
+
+def test_groups_that_do_not_write_may_be_pairs_and_never_a_person_alone() -> None:
+    assert breakouts.writes_in_groups(format_with_durations("troika", SHORT))
+    assert [breakouts.group_count(8, 3), breakouts.group_count(8, 3, avoid_pairs=True)] == [3, 2]
+    assert [breakouts.group_count(n, 3, avoid_pairs=True) for n in range(2, 13)] == [1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4]
+    for n in range(2, 40):
+        for size in range(2, 8):
+            k = breakouts.group_count(n, size, avoid_pairs=True)
+            assert n // k >= 2 and (size < 3 or n < 3 or n // k >= 3), (n, size, k)
 
 
 def test_balanced_split_spreads_the_least_heard_across_groups() -> None:
