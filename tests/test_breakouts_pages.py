@@ -112,8 +112,9 @@ def _english_left(html: str, names: list[str]) -> list[str]:
             rest = rest.replace(name, " ")
         found += re.findall(r"[A-Za-z]{2,}", rest)
     # A list of names is written by Babel from the language's own patterns (CLDR), as the
-    # dates are: a pseudo-locale borrows English's, so its "and" is the one English left.
-    return [word for word in found if word != "and"]
+    # dates and times are: a pseudo-locale borrows English's, so its "and" (and a time's "AM")
+    # are the ones English left.
+    return [word for word in found if word not in ("and", "AM", "PM")]
 
 
 
@@ -156,6 +157,10 @@ def test_the_co_facilitation_panel_and_the_phone_handed_it_are_in_the_viewers_la
     assert not _english_left(reply.replace("/console/X#key=k", ""), names)
     english = render_regions(state, FACILITATOR, 2.0, {}, lang="en")["cofacilitation"]
     assert "Next time: Cleo facilitates." in english and "Ana</strong> facilitates this session from their phone." in english
+    # The host's console lists every console link, who gave it and when; the others' do not.
+    assert "Sam's console link: given by you, <time" in english and "Ana, from their phone: handed" in english
+    co = render_regions(state, Actor(role="facilitator", seat=invited.reply["cofacilitator_id"]), 2.0, {}, lang="en")
+    assert "seat-links" not in co["cofacilitation"] and "seat-links" in english
 
 
 def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:

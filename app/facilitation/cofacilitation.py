@@ -210,7 +210,7 @@ def hand_over(state: SessionState, cmd: c.HandOver, actor: Actor, now: float, fr
             old = peer_seat(state.peer_id) if state.peer_id is not None else None
             if old is not None and old != me and old in (chain(state, me) or ()):
                 raise Conflict("your own seat was granted through that participant's facilitation and would end "
-                               "with it: hand the lead to the host")
+                               "with it: hand the lead to the facilitator")
             # Passed on by the participant who had it, it keeps the grant it came with.
             update.update(peer_id=pid, peer_by=state.peer_by if me == old else me, peer_at=now)
     if to == me:
