@@ -94,6 +94,12 @@ def test_the_console_splits_by_hand_with_one_choice_per_person() -> None:
     assert [g.members for g in split.breakouts.groups] == [("p1", "p3", "p4"), ("p0", "p2")]
     _, random = decode_form(json.dumps({**form, "method": "random"}))
     assert "groups" not in random  # the choices count only for a split by hand
+    # Dealt to start with as the core splits: eight in Troika's trios make two groups of four, no pair.
+    from app.facilitation.views import view_for
+    from app.pages.breakouts import breakouts_model
+
+    dealt = breakouts_model(view_for(room(8), FACILITATOR, 2.0), 2.0)["by_hand"]
+    assert sorted(p["group"] for p in dealt) == [1, 1, 1, 1, 2, 2, 2, 2]
 
 
 # ---------------------------------------------------------------- every word in the viewer's language
