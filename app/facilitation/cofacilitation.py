@@ -75,11 +75,11 @@ def chain(state: SessionState, seat: str) -> list[str] | None:
     """The seat and every seat its grant comes through, up to the host's; None when a link has
     ended (the seat is not one any more)."""
     found = [seat]
-    while seat != HOST:
-        seat = granted_by(state, seat)  # type: ignore[assignment]
-        if seat is None or seat in found:
+    while found[-1] != HOST:
+        up = granted_by(state, found[-1])
+        if up is None or up in found:  # ended, or (never made by the handlers) a loop
             return None
-        found.append(seat)
+        found.append(up)
     return found
 
 
