@@ -177,3 +177,15 @@ def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:
     assert plain("cannot hand_over while the session is closed") == \
         "You cannot hand over the facilitation now: the session has ended."
     assert plain("cannot fly while the session is paused") == "You cannot do that now: the session is paused."
+
+
+def test_a_phone_in_a_group_of_two_offers_no_anonymous_writing() -> None:
+    state = send(room(5), {"type": "start_breakouts", "size": 3, "method": "manual",
+                           "groups": [["p0", "p1"], ["p2", "p3", "p4"]]}).state
+    assert 'data-writing="none"' in render_regions(state, person("p0"), 2.0, {}, lang="en")["status"]
+    assert 'data-writing="anonymous"' in render_regions(state, person("p2"), 2.0, {}, lang="en")["status"]
+    for gid in ("g1", "g2"):
+        state = send(state, {"type": "propose_summary", "kind": "theme", "text": "Meet again", "breakout_id": gid}).state
+    console = render_regions(state, FACILITATOR, 2.0, {}, lang="en")["breakouts"]
+    # The trio's ballot is counted on the console; the pair's counts are not shown at all.
+    assert console.count("Asked: 0 agreed, 0 objected.") == 1 and "None" not in console
