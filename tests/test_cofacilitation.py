@@ -550,3 +550,16 @@ def test_removing_the_participant_who_facilitates_ends_the_seats_they_minted_for
     for seat in (ANA_CONSOLE, kim):  # back in the room, not back in the facilitation
         with pytest.raises(Forbidden, match="no longer facilitate"):
             _send(state, {"type": "next_phase"}, seat, now=9.0)
+
+
+def test_the_seat_the_host_handed_the_lead_may_close_until_the_host_leads_again() -> None:
+    state, kim, _ = _mint(_handed_to_ana(), ANA_CONSOLE, "Kim", 6.0)  # the host handed Ana the lead
+    assert view_for(state, ANA_CONSOLE, 6.0)["me"]["may_close"] is True
+    state = _send(state, {"type": "hand_over", "to": kim.seat}, ANA_CONSOLE, now=7.0).state
+    assert view_for(state, kim, 7.0)["me"]["may_close"] is False  # Ana's choice, not the host's
+    state = _send(state, {"type": "hand_over", "to": "p0"}, kim, now=8.0).state
+    assert view_for(state, ANA_CONSOLE, 8.0)["me"]["may_close"] is True  # back with the one the host chose
+    state = _send(state, {"type": "take_back"}, now=9.0).state
+    state = _send(state, {"type": "hand_over", "to": "p0"}, now=10.0).state
+    state = _send(state, {"type": "hand_over", "to": "host"}, ANA_CONSOLE, now=11.0).state  # handed back
+    assert state.lead_granted is None and state.peer_id is None

@@ -11,8 +11,9 @@ A session has one or more facilitation seats, each with its own console:
 Every seat sees the same console and may send the facilitator's commands. One seat leads
 at a time (``SessionState.lead``); the commands a rule marks ``lead`` (inviting and
 revoking, handing over, the rota) are the lead's alone, those marked ``host`` the host's
-(taking the lead and the facilitation back), and ``close`` is the host's or, while the lead
-holds it from the host's own hand, the lead's (``may_close``). Erasing is the host's alone
+(taking the lead and the facilitation back), and ``close`` is the host's or, until the host
+leads again, that of the seat the host handed the lead to (``may_close``,
+``SessionState.lead_granted``). Erasing is the host's alone
 (``may_erase``). The table is ``engine.RULES``.
 
 A seat lasts as long as its grant. Each seat but the host's was granted by another seat
@@ -112,11 +113,12 @@ def is_lead(state: SessionState, actor: Actor) -> bool:
 
 
 def may_close(state: SessionState, actor: Actor) -> bool:
-    """The host while leading, or the lead while it holds the lead from the host's own hand (not
-    one that took over while the host's console was closed, nor one handed it by another seat)."""
+    """The host while leading, or the seat the host handed the lead to, whenever it leads, until
+    the host leads again: not a seat that took over while the host's console was closed, nor one
+    another seat handed the lead to."""
     if not is_lead(state, actor):
         return False
-    return seat_of(actor) == HOST or state.lead_from == HOST
+    return seat_of(actor) in (HOST, state.lead_granted)
 
 
 def may_erase(state: SessionState, actor: Actor) -> bool:
@@ -130,13 +132,14 @@ def settled(state: SessionState) -> SessionState:
     kept = tuple(co for co in state.cofacilitators if is_seat(state, co.id))
     peer = state.peer_id if state.peer_id is not None and is_seat(state, peer_seat(state.peer_id)) else None
     lead_ok = is_seat(state, state.lead)
-    if len(kept) == len(state.cofacilitators) and peer == state.peer_id and lead_ok:
+    granted = state.lead_granted if state.lead_granted is not None and is_seat(state, state.lead_granted) else None
+    if len(kept) == len(state.cofacilitators) and peer == state.peer_id and lead_ok and granted == state.lead_granted:
         return state
-    update: dict[str, object] = {"cofacilitators": kept, "peer_id": peer}
+    update: dict[str, object] = {"cofacilitators": kept, "peer_id": peer, "lead_granted": granted}
     if peer is None:
         update.update(peer_by=HOST, peer_at=None)
     if not lead_ok:
-        update.update(lead=HOST, lead_from=None)
+        update.update(lead=HOST, lead_granted=None)
     state = state.model_copy(update=update)
     return state.model_copy(update={"seats_online": tuple(p for p in state.seats_online if is_seat(state, p.seat))})
 
@@ -217,7 +220,9 @@ def hand_over(state: SessionState, cmd: c.HandOver, actor: Actor, now: float, fr
         raise Conflict("you are leading already")
     if me.startswith(PEER) and to == HOST:
         update.update(peer_id=None, peer_by=HOST, peer_at=None)  # the participant hands the facilitation back
-    update.update(lead=to, lead_from=me)
+    update.update(lead=to)
+    if me == HOST or to == HOST:  # the host's word: given with the lead, withdrawn when it comes back
+        update.update(lead_granted=None if to == HOST else to)
     state = state.model_copy(update=update)
     return state, [Event(type="lead_handed_over", data={"from": me, "to": to})], {"lead": to}
 
@@ -228,7 +233,7 @@ def take_back(state: SessionState, cmd: c.TakeBack, actor: Actor, now: float, fr
     if state.peer_id is None and lead_of(state) == HOST:
         return state, [], {"lead": HOST}  # nothing to take back
     state = state.model_copy(update={"peer_id": None, "peer_by": HOST, "peer_at": None, "lead": HOST,
-                                     "lead_from": None})
+                                     "lead_granted": None})
     return state, [Event(type="facilitation_taken_back")], {"lead": HOST}
 
 
@@ -319,7 +324,8 @@ def take_over(state: SessionState, now: float) -> tuple[SessionState, list[Event
         return _scheduled(state), []
     away = lead_of(state)
     to = next(s for s in seats(state) if s != away and online(state, s))
-    state = state.model_copy(update={"lead": to, "lead_from": None})  # taken over: nobody handed it
+    # Taken over: nobody handed it; the host's word stands only for the seat it was given to.
+    state = state.model_copy(update={"lead": to, **({"lead_granted": None} if to == HOST else {})})
     return state, [Event(type="lead_taken_over", data={"from": away, "to": to})]
 
 
