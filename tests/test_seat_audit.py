@@ -44,26 +44,24 @@ PEOPLE = ("p0", "p1", "p2", "p3")
 
 # ---------------------------------------------------------------- the core's walk
 
-def _room() -> tuple[SessionState, dict[str, str]]:
+def _room() -> SessionState:
     state = engine.new_session(code="SEAT22", title="t", format=format_with_durations("check-in-out", None), now=0.0,
                                salt="salt", facilitator_token_hash=token_hash("host-token"),
                                screen_token_hash=token_hash("screen-token"))
-    tokens = {}
     for i, pid in enumerate(PEOPLE):
-        tokens[pid] = f"token-{pid}"
-        state = engine.join(state, participant_id=pid, name=f"N{i}", token_hash=token_hash(tokens[pid]), now=0.0).state
+        state = engine.join(state, participant_id=pid, name=f"N{i}", token_hash=token_hash(f"token-{pid}"), now=0.0).state
     state = engine.apply(state, commands.parse_command({"type": "start"}), FACILITATOR, 0.5,
                          Fresh(id="s", secret="s")).state
     word = Actor(role="participant", participant_id="p3", key="k3")
     state = engine.apply(state, commands.parse_command({"type": "request_word"}), word, 0.6, Fresh(id="w", secret="w")).state
-    return state, tokens
+    return state
 
 
 def _seat_actor(state: SessionState, seat: str) -> Actor:
     return FACILITATOR if seat == cofacilitation.HOST else Actor(role="facilitator", seat=seat)
 
 
-def _moves(state: SessionState, rng: random.Random, tokens: dict[str, str]) -> tuple[str, dict[str, Any] | None, str]:
+def _moves(state: SessionState, rng: random.Random) -> tuple[str, dict[str, Any] | None, str]:
     """One thing a seat might try: (the seat that tries, the command or None for its console closing/opening, what)."""
     seats = cofacilitation.seats(state)
     who = rng.choice(seats)
@@ -111,14 +109,14 @@ def _check(state: SessionState, ended: dict[str, str], host_word: str | None, no
 @pytest.mark.parametrize("seed", range(40))
 def test_no_walk_of_minted_seats_outlives_its_grant_or_locks_the_host_out(seed: int) -> None:
     rng = random.Random(seed)
-    state, tokens = _room()
+    state = _room()
     ended: dict[str, str] = {}  # co-facilitator seat -> its token, once it ended
     minted: dict[str, str] = {}
     host_word: str | None = None
     now = 1.0
     for step in range(40):
         now += 1.0
-        who, command, what = _moves(state, rng, tokens)
+        who, command, what = _moves(state, rng)
         before = {co.id for co in state.cofacilitators}
         if command is None:  # a console closes or opens; at the next fold someone may take over
             state = engine.set_seat_online(state, who, rng.random() < 0.5, now).state
