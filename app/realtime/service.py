@@ -228,8 +228,8 @@ class SessionService:
         actor = caller.actor_in(state)
         if actor.role != FACILITATOR.role:
             raise Forbidden("only the facilitator can erase the session")
-        if not cofacilitation.is_lead(state, actor):
-            raise Forbidden("only the lead facilitator can erase the session")
+        if not cofacilitation.may_erase(state, actor):
+            raise Forbidden("only the session's own facilitator can erase the session")
         await self.store.delete(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
@@ -436,6 +436,8 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
         return SCREEN
     for co in state.cofacilitators:
         if hmac.compare_digest(digest, co.token_hash):
+            if not cofacilitation.is_seat(state, co.id):  # the seat that invited them has ended
+                raise Unauthorized("that console link was revoked")
             return Actor(role="facilitator", seat=co.id)
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):
