@@ -45,13 +45,26 @@ def sizes(state):
     return sorted(len(g.members) for g in state.breakouts.groups)
 
 
-@pytest.mark.parametrize("n,size,expected", [(7, 3, [3, 4]), (6, 3, [3, 3]), (8, 3, [2, 3, 3]), (4, 3, [4]),
-                                             (3, 2, [3]), (7, 4, [3, 4]), (5, 2, [2, 3])])
+# Troika's groups write (its silent preparation): no pair where the people allow it (8: 4 + 4,
+# not 3 + 3 + 2); pairs only when asked for (size 2) or too few to avoid one.
+@pytest.mark.parametrize("n,size,expected", [(7, 3, [3, 4]), (6, 3, [3, 3]), (8, 3, [4, 4]), (4, 3, [4]),
+                                             (3, 2, [3]), (7, 4, [3, 4]), (5, 2, [2, 3]), (5, 3, [5]),
+                                             (2, 3, [2])])
 def test_split_sizes_never_leave_anyone_alone(n, size, expected) -> None:
     state = send(room(n), {"type": "start_breakouts", "size": size}).state
     assert sizes(state) == expected
     members = [m for g in state.breakouts.groups for m in g.members]
     assert sorted(members) == sorted(f"p{i}" for i in range(n))
+
+
+def test_groups_that_do_not_write_may_be_pairs_and_never_a_person_alone() -> None:
+    assert breakouts.writes_in_groups(format_with_durations("troika", SHORT))
+    assert [breakouts.group_count(8, 3), breakouts.group_count(8, 3, avoid_pairs=True)] == [3, 2]
+    assert [breakouts.group_count(n, 3, avoid_pairs=True) for n in range(2, 13)] == [1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4]
+    for n in range(2, 40):
+        for size in range(2, 8):
+            k = breakouts.group_count(n, size, avoid_pairs=True)
+            assert n // k >= 2 and (size < 3 or n < 3 or n // k >= 3), (n, size, k)
 
 
 def test_balanced_split_spreads_the_least_heard_across_groups() -> None:
@@ -314,3 +327,79 @@ def test_a_format_file_with_breakouts_needs_a_breakout_phase_and_spells_its_mark
         parse_format(base + 'breakout = true\nspeaker = "everyone"\n')
     with pytest.raises(Invalid):
         parse_format(base.replace("size = 3", "size = 1") + "breakout = true\n")
+
+
+def _pair_and_trio(now: float = 1.0):
+    """Five people split by hand into a pair (Ana, Ben) and a trio (Cleo, Dev, Eli)."""
+    state = send(room(5), {"type": "start_breakouts", "size": 3, "method": "manual",
+                           "groups": [["p0", "p1"], ["p2", "p3", "p4"]]}, now=now).state
+    return state, *state.breakouts.groups
+
+
+def test_nobody_writes_anonymously_in_a_group_of_two_as_in_a_session_of_two() -> None:
+    state, pair, trio = _pair_and_trio()
+    with pytest.raises(Conflict, match="between two people there is no anonymous writing"):
+        send(state, {"type": "submit_item", "kind": "feedback", "text": "mine"}, person("p0"), now=2.0)
+    assert view_for(state, person("p0"), 2.0)["anonymous_writing"] is False
+    assert view_for(state, person("p2"), 2.0)["anonymous_writing"] is True
+    assert view_for(state, FACILITATOR, 2.0)["anonymous_writing"] is True  # the room's rule
+    written = send(state, {"type": "submit_item", "kind": "feedback", "text": "ours"}, person("p2"), now=2.0).state
+    # A trio whose third member leaves is a pair: it takes no more anonymous writing.
+    left = send(written, {"type": "leave"}, person("p4"), now=3.0).state
+    with pytest.raises(Conflict, match="no anonymous writing"):
+        send(left, {"type": "submit_item", "kind": "feedback", "text": "more"}, person("p2"), now=4.0)
+    # The same rule as a one-to-one session.
+    two = engine.new_session(code="ONE122", title="1:1", format=format_with_durations("one-to-one", None), now=0.0,
+                             salt="s", facilitator_token_hash="f", screen_token_hash="s")
+    for i in range(2):
+        two = engine.join(two, participant_id=f"p{i}", name=NAMES[i], token_hash=f"t{i}", now=0.0).state
+    two = send(two, {"type": "start"}).state
+    with pytest.raises(Conflict, match="between two people there is no anonymous writing"):
+        send(two, {"type": "submit_item", "kind": "question", "text": "mine"}, person("p0"), now=2.0)
+
+
+def test_the_facilitator_sees_a_groups_anonymous_counts_only_where_it_has_three_members() -> None:
+    state, pair, trio = _pair_and_trio()
+    for g in (pair, trio):
+        state = send(state, {"type": "propose_summary", "kind": "theme", "text": "We agree to meet again",
+                             "breakout_id": g.id}, now=2.0).state
+    for pid in ("p0", "p1", "p2", "p3", "p4"):
+        group = breakouts.group_of(state, pid)
+        proposal = group.proposals[0].id
+        state = send(state, {"type": "consent", "proposal_id": proposal, "agree": pid != "p1"}, person(pid), now=3.0).state
+    while state.flush_at is not None:
+        state = fold(state)
+    for viewer in (FACILITATOR, Actor(role="screen")):
+        shown = {g["id"]: g for g in view_for(state, viewer, 90.0)["breakouts"]}
+        assert shown[pair.id]["pending"] is None
+        assert shown[pair.id]["proposals"][0] | {"id": None} == {
+            "id": None, "kind": "theme", "item_id": None, "agreed": None, "objected": None, "answered": None}
+        assert shown[trio.id]["pending"] == {"question": 0, "feedback": 0}
+        assert (shown[trio.id]["proposals"][0]["agreed"], shown[trio.id]["proposals"][0]["answered"]) == (3, 3)
+        assert "1" not in str([p["agreed"] for p in shown[pair.id]["proposals"]])
+
+
+def test_an_item_brought_back_to_the_room_has_a_new_id_and_no_group_votes() -> None:
+    state = send(room(6), {"type": "start_breakouts", "size": 3}, now=1.0).state
+    g1 = state.breakouts.groups[0]
+    for i, pid in enumerate(g1.members):
+        state = send(state, {"type": "submit_item", "kind": "feedback", "text": f"idea {i}"}, person(pid), now=2.0).state
+    while state.flush_at is not None:
+        state = fold(state)
+    state = send(state, {"type": "reveal_items", "kind": "feedback", "breakout_id": g1.id}, now=61.0).state
+    seen_ids = {i["id"] for g in view_for(state, FACILITATOR, 62.0)["breakouts"] for i in g["items"]}
+    chosen = sorted(seen_ids)[0]
+    state = send(state, {"type": "vote_item", "item_id": chosen}, person(g1.members[0]), now=62.0).state
+    state = send(state, {"type": "propose_summary", "kind": "item", "item_id": chosen, "breakout_id": g1.id}, now=63.0).state
+    proposal = breakouts.find(state, g1.id).proposals[0].id
+    for pid in g1.members:
+        state = send(state, {"type": "consent", "proposal_id": proposal, "agree": True}, person(pid), now=64.0).state
+    while state.flush_at is not None:
+        state = fold(state)
+    back = send(state, {"type": "end_breakouts"}, now=90.0).state
+    items = view_for(back, FACILITATOR, 91.0)["items"]
+    assert len(items) == 1 and items[0]["id"] not in seen_ids and items[0]["votes"] == 0
+    assert chosen not in back.model_dump_json()
+    # Its author can still withdraw it; a member may vote for it in the room.
+    state = send(back, {"type": "vote_item", "item_id": items[0]["id"]}, person(g1.members[0]), now=92.0).state
+    assert state.items[0].voter_hashes

@@ -94,6 +94,12 @@ def test_the_console_splits_by_hand_with_one_choice_per_person() -> None:
     assert [g.members for g in split.breakouts.groups] == [("p1", "p3", "p4"), ("p0", "p2")]
     _, random = decode_form(json.dumps({**form, "method": "random"}))
     assert "groups" not in random  # the choices count only for a split by hand
+    # Dealt to start with as the core splits: eight in Troika's trios make two groups of four, no pair.
+    from app.facilitation.views import view_for
+    from app.pages.breakouts import breakouts_model
+
+    dealt = breakouts_model(view_for(room(8), FACILITATOR, 2.0), 2.0)["by_hand"]
+    assert sorted(p["group"] for p in dealt) == [1, 1, 1, 1, 2, 2, 2, 2]
 
 
 # ---------------------------------------------------------------- every word in the viewer's language
@@ -112,8 +118,9 @@ def _english_left(html: str, names: list[str]) -> list[str]:
             rest = rest.replace(name, " ")
         found += re.findall(r"[A-Za-z]{2,}", rest)
     # A list of names is written by Babel from the language's own patterns (CLDR), as the
-    # dates are: a pseudo-locale borrows English's, so its "and" is the one English left.
-    return [word for word in found if word != "and"]
+    # dates and times are: a pseudo-locale borrows English's, so its "and" (and a time's "AM")
+    # are the ones English left.
+    return [word for word in found if word not in ("and", "AM", "PM")]
 
 
 
@@ -156,6 +163,10 @@ def test_the_co_facilitation_panel_and_the_phone_handed_it_are_in_the_viewers_la
     assert not _english_left(reply.replace("/console/X#key=k", ""), names)
     english = render_regions(state, FACILITATOR, 2.0, {}, lang="en")["cofacilitation"]
     assert "Next time: Cleo facilitates." in english and "Ana</strong> facilitates this session from their phone." in english
+    # The host's console lists every console link, who gave it and when; the others' do not.
+    assert "Sam's console link: given by you, <time" in english and "Ana, from their phone: handed" in english
+    co = render_regions(state, Actor(role="facilitator", seat=invited.reply["cofacilitator_id"]), 2.0, {}, lang="en")
+    assert "seat-links" not in co["cofacilitation"] and "seat-links" in english
 
 
 def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:
@@ -168,3 +179,15 @@ def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:
     assert status("start_breakouts", "lobby") == "You cannot split into groups now: the session has not started yet."
     assert status("hand_over", "closed") == "You cannot hand over the facilitation now: the session has ended."
     assert status("fly", "paused") == "You cannot do that now: the session is paused."
+
+
+def test_a_phone_in_a_group_of_two_offers_no_anonymous_writing() -> None:
+    state = send(room(5), {"type": "start_breakouts", "size": 3, "method": "manual",
+                           "groups": [["p0", "p1"], ["p2", "p3", "p4"]]}).state
+    assert 'data-writing="none"' in render_regions(state, person("p0"), 2.0, {}, lang="en")["status"]
+    assert 'data-writing="anonymous"' in render_regions(state, person("p2"), 2.0, {}, lang="en")["status"]
+    for gid in ("g1", "g2"):
+        state = send(state, {"type": "propose_summary", "kind": "theme", "text": "Meet again", "breakout_id": gid}).state
+    console = render_regions(state, FACILITATOR, 2.0, {}, lang="en")["breakouts"]
+    # The trio's ballot is counted on the console; the pair's counts are not shown at all.
+    assert console.count("Asked: 0 agreed, 0 objected.") == 1 and "None" not in console

@@ -219,3 +219,75 @@ def test_breakouts_by_hand_balanced_and_moving_people(server: ServerProcess) -> 
             await room.close()
 
     run(scenario(), timeout=60)
+
+
+def group_in(view: View, breakout_id: str) -> dict[str, Any]:
+    """One group as the console or the screen sees it ({} while no such group runs)."""
+    return next((g for g in view["breakouts"] or () if g["id"] == breakout_id), {})
+
+
+def test_small_groups_keep_anonymity_a_troika_of_eight_makes_no_pair(server: ServerProcess) -> None:
+    """Eight in Troika split 4 + 4; a pair made by hand writes nothing anonymously and shows the
+    console no counts; an item a trio brings back to the room comes back under a new id."""
+    async def scenario() -> None:
+        room = await open_room(server, SEVEN + ("Hal",), **TROIKA)
+        fac, screen, ids = room.fac, room.screen, room.ids
+        try:
+            await fac.apply({"type": "start"})
+            ack = await fac.apply({"type": "start_breakouts", "size": 3})
+            assert sorted(ack["sizes"]) == [4, 4]  # not 3 + 3 + 2: nobody writes in a pair
+            await fac.apply({"type": "end_breakouts"})
+
+            pair, trio, other = [ids["Ana"], ids["Ben"]], [ids["Cleo"], ids["Dev"], ids["Eli"]], \
+                [ids["Fay"], ids["Gus"], ids["Hal"]]
+            await fac.apply({"type": "start_breakouts", "size": 3, "method": "manual", "groups": [pair, trio, other]})
+            g_pair, g_trio, _ = (g["id"] for g in groups(fac.view))
+            ana = await see(room.phones["Ana"], lambda v: len((v["breakout"] or {}).get("members", ())) == 2)
+            assert ana["breakout"]["id"] == g_pair and ana["anonymous_writing"] is False
+            cleo = await see(room.phones["Cleo"], lambda v: len((v["breakout"] or {}).get("members", ())) == 3)
+            assert cleo["breakout"]["id"] == g_trio and cleo["anonymous_writing"] is True
+            refused = await room.phones["Ana"].refused({"type": "submit_item", "kind": "feedback", "text": "Mine"},
+                                                       "conflict")
+            assert "no anonymous writing" in refused["error"]["message"]
+
+            # The pair's answers to its own ballot stay with it; the trio's are counted.
+            for gid in (g_pair, g_trio):
+                await fac.apply({"type": "propose_summary", "kind": "theme", "text": "Meet again", "breakout_id": gid})
+            for name in ("Ana", "Ben", "Cleo", "Dev", "Eli"):
+                phone = room.phones[name]
+                view = await see(phone, lambda v: len(v["proposals"]) == 1)
+                await phone.apply({"type": "consent", "proposal_id": view["proposals"][0]["id"], "agree": name != "Ben"})
+            texts = ["Ask the team", "Try a week", "Write it down"]
+            for name, text in zip(("Cleo", "Dev", "Eli"), texts):
+                await room.phones[name].apply({"type": "submit_item", "kind": "feedback", "text": text})
+            for viewer in (fac, screen):
+                view = await see(viewer, lambda v: group_in(v, g_trio).get("pending") == {"question": 0, "feedback": 3}
+                                 and [p["agreed"] for p in group_in(v, g_trio)["proposals"]] == [3], timeout=15)
+                by_id = {g["id"]: g for g in groups(view)}
+                assert by_id[g_trio]["proposals"][0]["agreed"] == 3
+                assert by_id[g_pair]["pending"] is None
+                assert [(p["agreed"], p["objected"], p["answered"]) for p in by_id[g_pair]["proposals"]] == \
+                    [(None, None, None)]
+
+            # The trio brings one piece back: the room gets it under an id the console never saw.
+            await fac.apply({"type": "reveal_items", "kind": "feedback", "breakout_id": g_trio})
+            trio_view = await see(room.phones["Cleo"], lambda v: len(v["items"]) == 3)
+            shown = await see(fac, lambda v: len(group_in(v, g_trio).get("items", ())) == 3)
+            seen_by_console = {i["id"] for i in group_in(shown, g_trio)["items"]}
+            chosen = next(i["id"] for i in trio_view["items"] if i["text"] == texts[0])
+            ask = await fac.apply({"type": "propose_summary", "kind": "item", "item_id": chosen, "breakout_id": g_trio})
+            for name in ("Cleo", "Dev", "Eli"):
+                phone = room.phones[name]
+                await see(phone, lambda v: any(p["id"] == ask["proposal_id"] for p in v["proposals"]))
+                await phone.apply({"type": "consent", "proposal_id": ask["proposal_id"], "agree": True})
+            await see(fac, lambda v: [p["agreed"] for p in group_in(v, g_trio).get("proposals", ())] == [3, 3],
+                      timeout=15)
+            ended = await fac.apply({"type": "end_breakouts"})
+            back = await see(fac, lambda v: v["version"] >= ended["version"])
+            assert [i["text"] for i in back["items"]] == [texts[0]]
+            assert back["items"][0]["id"] not in seen_by_console | {chosen} and back["items"][0]["votes"] == 0
+            await fac.apply({"type": "close"})
+        finally:
+            await room.close()
+
+    run(scenario(), timeout=90)

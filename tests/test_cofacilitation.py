@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from app.facilitation import commands, engine
-from app.facilitation.errors import Forbidden
+from app.facilitation import cofacilitation, commands, engine
+from app.facilitation.errors import Conflict, Forbidden
 from app.facilitation.formats import format_with_durations
 from app.facilitation.models import FACILITATOR, SYSTEM, Actor, Fresh
 from app.facilitation.views import view_for
@@ -194,8 +194,110 @@ def test_a_participant_handed_the_facilitation_opens_the_console_and_still_takes
             assert (await host.wait_for_state(lambda v: v["me"]["lead"]))["view"]["me"]["peer"] is None
             assert api.request("GET", f"/api/sessions/{code}?as=console", ana["token"]).status_code == 401
             await phone.apply({"type": "request_word"})
-            await host.refused({"type": "take_back"}, "conflict")
+            before = api.view(code, host_token)["version"]
+            assert (await host.apply({"type": "take_back"}))["version"] == before  # nothing left to take back
             await close_all([host, phone])
+    run(scenario())
+
+
+def test_a_seat_minted_by_a_participant_dies_when_the_host_takes_back_on_every_socket(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            created, people = room(api)
+            code, host_token = created["code"], created["facilitator_token"]
+            ana, ben = people["Ana"], people["Ben"]
+            host = await LiveClient.connect(server.ws_base, code, host_token)
+            phone = await LiveClient.connect(server.ws_base, code, ben["token"])
+            await host.apply({"type": "start"})
+            await phone.apply({"type": "request_word"})
+            await host.apply({"type": "hand_over", "to": ana["participant_id"]})
+            console = await LiveClient.connect(server.ws_base, code, ana["token"] + "&as=console")
+            minted = await console.apply({"type": "invite_cofacilitator", "name": "Kim"})
+            kim = {"id": minted["cofacilitator_id"], "token": minted["token"]}
+            kims = [await LiveClient.connect(server.ws_base, code, kim["token"]) for _ in range(2)]
+            # What a participant's own seat may not see, a seat they minted may not see either.
+            assert kims[0].view["me"]["word_requests"] == [] and console.view["me"]["word_requests"] == []
+            assert [w["name"] for w in host.view["me"]["word_requests"]] == ["Ben"]
+            # The host's console and its view list every seat: who holds it, who minted it, when.
+            listed = (await host.wait_for_state(lambda v: len(v["me"]["seats"]) == 2))["view"]["me"]["seats"]
+            assert [(s["name"], s["kind"], s["by_name"]) for s in listed] == [
+                ("Ana", "participant", None), ("Kim", "cofacilitator", "Ana")]
+            assert listed[1]["by"] == "p-" + ana["participant_id"] and listed[1]["at"] >= listed[0]["at"]
+            assert kim["token"] not in str(host.view) and "seats" not in str(phone.view["me"])
+            seen = api.view(code, host_token)["me"]["seats"]
+            assert [s["name"] for s in seen] == ["Ana", "Kim"]
+            # Taken back: Ana's console and both of Kim's sockets close with 4401; Kim's token opens nothing.
+            await host.apply({"type": "take_back"})
+            for gone in (console, *kims):
+                assert (await gone.closed())[0] == 4401
+            assert api.request("GET", f"/api/sessions/{code}", kim["token"]).status_code == 401
+            assert api.command(code, kim["token"], {"type": "remove_participant",
+                                                    "participant_id": ben["participant_id"]}).status_code == 401
+            with pytest.raises(SocketClosed) as refused:
+                await LiveClient.connect(server.ws_base, code, kim["token"])
+            assert refused.value.code == 4401
+            view = await host.wait_for_state(lambda v: v["me"]["seats"] == [] and v["me"]["lead"])
+            assert view["view"]["me"]["cofacilitators"] == [] and ben["participant_id"] in str(view["view"]["participants"])
+            await close_all([host, phone])
+    run(scenario())
+
+
+def test_the_host_is_never_locked_out_and_only_the_host_erases(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            created, people = room(api)
+            code, host_token = created["code"], created["facilitator_token"]
+            ana = people["Ana"]
+            host = await LiveClient.connect(server.ws_base, code, host_token)
+            await host.apply({"type": "start"})
+            await host.apply({"type": "hand_over", "to": ana["participant_id"]})
+            console = await LiveClient.connect(server.ws_base, code, ana["token"] + "&as=console")
+            minted = await console.apply({"type": "invite_cofacilitator", "name": "Kim"})
+            kim = await LiveClient.connect(server.ws_base, code, minted["token"])
+            # Ana hands the lead to the seat she minted: it leads, but it does not lock the host out.
+            await console.apply({"type": "hand_over", "to": minted["cofacilitator_id"]})
+            await kim.wait_for_state(lambda v: v["me"]["lead"])
+            assert kim.view["me"]["may_close"] is False and kim.view["me"]["may_erase"] is False
+            await kim.refused({"type": "close"}, "forbidden")
+            await kim.refused({"type": "erase"}, "forbidden")
+            assert api.request("DELETE", f"/api/sessions/{code}", minted["token"]).status_code == 403
+            await host.refused({"type": "close"}, "forbidden")  # the host takes the lead back first
+            assert api.command(code, host_token, {"type": "take_back"}).status_code == 200
+            for gone in (console, kim):
+                assert (await gone.closed())[0] == 4401
+            await host.wait_for_state(lambda v: v["me"]["lead"] and v["me"]["may_close"] and v["me"]["may_erase"])
+            sam = invite(api, code, host_token)
+            assert api.request("DELETE", f"/api/sessions/{code}/cofacilitators/{sam['cofacilitator_id']}",
+                               host_token).status_code == 204
+            assert api.command(code, host_token, {"type": "close"}).status_code == 200
+            assert api.request("DELETE", f"/api/sessions/{code}", host_token).status_code == 204
+            assert (await host.closed())[0] == 4404
+            assert api.request("GET", f"/api/sessions/{code}", host_token).status_code == 404
+    run(scenario())
+
+
+def test_a_cofacilitator_who_took_the_lead_while_the_host_was_away_cannot_erase_or_close(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            created, _ = room(api)
+            code, host_token = created["code"], created["facilitator_token"]
+            sam = invite(api, code, host_token)
+            host = await LiveClient.connect(server.ws_base, code, host_token)
+            co = await LiveClient.connect(server.ws_base, code, sam["token"])
+            await host.apply({"type": "start"})
+            await host.close()  # the host's console closes: Sam carries on
+            await co.wait_for_state(lambda v: v["me"]["lead"], timeout=10)
+            assert co.view["me"]["may_close"] is False and co.view["me"]["may_erase"] is False
+            await co.refused({"type": "erase"}, "forbidden")
+            await co.refused({"type": "close"}, "forbidden")
+            assert api.request("DELETE", f"/api/sessions/{code}", sam["token"]).status_code == 403
+            await co.apply({"type": "next_phase"})
+            # The host comes back to their session, takes the lead back and closes it.
+            back = await LiveClient.connect(server.ws_base, code, host_token)
+            await back.apply({"type": "take_back"})
+            await back.apply({"type": "close"})
+            assert api.view(code, host_token)["status"] == "closed"
+            await close_all([co, back])
     run(scenario())
 
 
@@ -351,3 +453,113 @@ def test_a_participant_facilitating_does_not_see_who_asked_the_facilitator_for_a
     assert view_for(state, FACILITATOR, 1.0)["me"]["word_requests"] == [{"participant_id": "p1", "name": "Ben"}]
     assert view_for(state, co, 1.0)["me"]["word_requests"] == [{"participant_id": "p1", "name": "Ben"}]
     assert view_for(state, peer, 1.0)["me"]["lead"] is True
+
+
+# ---------------------------------------------------------------- seats end with their grant
+
+ANA_CONSOLE = Actor(role="facilitator", seat="p-p0")
+
+
+def _handed_to_ana() -> engine.SessionState:
+    """Ana (p0) is handed the facilitation and leads; Ben (p1) asked the facilitator for a word."""
+    state = engine.join(_session(), participant_id="p1", name="Ben", token_hash="t1", now=0.0).state
+    state = _send(state, {"type": "start"}).state
+    state = _send(state, {"type": "request_word"}, Actor(role="participant", participant_id="p1", key="k1")).state
+    return _send(state, {"type": "hand_over", "to": "p0"}, now=5.0).state
+
+
+def _mint(state: engine.SessionState, by: Actor, name: str, now: float) -> tuple[engine.SessionState, Actor, str]:
+    done = _send(state, {"type": "invite_cofacilitator", "name": name}, by, now=now)
+    return done.state, Actor(role="facilitator", seat=done.reply["cofacilitator_id"]), done.reply["token"]
+
+
+def test_seats_a_participant_minted_end_when_the_host_takes_the_facilitation_back() -> None:
+    from app.facilitation.errors import Unauthorized
+    from app.realtime.service import actor_for
+
+    state, kim, kim_token = _mint(_handed_to_ana(), ANA_CONSOLE, "Kim", 6.0)
+    state = _send(state, {"type": "hand_over", "to": kim.seat}, ANA_CONSOLE, now=6.5).state
+    state, lee, lee_token = _mint(state, kim, "Lee", 7.0)  # a seat Kim minted in turn, leading
+    # Whoever holds a seat through a participant's facilitation does not see who asked for a word.
+    for seat in (ANA_CONSOLE, kim, lee):
+        assert view_for(state, seat, 8.0)["me"]["word_requests"] == []
+    assert actor_for(state, lee_token).seat == lee.seat
+    # The host's console lists every seat: who holds it, which seat granted it, and when.
+    listed = view_for(state, FACILITATOR, 8.0)["me"]["seats"]
+    assert [(s["name"], s["kind"], s["by"], s["by_name"], s["at"]) for s in listed] == [
+        ("Ana", "participant", "host", None, 5.0), ("Kim", "cofacilitator", "p-p0", "Ana", 6.0),
+        ("Lee", "cofacilitator", kim.seat, "Kim", 7.0)]
+    assert view_for(state, kim, 8.0)["me"]["seats"] is None  # the host's alone
+    state = _send(state, {"type": "take_back"}, now=9.0).state
+    assert state.cofacilitators == () and state.peer_id is None
+    for seat in (ANA_CONSOLE, kim, lee):
+        with pytest.raises(Forbidden, match="no longer facilitate"):
+            _send(state, {"type": "remove_participant", "participant_id": "p1"}, seat, now=10.0)
+    for token in (kim_token, lee_token):
+        with pytest.raises(Unauthorized):
+            actor_for(state, token)
+    assert view_for(state, FACILITATOR, 10.0)["me"]["seats"] == []
+
+
+def test_the_host_is_never_locked_out_of_their_session() -> None:
+    state, kim, _ = _mint(_handed_to_ana(), ANA_CONSOLE, "Kim", 6.0)
+    state = _send(state, {"type": "hand_over", "to": kim.seat}, ANA_CONSOLE, now=7.0).state
+    assert view_for(state, kim, 7.0)["me"]["lead"] is True and state.peer_id == "p0"  # Ana still holds her seat
+    # Kim leads, but holds the lead from Ana, not the host: no closing, no erasing, no revoking upward.
+    with pytest.raises(Forbidden):
+        _send(state, {"type": "close"}, kim, now=8.0)
+    assert not cofacilitation.may_erase(state, kim) and cofacilitation.may_erase(state, FACILITATOR)
+    with pytest.raises(Conflict, match="granted through"):
+        _send(state, {"type": "hand_over", "to": "p1"}, kim, now=8.0)
+    with pytest.raises(Forbidden):
+        _send(state, {"type": "close"}, FACILITATOR, now=8.0)  # not leading: take the lead back first
+    # The host takes it back: the host leads, Ana's facilitation and Kim's seat end.
+    taken = _send(state, {"type": "take_back"}, now=9.0)
+    assert taken.reply == {"lead": "host"} and taken.state.cofacilitators == () and taken.state.peer_id is None
+    state, sam, _ = _mint(taken.state, FACILITATOR, "Sam", 10.0)
+    state = _send(state, {"type": "revoke_cofacilitator", "cofacilitator_id": sam.seat}, now=11.0).state
+    assert _send(state, {"type": "take_back"}, now=12.0).state == state  # nothing to take back: no change
+    assert _send(state, {"type": "close"}, now=13.0).state.status.value == "closed"
+
+
+def test_a_cofacilitator_who_took_over_from_an_absent_host_may_not_close_or_erase() -> None:
+    state, sam, _ = _mint(_send(_session(), {"type": "start"}).state, FACILITATOR, "Sam", 1.0)
+    for seat in ("host", sam.seat):
+        state = engine.set_seat_online(state, seat, True, 1.0).state
+    state = engine.set_seat_online(state, "host", False, 2.0).state
+    state = engine.apply(state, commands.FlushTallies(type="flush_tallies"), SYSTEM, state.flush_at,
+                         Fresh(id="t", secret="")).state
+    me = view_for(state, sam, 50.0)["me"]
+    assert (me["lead"], me["may_close"], me["may_erase"]) == (True, False, False)
+    with pytest.raises(Forbidden):
+        _send(state, {"type": "close"}, sam, now=50.0)
+    _send(state, {"type": "next_phase"}, sam, now=50.0)  # running the session goes on
+    # Back, the host takes the lead and hands it over in person: now Sam may close (not erase).
+    state = _send(state, {"type": "take_back"}, now=60.0).state
+    state = _send(state, {"type": "hand_over", "to": sam.seat}, now=61.0).state
+    me = view_for(state, sam, 62.0)["me"]
+    assert (me["lead"], me["may_close"], me["may_erase"]) == (True, True, False)
+    assert _send(state, {"type": "close"}, sam, now=63.0).state.status.value == "closed"
+
+
+def test_removing_the_participant_who_facilitates_ends_the_seats_they_minted_for_good() -> None:
+    state, kim, _ = _mint(_handed_to_ana(), ANA_CONSOLE, "Kim", 6.0)
+    state = _send(state, {"type": "remove_participant", "participant_id": "p0"}, now=7.0).state
+    assert state.cofacilitators == () and state.peer_id is None
+    state = _send(state, {"type": "readmit_participant", "participant_id": "p0"}, now=8.0).state
+    for seat in (ANA_CONSOLE, kim):  # back in the room, not back in the facilitation
+        with pytest.raises(Forbidden, match="no longer facilitate"):
+            _send(state, {"type": "next_phase"}, seat, now=9.0)
+
+
+def test_the_seat_the_host_handed_the_lead_may_close_until_the_host_leads_again() -> None:
+    state, kim, _ = _mint(_handed_to_ana(), ANA_CONSOLE, "Kim", 6.0)  # the host handed Ana the lead
+    assert view_for(state, ANA_CONSOLE, 6.0)["me"]["may_close"] is True
+    state = _send(state, {"type": "hand_over", "to": kim.seat}, ANA_CONSOLE, now=7.0).state
+    assert view_for(state, kim, 7.0)["me"]["may_close"] is False  # Ana's choice, not the host's
+    state = _send(state, {"type": "hand_over", "to": "p0"}, kim, now=8.0).state
+    assert view_for(state, ANA_CONSOLE, 8.0)["me"]["may_close"] is True  # back with the one the host chose
+    state = _send(state, {"type": "take_back"}, now=9.0).state
+    state = _send(state, {"type": "hand_over", "to": "p0"}, now=10.0).state
+    state = _send(state, {"type": "hand_over", "to": "host"}, ANA_CONSOLE, now=11.0).state  # handed back
+    assert state.lead_granted is None and state.peer_id is None

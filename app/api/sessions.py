@@ -82,10 +82,11 @@ async def get_view(who: SessionCaller, rt: RuntimeDep) -> dict[str, Any]:
     return view_for(state, caller.actor, rt.service.clock())
 
 
-@router.delete("/sessions/{code}", status_code=204, responses={403: {"description": "not the facilitator"}})
+@router.delete("/sessions/{code}", status_code=204, responses={403: {"description": "not the session's own facilitator"}})
 async def erase_session(who: SessionCaller, rt: RuntimeDep) -> Response:
-    """End and erase now (facilitator only): every socket of the session closes (4404) and the
-    store keeps nothing of it; afterwards every endpoint answers 404 for the code."""
+    """End and erase now (the host only: the facilitator token, whoever leads): every socket of
+    the session closes (4404) and the store keeps nothing of it; afterwards every endpoint
+    answers 404 for the code."""
     state = await rt.service.erase(who[1])
     rt.hub.kick_session(state.code, close_codes.GONE, "the session was erased")
     return Response(status_code=204)
@@ -144,8 +145,8 @@ async def invite_cofacilitator(who: SessionCaller, rt: RuntimeDep, body: InviteB
 @router.delete("/sessions/{code}/cofacilitators/{cofacilitator_id}", status_code=204,
                responses={403: {"description": "not the lead facilitator"}, 404: {"description": "no such co-facilitator"}})
 async def revoke_cofacilitator(cofacilitator_id: str, who: SessionCaller, rt: RuntimeDep) -> Response:
-    """Revoke a co-facilitator (the lead only): their token stops working at once (401) and
-    their open sockets close (4401); the session goes on."""
+    """Revoke a co-facilitator (the lead only): their token, and that of every seat they
+    granted, stops working at once (401) and their open sockets close (4401); the session goes on."""
     await rt.service.execute(who[1], parse_command({"type": "revoke_cofacilitator",
                                                     "cofacilitator_id": cofacilitator_id}))
     return Response(status_code=204)

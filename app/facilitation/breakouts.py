@@ -10,8 +10,15 @@ wait for enough items hold in every group exactly as in the room.
 
 Anonymous items written in a group stay in it: only its members' views show them; they
 come back to the room, when breakouts end, only if the group agreed through the consent
-ballot (``agreed_items``). The fold timer folds every group's counters at the room's
-ticks (``combined``/``split_back``).
+ballot (``agreed_items``), each under a new id, so nobody who saw the group's ids can tell
+which group wrote it (``brought_back``). The fold timer folds every group's counters at the
+room's ticks (``combined``/``split_back``).
+
+Anonymity needs at least ``FEWEST_ANONYMOUS`` people: between two, each knows the other
+wrote, voted or objected. So nobody writes anonymously in a group of two, as in a session
+of two (``anonymous_writing``, the one rule for both); a split avoids pairs when the groups'
+phases ask for writing; and the facilitator and the screen see a group's anonymous counts
+only where it has that many members (``counted``).
 
 This module is pure and knows nothing of the engine; the engine's breakout handlers use it.
 """
@@ -24,7 +31,9 @@ from typing import Any, Literal, TypeVar
 from . import commands as c
 from .consent import agreed
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import Breakout, Breakouts, FormatSpec, Participant, SessionState
+from .formats import is_one_to_one
+from .models import Breakout, Breakouts, FormatSpec, Item, Participant, SessionState
+from .transition import salted_hash
 
 Clocked = TypeVar("Clocked", Breakout, SessionState)  # what holds a turn and a phase
 
@@ -39,6 +48,9 @@ GROUP_FIELDS = ("phase", "turn", "round", "presenter_id", "items", "proposals", 
 # no group takes it (goto_phase); their_group: a named group, else the group of the person it
 # names (remove_participant); names_group: breakout_id is an argument, not an address.
 Scope = Literal["room", "own_group", "own_floor", "group", "floor", "room_floor", "their_group", "names_group"]
+
+# The fewest people among whom an anonymous act stays anonymous (k): between two, each knows.
+FEWEST_ANONYMOUS = 3
 
 
 def breakout_phases(spec: FormatSpec) -> list[int]:
@@ -103,6 +115,27 @@ def target(state: SessionState, command: c.Command, actor: Any, scope: Scope = "
     return None
 
 
+def present_members(state: SessionState, group: Breakout) -> int:
+    """How many of the group's members are here (neither left nor removed)."""
+    members = set(group.members)
+    return sum(1 for p in state.participants if p.id in members and p.present and not p.removed)
+
+
+def anonymous_writing(state: SessionState, group: Breakout | None = None) -> bool:
+    """Whether people may write anonymously in the room (``group`` None) or in a group: never
+    between two, where the other would know who wrote it: a session of two (a one-to-one),
+    or a breakout group with fewer than ``FEWEST_ANONYMOUS`` members present."""
+    if is_one_to_one(state.format):
+        return False
+    return group is None or present_members(state, group) >= FEWEST_ANONYMOUS
+
+
+def counted(state: SessionState, group: Breakout) -> bool:
+    """Whether the facilitator and the screen may see the group's anonymous counts (pending,
+    votes, consent): only where it has enough members that a count names nobody."""
+    return present_members(state, group) >= FEWEST_ANONYMOUS
+
+
 def focus(state: SessionState, group: Breakout) -> SessionState:
     """The room's state as the group lives it: its own floor and writing, its members only."""
     members = set(group.members)
@@ -129,16 +162,27 @@ def with_group(state: SessionState, group: Breakout) -> SessionState:
 
 # ---------------------------------------------------------------- splitting
 
-def group_count(n: int, size: int) -> int:
+def writes_in_groups(spec: FormatSpec) -> bool:
+    """Whether the groups' phases ask for writing (the Troika's silent preparation)."""
+    return any(p.breakout and p.kind == "writing" for p in spec.phases)
+
+
+def group_count(n: int, size: int, avoid_pairs: bool = False) -> int:
     """How many groups ``n`` people make in groups of about ``size``: nearest whole number,
-    never a group of one (7 in threes: 3 + 4; 8 in threes: 3 + 3 + 2)."""
-    return max(1, min(int(n / size + 0.5), n // 2))
+    never a group of one (7 in threes: 3 + 4; 8 in threes: 3 + 3 + 2). With ``avoid_pairs``
+    (groups of three or more asked for, to write in), no group of two where the people allow
+    it: 8 in threes make 4 + 4."""
+    k = max(1, min(int(n / size + 0.5), n // 2))
+    if avoid_pairs and size >= FEWEST_ANONYMOUS and n >= FEWEST_ANONYMOUS:
+        k = max(1, min(k, n // FEWEST_ANONYMOUS))
+    return k
 
 
-def split(people: list[Participant], size: int, method: str, seed: str) -> list[tuple[str, ...]]:
+def split(people: list[Participant], size: int, method: str, seed: str,
+          avoid_pairs: bool = False) -> list[tuple[str, ...]]:
     """Deal the people into groups whose sizes differ by one at most. ``balanced`` deals
     from the least heard up, so the quietest are spread across the groups."""
-    k = group_count(len(people), size)
+    k = group_count(len(people), size, avoid_pairs)
     if method == "balanced":
         order = [p.id for p in sorted(people, key=lambda p: (p.spoken_s, p.joined_at, p.id))]
     else:
@@ -221,6 +265,15 @@ def agreed_items(state: SessionState, group: Breakout) -> list[Any]:
     focused = focus(state, group)
     chosen = {p.item_id for p in agreed(focused) if p.kind == "item"}
     return [i for i in group.items if i.id in chosen and i.revealed and not i.hidden]
+
+
+def brought_back(items: list[Item], secret: str) -> tuple[Item, ...]:
+    """The items the groups bring back to the room, each under a new id drawn from ``secret``
+    (the command's own randomness, kept nowhere), without the votes cast in the group, in the
+    order of the new ids: nothing the facilitator saw of a group's items points to them now."""
+    fresh = (i.model_copy(update={"id": salted_hash(secret, "brought back", i.id)[:16], "voter_hashes": (),
+                                  "votes_staged": 0, "votes_shown": 0}) for i in items)
+    return tuple(sorted(fresh, key=lambda i: i.id))
 
 
 def content(state: SessionState) -> int:

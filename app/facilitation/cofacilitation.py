@@ -10,8 +10,20 @@ A session has one or more facilitation seats, each with its own console:
 
 Every seat sees the same console and may send the facilitator's commands. One seat leads
 at a time (``SessionState.lead``); the commands a rule marks ``lead`` (inviting and
-revoking, handing over, closing) are the lead's alone, and those marked ``host`` the
-host's (taking the facilitation back from a participant). The table is ``engine.RULES``.
+revoking, handing over, the rota) are the lead's alone, those marked ``host`` the host's
+(taking the lead and the facilitation back), and ``close`` is the host's or, until the host
+leads again, that of the seat the host handed the lead to (``may_close``,
+``SessionState.lead_granted``). Erasing is the host's alone
+(``may_erase``). The table is ``engine.RULES``.
+
+A seat lasts as long as its grant. Each seat but the host's was granted by another seat
+(``CoFacilitator.by``, ``SessionState.peer_by``): whoever invited the co-facilitator, or
+handed the participant the facilitation. When a seat ends (revoked, taken back, handed
+back, its participant removed or replaced), every seat it granted ends with it, however
+far down (``settled``, after every change): their tokens open nothing and their consoles
+close. The host's seat never ends, and ``take_back`` always gives the host the lead, so
+nobody the host let in can keep the host out. A seat granted through a participant's
+facilitation counts as theirs: it is not told who asked the facilitators for a private word.
 
 When every console of the lead's seat has closed for ``presence_off_s`` (the presence
 debounce) and another seat's console is open, that seat becomes the lead at the next tick
@@ -49,14 +61,38 @@ def cofacilitator(state: SessionState, seat: str) -> CoFacilitator | None:
     return None
 
 
+def granted_by(state: SessionState, seat: str) -> str | None:
+    """The seat that granted this one; None for the host or a seat not in the session."""
+    co = cofacilitator(state, seat)
+    if co is not None:
+        return co.by
+    if seat.startswith(PEER) and state.peer_id is not None and seat == peer_seat(state.peer_id):
+        person = state.participant(state.peer_id)
+        return state.peer_by if person is not None and not person.removed else None
+    return None
+
+
+def chain(state: SessionState, seat: str) -> list[str] | None:
+    """The seat and every seat its grant comes through, up to the host's; None when a link has
+    ended (the seat is not one any more)."""
+    found = [seat]
+    while found[-1] != HOST:
+        up = granted_by(state, found[-1])
+        if up is None or up in found:  # ended, or (never made by the handlers) a loop
+            return None
+        found.append(up)
+    return found
+
+
 def is_seat(state: SessionState, seat: str) -> bool:
-    """Whether ``seat`` may run the session now (a revoked or handed-back one may not)."""
-    if seat == HOST:
-        return True
-    if seat.startswith(PEER):
-        person = state.participant(seat[len(PEER):])
-        return state.peer_id == seat[len(PEER):] and person is not None and not person.removed
-    return cofacilitator(state, seat) is not None
+    """Whether ``seat`` may run the session now: it, and every seat it was granted through, still holds."""
+    return chain(state, seat) is not None
+
+
+def through_peer(state: SessionState, seat: str) -> bool:
+    """Whether a seat holds through a participant's facilitation (theirs, or one they granted)."""
+    found = chain(state, seat)
+    return found is None or any(s.startswith(PEER) for s in found)
 
 
 def seats(state: SessionState) -> list[str]:
@@ -74,6 +110,38 @@ def lead_of(state: SessionState) -> str:
 
 def is_lead(state: SessionState, actor: Actor) -> bool:
     return actor.role == "facilitator" and seat_of(actor) == lead_of(state)
+
+
+def may_close(state: SessionState, actor: Actor) -> bool:
+    """The host while leading, or the seat the host handed the lead to, whenever it leads, until
+    the host leads again: not a seat that took over while the host's console was closed, nor one
+    another seat handed the lead to."""
+    if not is_lead(state, actor):
+        return False
+    return seat_of(actor) in (HOST, state.lead_granted)
+
+
+def may_erase(state: SessionState, actor: Actor) -> bool:
+    """Erasing deletes everything at once, for good: the host's alone, whoever leads."""
+    return actor.role == "facilitator" and seat_of(actor) == HOST
+
+
+def settled(state: SessionState) -> SessionState:
+    """After any change: a seat whose grant ended is gone, with every seat it granted, and its
+    console presence; a lead that ended goes back to the host. Unchanged when nothing ended."""
+    kept = tuple(co for co in state.cofacilitators if is_seat(state, co.id))
+    peer = state.peer_id if state.peer_id is not None and is_seat(state, peer_seat(state.peer_id)) else None
+    lead_ok = is_seat(state, state.lead)
+    granted = state.lead_granted if state.lead_granted is not None and is_seat(state, state.lead_granted) else None
+    if len(kept) == len(state.cofacilitators) and peer == state.peer_id and lead_ok and granted == state.lead_granted:
+        return state
+    update: dict[str, object] = {"cofacilitators": kept, "peer_id": peer, "lead_granted": granted}
+    if peer is None:
+        update.update(peer_by=HOST, peer_at=None)
+    if not lead_ok:
+        update.update(lead=HOST, lead_granted=None)
+    state = state.model_copy(update=update)
+    return state.model_copy(update={"seats_online": tuple(p for p in state.seats_online if is_seat(state, p.seat))})
 
 
 def name_of(state: SessionState, seat: str) -> str | None:
@@ -97,6 +165,8 @@ def check(state: SessionState, actor: Actor, seat_rule: str, command_type: str) 
         raise Forbidden(f"only the lead facilitator may send {command_type}")
     if seat_rule == "host" and seat_of(actor) != HOST:
         raise Forbidden(f"only the session's own facilitator may send {command_type}")
+    if seat_rule == "host_grant" and not may_close(state, actor):
+        raise Forbidden(f"only the session's own facilitator, or the lead they handed it to, may send {command_type}")
 
 
 # ---------------------------------------------------------------- handlers
@@ -106,51 +176,65 @@ def invite(state: SessionState, cmd: c.InviteCofacilitator, actor: Actor, now: f
     if len(state.cofacilitators) >= MAX_COFACILITATORS:
         raise Conflict(f"a session has at most {MAX_COFACILITATORS} co-facilitators: revoke one first")
     co = CoFacilitator(id="co-" + fresh.id, name=cmd.name, token_hash=hashlib.sha256(fresh.secret.encode()).hexdigest(),
-                       invited_at=now)
+                       invited_at=now, by=seat_of(actor))
     state = state.model_copy(update={"cofacilitators": state.cofacilitators + (co,)})
     return state, [Event(type="cofacilitator_invited", data={"cofacilitator_id": co.id})], \
         {"cofacilitator_id": co.id, "name": co.name, "code": state.code, "token": fresh.secret}
 
 
 def revoke(state: SessionState, cmd: c.RevokeCofacilitator, actor: Actor, now: float, fresh: Fresh) -> Result:
+    """A co-facilitator's seat ends, and every seat it granted with it (``settled``)."""
     co = cofacilitator(state, cmd.cofacilitator_id)
     if co is None:
         raise NotFound(f"no co-facilitator {cmd.cofacilitator_id!r} in this session")
     if co.id == seat_of(actor):
         raise Conflict("you cannot revoke yourself: hand the lead over first")
-    state = state.model_copy(update={"cofacilitators": tuple(x for x in state.cofacilitators if x.id != co.id),
-                                     "seats_online": _without(state.seats_online, co.id)})
+    if co.id in (chain(state, seat_of(actor)) or ()):
+        raise Conflict("your own seat was granted through theirs and would end with it: ask the facilitator")
+    state = state.model_copy(update={"cofacilitators": tuple(x for x in state.cofacilitators if x.id != co.id)})
     return state, [Event(type="cofacilitator_revoked", data={"cofacilitator_id": co.id})], {}
 
 
 def hand_over(state: SessionState, cmd: c.HandOver, actor: Actor, now: float, fresh: Fresh) -> Result:
-    """The lead makes another seat the lead; naming a participant hands them the facilitation."""
+    """The lead makes another seat the lead; naming a participant hands them the facilitation
+    (one participant at a time: whoever had it before loses it, with the seats they granted).
+    The old lead stays a seat, except a participant who hands the lead to the host: they hand
+    their facilitation back."""
     me = seat_of(actor)
-    to, peer_id = cmd.to, state.peer_id
+    to = cmd.to
+    update: dict[str, object] = {}
     if to != HOST and cofacilitator(state, to) is None:
         pid = to[len(PEER):] if to.startswith(PEER) else to
         person = state.participant(pid)
         if person is None or person.removed or not person.present:
             raise NotFound(f"no co-facilitator or participant {cmd.to!r} in this session")
-        to, peer_id = peer_seat(pid), pid
+        to = peer_seat(pid)
+        if pid != state.peer_id:  # a new participant facilitates
+            old = peer_seat(state.peer_id) if state.peer_id is not None else None
+            if old is not None and old != me and old in (chain(state, me) or ()):
+                raise Conflict("your own seat was granted through that participant's facilitation and would end "
+                               "with it: hand the lead to the facilitator")
+            # Passed on by the participant who had it, it keeps the grant it came with.
+            update.update(peer_id=pid, peer_by=state.peer_by if me == old else me, peer_at=now)
     if to == me:
         raise Conflict("you are leading already")
-    if me.startswith(PEER) and not to.startswith(PEER):
-        peer_id = None  # the participant hands the facilitation back: their seat ends with it
-    keep = peer_seat(peer_id) if peer_id is not None else None
-    present = tuple(p for p in state.seats_online if not p.seat.startswith(PEER) or p.seat == keep)
-    state = state.model_copy(update={"lead": to, "peer_id": peer_id, "seats_online": present})
+    if me.startswith(PEER) and to == HOST:
+        update.update(peer_id=None, peer_by=HOST, peer_at=None)  # the participant hands the facilitation back
+    update.update(lead=to)
+    if me == HOST or to == HOST:  # the host's word: given with the lead, withdrawn when it comes back
+        update.update(lead_granted=None if to == HOST else to)
+    state = state.model_copy(update=update)
     return state, [Event(type="lead_handed_over", data={"from": me, "to": to})], {"lead": to}
 
 
 def take_back(state: SessionState, cmd: c.TakeBack, actor: Actor, now: float, fresh: Fresh) -> Result:
-    """The host ends a participant's facilitation; the host leads again if they led."""
-    if state.peer_id is None:
-        raise Conflict("no participant is facilitating this session")
-    seat = peer_seat(state.peer_id)
-    lead = HOST if lead_of(state) == seat else state.lead
-    state = state.model_copy(update={"peer_id": None, "lead": lead, "seats_online": _without(state.seats_online, seat)})
-    return state, [Event(type="facilitation_taken_back")], {"lead": lead}
+    """The host leads again, whoever led, and a participant's facilitation ends (with every seat
+    it granted). It always works: nobody the host let in can keep the host out."""
+    if state.peer_id is None and lead_of(state) == HOST:
+        return state, [], {"lead": HOST}  # nothing to take back
+    state = state.model_copy(update={"peer_id": None, "peer_by": HOST, "peer_at": None, "lead": HOST,
+                                     "lead_granted": None})
+    return state, [Event(type="facilitation_taken_back")], {"lead": HOST}
 
 
 def set_rota(state: SessionState, cmd: c.SetRota, actor: Actor, now: float, fresh: Fresh) -> Result:
@@ -240,11 +324,30 @@ def take_over(state: SessionState, now: float) -> tuple[SessionState, list[Event
         return _scheduled(state), []
     away = lead_of(state)
     to = next(s for s in seats(state) if s != away and online(state, s))
-    state = state.model_copy(update={"lead": to})
+    # Taken over: nobody handed it; the host's word stands only for the seat it was given to.
+    state = state.model_copy(update={"lead": to, **({"lead_granted": None} if to == HOST else {})})
     return state, [Event(type="lead_taken_over", data={"from": away, "to": to})]
 
 
 # ---------------------------------------------------------------- what each viewer is told
+
+def granted_seats(state: SessionState) -> list[dict[str, object]]:
+    """For the host's console alone: every seat that opens a console besides the host's own,
+    who holds it, which seat granted it and when, in the order granted. A co-facilitator's
+    seat is their own token; a participant's is their phone's token, opening the console."""
+    found: list[dict[str, object]] = [
+        {"seat": co.id, "name": co.name, "kind": "cofacilitator", "by": co.by, "by_name": name_of(state, co.by),
+         "at": co.invited_at} for co in state.cofacilitators]
+    if state.peer_id is not None and is_seat(state, peer_seat(state.peer_id)):
+        found.append({"seat": peer_seat(state.peer_id), "name": name_of(state, peer_seat(state.peer_id)),
+                      "kind": "participant", "by": state.peer_by, "by_name": name_of(state, state.peer_by),
+                      "at": state.peer_at})
+    lead = lead_of(state)
+    for entry in found:
+        entry.update(lead=entry["seat"] == lead, online=online(state, str(entry["seat"])))
+    return sorted(found, key=lambda e: e["at"] if isinstance(e["at"], (int, float)) else 0.0)
+
+
 
 def me_extras(state: SessionState, viewer: Actor) -> dict[str, object]:
     """A facilitator's seat and who leads (every console shows it); a participant's phone is
@@ -259,8 +362,10 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, object]:
             "rota_next": up[1].name if up is not None else None,
             "seat": seat, "lead": seat == lead, "seat_name": name_of(state, seat),
             "lead_seat": lead, "lead_name": name_of(state, lead),
+            "may_close": may_close(state, viewer), "may_erase": may_erase(state, viewer),
             "cofacilitators": [{"id": co.id, "name": co.name, "lead": co.id == lead, "online": online(state, co.id)}
                                for co in state.cofacilitators],
+            "seats": granted_seats(state) if seat == HOST else None,
             "peer": ({"participant_id": state.peer_id, "name": name_of(state, peer_seat(state.peer_id)),
                       "lead": lead == peer_seat(state.peer_id)}
                      if state.peer_id is not None and is_seat(state, peer_seat(state.peer_id)) else None),

@@ -104,6 +104,7 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
         new, events, reply = _in_group(state, group, command, actor, now, fresh, rule)
     if not events:
         return Transition(state=state)
+    new = cofacilitation.settled(new)  # a seat whose grant ended takes every seat it granted with it
     _within_ceiling(state, new)
     if all(e.type in tallies.QUIET for e in events):  # the true tallies only: nothing the room may see yet
         return Transition(state=new, events=tuple(events), reply=reply)
@@ -577,7 +578,7 @@ def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> R
 
 def _close(state, cmd, actor, now, fresh) -> Result:
     events: list[Event] = []
-    state = _back_to_room(state, now, events)
+    state = _back_to_room(state, now, events, fresh.secret)
     state = _spread_at_phase_end(_end_turn(state, now, events), events)
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
     events.append(Event(type="session_closed"))
@@ -645,9 +646,9 @@ def _yield_turn(state, cmd, actor, now, fresh) -> Result:
 
 
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
-    if is_one_to_one(state.format):
-        raise Conflict("a session of two has no anonymous writing: the other person would know who wrote it; "
-                       "say it, or add it as an agreed action", "one_to_one_no_writing")
+    if not breakouts.anonymous_writing(state, breakouts.group_of(state, actor.participant_id)):
+        raise Conflict("between two people there is no anonymous writing: the other person would know who wrote it; "
+                       "say it, or add it as an agreed action", "no_anonymous_writing")
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
         raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items", "session_item_cap", limit=MAX_ITEMS)
     guard.require_confirmed(cmd.text, cmd.confirmed)
@@ -1018,7 +1019,8 @@ def _start_breakouts(state, cmd: c.StartBreakouts, actor, now, fresh) -> Result:
     else:
         if cmd.groups is not None:
             raise Invalid("groups: only the manual method takes groups", "invalid_field", field="groups")
-        groups = breakouts.split(people, cmd.size, cmd.method, fresh.secret or fresh.id)
+        groups = breakouts.split(people, cmd.size, cmd.method, fresh.secret or fresh.id,
+                                 avoid_pairs=breakouts.writes_in_groups(state.format))
     events: list[Event] = [Event(type="breakouts_started", data={"groups": len(groups)})]
     state = _end_turn(state, now, events)
     if state.round is not None:
@@ -1071,7 +1073,7 @@ def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
     if state.breakouts is None:
         raise Conflict("breakouts are not running", "no_breakouts")
     events: list[Event] = []
-    state = _back_to_room(state, now, events)
+    state = _back_to_room(state, now, events, fresh.secret)
     marked = breakouts.breakout_phases(state.format)
     after = marked[-1] + 1 if marked else None
     if after is not None and after < len(state.format.phases) and state.phase is not None and state.phase.index < after:
@@ -1079,8 +1081,9 @@ def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
     return state, events, {}
 
 
-def _back_to_room(state: SessionState, now: float, events: list[Event]) -> SessionState:
-    """Everyone back in the room: each group's floor settles; what a group agreed to bring back comes with it."""
+def _back_to_room(state: SessionState, now: float, events: list[Event], secret: str) -> SessionState:
+    """Everyone back in the room: each group's floor settles; what a group agreed to bring back
+    comes with it, each under a new id (``secret``: this command's randomness)."""
     if state.breakouts is None:
         return state
     brought: list[Item] = []
@@ -1090,7 +1093,7 @@ def _back_to_room(state: SessionState, now: float, events: list[Event]) -> Sessi
         state = breakouts.unfocus(state, group, st.model_copy(update={"participants": people, "round": None}))
         brought += breakouts.agreed_items(state, breakouts.find(state, group.id))
     events.append(Event(type="breakouts_ended", data={"items_brought_back": len(brought)}))
-    return state.model_copy(update={"breakouts": None, "items": state.items + tuple(brought)})
+    return state.model_copy(update={"breakouts": None, "items": state.items + breakouts.brought_back(brought, secret)})
 
 
 GroupResult = tuple[SessionState, Breakout, list[Event], dict[str, Any]]
@@ -1101,7 +1104,8 @@ class Rule(NamedTuple):
     roles: frozenset[str]
     when: frozenset[Status]
     handler: Handler
-    # Which facilitation seat may send it (cofacilitation.py): any seat, the lead only, or the host only.
+    # Which facilitation seat may send it (cofacilitation.py): any seat, the lead only, the host
+    # only, or ``host_grant``: the host leading, or the lead the host handed it to.
     seats: str = "any"
     # Where it applies while breakouts run (breakouts.Scope): the room, the sender's own group,
     # a group the facilitator names, ... (breakouts.target reads this column).
@@ -1147,15 +1151,15 @@ RULES: dict[type[c.Command], Rule] = {
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
-    c.Close: Rule(F, frozenset({L, R, P}), _close, seats="lead"),
-    # the lead alone invites, revokes and hands over; the host alone takes a participant's facilitation back
+    c.Close: Rule(F, frozenset({L, R, P}), _close, seats="host_grant"),
+    # the lead alone invites, revokes and hands over; the host alone takes the lead and a participant's facilitation back
     c.InviteCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.invite, seats="lead"),
     c.RevokeCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.revoke, seats="lead"),
     c.HandOver: Rule(F, frozenset({L, R, P}), cofacilitation.hand_over, seats="lead"),
     c.TakeBack: Rule(F, frozenset({L, R, P}), cofacilitation.take_back, seats="host"),
     c.SetRota: Rule(F, frozenset({L, R, P}), cofacilitation.set_rota, seats="lead"),
     # the lead alone ends and erases the session now, in any status (the shell deletes it)
-    c.Erase: Rule(F, ANY, _erase, seats="lead"),
+    c.Erase: Rule(F, ANY, _erase, seats="host"),
     # each participant takes part
     c.Leave: Rule(PT, frozenset({L, R, P}), _leave, scope="own_group"),
     c.RaiseHand: Rule(PT, LIVE, _raise_hand, scope="own_floor"),

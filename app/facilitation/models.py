@@ -394,6 +394,7 @@ class CoFacilitator(Frozen):
     name: str
     token_hash: str
     invited_at: float
+    by: str = "host"  # the seat that invited them: their seat ends with that one's
 
 
 class RotaEntry(Frozen):
@@ -451,6 +452,10 @@ class SessionState(Frozen):
     cofacilitators: tuple[CoFacilitator, ...] = ()
     lead: str = "host"
     peer_id: str | None = None  # the participant the facilitation was handed to, for this session
+    peer_by: str = "host"  # the seat that handed it to them (their seat ends with that one's), and when
+    peer_at: float | None = None
+    # The seat the host handed the lead to, while the host's word stands: until the lead is the host's again.
+    lead_granted: str | None = None
     seats_online: tuple[SeatPresence, ...] = ()
     # A recurring group's rota of who facilitates, copied in from the group's options when the
     # session starts; ``rota_now`` is who facilitates this session (-1: nobody on the rota),

@@ -14,7 +14,6 @@ from typing import Any
 
 from . import breakouts, carry, cofacilitation, consent, evaluation, floor, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
-from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
 
 
@@ -40,6 +39,7 @@ def shared_view(state: SessionState, now: float, breakout_id: str | None = None)
     if breakout_id is not None and state.breakouts is not None:
         group = breakouts.find(state, breakout_id)
         view = _shared(breakouts.focus(state, group), now)
+        view["anonymous_writing"] = breakouts.anonymous_writing(state, group)  # not in a group of two
         view["breakout"] = _group_view(state, group, now, members_only=True)
         view["breakouts"] = None
         view["breakouts_notice"] = _notice(state)
@@ -86,10 +86,15 @@ def _group_view(state: SessionState, group: Any, now: float, *, members_only: bo
         "notice": _notice(state),
     }
     if not members_only:
-        view["pending"] = tallies.shown_pending(focused)
-        view["items"] = [{"id": i.id, "kind": i.kind, "votes": i.votes_shown} for i in tallies.shown_items(focused)]
-        view["proposals"] = [{"id": p.id, "kind": p.kind, "item_id": p.item_id, "agreed": p.shown[0],
-                              "objected": p.shown[1], "answered": sum(p.shown)} for p in group.proposals]
+        # A group too small for its counts to name nobody shows none (null): among two, a vote
+        # or an objection is the other one's.
+        counted = breakouts.counted(state, group)
+        view["pending"] = tallies.shown_pending(focused) if counted else None
+        view["items"] = [{"id": i.id, "kind": i.kind, "votes": i.votes_shown if counted else None}
+                         for i in tallies.shown_items(focused)]
+        view["proposals"] = [{"id": p.id, "kind": p.kind, "item_id": p.item_id,
+                              "agreed": p.shown[0] if counted else None, "objected": p.shown[1] if counted else None,
+                              "answered": sum(p.shown) if counted else None} for p in group.proposals]
     return view
 
 
@@ -132,7 +137,7 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
                           else None),
         # Whether people may write anonymously here: not in a session of two, where the other
         # would always know who wrote it (a one-to-one).
-        "anonymous_writing": not is_one_to_one(state.format),
+        "anonymous_writing": breakouts.anonymous_writing(state),
         # A session of two (a one-to-one): no raised hands, no anonymous ballot, no thresholds.
         "one_to_one": is_one_to_one(state.format),
         "phase": phase,
@@ -200,7 +205,7 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         names = {p.id: p.name for p in state.participants}
         # A participant handed the facilitation is one of the group: who asked the facilitator for
         # a private word afterwards stays with the facilitators proper.
-        peer = cofacilitation.seat_of(viewer).startswith(cofacilitation.PEER)
+        peer = cofacilitation.through_peer(state, cofacilitation.seat_of(viewer))
         me["word_requests"] = [] if peer else [{"participant_id": pid, "name": names.get(pid, "")}
                                                for pid in state.word_requests]
         me["removed"] = removed_people(state)

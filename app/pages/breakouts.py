@@ -7,6 +7,7 @@ from typing import Any
 
 from babel.lists import format_list
 
+from app.facilitation.breakouts import group_count
 from app.facilitation.durations import minutes_seconds
 from app.pages.i18n import babel_locale, current
 
@@ -50,7 +51,8 @@ def breakouts_model(view: dict[str, Any], clock: float) -> dict[str, Any]:
     plan = view.get("breakout_plan")
     present = [p for p in view["participants"] if p["present"]]
     size = plan["size"] if plan else 3
-    count = max(1, min(int(len(present) / size + 0.5), len(present) // 2))  # as the core splits
+    writes = any(p["breakout"] and p["kind"] == "writing" for p in view["phases"])
+    count = group_count(len(present), size, avoid_pairs=writes)  # as the core splits
     return {
         # Splitting by hand: each present person's group, dealt round the groups to start with.
         "by_hand": [{"id": p["id"], "name": p["name"], "group": i % count + 1} for i, p in enumerate(present)]

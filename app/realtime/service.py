@@ -432,6 +432,8 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
         return SCREEN
     for co in state.cofacilitators:
         if hmac.compare_digest(digest, co.token_hash):
+            if not cofacilitation.is_seat(state, co.id):  # the seat that invited them has ended
+                raise Unauthorized("that console link was revoked")
             return Actor(role="facilitator", seat=co.id)
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):

@@ -50,13 +50,18 @@ def test_the_cofacilitator_takes_over_when_the_leads_console_closes(server, cont
     expect(co.locator("#floor .holder")).to_contain_text("has the floor")
     first = holder(co)
     # Closing stays with the lead: the co's console says so instead of offering it.
-    expect(co.locator("#lead-only")).to_have_text("Only the one leading can close or erase the session.")
+    lead_only = "Only the facilitator, or whoever they hand the lead to, can close the session; only the facilitator can erase it."
+    expect(co.locator("#lead-only")).to_have_text(lead_only)
     expect(co.locator("#close-zone")).to_have_count(0)
+    expect(lead.locator("#seat-links")).to_contain_text("Sam's console link: given by you")
 
     # Mid-round, the lead's console page closes (a laptop lid, a dropped link).
     lead.close()
     expect(co.locator("#lead-line")).to_have_text("You are leading.", timeout=10000)
-    expect(co.locator("#close-zone")).to_have_count(1)
+    # Sam carries on, but closing and erasing stay with the host, who did not hand them over.
+    expect(co.locator("#lead-only")).to_have_text(lead_only)
+    expect(co.locator("#close-zone")).to_have_count(0)
+    expect(co.locator("#erase-zone")).to_have_count(0)
     shots(co, "co-leading")
 
     # The turns keep ending on the server's timer: nobody presses anything.
@@ -75,6 +80,7 @@ def test_the_cofacilitator_takes_over_when_the_leads_console_closes(server, cont
     # The old lead comes back: a co-facilitator now, until handed the lead again.
     back = open_console(contexts(), base, created)
     expect(back.locator("#lead-line")).to_have_text("Sam is leading.")
+    expect(back.get_by_role("button", name="Take the lead back")).to_be_visible()  # the host is never locked out
     co.get_by_role("button", name="Hand the lead back to the facilitator").click()
     expect(back.locator("#lead-line")).to_have_text("You are leading.")
     expect(co.locator("#lead-line")).to_have_text("The facilitator is leading.")
