@@ -14,6 +14,7 @@ from typing import Any
 
 from . import breakouts, carry, cofacilitation, consent, evaluation, floor, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
+from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
 
 
