@@ -21,6 +21,7 @@ from app.facilitation.models import (
     Settings,
 )
 from app.facilitation.views import view_for
+from tests.support.core import person, send
 
 INTERVAL = 6.0
 
@@ -32,14 +33,6 @@ def session(people: int = 4, **settings: float) -> SessionState:
     for i in range(people):
         state = engine.join(state, participant_id=f"p{i}", name=f"Person {i}", token_hash=f"t{i}", now=0.0).state
     return send(state, {"type": "start"})
-
-
-def person(i: int) -> Actor:
-    return Actor(role="participant", participant_id=f"p{i}", key=f"secret of p{i}")
-
-
-def send(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> SessionState:
-    return engine.apply(state, commands.parse_command(command), actor, now, Fresh(id=f"id{now}", secret=f"r{now}")).state
 
 
 def tick(state: SessionState) -> SessionState:

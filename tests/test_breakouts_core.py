@@ -3,31 +3,20 @@ the room's rules holding inside every group (engine.apply on the group's focused
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from app.facilitation import breakouts, engine
 from app.facilitation.commands import ExpireTurn, FlushTallies, parse_command
 from app.facilitation.errors import Conflict, Forbidden, Invalid, NotFound
 from app.facilitation.formats import format_with_durations
-from app.facilitation.models import FACILITATOR, SYSTEM, Actor, Fresh
+from app.facilitation.models import FACILITATOR, SYSTEM, Actor
 from app.facilitation.views import view_for
+from tests.support.core import fresh, person
 
 NAMES = ["Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hal"]
 # Short Troika phases: 10 s each (the whole exercise in 50 s a rotation).
 SHORT = {"forming": 30, "preparation": 10, "presentation": 10, "questioning": 10, "consulting": 10,
          "feedback": 10, "harvest": 60}
-_ids = itertools.count(1)
-
-
-def fresh() -> Fresh:
-    n = next(_ids)
-    return Fresh(id=f"{(n * 7919) % 10007:05d}x{n}", secret=f"secret-{n}")
-
-
-def person(pid: str) -> Actor:
-    return Actor(role="participant", participant_id=pid, key=f"key-{pid}")
 
 
 def send(state, data, actor=FACILITATOR, now=1.0):
@@ -157,9 +146,9 @@ def test_every_member_is_client_once_then_the_group_is_done() -> None:
     done = view_for(state, person(state.breakouts.groups[0].members[0]), now)
     assert done["breakout"]["done"] is True and done["phase"] is None
     back = send(state, {"type": "end_breakouts"}, now=now + 1).state
-    assert back.breakouts is None and back.phase is not None and back.format.phases[back.phase.index].id == "forming"
-    harvest = send(back, {"type": "next_phase"}, now=now + 2).state  # the groups ran the breakout phases
-    assert harvest.format.phases[harvest.phase.index].id == "harvest"
+    # Back in the room, the room goes on with the phase after the groups' (the harvest), on a fresh clock.
+    assert back.breakouts is None and back.phase is not None and back.format.phases[back.phase.index].id == "harvest"
+    assert back.phase.started_at == now + 1
 
 
 def test_deadline_is_the_earliest_group_and_pause_freezes_every_group() -> None:

@@ -172,11 +172,13 @@ def test_the_co_facilitation_panel_and_the_phone_handed_it_are_in_the_viewers_la
 def test_a_refused_breakout_or_hand_over_command_reads_as_a_sentence() -> None:
     from app.pages.words import plain
 
-    assert plain("cannot start_breakouts while the session is lobby") == \
-        "You cannot split into groups now: the session has not started yet."
-    assert plain("cannot hand_over while the session is closed") == \
-        "You cannot hand over the facilitation now: the session has ended."
-    assert plain("cannot fly while the session is paused") == "You cannot do that now: the session is paused."
+    def status(command: str, status: str) -> str:  # worded from the refusal's reason and values, not its English
+        return plain(f"cannot {command} while the session is {status}", None, "wrong_status",
+                     {"command": command, "status": status})
+
+    assert status("start_breakouts", "lobby") == "You cannot split into groups now: the session has not started yet."
+    assert status("hand_over", "closed") == "You cannot hand over the facilitation now: the session has ended."
+    assert status("fly", "paused") == "You cannot do that now: the session is paused."
 
 
 def test_a_phone_in_a_group_of_two_offers_no_anonymous_writing() -> None:

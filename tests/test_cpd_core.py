@@ -16,7 +16,8 @@ from app.realtime.group_service import GroupService
 from app.realtime.interfaces import GroupRecord
 from app.realtime.sealing import CpdOpener, cpd_public_key
 from app.realtime.sqlite.groups import SqliteGroupStore
-from tests.test_groups_core import apply, person, session, settled
+from tests.support.core import apply, person, settled
+from tests.test_groups_core import session
 
 
 def closed_meeting(one_to_one: bool = False):

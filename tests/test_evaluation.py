@@ -11,7 +11,7 @@ from app.facilitation.errors import Conflict, Invalid, PossibleIdentifier
 from app.facilitation.formats import builtin_formats, parse_format, with_statements
 from app.facilitation.models import FACILITATOR, SCREEN, Settings
 from app.facilitation.views import view_for
-from tests.test_room_safety import folded, person, send, session
+from tests.support.core import folded, person, send, session
 
 
 def at_check_out(people: int = 4, k: int | None = None):

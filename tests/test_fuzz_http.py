@@ -130,7 +130,7 @@ def test_the_api_answers_any_input_with_the_contract(case: Case, rooms: dict[str
         assert response.headers.get("cache-control") == ["no-store"]
     if response.status_code >= 400:
         body = response.json()
-        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+        assert set(body) == {"error"} and {"code", "reason", "message"} <= set(body["error"]) <= {"code", "reason", "message", "values"}, body
         assert "Traceback" not in body["error"]["message"]
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.facilitation import carry, commands, consent, engine, summary
+from app.facilitation import carry, consent, engine, summary
 from app.facilitation.errors import (
     Conflict,
     Forbidden,
@@ -24,44 +24,17 @@ from app.facilitation.formats import (
 from app.facilitation.models import (
     FACILITATOR,
     SCREEN,
-    SYSTEM,
-    Actor,
     CarriedAction,
-    Fresh,
     SessionState,
 )
 from app.facilitation.views import view_for
-
-_ids = iter(range(10**6))
+from tests.support import core
+from tests.support.core import apply, person, send, settled
 
 
 def session(format_id: str = "check-in-out", people: int = 3, group: str | None = "g1") -> SessionState:
-    state = engine.new_session(code="ROOM22", title="Ward team", format=resolve_format(format_id, None), now=0.0,
-                               salt="salt", facilitator_token_hash="f", screen_token_hash="s")
-    state = state.model_copy(update={"group_id": group})
-    for i in range(people):
-        state = engine.join(state, participant_id=f"p{i}", name=f"Person {i}", token_hash=f"t{i}", now=0.0).state
-    return state
-
-
-def person(i: int) -> Actor:
-    return Actor(role="participant", participant_id=f"p{i}", key=f"secret of p{i}")
-
-
-def settled(state: SessionState) -> SessionState:
-    """Let the fold timer tick until nothing is left to fold: the anonymous counts reach the views."""
-    while state.flush_at is not None:
-        state = engine.apply(state, commands.FlushTallies(type="flush_tallies"), SYSTEM, state.flush_at,
-                             Fresh(id="tick", secret="")).state
-    return state
-
-
-def apply(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> engine.Transition:
-    return engine.apply(state, commands.parse_command(command), actor, now, Fresh(id=f"id{next(_ids)}", secret="r"))
-
-
-def send(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> SessionState:
-    return apply(state, command, actor, now).state
+    """A session of a recurring group ("g1") unless ``group`` says otherwise."""
+    return core.session(format_id, people, title="Ward team", group=group)
 
 
 def propose(state: SessionState, **fields) -> tuple[SessionState, str]:

@@ -16,14 +16,8 @@ from app.facilitation import carry
 from app.facilitation.models import FACILITATOR, SCREEN
 from app.live.htmx import render_regions
 from tests.support.server import ServerProcess
-from tests.test_groups_core import (
-    check_in_with_p1_on_the_floor,
-    person,
-    propose,
-    send,
-    session,
-    settled,
-)
+from tests.support.core import person, send, settled
+from tests.test_groups_core import check_in_with_p1_on_the_floor, propose, session
 
 
 def regions(state, actor) -> dict[str, str]:

@@ -24,7 +24,7 @@ from app.main import create_app
 from app.pages import i18n, memo
 from app.pages.templates import templates
 from app.realtime.frames import SESSION
-from tests.test_room_safety import person, send, session
+from tests.support.core import person, send, session
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 

@@ -11,7 +11,7 @@ import pytest
 from app.facilitation import carry
 from tests.support.server import ServerProcess
 from tests.test_groups_http import Room, auth, new_group
-from tests.test_room_safety import person, send, session
+from tests.support.core import person, send, session
 
 
 def with_members(quiet: set[int], on: bool = True, people: int = 4):

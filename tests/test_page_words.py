@@ -9,7 +9,8 @@ from app.facilitation.errors import FacilitationError
 from app.facilitation.models import FACILITATOR, Actor, Fresh
 from app.pages.view import plural
 from app.pages.words import plain
-from tests.test_undo_and_purpose import in_round, send, session
+from tests.support.core import send, session
+from tests.test_undo_and_purpose import in_round
 
 INTERNAL = ("_", "confirmed", "force", "(next_turn)", "seconds_per_turn")
 
@@ -17,14 +18,14 @@ INTERNAL = ("_", "confirmed", "force", "(next_turn)", "seconds_per_turn")
 def refusal(state, command: dict, actor: Actor = FACILITATOR) -> str:
     with pytest.raises(FacilitationError) as caught:
         engine.apply(state, commands.parse_command(command), actor, 5.0, Fresh(id="x", secret="y"))
-    return plain(caught.value.message, command)
+    return plain(caught.value.message, command, caught.value.reason, caught.value.values)
 
 
 @pytest.mark.parametrize(("state", "command", "actor", "expected"), [
     (lambda: send(session(), {"type": "close"}), {"type": "submit_item", "kind": "question", "text": "Why?"},
      Actor(role="participant", participant_id="p0"), "You cannot send that now: the session has ended."),
     (in_round, {"type": "give_turn", "participant_id": "p1"}, FACILITATOR,
-     "A round is running: finish it (Next turn) before you give the floor to someone else."),
+     "A round is running: finish it (Next turn) before you give the turn."),
     (lambda: send(session(), {"type": "start"}), {"type": "next_turn"}, FACILITATOR,
      "No round is running: start a round, or give the turn to someone with a raised hand."),
     (session, {"type": "raise_hand"}, Actor(role="participant", participant_id="p0"),
@@ -34,18 +35,28 @@ def test_refusals_read_as_plain_sentences(state, command, actor, expected) -> No
     assert refusal(state(), command, actor) == expected
 
 
+def worded(exc: FacilitationError, data: dict) -> str:
+    return plain(exc.message, data, exc.reason, exc.values)
+
+
 def test_the_guards_warning_names_no_field() -> None:
-    message = guard.describe(guard.scan("Call 07700 900123"))
-    worded = plain(message, {"type": "submit_item"})
-    assert worded == "This looks like it may contain a phone number."
-    assert not any(word in worded for word in INTERNAL)
+    with pytest.raises(FacilitationError) as caught:
+        guard.require_confirmed("Call 07700 900123 or write to SW1A 1AA", False)
+    assert caught.value.reason == "possible_identifier" and caught.value.values == {"found": ["phone", "postcode"]}
+    said = worded(caught.value, {"type": "submit_item"})
+    assert said == "This looks like it may contain a phone number and a postcode."
+    assert not any(word in said for word in INTERNAL)
 
 
 def test_a_field_problem_names_the_field_as_people_see_it() -> None:
-    assert plain("text: String should have at least 1 character", {"type": "add_action"}) == \
-        "The text is empty: write something first."
-    assert plain("seconds_per_turn: Input should be less than or equal to 3600", {"type": "start_round"}) == \
-        "Seconds per turn is out of range: enter a number from 1 to 3600."
+    for command, expected in (
+            ({"type": "add_action", "text": ""}, "The text is empty: write something first."),
+            ({"type": "start_round", "seconds_per_turn": 5000}, "Seconds per turn is out of range: enter a number from 1 to 3600."),
+            ({"type": "add_action", "text": "x" * 501}, "The text is too long (at most 500 characters).")):
+        with pytest.raises(FacilitationError) as caught:
+            commands.parse_command(command)
+        assert caught.value.reason == "invalid_field" and caught.value.values["field"] in ("text", "seconds_per_turn")
+        assert worded(caught.value, command) == expected
 
 
 def test_counts_take_their_plural() -> None:

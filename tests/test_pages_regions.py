@@ -21,7 +21,7 @@ from app.pages import memo
 from app.pages.templates import render_block
 from app.pages.view import page_model
 from app.realtime.frames import SESSION, SETTLE
-from tests.test_room_safety import person, send, session
+from tests.support.core import person, send, session
 
 PEOPLE = 4
 VIEWERS = (FACILITATOR, SCREEN, *(person(i) for i in range(PEOPLE)))

@@ -211,11 +211,13 @@ async def presentation(room: Room) -> None:
 
 
 async def clarifying_queue(room: Room) -> None:
-    """Raised hands are called least-heard first; the presenter listens only."""
+    """Raised hands are called least-heard first; the presenter answers each question."""
     fac, phones, ids = room.fac, room.phones, room.ids
     await fac.apply({"type": "next_phase"})
     assert fac.view["phase"]["id"] == "clarifying"
-    await phones["Ben"].refused({"type": "raise_hand"}, "conflict")  # the presenter listens
+    assert fac.view["answerer_id"] == ids["Ben"]
+    ben = (await phones["Ben"].wait_for_state(lambda v: v["me"]["answering"]))["view"]
+    assert ben["me"]["listening"] is False
     raised = ["Dev", "Cleo", "Ana"]
     for name in raised:
         await phones[name].apply({"type": "raise_hand"})
@@ -225,7 +227,6 @@ async def clarifying_queue(room: Room) -> None:
     assert view["queue"] == expected and view["queue"][-1] == ids["Dev"]  # Dev has spoken most of the three
     assert all(person(view, ids[n])["hand_raised"] for n in raised)
 
-    await fac.refused({"type": "give_turn", "participant_id": ids["Ben"]}, "conflict")
     await fac.refused({"type": "give_turn", "participant_id": "nobody-here"}, "not_found")
     first = expected[0]
     await fac.apply({"type": "give_turn", "participant_id": first})
@@ -236,19 +237,29 @@ async def clarifying_queue(room: Room) -> None:
     await phones[room.name_of(expected[1])].apply({"type": "lower_hand"})
     await room.everyone_sees(lambda v: v["queue"] == expected[2:])
     await phones[room.name_of(first)].apply({"type": "yield_turn"})
+    # The question asked, the presenter has the floor to answer it.
+    views = await room.everyone_sees(lambda v: speaker(v) == ids["Ben"])
+    assert all(v["turn"]["source"] == "answer" for v in views)
+    await phones["Ben"].apply({"type": "yield_turn"})
+    await room.everyone_sees(lambda v: v["turn"] is None)
+    await fac.apply({"type": "give_turn", "participant_id": ids["Ben"]})  # the facilitator gives him the floor
+    assert fac.view["turn"]["source"] == "answer"
+    await phones["Ben"].wait_for_state(lambda v: speaker(v) == ids["Ben"])
+    await phones["Ben"].apply({"type": "yield_turn"})
     await room.everyone_sees(lambda v: v["turn"] is None)
 
 
 async def questioning_round(room: Room) -> None:
-    """A round without the presenter; a late joiner speaks last; a removed speaker forfeits."""
+    """A round of askers, the presenter answering each; a late joiner speaks last; a removed speaker forfeits."""
     fac, phones, ids = room.fac, room.phones, room.ids
     await fac.apply({"type": "next_phase"})
-    assert fac.view["phase"]["id"] == "questioning" and fac.view["queue"] == [ids["Dev"]]
-    await phones["Dev"].apply({"type": "lower_hand"})
+    # A raised hand belongs to its phase: Dev's went down with the clarifying questions.
+    assert fac.view["phase"]["id"] == "questioning" and fac.view["queue"] == []
+    assert (await phones["Dev"].wait_for_state(lambda v: v["me"]["hand_lowered"]))["view"]["queue"] == []
     # Two-second turns here: time enough for a late joiner to arrive while the first speaks.
     await fac.apply({"type": "start_round", "seconds_per_turn": 2})
     order = fac.view["round"]["order"]
-    assert sorted(order) == sorted([ids["Ana"], ids["Cleo"], ids["Dev"]])  # Ben listens only
+    assert sorted(order) == sorted([ids["Ana"], ids["Cleo"], ids["Dev"]])  # Ben answers, he does not ask
 
     eve = room.api.join(room.code, "Eve")
     view = (await fac.wait_for_state(lambda v: any(p["id"] == eve["participant_id"] for p in v["participants"])))["view"]
@@ -256,11 +267,16 @@ async def questioning_round(room: Room) -> None:
     eve_phone = await room.connect(eve["token"])
 
     await fac.apply({"type": "next_turn"})
-    assert speaker(fac.view) == order[1]
+    assert speaker(fac.view) == ids["Ben"] and fac.view["turn"]["source"] == "answer"  # he answers the question
+    assert fac.view["round"]["next_id"] == order[1]
+    await phones["Ben"].apply({"type": "yield_turn"})
+    assert speaker(phones["Ben"].view) == order[1]
     await phones[room.name_of(order[1])].apply({"type": "yield_turn"})
-    assert speaker(phones[room.name_of(order[1])].view) == order[2]  # the next turn starts at once
-    # order[2]'s turn runs out on the server, and Eve has the floor.
-    await all_see([fac, eve_phone], lambda v: speaker(v) == eve["participant_id"], timeout=5)
+    assert speaker(phones[room.name_of(order[1])].view) == ids["Ben"]  # the answer starts at once
+    await phones["Ben"].apply({"type": "yield_turn"})
+    assert speaker(phones["Ben"].view) == order[2]
+    # order[2]'s turn and Ben's answer run out on the server, and Eve has the floor.
+    await all_see([fac, eve_phone], lambda v: speaker(v) == eve["participant_id"], timeout=8)
 
     await fac.apply({"type": "remove_participant", "participant_id": eve["participant_id"]})
     views = await room.everyone_sees(lambda v: all(p["id"] != eve["participant_id"] for p in v["participants"]))

@@ -4,39 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.facilitation import commands, engine
 from app.facilitation.errors import Conflict, PossibleIdentifier
-from app.facilitation.formats import format_with_durations
-from app.facilitation.models import FACILITATOR, SCREEN, SYSTEM, Actor, Fresh, SessionState
+from app.facilitation.models import FACILITATOR, SCREEN, SessionState
 from app.facilitation.views import view_for
-
-
-def session(format_id: str, people: int) -> SessionState:
-    state = engine.new_session(code="ROOM22", title="Team", format=format_with_durations(format_id, None), now=0.0,
-                               salt="salt", facilitator_token_hash="f", screen_token_hash="s")
-    for i in range(people):
-        state = engine.join(state, participant_id=f"p{i}", name=f"Person {i}", token_hash=f"t{i}", now=0.0).state
-    return state
-
-
-def person(i: int) -> Actor:
-    return Actor(role="participant", participant_id=f"p{i}", key=f"secret of p{i}")
-
-
-def folded(state: SessionState, until: float) -> SessionState:
-    """Let the fold timer tick (as the shell would) until ``until``: anonymous counts reach the views."""
-    while state.flush_at is not None and state.flush_at <= until:
-        state = engine.apply(state, commands.FlushTallies(type="flush_tallies"), SYSTEM, state.flush_at,
-                             Fresh(id="tick", secret="")).state
-    return state
-
-
-def send(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> SessionState:
-    return engine.apply(state, commands.parse_command(command), actor, now, Fresh(id=f"id{now}", secret="r")).state
-
-
-def speaker(state: SessionState) -> str | None:
-    return state.turn.participant_id if state.turn else None
+from tests.support.core import folded, person, send, session, speaker
 
 
 def balint_discussion_with_presenter(presenter: int = 1) -> SessionState:

@@ -11,13 +11,8 @@ import re
 
 from app.facilitation.models import FACILITATOR, SCREEN
 from app.live.htmx import render_regions
-from tests.test_room_safety import (
-    balint_discussion_with_presenter,
-    folded,
-    person,
-    send,
-    session,
-)
+from tests.support.core import folded, person, send, session
+from tests.test_room_safety import balint_discussion_with_presenter
 
 
 def regions(state, actor) -> dict[str, str]:

@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.facilitation import commands, engine
 from app.facilitation.errors import Conflict, Forbidden, Invalid
-from app.facilitation.formats import builtin_formats, parse_format, resolve_format
-from app.facilitation.models import FACILITATOR, UNDO_PASS_S, Actor, Fresh, SessionState
+from app.facilitation.formats import builtin_formats, parse_format
+from app.facilitation.models import FACILITATOR, UNDO_PASS_S, SessionState
 from app.facilitation.views import view_for
-
-_ids = iter(range(10**6))
-
-
-def session(people: int = 3) -> SessionState:
-    state = engine.new_session(code="ROOM22", title="Ward team", format=resolve_format("check-in-out", None),
-                               now=0.0, salt="salt", facilitator_token_hash="f", screen_token_hash="s")
-    for i in range(people):
-        state = engine.join(state, participant_id=f"p{i}", name=f"Person {i}", token_hash=f"t{i}", now=0.0).state
-    return state
-
-
-def person(i: int) -> Actor:
-    return Actor(role="participant", participant_id=f"p{i}")
-
-
-def send(state: SessionState, command: dict, actor: Actor = FACILITATOR, now: float = 0.0) -> SessionState:
-    return engine.apply(state, commands.parse_command(command), actor, now, Fresh(id=f"id{next(_ids)}", secret="r")).state
+from tests.support.core import person, send, session
 
 
 def in_round(seconds: float = 60) -> SessionState:

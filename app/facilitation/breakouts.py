@@ -26,7 +26,7 @@ This module is pure and knows nothing of the engine; the engine's breakout handl
 from __future__ import annotations
 
 import random
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from . import commands as c
 from .consent import agreed
@@ -40,27 +40,17 @@ Clocked = TypeVar("Clocked", Breakout, SessionState)  # what holds a turn and a 
 GROUP_FIELDS = ("phase", "turn", "round", "presenter_id", "items", "proposals", "rounds_run", "last_pass",
                 "phase_log")
 
+# Where a command applies while breakouts run: its row's ``scope`` in ``engine.RULES``.
+# room: the whole room (a facilitator's takes no breakout_id); own_group: a participant's
+# own group; own_floor: the same, refused once the group is done (nothing to take); group: a
+# group the facilitator names (breakout_id), else the room; floor: the room's floor, which
+# waits while breakouts run, so the facilitator must name a group; room_floor: the same, and
+# no group takes it (goto_phase); their_group: a named group, else the group of the person it
+# names (remove_participant); names_group: breakout_id is an argument, not an address.
+Scope = Literal["room", "own_group", "own_floor", "group", "floor", "room_floor", "their_group", "names_group"]
+
 # The fewest people among whom an anonymous act stays anonymous (k): between two, each knows.
 FEWEST_ANONYMOUS = 3
-
-# Commands a participant sends inside their own group while breakouts run.
-PARTICIPANT_SCOPED: frozenset[type[c.Command]] = frozenset({
-    c.RaiseHand, c.LowerHand, c.Pass, c.UndoPass, c.YieldTurn, c.SubmitItem, c.RetractItem, c.VoteItem,
-    c.Consent, c.Leave,
-})
-# The floor while a group is done: nothing to take.
-FLOOR = frozenset({c.RaiseHand, c.Pass, c.UndoPass, c.YieldTurn})
-# The facilitator's commands that may address one group (``breakout_id``).
-FACILITATOR_SCOPED: frozenset[type[c.Command]] = frozenset({
-    c.NextPhase, c.StartRound, c.NextTurn, c.GiveTurn, c.SetPresenter, c.Extend, c.RevealItems, c.HideItem,
-    c.ProposeSummary, c.WithdrawProposal, c.RemoveParticipant,
-})
-# The room's floor and phases wait while breakouts run: these need a group.
-ROOM_FLOOR: frozenset[type[c.Command]] = frozenset({
-    c.NextPhase, c.GotoPhase, c.StartRound, c.NextTurn, c.GiveTurn, c.SetPresenter, c.Extend,
-})
-# Commands for the whole room that name a group as their argument, not as their address.
-NAMES_A_GROUP: frozenset[type[c.Command]] = frozenset({c.MoveToBreakout})
 
 
 def breakout_phases(spec: FormatSpec) -> list[int]:
@@ -88,10 +78,9 @@ def find(state: SessionState, breakout_id: str) -> Breakout:
     raise NotFound(f"no breakout {breakout_id!r}; the groups are {ids}")
 
 
-def target(state: SessionState, command: c.Command, actor: Any) -> Breakout | None:
-    """The group a command addresses, or None for the room; refuse what does not fit."""
-    kind = type(command)
-    wanted = None if kind in NAMES_A_GROUP else command.breakout_id
+def target(state: SessionState, command: c.Command, actor: Any, scope: Scope = "room") -> Breakout | None:
+    """The group a command addresses, or None for the room; refuse what does not fit its ``scope``."""
+    wanted = None if scope == "names_group" else command.breakout_id
     if state.breakouts is None:
         if wanted is not None:
             find(state, wanted)  # raises: not running
@@ -100,28 +89,29 @@ def target(state: SessionState, command: c.Command, actor: Any) -> Breakout | No
         mine = group_of(state, actor.participant_id)
         if wanted is not None and (mine is None or mine.id != wanted):
             where = f"group {mine.number}" if mine is not None else "no group"
-            raise Forbidden(f"you are in {where}: you may not act in breakout {wanted!r}")
-        if kind in PARTICIPANT_SCOPED and mine is not None:
-            if mine.done and kind in FLOOR:
-                raise Conflict("your group is done: wait for the room")
+            raise Forbidden(f"you are in {where}: you may not act in breakout {wanted!r}", "not_your_group")
+        if scope in ("own_group", "own_floor") and mine is not None:
+            if mine.done and scope == "own_floor":
+                raise Conflict("your group is done: wait for the room", "group_done")
             return mine
         return None
     if actor.role == "facilitator":
         if wanted is not None:
             group = find(state, wanted)
-            if kind is c.GotoPhase:
-                raise Conflict("a group goes through its phases in order: send next_phase with its breakout_id")
-            if kind not in FACILITATOR_SCOPED:
-                raise Invalid(f"{command.type} is for the whole room: it takes no breakout_id")
+            if scope == "room_floor":
+                raise Conflict("a group goes through its phases in order: send next_phase with its breakout_id",
+                               "group_in_order")
+            if scope not in ("group", "floor", "their_group"):
+                raise Invalid(f"{command.type} is for the whole room: it takes no breakout_id", "room_only")
             return group
-        if kind is c.RemoveParticipant:
+        if scope == "their_group":
             return group_of(state, command.participant_id)  # type: ignore[attr-defined]
-        if kind in ROOM_FLOOR:
+        if scope in ("floor", "room_floor"):
             raise Conflict(f"breakouts are running: name the group (breakout_id) for {command.type}, "
-                           "or end_breakouts first")
+                           "or end_breakouts first", "breakouts_running")
         return None
     if wanted is not None:
-        raise Invalid(f"{command.type} takes no breakout_id")
+        raise Invalid(f"{command.type} takes no breakout_id", "room_only")
     return None
 
 

@@ -345,6 +345,13 @@ class TakeBack(Command):
     type: Literal["take_back"]
 
 
+class Erase(Command):
+    """End and erase now: the lead deletes the session from the store (the shell does it once
+    ``engine.permit`` says the table allows it; the live sockets take it as a frame of its own)."""
+
+    type: Literal["erase"]
+
+
 class ExpireTurn(Command):
     type: Literal["expire_turn"]
 
@@ -375,15 +382,33 @@ _adapter: TypeAdapter[Command] = TypeAdapter(AnyCommand)
 def parse_command(data: object) -> Command:
     """Turn client JSON into a command, or raise ``Invalid`` naming the problem."""
     if not isinstance(data, dict):
-        raise Invalid("a command must be a JSON object with a 'type'")
+        raise Invalid("a command must be a JSON object with a 'type'", "not_a_command")
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "…"
-        raise Invalid(f"unknown command type {shown!r}")
+        raise Invalid(f"unknown command type {shown!r}", "unknown_command")
     try:
         return _adapter.validate_python(data)
     except ValidationError as exc:
-        raise Invalid(describe_validation(exc)) from None
+        raise Invalid(describe_validation(exc), "invalid_field", **field_problem(exc)) from None
+
+
+# What was wrong with a field, as a word a page can say in the reader's language.
+PROBLEMS = {"string_too_short": "empty", "missing": "empty", "string_too_long": "too_long", "too_long": "too_long",
+            "greater_than_equal": "out_of_range", "less_than_equal": "out_of_range", "greater_than": "out_of_range",
+            "less_than": "out_of_range"}
+
+
+def field_problem(exc: ValidationError) -> dict[str, object]:
+    """The first problem's field, what is wrong with it, and the limit it broke (if any)."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(x) for x in err["loc"][1:] if x != err.get("type")) or "command"
+    ctx = err.get("ctx") or {}
+    values: dict[str, object] = {"field": field, "problem": PROBLEMS.get(err["type"], "wrong")}
+    for key in ("max_length", "ge", "le", "gt", "lt"):
+        if isinstance(ctx.get(key), (int, float)):
+            values[key] = ctx[key]
+    return values
 
 
 def describe_validation(exc: ValidationError) -> str:

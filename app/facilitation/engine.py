@@ -36,20 +36,22 @@ no events and the same version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, cofacilitation, evaluation, guard, tallies
+from . import breakouts, cofacilitation, evaluation, floor, guard, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
-from .formats import shown_bytes
+from .formats import is_one_to_one, shown_bytes
 from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
     MAX_ACTIONS_PER_PERSON,
     MAX_GROUP_PHASE_LOG,
+    MAX_ITEMS_PER_PERSON,
     MAX_ITEMS,
     MAX_PARTICIPANTS,
     MAX_PHASE_LOG,
@@ -94,23 +96,12 @@ def new_session(
 
 def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fresh: Fresh) -> Transition:
     """Decide and apply one command; bump the version when anything changed."""
-    rule = RULES[type(command)]
-    if actor.role not in rule.roles:
-        raise Forbidden(f"a {actor.role} may not send {command.type}")
-    if state.status not in rule.when:
-        raise Conflict(f"cannot {command.type} while the session is {state.status.value}")
-    cofacilitation.check(state, actor, rule.seats, command.type)
-    if actor.role == "participant":
-        me = state.participant(actor.participant_id or "")
-        if me is None or me.removed:
-            raise Forbidden("you are no longer in this session")
-        if not me.present:
-            raise Conflict("you have left this session")
-    group = breakouts.target(state, command, actor)
+    rule = permit(state, command, actor)
+    group = breakouts.target(state, command, actor, rule.scope)
     if group is None:
         new, events, reply = rule.handler(state, command, actor, now, fresh)
     else:  # the room's own rules, inside the group
-        new, events, reply = _in_group(state, group, command, actor, now, fresh, rule.handler)
+        new, events, reply = _in_group(state, group, command, actor, now, fresh, rule)
     if not events:
         return Transition(state=state)
     new = cofacilitation.settled(new)  # a seat whose grant ended takes every seat it granted with it
@@ -118,6 +109,26 @@ def apply(state: SessionState, command: c.Command, actor: Actor, now: float, fre
     if all(e.type in tallies.QUIET for e in events):  # the true tallies only: nothing the room may see yet
         return Transition(state=new, events=tuple(events), reply=reply)
     return Transition(state=_versioned(state, new, now), events=tuple(events), reply=reply)
+
+
+def permit(state: SessionState, command: c.Command, actor: Actor) -> Rule:
+    """Check the command against its row of ``RULES`` (role, status, seat, presence); the row.
+    The one gate: ``apply`` passes every command through it, and the shell asks it before
+    what it does itself (``erase``)."""
+    rule = RULES[type(command)]
+    if actor.role not in rule.roles:
+        raise Forbidden(f"a {actor.role} may not send {command.type}", "role_may_not_send", command=command.type, role=actor.role)
+    if state.status not in rule.when:
+        raise Conflict(f"cannot {command.type} while the session is {state.status.value}", "wrong_status",
+                       command=command.type, status=state.status.value)
+    cofacilitation.check(state, actor, rule.seats, command.type)
+    if actor.role == "participant":
+        me = state.participant(actor.participant_id or "")
+        if me is None or me.removed:
+            raise Forbidden("you are no longer in this session", "no_longer_in_session")
+        if rule.present and not me.present:
+            raise Conflict("you have left this session", "left_session")
+    return rule
 
 
 def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState:
@@ -133,15 +144,15 @@ def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState
 
 def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
     if state.status is X:
-        raise Conflict("this session has closed")
+        raise Conflict("this session has closed", "session_closed")
     if state.locked:
-        raise Conflict("the facilitator has locked this session: ask them to let you in")
+        raise Conflict("the facilitator has locked this session: ask them to let you in", "session_locked")
     before = state
     if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
-        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
+        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)", "session_full", limit=MAX_PARTICIPANTS)
     cap = state.format.max_participants
     if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
-        raise Conflict(f"this session admits {cap} people, and they have joined")
+        raise Conflict(f"this session admits {cap} people, and they have joined", "session_full", limit=cap)
     guests = state.guest_count
     if not name:
         guests += 1
@@ -185,7 +196,7 @@ def _within_ceiling(before: SessionState, after: SessionState) -> None:
     grown = content_bytes(after)
     if grown > MAX_VIEW_BYTES and grown > content_bytes(before):
         raise Conflict(f"this session holds as much writing as it can show ({MAX_VIEW_BYTES // 1024} KB): "
-                       "remove or shorten something first")
+                       "remove or shorten something first", "content_ceiling", kb=MAX_VIEW_BYTES // 1024)
 
 
 def set_seat_online(state: SessionState, seat: str, online: bool, now: float) -> Transition:
@@ -237,30 +248,12 @@ def flush_due(state: SessionState, now: float) -> bool:
 
 def spoken_now(state: SessionState, participant: Participant, now: float) -> float:
     """Floor time including the unsettled stretch of a turn in progress."""
-    total = participant.spoken_s
-    turn = state.turn
-    if turn is not None and turn.participant_id == participant.id:
-        total += max(0.0, min(_clock(state, now), turn.ends_at) - turn.counted_from)
-    return total
+    return floor.spoken_now(state, participant.id, now)
 
 
-def listening(state: SessionState, participant_id: str | None) -> bool:
-    """Whether this phase's rules keep this person off the floor (listens only)."""
-    if state.phase is None or participant_id is None:
-        return False
-    roles = state.format.phases[state.phase.index].listens_only
-    return "presenter" in roles and participant_id == state.presenter_id
-
-
-def queue_order(state: SessionState, now: float) -> list[str]:
-    """Raised hands: least heard first, then whoever raised a hand first. With the group's
-    option ``least_heard_first``, the least heard at their last meeting come before the rest."""
-    first = state.settings.least_heard_first
-    raised = [p for p in state.participants
-              if p.present and p.hand_raised_at is not None and not listening(state, p.id)]
-    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_now(state, p, now), 1),
-                               p.hand_raised_at, p.id))
-    return [p.id for p in raised]
+# Who may take the floor, and in which order hands are called: decided in ``floor``.
+listening = floor.listening
+queue_order = floor.queue_order
 
 
 def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
@@ -269,9 +262,7 @@ def vote_mark(state: SessionState, item_id: str, actor: Actor) -> str:
 
 # ---------------------------------------------------------------- helpers
 
-def _clock(state: SessionState, now: float) -> float:
-    """Session time: while paused, every clock stands at the moment of the pause."""
-    return state.paused_at if state.status is P and state.paused_at is not None else now
+_clock = floor.clock
 
 
 def _with_participant(state: SessionState, person: Participant) -> SessionState:
@@ -287,9 +278,9 @@ def _with_round(state: SessionState, **changes: Any) -> SessionState:
 def _present(state: SessionState, participant_id: str) -> Participant:
     person = state.participant(participant_id)
     if person is None or person.removed:
-        raise NotFound(f"no participant {participant_id!r} in this session")
+        raise NotFound(f"no participant {participant_id!r} in this session", "no_such_participant")
     if not person.present:
-        raise Conflict(f"{person.name} has left the session")
+        raise Conflict(f"{person.name} has left the session", "participant_left", name=person.name)
     return person
 
 
@@ -327,35 +318,34 @@ def _start_turn(state: SessionState, participant_id: str, source: TurnSource, du
 
 
 def _advance_round(state: SessionState, now: float, mark: RoundMark | None, events: list[Event]) -> SessionState:
-    """End the current round turn (marking its speaker) and give the floor to the next one."""
-    rnd = state.round
-    assert rnd is not None
-    marks = dict(rnd.marks)
-    if state.turn is not None and state.turn.source == "round":
-        if mark is not None:
-            marks[state.turn.participant_id] = mark
+    """End the current round turn (marking its speaker) and give the floor where ``floor.step`` says."""
+    assert state.round is not None
+    nxt = floor.step(state, mark)
+    if state.turn is not None and state.turn.source in ("round", "answer"):
         state = _end_turn(state, now, events)
-    pos = rnd.position + 1  # a new round starts at -1
-    while True:
-        if pos == len(rnd.order):  # the end: offer those who passed one more turn, once
-            again = tuple(pid for pid, m in marks.items() if m == "passed" and pid not in rnd.reoffered
-                          and (p := state.participant(pid)) is not None and p.present)
-            if not again:
-                break
-            for pid in again:
-                del marks[pid]
-            rnd = rnd.model_copy(update={"order": rnd.order + again, "reoffered": rnd.reoffered + again})
-            events.append(Event(type="passes_reoffered", data={"count": len(again)}))
-        pid = rnd.order[pos]
-        person = state.participant(pid)
-        if pid not in marks:
-            if person is not None and person.present:
-                rnd = rnd.model_copy(update={"position": pos, "marks": tuple(marks.items())})
-                return _start_turn(state.model_copy(update={"round": rnd}), pid, "round", rnd.duration_s, now, events)
-            marks[pid] = "skipped"
-        pos += 1
-    events.append(Event(type="round_finished"))
-    return state.model_copy(update={"round": None})
+    if nxt.second_chances:
+        events.append(Event(type="passes_reoffered", data={"count": nxt.second_chances}))
+    if nxt.participant_id is None or nxt.round is None:
+        events.append(Event(type="round_finished"))
+        return state.model_copy(update={"round": None})
+    state = state.model_copy(update={"round": nxt.round})
+    return _start_turn(state, nxt.participant_id, nxt.source, nxt.round.duration_s, now, events)
+
+
+def _turn_over(state: SessionState, now: float, mark: RoundMark, events: list[Event]) -> SessionState:
+    """The turn in progress is over (its time ran out, its holder yielded, the facilitator
+    moved on, its holder left): the round moves on, an asker's question is followed by the
+    answer where the phase has someone answer, and otherwise the floor is free."""
+    turn = state.turn
+    if turn is None:
+        return state
+    if state.round is not None and turn.source in ("round", "answer"):
+        return _advance_round(state, now, mark, events)
+    answering = floor.answerer(state)
+    state = _end_turn(state, now, events)
+    if turn.source == "queue" and mark == "spoke" and answering is not None and answering != turn.participant_id:
+        return _start_turn(state, answering, "answer", state.settings.queue_turn_s, now, events)
+    return state
 
 
 def _forfeit(state: SessionState, participant_id: str, now: float, events: list[Event]) -> SessionState:
@@ -364,9 +354,7 @@ def _forfeit(state: SessionState, participant_id: str, now: float, events: list[
         state = state.model_copy(update={"presenter_id": None})
     if state.turn is None or state.turn.participant_id != participant_id:
         return state
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "skipped", events)
-    return _end_turn(state, now, events)
+    return _turn_over(state, now, "skipped", events)
 
 
 def _enter_phase(state: SessionState, index: int, now: float, events: list[Event],
@@ -380,7 +368,10 @@ def _enter_phase(state: SessionState, index: int, now: float, events: list[Event
     events.append(Event(type="phase_entered", data={"phase_id": spec.id}))
     log = _logged(_left_phase(state.phase_log, now), PhaseVisit(phase_id=spec.id, entered_at=now), keep)
     state = _spread_at_phase_end(state, events)
-    return state.model_copy(update={"phase": phase, "round": None, "phase_log": log})
+    # A raised hand belongs to the phase it was raised in: it is lowered with it, and its phone told.
+    people = tuple(p.model_copy(update={"hand_raised_at": None, "hand_lowered": p.hand_raised_at is not None})
+                   for p in state.participants)
+    return state.model_copy(update={"phase": phase, "round": None, "phase_log": log, "participants": people})
 
 
 def _spread_at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
@@ -419,9 +410,9 @@ def phases_entered(log: tuple[PhaseVisit, ...]) -> int:
     return len(log) + sum(v.dropped_before for v in log)
 
 
-def _no_round(state: SessionState, what: str) -> None:
+def _no_round(state: SessionState, what: str, command: str) -> None:
     if state.round is not None:
-        raise Conflict(f"a round is running: finish it (next_turn) before you {what}")
+        raise Conflict(f"a round is running: finish it (next_turn) before you {what}", "round_running", command=command)
 
 
 # ---------------------------------------------------------------- facilitator
@@ -438,7 +429,7 @@ def _next_phase(state, cmd, actor, now, fresh) -> Result:
     while state.breakouts_held and index < len(state.format.phases) and state.format.phases[index].breakout:
         index += 1  # the groups have run these already
     if index >= len(state.format.phases):
-        raise Conflict("this is the last phase: close the session when you are done")
+        raise Conflict("this is the last phase: close the session when you are done", "last_phase")
     events: list[Event] = []
     return _enter_phase(state, index, now, events), events, {}
 
@@ -446,73 +437,73 @@ def _next_phase(state, cmd, actor, now, fresh) -> Result:
 def _goto_phase(state, cmd: c.GotoPhase, actor, now, fresh) -> Result:
     ids = [p.id for p in state.format.phases]
     if cmd.phase_id not in ids:
-        raise Invalid(f"no phase {cmd.phase_id!r} in this format; phases: {', '.join(ids)}")
+        raise Invalid(f"no phase {cmd.phase_id!r} in this format; phases: {', '.join(ids)}", "no_such_phase")
     events: list[Event] = []
     return _enter_phase(state, ids.index(cmd.phase_id), now, events), events, {}
 
 
 def _start_round(state, cmd: c.StartRound, actor, now, fresh) -> Result:
-    _no_round(state, "start another")
-    assert state.phase is not None
-    people = [p.id for p in state.participants if p.present and not listening(state, p.id)]
-    if not people:
-        raise Conflict("nobody can take a turn yet: a round needs at least one participant")
-    order = rotated(people, state.rounds_run)
-    if state.settings.least_heard_first:  # the least heard at their last meeting start it, in the same turn
-        quiet = {p.id for p in state.participants if p.heard_least}
-        order = tuple(sorted(order, key=lambda pid: pid not in quiet))
-    if cmd.seconds_per_turn is not None:
-        duration = float(cmd.seconds_per_turn)
-    else:
-        remaining = state.phase.ends_at - _clock(state, now)
-        duration = min(MAX_TURN_S, round(remaining / len(order), 1))
-        if duration < MIN_TURN_S:
-            raise Conflict("this phase has no time left to share: give seconds_per_turn or extend the phase")
+    _no_round(state, "start another", "start_round")
+    rnd = floor.new_round(state, now, cmd.seconds_per_turn)
     events: list[Event] = []
     state = _end_turn(state, now, events)
-    state = state.model_copy(update={"round": Round(order=order, position=-1, duration_s=duration),
-                                     "rounds_run": state.rounds_run + 1})
-    events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(order)}))
-    return _advance_round(state, now, None, events), events, {}
+    return _begin_round(state, rnd, now, events), events, {}
 
 
-def rotated(people: list[str], rounds_run: int) -> tuple[str, ...]:
-    """Round n starts with person n (mod size), every other round running backwards,
-    so nobody, the facilitator taking part included, is always first or always last."""
-    n = len(people)
-    start, step = rounds_run % n, (1 if rounds_run % 2 == 0 else -1)
-    return tuple(people[(start + step * i) % n] for i in range(n))
+def _begin_round(state: SessionState, rnd: Round, now: float, events: list[Event]) -> SessionState:
+    assert state.phase is not None
+    phase = state.phase.model_copy(update={"held": state.phase.held + 1})
+    state = state.model_copy(update={"round": rnd, "rounds_run": state.rounds_run + 1, "phase": phase})
+    events.append(Event(type="round_started", data={"duration_s": rnd.duration_s, "turns": len(rnd.order)}))
+    return _advance_round(state, now, None, events)
 
 
 def _next_turn(state, cmd, actor, now, fresh) -> Result:
     if state.round is None:
-        raise Conflict("no round is running: start_round first, or give_turn from the queue")
+        raise Conflict("no round is running: start_round first, or give_turn from the queue", "no_round")
     events: list[Event] = []
-    return _advance_round(state, now, "spoke", events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 def _give_turn(state, cmd: c.GiveTurn, actor, now, fresh) -> Result:
-    _no_round(state, "give the floor to someone else")
+    _no_round(state, "give the floor to someone else", "give_turn")
     person = _present(state, cmd.participant_id)
     if listening(state, person.id):
-        raise Conflict(f"{person.name} listens only in this phase and cannot take the floor")
+        raise Conflict(f"{person.name} listens only in this phase and cannot take the floor", "listens_only",
+                       name=person.name)
     events: list[Event] = []
     state = _end_turn(state, now, events)
-    return _start_turn(state, cmd.participant_id, "queue", state.settings.queue_turn_s, now, events), events, {}
+    source: TurnSource = "answer" if person.id == floor.answerer(state) else "queue"  # the presenter answers
+    return _start_turn(state, cmd.participant_id, source, state.settings.queue_turn_s, now, events), events, {}
 
 
 def _set_presenter(state, cmd: c.SetPresenter, actor, now, fresh) -> Result:
-    _no_round(state, "set a presenter")
+    _no_round(state, "set a presenter", "set_presenter")
     _present(state, cmd.participant_id)
     assert state.phase is not None
-    if "presenter" in state.format.phases[state.phase.index].listens_only:
-        raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak")
+    spec = state.format.phases[state.phase.index]
+    if "presenter" in spec.listens_only:
+        raise Conflict("the presenter listens only in this phase: set the presenter in a phase where they speak",
+                       "listens_only")
+    if spec.kind != "presentation" and "presenter" in spec.answers:  # who answers: the askers ask first
+        if state.presenter_id == cmd.participant_id:
+            return state, [], {}
+        return (state.model_copy(update={"presenter_id": cmd.participant_id}),
+                [Event(type="presenter_set", data={"participant_id": cmd.participant_id})], {})
     remaining = min(MAX_TURN_S * 6, state.phase.ends_at - _clock(state, now))
     if remaining < MIN_TURN_S:
-        raise Conflict("this phase has no time left: move to the next phase or give the turn")
+        raise Conflict("this phase has no time left: move to the next phase or give the turn", "no_time_left")
     events: list[Event] = [Event(type="presenter_set", data={"participant_id": cmd.participant_id})]
-    state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id})
+    held = state.phase.model_copy(update={"held": state.phase.held + 1})
+    state = _end_turn(state, now, events).model_copy(update={"presenter_id": cmd.participant_id, "phase": held})
     return _start_turn(state, cmd.participant_id, "presentation", round(remaining, 3), now, events), events, {}
+
+
+def _propose_summary(state, cmd: c.ProposeSummary, actor, now, fresh) -> Result:
+    if is_one_to_one(state.format):  # two people's answers could never be anonymous
+        raise Conflict("a session of two agrees its record by talking, not by an anonymous ballot: "
+                       "write what you agreed as an action", "one_to_one_no_ballot")
+    return propose_summary(state, cmd, actor, now, fresh)
 
 
 def _pause(state, cmd, actor, now, fresh) -> Result:
@@ -532,7 +523,7 @@ def _resume(state, cmd, actor, now, fresh) -> Result:
 
 def _extend(state, cmd: c.Extend, actor, now, fresh) -> Result:
     if state.turn is None:
-        raise Conflict("nobody holds the floor: there is no turn to extend")
+        raise Conflict("nobody holds the floor: there is no turn to extend", "no_turn")
     turn = state.turn.model_copy(update={"ends_at": state.turn.ends_at + cmd.seconds})
     return state.model_copy(update={"turn": turn}), [Event(type="turn_extended", data={"seconds": cmd.seconds})], {}
 
@@ -542,13 +533,13 @@ def _reveal_items(state, cmd: c.RevealItems, actor, now, fresh) -> Result:
     batch = [i for i in state.items if i.kind == cmd.kind and not i.revealed and not i.hidden
              and i.stage == 2 and not i.retracted]
     if not batch:
-        raise Conflict(f"no {cmd.kind} is waiting to be revealed")
+        raise Conflict(f"no {cmd.kind} is waiting to be revealed", "nothing_to_reveal", kind=cmd.kind)
     threshold = state.settings.reveal_threshold
     if len(batch) < threshold and not cmd.force:
         raise Conflict(
             f"only {len(batch)} {cmd.kind}(s) waiting; with fewer than {threshold} people may be "
-            "identified by what they wrote. Send force to reveal anyway."
-        )
+            "identified by what they wrote. Send force to reveal anyway.",
+            "below_threshold", kind=cmd.kind, count=len(batch), threshold=threshold)
     # Random ids make this order unrelated to the order of submission.
     shown = tuple(sorted((i.model_copy(update={"revealed": True}) for i in batch), key=lambda i: i.id))
     ids = {i.id for i in batch}
@@ -563,7 +554,7 @@ def _find_item(state: SessionState, item_id: str) -> Item:
     for item in state.items:
         if item.id == item_id and not item.hidden and not item.retracted:
             return item
-    raise NotFound(f"no item {item_id!r}")
+    raise NotFound(f"no item {item_id!r}", "no_such_item")
 
 
 def _hide_item(state, cmd: c.HideItem, actor, now, fresh) -> Result:
@@ -575,7 +566,7 @@ def _hide_item(state, cmd: c.HideItem, actor, now, fresh) -> Result:
 def _remove_participant(state, cmd: c.RemoveParticipant, actor, now, fresh) -> Result:
     person = state.participant(cmd.participant_id)
     if person is None or person.removed:
-        raise NotFound(f"no participant {cmd.participant_id!r} in this session")
+        raise NotFound(f"no participant {cmd.participant_id!r} in this session", "no_such_participant")
     events: list[Event] = [Event(type="participant_removed", data={"participant_id": person.id})]
     state = _forfeit(state, person.id, now, events)
     person = state.participant(person.id)
@@ -608,10 +599,13 @@ def _leave(state, cmd, actor, now, fresh) -> Result:
 def _raise_hand(state, cmd, actor, now, fresh) -> Result:
     me = state.participant(actor.participant_id)
     assert me is not None
+    me = me.model_copy(update={"hand_lowered": False})
     if state.turn is not None and state.turn.participant_id == me.id:
-        raise Conflict("you have the floor already")
+        raise Conflict("you have the floor already", "holds_floor")
     if listening(state, me.id):
-        raise Conflict("You are listening now: in this phase the presenter does not take the floor")
+        raise Conflict("You are listening now: in this phase the presenter does not take the floor", "listens_only")
+    if is_one_to_one(state.format):
+        raise Conflict("a session of two has no raised hands: the format says whose turn it is", "one_to_one_no_hands")
     if me.hand_raised_at is not None:
         return state, [], {}
     state = _with_participant(state, me.model_copy(update={"hand_raised_at": now}))
@@ -629,11 +623,11 @@ def _lower_hand(state, cmd, actor, now, fresh) -> Result:
 def _pass(state, cmd, actor, now, fresh) -> Result:
     rnd, me = state.round, actor.participant_id
     if rnd is None or me not in rnd.order:
-        raise Conflict("there is no round with a turn of yours to pass")
+        raise Conflict("there is no round with a turn of yours to pass", "no_turn_to_pass")
     events: list[Event] = [Event(type="turn_passed")]
     mine = state.turn if state.turn is not None and state.turn.participant_id == me and state.turn.source == "round" else None
     if mine is None and (rnd.mark_of(me) is not None or rnd.order.index(me) < rnd.position):
-        raise Conflict("your turn in this round has already gone")
+        raise Conflict("your turn in this round has already gone", "turn_gone")
     undo = PassUndo(participant_id=me, at=now, clock_at=_clock(state, now), round_before=rnd, turn_before=mine,
                     rounds_run=state.rounds_run, phases_entered=phases_entered(state.phase_log))
     if mine is not None:
@@ -646,19 +640,17 @@ def _pass(state, cmd, actor, now, fresh) -> Result:
 
 def _yield_turn(state, cmd, actor, now, fresh) -> Result:
     if state.turn is None or state.turn.participant_id != actor.participant_id:
-        raise Conflict("you do not hold the floor")
+        raise Conflict("you do not hold the floor", "not_holding_floor")
     events: list[Event] = []
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "spoke", events), events, {}
-    return _end_turn(state, now, events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 def _submit_item(state, cmd: c.SubmitItem, actor, now, fresh) -> Result:
     if not breakouts.anonymous_writing(state, breakouts.group_of(state, actor.participant_id)):
         raise Conflict("between two people there is no anonymous writing: the other person would know who wrote it; "
-                       "say it, or add it as an agreed action")
+                       "say it, or add it as an agreed action", "no_anonymous_writing")
     if sum(1 for i in state.items if not i.hidden) >= MAX_ITEMS:
-        raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items")
+        raise Conflict(f"this session holds its maximum of {MAX_ITEMS} items", "session_item_cap", limit=MAX_ITEMS)
     guard.require_confirmed(cmd.text, cmd.confirmed)
     item = Item(id=fresh.id, kind=cmd.kind, text=cmd.text, receipt_hash=salted_hash(state.salt, "receipt", fresh.secret))
     state = tallies.scheduled(state.model_copy(update={"items": state.items + (item,)}), now)
@@ -671,7 +663,7 @@ def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
     wanted = salted_hash(state.salt, "receipt", cmd.receipt)
     item = next((i for i in state.items if i.receipt_hash == wanted and not i.retracted), None)
     if item is None:
-        raise NotFound("no item matches that receipt")
+        raise NotFound("no item matches that receipt", "no_such_item")
     if item.stage < 2 and not item.revealed:  # nobody has seen it counted yet: it just goes
         items = tuple(i for i in state.items if i.id != item.id)
     else:  # it leaves the views at a later fold, not the moment its author withdraws it
@@ -683,10 +675,10 @@ def _retract_item(state, cmd: c.RetractItem, actor, now, fresh) -> Result:
 def _vote_item(state, cmd: c.VoteItem, actor, now, fresh) -> Result:
     item = _find_item(state, cmd.item_id)
     if not item.revealed:
-        raise NotFound(f"no item {cmd.item_id!r}")
+        raise NotFound(f"no item {cmd.item_id!r}", "no_such_item")
     mark = vote_mark(state, item.id, actor)
     if mark in item.voter_hashes:
-        raise Conflict("you have voted for this item already")
+        raise Conflict("you have voted for this item already", "already_voted")
     voted = item.model_copy(update={"voter_hashes": tuple(sorted(item.voter_hashes + (mark,)))})
     items = tuple(voted if i.id == item.id else i for i in state.items)
     return tallies.scheduled(state.model_copy(update={"items": items}), now), [Event(type="item_voted")], {}
@@ -696,16 +688,17 @@ def _own_action(state: SessionState, action_id: str, actor: Actor) -> Action:
     for action in state.actions:
         if action.id == action_id:
             if action.participant_id != actor.participant_id:
-                raise Forbidden("only its author may change an action")
+                raise Forbidden("only its author may change an action", "not_your_action")
             return action
-    raise NotFound(f"no action {action_id!r}")
+    raise NotFound(f"no action {action_id!r}", "no_such_action")
 
 
 def _add_action(state, cmd: c.AddAction, actor, now, fresh) -> Result:
     if len(state.actions) >= MAX_ACTIONS:
-        raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions")
-    if sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= MAX_ACTIONS_PER_PERSON:
-        raise Conflict(f"you have written the most actions one person may ({MAX_ACTIONS_PER_PERSON})")
+        raise Conflict(f"this session holds its maximum of {MAX_ACTIONS} actions", "session_action_cap", limit=MAX_ACTIONS)
+    cap = RULES[c.AddAction].per_person
+    if cap is not None and sum(1 for a in state.actions if a.participant_id == actor.participant_id) >= cap:
+        raise Conflict(f"you have written the most actions one person may ({cap})", "person_cap", limit=cap)
     guard.require_confirmed(cmd.text, cmd.confirmed)
     action = Action(id=fresh.id, participant_id=actor.participant_id, text=cmd.text,
                     due=cmd.due.isoformat() if cmd.due else None)
@@ -722,7 +715,7 @@ def _edit_action(state, cmd: c.EditAction, actor, now, fresh) -> Result:
     if "due" in cmd.model_fields_set:
         changes["due"] = cmd.due.isoformat() if cmd.due else None
     if not changes:
-        raise Invalid("edit_action needs text or due")
+        raise Invalid("edit_action needs text or due", "nothing_to_change")
     edited = action.model_copy(update=changes)
     actions = tuple(edited if a.id == action.id else a for a in state.actions)
     return state.model_copy(update={"actions": actions}), [Event(type="action_edited")], {}
@@ -738,12 +731,12 @@ def _rate_wellbeing(state, cmd: c.RateWellbeing, actor, now, fresh) -> Result:
     assert state.phase is not None
     spec = state.format.phases[state.phase.index]
     if not spec.wellbeing:
-        raise Conflict("the wellbeing scale is offered at check-in and check-out")
+        raise Conflict("the wellbeing scale is offered at check-in and check-out", "no_wellbeing_here")
     mark = wellbeing_mark(state, spec.id, actor)
     by_phase = {t.phase_id: t for t in state.wellbeing}
     tally = by_phase.get(spec.id, WellbeingTally(phase_id=spec.id))
     if mark in tally.answered:
-        raise Conflict("you have answered the wellbeing scale in this phase already")
+        raise Conflict("you have answered the wellbeing scale in this phase already", "already_answered")
     counts = list(tally.counts)
     counts[cmd.score - 1] += 1
     # Marks are kept sorted, so their order says nothing about who answered when.
@@ -763,13 +756,14 @@ def _show_wellbeing(state, cmd: c.ShowWellbeing, actor, now, fresh) -> Result:
     assert state.phase is not None
     phase_id = cmd.phase_id or state.format.phases[state.phase.index].id
     if not any(p.id == phase_id and p.wellbeing for p in state.format.phases):
-        raise NotFound(f"no wellbeing scale in phase {phase_id!r}")
+        raise NotFound(f"no wellbeing scale in phase {phase_id!r}", "no_wellbeing_here")
     tally = next((t for t in state.wellbeing if t.phase_id == phase_id), WellbeingTally(phase_id=phase_id))
     threshold = state.settings.reveal_threshold
     if tallies.unshown(tally) < threshold:
         since = " since it was last shown" if tally.spread is not None else " so far"
         raise Conflict(f"{tallies.unshown(tally)} answered{since}; with fewer than {threshold} "
-                       "new answers the spread could tell who chose what")
+                       "new answers the spread could tell who chose what", "below_threshold",
+                       count=tallies.unshown(tally), threshold=threshold)
     shown = tallies.snapshot_spread(state, phase_id)
     assert shown is not None
     return shown, [Event(type="wellbeing_shown")], {}
@@ -795,7 +789,7 @@ def store_reflection(state: SessionState, participant_id: str, sealed: str | Non
     copy for their CPD record, ``for_cpd``, to their CPD key)."""
     person = state.participant(participant_id)
     if person is None or person.removed:
-        raise Forbidden("you are no longer in this session")
+        raise Forbidden("you are no longer in this session", "no_longer_in_session")
     if person.reflection == sealed:
         return Transition(state=state)
     state = _with_participant(state, person.model_copy(update={"reflection": sealed, "cpd_reflection": for_cpd}))
@@ -835,9 +829,7 @@ def _expire_turn(state, cmd, actor, now, fresh) -> Result:
     if state.turn is None or now < state.turn.ends_at:
         return state, events, {}
     events.append(Event(type="turn_expired", data={"participant_id": state.turn.participant_id}))
-    if state.turn.source == "round" and state.round is not None:
-        return _advance_round(state, now, "spoke", events), events, {}
-    return _end_turn(state, now, events), events, {}
+    return _turn_over(state, now, "spoke", events), events, {}
 
 
 # ---------------------------------------------------------------- second chances
@@ -860,17 +852,17 @@ def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, f
     last = state.last_pass
     until = undo_pass_until(state, actor.participant_id)
     if last is None or until is None:
-        raise Conflict("there is no pass of yours to undo")
+        raise Conflict("there is no pass of yours to undo", "no_pass_to_undo")
     moved = (state.rounds_run != last.rounds_run or phases_entered(state.phase_log) != last.phases_entered
              or (state.turn.started_at if state.turn is not None else None) != last.turn_after_started)
     if now > until or moved:
-        raise Conflict("too late to undo the pass: the round has moved on")
+        raise Conflict("too late to undo the pass: the round has moved on", "too_late")
     events: list[Event] = [Event(type="pass_undone")]
     clear = {"last_pass": None}
     if last.turn_before is None:  # passed ahead of my turn: my place comes back
         rnd = state.round
         if rnd is None or rnd.mark_of(last.participant_id) != "passed":
-            raise Conflict("too late to undo the pass: the round has moved on")
+            raise Conflict("too late to undo the pass: the round has moved on", "too_late")
         marks = tuple((pid, m) for pid, m in rnd.marks if pid != last.participant_id)
         return state.model_copy(update={"round": rnd.model_copy(update={"marks": marks}), **clear}), events, {}
     state = _end_turn(state, now, events)
@@ -884,7 +876,7 @@ def _undo_pass(state: SessionState, cmd: c.UndoPass, actor: Actor, now: float, f
 def _readmit(state: SessionState, cmd: c.ReadmitParticipant, actor: Actor, now: float, fresh: Any) -> Result:
     person = state.participant(cmd.participant_id)
     if person is None or not person.removed:
-        raise NotFound(f"no removed participant {cmd.participant_id!r} in this session")
+        raise NotFound(f"no removed participant {cmd.participant_id!r} in this session", "no_such_participant")
     state = _with_participant(state, person.model_copy(update={"removed": False, "present": True}))
     if state.breakouts is not None and breakouts.group_of(state, person.id) is None:
         state = _join_group(state, breakouts.smallest(state), person.id, now)  # back in, into a group
@@ -904,14 +896,12 @@ def removed_people(state: SessionState) -> list[dict[str, str]]:
 # rotation, until every member has had the rotating role and the group is done.
 
 def _in_group(state: SessionState, group: Breakout, command: c.Command, actor: Actor, now: float, fresh: Fresh,
-              handler: Handler) -> Result:
+              rule: Rule) -> Result:
     focused = breakouts.focus(state, group)
-    if type(command) is c.NextPhase:  # in a group, the next phase is the group's next step
-        events: list[Event] = []
-        focused, group = _group_advance(focused, group, now, events)
-        reply: dict[str, Any] = {}
+    if rule.in_group is not None:  # the row's own handler for a group (next_phase: the group's next step)
+        focused, group, events, reply = rule.in_group(focused, group, now)
     else:
-        focused, events, reply = handler(focused, command, actor, now, fresh)
+        focused, events, reply = rule.handler(focused, command, actor, now, fresh)
     if not events:
         return state, [], {}
     focused = _autorun(focused, group, now, events)
@@ -936,15 +926,16 @@ def _group_enter(st: SessionState, group: Breakout, step: int, now: float, event
     who = st.participant(st.presenter_id) if st.presenter_id else None
     if spec.speaker == "presenter" and who is not None and who.present:
         st = _start_turn(st, who.id, "presentation", remaining, now, events)
-    elif spec.kind == "round":
-        people = [p.id for p in st.participants if p.present and not listening(st, p.id)]
-        if people:
-            duration = max(MIN_TURN_S, min(MAX_TURN_S, round(remaining / len(people), 1)))
-            st = st.model_copy(update={"round": Round(order=rotated(people, st.rounds_run), position=-1,
-                                                      duration_s=duration), "rounds_run": st.rounds_run + 1})
-            events.append(Event(type="round_started", data={"duration_s": duration, "turns": len(people)}))
-            st = _advance_round(st, now, None, events)
+    elif spec.kind == "round" and floor.round_people(st):
+        st = _begin_round(st, floor.new_round(st, now, fit=True), now, events)
     return st, group
+
+
+def _group_next_phase(st: SessionState, group: Breakout, now: float) -> GroupResult:
+    """``next_phase`` addressed to a group: the group's next step (or rotation), not the room's next phase."""
+    events: list[Event] = []
+    st, group = _group_advance(st, group, now, events)
+    return st, group, events, {}
 
 
 def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
@@ -959,7 +950,7 @@ def _group_rotate(st: SessionState, group: Breakout, now: float, events: list[Ev
 
 def _group_advance(st: SessionState, group: Breakout, now: float, events: list[Event]) -> tuple[SessionState, Breakout]:
     if group.done:
-        raise Conflict(f"group {group.number} is done: it waits for the room")
+        raise Conflict(f"group {group.number} is done: it waits for the room", "group_done", group=group.number)
     if group.step + 1 < len(breakouts.breakout_phases(st.format)):
         return _group_enter(st, group, group.step + 1, now, events)
     if breakouts.rotating(st.format):
@@ -1001,10 +992,7 @@ def _tick_groups(state: SessionState, now: float, events: list[Event]) -> Sessio
         moved = False
         if st.turn is not None and now >= st.turn.ends_at:
             events.append(Event(type="turn_expired", data={"participant_id": st.turn.participant_id}))
-            if st.turn.source == "round" and st.round is not None:
-                st = _advance_round(st, now, "spoke", events)
-            else:
-                st = _end_turn(st, now, events)
+            st = _turn_over(st, now, "spoke", events)
             moved = True
         if st.phase is not None and now >= st.phase.ends_at:
             st, group = _group_advance(st, group, now, events)
@@ -1017,19 +1005,20 @@ def _tick_groups(state: SessionState, now: float, events: list[Event]) -> Sessio
 
 def _start_breakouts(state, cmd: c.StartBreakouts, actor, now, fresh) -> Result:
     if state.breakouts is not None:
-        raise Conflict("breakouts are running already: end_breakouts first")
+        raise Conflict("breakouts are running already: end_breakouts first", "breakouts_running")
     if not breakouts.breakout_phases(state.format):
-        raise Conflict(f"the format {state.format.title!r} marks no phases for breakouts")
+        raise Conflict(f"the format {state.format.title!r} marks no phases for breakouts", "no_breakout_phases")
     people = [p for p in state.participants if p.present and not p.removed]
     if len(people) < 2:
-        raise Conflict("breakouts need at least two present participants")
+        raise Conflict("breakouts need at least two present participants", "too_few_people")
     if cmd.method == "manual":
         if cmd.groups is None:
-            raise Invalid("groups: splitting by hand needs the groups (lists of participant ids)")
+            raise Invalid("groups: splitting by hand needs the groups (lists of participant ids)", "invalid_field",
+                          field="groups")
         groups = breakouts.by_hand(people, cmd.groups)
     else:
         if cmd.groups is not None:
-            raise Invalid("groups: only the manual method takes groups")
+            raise Invalid("groups: only the manual method takes groups", "invalid_field", field="groups")
         groups = breakouts.split(people, cmd.size, cmd.method, fresh.secret or fresh.id,
                                  avoid_pairs=breakouts.writes_in_groups(state.format))
     events: list[Event] = [Event(type="breakouts_started", data={"groups": len(groups)})]
@@ -1061,7 +1050,8 @@ def _move_to_breakout(state, cmd: c.MoveToBreakout, actor, now, fresh) -> Result
     if src is not None:
         present = {p.id for p in state.participants if p.present and not p.removed}
         if sum(1 for m in src.members if m in present and m != person.id) < 2:
-            raise Conflict(f"moving {person.name} would leave group {src.number} with one person")
+            raise Conflict(f"moving {person.name} would leave group {src.number} with one person", "group_of_one",
+                           name=person.name, group=src.number)
         st = _forfeit(breakouts.focus(state, src), person.id, now, events)
         me = st.participant(person.id)
         assert me is not None
@@ -1074,16 +1064,21 @@ def _move_to_breakout(state, cmd: c.MoveToBreakout, actor, now, fresh) -> Result
 
 def _breakout_notice(state, cmd: c.BreakoutNotice, actor, now, fresh) -> Result:
     if state.breakouts is None:
-        raise Conflict("breakouts are not running")
+        raise Conflict("breakouts are not running", "no_breakouts")
     notice = state.breakouts.model_copy(update={"notice_minutes": cmd.minutes, "notice_at": now})
     return state.model_copy(update={"breakouts": notice}), [Event(type="breakout_notice", data={"minutes": cmd.minutes})], {}
 
 
 def _end_breakouts(state, cmd, actor, now, fresh) -> Result:
     if state.breakouts is None:
-        raise Conflict("breakouts are not running")
+        raise Conflict("breakouts are not running", "no_breakouts")
     events: list[Event] = []
-    return _back_to_room(state, now, events, fresh.secret), events, {}
+    state = _back_to_room(state, now, events, fresh.secret)
+    marked = breakouts.breakout_phases(state.format)
+    after = marked[-1] + 1 if marked else None
+    if after is not None and after < len(state.format.phases) and state.phase is not None and state.phase.index < after:
+        state = _enter_phase(state, after, now, events)  # the room goes on where the groups left off
+    return state, events, {}
 
 
 def _back_to_room(state: SessionState, now: float, events: list[Event], secret: str) -> SessionState:
@@ -1101,6 +1096,10 @@ def _back_to_room(state: SessionState, now: float, events: list[Event], secret: 
     return state.model_copy(update={"breakouts": None, "items": state.items + breakouts.brought_back(brought, secret)})
 
 
+GroupResult = tuple[SessionState, Breakout, list[Event], dict[str, Any]]
+GroupHandler = Callable[[SessionState, Breakout, float], GroupResult]
+
+
 class Rule(NamedTuple):
     roles: frozenset[str]
     when: frozenset[Status]
@@ -1108,6 +1107,21 @@ class Rule(NamedTuple):
     # Which facilitation seat may send it (cofacilitation.py): any seat, the lead only, the host
     # only, or ``host_grant``: the host leading, or the lead the host handed it to.
     seats: str = "any"
+    # Where it applies while breakouts run (breakouts.Scope): the room, the sender's own group,
+    # a group the facilitator names, ... (breakouts.target reads this column).
+    scope: breakouts.Scope = "room"
+    # Whether a participant who has left may still send it (no: the rule of every row so far).
+    present: bool = True
+    # How many of these one person may have at once, or None. Items are anonymous, so the
+    # shell counts a person's under a key derived from their token; actions the core counts.
+    per_person: int | None = None
+    # What applies it in a breakout group instead of ``handler`` on the group's state, if anything.
+    in_group: GroupHandler | None = None
+
+
+def _erase(state, cmd, actor, now, fresh) -> Result:
+    """The shell erases the session once ``permit`` allows it; as a transition it changes nothing."""
+    return state, [], {}
 
 
 F, PT, SYS = frozenset({"facilitator"}), frozenset({"participant"}), frozenset({"system"})
@@ -1118,22 +1132,22 @@ RULES: dict[type[c.Command], Rule] = {
     # the facilitator runs the session
     c.Start: Rule(F, frozenset({L}), _start),
     c.SetPhases: Rule(F, frozenset({L}), set_phases),
-    c.NextPhase: Rule(F, LIVE, _next_phase),
-    c.GotoPhase: Rule(F, LIVE, _goto_phase),
-    c.StartRound: Rule(F, LIVE, _start_round),
-    c.NextTurn: Rule(F, LIVE, _next_turn),
-    c.GiveTurn: Rule(F, LIVE, _give_turn),
-    c.SetPresenter: Rule(F, LIVE, _set_presenter),
-    c.Extend: Rule(F, LIVE, _extend),
+    c.NextPhase: Rule(F, LIVE, _next_phase, scope="floor", in_group=_group_next_phase),
+    c.GotoPhase: Rule(F, LIVE, _goto_phase, scope="room_floor"),
+    c.StartRound: Rule(F, LIVE, _start_round, scope="floor"),
+    c.NextTurn: Rule(F, LIVE, _next_turn, scope="floor"),
+    c.GiveTurn: Rule(F, LIVE, _give_turn, scope="floor"),
+    c.SetPresenter: Rule(F, LIVE, _set_presenter, scope="floor"),
+    c.Extend: Rule(F, LIVE, _extend, scope="floor"),
     c.Pause: Rule(F, frozenset({R}), _pause),
     c.Resume: Rule(F, frozenset({P}), _resume),
-    c.RevealItems: Rule(F, LIVE, _reveal_items),
-    c.HideItem: Rule(F, LIVE, _hide_item),
+    c.RevealItems: Rule(F, LIVE, _reveal_items, scope="group"),
+    c.HideItem: Rule(F, LIVE, _hide_item, scope="group"),
     c.ShowWellbeing: Rule(F, LIVE, _show_wellbeing),
     c.ShowEvaluation: Rule(F, LIVE, evaluation.show_evaluation),
-    c.ProposeSummary: Rule(F, LIVE, propose_summary),
-    c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal),
-    c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant),
+    c.ProposeSummary: Rule(F, LIVE, _propose_summary, scope="group"),
+    c.WithdrawProposal: Rule(F, LIVE, withdraw_proposal, scope="group"),
+    c.RemoveParticipant: Rule(F, frozenset({L, R, P}), _remove_participant, scope="their_group"),
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
@@ -1144,29 +1158,31 @@ RULES: dict[type[c.Command], Rule] = {
     c.HandOver: Rule(F, frozenset({L, R, P}), cofacilitation.hand_over, seats="lead"),
     c.TakeBack: Rule(F, frozenset({L, R, P}), cofacilitation.take_back, seats="host"),
     c.SetRota: Rule(F, frozenset({L, R, P}), cofacilitation.set_rota, seats="lead"),
+    # the lead alone ends and erases the session now, in any status (the shell deletes it)
+    c.Erase: Rule(F, ANY, _erase, seats="host"),
     # each participant takes part
-    c.Leave: Rule(PT, frozenset({L, R, P}), _leave),
-    c.RaiseHand: Rule(PT, LIVE, _raise_hand),
-    c.LowerHand: Rule(PT, LIVE, _lower_hand),
-    c.Pass: Rule(PT, LIVE, _pass),
-    c.UndoPass: Rule(PT, LIVE, _undo_pass),
-    c.YieldTurn: Rule(PT, LIVE, _yield_turn),
-    c.SubmitItem: Rule(PT, LIVE, _submit_item),
-    c.RetractItem: Rule(PT, LIVE, _retract_item),
-    c.VoteItem: Rule(PT, LIVE, _vote_item),
-    c.AddAction: Rule(PT, LIVE, _add_action),
+    c.Leave: Rule(PT, frozenset({L, R, P}), _leave, scope="own_group"),
+    c.RaiseHand: Rule(PT, LIVE, _raise_hand, scope="own_floor"),
+    c.LowerHand: Rule(PT, LIVE, _lower_hand, scope="own_group"),
+    c.Pass: Rule(PT, LIVE, _pass, scope="own_floor"),
+    c.UndoPass: Rule(PT, LIVE, _undo_pass, scope="own_floor"),
+    c.YieldTurn: Rule(PT, LIVE, _yield_turn, scope="own_floor"),
+    c.SubmitItem: Rule(PT, LIVE, _submit_item, scope="own_group", per_person=MAX_ITEMS_PER_PERSON),
+    c.RetractItem: Rule(PT, LIVE, _retract_item, scope="own_group"),
+    c.VoteItem: Rule(PT, LIVE, _vote_item, scope="own_group"),
+    c.AddAction: Rule(PT, LIVE, _add_action, per_person=MAX_ACTIONS_PER_PERSON),
     c.EditAction: Rule(PT, LIVE, _edit_action),
     c.RemoveAction: Rule(PT, LIVE, _remove_action),
     c.CarryAction: Rule(PT, LIVE, carry_action),
     c.ReviewAction: Rule(PT, LIVE, review_action),
     c.RateWellbeing: Rule(PT, LIVE, _rate_wellbeing),
     c.Evaluate: Rule(PT, LIVE, evaluation.evaluate),
-    c.Consent: Rule(PT, LIVE, consent),
+    c.Consent: Rule(PT, LIVE, consent, scope="own_group"),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
     # breakouts: small groups inside the session (a group's commands carry its breakout_id)
     c.StartBreakouts: Rule(F, LIVE, _start_breakouts),
-    c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout),
+    c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout, scope="names_group"),
     c.BreakoutNotice: Rule(F, LIVE, _breakout_notice),
     c.EndBreakouts: Rule(F, LIVE, _end_breakouts),
     # the shell's clock
@@ -1175,5 +1191,5 @@ RULES: dict[type[c.Command], Rule] = {
     c.FlushTallies: Rule(SYS, ANY, _flush_tallies),
 }
 
-__all__ = ["apply", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+__all__ = ["apply", "permit", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
            "Transition", "Event", "FacilitationError", "RULES"]

@@ -37,6 +37,10 @@ def parse_format(text: str) -> FormatSpec:
     if len(set(ids)) != len(ids):
         raise Invalid(f"format {spec.id!r} repeats a phase id")
     _within_limits(spec)
+    for p in spec.phases:
+        both = set(p.listens_only) & set(p.answers)
+        if both:
+            raise Invalid(f"invalid format file: phase {p.id!r} has the {sorted(both)[0]} both listen only and answer")
     if spec.breakouts is not None and not any(p.breakout for p in spec.phases):
         raise Invalid("invalid format file: [breakouts] needs at least one phase with breakout = true")
     if spec.evaluation and not any(p.purpose == "check-out" for p in spec.phases):

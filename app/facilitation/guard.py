@@ -129,4 +129,4 @@ def require_confirmed(text: str, confirmed: bool) -> None:
     if not confirmed:
         findings = scan(text)
         if findings:
-            raise PossibleIdentifier(describe(findings))
+            raise PossibleIdentifier(describe(findings), found=list(dict.fromkeys(f.kind for f in findings)))

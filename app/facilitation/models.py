@@ -76,6 +76,9 @@ class PhaseSpec(Frozen):
     duration_s: int = Field(ge=1, le=MAX_PHASE_S)
     # Roles that may not take the floor in this phase (e.g. the Balint presenter sits back).
     listens_only: tuple[ListenerRole, ...] = ()
+    # Roles that answer each question in this phase: after each asker, the floor goes to them
+    # (the presenter in Balint's factual questions and an Action Learning Set's questions).
+    answers: tuple[ListenerRole, ...] = ()
     # Whether the anonymous 1-5 wellbeing scale is offered in this phase.
     wellbeing: bool = False
     # Whether a recurring group reviews the actions its members carried in (the check-in).
@@ -158,6 +161,7 @@ class Phase(Frozen):
     index: int
     started_at: float
     ends_at: float
+    held: int = 0  # rounds run, or floors given to the presenter, in this phase so far
 
 
 class Participant(Frozen):
@@ -173,6 +177,7 @@ class Participant(Frozen):
     shown_once: bool = False  # shown connected before: from then on a reconnect waits ``presence_on_s``
     spoken_s: float = 0.0  # floor time settled so far; the live share is added by the view
     hand_raised_at: float | None = None
+    hand_lowered: bool = False  # their hand was up when the phase changed, and was lowered with it
     # A private reflection, sealed with a key only the participant's token yields.
     reflection: str | None = None
     # A recurring group's member (opaque id, never shown) and what they carried in.
@@ -184,7 +189,8 @@ class Participant(Frozen):
     cpd_reflection: str | None = None
 
 
-TurnSource = Literal["round", "queue", "presentation"]
+# "answer": the presenter answering a question, in a phase where they answer (``PhaseSpec.answers``).
+TurnSource = Literal["round", "queue", "presentation", "answer"]
 
 
 class Turn(Frozen):

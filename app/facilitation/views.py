@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import breakouts, carry, cofacilitation, consent, evaluation, tallies
+from . import breakouts, carry, cofacilitation, consent, evaluation, floor, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
+from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
 
 
@@ -104,7 +105,7 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         spec = state.format.phases[state.phase.index]
         phase = {"id": spec.id, "title": spec.title, "kind": spec.kind, "index": state.phase.index,
                  "started_at": state.phase.started_at, "ends_at": state.phase.ends_at,
-                 "listens_only": list(spec.listens_only), "wellbeing": spec.wellbeing,
+                 "listens_only": list(spec.listens_only), "answers": list(spec.answers), "wellbeing": spec.wellbeing,
                  "purpose": spec.purpose, "prompt": spec.prompt}
     turn = None
     if state.turn is not None:
@@ -114,8 +115,10 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
     rnd = None
     if state.round is not None:
         r = state.round
+        # next_id and places come from ``floor``, the rules the engine acts on: never a leaver as next.
         rnd = {"order": list(r.order), "position": r.position, "duration_s": r.duration_s,
-               "marks": dict(r.marks)}
+               "marks": dict(r.marks), "next_id": floor.next_id(state),
+               "places": [{"participant_id": pid, "place": place} for pid, place in floor.places(state)]}
     return {
         "code": state.code,
         "title": state.title,
@@ -127,7 +130,7 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         "paused_at": state.paused_at,
         "closed_at": state.closed_at,
         "phases": [{"id": p.id, "title": p.title, "kind": p.kind, "duration_s": p.duration_s,
-                    "listens_only": list(p.listens_only), "wellbeing": p.wellbeing,
+                    "listens_only": list(p.listens_only), "answers": list(p.answers), "wellbeing": p.wellbeing,
                     "purpose": p.purpose, "prompt": p.prompt, "breakout": p.breakout, "speaker": p.speaker}
                    for p in state.format.phases],
         # How the format's breakouts run (None: it has none): the suggested size, the rotating role.
@@ -136,6 +139,8 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         # Whether people may write anonymously here: not in a session of two, where the other
         # would always know who wrote it (a one-to-one).
         "anonymous_writing": breakouts.anonymous_writing(state),
+        # A session of two (a one-to-one): no raised hands, no anonymous ballot, no thresholds.
+        "one_to_one": is_one_to_one(state.format),
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,
@@ -146,6 +151,11 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         "round": rnd,
         "queue": queue_order(state, now),
         "presenter_id": state.presenter_id,
+        # Who answers each question in this phase (the presenter, where the phase says so), if present.
+        "answerer_id": floor.answerer(state),
+        # The console's suggested next step and the command of the control it stands for; "overtime"
+        # is the step once the phase is past its time (the pages know the clock, the view does not).
+        "next_step": {**floor.suggest(state), "overtime": floor.suggest(state, overtime=True)},
         "items": [{"id": i.id, "kind": i.kind, "text": i.text, "votes": i.votes_shown}
                   for i in tallies.shown_items(state)],
         "pending": tallies.shown_pending(state),
@@ -184,6 +194,8 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         me["voted_item_ids"] = [i.id for i in tallies.shown_items(state)
                                 if keyed and vote_mark(state, i.id, viewer) in i.voter_hashes]
         me["listening"] = listening(state, person.id)
+        me["answering"] = floor.answerer(state) == person.id  # the presenter answers each question here
+        me["hand_lowered"] = person.hand_lowered  # the phase changed while my hand was up
         me["wellbeing_answered"] = [t.phase_id for t in state.wellbeing
                                     if keyed and wellbeing_mark(state, t.phase_id, viewer) in t.answered]
         me["requested_word"] = person.id in state.word_requests

@@ -1,15 +1,16 @@
-"""Every HTTP error leaves as ``{"error": {"code", "message"}}``: never a stack trace."""
+"""Every HTTP error leaves as ``{"error": {"code", "reason", "message"}}``: never a stack trace."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.facilitation.errors import FacilitationError
+from app.facilitation.errors import FacilitationError, error_object
 from app.realtime import metrics
 from app.realtime.interfaces import UNAVAILABLE, UNAVAILABLE_RETRY_S
 from app.realtime.service import SessionFull
@@ -21,13 +22,15 @@ HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_f
               422: "invalid", 429: "rate_limited", 503: "unavailable"}
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str, reason: str | None = None,
+               values: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The contract's error body; every refusal, whichever layer sends it, is built here."""
-    return {"error": {"code": code, "message": message}}
+    return {"error": error_object(code, message, reason, values)}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   reason: str | None = None, values: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, reason, values), status_code=status, headers=headers)
 
 
 def describe(exc: RequestValidationError) -> str:
@@ -45,7 +48,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(FacilitationError)
     async def _facilitation(request: Request, exc: FacilitationError) -> JSONResponse:
         retry = getattr(exc, "retry_after", None)  # a fair-share limit (quotas.py) says when
-        return error_response(exc.status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
+        return error_response(exc.status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None,
+                              exc.reason, exc.values)
 
     @app.exception_handler(SessionFull)
     async def _full(request: Request, exc: SessionFull) -> JSONResponse:

@@ -176,9 +176,11 @@ def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:
                         kind=getattr(command, "kind", None))
 
 
-def error_fragment(command_id: str | None, data: Any, code: str, message: str) -> str:
+def error_fragment(command_id: str | None, data: Any, error: dict[str, Any]) -> str:
+    """A refusal for the page: said from its reason and values, in the reader's language (words.plain)."""
     data = data if isinstance(data, dict) else {}
-    return render_block("_replies.html", "error", cid=command_id or "", code=code, message=message, data=data)
+    return render_block("_replies.html", "error", cid=command_id or "", code=error["code"], message=error["message"],
+                        reason=error["reason"], values=error.get("values") or {}, data=data)
 
 
 HTML_DIALECT = Dialect(decode=decode_form, ack=ack_fragment, error=error_fragment,

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Query, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from app.facilitation.commands import Command, parse_command
-from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
+from app.facilitation.errors import FacilitationError, NotFound, Unauthorized, error_object
 from app.http import ratelimit
 from app.http.dependencies import runtime
 from app.http.security import origin_allowed
@@ -93,7 +93,7 @@ class Dialect:
 
     decode: Callable[[str], tuple[str, Any]]            # text -> (command id, command data); or BadFrame
     ack: Callable[[str, Command, dict[str, Any]], str]  # a command was applied
-    error: Callable[[str | None, Any, str, str], str]   # (command id, command data or None, code, message)
+    error: Callable[[str | None, Any, dict[str, Any]], str]  # (command id, command data or None, error object)
     id_of: Callable[[str], str | None] = field(default=peek_id)  # the id of a frame refused unread
 
 
@@ -119,7 +119,7 @@ def decode_json_frame(text: str) -> tuple[str, Any]:
 
 
 JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_frame(cid, ack),
-                       error=lambda cid, _data, code, message: error_frame(cid, code, message))
+                       error=lambda cid, _data, error: error_frame(cid, error))
 
 
 @router.websocket("/api/sessions/{code}/live")
@@ -276,7 +276,8 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
             if verdict == "refuse":
                 metrics.refused("socket_messages")
                 command_id = dialect.id_of(text) if text is not None else None
-                conn.reply(dialect.error(command_id, None, "rate_limited", "too many messages: slow down"))
+                conn.reply(dialect.error(command_id, None, error_object("rate_limited", "too many messages: slow down",
+                                                                        "too_many_messages")))
                 continue
             if verdict == "drop":
                 continue
@@ -284,11 +285,11 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
                 conn.kick(close_codes.POLICY, "too many messages")
                 return
             if text is None:
-                conn.reply(dialect.error(None, None, "invalid", "send commands as JSON text frames"))
+                conn.reply(dialect.error(None, None, error_object("invalid", "send commands as JSON text frames", "bad_frame")))
                 continue
             if len(text) > limit:
                 too_big = f"frame over the {limit // 1024} KB limit"
-                conn.reply(dialect.error(dialect.id_of(text), None, "invalid", too_big))
+                conn.reply(dialect.error(dialect.id_of(text), None, error_object("invalid", too_big, "frame_too_big")))
                 continue
             await handle_frame(text, rt, caller, conn, dialect)
     except (WebSocketDisconnect, RuntimeError):
@@ -300,10 +301,11 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
     try:
         command_id, data = dialect.decode(text)
     except BadFrame as bad:  # a frame cut off after its id still names the command it was
-        conn.reply(dialect.error(bad.command_id or dialect.id_of(text), None, "invalid", bad.message))
+        conn.reply(dialect.error(bad.command_id or dialect.id_of(text), None, error_object("invalid", bad.message, "bad_frame")))
         return
     except RecursionError:  # JSON nested too deeply to parse (a RuntimeError: it would end the socket)
-        conn.reply(dialect.error(dialect.id_of(text), None, "invalid", "malformed JSON: nested too deeply"))
+        conn.reply(dialect.error(dialect.id_of(text), None, error_object("invalid", "malformed JSON: nested too deeply",
+                                                                         "bad_frame")))
         return
     if isinstance(data, dict) and data.get("type") == ERASE:
         await erase(rt, caller, conn, command_id, data, dialect)
@@ -312,13 +314,13 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
         command = parse_command(data)
         ack = await rt.service.execute(caller, command, command_id)
     except FacilitationError as exc:
-        conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        conn.reply(dialect.error(command_id, data, exc.body()))
         if isinstance(exc, NotFound) and await gone(rt, caller.code):
             conn.kick(close_codes.GONE, MISSING_REASON)  # e.g. erased on another worker, or lost by Redis
         return
     except UNAVAILABLE:  # the command may be sent again with the same id: it applies once
         metrics.redis_error("socket")
-        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
+        conn.reply(dialect.error(command_id, data, error_object("unavailable", UNAVAILABLE_MESSAGE)))
         return
     conn.reply(dialect.ack(command_id, command, ack))
 
@@ -334,15 +336,16 @@ async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: s
                 dialect: Dialect = JSON_DIALECT) -> None:
     """The facilitator's "end and erase now": ack, then every socket of the session closes."""
     if set(data) != {"type"}:
-        conn.reply(dialect.error(command_id, data, "invalid", "erase takes no fields"))
+        conn.reply(dialect.error(command_id, data, error_object("invalid", "erase takes no fields", "invalid_field",
+                                                               field="erase")))
         return
     try:
         state = await rt.service.erase(caller)
     except FacilitationError as exc:
-        conn.reply(dialect.error(command_id, data, exc.code, exc.message))
+        conn.reply(dialect.error(command_id, data, exc.body()))
         return
     except UNAVAILABLE:
-        conn.reply(dialect.error(command_id, data, "unavailable", UNAVAILABLE_MESSAGE))
+        conn.reply(dialect.error(command_id, data, error_object("unavailable", UNAVAILABLE_MESSAGE)))
         return
     if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
         conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))

@@ -197,7 +197,7 @@ async def create_from_form(request: Request, form: Form) -> Response:
         return _start(request, 401, chosen, _("That group key is not right: check it against the one you kept "
                                                "when you created the group."), title, group_key)
     except FacilitationError as exc:
-        return _start(request, exc.status, chosen, plain(exc.message), title, group_key)
+        return _start(request, exc.status, chosen, plain(exc.message, reason=exc.reason, values=exc.values), title, group_key)
     # The screen's key rides along in the fragment so the console can show the screen link.
     target = f"/console/{created.code}#key={created.facilitator_token}&screen={created.screen_token}"
     return RedirectResponse(target, status_code=303)

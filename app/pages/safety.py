@@ -31,8 +31,10 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
         "presenter": {"id": presenter_id, "name": names.get(presenter_id, ""), "listens": presenter_listens}
                      if presenter_id in names else None,
         # Offered where a presenter speaks and no round runs: the engine refuses it otherwise.
+        # Where a presenter speaks, or answers each question (the one-to-one's reflecting person).
         "can_set_presenter": view["status"] in ("running", "paused") and phase is not None
-                             and phase["kind"] == "presentation" and view["round"] is None,
+                             and (phase["kind"] == "presentation" or "presenter" in phase.get("answers", ()))
+                             and view["round"] is None,
         "wellbeing": [_tally(view, t, can_show=me.get("role") == "facilitator" and live) for t in view.get("wellbeing", [])],
         # The screen shows the spread only during the phase that asked (not over someone's case later).
         "wellbeing_now": [_tally(view, t) for t in view.get("wellbeing", [])

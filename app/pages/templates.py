@@ -21,7 +21,7 @@ from app.pages.breakouts import name_list
 from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
-from app.realtime import metrics
+from app.realtime import close_codes, metrics
 
 
 def _web_dir() -> Path:
@@ -108,6 +108,7 @@ templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
+templates.globals["script_codes"] = close_codes.FOR_SCRIPTS  # close codes and reasons, for the scripts
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 # The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
 # viewer's own time zone, in the page's language.
@@ -118,7 +119,8 @@ templates.filters["percent"] = i18n.local_percent
 
 # Words the model carries as codes, shown in the viewer's language.
 ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),
-               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting")}
+               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting"),
+               "left": i18n.N_("left"), "second_chance": i18n.N_("second chance")}
 
 
 def round_mark(state: str) -> str:
@@ -171,7 +173,7 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
+templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block, overtime=_macros.overtime,
                          erase_note=_macros.erase_note, erase_now=_macros.erase_now)
 # The room's safety: web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS

@@ -17,7 +17,6 @@ CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales
 BAR_HEIGHT = 22
 BAR_GAP = 12
 
-MARK_LABELS = {"spoke": "done", "passed": "passed", "skipped": "skipped"}
 # The model carries English; the templates show it with _() in the viewer's language.
 STATUS_LABELS = {"lobby": N_("Not started"), "running": N_("Running"), "paused": N_("Paused"), "closed": N_("Closed")}
 # How long a closed session's content is kept before it is erased (the runtime passes its own).
@@ -25,19 +24,26 @@ DEFAULT_ERASE_AFTER_S = 24 * 3600.0
 # What the screen projects, by purpose (besides the speaker, who always comes first).
 SCREEN_FOCUS = {"feedback": "items", "actions": "actions", "questions": "queue", "discussion": "queue",
                 "preparation": "prompt"}
-# What the console suggests next, by purpose, when nobody holds the floor.
+# The words for the console's suggested next step; the step itself is the core's (``floor.suggest``).
 NEXT_STEP = {
-    "check-in": N_("Start the round: everyone gets the same time, in turn."),
-    "check-out": N_("Start the round: everyone gets the same time, in turn."),
-    "round": N_("Start the round: everyone gets the same time, in turn."),
-    "case": N_("Give the presenter the floor (Presenter, under People)."),
-    "response": N_("Give the presenter the floor to respond."),
-    "questions": N_("Give the turn to a raised hand, or start a round of questions."),
-    "discussion": N_("Give the turn to a raised hand."),
-    "feedback": N_("People write on their phones; reveal what they wrote when enough is waiting."),
+    "start": N_("Start the session when everyone is here."),
+    "start_round": N_("Start the round: everyone gets the same time, in turn."),
+    "next_turn": N_("Move the round on when the speaker has finished (Next turn)."),
+    "give_presenter_floor": N_("Give the presenter the floor."),
+    "choose_presenter": N_("Choose the presenter (Presenter, under People)."),
+    "give_turn": N_("Give the turn to the first raised hand."),
+    "wait_for_hands": N_("Wait for a raised hand."),
+    "writing": N_("People write on their phones; reveal what they wrote when enough is waiting."),
     "actions": N_("People write their actions on their phones; they appear under Actions."),
     "preparation": N_("Quiet preparation: the time left is on the screen."),
+    "start_breakouts": N_("Split the room into groups."),
+    "groups_running": N_("The groups run on their own clocks."),
+    "end_breakouts": N_("Every group is done: bring everyone back to the room."),
+    "next_phase": N_("Move on to the next phase."),
+    "close": N_("This is the last phase: close the session when you are done."),
 }
+# Steps that stand for no control and need no words while someone holds the floor.
+QUIET_STEPS = {"none", "floor_held"}
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -81,14 +87,20 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         spec = view["phases"][phase["index"]]
         remaining = max(0.0, phase["ends_at"] - clock)
         phase_info = {**phase, "title": spec["title"], "remaining": remaining, "text": clock_text(remaining),
+                      # Past its planned time: console, screen and phones say so, and the console suggests moving on.
+                      "overtime": status == "running" and clock >= phase["ends_at"],
                       "number": phase["index"] + 1, "count": len(view["phases"]),
                       "purpose": spec.get("purpose") or "round", "prompt": spec.get("prompt", "")}
     purpose = phase_info["purpose"] if phase_info else None
+    suggested = view.get("next_step") or {"step": "none", "command": None}
+    if phase_info and phase_info["overtime"] and suggested.get("overtime"):
+        suggested = suggested["overtime"]
     closed_at = view.get("closed_at")
     return {
         "v": None,
         "status": status,
         "anonymous_writing": view.get("anonymous_writing", True),
+        "one_to_one": view.get("one_to_one", False),  # two people: none of a group's furniture
         "status_label": STATUS_LABELS.get(status, status),
         "paused": status == "paused",
         "names": names,
@@ -107,7 +119,9 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "focus": None,
         "screen_focus": "closed" if status == "closed" else "lobby" if status == "lobby"
                         else "floor" if floor else SCREEN_FOCUS.get(purpose or "", "phase"),
-        "next_step": NEXT_STEP.get(purpose or "", "") if floor is None and not view["round"] else "",
+        "next_step": NEXT_STEP.get(suggested["step"], "") if suggested["step"] not in QUIET_STEPS else "",
+        # The control the suggestion stands for: the console highlights the button sending this command.
+        "suggested": (suggested.get("command") or {}).get("type"),
         "erase_at": closed_at + erase_after_s if status == "closed" and closed_at else None,
         "previous_phase": view["phases"][phase["index"] - 1] if phase and phase["index"] > 0 else None,
         "revealed": {"question": [i for i in view["items"] if i["kind"] == "question"],
@@ -153,7 +167,9 @@ def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None,
         return "wellbeing"
     if my["evaluation_due"] and status == "running":
         return "evaluation"
-    if purpose in ("feedback", "preparation"):
+    if purpose == "preparation":  # each writes their own challenge privately: notes only they can read
+        return "notes"
+    if purpose == "feedback":
         return "write"
     if purpose == "actions":
         return "actions"
@@ -175,26 +191,22 @@ def _timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _round(view: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]] | None:
+    """The round's order with each person's place, as the core decided it (``floor.places``):
+    a second place for someone who passed is their second chance."""
     rnd = view["round"]
     if rnd is None:
         return None
-    turn = view["turn"]
-    holder = turn["participant_id"] if turn and turn["source"] == "round" else None
-    entries, next_marked = [], False
-    for i, pid in enumerate(rnd["order"]):
-        mark = rnd["marks"].get(pid)
-        if pid == holder and i == rnd["position"]:
-            state = "speaking"
-        elif mark is not None:
-            state = MARK_LABELS.get(mark, mark)
-        elif i < rnd["position"]:
-            state = "done"
-        elif not next_marked and pid in names:
-            state, next_marked = "next", True
-        else:
-            state = "waiting"
-        entries.append({"id": pid, "name": names.get(pid, "(left)"), "state": state})
+    entries, seen = [], set()
+    for entry in rnd["places"]:
+        pid = entry["participant_id"]
+        entries.append({"id": pid, "name": names.get(pid, "(left)"), "state": entry["place"], "second": pid in seen})
+        seen.add(pid)
     return entries
+
+
+def _holds(view: dict[str, Any], pid: str) -> bool:
+    turn = view["turn"]
+    return turn is not None and turn["participant_id"] == pid
 
 
 def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
@@ -221,12 +233,16 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
     person = next((p for p in view["participants"] if p["id"] == my_id), None)
     rnd = view["round"]
     in_round = rnd is not None and my_id in rnd["order"]
-    up_next = False
+    up_next = rnd is not None and rnd.get("next_id") == my_id and not _holds(view, my_id)
+    turn = view["turn"]
+    if me.get("answering") and turn is not None and turn["source"] == "queue" and turn["participant_id"] != my_id:
+        up_next = True  # a question is being asked: the answer is mine next
     can_pass = False
+    second_chance = False
     if in_round:
-        entries = entries or []
-        up_next = any(e["id"] == my_id and e["state"] == "next" for e in entries)
-        can_pass = any(e["id"] == my_id and e["state"] in ("next", "waiting", "speaking") for e in entries)
+        mine = [e for e in entries or [] if e["id"] == my_id]
+        can_pass = any(e["state"] in ("next", "waiting", "speaking", "second_chance") for e in mine)
+        second_chance = any(e["second"] and e["state"] in ("next", "speaking", "second_chance") for e in mine)
     queue = view["queue"]
     return {
         "id": my_id,
@@ -236,6 +252,9 @@ def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
         "up_next": up_next or (not in_round and bool(queue) and queue[0] == my_id and view["turn"] is None),
         "can_pass": can_pass,
         "in_round": in_round,
+        "second_chance": second_chance,  # I passed, and the round offers me the turn again at its end
+        "answering": me.get("answering", False),  # I answer each question in this phase
+        "hand_lowered": me.get("hand_lowered", False),  # the phase changed while my hand was up
         "listening": me.get("listening", False),
         "voted": set(me.get("voted_item_ids", [])),
         "actions": [a for a in view["actions"] if a["participant_id"] == my_id],

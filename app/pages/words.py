@@ -2,12 +2,14 @@
 
 The core's messages name commands and fields (``start_round``, ``confirmed``) because the
 JSON API's callers are programs; a person tapping a button should read what happened and
-what to do instead. One table per kind of message, so a new command needs one line here.
+what to do instead. A refusal says why in data (its ``reason`` and ``values``): the pages
+word it from those, in the reader's language, and never parse the English message back.
+One table per kind of message, so a new command needs one line here.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 from babel.lists import format_list
@@ -44,58 +46,59 @@ STATUS_WORDS = {"lobby": N_("has not started yet"), "running": N_("is running"),
                 "closed": N_("has ended")}
 FIELDS = {"text": N_("The text"), "seconds_per_turn": N_("Seconds per turn"), "seconds": N_("The time"), "due": N_("The date"),
           "score": N_("The answer"), "participant_id": N_("The person"), "item_id": N_("The item"), "phase_id": N_("The phase")}
-# Whole messages with a command or field name in them, and how a person should read them.
-REWORDED = [
-    (re.compile(r"^a round is running: finish it \(next_turn\) before you (.+)$"),
-     lambda m: _("A round is running: finish it (Next turn) before you %(doing)s.") % {"doing": _(m[1])}),
-    (re.compile(r"^no round is running: .*"),
-     lambda m: _("No round is running: start a round, or give the turn to someone with a raised hand.")),
-    (re.compile(r"^this phase has no time left to share: .*"),
-     lambda m: _("This phase has no time left to share: enter the seconds per turn, or add time to the phase.")),
-    (re.compile(r"^a \w+ may not send .*"), lambda m: _("That is not something your page can do.")),
-    (re.compile(r"^This looks like it may contain (.+?)\. Edit it .*"),
-     lambda m: _("This looks like it may contain %(found)s.") % {"found": _found(m[1])}),
-]
 
 
-def _found(listed: str) -> str:
+def _doing(values: dict[str, Any]) -> str:
+    return _(DOING.get(str(values.get("command", "")), DO_THAT))
+
+
+def _status(values: dict[str, Any]) -> str:
+    word = STATUS_WORDS.get(str(values.get("status", "")))
+    return _(word) if word else str(values.get("status", ""))
+
+
+# A refusal's reason (errors.py, docs/live-socket.md), as a person should read it: the
+# reason and its values say what happened, so no English is parsed back here.
+BY_REASON: dict[str, Callable[[dict[str, Any]], str]] = {
+    # Translators: %(doing)s is one of the "what a command does" phrases, %(status)s one of the session's states.
+    "wrong_status": lambda v: _("You cannot %(doing)s now: the session %(status)s.") % {
+        "doing": _doing(v), "status": _status(v)},
+    "round_running": lambda v: _("A round is running: finish it (Next turn) before you %(doing)s.") % {"doing": _doing(v)},
+    "no_round": lambda v: _("No round is running: start a round, or give the turn to someone with a raised hand."),
+    "no_time_to_share": lambda v: _("This phase has no time left to share: enter the seconds per turn, or add time to the phase."),
+    "role_may_not_send": lambda v: _("That is not something your page can do."),
+    "possible_identifier": lambda v: _("This looks like it may contain %(found)s.") % {"found": _found(v.get("found", []))},
+}
+
+
+def _found(kinds: list[str]) -> str:
     """The guard's "a phone number and a postcode", each thing in the viewer's language, listed as it lists."""
-    labels = set(KIND_LABELS.values())
-    parts = [p for p in re.split(r", | and ", listed) if p]
-    if not all(p in labels for p in parts):
-        return listed
-    return format_list([_(p) for p in parts], locale=babel_locale(current()))
+    labels = [_(KIND_LABELS[k]) for k in kinds if k in KIND_LABELS]
+    return format_list(labels, locale=babel_locale(current())) if labels else ""
 
 
-def plain(message: str, data: Any = None) -> str:
+def plain(message: str, data: Any = None, reason: str | None = None, values: dict[str, Any] | None = None) -> str:
     """The refusal as a person should read it: a sentence, no command or field names."""
+    values = values or {}
+    worded = BY_REASON.get(reason or "")
+    if worded is not None:
+        return worded(values)
+    if reason == "invalid_field" and str(values.get("field")) in FIELDS:
+        return _field_problem(_(FIELDS[str(values["field"])]), values)
     kind = data.get("type") if isinstance(data, dict) else None
-    found = re.match(r"^cannot (\w+) while the session is (\w+)$", message)
-    if found:
-        doing = _(DOING.get(found[1], DO_THAT))
-        status = _(STATUS_WORDS[found[2]]) if found[2] in STATUS_WORDS else found[2]
-        # Translators: %(doing)s is one of the "what a command does" phrases, %(status)s one of the session's states.
-        return _("You cannot %(doing)s now: the session %(status)s.") % {"doing": doing, "status": status}
-    for pattern, reword in REWORDED:
-        matched = pattern.match(message)
-        if matched:
-            return reword(matched)
-    field = re.match(r"^(\w+): (.*)$", message)
-    if field and field[1] in FIELDS:
-        return _field_problem(_(FIELDS[field[1]]), field[2])
     if kind and kind in message:
         message = message.replace(kind, DOING.get(kind, "that"))
     return _(refusal_sentence(message))  # the core's own sentences: extracted as this (app/pages/extract.py)
 
 
-def _field_problem(field: str, problem: str) -> str:
-    if "at least 1 character" in problem or "Field required" in problem:
+def _field_problem(field: str, values: dict[str, Any]) -> str:
+    problem = values.get("problem")
+    if problem == "empty":
         return _("%(field)s is empty: write something first.") % {"field": field}
-    if "at most" in problem:
-        limit = re.search(r"at most (\d+)", problem)
-        if limit:
-            return _("%(field)s is too long (at most %(limit)s characters).") % {"field": field, "limit": limit[1]}
+    if problem == "too_long":
+        if values.get("max_length") is not None:
+            return _("%(field)s is too long (at most %(limit)s characters).") % {"field": field, "limit": values["max_length"]}
         return _("%(field)s is too long.") % {"field": field}
-    if "greater than or equal" in problem or "less than or equal" in problem:
+    if problem == "out_of_range":
         return _("%(field)s is out of range: enter a number from 1 to 3600.") % {"field": field}
-    return _("%(field)s is not right: %(problem)s.") % {"field": field, "problem": problem[:1].lower() + problem[1:]}
+    return _("%(field)s is not right: %(problem)s.") % {"field": field, "problem": _("check it and try again")}

@@ -11,3 +11,13 @@ TRY_AGAIN = 1013  # fell too far behind, or the server is at capacity: reconnect
 BAD_TOKEN = 4401  # not a token of this session, or the participant was removed
 FORBIDDEN_ORIGIN = 4403  # a page of another site opened the socket
 GONE = 4404  # no session with that code, or it was erased: exactly as if it had never existed
+
+# A refusal's reason the pages' scripts act on (errors.py): the participant's token stopped
+# working because the facilitator removed them, not because the link is wrong.
+REMOVED = "removed"
+
+# What the pages' scripts need of the above, given to them once (base.html, #script-codes):
+# a script compares with these, never with a number or an English word of its own.
+FOR_SCRIPTS = {"close": {"bad_token": BAD_TOKEN, "gone": GONE, "forbidden_origin": FORBIDDEN_ORIGIN,
+                         "policy": POLICY, "restarting": RESTARTING, "try_again": TRY_AGAIN},
+               "reasons": {"removed": REMOVED}}

@@ -39,6 +39,7 @@ def ack_frame(command_id: str, ack: dict[str, Any]) -> str:
     return _dumps({"type": "ack", "id": command_id, **ack})
 
 
-def error_frame(command_id: str | None, code: str, message: str) -> str:
-    return _dumps({"type": "error", "id": command_id, "error": {"code": code, "message": message}})
+def error_frame(command_id: str | None, error: dict[str, Any]) -> str:
+    """A refusal: ``error`` is the contract's ``{code, reason, message}`` (``errors.error_object``)."""
+    return _dumps({"type": "error", "id": command_id, "error": error})
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.facilitation import carry, cofacilitation, engine, guard
-from app.facilitation.commands import Command, ExpireTurn, FlushTallies
+from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
     FacilitationError,
@@ -34,7 +34,6 @@ from app.facilitation.errors import (
 from app.facilitation.formats import format_with_durations
 from app.facilitation.models import (
     FACILITATOR,
-    MAX_ITEMS_PER_PERSON,
     SCREEN,
     SYSTEM,
     Actor,
@@ -48,7 +47,7 @@ from app.facilitation.models import (
 from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
-from app.realtime import metrics
+from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
@@ -225,11 +224,7 @@ class SessionService:
         Returns the last state (for the caller's reply; it is stored nowhere any more).
         """
         state = await self.load(caller.code)
-        actor = caller.actor_in(state)
-        if actor.role != FACILITATOR.role:
-            raise Forbidden("only the facilitator can erase the session")
-        if not cofacilitation.may_erase(state, actor):
-            raise Forbidden("only the session's own facilitator can erase the session")
+        engine.permit(state, Erase(type="erase"), caller.actor_in(state))  # the table's row: the lead, in any status
         await self.store.delete(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
@@ -262,8 +257,9 @@ class SessionService:
                     return None
             actor = caller.actor_in(record.state)
             held = record.written.get(writer, 0)
-            if command.type == "submit_item" and held >= MAX_ITEMS_PER_PERSON:
-                raise Conflict(f"you have submitted the most items one person may ({MAX_ITEMS_PER_PERSON})")
+            cap = engine.RULES[type(command)].per_person if command.type == "submit_item" else None
+            if cap is not None and held >= cap:  # anonymous: counted here, under a key from the token
+                raise Conflict(f"you have submitted the most items one person may ({cap})", "person_cap", limit=cap)
             result = engine.apply(record.state, command, actor, now, fresh)
             ack, events = {"version": result.state.version, **result.reply}, result.events
             if not result.events and key is None:
@@ -442,7 +438,7 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
     for p in state.participants:
         if hmac.compare_digest(digest, p.token_hash):
             if p.removed:
-                raise Unauthorized("you were removed from this session")
+                raise Unauthorized("you were removed from this session", close_codes.REMOVED)
             if console:
                 seat = cofacilitation.peer_seat(p.id)
                 if not cofacilitation.is_seat(state, seat):

@@ -121,8 +121,21 @@ def test_balint_group_protects_the_presenter_and_keeps_each_reflection_private(s
     expect(presenter.locator("#glance")).to_contain_text("Your turn")
     expect(console.locator("#safety")).to_contain_text(f"{PRESENTER} presents")
 
-    # Factual questions and the discussion: the presenter listens; no hand, no turn.
+    # Factual questions: a member asks, and the presenter answers on their phone.
     next_phase(console, "Factual questions")
+    expect(presenter.locator("#listening")).to_have_text("")
+    asker = phones["Ben Okafor"]
+    asker.get_by_role("button", name="Raise my hand").click()
+    console.locator("#queue").get_by_role("button", name="Give the turn to Ben Okafor").click()
+    expect(asker.locator("#glance")).to_contain_text("Your turn")
+    expect(presenter.locator("#glance")).to_contain_text("Up next: you answer")
+    asker.get_by_role("button", name="Done speaking").click()
+    expect(presenter.locator("#glance")).to_contain_text("Your turn to answer")
+    shots(presenter, "phone-presenter-answers")
+    presenter.get_by_role("button", name="Done speaking").click()
+    expect(presenter.locator("#glance")).not_to_contain_text("Your turn to answer")
+
+    # The discussion: the presenter listens; no hand, no turn.
     next_phase(console, "The group explores; the presenter listens")
     expect(presenter.locator("#listening")).to_have_text(re.compile(r"^\s*You are listening now"))
     expect(presenter.locator("#listening")).to_have_attribute("role", "status")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -32,6 +33,10 @@ FRAME_TIMEOUT = 5.0
 
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token is not None else {}
+
+
+# A refusal says why in data: the contract's keys (and "values" when a sentence needs some).
+ERROR_KEYS = {"code", "reason", "message"}
 
 
 class Api:
@@ -251,8 +256,9 @@ class LiveClient:
         """Send a command that must be refused with error ``code``; the error frame."""
         frame = await self.send_command(command, id)
         assert frame["type"] == "error", (command, frame)
-        assert set(frame) == {"type", "id", "error"} and set(frame["error"]) == {"code", "message"}, frame
+        assert set(frame) == {"type", "id", "error"} and ERROR_KEYS <= set(frame["error"]) <= ERROR_KEYS | {"values"}, frame
         assert frame["error"]["code"] == code, (command, frame)
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)*", frame["error"]["reason"]), frame  # why, as a stable word
         assert isinstance(frame["error"]["message"], str) and frame["error"]["message"]
         return frame
 
@@ -292,11 +298,12 @@ def spoken(view: View, participant_id: str) -> float:
 
 
 def error_of(response: httpx.Response) -> dict[str, str]:
-    """The contract's error body, checked for shape: ``{"code", "message"}``."""
+    """The contract's error body, checked for shape: ``{"code", "reason", "message"}`` (and ``values``)."""
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
     assert response.headers.get("content-type", "").startswith("application/json"), response.headers
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert set(body) == {"error"} and ERROR_KEYS <= set(body["error"]) <= ERROR_KEYS | {"values"}, body
+    assert re.fullmatch(r"[a-z]+(_[a-z]+)*", body["error"]["reason"]), body
     assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
     assert "Traceback" not in body["error"]["message"]
     return body["error"]

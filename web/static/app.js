@@ -26,6 +26,9 @@
   var code = root.dataset.code;
   // Visible words come from the page, in its language (web/templates/_script_words.html).
   var t = window.TalkingPieceWords.t;
+  // Close codes and refusal reasons, from the server's one list (app/realtime/close_codes.py).
+  var codesEl = document.getElementById('script-codes');
+  var CODES = codesEl ? JSON.parse(codesEl.textContent) : { close: {}, reasons: {} };
   var pageLang = window.TalkingPieceWords.lang;
   var timeLocale = window.TalkingPieceWords.locale();
   function number(n) { try { return n.toLocaleString(timeLocale); } catch (e) { return String(n); } }
@@ -194,9 +197,9 @@
     socket = evt.detail.socketWrapper || socket;
     connected = false;
     var closeCode = evt.detail.event && evt.detail.event.code;
-    if (closeCode === 4401 && role === 'participant') return checkRemoved();
-    if (closeCode === 4401) return gone(t('link_not_valid'));
-    if (closeCode === 4404) return gone(t('session_gone'));
+    if (closeCode === CODES.close.bad_token && role === 'participant') return checkRemoved();
+    if (closeCode === CODES.close.bad_token) return gone(t('link_not_valid'));
+    if (closeCode === CODES.close.gone) return gone(t('session_gone'));
     if (downSince === null) downSince = Date.now();
     showConnection();
   });
@@ -293,6 +296,10 @@
     for (var j = 0; j < expiring.length; j++) {
       expiring[j].hidden = parseFloat(expiring[j].dataset.hideAt) <= Date.now() / 1000 + offset;
     }
+    var due = document.querySelectorAll('[data-show-at]');  // e.g. "Overtime" once the phase's time is up
+    for (var k = 0; k < due.length; k++) {
+      due[k].hidden = parseFloat(due[k].dataset.showAt) > Date.now() / 1000 + offset;
+    }
     listenForTurnEnds();
   }
   setInterval(tick, 250);
@@ -331,7 +338,7 @@
   }
 
   // The phone's focus: what this moment asks of this person (from the phase's purpose).
-  var FOLDS = { write: 'fold-write', actions: 'fold-actions', evaluation: 'fold-evaluation' };
+  var FOLDS = { write: 'fold-write', actions: 'fold-actions', evaluation: 'fold-evaluation', notes: 'fold-reflection' };
   var focus = null, autoOpened = null, phaseSeen = null;
   function followFocus() {
     var status = document.getElementById('status');
@@ -444,8 +451,8 @@
       .then(function (r) { return r.ok ? null : r.json().catch(function () { return {}; }); })
       .then(function (body) {
         if (body === null) { location.reload(); return; }
-        var message = (body && body.error && body.error.message) || '';
-        if (/removed/.test(message)) {
+        var reason = (body && body.error && body.error.reason) || '';
+        if (reason === CODES.reasons.removed) {
           store.set('tp:removed:' + code, '1');
           fatal = true;
           root.removeAttribute('ws-connect');
