@@ -136,7 +136,7 @@ def test_troika_in_trios_runs_by_itself_and_comes_back(server: ServerProcess) ->
             views = await room.everyone_sees(lambda v: v["version"] >= ack["version"])
             for view in views:
                 assert view["breakout"] is None and view["breakouts"] is None
-                assert view["phase"]["id"] == "forming" and view["turn"] is None
+                assert view["phase"]["id"] == "harvest" and view["turn"] is None  # the phase after the groups'
                 assert [i["text"] for i in view["items"]] == ["We could ask the team first"]
             await fac.refused({"type": "end_breakouts"}, "conflict")
             await fac.apply({"type": "close"})

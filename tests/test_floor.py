@@ -3,7 +3,7 @@ console suggests, as the engine acts on it and the pages show it."""
 
 from __future__ import annotations
 
-from app.facilitation import engine, floor
+from app.facilitation import commands, engine, floor
 from app.facilitation.models import FACILITATOR, SessionState
 from app.facilitation.views import view_for
 from app.pages.view import page_model
@@ -178,3 +178,20 @@ def test_troika_preparation_puts_private_notes_first() -> None:
     state = send(session("troika", 3), {"type": "start"})
     state = send(state, {"type": "goto_phase", "phase_id": "preparation"}, now=1)
     assert page_model(view_for(state, person(0), 2), 2)["focus"] == "notes"
+
+
+def test_every_phase_of_every_shipped_format_suggests_a_step_the_console_has_words_for() -> None:
+    from app.facilitation.formats import builtin_formats
+    from app.pages.view import NEXT_STEP, QUIET_STEPS
+
+    for format_id, spec in builtin_formats().items():
+        state = send(session(format_id, 3 if spec.max_participants != 2 else 2), {"type": "start"})
+        for phase in spec.phases:
+            state = send(state, {"type": "goto_phase", "phase_id": phase.id}, now=1)
+            for overtime in (False, True):
+                step = floor.suggest(state, overtime=overtime)
+                assert step["step"] in NEXT_STEP or step["step"] in QUIET_STEPS, (format_id, phase.id, step)
+                if step["command"] is not None:  # the control it stands for is a command the facilitator may send
+                    assert "facilitator" in engine.RULES[type(commands.parse_command(step["command"]))].roles
+            if phase.kind == "presentation" and format_id != "troika":
+                assert floor.suggest(state)["step"] in ("choose_presenter", "give_presenter_floor"), (format_id, phase.id)

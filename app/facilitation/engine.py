@@ -20,13 +20,11 @@ actions' and consent's are in ``lobby``, ``carry`` and ``consent``. Invariants k
   ``MAX_ACTIONS_PER_PERSON`` actions: a flood from one phone cannot make every frame of
   the room huge. A locked session takes no new participants.
 
-Rounds run as reflective practice formats run them (docs/formats.md): the first round of a session
-goes in joining order; each later round starts with a different person and alternates
-direction; whoever passes is offered the turn once more at the end of the round. A group
-that chose ``least_heard_first`` has each round (and the queue) start with the members who
-were in the quieter half at their last meeting. A
-phase may name roles that listen only (the Balint presenter during the discussion):
-they get no hand, no turn and no place in a round while it lasts. Text that looks like
+Who holds the floor and who has it next is decided in ``floor``, for the room and every
+breakout group: how a round starts (rotation, least heard first), where the floor goes
+when a turn ends (the next person, never one who left; a second chance for those who
+passed; the presenter's answer after each question where the phase has them answer), and
+who listens only. The handlers here act on what it decides. Text that looks like
 it identifies someone (see ``guard``) is refused unless the writer confirms it.
 
 The shell supplies ``now`` (its clock) and ``fresh`` (random ids), so this module is

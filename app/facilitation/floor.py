@@ -256,9 +256,7 @@ def suggest(state: SessionState, *, overtime: bool = False) -> dict[str, Any]:
     if overtime:
         return move_on
     presenter = state.presenter_id if here(state, state.presenter_id) else None
-    if spec.kind == "presentation":
-        if spec.purpose == "actions":
-            return _step("actions", None)
+    if spec.kind == "presentation":  # the presenter speaks (an ALS presenter's summary and actions too)
         if presenter is None:
             return _step("choose_presenter", None)
         if state.phase.held:  # the presenter has had the floor in this phase

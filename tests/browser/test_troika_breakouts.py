@@ -138,8 +138,7 @@ def back_to_the_room(t: Troika) -> None:
     expect(t.screen.locator("#stage")).to_be_visible()
     for phone in t.phones.values():
         expect(phone.locator("#bk-mine-h")).to_have_count(0)
-        expect(phone.locator("#status")).to_contain_text("Forming trios")
-    t.console.locator("#c-phase").click()
+        expect(phone.locator("#status")).to_contain_text("Back in the room")  # the phase after the trios'
     expect(t.screen.locator("#status")).to_contain_text("Back in the room")
     t.shots(t.screen, "screen-back")
 
