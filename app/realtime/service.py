@@ -49,6 +49,7 @@ from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
+from app.realtime.item_cap import ItemCap
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
 
@@ -129,6 +130,7 @@ class SessionService:
         self.max_sessions = max_sessions
         self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
         self.events: Counter[str] = Counter()  # what has happened in this process, by event type
+        self.item_cap = ItemCap(MAX_ITEMS_PER_PERSON)  # items per person: in memory, never stored
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
@@ -229,6 +231,7 @@ class SessionService:
         if not cofacilitation.is_lead(state, actor):
             raise Forbidden("only the lead facilitator can erase the session")
         await self.store.delete(state.code)
+        self.item_cap.forget(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
         log.info("session %s erased by its facilitator", state.code)
@@ -248,6 +251,7 @@ class SessionService:
         now = self.clock()
         ack: dict[str, Any] = {}
         events: tuple[Event, ...] = ()
+        taken = command.type == "submit_item" and self.item_cap.take(caller.code, writer)
 
         def change(record: Record) -> Record | None:
             nonlocal ack, events
@@ -258,8 +262,7 @@ class SessionService:
                     ack, events = (json.loads(opened) if opened is not None else kept), ()
                     return None
             actor = caller.actor_in(record.state)
-            held = record.written.get(writer, 0)
-            if command.type == "submit_item" and held >= MAX_ITEMS_PER_PERSON:
+            if command.type == "submit_item" and not taken:
                 raise Conflict(f"you have submitted the most items one person may ({MAX_ITEMS_PER_PERSON})")
             result = engine.apply(record.state, command, actor, now, fresh)
             ack, events = {"version": result.state.version, **result.reply}, result.events
@@ -268,14 +271,17 @@ class SessionService:
             # The ack is kept sealed with the sender's token: a receipt in it retracts an item.
             sealed = {"sealed": seal_with(sealing, key, json.dumps(ack))} if key is not None else {}
             acks = record.remember(key, sealed) if key is not None else record.acks
-            written = record.written
-            if result.events and command.type in ("submit_item", "retract_item"):
-                held += 1 if command.type == "submit_item" else -1
-                written = {k: n for k, n in {**written, writer: held}.items() if n > 0}
             # All parts are valid already: no second walk of every kept ack.
-            return Record.model_construct(state=result.state, acks=acks, written=written)
+            return Record.model_construct(state=result.state, acks=acks)
 
-        await self._update(caller.code, change)
+        try:
+            await self._update(caller.code, change)
+        except BaseException:
+            if taken:
+                self.item_cap.give_back(caller.code, writer)
+            raise
+        if (taken and not events) or (command.type == "retract_item" and events):
+            self.item_cap.give_back(caller.code, writer)  # not submitted after all (a resend), or retracted
         self._happened(caller.code, events)
         return ack
 
