@@ -5,9 +5,10 @@ make commands idempotent) as it may be stored (``at_rest``: presence as the room
 it, pending items in an order of chance), who is online apart from what the room is shown
 (``presence``), and a revision that every write bumps. A write sets only the fields that
 moved: an anonymous act writes the record and never ``presence``, a socket opening or
-closing writes ``presence`` (and the record only if its fold time moved), so with
-append-only persistence or a replica no command holds an anonymous act together with
-anything of its author's. A change is
+closing writes ``presence`` (and the record only if its fold time moved). ``presence`` is
+written unlogged and unreplicated (as the leases in ``presence.py``), so an append-only file
+or a replica holds each anonymous act with nothing of its author's, and no time anyone's
+socket opened or closed; a Redis restarted from its file has everyone as the room was shown them. A change is
 compare-and-set: one Lua script checks that the revision is still the one the change was
 computed from, then in the same atomic step writes the record, sets its expiry, records
 the session's next deadline (a turn's end or the fold timer's tick) in ``{prefix}deadlines``
@@ -60,8 +61,12 @@ end
 rev = tonumber(rev) + 1
 redis.call('HSET', KEYS[1], 'rev', rev)
 if ARGV[2] ~= '-' then redis.call('HSET', KEYS[1], 'record', ARGV[2]) end
-if ARGV[10] == '' then redis.call('HDEL', KEYS[1], 'presence')
-elseif ARGV[10] ~= '-' then redis.call('HSET', KEYS[1], 'presence', ARGV[10]) end
+if ARGV[10] ~= '-' then  -- presence is live: kept in memory, never logged or replicated
+  redis.set_repl(redis.REPL_NONE)
+  if ARGV[10] == '' then redis.call('HDEL', KEYS[1], 'presence')
+  else redis.call('HSET', KEYS[1], 'presence', ARGV[10]) end
+  redis.set_repl(redis.REPL_ALL)
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 if ARGV[6] == '' then

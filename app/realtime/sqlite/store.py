@@ -52,6 +52,7 @@ from typing import Any
 from app.facilitation.models import SessionState
 from app.realtime.at_rest import at_rest
 from app.realtime.interfaces import Record
+from app.realtime.sqlite.files import forget, open_private
 
 log = logging.getLogger("talkingpiece.sessions.file")
 
@@ -129,11 +130,8 @@ class SessionFile:
         if path != ":memory:":  # readable by the server's user only: it holds what groups said
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._lock = hold_alone(f"{path}.lock", LOCK_WAIT_S)
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite gives its log the same mode
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = open_private(path)
         self._conn.execute("PRAGMA synchronous=NORMAL")  # durable against a crashed process, fsync at checkpoints
-        self._conn.execute("PRAGMA secure_delete=ON")
         self._conn.execute("PRAGMA journal_size_limit=4194304")
         self._conn.executescript(SCHEMA)
         self._forget_written()
@@ -320,11 +318,7 @@ class SessionFile:
             self._forget()
 
     def _forget(self) -> None:
-        """After a delete the log still holds the erased pages: write them back over, and empty it."""
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as exc:  # the next delete or the close tries again
-            log.warning("checkpointing %s failed: %s", self.path, exc)
+        forget(self._conn, self.path)
 
     def _forget_written(self) -> None:
         """A file from before items were capped in memory keeps a count per writer: drop it."""
