@@ -35,7 +35,7 @@ import logging
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 
@@ -114,15 +114,14 @@ def nudge_channel(prefix: str) -> str:
     return f"{prefix}deadlines:nudge"
 
 
-@dataclass
-class _Stored:
+class _Stored(NamedTuple):
     """A session's fields as read: the revision, the record's JSON, presence, and the record
     they make together (true presence put back)."""
 
     rev: str
     raw: str
     presence: Presence
-    record: Record = None  # type: ignore[assignment]
+    record: Record
 
 
 class RedisStore:
@@ -192,10 +191,9 @@ class RedisStore:
         rev, raw, presence = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"])
         if rev is None or raw is None:
             return None
-        stored = _Stored(rev=rev, raw=raw, presence=json.loads(presence) if presence else {})
+        live: Presence = json.loads(presence) if presence else {}
         record = Record.model_validate_json(raw)
-        stored.record = record.model_copy(update={"state": with_presence(record.state, stored.presence)})
-        return stored
+        return _Stored(rev, raw, live, record.model_copy(update={"state": with_presence(record.state, live)}))
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
