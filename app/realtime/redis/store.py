@@ -4,13 +4,15 @@ Each session is one hash, ``{prefix}s:{code}``: the record's JSON (state and the
 make commands idempotent) as it may be stored (``at_rest``: presence as the room was shown
 it, pending items in an order of chance), who is online apart from what the room is shown
 (``presence``), and a revision that every write bumps. A write sets only the fields that
-moved: an anonymous act writes the record and never ``presence``, a socket opening or
+moved: an anonymous act writes the record and never ``presence``; a socket opening or
 closing writes ``presence`` (and the record only if its fold time moved). ``presence`` is
 written unlogged and unreplicated (as the leases in ``presence.py``), so an append-only file
 or a replica holds each anonymous act with nothing of its author's, and no time anyone's
-socket opened or closed; a Redis restarted from its file has everyone as the room was shown them. A change is
-compare-and-set: one Lua script checks that the revision is still the one the change was
-computed from, then in the same atomic step writes the record, sets its expiry, records
+socket opened or closed; a Redis restarted from its file has everyone as the room was shown
+them, until the workers' next heartbeat finds their sockets again.
+
+A change is compare-and-set: one Lua script checks that the revision is still the one the
+change was computed from, then in the same atomic step writes the record, sets its expiry, records
 the session's next deadline (a turn's end or the fold timer's tick) in ``{prefix}deadlines``
 and publishes the new version's number on the session's channel. So no update is lost,
 every change is published exactly once, and a worker that dies right after a change
