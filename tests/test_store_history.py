@@ -367,3 +367,24 @@ def test_a_data_file_left_readable_by_others_is_made_private_when_opened(tmp_pat
 
 def on_disk(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def test_a_file_from_before_keeps_its_sessions_and_loses_its_counts_per_writer(tmp_path: Path) -> None:
+    from app.facilitation import engine
+    from app.facilitation.formats import format_with_durations
+
+    path = tmp_path / "sessions.sqlite3"
+    writer = marker() * 4  # a writer's key, as the previous version kept it
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE sessions (code TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL,"
+                       " written TEXT NOT NULL DEFAULT '{}');")
+    state = engine.new_session(code="KKKKKK", title="Kept", format=format_with_durations(None, None), now=1.0,
+                               salt="s" * 32, facilitator_token_hash="f", screen_token_hash="s")
+    conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", ("KKKKKK", state.model_dump_json(), 10.0**10,
+                                                             json.dumps({writer: 3})))
+    conn.commit()
+    conn.close()
+    file = SessionFile(str(path))
+    assert [record.state.title for record, _ in file.load(1.0)] == ["Kept"]
+    file.close()
+    assert writer.encode() not in on_disk(path)

@@ -135,6 +135,7 @@ class SessionFile:
         self._conn.execute("PRAGMA journal_size_limit=4194304")
         self._conn.executescript(SCHEMA)
         self._forget_written()
+        self._forget()  # a log left by an older version may hold versions it would not write now
         self._pending: dict[str, list[_Pending]] = {}  # per session, its writes in order
         self._stored: dict[str, bytes] = {}  # per session, a hash of the row last written (unchanged: no write)
         self._sweep_before: float | None = None
@@ -325,7 +326,6 @@ class SessionFile:
         columns = [row[1] for row in self._conn.execute("PRAGMA table_info(sessions)")]
         if "written" in columns:
             self._conn.execute("ALTER TABLE sessions DROP COLUMN written")
-            self._forget()
 
     def _delete_expired(self, now: float) -> bool:
         self._conn.execute("DELETE FROM acks WHERE code IN (SELECT code FROM sessions WHERE expires_at <= ?)", (now,))
