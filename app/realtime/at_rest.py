@@ -49,6 +49,14 @@ def with_presence(state: SessionState, presence: Presence) -> SessionState:
     return state.model_copy(update={"participants": people})
 
 
+def presence_lost(state: SessionState, now: float) -> SessionState:
+    """A stored state whose true presence was lost: everyone shown connected has just gone
+    (the room sees it after the usual wait, unless their sockets are found again first)."""
+    people = tuple(p.model_copy(update={"online": False, "online_changed_at": now}) if p.connected else p
+                   for p in state.participants)
+    return state.model_copy(update={"participants": people})
+
+
 def _as_shown(p: Participant) -> Participant:
     if p.online == p.connected and p.online_changed_at == 0.0:
         return p

@@ -9,7 +9,9 @@ closing writes ``presence`` (and the record only if its fold time moved). ``pres
 written unlogged and unreplicated (as the leases in ``presence.py``), so an append-only file
 or a replica holds each anonymous act with nothing of its author's, and no time anyone's
 socket opened or closed; a Redis restarted from its file has everyone as the room was shown
-them, until the workers' next heartbeat finds their sockets again.
+them, until the workers' next heartbeat finds their sockets again. (A session whose
+``presence`` is missing lost it so: everyone shown connected is taken as having just gone,
+and shown so after ``PRESENCE_OFF_S`` unless a heartbeat finds their socket first.)
 
 A change is compare-and-set: one Lua script checks that the revision is still the one the
 change was computed from, then in the same atomic step writes the record, sets its expiry, records
@@ -43,7 +45,7 @@ from redis.asyncio import Redis
 
 from app.facilitation.errors import Conflict
 from app.facilitation.models import SessionState
-from app.realtime.at_rest import Presence, at_rest, presence_of, with_presence
+from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, with_presence
 from app.realtime.interfaces import Change, Record, expires_at
 
 log = logging.getLogger("talkingpiece.redis")
@@ -51,7 +53,7 @@ log = logging.getLogger("talkingpiece.redis")
 # KEYS: session hash, sessions index, deadlines.
 # ARGV: expected revision ('' to create), record json ('-' unchanged), ttl ms, expires at, code,
 #       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel,
-#       presence json ('' none, '-' unchanged).
+#       presence json ('-' unchanged).
 _WRITE = """
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
@@ -65,8 +67,7 @@ redis.call('HSET', KEYS[1], 'rev', rev)
 if ARGV[2] ~= '-' then redis.call('HSET', KEYS[1], 'record', ARGV[2]) end
 if ARGV[10] ~= '-' then  -- presence is live: kept in memory, never logged or replicated
   redis.set_repl(redis.REPL_NONE)
-  if ARGV[10] == '' then redis.call('HDEL', KEYS[1], 'presence')
-  else redis.call('HSET', KEYS[1], 'presence', ARGV[10]) end
+  redis.call('HSET', KEYS[1], 'presence', ARGV[10])
   redis.set_repl(redis.REPL_ALL)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -122,7 +123,7 @@ class _Stored(NamedTuple):
 
     rev: str
     raw: str
-    presence: Presence
+    presence: Presence | None  # None: lost (Redis restarted from its file, or a replica took over)
     record: Record
 
 
@@ -175,8 +176,7 @@ class RedisStore:
         if was is not None and raw == was.raw and presence == was.presence:
             return int(expected)  # nothing stored moves (a socket noted, the room shown nothing new)
         raw_arg = "-" if was is not None and raw == was.raw else raw
-        presence_arg = ("-" if was is not None and presence == was.presence
-                        else json.dumps(presence, separators=(",", ":")) if presence else "")
+        presence_arg = "-" if was is not None and presence == was.presence else json.dumps(presence)
         # Only names and numbers go out: this store's name, the revision and the version. A state
         # keeps true tallies and marks that no view shows, so it never travels on a channel.
         message = f"{self.worker}:{int(expected) + 1}:{record.state.version}" if publish else ""
@@ -193,9 +193,10 @@ class RedisStore:
         rev, raw, presence = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"])
         if rev is None or raw is None:
             return None
-        live: Presence = json.loads(presence) if presence else {}
         record = Record.model_validate_json(raw)
-        return _Stored(rev, raw, live, record.model_copy(update={"state": with_presence(record.state, live)}))
+        live: Presence | None = json.loads(presence) if presence is not None else None
+        state = with_presence(record.state, live) if live is not None else presence_lost(record.state, self._clock())
+        return _Stored(rev, raw, live, record.model_copy(update={"state": state}))
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
