@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import os
 import random
 import secrets
@@ -151,6 +152,15 @@ def entries(record: dict[str, Any]) -> list[dict[str, Any]]:
     return record["participants"]
 
 
+def chance_ceiling(trials: int, p: float) -> int:
+    """The fewest right guesses in ``trials`` that blind guessing (right with chance ``p``)
+    reaches at most one time in a hundred: as many or more is better than chance."""
+    k = 0
+    while sum(math.comb(trials, j) * p**j * (1 - p)**(trials - j) for j in range(k, trials + 1)) > 0.01:
+        k += 1
+    return k
+
+
 def check_history(writes: list[dict[str, Any]], authors: dict[str, str], submitted: list[str]) -> None:
     """What a reader of every version learns, against what the views show."""
     records = [w for w in writes if w["record"] is not None]
@@ -171,20 +181,23 @@ def check_history(writes: list[dict[str, Any]], authors: dict[str, str], submitt
         came = writes[first]
         assert not came["presence"], f"an item was written with someone's presence: {text}"
         before = next(w["record"] for w in reversed(writes[:first]) if w["record"] is not None)
-        assert entries(came["record"]) == entries(before), f"an item was written with a change to someone's entry"
-        # The red team's guess: whoever's entry or presence changed in the writes either side of it.
-        near = [w for w in writes[max(0, first - 2):first + 2] if w is not came]
-        changed = set()
-        for w in near:
+        assert entries(came["record"]) == entries(before), "an item was written with a change to someone's entry"
+        # The red team's guess: whoever's entry or presence changed nearest to it (in its own
+        # write, else the write before, else the one after).
+        changed: set[str] = set()
+        for n in (first, first - 1, first + 1):
+            if changed or not 0 < n < len(writes):
+                continue
+            w, older = writes[n], next((v["record"] for v in reversed(writes[:n]) if v["record"] is not None), None)
             if w["presence"]:
-                changed |= {p["id"] for p in entries(before) if p["id"] in w["raw"]}
-        for a, b in zip(writes[max(0, first - 3):first + 2], writes[max(0, first - 2):first + 3]):
-            if a["record"] is not None and b["record"] is not None:
-                changed |= {p["id"] for p, q in zip(entries(a["record"]), entries(b["record"])) if p != q}
+                changed = {p["id"] for p in entries(before) if p["id"] in w["raw"]}
+            elif w["record"] is not None and older is not None:
+                changed = {p["id"] for p, q in zip(entries(older), entries(w["record"])) if p != q}
         if len(changed) == 1:
             guesses += 1
             right += changed == {author}
-    assert right <= max(1, guesses // 2), f"{right} of {len(authors)} items named by the versions around them"
+    assert right < chance_ceiling(guesses, 1 / PHONES), \
+        f"{right} of {guesses} guesses right, from the versions around each item"
 
     final = next(w["record"] for w in reversed(writes) if w["record"] is not None)
     stored = [i["text"] for i in final["items"] if not i["revealed"]]
