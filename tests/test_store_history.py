@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -401,3 +402,43 @@ def test_a_file_from_before_keeps_its_sessions_and_loses_its_counts_per_writer(t
     assert [record.state.title for record, _ in file.load(1.0)] == ["Kept"]
     file.close()
     assert writer.encode() not in on_disk(path)
+
+
+def test_the_cap_per_person_holds_with_no_count_stored(tmp_path: Path) -> None:
+    """Items per person are counted in memory: the cap holds, a resent submission still gets
+    its first answer at the cap, a retraction frees a place, and the file has no count."""
+    from app.facilitation.commands import parse_command
+    from app.facilitation.errors import Conflict
+    from app.facilitation.models import MAX_ITEMS_PER_PERSON
+    from app.realtime.memory.broker import MemoryBroker
+    from app.realtime.memory.deadlines import LocalDeadlines
+    from app.realtime.memory.store import MemoryStore
+    from app.realtime.service import SessionService
+
+    path = tmp_path / "sessions.sqlite3"
+
+    async def scenario() -> None:
+        store = MemoryStore(clock=time.time, closed_ttl_s=3600, idle_ttl_s=7200, file=SessionFile(str(path)))
+        service = SessionService(store, MemoryBroker(), LocalDeadlines(time.time), time.time)
+        created = await service.create_session("Capped", None, None)
+        code = created.code
+        ana, ben = await service.join(code, "Ana"), await service.join(code, "Ben")
+        await service.execute((await service.authenticate(code, created.facilitator_token))[1],
+                              parse_command({"type": "start"}))
+        ana_caller = (await service.authenticate(code, ana.token))[1]
+
+        def submit() -> Any:
+            return parse_command({"type": "submit_item", "kind": "question", "text": f"question {marker()}"})
+
+        acks = [await service.execute(ana_caller, submit(), f"q-{n}") for n in range(MAX_ITEMS_PER_PERSON)]
+        with pytest.raises(Conflict, match="most items one person may"):
+            await service.execute(ana_caller, submit(), "q-99")
+        assert await service.execute(ana_caller, submit(), f"q-{MAX_ITEMS_PER_PERSON - 1}") == acks[-1]
+        await service.execute((await service.authenticate(code, ben.token))[1], submit(), "b-0")  # Ben has his own
+        await service.execute(ana_caller, parse_command({"type": "retract_item", "receipt": acks[0]["receipt"]}))
+        await service.execute(ana_caller, submit(), "q-100")
+        await store.close()
+        writer = hmac.new(ana.token.encode(), b"items", hashlib.sha256).hexdigest()
+        assert writer.encode() not in on_disk(path)
+
+    asyncio.run(scenario())
