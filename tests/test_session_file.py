@@ -114,7 +114,7 @@ def test_sessions_whose_time_is_up_are_not_loaded_and_leave_the_file(tmp_path: P
 
     secret = asyncio.run(write())
     assert secret.encode() in on_disk(path)
-    now[0] += 7200  # IDLE_TTL_S later
+    now[0] += 7200 * (1 + interfaces.EXPIRY_GRAIN)  # IDLE_TTL_S later, and the rounding of its expiry
     store = store_on(path, clock=lambda: now[0])
     assert store.restore() == []
     asyncio.run(store.close())

@@ -18,6 +18,7 @@ to what they sent.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -40,9 +41,6 @@ MAX_ACKS = 5000
 class Record(BaseModel):
     state: SessionState
     acks: dict[str, dict[str, Any]] = {}
-    # Items each writer has in the session, keyed like the acks by an HMAC of the writer's
-    # token: the cap per person holds without any record naming who wrote what.
-    written: dict[str, int] = {}
 
     def remember(self, key: str, ack: dict[str, Any]) -> dict[str, dict[str, Any]]:
         acks = dict(self.acks)
@@ -76,11 +74,20 @@ class SessionStore(Protocol):
     async def close(self) -> None: ...
 
 
+EXPIRY_GRAIN = 0.01  # of the idle time: an open session's expiry is rounded up to this share of it
+
+
 def expires_at(state: SessionState, closed_ttl_s: float, idle_ttl_s: float, now: float) -> float:
-    """When a session's content must be gone: confidential by default."""
+    """When a session's content must be gone: confidential by default.
+
+    An open session's expiry moves with every change, so it is kept rounded up (to about
+    an hour and a half for the default week): stored exactly it would date each version of
+    the record, and with it each anonymous act, to the microsecond.
+    """
     if state.status is Status.closed and state.closed_at is not None:
         return state.closed_at + closed_ttl_s
-    return now + idle_ttl_s
+    grain = idle_ttl_s * EXPIRY_GRAIN
+    return math.ceil((now + idle_ttl_s) / grain) * grain if grain > 0 else now + idle_ttl_s
 
 
 

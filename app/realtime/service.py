@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.facilitation import carry, cofacilitation, engine, guard
-from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies
+from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies, SubmitItem
 from app.facilitation.errors import (
     Conflict,
     FacilitationError,
@@ -49,6 +49,7 @@ from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
 from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
+from app.realtime.item_cap import ItemCap
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
 
@@ -129,6 +130,10 @@ class SessionService:
         self.max_sessions = max_sessions
         self._on_unknown_code = on_unknown_code  # the HTTP layer slows join-code guessing with it
         self.events: Counter[str] = Counter()  # what has happened in this process, by event type
+        # Items per person: the rules table's cap, counted in memory, never stored.
+        per_person = engine.RULES[SubmitItem].per_person
+        assert per_person is not None, "the rules table caps the items one person may hold"
+        self.item_cap = ItemCap(per_person)
         # Called after every published change (e.g. groups keep what was carried at close).
         self.listeners: list[Callable[[SessionState], Awaitable[None]]] = []
 
@@ -226,6 +231,7 @@ class SessionService:
         state = await self.load(caller.code)
         engine.permit(state, Erase(type="erase"), caller.actor_in(state))  # the table's row: the lead, in any status
         await self.store.delete(state.code)
+        self.item_cap.forget(state.code)
         await self.broker.erased(state.code)  # every worker closes its sockets for it now
         self.deadlines.schedule(state.code, None)
         log.info("session %s erased by its facilitator", state.code)
@@ -246,6 +252,7 @@ class SessionService:
         now = self.clock()
         ack: dict[str, Any] = {}
         events: tuple[Event, ...] = ()
+        taken = command.type == "submit_item" and self.item_cap.take(caller.code, writer)
 
         def change(record: Record) -> Record | None:
             nonlocal ack, events
@@ -256,10 +263,9 @@ class SessionService:
                     ack, events = (json.loads(opened) if opened is not None else kept), ()
                     return None
             actor = caller.actor_in(record.state)
-            held = record.written.get(writer, 0)
-            cap = engine.RULES[type(command)].per_person if command.type == "submit_item" else None
-            if cap is not None and held >= cap:  # anonymous: counted here, under a key from the token
-                raise Conflict(f"you have submitted the most items one person may ({cap})", "person_cap", limit=cap)
+            if command.type == "submit_item" and not taken:  # anonymous: counted in memory, under a key from the token
+                raise Conflict(f"you have submitted the most items one person may ({self.item_cap.cap})", "person_cap",
+                               limit=self.item_cap.cap)
             result = engine.apply(record.state, command, actor, now, fresh)
             ack, events = {"version": result.state.version, **result.reply}, result.events
             if not result.events and key is None:
@@ -267,14 +273,17 @@ class SessionService:
             # The ack is kept sealed with the sender's token: a receipt in it retracts an item.
             sealed = {"sealed": seal_with(sealing, key, json.dumps(ack))} if key is not None else {}
             acks = record.remember(key, sealed) if key is not None else record.acks
-            written = record.written
-            if result.events and command.type in ("submit_item", "retract_item"):
-                held += 1 if command.type == "submit_item" else -1
-                written = {k: n for k, n in {**written, writer: held}.items() if n > 0}
             # All parts are valid already: no second walk of every kept ack.
-            return Record.model_construct(state=result.state, acks=acks, written=written)
+            return Record.model_construct(state=result.state, acks=acks)
 
-        await self._update(caller.code, change)
+        try:
+            await self._update(caller.code, change)
+        except BaseException:
+            if taken:
+                self.item_cap.give_back(caller.code, writer)
+            raise
+        if (taken and not events) or (command.type == "retract_item" and events):
+            self.item_cap.give_back(caller.code, writer)  # not submitted after all (a resend), or retracted
         self._happened(caller.code, events)
         return ack
 

@@ -2,7 +2,8 @@
 
 With a ``SessionFile`` (the default, ``SESSIONS_DB``) every change is also written through
 to a SQLite file and the file is loaded at start, so a restart loses nothing; without
-one, the sessions live and die with the process.
+one, the sessions live and die with the process. The file gets each record as it may be
+stored (``at_rest``): who is online right now stays in this process's memory.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class MemoryStore:
         self._records[new.state.code] = (new, expiry)
         if self._file is not None:
             added, removed = ack_changes(old.acks if old is not None else {}, new.acks)
-            self._file.put(new, expiry, added, removed)
+            self._file.put(new, expiry, added, removed,
+                           quiet=old is not None and old.state.version == new.state.version)
 
     def _forget(self, code: str) -> None:
         if self._records.pop(code, None) is not None and self._file is not None:

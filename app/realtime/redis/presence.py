@@ -20,6 +20,15 @@ its hash again from its own tally and calls ``on_found`` for each participant it
 
 The scripts read the live workers' hashes by name, keys built inside the script: fine on
 one Redis primary, which is all the app supports (no Cluster).
+
+Presence is live state, and its history would name people: a phone that wakes to send
+opens a socket just before its anonymous act and closes it just after, and an append-only
+file or a replica keeps every write in order. So every write of presence (here, and the
+session's ``presence`` field in ``store.py``) is made by a script that tells Redis not to
+propagate it (``redis.set_repl(redis.REPL_NONE)``): it is in the primary's memory only,
+never in the append-only file or on a replica. A Redis that restarts, or a replica that
+takes over, has none of it; each worker finds its lease gone at its next beat and writes
+its counts again, as after any outage.
 """
 
 from __future__ import annotations
@@ -37,7 +46,10 @@ from app.realtime.interfaces import UNAVAILABLE, participant_of, seat_of
 
 log = logging.getLogger("talkingpiece.presence")
 
-_TOTAL = """
+# Every script here starts with this: what it writes is never logged or replicated.
+_LIVE_ONLY = "redis.set_repl(redis.REPL_NONE)\n"
+
+_TOTAL = _LIVE_ONLY + """
 local function total(key, skip)
   local n = 0
   for _, w in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], '+inf')) do
@@ -89,6 +101,28 @@ return lost
 """
 
 
+# KEYS: workers. ARGV: own id, lease end. Renews this worker's lease if it still has one: 1, else 0.
+_RENEW = _LIVE_ONLY + """
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1])
+"""
+
+# KEYS: workers, own hash. ARGV: own id, lease end, hash ttl ms, then key, count pairs.
+_REWRITE = _LIVE_ONLY + """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('DEL', KEYS[2])
+if #ARGV > 3 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+return 1
+"""
+
+# KEYS: workers. ARGV: own id. Ends this worker's lease at once.
+_LEAVE = _LIVE_ONLY + """
+return redis.call('ZADD', KEYS[1], 0, ARGV[1])
+"""
+
+
 class RedisPresence:
     def __init__(self, redis: Redis, *, prefix: str, clock: Callable[[], float],
                  ttl_s: float = 30.0, heartbeat_s: float = 10.0) -> None:
@@ -106,6 +140,9 @@ class RedisPresence:
         self._depart = redis.register_script(_DEPART)
         self._count = redis.register_script(_COUNT)
         self._sweep = redis.register_script(_SWEEP)
+        self._renew = redis.register_script(_RENEW)
+        self._rewrite_script = redis.register_script(_REWRITE)
+        self._leave = redis.register_script(_LEAVE)
         self._task: asyncio.Task[None] | None = None
         self.on_lost: Callable[[str], Awaitable[None]] | None = None
         self.on_found: Callable[[str], Awaitable[None]] | None = None
@@ -164,7 +201,7 @@ class RedisPresence:
     async def beat(self) -> None:
         """Renew this worker's lease, rewrite its counts if they may be wrong, sweep the dead."""
         now = self._clock()
-        renewed = await self.redis.zadd(self._workers, {self.worker: now + self.ttl_s}, xx=True, ch=True)
+        renewed = int(await self._renew(keys=[self._workers], args=[self.worker, repr(now + self.ttl_s)]))
         if not renewed or self._dirty:
             await self._rewrite(now)
         for key in await self._sweep(keys=[self._workers], args=[self._hashes, repr(now)]):
@@ -172,13 +209,8 @@ class RedisPresence:
 
     async def _rewrite(self, now: float) -> None:
         tally = {k: n for k, n in self._tally.items() if n > 0}
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self._workers, {self.worker: now + self.ttl_s})
-            pipe.delete(self._own)
-            if tally:
-                pipe.hset(self._own, mapping=tally)
-                pipe.pexpire(self._own, self._hash_ttl_ms())
-            await pipe.execute()
+        await self._rewrite_script(keys=[self._workers, self._own], args=[
+            self.worker, repr(now + self.ttl_s), self._hash_ttl_ms(), *(x for kv in tally.items() for x in kv)])
         self._dirty = False
         for key in tally:
             if self.on_found is not None and (participant_of(key) or seat_of(key)):
@@ -203,7 +235,7 @@ class RedisPresence:
         """Leave at once: expire this worker's lease and sweep it, so its people show as gone now."""
         await tasks.stop(self._task)
         try:
-            await self.redis.zadd(self._workers, {self.worker: 0})
+            await self._leave(keys=[self._workers], args=[self.worker])
             for key in await self._sweep(keys=[self._workers], args=[self._hashes, repr(self._clock())]):
                 await self._lost(key)
         except UNAVAILABLE:

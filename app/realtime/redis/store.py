@@ -1,9 +1,20 @@
 """Sessions in Redis: the ``SessionStore`` for several workers and hosts.
 
 Each session is one hash, ``{prefix}s:{code}``: the record's JSON (state and the acks that
-make commands idempotent) and a revision that every write bumps. A change is
-compare-and-set: one Lua script checks that the revision is still the one the change was
-computed from, then in the same atomic step writes the record, sets its expiry, records
+make commands idempotent) as it may be stored (``at_rest``: presence as the room was shown
+it, pending items in an order of chance), who is online apart from what the room is shown
+(``presence``), and a revision that every write bumps. A write sets only the fields that
+moved: an anonymous act writes the record and never ``presence``; a socket opening or
+closing writes ``presence`` (and the record only if its fold time moved). ``presence`` is
+written unlogged and unreplicated (as the leases in ``presence.py``), so an append-only file
+or a replica holds each anonymous act with nothing of its author's, and no time anyone's
+socket opened or closed; a Redis restarted from its file has everyone as the room was shown
+them, until the workers' next heartbeat finds their sockets again. (A session whose
+``presence`` is missing lost it so: everyone shown connected is taken as having just gone,
+and shown so after ``PRESENCE_OFF_S`` unless a heartbeat finds their socket first.)
+
+A change is compare-and-set: one Lua script checks that the revision is still the one the
+change was computed from, then in the same atomic step writes the record, sets its expiry, records
 the session's next deadline (a turn's end or the fold timer's tick) in ``{prefix}deadlines``
 and publishes the new version's number on the session's channel. So no update is lost,
 every change is published exactly once, and a worker that dies right after a change
@@ -23,22 +34,26 @@ wrote (``published_here``), so its own change reaches its sockets without a pars
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import secrets
 from collections.abc import Callable
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 
 from app.facilitation.errors import Conflict
 from app.facilitation.models import SessionState
+from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, with_presence
 from app.realtime.interfaces import Change, Record, expires_at
 
 log = logging.getLogger("talkingpiece.redis")
 
 # KEYS: session hash, sessions index, deadlines.
-# ARGV: expected revision ('' to create), record json, ttl ms, expires at, code,
-#       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel.
+# ARGV: expected revision ('' to create), record json ('-' unchanged), ttl ms, expires at, code,
+#       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel,
+#       presence json ('-' unchanged).
 _WRITE = """
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
@@ -48,7 +63,13 @@ elseif rev ~= ARGV[1] then
   return rev and 0 or -1
 end
 rev = tonumber(rev) + 1
-redis.call('HSET', KEYS[1], 'rev', rev, 'record', ARGV[2])
+redis.call('HSET', KEYS[1], 'rev', rev)
+if ARGV[2] ~= '-' then redis.call('HSET', KEYS[1], 'record', ARGV[2]) end
+if ARGV[10] ~= '-' then  -- presence is live: kept in memory, never logged or replicated
+  redis.set_repl(redis.REPL_NONE)
+  redis.call('HSET', KEYS[1], 'presence', ARGV[10])
+  redis.set_repl(redis.REPL_ALL)
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 if ARGV[6] == '' then
@@ -96,6 +117,16 @@ def nudge_channel(prefix: str) -> str:
     return f"{prefix}deadlines:nudge"
 
 
+class _Stored(NamedTuple):
+    """A session's fields as read: the revision, the record's JSON, presence, and the record
+    they make together (true presence put back)."""
+
+    rev: str
+    raw: str
+    presence: Presence | None  # None: lost (Redis restarted from its file, or a replica took over)
+    record: Record
+
+
 class RedisStore:
     def __init__(self, redis: Redis, *, prefix: str, clock: Callable[[], float],
                  closed_ttl_s: float, idle_ttl_s: float, deadline_of: DeadlineOf | None = None) -> None:
@@ -134,31 +165,42 @@ class RedisStore:
         when = self._deadline_of(state)
         return "" if when is None else repr(when)
 
-    async def _put(self, expected: str, record: Record, publish: bool) -> int:
-        """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone."""
+    async def _put(self, expected: str, record: Record, publish: bool, was: "_Stored | None" = None) -> int:
+        """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone.
+
+        ``was``: what the fields held at ``expected``, so only those that moved are written."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
+        raw = Record.model_construct(state=at_rest(record.state), acks=record.acks).model_dump_json()
+        presence = presence_of(record.state)
+        if was is not None and raw == was.raw and presence == was.presence:
+            return int(expected)  # nothing stored moves (a socket noted, the room shown nothing new)
+        raw_arg = "-" if was is not None and raw == was.raw else raw
+        presence_arg = "-" if was is not None and presence == was.presence else json.dumps(presence)
         # Only names and numbers go out: this store's name, the revision and the version. A state
         # keeps true tallies and marks that no view shows, so it never travels on a channel.
         message = f"{self.worker}:{int(expected) + 1}:{record.state.version}" if publish else ""
         return int(await self._write(
             keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
-            args=[expected, record.model_dump_json(), max(1, int((expiry - now) * 1000)), repr(expiry), code,
+            args=[expected, raw_arg, max(1, int((expiry - now) * 1000)), repr(expiry), code,
                   self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
-                  nudge_channel(self.prefix)]))
+                  nudge_channel(self.prefix), presence_arg]))
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
 
-    async def _get(self, code: str) -> tuple[str, Record] | None:
-        rev, raw = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record"])
+    async def _get(self, code: str) -> "_Stored | None":
+        rev, raw, presence = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"])
         if rev is None or raw is None:
             return None
-        return rev, Record.model_validate_json(raw)
+        record = Record.model_validate_json(raw)
+        live: Presence | None = json.loads(presence) if presence is not None else None
+        state = with_presence(record.state, live) if live is not None else presence_lost(record.state, self._clock())
+        return _Stored(rev, raw, live, record.model_copy(update={"state": state}))
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
-        return found[1] if found else None
+        return found.record if found else None
 
     async def update(self, code: str, change: Change) -> tuple[Record, bool]:
         lock, users = self._locks.get(code) or (asyncio.Lock(), 0)
@@ -178,11 +220,11 @@ class RedisStore:
             found = await self._get(code)
             if found is None:
                 raise KeyError(code)
-            rev, record = found
+            rev, record = found.rev, found.record
             new = change(record)
             if new is None:
                 return record, False
-            done = await self._put(rev, new, publish=new.state.version != record.state.version)
+            done = await self._put(rev, new, publish=new.state.version != record.state.version, was=found)
             if done > 0:
                 self._keep(code, done, new.state)
                 return new, True
@@ -202,7 +244,7 @@ class RedisStore:
             await self._reconcile(keys=[session_key(self.prefix, code), deadlines_key(self.prefix)],
                                   args=["", "", code])
             return
-        rev, record = found
+        rev, record = found.rev, found.record
         when = self._deadline_of(record.state) if self._deadline_of else None
         await self._reconcile(keys=[session_key(self.prefix, code), deadlines_key(self.prefix)],
                               args=[rev, "" if when is None else repr(when), code])

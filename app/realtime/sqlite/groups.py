@@ -5,8 +5,11 @@ facilitator key, and per member a hash of their member code and the actions they
 to carry forward from the last session they took part in. No names, no items, no
 session content: everything else expires with the session (``CLOSED_TTL_S``).
 
-The file (``GROUPS_DB``, by default in ``DATA_DIR``) is created on first use; sqlite3 blocks, so every call runs in
-a worker thread.
+The file (``GROUPS_DB``, by default in ``DATA_DIR``) is created on first use, readable by
+the server's user only; sqlite3 blocks, so every call runs in a worker thread. What a group
+or a member erases (the record's meetings, a member's CPD entries) is overwritten in the
+file (``secure_delete``), and the write-ahead log is written back and emptied at once, so
+no copy of it stays in either file.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from app.facilitation.cpd import MAX_ENTRIES
 from app.facilitation.record import MAX_MEETINGS
 from app.realtime.interfaces import GroupRecord, MemberRecord
+from app.realtime.sqlite.files import forget, open_private
 
 
 def default_groups_db(data_dir: str) -> str:
@@ -67,11 +70,7 @@ class SqliteGroupStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:  # first use: create the folder, the file and the tables
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA secure_delete=ON")  # replaced plans are overwritten, not left in free pages
+            conn = open_private(self.path)  # replaced plans and erased rows are overwritten, not left in free pages
             conn.executescript(SCHEMA)
             self._conn = conn
         return self._conn
@@ -82,14 +81,17 @@ class SqliteGroupStore:
                 return self._connect().execute(sql, params).fetchall()
         return await asyncio.to_thread(work)
 
-    async def _transaction(self, work: Callable[[sqlite3.Connection], None]) -> None:
-        """``work`` in one transaction, off the event loop: all of it is written, or none."""
+    async def _transaction(self, work: Callable[[sqlite3.Connection], None], *, erases: bool = False) -> None:
+        """``work`` in one transaction, off the event loop: all of it is written, or none.
+        ``erases``: it deletes what someone asked to be forgotten, so the log is emptied after."""
         def run() -> None:
             with self._lock:
                 conn = self._connect()
                 with conn:
                     conn.execute("BEGIN")
                     work(conn)
+                if erases:
+                    forget(conn, self.path)
         await asyncio.to_thread(run)
 
     async def create_group(self, group: GroupRecord) -> None:
@@ -204,7 +206,7 @@ class SqliteGroupStore:
                 return
             conn.execute("DELETE FROM cpd_entries WHERE member_id = ?", (member_id,))
             conn.execute("INSERT OR REPLACE INTO cpd_erased (member_id, at) VALUES (?, ?)", (member_id, at))
-        await self._transaction(work)
+        await self._transaction(work, erases=True)
 
     async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
         if key_hash is None:
@@ -221,7 +223,7 @@ class SqliteGroupStore:
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM meetings WHERE group_id = ?", (group_id,))
             conn.execute("INSERT OR REPLACE INTO record_erased (group_id, at) VALUES (?, ?)", (group_id, at))
-        await self._transaction(work)
+        await self._transaction(work, erases=True)
 
     async def close(self) -> None:
         def work() -> None:

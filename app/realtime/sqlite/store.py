@@ -22,16 +22,25 @@ every state: a long session holds thousands.
 
 Confidential by default, on disk too: ``secure_delete`` overwrites deleted rows with zeros,
 and after anything is deleted (an erase, an expiry) the write-ahead log is checkpointed
-and truncated, so the erased content is in neither file.
+and truncated, so the erased content is in neither file. The files are the server's user's
+alone (0600, in a 0700 directory).
+
+The log keeps earlier versions of a row in the order they were written, so what is written
+is made to say no more about who acted than the room's views do (``at_rest``): each row is
+the state as it may be stored (presence as shown, pending items in an order of chance, no
+per-author count); a change to what is stored is written only if the stored form moved (a
+socket opening alone writes nothing); and a quiet change (an anonymous act) and a change the
+room sees (a raised hand, a join) are never written in one transaction, even when a phone
+sends both at once, so no write holds an anonymous act with anything of its author's.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable
@@ -40,14 +49,14 @@ from pathlib import Path
 from typing import Any
 
 from app.facilitation.models import SessionState
+from app.realtime.at_rest import at_rest
 from app.realtime.interfaces import Record
+from app.realtime.sqlite.files import forget, open_private
 
 log = logging.getLogger("talkingpiece.sessions.file")
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    code TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL,
-    written TEXT NOT NULL DEFAULT '{}');  -- items held per writer, under keys only each writer can make
+CREATE TABLE IF NOT EXISTS sessions (code TEXT PRIMARY KEY, state TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS acks (
     code TEXT NOT NULL, key TEXT NOT NULL, ack TEXT NOT NULL, UNIQUE (code, key));
 """
@@ -91,13 +100,19 @@ class _Pending:
     wipe: bool = False  # delete the session's rows first (erased, expired, or recreated)
     added: dict[str, dict[str, Any]] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
+    quiet: bool = False  # the change kept the version (an anonymous act, a socket noted)
+
+    def joins(self, newer: "_Pending") -> bool:
+        """Whether ``newer`` may be written in the same transaction as this: never a quiet
+        change with one the room sees, so an anonymous act is not written with its author's."""
+        return newer.wipe or self.record is None or newer.quiet == self.quiet
 
     def then(self, newer: "_Pending") -> "_Pending":
-        """This followed by ``newer``, as one write."""
+        """This followed by ``newer``, as one write (``joins`` said it may)."""
         if newer.wipe:
             return newer
         if newer.record is not None:
-            self.record, self.expires_at = newer.record, newer.expires_at
+            self.record, self.expires_at, self.quiet = newer.record, newer.expires_at, newer.quiet
         for key in newer.removed:
             if self.added.pop(key, None) is None:
                 self.removed.add(key)
@@ -114,14 +129,14 @@ class SessionFile:
         if path != ":memory:":  # readable by the server's user only: it holds what groups said
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._lock = hold_alone(f"{path}.lock", LOCK_WAIT_S)
-            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite gives its log the same mode
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = open_private(path)
         self._conn.execute("PRAGMA synchronous=NORMAL")  # durable against a crashed process, fsync at checkpoints
-        self._conn.execute("PRAGMA secure_delete=ON")
         self._conn.execute("PRAGMA journal_size_limit=4194304")
         self._conn.executescript(SCHEMA)
-        self._pending: dict[str, _Pending] = {}
+        self._forget_written()
+        self._forget()  # a log left by an older version may hold versions it would not write now
+        self._pending: dict[str, list[_Pending]] = {}  # per session, its writes in order
+        self._stored: dict[str, bytes] = {}  # per session, a hash of the row last written (unchanged: no write)
         self._sweep_before: float | None = None
         self._writing = False
         self._closing = False
@@ -146,11 +161,9 @@ class SessionFile:
         for code, key, ack in self._conn.execute("SELECT code, key, ack FROM acks ORDER BY rowid"):
             acks.setdefault(code, {})[key] = json.loads(ack)
         loaded = []
-        for code, state, expires_at, written in self._conn.execute(
-                "SELECT code, state, expires_at, written FROM sessions"):
+        for code, state, expires_at in self._conn.execute("SELECT code, state, expires_at FROM sessions"):
             try:
-                record = Record(state=SessionState.model_validate_json(state), acks=acks.get(code, {}),
-                                written=json.loads(written))
+                record = Record(state=SessionState.model_validate_json(state), acks=acks.get(code, {}))
             except ValueError:
                 log.error("session %s in %s could not be read; it is left out", code, self.path)
                 continue
@@ -159,9 +172,12 @@ class SessionFile:
 
     # ------------------------------------------------------------ from the event loop (never blocks on disk)
 
-    def put(self, record: Record, expires_at: float, added: dict[str, dict[str, Any]], removed: Iterable[str]) -> None:
-        """File a session's new record; ``added``/``removed`` are its acks that changed."""
-        self._file(record.state.code, _Pending(record=record, expires_at=expires_at, added=added, removed=set(removed)))
+    def put(self, record: Record, expires_at: float, added: dict[str, dict[str, Any]], removed: Iterable[str],
+            *, quiet: bool = False) -> None:
+        """File a session's new record; ``added``/``removed`` are its acks that changed; ``quiet``
+        a change that kept the version (written apart from any change the room sees)."""
+        self._file(record.state.code, _Pending(record=record, expires_at=expires_at, added=added,
+                                               removed=set(removed), quiet=quiet))
 
     def delete(self, code: str) -> None:
         self._file(code, _Pending(wipe=True))
@@ -170,8 +186,7 @@ class SessionFile:
         with self._cv:
             if self._closing:
                 return
-            pending = self._pending.get(code)
-            self._pending[code] = change if pending is None else pending.then(change)
+            _queue(self._pending.setdefault(code, []), change)
             self._wake()
 
     def sweep(self, now: float) -> None:
@@ -228,8 +243,14 @@ class SessionFile:
                 sweep, self._sweep_before = self._sweep_before, None
                 self._writing = True
             started = time.thread_time()
+            # One transaction per round: each session's first write, then each one's second, ...
+            rounds = [{code: queue[n] for code, queue in batch.items() if n < len(queue)}
+                      for n in range(max((len(q) for q in batch.values()), default=1))]
+            done = 0
             try:
-                self._write(batch, sweep)
+                for n, writes in enumerate(rounds):
+                    self._write(writes, sweep if n == 0 else None)
+                    done += 1
                 failed = False
             except Exception:  # kept, and tried again with whatever is filed meanwhile
                 log.exception("writing %d sessions to %s failed; trying again", len(batch), self.path)
@@ -241,10 +262,13 @@ class SessionFile:
                     self._cv.notify_all()
                     return
                 if failed:
-                    for code, older in batch.items():
-                        newer = self._pending.get(code)
-                        self._pending[code] = older if newer is None else older.then(newer)
-                    if sweep is not None and self._sweep_before is None:
+                    for code, queue in batch.items():
+                        left = queue[done:]
+                        for newer in self._pending.get(code, []):
+                            _queue(left, newer)
+                        if left:
+                            self._pending[code] = left
+                    if sweep is not None and done == 0 and self._sweep_before is None:
                         self._sweep_before = sweep
                 self._writing = False
                 self._cv.notify_all()
@@ -252,11 +276,19 @@ class SessionFile:
                     self._cv.wait(RETRY_S)
 
     def _write(self, batch: dict[str, _Pending], sweep: float | None) -> None:
-        rows = []
+        rows, stored = [], {}
         for code, p in batch.items():
+            if p.wipe:
+                self._stored.pop(code, None)
             if p.record is not None:
-                rows.append((code, p.record.state.model_dump_json(), p.expires_at, _dumps(p.record.written)))
+                row = (code, at_rest(p.record.state).model_dump_json(), p.expires_at)
+                digest = hashlib.blake2b(f"{row[1]}\x1f{row[2]!r}".encode(), digest_size=16).digest()
+                if digest != self._stored.get(code):
+                    rows.append(row)
+                    stored[code] = digest
                 time.sleep(0)  # hand the interpreter back to the event loop between sessions
+        if not rows and sweep is None and not any(p.wipe or p.added or p.removed for p in batch.values()):
+            return  # nothing stored moved (a socket opened or closed): no write at all
 
         erased = False
         conn = self._conn
@@ -271,9 +303,9 @@ class SessionFile:
                 if p.added:
                     conn.executemany("INSERT OR IGNORE INTO acks (code, key, ack) VALUES (?, ?, ?)",
                                      [(code, k, _dumps(a)) for k, a in p.added.items()])
-            conn.executemany("INSERT INTO sessions (code, state, expires_at, written) VALUES (?, ?, ?, ?) "
+            conn.executemany("INSERT INTO sessions (code, state, expires_at) VALUES (?, ?, ?) "
                              "ON CONFLICT (code) DO UPDATE SET state = excluded.state, "
-                             "expires_at = excluded.expires_at, written = excluded.written", rows)
+                             "expires_at = excluded.expires_at", rows)
             if sweep is not None:
                 erased |= self._delete_expired(sweep)
             conn.execute("COMMIT")
@@ -281,19 +313,32 @@ class SessionFile:
             conn.execute("ROLLBACK")
             raise
         self.writes += 1
+        self._stored.update(stored)
         if erased:
             self._forget()
 
     def _forget(self) -> None:
-        """After a delete the log still holds the erased pages: write them back over, and empty it."""
-        try:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error as exc:  # the next delete or the close tries again
-            log.warning("checkpointing %s failed: %s", self.path, exc)
+        forget(self._conn, self.path)
+
+    def _forget_written(self) -> None:
+        """A file from before items were capped in memory keeps a count per writer: drop it."""
+        columns = [row[1] for row in self._conn.execute("PRAGMA table_info(sessions)")]
+        if "written" in columns:
+            self._conn.execute("ALTER TABLE sessions DROP COLUMN written")
 
     def _delete_expired(self, now: float) -> bool:
         self._conn.execute("DELETE FROM acks WHERE code IN (SELECT code FROM sessions WHERE expires_at <= ?)", (now,))
         return self._conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,)).rowcount > 0
+
+
+def _queue(queue: list[_Pending], change: _Pending) -> None:
+    """Add ``change`` to a session's queue of writes, into the last one when they may share it."""
+    if change.wipe:
+        queue[:] = [change]
+    elif queue and queue[-1].joins(change):
+        queue[-1] = queue[-1].then(change)
+    else:
+        queue.append(change)
 
 
 def _dumps(ack: dict[str, Any]) -> str:
