@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app.api import between as between_api
 from app.api import docs as api_docs
 from app.api import groups as group_api
 from app.api import sessions as session_api
@@ -50,6 +51,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.state.plurals_for = i18n.plurals_for  # and their counts
     app.include_router(session_api.router)
     app.include_router(group_api.router)
+    app.include_router(between_api.router)
     app.include_router(api_docs.router)
     app.include_router(prints.router)
     app.include_router(summary_api.router)
