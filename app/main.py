@@ -22,7 +22,7 @@ from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
-from app.pages import i18n, prints
+from app.pages import i18n, meetings, prints
 from app.pages import routes as pages
 from app.realtime import close_codes
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
@@ -54,6 +54,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.include_router(between_api.router)
     app.include_router(api_docs.router)
     app.include_router(prints.router)
+    app.include_router(meetings.router)
     app.include_router(summary_api.router)
     app.include_router(json_socket.router)
     app.include_router(pages.router)

@@ -303,3 +303,71 @@ def test_a_journal_entry_is_sealed_in_the_store_and_opens_with_its_members_code(
     assert len(http.get(g(group, "/journal"), headers=auth(codes["Ana"])).json()["entries"]) == 1
     assert http.delete(g(group, "/journal"), headers=auth(codes["Ana"])).status_code == 204
     assert http.get(g(group, "/journal"), headers=auth(codes["Ana"])).json()["entries"] == []
+
+
+# ---------------------------------------------------------------- the session's pages (live regions)
+
+def test_the_check_in_shows_the_agreement_the_case_the_next_date_and_brought_words() -> None:
+    from app.facilitation import between as core, opening
+    from app.facilitation.models import FACILITATOR, SCREEN
+    from tests.test_groups_core import check_in_with_p1_on_the_floor, person, send
+    from tests.test_groups_pages import regions, text
+
+    b = core.draft(core.Between(), "What is said here stays here.\nPhones away.", now=1_900_000_000)
+    b = core.agree(b, 1, "mark-a", True)
+    b = core.settle(core.propose(b, "t1", "topic", "Boundaries with families", None, "o", 0), "t1", 0)
+    plan = opening.plan_for_session(b, 1_900_000_000.0, 90, "Europe/London")
+    state = check_in_with_p1_on_the_floor()
+    state = state.model_copy(update={"group_plan": plan})
+    state = opening.arrive(state, "p1", "m1", ("Asked Sam for the slot",))
+
+    for viewer in (person(0), person(1), SCREEN, FACILITATOR):
+        shown = text(regions(state, viewer)["meeting"])
+        assert "Our agreement" in shown and "Phones away." in shown, viewer
+        assert "1 member agreed" in shown and "Last revisited 2030-03-17" in shown
+        assert "This meeting's topic" in shown and "Boundaries with families" in shown
+        assert "Next meeting: 2030-03-17 17:46 (Europe/London)" in shown
+    assert "Asked Sam for the slot" in text(regions(state, person(1))["meeting"])
+    assert "Asked Sam for the slot" not in text(regions(state, person(0))["meeting"])
+    on_screen = text(regions(state, SCREEN)["meeting"])
+    assert "Person 1, from their journal" in on_screen and "Asked Sam for the slot" in on_screen
+
+    # Past the check-in the agreement folds to its one line; the screen drops it.
+    later = send(state, {"type": "next_phase"}, now=5)
+    assert "Phones away." not in text(regions(later, person(0))["meeting"])
+    assert "Our agreement" not in text(regions(later, SCREEN)["meeting"])
+    assert "Asked Sam" not in text(regions(later, SCREEN)["meeting"])
+    welsh = text(render_in(state, person(0), "cy"))
+    assert "Ein cytundeb" in welsh and "Cyfarfod nesaf" in welsh
+
+
+def render_in(state, viewer, lang: str) -> str:
+    from app.live.htmx import render_regions
+    return render_regions(state, viewer, 10.0, {}, lang=lang)["meeting"]
+
+
+# ---------------------------------------------------------------- the page between meetings
+
+def test_the_page_between_meetings_serves_members_and_the_organiser(http: httpx.Client) -> None:
+    group = new_group(http)
+    _, codes = closed_meeting(http, group)
+    http.put(g(group, "/schedule"), headers=auth(group["group_key"]), json={"schedule": SCHEDULE})
+    http.put(g(group, "/agreement"), headers=auth(group["group_key"]), json={"text": "Phones away."})
+    shell = http.get(f"/meetings/{group['group_id']}")
+    assert shell.status_code == 200 and "/static/meetings.js" in shell.text and codes["Ana"] not in shell.text
+
+    member = http.get(g(group, "/between.html?part=content"), headers=auth(codes["Ana"]))
+    assert member.status_code == 200 and member.headers["cache-control"] == "no-store"
+    page = member.text
+    assert "Next meeting: 2030-01-10 14:00 (Europe/London)" in page and "data-calendar" in page
+    assert 'data-api="POST /agreement/agree"' in page and "Phones away." in page
+    assert f"How did “{CARRIED}” go?" in page and 'data-api="POST /journal"' in page
+    assert 'data-api="PUT /agreement"' not in page and 'data-api="PUT /schedule"' not in page
+
+    organiser = http.get(g(group, "/between.html?part=content&lang=es"), headers=auth(group["group_key"])).text
+    assert 'data-api="PUT /agreement"' in organiser and 'data-api="PUT /schedule"' in organiser
+    assert "Próxima reunión" in organiser and 'data-api="POST /journal"' not in organiser
+    assert http.get(g(group, "/between.html"), headers=auth("nope")).status_code == 401
+
+    record = http.get(g(group, "/record.html?part=content"), headers=auth(group["group_key"])).text
+    assert "Next meeting: 2030-01-10 14:00 (Europe/London)" in record

@@ -16,7 +16,9 @@ The rules, all here:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from . import carry
 from .between import Between
@@ -60,7 +62,16 @@ def view(state: SessionState) -> dict[str, Any] | None:
         "case": ({"kind": plan.plan_kind, "text": plan.plan_text, "name": plan.plan_name}
                  if plan.plan_text else None),
         "next_at": plan.next_at, "next_minutes": plan.next_minutes, "tz": plan.tz,
+        "next_local": local_time(plan.next_at, plan.tz),
+        "at_check_in": carry.reviewing_phase(state),  # the check-in shows the agreement
     }
+
+
+def local_time(at: float | None, tz: str | None) -> str | None:
+    """``2030-01-10 14:00`` in the group's time zone (the schedule's), for the pages."""
+    if at is None or tz is None:
+        return None
+    return datetime.fromtimestamp(at, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:

@@ -282,6 +282,12 @@ class GroupService:
         b = await self.between(group_id)
         return rhythm.next_meeting(rhythm.check(b.schedule), self.clock()) if b.schedule else None
 
+    async def next_meeting(self, group_id: str) -> dict:
+        """``{next_local, tz}`` of the group's next meeting for a page (empty without a schedule)."""
+        b = await self.between(group_id)
+        shown = rhythm.view(rhythm.check(b.schedule), self.clock()) if b.schedule else None
+        return {"next_local": shown["next_local"], "tz": shown["tz"]} if shown else {}
+
     async def draft_agreement(self, group_id: str, text: str) -> Between:
         now = self.clock()
         return await self._change(group_id, lambda b: between.draft(b, text, now))
