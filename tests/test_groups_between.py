@@ -371,3 +371,9 @@ def test_the_page_between_meetings_serves_members_and_the_organiser(http: httpx.
 
     record = http.get(g(group, "/record.html?part=content"), headers=auth(group["group_key"])).text
     assert "Next meeting: 2030-01-10 14:00 (Europe/London)" in record
+
+
+def test_docs_give_the_agreements_template() -> None:
+    from app.facilitation.between import TEMPLATE
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "groups.md").read_text()
+    assert "\n".join("> " + line for line in TEMPLATE.splitlines()) in docs
