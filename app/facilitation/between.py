@@ -166,8 +166,7 @@ def topics_view(b: Between, owner_of: Any = None, mark_of: Any = None) -> list[d
     (a member's phone), so it sees which it wrote and which it marked, and nobody else's."""
     out = []
     for t in b.topics:
-        row: dict[str, Any] = {"id": t.id, "kind": t.kind, "text": t.text, "name": t.name, "likes": t.likes,
-                               "at": t.at}
+        row: dict[str, Any] = {"id": t.id, "kind": t.kind, "text": t.text, "name": t.name, "likes": t.likes}
         if owner_of is not None and mark_of is not None:
             row["mine"] = owner_of(t.id) == t.owner
             row["marked"] = mark_of(t.id) in t.marks

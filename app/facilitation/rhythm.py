@@ -151,11 +151,21 @@ def occurrences(s: Schedule, count: int = HORIZON) -> list[tuple[datetime, date]
 
 
 def next_meeting(s: Schedule, after: float) -> float | None:
-    """Epoch seconds of the first meeting starting after ``after``; None when the rule has run out."""
-    for start, _ in occurrences(s):
-        if start.timestamp() > after:
-            return start.timestamp()
-    return None
+    """Epoch seconds of the first meeting starting after ``after`` (moves applied), however long
+    ago the schedule started."""
+    zone, at = _zone(s), _local_time(s)
+    moved = {m.date: m.to for m in s.moves}
+    best = min((t for t in (to.replace(tzinfo=zone).timestamp() for to in moved.values() if to is not None)
+                if t > after), default=None)
+    for d in rule_dates(s, 10**6):  # lazily: it stops at the first meeting after ``after``
+        if d in moved:
+            continue
+        t = datetime.combine(d, at, tzinfo=zone).timestamp()
+        if t > after:
+            return t if best is None else min(t, best)
+        if best is not None and t > best:
+            break
+    return best
 
 
 def move(s: Schedule, on: date, to: datetime | None) -> Schedule:
