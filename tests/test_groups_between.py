@@ -377,3 +377,38 @@ def test_docs_give_the_agreements_template() -> None:
     from app.facilitation.between import TEMPLATE
     docs = (Path(__file__).resolve().parent.parent / "docs" / "groups.md").read_text()
     assert "\n".join("> " + line for line in TEMPLATE.splitlines()) in docs
+
+
+def test_bad_input_between_meetings_is_a_clear_refusal(http: httpx.Client) -> None:
+    group = new_group(http)
+    _, codes = closed_meeting(http, group)
+    key, ana = auth(group["group_key"]), auth(codes["Ana"])
+    bad = [
+        ("put", "/schedule", key, {"schedule": {**SCHEDULE, "nth": "second"}}),
+        ("put", "/schedule", key, {"schedule": {**SCHEDULE, "interval": "1"}}),
+        ("put", "/schedule", key, {"schedule": {**SCHEDULE, "starts": "2030-02-30"}}),
+        ("put", "/schedule", key, {"schedule": {"every": "fortnight"}}),
+        ("put", "/schedule", key, {"schedule": {**SCHEDULE, "tz": "../../etc/passwd"}}),
+        ("post", "/schedule/moves", key, {"date": "2030-01-10", "to": "soon"}),
+        ("post", "/schedule/moves", key, {"date": "2030-01-10"}),  # no schedule yet: 404
+        ("put", "/agreement", key, {"text": "   "}),
+        ("put", "/agreement", key, {"text": "x" * 4001}),
+        ("post", "/agreement/agree", ana, {"version": 1}),  # nothing drafted: 404
+        ("post", "/topics", ana, {"kind": "case", "text": ""}),
+        ("post", "/topics", ana, {"kind": "case", "text": "x", "name": "  "}),
+        ("put", "/topics/nope/mark", ana, {"like": True}),
+        ("delete", "/topics/nope", ana, None),
+        ("post", "/plan", key, {"topic_id": "nope"}),
+        ("post", "/plan/consent", ana, {"agree": True}),
+        ("post", "/journal", ana, {"text": ""}),
+        ("post", "/journal", ana, {"text": "x" * 4001}),
+        ("patch", "/journal/nope", ana, {"bring": True}),
+        ("delete", "/journal/nope", ana, None),
+    ]
+    for method, path, who, body in bad:
+        answer = http.request(method.upper(), g(group, path), headers=who, **({"json": body} if body is not None else {}))
+        assert 400 <= answer.status_code < 500, (path, body, answer.status_code, answer.text)
+        assert answer.json()["error"]["message"], path
+    assert between(http, group, group["group_key"]) == between(http, {"group_id": group["group_id"]},
+                                                                 group["group_key"])  # nothing changed
+    assert between(http, group, group["group_key"])["schedule"] is None

@@ -17,11 +17,12 @@ The rules, all here:
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from .errors import Invalid
 
@@ -31,11 +32,15 @@ HORIZON = 400  # occurrences looked at when searching for the next one
 
 
 class Move(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     date: date  # the local date the rule puts a meeting on
     to: datetime | None = None  # the local date and time it moves to; None: cancelled
 
 
 class Schedule(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")  # read as JSON: dates as ISO text, numbers as numbers
+
     every: Literal["week", "month"]
     interval: int = 1
     weekday: Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -89,9 +94,15 @@ class Schedule(BaseModel):
 
 def check(data: dict[str, Any]) -> Schedule:
     try:
-        return Schedule.model_validate(data)
-    except (ValueError, ZoneInfoNotFoundError) as e:
-        raise Invalid(str(e).splitlines()[0] if str(e) else "invalid schedule") from None
+        return Schedule.model_validate_json(json.dumps(data))
+    except ValidationError as e:
+        first = e.errors()[0]
+        said = first.get("ctx", {}).get("error")  # our own validators' words
+        where = ".".join(str(part) for part in first["loc"]) or "schedule"
+        text = str(said) if said else first["msg"]
+        raise Invalid(text if ":" in text.split(" ")[0] else f"{where}: {text}") from None
+    except (ValueError, ZoneInfoNotFoundError):
+        raise Invalid("schedule: not a schedule this page can keep") from None
 
 
 def _zone(s: Schedule) -> ZoneInfo:
@@ -173,7 +184,8 @@ def move(s: Schedule, on: date, to: datetime | None) -> Schedule:
     if on not in set(rule_dates(s)):
         raise Invalid("date: the schedule has no meeting on that date")
     moves = [m for m in s.moves if m.date != on] + [Move(date=on, to=to.replace(tzinfo=None) if to else None)]
-    return check({**s.model_dump(), "moves": [m.model_dump() for m in sorted(moves, key=lambda m: m.date)]})
+    return check({**s.model_dump(mode="json"),
+                  "moves": [m.model_dump(mode="json") for m in sorted(moves, key=lambda m: m.date)]})
 
 
 def view(s: Schedule | None, now: float) -> dict[str, Any] | None:
