@@ -105,6 +105,8 @@ def test_the_group_agrees_its_agreement_and_the_record_keeps_text_and_count(http
     room.send({"type": "close"})
     [row] = http.get(g(group, "/record"), headers=auth(group["group_key"])).json()["meetings"]
     assert row["agreement"] == {"text": text, "agreed": 3}
+    page = http.get(g(group, "/record.html?part=content"), headers=auth(group["group_key"])).text
+    assert "Agreed to the agreement" in page and "We keep to 90 minutes." in page
 
     # The store keeps a count and marks nobody can link to a member without their code.
     doc, member_ids = stored_between(server, request, group["group_id"])
