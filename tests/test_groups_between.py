@@ -414,3 +414,19 @@ def test_bad_input_between_meetings_is_a_clear_refusal(http: httpx.Client) -> No
     assert between(http, group, group["group_key"]) == between(http, {"group_id": group["group_id"]},
                                                                  group["group_key"])  # nothing changed
     assert between(http, group, group["group_key"])["schedule"] is None
+
+
+def test_the_rotas_next_facilitator_organises_with_their_member_code(http: httpx.Client) -> None:
+    group = new_group(http)
+    room, codes = first_meeting(http, group)
+    room.send({"type": "set_rota", "participant_ids": [room.pid("Cat"), room.pid("Ben")]})
+    room.send({"type": "close"})
+    info = http.get(f"/api/groups/{group['group_id']}", headers=auth(group["group_key"])).json()
+    nxt = info["next_facilitator"]
+    other = "Ben" if nxt == "Cat" else "Cat"
+    assert nxt in ("Ben", "Cat")
+    ok = http.put(g(group, "/agreement"), headers=auth(codes[nxt]), json={"text": "Phones away."})
+    assert ok.status_code == 200 and ok.json()["agreement"]["version"] == 1
+    assert http.put(g(group, "/agreement"), headers=auth(codes[other]), json={"text": "x"}).status_code == 403
+    page = http.get(g(group, "/between.html?part=content"), headers=auth(codes[nxt])).text
+    assert 'data-api="PUT /agreement"' in page and 'data-api="POST /journal"' in page  # organiser and member
