@@ -286,6 +286,10 @@ def test_a_journal_entry_is_sealed_in_the_store_and_opens_with_its_members_code(
     # Into my CPD record, as I chose.
     cpd = http.get(g(group, "/cpd"), headers=auth(codes["Ana"])).json()
     assert [n["text"] for n in cpd["journal"]] == ["Asked Sam for the slot today"]
+    printed = http.get(g(group, "/cpd.html?part=content&lang=es"), headers=auth(codes["Ana"])).text
+    assert "De mi diario" in printed and "Asked Sam for the slot today" in printed and secret not in printed
+    markdown = http.get(g(group, "/cpd.md"), headers=auth(codes["Ana"])).text
+    assert "## From my journal" in markdown and "Asked Sam for the slot today" in markdown
 
     # Brought to the next check-in as my own words: my phone, and the screen while I hold the floor.
     room = next_session(http, group)
