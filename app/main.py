@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from app.api import between as between_api
 from app.api import docs as api_docs
 from app.api import groups as group_api
 from app.api import sessions as session_api
@@ -25,7 +26,7 @@ from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
-from app.pages import i18n, prints
+from app.pages import i18n, meetings, prints
 from app.pages import routes as pages
 from app.realtime import close_codes, metrics
 from app.realtime.interfaces import UNAVAILABLE_RETRY_S
@@ -71,8 +72,10 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
     app.state.plurals_for = i18n.plurals_for  # and their counts
     app.include_router(session_api.router)
     app.include_router(group_api.router)
+    app.include_router(between_api.router)
     app.include_router(api_docs.router)
     app.include_router(prints.router)
+    app.include_router(meetings.router)
     app.include_router(summary_api.router)
     app.include_router(json_socket.router)
     app.include_router(pages.router)

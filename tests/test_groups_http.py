@@ -243,7 +243,7 @@ def test_group_capabilities_are_checked(http: httpx.Client) -> None:
     info = http.get(f"/api/groups/{gid}", headers=auth(group["group_key"])).json()
     assert info == {"id": gid, "name": "Ward 7 reflective practice", "created_at": info["created_at"], "members": 0,
                     "statements": None, "least_heard_first": False, "report_link": False, "rota": [],
-                    "next_facilitator": None}
+                    "next_facilitator": None, "next_at": None}
     assert http.get(f"/api/groups/{gid}", headers=auth("wrong")).status_code == 401
     assert http.post("/api/groups", json={"name": ""}).status_code == 422
 

@@ -41,7 +41,8 @@ async def read_group(group: GroupCaller, groups: Groups) -> dict[str, Any]:
             "members": await groups.store.count_members(group.id), "statements": group.statements,
             "least_heard_first": group.least_heard_first, "report_link": group.report_hash is not None,
             "rota": [e["name"] for e in group.rota],
-            "next_facilitator": group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None}
+            "next_facilitator": group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None,
+            "next_at": await groups.next_at(group.id)}
 
 
 @router.put("/groups/{group_id}/options")

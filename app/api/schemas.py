@@ -97,6 +97,7 @@ class GroupOut(BaseModel):
     report_link: bool = False  # whether a read-only report link exists
     rota: list[str] = []  # the names on the group's rota of who facilitates, in order
     next_facilitator: str | None = None  # who facilitates the group's next session, by the rota
+    next_at: float | None = None  # when the group meets next (epoch seconds), if it keeps a schedule
 
 
 class GroupOptions(Strict):
@@ -109,3 +110,65 @@ class GroupStatements(Strict):
     """The group's own evaluation statements for its next sessions; null goes back to each format's."""
 
     statements: list[str] | None
+
+
+# ------------------------------------------------------------------ between meetings
+
+Text = Annotated[str, StringConstraints(max_length=8000)]
+
+
+class AgreementDraft(Strict):
+    """The group's agreement, as drafted or edited: a new version everyone agrees to again."""
+
+    text: Text
+
+
+class AgreementAnswer(Strict):
+    """I agree to this version of the agreement (or take my agreement back)."""
+
+    version: int
+    agree: bool = True
+
+
+class TopicOffer(Strict):
+    """A topic for the next meeting, or a case to bring: named to the group (``name``) or anonymous."""
+
+    kind: Annotated[str, StringConstraints(max_length=8)]
+    text: Annotated[str, StringConstraints(max_length=1000)]
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class TopicMark(Strict):
+    like: bool = True
+
+
+class Settle(Strict):
+    topic_id: ShortId
+
+
+class PresenterConsent(Strict):
+    agree: bool
+
+
+class ScheduleIn(Strict):
+    """``{every, interval, weekday, nth, time, minutes, tz, starts}``, or null for none."""
+
+    schedule: dict[ShortId, int | str | None] | None
+
+
+class MoveIn(Strict):
+    """One meeting the schedule puts on ``date`` moves to ``to`` (local date and time), or null: cancelled."""
+
+    date: ShortId
+    to: ShortId | None = None
+
+
+class JournalWrite(Strict):
+    text: Text
+    bring: bool = False
+    cpd: bool = False
+
+
+class JournalChoice(Strict):
+    bring: bool | None = None
+    cpd: bool | None = None

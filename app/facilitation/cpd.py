@@ -96,6 +96,9 @@ def _date(at: float) -> str:
     return datetime.fromtimestamp(at, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
+day = _date
+
+
 def _paragraphs(*texts: str) -> list[str]:
     return [t.strip() for t in texts if t and t.strip()]
 
@@ -184,7 +187,7 @@ def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _e
              _("## Attendance"), ""]
     if not rec["entries"]:
         lines += [_("No meeting recorded yet."), ""]
-        return "\n".join(lines)
+        return "\n".join(lines + _journal(rec, _))
     lines += [_("| Date | Format | Minutes | Role |"), "|---|---|---|---|"]
     lines += [f"| {e['date']} | {md(e['format'])} | {e['minutes']} | {e['role_words']} |" for e in rec["entries"]]
     lines += ["", _in_all(rec, _, ngettext), ""]
@@ -209,7 +212,17 @@ def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _e
         for h in e["swe"]:
             written = [block(p) for p in h["paragraphs"]]
             lines += [f"**{h['heading']}**", ""] + (written or ["_" + _("Not written.") + "_"]) + [""]
-    return "\n".join(lines)
+    return "\n".join(lines + _journal(rec, _))
+
+
+def _journal(rec: dict[str, Any], _: Gettext) -> list[str]:
+    """The journal entries I chose to add to my CPD record, each under its date."""
+    if not rec.get("journal"):
+        return []
+    lines = [_("## From my journal"), ""]
+    for note in rec["journal"]:
+        lines += [f"**{note['date']}**", "", block(note["text"]), ""]
+    return lines
 
 
 def _action(a: dict[str, Any], _: Gettext) -> str:

@@ -187,6 +187,8 @@ class Participant(Frozen):
     # A member's CPD key (public: it seals, never opens) and their reflection sealed to it.
     cpd_key: str | None = None
     cpd_reflection: str | None = None
+    # Journal entries the member chose to bring to this meeting's check-in, in their own words.
+    brought: tuple[str, ...] = ()
 
 
 # "answer": the presenter answering a question, in a phase where they answer (``PhaseSpec.answers``).
@@ -404,6 +406,26 @@ class RotaEntry(Frozen):
     name: str
 
 
+class GroupPlan(Frozen):
+    """What a recurring group agreed between meetings, copied in when its session starts:
+    its agreement (text, how many agreed, when it last changed), the case or topic it settled
+    for this meeting (the presenter's member id only once they consented; a name only when
+    the case was offered named), and when the group meets next (epoch seconds, and the
+    schedule's time zone for the pages to show it in)."""
+
+    agreement: str | None = None
+    agreement_agreed: int = 0
+    agreement_revised_at: float | None = None
+    plan_id: str | None = None
+    plan_kind: Literal["topic", "case"] | None = None
+    plan_text: str | None = None
+    plan_name: str | None = None
+    presenter_member: str | None = None
+    next_at: float | None = None
+    next_minutes: int | None = None
+    tz: str | None = None
+
+
 class SeatPresence(Frozen):
     """Whether a facilitation seat's console is open (the shell counts its sockets), and since when."""
 
@@ -462,6 +484,7 @@ class SessionState(Frozen):
     # so the one after them facilitates next time. The group keeps it when the session closes.
     rota: tuple[RotaEntry, ...] = ()
     rota_now: int = -1
+    group_plan: GroupPlan | None = None  # the group's agreement, settled case and next date
 
     def participant(self, participant_id: str) -> Participant | None:
         for p in self.participants:

@@ -72,7 +72,16 @@ def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
             "attended": disclosure.count_shown(row["attended"], k),
             "evenness": row["evenness"] if enough_people else SUPPRESSED,
             "answered": SUPPRESSED if row["statements"] and row["answered"] < k else row["answered"],
-            "statements": statements}
+            "statements": statements, **_agreement(row, k)}
+
+
+def _agreement(row: dict[str, Any], k: int) -> dict[str, Any]:
+    """The group's agreement as it stood at the meeting: its text and how many had agreed to
+    it (below k suppressed, like every count of people); never who."""
+    a = row.get("agreement")
+    if not a:
+        return {}
+    return {"agreement": {"text": a["text"], "agreed": disclosure.count_shown(a["agreed"], k)}}
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import breakouts, carry, cofacilitation, consent, evaluation, floor, tallies
+from . import breakouts, carry, cofacilitation, consent, evaluation, floor, opening, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
@@ -169,6 +169,7 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
                      "reveal_threshold": state.settings.reveal_threshold},
         "group": state.group_id is not None,
         "proposals": consent.view(state),  # counts only: never who agreed or objected
+        "group_plan": opening.view(state),  # the group's agreement, settled case and next date
     }
 
 
@@ -213,5 +214,6 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
     me.update(consent.me_extras(state, viewer))
     me.update(evaluation.me_extras(state, viewer))  # whether this phone has answered: its own secret alone knows
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen
+    me.update(opening.me_extras(state, viewer))  # journal entries brought to the check-in: their own words
     me.update(cofacilitation.me_extras(state, viewer))  # a console's seat and who leads; a phone handed the facilitation
     return me

@@ -111,3 +111,26 @@ async def member_caller(group_id: str, code: OptionalBearer, groups: Groups) -> 
 
 MemberCaller = Annotated[tuple[MemberRecord, str], Depends(member_caller)]
 """The member of ``{group_id}`` whose member code is the bearer token, and that code (it opens their CPD record)."""
+
+
+async def group_organiser(group_id: str, key: OptionalBearer, groups: Groups) -> GroupRecord:
+    if key is None:
+        raise Unauthorized("send the group key (or, if the rota names you next, your member code)")
+    return await groups.may_organise(group_id, key)
+
+
+GroupOrganiser = Annotated[GroupRecord, Depends(group_organiser)]
+"""The group ``{group_id}``, for whoever organises its next meeting: the key holder, or the
+member the rota names to facilitate next (by their member code)."""
+
+
+async def group_or_member(group_id: str, key: OptionalBearer,
+                          groups: Groups) -> tuple[GroupRecord, MemberRecord | None, str | None]:
+    if key is None:
+        raise Unauthorized("send the group key or your member code as 'Authorization: Bearer <…>'")
+    group, member = await groups.reader(group_id, key)
+    return group, member, key if member is not None else None
+
+
+GroupOrMember = Annotated[tuple[GroupRecord, MemberRecord | None, str | None], Depends(group_or_member)]
+"""The group ``{group_id}`` read by its key holder (no member) or a member (and their code)."""

@@ -39,11 +39,11 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "proposals", "breakouts", "cofacilitation")),
+                                     "carried", "meeting", "proposals", "breakouts", "cofacilitation")),
     "participant": ("phone.html", ("clock", "status", "facilitating", "glance", "listening", "hand", "wellbeing",
-                                   "evaluation", "word", "items", "myactions", "carried", "carry", "consent",
+                                   "evaluation", "word", "items", "myactions", "meeting", "carried", "carry", "consent",
                                    "breakout")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried",
+    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried", "meeting",
                                "breakouts")),
 }
 

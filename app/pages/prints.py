@@ -68,7 +68,9 @@ async def record_html(request: Request, group: GroupReader, groups: Groups, part
     or the report link's key."""
     following = group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None  # the rota (options)
     charts = record.charts(await groups.record(group), words_for(request))
-    return _document(request, "record.html", part, g={"name": group.name, "next_facilitator": following, **charts})
+    rhythm_ = await groups.next_meeting(group.id)  # the next date, in the group's time zone
+    return _document(request, "record.html", part, g={"name": group.name, "next_facilitator": following, **charts,
+                                                      **rhythm_})
 
 
 @router.get("/api/groups/{group_id}/cpd.html", response_class=HTMLResponse, tags=["cpd"])

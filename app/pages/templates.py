@@ -185,3 +185,6 @@ templates.filters["names"] = name_list
 templates.globals["breakouts_ui"] = templates.get_template("_breakouts.html").make_module()
 # Co-facilitation: who leads, inviting and handing over, a phone handed the facilitation.
 templates.globals["cofacilitation"] = templates.get_template("_cofacilitation.html").make_module()
+# A group between its meetings (agreement, agreed case, next date): web/templates/_meetings.html.
+templates.filters["day"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d") if t else ""
+templates.globals["meetings"] = templates.get_template("_meetings.html").make_module()

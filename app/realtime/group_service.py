@@ -8,18 +8,21 @@ core (``facilitation.carry``); this module only moves that data in and out of th
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
+import datetime
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.facilitation import cpd
+from app.facilitation import between, cpd, journal, opening, rhythm
+from app.facilitation.between import Between
 from app.facilitation.carry import carried_forward, quieter_half
 from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
-from app.facilitation.errors import Invalid, NotFound, Unauthorized
+from app.facilitation.errors import Forbidden, Invalid, NotFound, Unauthorized
 from app.facilitation.cofacilitation import next_on_rota
 from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
 from app.facilitation.reflection import Reflection
@@ -97,10 +100,16 @@ class GroupService:
         evaluation statements, if it has set them, replace the format's."""
         spec = with_statements(spec, group.statements)
         rota = tuple(RotaEntry(member_id=e["member_id"], name=e["name"]) for e in group.rota)
+        b = await self.between(group.id)
+        schedule = rhythm.check(b.schedule) if b.schedule else None
+        # The meeting being opened is not "next": the next one starts at least 12 hours from now.
+        next_at = rhythm.next_meeting(schedule, self.clock() + NOT_NEXT_S) if schedule else None
+        plan = opening.plan_for_session(b, next_at, schedule.minutes if schedule else None,
+                                        schedule.tz if schedule else None)
         return await self.sessions.create_session(title, None, None, spec=spec, group_id=group.id,
                                                   least_heard_first=group.least_heard_first, rota=rota,
                                                   rota_now=group.rota_next % len(rota) if rota else -1,
-                                                  language=language)
+                                                  language=language, group_plan=plan)
 
     async def set_least_heard_first(self, group: GroupRecord, on: bool) -> bool:
         await self.store.set_least_heard_first(group.id, on)
@@ -135,8 +144,10 @@ class GroupService:
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
                 cpd_key = cpd_public_key(member_code)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
+            brought = await self._bring(state.group_id, member.id, member_code)
             return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
-                                                         heard_least=member.heard_least, cpd_key=cpd_key), None)
+                                                         heard_least=member.heard_least, cpd_key=cpd_key,
+                                                         brought=brought), None)
         member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
         cpd_key = cpd_public_key(code)
         joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
@@ -150,7 +161,15 @@ class GroupService:
             return
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
         await self.store.note_heard(state.group_id, quieter_half(state), state.closed_at)
-        await self.store.add_meeting(state.group_id, meeting_of(state))  # counts only: no row per person
+        b = await self.between(state.group_id)
+        row = meeting_of(state)
+        if b.agreement is not None:  # its text and how many agreed: a count, never who
+            row["agreement"] = {"text": b.agreement.text, "agreed": b.agreement.agreed}
+        await self.store.add_meeting(state.group_id, row)  # counts only: no row per person
+        plan_id = state.group_plan.plan_id if state.group_plan is not None else None
+        if plan_id is not None:  # the settled case or topic was this meeting's: it is used up
+            await self.store.change_doc(state.group_id, BETWEEN,
+                                        lambda d: _dump(between.used_up(_between(d), plan_id)))
         await self.store.add_cpd(state.group_id, self._sealed_entries(state))
         up = next_on_rota(state)  # the rota moves on: the one after this session's facilitator is next
         await self.store.save_rota(state.group_id, [e.model_dump() for e in state.rota], up[0] if up else 0,
@@ -200,13 +219,216 @@ class GroupService:
                 if opened:
                     entry["reflection"] = Reflection.model_validate_json(opened).model_dump(exclude={"confirmed"})
             entries.append(entry)
-        if _ is None or ngettext is None:
-            return cpd.record_of(entries)
-        return cpd.record_of(entries, _, ngettext)
+        rec = cpd.record_of(entries) if _ is None or ngettext is None else cpd.record_of(entries, _, ngettext)
+        rec["journal"] = [{"date": cpd.day(e["at"]), "text": e["text"]}  # the entries I chose to add
+                          for e in await self.read_journal(member, member_code) if e["cpd"]]
+        return rec
 
     async def erase_cpd(self, member: MemberRecord) -> None:
         await self.store.erase_cpd(member.group_id, member.id, self.clock())
         log.info("a member of group %s erased their CPD record", member.group_id)
 
+    # ------------------------------------------------------------ between meetings
+
+    async def between(self, group_id: str) -> Between:
+        return _between(await self.store.load_doc(group_id, BETWEEN))
+
+    async def _change(self, group_id: str, change: Callable[[Between], Between]) -> Between:
+        changed = await self.store.change_doc(group_id, BETWEEN, lambda d: _dump(change(_between(d))))
+        return _between(changed)
+
+    async def may_organise(self, group_id: str, key: str | None) -> GroupRecord:
+        """The key holder, or the member the rota names to facilitate next (by their code)."""
+        if len(group_id) > 64:
+            raise NotFound("no group with that id")
+        group = await self.store.load_group(group_id)
+        if group is None:
+            raise NotFound("no group with that id")
+        if key and hmac.compare_digest(token_hash(key), group.key_hash):
+            return group
+        member = await self.store.find_member(group_id, token_hash(key)) if key else None
+        if member is not None and group.rota and group.rota[group.rota_next % len(group.rota)]["member_id"] == member.id:
+            return group
+        if member is not None:
+            raise Forbidden("only the group's key holder or the rota's next facilitator can do this")
+        raise Unauthorized("that key does not belong to this group")
+
+    async def reader(self, group_id: str, key: str | None) -> tuple[GroupRecord, MemberRecord | None]:
+        """The key holder (no member), or a member by their code."""
+        if len(group_id) > 64:
+            raise NotFound("no group with that id")
+        group = await self.store.load_group(group_id)
+        if group is None:
+            raise NotFound("no group with that id")
+        if key and hmac.compare_digest(token_hash(key), group.key_hash):
+            return group, None
+        member = await self.store.find_member(group_id, token_hash(key)) if key else None
+        if member is None:
+            raise Unauthorized("send the group key or your member code")
+        return group, member
+
+    def view_between(self, b: Between, group_id: str, code: str | None) -> dict:
+        """What a page shows between meetings; with a member's code, which are theirs and what they marked."""
+        owner_of = (lambda i: mark_of(code, group_id, "topic", i)) if code else None
+        liked = (lambda i: mark_of(code, group_id, "like", i)) if code else None
+        agreed = mark_of(code, group_id, "agreement", str(b.agreement.version)) if code and b.agreement else None
+        schedule = rhythm.check(b.schedule) if b.schedule else None
+        return {"agreement": between.agreement_view(b, agreed), "template": between.TEMPLATE,
+                "topics": between.topics_view(b, owner_of, liked), "plan": between.plan_view(b, owner_of),
+                "schedule": rhythm.view(schedule, self.clock())}
+
+    async def next_at(self, group_id: str) -> float | None:
+        """When the group meets next (epoch seconds), if it keeps a schedule."""
+        b = await self.between(group_id)
+        return rhythm.next_meeting(rhythm.check(b.schedule), self.clock()) if b.schedule else None
+
+    async def next_meeting(self, group_id: str) -> dict:
+        """``{next_local, tz}`` of the group's next meeting for a page (empty without a schedule)."""
+        b = await self.between(group_id)
+        shown = rhythm.view(rhythm.check(b.schedule), self.clock()) if b.schedule else None
+        return {"next_local": shown["next_local"], "tz": shown["tz"]} if shown else {}
+
+    async def draft_agreement(self, group_id: str, text: str) -> Between:
+        now = self.clock()
+        return await self._change(group_id, lambda b: between.draft(b, text, now))
+
+    async def agree(self, member: MemberRecord, code: str, version: int, yes: bool) -> Between:
+        mark = mark_of(code, member.group_id, "agreement", str(version))
+        return await self._change(member.group_id, lambda b: between.agree(b, version, mark, yes))
+
+    async def propose(self, member: MemberRecord, code: str, kind: str, text: str, name: str | None) -> str:
+        topic_id, now = secrets.token_hex(6), self.clock()
+        owner = mark_of(code, member.group_id, "topic", topic_id)
+        await self._change(member.group_id, lambda b: between.propose(b, topic_id, kind, text, name, owner, now))
+        return topic_id
+
+    async def mark(self, member: MemberRecord, code: str, topic_id: str, like: bool) -> Between:
+        mark = mark_of(code, member.group_id, "like", topic_id)
+        return await self._change(member.group_id, lambda b: between.mark(b, topic_id, mark, like))
+
+    async def withdraw(self, member: MemberRecord, code: str, topic_id: str) -> None:
+        owner = mark_of(code, member.group_id, "topic", topic_id)
+        await self._change(member.group_id, lambda b: between.withdraw(b, topic_id, owner))
+
+    async def settle(self, group_id: str, topic_id: str | None) -> Between:
+        now = self.clock()
+        if topic_id is None:
+            return await self._change(group_id, between.unsettle)
+        return await self._change(group_id, lambda b: between.settle(between.unsettle(b), topic_id, now))
+
+    async def consent_to_present(self, member: MemberRecord, code: str, yes: bool) -> Between:
+        b = await self.between(member.group_id)
+        if b.plan is None:
+            raise NotFound("no case is settled for the next meeting")
+        owner = mark_of(code, member.group_id, "topic", b.plan.id)
+        return await self._change(member.group_id, lambda b: between.consent(b, owner, member.id, yes))
+
+    async def set_schedule(self, group_id: str, data: dict | None) -> Between:
+        schedule = rhythm.check(data).model_dump(mode="json") if data is not None else None
+        return await self._change(group_id, lambda b: b.model_copy(update={"schedule": schedule}))
+
+    async def move_meeting(self, group_id: str, on: str, to: str | None) -> Between:
+        try:
+            day = datetime.date.fromisoformat(on)
+            when = datetime.datetime.fromisoformat(to) if to is not None else None
+        except ValueError:
+            raise Invalid("date: YYYY-MM-DD; to: YYYY-MM-DDTHH:MM (local) or null") from None
+
+        def change(b: Between) -> Between:
+            if b.schedule is None:
+                raise NotFound("the group has no schedule yet")
+            moved = rhythm.move(rhythm.check(b.schedule), day, when)
+            return b.model_copy(update={"schedule": moved.model_dump(mode="json")})
+        return await self._change(group_id, change)
+
+    async def calendar(self, group_id: str, summary: str) -> str:
+        b = await self.between(group_id)
+        if b.schedule is None:
+            raise NotFound("the group has no schedule yet")
+        return rhythm.calendar(rhythm.check(b.schedule), group_id, summary, self.clock())
+
+    # ------------------------------------------------------------ a member's journal
+
+    async def write_journal(self, member: MemberRecord, code: str, text: str, bring: bool, to_cpd: bool) -> str:
+        text = journal.check_text(text)
+        public = member.cpd_key or cpd_public_key(code)
+        if member.cpd_key is None:
+            await self.store.set_cpd_key(member.group_id, member.id, public)
+        entry = {"id": secrets.token_hex(8), "at": self.clock(), "bring": False, "cpd": to_cpd,
+                 "sealed": seal_to(public, cpd_context(member.group_id, member.id, "journal"), text)}
+
+        def change(d: list | None) -> list:
+            added = journal.add(d or [], entry)
+            return journal.choose(added, entry["id"], True, None) if bring else added
+        await self.store.change_doc(member.group_id, _journal(member.id), change)
+        return entry["id"]
+
+    async def read_journal(self, member: MemberRecord, code: str) -> list[dict]:
+        opener = CpdOpener(code)
+        context = cpd_context(member.group_id, member.id, "journal")
+        out = []
+        for e in await self.store.load_doc(member.group_id, _journal(member.id)) or []:
+            text = opener.open(context, e["sealed"])
+            if text is not None:
+                out.append({"id": e["id"], "at": e["at"], "text": text, "bring": bool(e.get("bring")),
+                            "cpd": bool(e.get("cpd"))})
+        return out
+
+    async def choose_journal(self, member: MemberRecord, entry_id: str, bring: bool | None, to_cpd: bool | None) -> None:
+        await self.store.change_doc(member.group_id, _journal(member.id),
+                                    lambda d: journal.choose(d or [], entry_id, bring, to_cpd))
+
+    async def erase_journal(self, member: MemberRecord, entry_id: str | None) -> None:
+        def change(d: list | None) -> list | None:
+            if entry_id is not None and not any(e["id"] == entry_id for e in d or []):
+                raise NotFound("no such journal entry")
+            return journal.erase(d or [], entry_id) or None
+        await self.store.change_doc(member.group_id, _journal(member.id), change)
+        log.info("a member of group %s erased %s of their journal", member.group_id,
+                 "all" if entry_id is None else "an entry")
+
+    async def journal_prompts(self, member: MemberRecord) -> list[dict]:
+        b = await self.between(member.group_id)
+        plan = between.plan_view(b)
+        return journal.prompts(member.carried, plan)
+
+    async def _bring(self, group_id: str, member_id: str, code: str) -> tuple[str, ...]:
+        """The entries the member chose to bring to this check-in, opened with their code
+        (which is here only for this request), and no longer marked once brought."""
+        entries = await self.store.load_doc(group_id, _journal(member_id)) or []
+        if not any(e.get("bring") for e in entries):
+            return ()
+        opener = CpdOpener(code)
+        context = cpd_context(group_id, member_id, "journal")
+        chosen, _ = journal.brought(entries)
+        words = tuple(t for t in (opener.open(context, e["sealed"]) for e in chosen) if t)
+        await self.store.change_doc(group_id, _journal(member_id), lambda d: journal.brought(d or [])[1])
+        return words
+
     async def close(self) -> None:
         await self.store.close()
+
+
+BETWEEN = "between"
+NOT_NEXT_S = 12 * 3600
+
+
+def _journal(member_id: str) -> str:
+    return f"journal:{member_id}"
+
+
+def _between(doc: dict | None) -> Between:
+    return Between.model_validate(doc) if doc else Between()
+
+
+def _dump(b: Between) -> dict | None:
+    data = b.model_dump(mode="json")
+    return data if data != Between().model_dump(mode="json") else None
+
+
+def mark_of(code: str, group_id: str, what: str, item: str) -> str:
+    """A member's mark on something of the group's (an agreement's version, a topic): an HMAC
+    keyed with their code, which the server never keeps, so nobody else can recompute whose
+    it is, and it is unlike the code's stored hash."""
+    message = f"talking-piece between v1\x1f{group_id}\x1f{what}\x1f{item}".encode()
+    return hmac.new(code.encode(), message, hashlib.sha256).hexdigest()[:32]

@@ -288,4 +288,13 @@ class GroupStore(Protocol):
         """Forget every meeting's row, and refuse any row of a meeting that closed by ``at``
         (a late change to an old session must not bring it back)."""
 
+    async def load_doc(self, group_id: str, name: str) -> Any | None:
+        """One of the group's documents between meetings (``between``: its agreement, topics,
+        plan and schedule; ``journal:{member_id}``: a member's sealed journal), or None."""
+
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Replace the document with ``change(current)`` atomically (``change`` may run more than
+        once, so it must be pure; returning None deletes it); answers the new document. Nothing
+        is written for a group that does not exist, nor for a member who is not of the group."""
+
     async def close(self) -> None: ...

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, cofacilitation, engine, guard
+from app.facilitation import carry, cofacilitation, engine, guard, opening
 from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies, SubmitItem
 from app.facilitation.errors import (
     Conflict,
@@ -40,6 +40,7 @@ from app.facilitation.models import (
     CarriedAction,
     FormatSpec,
     Fresh,
+    GroupPlan,
     RotaEntry,
     SessionState,
     Settings,
@@ -146,7 +147,7 @@ class SessionService:
     async def create_session(self, title: str, format_id: str | None, durations: dict[str, int] | None,
                              *, spec: FormatSpec | None = None, group_id: str | None = None,
                              least_heard_first: bool = False, rota: tuple[RotaEntry, ...] = (),
-                             rota_now: int = -1, language: str = "") -> Created:
+                             rota_now: int = -1, language: str = "", group_plan: GroupPlan | None = None) -> Created:
         spec = spec or format_with_durations(format_id, durations)
         if self.quotas is not None:
             await self.quotas.creating(self._client_address())
@@ -163,7 +164,7 @@ class SessionService:
                                   language=language))
             if group_id is not None:
                 state = state.model_copy(update={"group_id": group_id, "rota": rota,
-                                                 "rota_now": rota_now if rota else -1})
+                                                 "rota_now": rota_now if rota else -1, "group_plan": group_plan})
             if await self.store.create(Record(state=state)):
                 log.info("session %s created (%s)", code, spec.id)
                 return Created(code=code, facilitator_token=facilitator, screen_token=screen)
@@ -171,7 +172,7 @@ class SessionService:
 
     async def join(self, code: str, name: str, *, member_id: str | None = None,
                    carried: tuple[CarriedAction, ...] = (), heard_least: bool = False,
-                   cpd_key: str | None = None) -> Joined:
+                   cpd_key: str | None = None, brought: tuple[str, ...] = ()) -> Joined:
         if self.quotas is not None:
             await self.quotas.joining(self._client_address(), normalise_code(code) or code)
         token, pid = new_token(), secrets.token_hex(8)
@@ -181,8 +182,8 @@ class SessionService:
             result = engine.join(record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now)
             if member_id is None:
                 return result
-            return result.model_copy(update={"state": carry.welcome(result.state, pid, member_id, carried,
-                                                                    heard_least, cpd_key)})
+            welcomed = carry.welcome(result.state, pid, member_id, carried, heard_least, cpd_key)
+            return result.model_copy(update={"state": opening.arrive(welcomed, pid, member_id, brought)})
 
         await self._change(code, joined)
         return Joined(participant_id=pid, token=token)

@@ -95,6 +95,8 @@
       card.hidden = false;
       var cpdLink = document.getElementById('cpd-link');
       if (cpdLink) cpdLink.hidden = false;   // my CPD record opens with the code this phone keeps
+      var between = document.getElementById('meetings-link');
+      if (between) between.hidden = false;   // so does my page between meetings (agreement, topics, journal)
       if (store.getItem(memberKey(card.dataset.group) + ':new')) {
         store.removeItem(memberKey(card.dataset.group) + ':new');   // shown open once; folded away after
         document.getElementById('member-new').hidden = false;

@@ -26,6 +26,8 @@
     }).then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
   }
 
+  var between = el("record-meetings");  // the key holder organises the meetings: the key goes on in the fragment
+  if (between && !report && key) { between.href = "/meetings/" + encodeURIComponent(group) + "#key=" + encodeURIComponent(group + "." + key); between.hidden = false; }
   document.getElementById("record-print").addEventListener("click", function () { window.print(); });
   document.getElementById("record-csv").addEventListener("click", function () {
     files.withKey(base + ".csv", key).then(function (r) {

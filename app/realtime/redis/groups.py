@@ -6,7 +6,9 @@ member ``…:member:{member_id}`` (carried JSON, carried_at) and an index from t
 code's hash to the member id, ``…:code:{code_hash}``; the group's own evaluation statements
 in the group's hash (``statements``); the record of meetings, aggregate rows by id in
 ``…:meetings`` and their times in ``…:meeting_at``; each member's sealed CPD entries in
-``…:cpd:{member_id}`` and their times in ``…:cpd_at:{member_id}``. Keeping carried plans only when they
+``…:cpd:{member_id}`` and their times in ``…:cpd_at:{member_id}``; between meetings, the
+group's agreement, topics, plan and schedule in ``…:doc:between`` and each member's sealed
+journal in ``…:doc:journal:{member_id}`` (JSON strings). Keeping carried plans only when they
 are newer is one Lua script, so concurrent closes never interleave.
 """
 
@@ -15,7 +17,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from collections.abc import Callable
+
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from app.facilitation.cpd import MAX_ENTRIES
 from app.facilitation.record import MAX_MEETINGS
@@ -173,6 +178,40 @@ class RedisGroupStore:
             pipe.delete(f"{base}:meetings", f"{base}:meeting_at")
             pipe.hset(base, "record_erased_at", repr(at))
             await pipe.execute()
+
+    async def load_doc(self, group_id: str, name: str) -> Any | None:
+        raw = await self.redis.get(f"{self._group(group_id)}:doc:{name}")
+        return json.loads(raw) if raw is not None else None
+
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """Optimistically: WATCH the document (and the group, or the member it belongs to), read,
+        change, and write in MULTI; a concurrent write makes it run again."""
+        base = self._group(group_id)
+        key = f"{base}:doc:{name}"
+        kind, _, member = name.partition(":")
+        owner = f"{base}:member:{member}" if kind == "journal" else base
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key, owner)
+                    if not await pipe.exists(owner):
+                        await pipe.reset()
+                        return None
+                    raw = await pipe.get(key)
+                    current = json.loads(raw) if raw is not None else None
+                    new = change(current)
+                    if new == current:
+                        await pipe.reset()
+                        return new
+                    pipe.multi()
+                    if new is None:
+                        pipe.delete(key)
+                    else:
+                        pipe.set(key, json.dumps(new))
+                    await pipe.execute()
+                    return new
+                except WatchError:
+                    continue
 
     async def close(self) -> None:
         pass

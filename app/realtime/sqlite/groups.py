@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS cpd_erased (member_id TEXT PRIMARY KEY REFERENCES mem
 CREATE TABLE IF NOT EXISTS group_rota (
     group_id TEXT PRIMARY KEY REFERENCES groups(id), rota TEXT NOT NULL, next INTEGER NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS record_erased (group_id TEXT PRIMARY KEY REFERENCES groups(id), at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS group_docs (
+    group_id TEXT NOT NULL REFERENCES groups(id), name TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (group_id, name));
 """
 
 
@@ -225,6 +228,35 @@ class SqliteGroupStore:
             conn.execute("INSERT OR REPLACE INTO record_erased (group_id, at) VALUES (?, ?)", (group_id, at))
         await self._transaction(work, erases=True)
 
+    async def load_doc(self, group_id: str, name: str) -> Any | None:
+        rows = await self._run("SELECT data FROM group_docs WHERE group_id = ? AND name = ?", (group_id, name))
+        return json.loads(rows[0][0]) if rows else None
+
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+        """In one transaction under the store's lock: no other write interleaves."""
+        result: list[Any] = [None]
+
+        def work(conn: sqlite3.Connection) -> None:
+            if not conn.execute("SELECT 1 FROM groups WHERE id = ?", (group_id,)).fetchall():
+                return
+            member = _doc_member(name)
+            if member is not None and not _is_member(conn, group_id, member):
+                return
+            rows = conn.execute("SELECT data FROM group_docs WHERE group_id = ? AND name = ?",
+                                (group_id, name)).fetchall()
+            current = json.loads(rows[0][0]) if rows else None
+            new = change(current)
+            result[0] = new
+            if new == current:
+                return
+            if new is None:
+                conn.execute("DELETE FROM group_docs WHERE group_id = ? AND name = ?", (group_id, name))
+            else:
+                conn.execute("INSERT OR REPLACE INTO group_docs (group_id, name, data) VALUES (?, ?, ?)",
+                             (group_id, name, json.dumps(new)))
+        await self._transaction(work)
+        return result[0]
+
     async def close(self) -> None:
         def work() -> None:
             with self._lock:
@@ -232,6 +264,12 @@ class SqliteGroupStore:
                     self._conn.close()
                     self._conn = None
         await asyncio.to_thread(work)
+
+
+def _doc_member(name: str) -> str | None:
+    """The member a document belongs to (``journal:{member_id}``), or None for the group's own."""
+    kind, _, member = name.partition(":")
+    return member if kind == "journal" else None
 
 
 def _is_member(conn: sqlite3.Connection, group_id: str, member_id: str) -> bool:
