@@ -97,6 +97,8 @@ def translated(text: Any) -> str:
     shown, and never a format string: a ``%`` in it is a percent sign."""
     if text is None or text == "":
         return ""
+    if isinstance(text, i18n.Words):
+        return text.translated()
     return str(i18n.gettext(str(text)))
 
 
@@ -111,7 +113,10 @@ templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoform
 # The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
 # viewer's own time zone, in the page's language.
 templates.filters["utc_time"] = i18n.local_datetime
+templates.filters["utc_clock"] = i18n.local_clock
+templates.globals["date_words"] = lambda: i18n.date_words(i18n.current())
 templates.filters["number"] = i18n.local_number
+templates.filters["shown"] = i18n.shown
 templates.filters["percent"] = i18n.local_percent
 
 
@@ -135,7 +140,7 @@ def voice_summary(voice: Any) -> str:
     bars = voice["bars"]
     if not bars:
         return i18n.gettext("Share of voice: nobody has spoken yet")
-    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": b["name"], "time": voice_label(b)}
+    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": i18n.shown(b["name"]), "time": voice_label(b)}
                                      for b in bars)
     return i18n.gettext("Share of voice: %(people)s") % {"people": people}
 
