@@ -27,20 +27,26 @@ def shown_name(name: Any) -> Any:
     return Words(GUEST_WORDS, number=int(guest.group(1))) if guest else name
 
 
-def _any_guest(people: list[dict[str, Any]], me: dict[str, Any]) -> bool:
-    return any(GUEST.fullmatch(p.get("name") or "") for p in people) or bool(GUEST.fullmatch(me.get("name") or ""))
+def _guest(name: Any) -> bool:
+    return type(name) is str and GUEST.fullmatch(name) is not None
+
+
+def _named(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**p, "name": shown_name(p["name"])} if _guest(p.get("name")) else p for p in people]
 
 
 def guests_named(view: dict[str, Any]) -> dict[str, Any]:
-    """The view with each guest's name as words in the reader's language (a copy, only if needed),
-    in the participants, the viewer's own ``me`` and the breakout groups' members."""
-    people, me = view.get("participants") or [], view.get("me") or {}
-    groups = [g for g in [view.get("breakout"), *(view.get("breakouts") or [])] if g]
-    if not _any_guest(people, me) and not any(_any_guest(g.get("members") or [], {}) for g in groups):
+    """The view with each guest's name as words in the reader's language (a copy, only if any
+    guest is in it): the participants, the viewer's own name, the word requests they see and
+    the breakout groups' members."""
+    if not any(_guest(p["name"]) for p in view.get("participants") or ()):
         return view
-    named = {**view, "participants": [{**p, "name": shown_name(p["name"])} for p in people]}
-    if me.get("name"):
-        named["me"] = {**me, "name": shown_name(me["name"])}
+    named = {**view, "participants": _named(view["participants"])}
+    me = view.get("me")
+    if me:
+        named["me"] = {**me, "name": shown_name(me["name"])} if "name" in me else dict(me)
+        if me.get("word_requests"):
+            named["me"]["word_requests"] = _named(me["word_requests"])
     if view.get("breakout"):
         named["breakout"] = _group_named(view["breakout"])
     if view.get("breakouts"):
@@ -49,4 +55,4 @@ def guests_named(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_named(group: dict[str, Any]) -> dict[str, Any]:
-    return {**group, "members": [{**m, "name": shown_name(m["name"])} for m in group.get("members") or []]}
+    return {**group, "members": _named(group.get("members") or [])}
