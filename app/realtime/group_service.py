@@ -24,6 +24,7 @@ from app.facilitation.cofacilitation import next_on_rota
 from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
+from app.realtime.member_codes import Derivations, new_code
 from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
 
@@ -47,6 +48,15 @@ class GroupService:
         self.store = store
         self.sessions = sessions
         self.clock = clock
+        self.derived = Derivations(clock)  # member codes' slow derivation, once per code for a short time
+
+    async def _find(self, group_id: str, member_code: str) -> MemberRecord | None:
+        """The member this code belongs to, or None; a recognised code's keys are kept a moment."""
+        keys = self.derived.keys(group_id, member_code)
+        found = await self.store.find_member(group_id, keys.lookup)
+        if found is not None:
+            self.derived.remember(group_id, member_code, keys)
+        return found
 
     async def create_group(self, name: str) -> GroupCreated:
         key = new_token()
@@ -127,20 +137,22 @@ class GroupService:
                 raise Invalid("member_code: this session is not part of a recurring group")
             return MemberJoined(await self.sessions.join(state.code, name), None)
         if member_code is not None:
-            member = await self.store.find_member(state.group_id, token_hash(member_code))
+            member = await self._find(state.group_id, member_code)
             if member is None:
                 raise Unauthorized("that member code does not belong to this session's group")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
             cpd_key = member.cpd_key
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
-                cpd_key = cpd_public_key(member_code)
+                cpd_key = cpd_public_key(self.derived.keys(state.group_id, member_code).cpd_seed)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
             return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
                                                          heard_least=member.heard_least, cpd_key=cpd_key), None)
-        member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
-        cpd_key = cpd_public_key(code)
+        member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
+        keys = self.derived.keys(state.group_id, code)
+        cpd_key = cpd_public_key(keys.cpd_seed)
         joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
-        await self.store.add_member(state.group_id, member_id, token_hash(code))
+        await self.store.add_member(state.group_id, member_id, keys.lookup)
+        self.derived.remember(state.group_id, code, keys)
         await self.store.set_cpd_key(state.group_id, member_id, cpd_key)
         return MemberJoined(joined, code)
 
@@ -179,7 +191,7 @@ class GroupService:
             raise NotFound("no group with that id")
         if await self.store.load_group(group_id) is None:
             raise NotFound("no group with that id")
-        found = await self.store.find_member(group_id, token_hash(member_code)) if member_code else None
+        found = await self._find(group_id, member_code) if member_code else None
         if found is None:
             raise Unauthorized("that member code does not belong to this group")
         return found
@@ -188,7 +200,7 @@ class GroupService:
                          ngettext: Callable[[str, str, int], str] | None = None) -> dict:
         """The member's own CPD record, opened with their code (nothing else can open it), laid
         out in the reader's words (``_``, ``ngettext``; English when not given)."""
-        opener = CpdOpener(member_code)
+        opener = CpdOpener(self.derived.keys(member.group_id, member_code).cpd_seed)
         entries = []
         for stored in await self.store.cpd_entries(member.group_id, member.id):
             plain = opener.open(cpd_context(member.group_id, member.id, "entry"), stored["sealed"])
