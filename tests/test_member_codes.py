@@ -10,10 +10,9 @@ import hashlib
 import re
 
 from app.facilitation.errors import Unauthorized
-from app.realtime import member_codes
 from app.realtime.group_service import GroupService
 from app.realtime.interfaces import GroupRecord
-from app.realtime.member_codes import Derivations, new_code, typed
+from app.realtime.member_codes import Derivations, derive, new_code, typed
 from app.realtime.sealing import cpd_public_key
 from app.facilitation import carry
 from tests.test_cpd_core import make_store  # noqa: F401 (a fixture)
@@ -46,19 +45,17 @@ def test_a_code_is_read_back_as_people_type_it() -> None:
     assert typed("aB3_xYz-9Qw8Rt5Uv6Mn4Lk2") is None  # a code from before: used as written
 
 
-def test_the_slow_derivation_runs_once_for_a_code_presented_again(monkeypatch) -> None:
-    runs = []
-    real = member_codes._derive
-    monkeypatch.setattr(member_codes, "_derive", lambda g, c: runs.append(c) or real(g, c))
+def test_a_recognised_codes_keys_are_kept_for_a_short_time_only() -> None:
     now = [0.0]
     kept = Derivations(lambda: now[0], ttl_s=60)
     code = new_code()
-    keys = kept.keys("g1", code)
+    keys = derive("g1", code)
+    assert kept.kept("g1", code) is None
     kept.remember("g1", code, keys)
-    assert kept.keys("g1", code.lower().replace("-", " ")) == keys and len(runs) == 1
-    assert kept.keys("g2", code) != keys  # another group: another salt
+    assert kept.kept("g1", code.lower().replace("-", " ")) == keys  # as typed again: the same code
+    assert kept.kept("g2", code) is None and derive("g2", code) != keys  # another group: another salt
     now[0] = 61.0
-    assert kept.keys("g1", code) == keys and len(runs) == 3  # forgotten after a minute: derived again
+    assert kept.kept("g1", code) is None  # forgotten after a minute
 
 
 def test_new_and_old_codes_recognise_their_member_and_open_their_record(make_store) -> None:  # noqa: F811
@@ -70,7 +67,7 @@ def test_new_and_old_codes_recognise_their_member_and_open_their_record(make_sto
         await store.add_member("g1", "m0", hashlib.sha256(old.encode()).hexdigest())
         await store.set_cpd_key("g1", "m0", cpd_public_key(old))
         new = new_code()
-        keys = groups.derived.keys("g1", new)
+        keys = derive("g1", new)
         await store.add_member("g1", "m1", keys.lookup)
         await store.set_cpd_key("g1", "m1", cpd_public_key(keys.cpd_seed))
         await groups.session_changed(meeting({"m0": cpd_public_key(old), "m1": cpd_public_key(keys.cpd_seed)}))

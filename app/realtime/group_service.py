@@ -8,6 +8,7 @@ core (``facilitation.carry``); this module only moves that data in and out of th
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -24,7 +25,7 @@ from app.facilitation.cofacilitation import next_on_rota
 from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
-from app.realtime.member_codes import Derivations, new_code
+from app.realtime.member_codes import Derivations, MemberKeys, derive, new_code
 from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
 
@@ -50,9 +51,13 @@ class GroupService:
         self.clock = clock
         self.derived = Derivations(clock)  # member codes' slow derivation, once per code for a short time
 
+    async def _keys(self, group_id: str, member_code: str) -> MemberKeys:
+        """The code's keys: kept from a moment ago, or derived now in a thread (scrypt is slow)."""
+        return self.derived.kept(group_id, member_code) or await asyncio.to_thread(derive, group_id, member_code)
+
     async def _find(self, group_id: str, member_code: str) -> MemberRecord | None:
         """The member this code belongs to, or None; a recognised code's keys are kept a moment."""
-        keys = self.derived.keys(group_id, member_code)
+        keys = await self._keys(group_id, member_code)
         found = await self.store.find_member(group_id, keys.lookup)
         if found is not None:
             self.derived.remember(group_id, member_code, keys)
@@ -143,12 +148,12 @@ class GroupService:
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
             cpd_key = member.cpd_key
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
-                cpd_key = cpd_public_key(self.derived.keys(state.group_id, member_code).cpd_seed)
+                cpd_key = cpd_public_key((await self._keys(state.group_id, member_code)).cpd_seed)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
             return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
                                                          heard_least=member.heard_least, cpd_key=cpd_key), None)
         member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
-        keys = self.derived.keys(state.group_id, code)
+        keys = await self._keys(state.group_id, code)
         cpd_key = cpd_public_key(keys.cpd_seed)
         joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
         await self.store.add_member(state.group_id, member_id, keys.lookup)
@@ -200,7 +205,7 @@ class GroupService:
                          ngettext: Callable[[str, str, int], str] | None = None) -> dict:
         """The member's own CPD record, opened with their code (nothing else can open it), laid
         out in the reader's words (``_``, ``ngettext``; English when not given)."""
-        opener = CpdOpener(self.derived.keys(member.group_id, member_code).cpd_seed)
+        opener = CpdOpener((await self._keys(member.group_id, member_code)).cpd_seed)
         entries = []
         for stored in await self.store.cpd_entries(member.group_id, member.id):
             plain = opener.open(cpd_context(member.group_id, member.id, "entry"), stored["sealed"])

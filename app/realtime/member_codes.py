@@ -9,8 +9,9 @@ The server keeps no code. From a code it derives, with scrypt (N=2^14, r=8, p=1:
 some tens of milliseconds per code) salted by the group, one secret; from that secret, by
 HMAC, the hash it recognises the member by and the seed of their CPD key pair. Whoever holds
 a copy of the store must run that scrypt for every guess (docs/groups.md has the figures).
-The derivation runs once per request and is kept in memory for a short time (``Derivations``),
-so a page and its downloads do not pay for it again.
+The derivation runs once per request, in a thread (it would stall every room on the event
+loop), and is kept in memory for a short time (``Derivations``), so a page and its downloads
+do not pay for it again.
 
 Codes handed out before (24 characters of URL-safe base 64, 144 bits) keep working: they are
 used as written, recognised by their SHA-256 and their CPD seed made with PBKDF2, as then.
@@ -57,7 +58,8 @@ class MemberKeys:
     cpd_seed: bytes
 
 
-def _derive(group_id: str, code: str) -> MemberKeys:
+def derive(group_id: str, code: str) -> MemberKeys:
+    """The keys of ``code`` in this group (slow for a code people type: run it off the event loop)."""
     bare = typed(code)
     if bare is None:  # a code from before: as written, as it was then
         return MemberKeys(lookup=hashlib.sha256(code.encode()).hexdigest(),
@@ -77,13 +79,16 @@ class Derivations:
         self.clock, self.ttl_s, self.size = clock, ttl_s, size
         self._kept: OrderedDict[bytes, tuple[float, MemberKeys]] = OrderedDict()
 
-    def keys(self, group_id: str, code: str) -> MemberKeys:
-        """The keys of ``code`` in this group: kept ones if still fresh, else derived now."""
-        kept = self._kept.pop(self._name(group_id, code), None)
-        if kept is not None and kept[0] > self.clock():
-            self._kept[self._name(group_id, code)] = kept
-            return kept[1]
-        return _derive(group_id, code)
+    def kept(self, group_id: str, code: str) -> MemberKeys | None:
+        """The keys of ``code`` in this group if they were kept and are still fresh."""
+        name = self._name(group_id, code)
+        kept = self._kept.get(name)
+        if kept is None:
+            return None
+        if kept[0] <= self.clock():
+            del self._kept[name]
+            return None
+        return kept[1]
 
     def remember(self, group_id: str, code: str, keys: MemberKeys) -> None:
         """Keep ``keys`` (of a code that was recognised) for a short time."""
