@@ -297,12 +297,14 @@ def date_words(code: str) -> dict[str, Any]:
     words = {
         "moment": translations(code).gettext(MOMENT),
         "months": [names[0][m] for m in range(1, 13)],
+        "months_short": [locale.months["format"]["abbreviated"][m] for m in range(1, 13)],
         "weekdays": [names[1][(d + 6) % 7] for d in range(7)],  # CLDR counts from Monday (0)
         "time": locale.time_formats["short"].pattern,
         "am": periods.get("am", "AM"), "pm": periods.get("pm", "PM"),
     }
     if code in PSEUDO:  # the borrowed locale's names are English: accent them too
         words["months"] = [pseudo_text(code, m) for m in words["months"]]
+        words["months_short"] = [pseudo_text(code, m) for m in words["months_short"]]
         words["weekdays"] = [pseudo_text(code, d) for d in words["weekdays"]]
     return words
 
@@ -315,6 +317,13 @@ def local_datetime(timestamp: float) -> str:
     time = format_time(at, "short", tzinfo=UTC, locale=babel_locale(code))
     return words["moment"] % {"time": f"{time} UTC", "weekday": words["weekdays"][(at.weekday() + 1) % 7],
                               "day": at.day, "month": words["months"][at.month - 1]}
+
+
+def local_day(timestamp: float) -> str:
+    """A day, short ("6 Dec 2026", "6 gru 2026"), in UTC: the page's script rewrites it in the
+    reader's own time zone with the same names."""
+    at, code = datetime.fromtimestamp(timestamp, UTC), _current.get()
+    return f"{at.day} {date_words(code)['months_short'][at.month - 1]} {at.year}"
 
 
 def local_clock(timestamp: float) -> str:

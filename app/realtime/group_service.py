@@ -217,9 +217,9 @@ class GroupService:
                 if opened:
                     entry["reflection"] = Reflection.model_validate_json(opened).model_dump(exclude={"confirmed"})
             entries.append(entry)
-        if _ is None or ngettext is None:
-            return cpd.record_of(entries)
-        return cpd.record_of(entries, _, ngettext)
+        group = await self.store.load_group(member.group_id)
+        laid_out = cpd.record_of(entries) if _ is None or ngettext is None else cpd.record_of(entries, _, ngettext)
+        return {**laid_out, "group": group.name if group else ""}  # the record says which group it is of
 
     async def erase_cpd(self, member: MemberRecord) -> None:
         await self.store.erase_cpd(member.group_id, member.id, self.clock())

@@ -100,14 +100,19 @@
     var parts = { time: clock(at), weekday: d.weekdays[at.getDay()], day: String(at.getDate()), month: d.months[at.getMonth()] };
     return d.moment.replace(/%\((\w+)\)s/g, function (all, name) { return name in parts ? parts[name] : all; });
   }
-  // Every <time data-local-time> under ``root`` (the server wrote it in UTC): a moment, or with
-  // data-local-time="clock" a time of day.
+  function day(at) {
+    var d = dateWords();
+    return at.getDate() + " " + (d.months_short ? d.months_short[at.getMonth()] : at.getMonth() + 1) + " " + at.getFullYear();
+  }
+  // Every element with data-local-time under ``root`` (the server wrote it in UTC, its moment in
+  // ``datetime``): a moment, or with data-local-time="clock" a time of day, "day" a day.
   function localTimes(root) {
-    var times = (root || document).querySelectorAll("time[data-local-time]:not([data-localised])");
+    var times = (root || document).querySelectorAll("[data-local-time]:not([data-localised])");
     for (var i = 0; i < times.length; i++) {
       var at = new Date(times[i].getAttribute("datetime"));
       if (isNaN(at)) { continue; }
-      times[i].textContent = times[i].getAttribute("data-local-time") === "clock" ? clock(at) : moment(at);
+      var form = times[i].getAttribute("data-local-time");
+      times[i].textContent = form === "clock" ? clock(at) : form === "day" ? day(at) : moment(at);
       times[i].setAttribute("data-localised", "");
     }
   }
