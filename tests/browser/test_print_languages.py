@@ -61,3 +61,48 @@ def test_a_welsh_phone_opens_its_printed_summary_in_welsh_and_its_own_clock(serv
     expect(first_start).to_have_text(local.strftime("%H:%M"))  # Welsh writes HH:mm, in the phone's clock
     expect(summary.locator("table.phases thead")).not_to_contain_text("UTC")
     assert errors == [], errors
+
+
+def test_the_records_meetings_are_told_apart_their_values_read_and_erasing_is_confirmed(server, contexts, shots):
+    """Two meetings on one day: each labelled by its day and title (not "12-06" twice), every
+    bar with its value beside it, the figures in a table; erasing sits apart, in two steps."""
+    from tests.test_group_record import meet
+
+    base = server.base_url
+    with httpx.Client(base_url=base, timeout=10) as http:
+        group = new_group(http, "Ward")
+        for title in ("March meeting", "April meeting"):
+            meet(http, group, ("A", "B", "C"), [[4, 4, 4], [5, 5, 5], [3, 4, 5]], title=title)
+    ctx = contexts(locale="pl-PL", timezone_id=ZONE)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/group/{group['group_id']}?lang=pl#key={group['group_id']}.{group['group_key']}")
+    record = page.locator("#record")
+    attendance = record.locator("svg.record-chart").first
+    expect(attendance.locator("text.tick")).to_have_count(2)
+    ticks = attendance.locator("text.tick").all_text_contents()
+    day = datetime.now(ZoneInfo(ZONE))
+    assert [t.split(" · ")[1] for t in ticks] == ["March meeting", "April meeting"], ticks
+    assert all(t.startswith(f"{day.day} ") and str(day.year) in t for t in ticks), ticks  # the day, in Polish
+    assert attendance.locator("text.value").all_text_contents() == ["3", "3"]
+    evenness = record.locator("svg.record-chart").nth(1).locator("text.value").all_text_contents()
+    assert all("," in v for v in evenness), evenness  # 0,97: written the Polish way
+    rows = record.locator("table.meetings tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1).locator("th")).to_have_text("April meeting")
+
+    shots(page, "record-labels")
+
+    # Erasing: not among the downloads; opened, ticked, then confirmed, with no browser dialog.
+    expect(page.locator(".summary-tools #record-erase")).to_have_count(0)
+    zone = page.locator("#record-erase-zone")
+    page.on("dialog", lambda d: errors.append("a dialog: " + d.message))
+    zone.locator("summary").click()
+    confirm = zone.get_by_role("button", name="Tak, usuń zapis")
+    expect(confirm).to_be_disabled()
+    zone.get_by_role("checkbox").check()
+    confirm.click()
+    expect(zone.locator("#record-erase-note")).not_to_be_empty()
+    expect(record.locator("svg.record-chart")).to_have_count(0)
+    assert errors == [], errors
