@@ -170,7 +170,8 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     md = Path(info.value.path()).read_text(encoding="utf-8")
     assert md.startswith("# My CPD record") and md.count("| Check-in and check-out |") == 3
     assert "### NMC reflective account" in md and "### Social Work England CPD record" in md
-    for other in NAMES + ["Ward 9", "More time for the case", "I felt safe to speak"]:
+    assert "Group: Ward 9 reflective practice" in md  # whose group the record is of
+    for other in NAMES + ["More time for the case", "I felt safe to speak"]:
         assert other not in md, other
     assert not any(asha_code in u for u in urls)
     # Ben came to one meeting only: his phone's record has one.
