@@ -151,7 +151,7 @@ def laid_out(entry: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _en
         "peer": _paragraphs(r["feelings"], r["evaluation"]),
     }
     return {
-        "id": entry["id"], "date": _date(entry["at"]), "format": _(entry["format"]), "minutes": entry["minutes"],
+        "id": entry["id"], "date": _date(entry["at"]), "at": entry["at"], "format": _(entry["format"]), "minutes": entry["minutes"],
         "role": entry["role"], "role_words": _(ROLES[entry["role"]]) if entry["role"] in ROLES else entry["role"],
         "one_to_one": bool(entry.get("one_to_one")),
         "actions": entry["actions"], "reviewed": [{**a, "status_words": _status(a["status"], _)}
