@@ -5,7 +5,7 @@ A code is 16 symbols in four groups of four ("7K3M-9QXD-2HBW-R4TN") from Crockfo
 case, with or without the spaces and dashes, and the letters that look like digits are taken
 as them (O as 0, I and L as 1).
 
-The server keeps no code. From a code it derives, with scrypt (N=2^14, r=8, p=1: 16 MiB and
+The server keeps no code. From a code it derives, with scrypt (N=2^13, r=8, p=1: 8 MiB and
 some tens of milliseconds per code) salted by the group, one secret; from that secret, by
 HMAC, the hash it recognises the member by and the seed of their CPD key pair. Whoever holds
 a copy of the store must run that scrypt for every guess (docs/groups.md has the figures).
@@ -31,7 +31,7 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O
 GROUPS, GROUP_SIZE = 4, 4
 SYMBOLS = GROUPS * GROUP_SIZE  # 16 symbols of 5 bits: 80 bits
 LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # 16 MiB of memory per derivation
+SCRYPT = {"n": 2 ** 13, "r": 8, "p": 1}  # 8 MiB of memory per derivation
 SCRYPT_MAXMEM = 64 * 1024 * 1024
 
 
