@@ -177,6 +177,9 @@ class Participant(Frozen):
     # A member's CPD key (public: it seals, never opens) and their reflection sealed to it.
     cpd_key: str | None = None
     cpd_reflection: str | None = None
+    # Added by the facilitator, in the room without a phone: no token, never online; their turns
+    # and floor time count like anyone's.
+    phoneless: bool = False
 
 
 TurnSource = Literal["round", "queue", "presentation"]
