@@ -28,7 +28,7 @@ def test_a_person_without_a_phone_takes_turns_and_their_floor_time_counts(api: A
     dev = added["participant_id"]
     view = api.view(code, fac)
     assert person(view, dev)["phoneless"] is True and person(view, dev)["connected"] is False
-    assert person(view, phones[0]["participant_id"])["phoneless"] is False
+    assert "phoneless" not in person(view, phones[0]["participant_id"])
 
     api.ok(code, fac, {"type": "start"})
     api.ok(code, fac, {"type": "start_round", "seconds_per_turn": 60})
