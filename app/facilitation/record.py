@@ -49,7 +49,6 @@ def meeting_of(state: SessionState) -> dict[str, Any]:
     return {
         "id": salted_hash(state.salt, "meeting")[:16],
         "at": state.closed_at,
-        "title": state.title,  # the facilitator's words for the meeting: how its members tell meetings apart
         "format": state.format.title,
         "minutes": round(max(0.0, state.closed_at - started) / 60),
         "attended": len(people),
@@ -69,7 +68,7 @@ def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
     noisy = row.get("method") == disclosure.METHOD and row["answered"] >= k
     statements = [{"text": st["text"], "mean": st["mean"] if noisy else None} for st in row["statements"]]
     return {"date": datetime.fromtimestamp(row["at"], tz=timezone.utc).strftime("%Y-%m-%d"),
-            "at": row["at"], "title": row.get("title", ""), "format": row["format"], "minutes": row["minutes"], "k": k,
+            "at": row["at"], "format": row["format"], "minutes": row["minutes"], "k": k,
             "attended": disclosure.count_shown(row["attended"], k),
             "evenness": row["evenness"] if enough_people else SUPPRESSED,
             "answered": SUPPRESSED if row["statements"] and row["answered"] < k else row["answered"],
@@ -77,7 +76,9 @@ def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [shown_meeting(r) for r in sorted(rows, key=lambda r: r["at"])]
+    """The meetings, oldest first, each numbered: with its day and time, how two meetings on one
+    day are told apart (the record keeps no session title: a title may name someone)."""
+    return [{**shown_meeting(r), "number": i} for i, r in enumerate(sorted(rows, key=lambda r: r["at"]), 1)]
 
 
 CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
@@ -109,9 +110,9 @@ def table(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 # ---------------------------------------------------------------- charts
 
-# One row per meeting, oldest first: the meeting's date and title, its bar, and the value
+# One row per meeting, oldest first: the meeting's number, day and time, its bar, and the value
 # written at the bar's end, so that a bar reads without an axis.
-LABEL_W, BAR_W, VALUE_W, ROW_H, BAR_H = 230, 290, 70, 24, 16
+LABEL_W, BAR_W, VALUE_W, ROW_H, BAR_H = 250, 270, 70, 24, 16
 CHART_W = LABEL_W + BAR_W + VALUE_W
 SUPPRESSED_W = 12
 
@@ -125,7 +126,7 @@ def _bars(values: list[Any], top: float, meetings: list[dict[str, Any]], decimal
     reader's way) or ``value``, words ("<3", "not asked")."""
     rows = []
     for i, (v, m) in enumerate(zip(values, meetings)):
-        row = {"y": i * ROW_H, "at": m["at"], "title": m["title"], "format": m["format"], "suppressed": False,
+        row = {"y": i * ROW_H, "at": m["at"], "meeting": m["number"], "format": m["format"], "suppressed": False,
                "w": 0.0, "said": _said(v, m["k"], _), "number": None, "decimals": decimals, "value": ""}
         if v == NOT_ASKED:
             row["value"] = _(NOT_ASKED)

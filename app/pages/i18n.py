@@ -326,6 +326,11 @@ def local_day(timestamp: float) -> str:
     return f"{at.day} {date_words(code)['months_short'][at.month - 1]} {at.year}"
 
 
+def local_day_time(timestamp: float) -> str:
+    """A day and its time ("7 Dec 2026, 14:05 UTC"), rewritten by the page's script likewise."""
+    return f"{local_day(timestamp)}, {local_clock(timestamp)}"
+
+
 def local_clock(timestamp: float) -> str:
     """A time of day in UTC ("20:16 UTC"), for a page's script to rewrite into the viewer's clock."""
     at = datetime.fromtimestamp(timestamp, UTC)

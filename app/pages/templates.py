@@ -115,6 +115,7 @@ templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoform
 templates.filters["utc_time"] = i18n.local_datetime
 templates.filters["utc_clock"] = i18n.local_clock
 templates.filters["utc_day"] = i18n.local_day
+templates.filters["utc_day_time"] = i18n.local_day_time
 templates.globals["date_words"] = lambda: i18n.date_words(i18n.current())
 templates.filters["number"] = i18n.local_number
 templates.filters["shown"] = i18n.shown

@@ -8,6 +8,7 @@ in the phone's own clock. Both store modes (the suite's ``server``).
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -64,7 +65,7 @@ def test_a_welsh_phone_opens_its_printed_summary_in_welsh_and_its_own_clock(serv
 
 
 def test_the_records_meetings_are_told_apart_their_values_read_and_erasing_is_confirmed(server, contexts, shots):
-    """Two meetings on one day: each labelled by its day and title (not "12-06" twice), every
+    """Two meetings on one day: each labelled by its number, day and time (not "12-06" twice), every
     bar with its value beside it, the figures in a table; erasing sits apart, in two steps."""
     from tests.test_group_record import meet
 
@@ -83,14 +84,16 @@ def test_the_records_meetings_are_told_apart_their_values_read_and_erasing_is_co
     expect(attendance.locator("text.tick")).to_have_count(2)
     ticks = attendance.locator("text.tick").all_text_contents()
     day = datetime.now(ZoneInfo(ZONE))
-    assert [t.split(" · ")[1] for t in ticks] == ["March meeting", "April meeting"], ticks
-    assert all(t.startswith(f"{day.day} ") and str(day.year) in t for t in ticks), ticks  # the day, in Polish
+    assert [t.split(" · ")[0] for t in ticks] == ["Spotkanie 1", "Spotkanie 2"], ticks
+    when = [t.split(" · ")[1] for t in ticks]
+    assert all(w.startswith(f"{day.day} ") and f"{day.year}, " in w for w in when), when  # the day, in Polish
+    assert all(re.fullmatch(r".*, \d\d:\d\d", w) and "UTC" not in w for w in when), when  # the time, in Auckland
     assert attendance.locator("text.value").all_text_contents() == ["3", "3"]
     evenness = record.locator("svg.record-chart").nth(1).locator("text.value").all_text_contents()
     assert all("," in v for v in evenness), evenness  # 0,97: written the Polish way
     rows = record.locator("table.meetings tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.nth(1).locator("th")).to_have_text("April meeting")
+    expect(rows.nth(1).locator("th")).to_have_text("Spotkanie 2")
 
     shots(page, "record-labels")
 

@@ -105,14 +105,16 @@
     return at.getDate() + " " + (d.months_short ? d.months_short[at.getMonth()] : at.getMonth() + 1) + " " + at.getFullYear();
   }
   // Every element with data-local-time under ``root`` (the server wrote it in UTC, its moment in
-  // ``datetime``): a moment, or with data-local-time="clock" a time of day, "day" a day.
+  // ``datetime``): a moment, or with data-local-time="clock" a time of day, "day" a day,
+  // "day-time" both.
   function localTimes(root) {
     var times = (root || document).querySelectorAll("[data-local-time]:not([data-localised])");
     for (var i = 0; i < times.length; i++) {
       var at = new Date(times[i].getAttribute("datetime"));
       if (isNaN(at)) { continue; }
       var form = times[i].getAttribute("data-local-time");
-      times[i].textContent = form === "clock" ? clock(at) : form === "day" ? day(at) : moment(at);
+      times[i].textContent = form === "clock" ? clock(at) : form === "day" ? day(at)
+        : form === "day-time" ? day(at) + ", " + clock(at) : moment(at);
       times[i].setAttribute("data-localised", "");
     }
   }
