@@ -77,8 +77,18 @@
     return dates;
   }
   function two(n) { return (n < 10 ? "0" : "") + n; }
-  // A CLDR time pattern ("HH:mm", "h:mm a", "H:mm") for this Date, in local time.
+  // A time of day in local time: as the browser writes it in its own variant of the page's
+  // language (17:41 in an en-GB browser) when it has that language's data, else by the page's
+  // CLDR pattern ("HH:mm", "h:mm a", "H:mm").
+  var browserClock = null;
   function clock(at) {
+    if (browserClock === null) {
+      try {
+        browserClock = Intl.DateTimeFormat.supportedLocalesOf([locale()]).length
+          ? new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }) : false;
+      } catch (e) { browserClock = false; }
+    }
+    if (browserClock) { return browserClock.format(at); }
     var d = dateWords(), h = at.getHours(), m = at.getMinutes();
     if (!d.time) { return two(h) + ":" + two(m); }
     return d.time.replace(/'[^']*'|HH|H|hh|h|mm|m|a/g, function (token) {
