@@ -109,6 +109,13 @@ def test_a_guest_is_named_in_the_readers_language(pseudo: None) -> None:
     assert "Guest 1" not in console and "Ĝûéšţ 1" in console
     with i18n.speaking("pl"):
         assert "Gość 1" in render_regions(state, FACILITATOR, now, {}, lang="pl")["people"]
+    # On the printed summary too, where the group agreed to names on the share-of-voice bars.
+    from app.pages.names import summary_named
+    printed = summary_for(list(walk("check-in-out"))[-1][0], FACILITATOR, now)
+    voice = printed["share_of_voice"]
+    printed["share_of_voice"] = {**voice, "named": True, "bars": [{**b, "name": "Guest 1"} for b in voice["bars"]]}
+    page = render_page("summary.html", "pl", shell=False, code=None, s=summary_named(printed))
+    assert "Gość 1" in page and "Guest 1" not in page
 
 
 def test_no_english_is_left_on_the_print_pages(pseudo: None) -> None:

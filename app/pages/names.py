@@ -54,5 +54,14 @@ def guests_named(view: dict[str, Any]) -> dict[str, Any]:
     return named
 
 
+def summary_named(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary's print page with each guest's name (on the share-of-voice bars, when the
+    group agreed to names) in the reader's language."""
+    voice = summary.get("share_of_voice") or {}
+    if not any(_guest(b.get("name")) for b in voice.get("bars") or ()):
+        return summary
+    return {**summary, "share_of_voice": {**voice, "bars": [{**b, "name": shown_name(b["name"])} for b in voice["bars"]]}}
+
+
 def _group_named(group: dict[str, Any]) -> dict[str, Any]:
     return {**group, "members": _named(group.get("members") or [])}
