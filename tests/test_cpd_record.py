@@ -68,8 +68,9 @@ def test_each_member_keeps_a_cpd_record_of_their_own(http: httpx.Client) -> None
     assert [h["heading"] for h in entry["nmc"]][2] == "How did you change or improve your practice as a result?"
 
     text = mine.text
-    for other in ("Ben", "Cat", "rotas", "the room felt safe", "Ward 7", room.code):
+    for other in ("Ben", "Cat", "rotas", "the room felt safe", "Ward 7, monthly", room.code):
         assert other not in text, other
+    assert mine.json()["group"] == "Ward 7 reflective practice"  # the record says whose group it is
     assert '"scores"' not in text and "evaluation_k" not in text
 
     # Ben's record is Ben's: his own action, no reflection, not Ana's.

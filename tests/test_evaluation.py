@@ -195,11 +195,12 @@ def test_a_statement_a_meeting_did_not_ask_has_no_bar_while_a_suppressed_one_is_
              "k": 3, "method": "noisy-mean-1", "answered": 2, "statements": [{"text": "New", "mean": None}]}]
     charts = record.charts(rows)
     old, new = charts["statements"]
-    assert len(old["bars"]) == 1 and "not asked" in old["summary"]
-    assert len(new["bars"]) == 1 and new["bars"][0]["suppressed"] and "fewer than 3, not shown" in new["summary"]
+    assert [b["w"] > 0 for b in old["bars"]] == [True, False] and old["bars"][1]["said"] == "not asked"
+    assert [b["w"] > 0 for b in new["bars"]] == [False, True] and new["bars"][1]["suppressed"]
+    assert new["bars"][1]["said"] == "fewer than 3, not shown" and new["bars"][1]["value"] == "<3"
     assert [b["suppressed"] for b in charts["attendance"]["bars"]] == [False, True]
     assert record.table(rows)[1] == ["2023-11-14", "F", "60", "4", "0.9", "4", "Old", "3.6"]
-    assert old["bars"][0]["h"] == round((record.CHART_H - 14) * 3.6 / 5, 1)
+    assert old["bars"][0]["w"] == round(record.BAR_W * 3.6 / 5, 1) and old["bars"][0]["number"] == 3.6
 
 
 def test_a_row_kept_before_the_means_were_noisy_shows_no_scores() -> None:

@@ -26,9 +26,9 @@ def http(server: ServerProcess):
 
 def meet(http: httpx.Client, group: dict, people: tuple[str, ...], scores: list[list[int]],
          notes: dict[str, str] | None = None, codes: dict[str, str] | None = None,
-         show_after: str | None = None) -> Room:
+         show_after: str | None = None, title: str = "Monthly meeting") -> Room:
     created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
-                        json={"title": "Monthly meeting", "format": "check-in-out"})
+                        json={"title": title, "format": "check-in-out"})
     assert created.status_code == 201, created.text
     room = Room(http, created.json())
     for name in people:

@@ -129,11 +129,20 @@ def test_a_language_with_three_plural_forms_gets_each_of_them(locale_dir: Path) 
 def test_numbers_and_dates_are_written_as_the_viewer_writes_them() -> None:
     with i18n.speaking("pl"):
         assert i18n.local_number(1.5) == "1,5"
-        assert i18n.local_datetime(1767362700) == "2 stycznia 2026, 14:05 UTC"
+        assert i18n.local_datetime(1767362700) == "2 stycznia (piątek) o 14:05 UTC"  # never "o piątek"
     with i18n.speaking("cy"):
-        assert i18n.local_datetime(1767362700) == "2 Ionawr 2026, 14:05 UTC"
+        assert i18n.local_datetime(1767362700) == "Dydd Gwener 2 Ionawr, 14:05 UTC"
     with i18n.speaking("en"):
         assert i18n.local_number(1.5) == "1.5"
+        assert i18n.local_datetime(1767362700) == "2:05\u202fPM UTC on Friday 2 January"
+
+
+def test_a_page_brings_its_own_month_and_weekday_names_for_browsers_without_them() -> None:
+    """Chromium has no Welsh date data: the page carries CLDR's names and the time pattern."""
+    words = i18n.date_words("cy")
+    assert words["months"][11] == "Rhagfyr" and words["weekdays"][1] == "Dydd Llun"  # getDay(): Sunday is 0
+    assert words["time"] == "HH:mm" and "%(weekday)s" in words["moment"]
+    assert i18n.date_words("pl")["months"][11] == "grudnia"  # the form a date takes with its day
 
 
 # ------------------------------------------------------------------ live regions per language

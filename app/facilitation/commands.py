@@ -143,6 +143,32 @@ class YieldTurn(Command):
     type: Literal["yield_turn"]
 
 
+# Someone in the room without a phone: the facilitator adds them by name, raises their hand
+# for them, and anyone may type in what they wrote on paper (it goes in as anonymous as any).
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+class AddWithoutPhone(Command):
+    type: Literal["add_without_phone"]
+    name: PersonName
+
+
+class RaiseHandFor(Command):
+    """The facilitator raises the hand of someone without a phone (who raised it in the room)."""
+
+    type: Literal["raise_hand_for"]
+    participant_id: Id
+
+
+class SubmitPaperItem(Command):
+    """What someone wrote on paper, typed in at the console: anonymous like any item."""
+
+    type: Literal["submit_paper_item"]
+    kind: ItemKind
+    text: ItemText
+    confirmed: bool = False
+
+
 class SubmitItem(Command):
     type: Literal["submit_item"]
     kind: ItemKind
@@ -369,7 +395,7 @@ ClientCommand = Union[
     SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing, ShowEvaluation,
     Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
-    Consent, CarryAction, ReviewAction, UndoPass,
+    Consent, CarryAction, ReviewAction, UndoPass, AddWithoutPhone, RaiseHandFor, SubmitPaperItem,
     StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,
     InviteCofacilitator, RevokeCofacilitator, HandOver, TakeBack, SetRota,
 ]

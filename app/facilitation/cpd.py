@@ -154,7 +154,7 @@ def laid_out(entry: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _en
         "peer": _paragraphs(r["feelings"], r["evaluation"]),
     }
     return {
-        "id": entry["id"], "date": _date(entry["at"]), "format": _(entry["format"]), "minutes": entry["minutes"],
+        "id": entry["id"], "date": _date(entry["at"]), "at": entry["at"], "format": _(entry["format"]), "minutes": entry["minutes"],
         "role": entry["role"], "role_words": _(ROLES[entry["role"]]) if entry["role"] in ROLES else entry["role"],
         "one_to_one": bool(entry.get("one_to_one")),
         "actions": entry["actions"], "reviewed": [{**a, "status_words": _status(a["status"], _)}
@@ -182,9 +182,11 @@ def _in_all(rec: dict[str, Any], _: Gettext, ngettext: Ngettext) -> str:
 def to_markdown(rec: dict[str, Any], _: Gettext = _same, ngettext: Ngettext = _english) -> str:
     """The record as a Markdown file. ``rec`` is laid out (``record_of``) in the same words; what the
     member and the format file wrote renders as written (``app.facilitation.markdown``)."""
-    lines = [_("# My CPD record"), "",
-             _("Kept by Talking Piece for me alone, opened with my member code. It names no one else."), "",
-             _("## Attendance"), ""]
+    lines = [_("# My CPD record"), ""]
+    if rec.get("group"):
+        lines += [_("Group: %(name)s") % {"name": md(rec["group"])}, ""]
+    lines += [_("Kept by Talking Piece for me alone, opened with my member code. It names no one else."), "",
+              _("## Attendance"), ""]
     if not rec["entries"]:
         lines += [_("No meeting recorded yet."), ""]
         return "\n".join(lines + _journal(rec, _))

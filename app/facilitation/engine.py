@@ -157,11 +157,7 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
         name = f"Guest {guests}"
     person = Participant(id=participant_id, name=name, token_hash=token_hash, joined_at=now)
     old = state
-    state = state.model_copy(update={"participants": state.participants + (person,), "guest_count": guests})
-    if state.round is not None:  # a late joiner speaks last in the running round
-        state = _with_round(state, order=state.round.order + (participant_id,))
-    if state.breakouts is not None:  # while breakouts run, a late joiner joins the smallest group
-        state = _join_group(state, breakouts.smallest(state), participant_id, now)
+    state = _admitted(state.model_copy(update={"guest_count": guests}), person, now)
     _within_ceiling(before, state)
     return Transition(
         state=_versioned(old, state, now),
@@ -170,6 +166,37 @@ def join(state: SessionState, *, participant_id: str, name: str, token_hash: str
 
 
 PHASE_VISIT_BYTES = 100  # a visit's times and keys in the stored record, besides its phase id
+
+
+def _admitted(state: SessionState, person: Participant, now: float) -> SessionState:
+    """``person`` in the room: a late joiner speaks last in a running round, and joins the
+    smallest group while breakouts run."""
+    state = state.model_copy(update={"participants": state.participants + (person,)})
+    if state.round is not None:
+        state = _with_round(state, order=state.round.order + (person.id,))
+    if state.breakouts is not None:
+        state = _join_group(state, breakouts.smallest(state), person.id, now)
+    return state
+
+
+def _add_without_phone(state, cmd: c.AddWithoutPhone, actor, now, fresh) -> Result:
+    """Someone in the room without a phone, added by name: in the round's order and the
+    queue like anyone, with no token (nothing can sign in as them) and never online."""
+    if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
+        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
+    cap = state.format.max_participants
+    if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
+        raise Conflict(f"this session admits {cap} people, and they have joined")
+    person = Participant(id=fresh.id, name=cmd.name, token_hash="", joined_at=now, phoneless=True)
+    state = _admitted(state, person, now)
+    return state, [Event(type="participant_joined", data={"participant_id": person.id})], {"participant_id": person.id}
+
+
+def _raise_hand_for(state, cmd: c.RaiseHandFor, actor, now, fresh) -> Result:
+    person = _present(state, cmd.participant_id)
+    if not person.phoneless:
+        raise Conflict(f"{person.name} has a phone: they raise their own hand")
+    return _raise_hand(state, cmd, Actor(role="participant", participant_id=person.id, key=""), now, fresh)
 
 
 def content_bytes(state: SessionState) -> int:
@@ -1178,6 +1205,10 @@ RULES: dict[type[c.Command], Rule] = {
     c.Consent: Rule(PT, LIVE, consent, scope="own_group"),
     c.RequestWord: Rule(PT, ANY, _request_word),
     c.WithdrawWord: Rule(PT, ANY, _withdraw_word),
+    # someone without a phone: added and their hand raised by the facilitator; their paper typed in
+    c.AddWithoutPhone: Rule(F, frozenset({L, R, P}), _add_without_phone),
+    c.RaiseHandFor: Rule(F, LIVE, _raise_hand_for),
+    c.SubmitPaperItem: Rule(F, LIVE, _submit_item),
     # breakouts: small groups inside the session (a group's commands carry its breakout_id)
     c.StartBreakouts: Rule(F, LIVE, _start_breakouts),
     c.MoveToBreakout: Rule(F, LIVE, _move_to_breakout, scope="names_group"),

@@ -189,6 +189,9 @@ class Participant(Frozen):
     cpd_reflection: str | None = None
     # Journal entries the member chose to bring to this meeting's check-in, in their own words.
     brought: tuple[str, ...] = ()
+    # Added by the facilitator, in the room without a phone: no token, never online; their turns
+    # and floor time count like anyone's.
+    phoneless: bool = False
 
 
 # "answer": the presenter answering a question, in a phase where they answer (``PhaseSpec.answers``).

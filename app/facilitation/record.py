@@ -85,7 +85,9 @@ def _agreement(row: dict[str, Any], k: int) -> dict[str, Any]:
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [shown_meeting(r) for r in sorted(rows, key=lambda r: r["at"])]
+    """The meetings, oldest first, each numbered: with its day and time, how two meetings on one
+    day are told apart (the record keeps no session title: a title may name someone)."""
+    return [{**shown_meeting(r), "number": i} for i, r in enumerate(sorted(rows, key=lambda r: r["at"]), 1)]
 
 
 CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
@@ -117,27 +119,34 @@ def table(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 # ---------------------------------------------------------------- charts
 
-CHART_W, CHART_H, PAD = 300, 90, 18
+# One row per meeting, oldest first: the meeting's number, day and time, its bar, and the value
+# written at the bar's end, so that a bar reads without an axis.
+LABEL_W, BAR_W, VALUE_W, ROW_H, BAR_H = 250, 270, 70, 24, 16
+CHART_W = LABEL_W + BAR_W + VALUE_W
+SUPPRESSED_W = 12
 
 
 NOT_ASKED = "not asked"
 
 
-def _bars(values: list[Any], top: float, labels: list[str]) -> dict[str, Any]:
-    n = max(1, len(values))
-    step = (CHART_W - PAD) / n
-    bars = []
-    for i, (v, label) in enumerate(zip(values, labels)):
-        x = round(PAD + i * step + step * 0.15, 1)
-        w = round(step * 0.7, 1)
+def _bars(values: list[Any], top: float, meetings: list[dict[str, Any]], decimals: int,
+          _: Callable[[str], str]) -> dict[str, Any]:
+    """One row per meeting: beside its bar, ``number`` (written with ``decimals`` places in the
+    reader's way) or ``value``, words ("<3", "not asked")."""
+    rows = []
+    for i, (v, m) in enumerate(zip(values, meetings)):
+        row = {"y": i * ROW_H, "at": m["at"], "meeting": m["number"], "format": m["format"], "suppressed": False,
+               "w": 0.0, "said": _said(v, m["k"], _), "number": None, "decimals": decimals, "value": ""}
         if v == NOT_ASKED:
-            continue  # that meeting did not ask this statement: no bar
-        if v is None:
-            bars.append({"x": x, "w": w, "y": CHART_H - 12, "h": 12, "suppressed": True, "label": label})
+            row["value"] = _(NOT_ASKED)
+        elif v is None:
+            row.update(w=SUPPRESSED_W, suppressed=True, value=f"<{m['k']}")
         else:
-            h = round((CHART_H - 14) * (v / top if top else 0), 1)
-            bars.append({"x": x, "w": w, "y": round(CHART_H - h, 1), "h": h, "suppressed": False, "label": label})
-    return {"width": CHART_W, "height": CHART_H, "bars": bars}
+            row.update(w=round(max(2.0, BAR_W * (v / top if top else 0)), 1), number=v)
+        row["value_x"] = LABEL_W + row["w"] + 6
+        rows.append(row)
+    return {"width": CHART_W, "height": max(1, len(rows)) * ROW_H, "label_w": LABEL_W, "bar_h": BAR_H,
+            "bars": rows}
 
 
 def _same(text: str) -> str:
@@ -145,35 +154,30 @@ def _same(text: str) -> str:
 
 
 def charts(rows: list[dict[str, Any]], _: Callable[[str], str] = _same) -> dict[str, Any]:
-    """Small bar charts, one bar per meeting, oldest first: attendance, evenness of floor
-    time, and each statement's mean score (a suppressed cell is a short hatched bar). ``_``
-    gives the charts' spoken summaries in the reader's language (English by default)."""
+    """Small bar charts, one row per meeting, oldest first: attendance, evenness of floor
+    time, and each statement's mean score (a suppressed cell is a short hatched bar), each
+    bar with its value beside it. ``_`` gives the words in the reader's language (English by default)."""
     meetings = shown(rows)
-    dates = [m["date"] for m in meetings]
     attended = [m["attended"] for m in meetings]
-    evenness = [m["evenness"] for m in meetings]
     top_people = max([a for a in attended if a is not None], default=0) or 1
     out: dict[str, Any] = {
         "meetings": meetings,
-        "attendance": {**_bars([float(a) if a is not None else None for a in attended], top_people, dates),
-                       "summary": ", ".join(f"{d}: {_said(a, m['k'], _)}" for d, a, m in zip(dates, attended, meetings)),
+        "attendance": {**_bars([float(a) if a is not None else None for a in attended], top_people, meetings, 0, _),
                        "top": top_people},
-        "evenness": {**_bars(evenness, 1.0, dates),
-                     "summary": ", ".join(f"{d}: {_said(e, m['k'], _)}" for d, e, m in zip(dates, evenness, meetings))},
+        "evenness": _bars([m["evenness"] for m in meetings], 1.0, meetings, 2, _),
         "statements": [],
     }
     texts = list(dict.fromkeys(st["text"] for m in meetings for st in m["statements"]))
     for text in texts:
         means = [next((st["mean"] for st in m["statements"] if st["text"] == text), NOT_ASKED) for m in meetings]
-        out["statements"].append({"text": text, **_bars(means, 5.0, dates),
-                                  "summary": ", ".join(f"{d}: {_said(v, m['k'], _, mean=True)}"
-                                                       for d, v, m in zip(dates, means, meetings))})
+        out["statements"].append({"text": text, **_bars(means, 5.0, meetings, 1, _)})
     return out
 
 
-def _said(value: Any, k: int, _: Callable[[str], str], mean: bool = False) -> str:
+def _said(value: Any, k: int, _: Callable[[str], str]) -> str:
+    """A value as a screen reader hears it where the chart shows a bar, or no bar."""
     if value == NOT_ASKED:
         return _("not asked")
     if value is None:
         return _("fewer than %(k)s, not shown") % {"k": k}
-    return _("mean %(value)s") % {"value": value} if mean else f"{value}"
+    return ""

@@ -48,6 +48,7 @@ def evidence(state: SessionState, participant_id: str, reflection: Reflection) -
     held = datetime.fromtimestamp(state.created_at, tz=timezone.utc).date().isoformat()
     return {
         "date": held,
+        "at": state.created_at,  # the pages write the day in the reader's own time zone
         "format": state.format.title,
         "actions": [{"text": a.text, "due": a.due} for a in state.actions if a.participant_id == participant_id],
         "prompts": [{"key": key, "title": title, "question": question, "text": getattr(reflection, key)}

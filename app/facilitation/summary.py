@@ -78,6 +78,7 @@ def summary(state: SessionState, now: float, participant_id: str | None = None) 
     record: dict[str, Any] = {
         "title": state.title,
         "date": datetime.fromtimestamp(state.created_at, tz=timezone.utc).date().isoformat(),
+        "created_at": state.created_at,  # the print page writes the day in the reader's own time zone
         "format": state.format.title,
         "status": state.status.value,
         "closed_at": state.closed_at,

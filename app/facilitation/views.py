@@ -144,7 +144,8 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
         "phase": phase,
         "participants": [
             {"id": p.id, "name": p.name, "present": p.present, "connected": p.connected,
-             "spoken_s": round(spoken_now(state, p, now), 1), "hand_raised": p.hand_raised_at is not None}
+             "spoken_s": round(spoken_now(state, p, now), 1), "hand_raised": p.hand_raised_at is not None,
+             **({"phoneless": True} if p.phoneless else {})}  # in the room without a phone
             for p in state.participants if not p.removed
         ],
         "turn": turn,

@@ -9,15 +9,16 @@ from babel.lists import format_list
 
 from app.facilitation.breakouts import group_count
 from app.facilitation.durations import minutes_seconds
-from app.pages.i18n import babel_locale, current
+from app.pages.i18n import babel_locale, current, shown
+from app.pages.names import SOMEONE_WHO_LEFT
 
 
 def name_list(names: list[str]) -> str:
     """``Ana``, ``Ana and Ben``, ``Ana, Ben and Cleo``: listed as the viewer's language lists."""
     if len(names) <= 1:
-        return "".join(names)
+        return "".join(shown(n) for n in names)
     locale = babel_locale(current())  # as Babel writes the dates: the language's own list (CLDR)
-    return format_list(list(names), locale="en_GB" if locale.language == "en" else locale)  # English: no serial comma
+    return format_list([shown(n) for n in names], locale="en_GB" if locale.language == "en" else locale)  # English: no serial comma
 
 
 def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def _card(group: dict[str, Any], clock: float) -> dict[str, Any]:
         "rotation": group["rotation"], "rotations": group["rotations"],
         "presenter": names.get(group["presenter_id"] or "", ""),
         "speaker": names.get((group.get("turn") or {}).get("participant_id", ""), ""),
-        "queue": [names.get(pid, "?") for pid in group["queue"]],
+        "queue": [names.get(pid, SOMEONE_WHO_LEFT) for pid in group["queue"]],
         "phase": None, "notice": group.get("notice"),
     }
     if phase is not None:

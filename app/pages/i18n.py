@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from markupsafe import escape
+from babel.dates import format_time
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -174,6 +175,33 @@ def stray_percent(text: str) -> bool:
     return "%" in re.sub(r"%\([a-z_]+\)[sd]", "", text.replace("%%", ""))
 
 
+class Words(str):
+    """Words a page model carries before it knows its reader's language (a guest's name, "someone"):
+    as a str, the English text; written by a template (jinja escapes through ``__html__``) or
+    shown with ``|translated``, the words in the language of the render under way. The room's
+    model is made once for every viewer of a state, whatever their language."""
+
+    message: str
+    values: dict[str, Any]
+
+    def __new__(cls, message: str, **values: Any) -> "Words":
+        made = super().__new__(cls, message % values if values else message)
+        made.message, made.values = message, values
+        return made
+
+    def translated(self) -> str:
+        words = gettext(self.message)
+        return words % self.values if self.values else words
+
+    def __html__(self) -> str:
+        return str(escape(self.translated()))
+
+
+def shown(value: Any) -> str:
+    """``value`` as the reader sees it: ``Words`` in their language, anything else as it is."""
+    return value.translated() if isinstance(value, Words) else str(value)
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction where it is defined; it is translated where it is shown."""
     return message
@@ -252,15 +280,61 @@ def plurals_for(request: Any) -> Any:
 
 # ------------------------------------------------------------------ dates and numbers
 
+# One moment in a sentence ("erased for good at …"), written by the page itself in every
+# language: a browser may lack a language's date data (Chromium has no Welsh), and the order
+# and little words around a date are the sentence's grammar, so the pattern is a message.
+MOMENT = N_("%(time)s on %(weekday)s %(day)s %(month)s")
+
+
+@cache
+def date_words(code: str) -> dict[str, Any]:
+    """What a page's script needs to write a moment in the viewer's own clock, in ``code``:
+    the pattern, CLDR's month names (the form used with a day: Polish "grudnia") and weekday
+    names (Sunday first, as ``Date.getDay``), the short time pattern and its AM/PM words."""
+    locale = babel_locale(code)
+    names = locale.months["format"]["wide"], locale.days["format"]["wide"]
+    periods = locale.day_periods["format"]["abbreviated"]
+    words = {
+        "moment": translations(code).gettext(MOMENT),
+        "months": [names[0][m] for m in range(1, 13)],
+        "months_short": [locale.months["format"]["abbreviated"][m] for m in range(1, 13)],
+        "weekdays": [names[1][(d + 6) % 7] for d in range(7)],  # CLDR counts from Monday (0)
+        "time": locale.time_formats["short"].pattern,
+        "am": periods.get("am", "AM"), "pm": periods.get("pm", "PM"),
+    }
+    if code in PSEUDO:  # the borrowed locale's names are English: accent them too
+        words["months"] = [pseudo_text(code, m) for m in words["months"]]
+        words["months_short"] = [pseudo_text(code, m) for m in words["months_short"]]
+        words["weekdays"] = [pseudo_text(code, d) for d in words["weekdays"]]
+    return words
+
+
 def local_datetime(timestamp: float) -> str:
-    """A moment in the viewer's language, in UTC ("2 January 2026, 14:05 UTC"); app.js rewrites it
-    into the viewer's own time zone."""
-    code = _current.get()
-    at, locale = datetime.fromtimestamp(timestamp, UTC), babel_locale(code)
-    day, time = format_date(at, "long", locale=locale), format_time(at, "short", tzinfo=UTC, locale=locale)
-    if code in PSEUDO:  # the borrowed locale's month names are English: accent them too
-        day = pseudo_text(code, day)
-    return gettext("%(date)s, %(time)s UTC") % {"date": day, "time": time}
+    """A moment in the viewer's language, in UTC ("20:16 UTC on Monday 7 December"); the page's
+    script rewrites it into the viewer's own time zone with the same words (``date_words``)."""
+    at, code = datetime.fromtimestamp(timestamp, UTC), _current.get()
+    words = date_words(code)
+    time = format_time(at, "short", tzinfo=UTC, locale=babel_locale(code))
+    return words["moment"] % {"time": f"{time} UTC", "weekday": words["weekdays"][(at.weekday() + 1) % 7],
+                              "day": at.day, "month": words["months"][at.month - 1]}
+
+
+def local_day(timestamp: float) -> str:
+    """A day, short ("6 Dec 2026", "6 gru 2026"), in UTC: the page's script rewrites it in the
+    reader's own time zone with the same names."""
+    at, code = datetime.fromtimestamp(timestamp, UTC), _current.get()
+    return f"{at.day} {date_words(code)['months_short'][at.month - 1]} {at.year}"
+
+
+def local_day_time(timestamp: float) -> str:
+    """A day and its time ("7 Dec 2026, 14:05 UTC"), rewritten by the page's script likewise."""
+    return f"{local_day(timestamp)}, {local_clock(timestamp)}"
+
+
+def local_clock(timestamp: float) -> str:
+    """A time of day in UTC ("20:16 UTC"), for a page's script to rewrite into the viewer's clock."""
+    at = datetime.fromtimestamp(timestamp, UTC)
+    return f"{format_time(at, 'short', tzinfo=UTC, locale=babel_locale(_current.get()))} UTC"
 
 
 def local_number(value: float | int, decimals: int | None = None) -> str:

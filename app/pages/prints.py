@@ -21,6 +21,7 @@ from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
 from app.http.dependencies import GroupReader, Groups, MemberCaller, RuntimeDep, SessionCaller
 from app.pages.i18n import plurals_for, request_language, words_for
+from app.pages.names import summary_named
 from app.pages.templates import render_block, render_page, templates
 from app.realtime.service import normalise_code
 
@@ -50,7 +51,7 @@ def _shell(request: Request, template: str, code: str, **empty: Any) -> HTMLResp
 async def summary_html(request: Request, who: SessionCaller, rt: RuntimeDep, part: str | None = None) -> HTMLResponse:
     """The summary's print-ready page (the browser's print to PDF), or with ``part=content`` its content."""
     state, caller = who
-    return _document(request, "summary.html", part, s=summary_for(state, caller.actor, rt.service.clock()))
+    return _document(request, "summary.html", part, s=summary_named(summary_for(state, caller.actor, rt.service.clock())))
 
 
 @router.get("/api/sessions/{code}/reflection.html", response_class=HTMLResponse, tags=["reflection"])

@@ -98,6 +98,8 @@ def translated(text: Any) -> str:
     shown, and never a format string: a ``%`` in it is a percent sign."""
     if text is None or text == "":
         return ""
+    if isinstance(text, i18n.Words):
+        return text.translated()
     return str(i18n.gettext(str(text)))
 
 
@@ -113,7 +115,12 @@ templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoform
 # The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
 # viewer's own time zone, in the page's language.
 templates.filters["utc_time"] = i18n.local_datetime
+templates.filters["utc_clock"] = i18n.local_clock
+templates.filters["utc_day"] = i18n.local_day
+templates.filters["utc_day_time"] = i18n.local_day_time
+templates.globals["date_words"] = lambda: i18n.date_words(i18n.current())
 templates.filters["number"] = i18n.local_number
+templates.filters["shown"] = i18n.shown
 templates.filters["percent"] = i18n.local_percent
 
 
@@ -138,7 +145,7 @@ def voice_summary(voice: Any) -> str:
     bars = voice["bars"]
     if not bars:
         return i18n.gettext("Share of voice: nobody has spoken yet")
-    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": b["name"], "time": voice_label(b)}
+    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": i18n.shown(b["name"]), "time": voice_label(b)}
                                      for b in bars)
     return i18n.gettext("Share of voice: %(people)s") % {"people": people}
 
@@ -173,8 +180,9 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block, overtime=_macros.overtime,
-                         erase_note=_macros.erase_note, erase_now=_macros.erase_now)
+templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
+                         overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
+                         local_day=_macros.local_day)
 # The room's safety: web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()

@@ -11,6 +11,7 @@ from typing import Any
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
 from app.pages.i18n import N_
+from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named
 from app.pages.safety import safety_model
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
@@ -70,6 +71,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     Computed once per state and shared by every viewer's model (``viewer_model``), so it
     reads nothing of ``view["me"]``; the keys filled in per viewer are None here.
     """
+    view = guests_named(view)
     status = view["status"]
     clock = view["paused_at"] if status == "paused" and view.get("paused_at") else now
     people = view["participants"]
@@ -78,7 +80,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     floor = None
     if turn is not None:
         remaining = max(0.0, turn["ends_at"] - clock)
-        floor = {"id": turn["participant_id"], "name": names.get(turn["participant_id"], "someone"),
+        floor = {"id": turn["participant_id"], "name": names.get(turn["participant_id"], SOMEONE),
                  "ends_at": turn["ends_at"], "remaining": remaining, "text": clock_text(remaining),
                  "duration_s": turn["duration_s"], "source": turn["source"], "mine": False}
     phase = view["phase"]
@@ -108,7 +110,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "phase": phase_info,
         "timeline": _timeline(view),
         "round": _round(view, names),
-        "queue": [{"id": pid, "name": names.get(pid, "?"), "spoken": spoken_text(_spoken(people, pid))}
+        "queue": [{"id": pid, "name": names.get(pid, SOMEONE_WHO_LEFT), "spoken": spoken_text(_spoken(people, pid))}
                   for pid in view["queue"]],
         "voice": _voice(people),
         "people": people,
@@ -137,6 +139,7 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
 
 def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
     """One viewer's page model: the room's, with what depends on who is looking."""
+    view = guests_named(view)
     me = view.get("me", {})
     my_id = me.get("participant_id")
     model = dict(room)
@@ -199,7 +202,7 @@ def _round(view: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]] 
     entries, seen = [], set()
     for entry in rnd["places"]:
         pid = entry["participant_id"]
-        entries.append({"id": pid, "name": names.get(pid, "(left)"), "state": entry["place"], "second": pid in seen})
+        entries.append({"id": pid, "name": names.get(pid, LEFT), "state": entry["place"], "second": pid in seen})
         seen.add(pid)
     return entries
 
@@ -221,9 +224,8 @@ def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
                      "spoken": spoken_text(p["spoken_s"]), "share": share,
                      "present": p["present"]})
     height = max(1, len(people)) * (BAR_HEIGHT + BAR_GAP) + 10
-    summary = ", ".join(f"{b['name']} {b['label']}" for b in bars) or "nobody has spoken yet"
     return {"bars": bars, "width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "height": height,
-            "summary": f"Share of voice: {summary}", "total": spoken_text(total)}
+            "total": spoken_text(total)}
 
 
 def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],

@@ -40,6 +40,8 @@ DOING = {
     "invite_cofacilitator": N_("invite a co-facilitator"), "revoke_cofacilitator": N_("revoke that console link"),
     "hand_over": N_("hand over the facilitation"), "take_back": N_("take the facilitation back"),
     "set_rota": N_("set the rota"),
+    "add_without_phone": N_("add someone without a phone"), "raise_hand_for": N_("raise their hand"),
+    "submit_paper_item": N_("send that"),
 }
 DO_THAT = N_("do that")  # any other command (a call of its own, so that it is extracted)
 STATUS_WORDS = {"lobby": N_("has not started yet"), "running": N_("is running"), "paused": N_("is paused"),

@@ -8,6 +8,7 @@ core (``facilitation.carry``); this module only moves that data in and out of th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from app.facilitation.cofacilitation import next_on_rota
 from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
+from app.realtime.member_codes import Derivations, MemberKeys, derive, new_code, typed
 from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
 
@@ -50,6 +52,19 @@ class GroupService:
         self.store = store
         self.sessions = sessions
         self.clock = clock
+        self.derived = Derivations(clock)  # member codes' slow derivation, once per code for a short time
+
+    async def _keys(self, group_id: str, member_code: str) -> MemberKeys:
+        """The code's keys: kept from a moment ago, or derived now in a thread (scrypt is slow)."""
+        return self.derived.kept(group_id, member_code) or await asyncio.to_thread(derive, group_id, member_code)
+
+    async def _find(self, group_id: str, member_code: str) -> MemberRecord | None:
+        """The member this code belongs to, or None; a recognised code's keys are kept a moment."""
+        keys = await self._keys(group_id, member_code)
+        found = await self.store.find_member(group_id, keys.lookup)
+        if found is not None:
+            self.derived.remember(group_id, member_code, keys)
+        return found
 
     async def create_group(self, name: str) -> GroupCreated:
         key = new_token()
@@ -136,22 +151,24 @@ class GroupService:
                 raise Invalid("member_code: this session is not part of a recurring group")
             return MemberJoined(await self.sessions.join(state.code, name), None)
         if member_code is not None:
-            member = await self.store.find_member(state.group_id, token_hash(member_code))
+            member = await self._find(state.group_id, member_code)
             if member is None:
                 raise Unauthorized("that member code does not belong to this session's group")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
             cpd_key = member.cpd_key
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
-                cpd_key = cpd_public_key(member_code)
+                cpd_key = cpd_public_key((await self._keys(state.group_id, member_code)).cpd_seed)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
             brought = await self._bring(state.group_id, member.id, member_code)
             return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
                                                          heard_least=member.heard_least, cpd_key=cpd_key,
                                                          brought=brought), None)
-        member_id, code = secrets.token_hex(8), secrets.token_urlsafe(18)  # 144 bits
-        cpd_key = cpd_public_key(code)
+        member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
+        keys = await self._keys(state.group_id, code)
+        cpd_key = cpd_public_key(keys.cpd_seed)
         joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
-        await self.store.add_member(state.group_id, member_id, token_hash(code))
+        await self.store.add_member(state.group_id, member_id, keys.lookup)
+        self.derived.remember(state.group_id, code, keys)
         await self.store.set_cpd_key(state.group_id, member_id, cpd_key)
         return MemberJoined(joined, code)
 
@@ -198,7 +215,7 @@ class GroupService:
             raise NotFound("no group with that id")
         if await self.store.load_group(group_id) is None:
             raise NotFound("no group with that id")
-        found = await self.store.find_member(group_id, token_hash(member_code)) if member_code else None
+        found = await self._find(group_id, member_code) if member_code else None
         if found is None:
             raise Unauthorized("that member code does not belong to this group")
         return found
@@ -207,7 +224,7 @@ class GroupService:
                          ngettext: Callable[[str, str, int], str] | None = None) -> dict:
         """The member's own CPD record, opened with their code (nothing else can open it), laid
         out in the reader's words (``_``, ``ngettext``; English when not given)."""
-        opener = CpdOpener(member_code)
+        opener = CpdOpener((await self._keys(member.group_id, member_code)).cpd_seed)
         entries = []
         for stored in await self.store.cpd_entries(member.group_id, member.id):
             plain = opener.open(cpd_context(member.group_id, member.id, "entry"), stored["sealed"])
@@ -219,10 +236,11 @@ class GroupService:
                 if opened:
                     entry["reflection"] = Reflection.model_validate_json(opened).model_dump(exclude={"confirmed"})
             entries.append(entry)
-        rec = cpd.record_of(entries) if _ is None or ngettext is None else cpd.record_of(entries, _, ngettext)
-        rec["journal"] = [{"date": cpd.day(e["at"]), "text": e["text"]}  # the entries I chose to add
-                          for e in await self.read_journal(member, member_code) if e["cpd"]]
-        return rec
+        group = await self.store.load_group(member.group_id)
+        laid_out = cpd.record_of(entries) if _ is None or ngettext is None else cpd.record_of(entries, _, ngettext)
+        journal_entries = [{"date": cpd.day(e["at"]), "text": e["text"]}  # the entries I chose to add
+                           for e in await self.read_journal(member, member_code) if e["cpd"]]
+        return {**laid_out, "journal": journal_entries, "group": group.name if group else ""}
 
     async def erase_cpd(self, member: MemberRecord) -> None:
         await self.store.erase_cpd(member.group_id, member.id, self.clock())
@@ -351,7 +369,7 @@ class GroupService:
 
     async def write_journal(self, member: MemberRecord, code: str, text: str, bring: bool, to_cpd: bool) -> str:
         text = journal.check_text(text)
-        public = member.cpd_key or cpd_public_key(code)
+        public = member.cpd_key or cpd_public_key((await self._keys(member.group_id, code)).cpd_seed)
         if member.cpd_key is None:
             await self.store.set_cpd_key(member.group_id, member.id, public)
         entry = {"id": secrets.token_hex(8), "at": self.clock(), "bring": False, "cpd": to_cpd,
@@ -364,7 +382,7 @@ class GroupService:
         return entry["id"]
 
     async def read_journal(self, member: MemberRecord, code: str) -> list[dict]:
-        opener = CpdOpener(code)
+        opener = CpdOpener((await self._keys(member.group_id, code)).cpd_seed)
         context = cpd_context(member.group_id, member.id, "journal")
         out = []
         for e in await self.store.load_doc(member.group_id, _journal(member.id)) or []:
@@ -398,7 +416,7 @@ class GroupService:
         entries = await self.store.load_doc(group_id, _journal(member_id)) or []
         if not any(e.get("bring") for e in entries):
             return ()
-        opener = CpdOpener(code)
+        opener = CpdOpener((await self._keys(group_id, code)).cpd_seed)
         context = cpd_context(group_id, member_id, "journal")
         chosen, _ = journal.brought(entries)
         words = tuple(t for t in (opener.open(context, e["sealed"]) for e in chosen) if t)
@@ -431,4 +449,4 @@ def mark_of(code: str, group_id: str, what: str, item: str) -> str:
     keyed with their code, which the server never keeps, so nobody else can recompute whose
     it is, and it is unlike the code's stored hash."""
     message = f"talking-piece between v1\x1f{group_id}\x1f{what}\x1f{item}".encode()
-    return hmac.new(code.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new((typed(code) or code).encode(), message, hashlib.sha256).hexdigest()[:32]

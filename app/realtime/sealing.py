@@ -64,8 +64,12 @@ def open_with(key: bytes, context: str, sealed: str) -> str | None:
 # half (given when the member presents the code at a join) and seals each entry to it; only
 # the member's code, presented again, re-derives the private half that opens them.
 
-def _cpd_private(member_code: str) -> X25519PrivateKey:
-    seed = hashlib.pbkdf2_hmac("sha256", member_code.encode(), b"talking-piece cpd v1", 10_000)
+# The seed comes from the member's code (``member_codes``: scrypt for the codes people type,
+# PBKDF2 for the longer ones handed out before); a str here is a code from before, as then.
+
+def _cpd_private(seed: str | bytes) -> X25519PrivateKey:
+    if isinstance(seed, str):
+        seed = hashlib.pbkdf2_hmac("sha256", seed.encode(), b"talking-piece cpd v1", 10_000)
     return X25519PrivateKey.from_private_bytes(seed)
 
 
@@ -73,7 +77,7 @@ def _raw(public: X25519PublicKey) -> bytes:
     return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def cpd_public_key(member_code: str) -> str:
+def cpd_public_key(member_code: str | bytes) -> str:
     """The public half of the member's CPD key pair (stored; it opens nothing)."""
     return base64.urlsafe_b64encode(_raw(_cpd_private(member_code).public_key())).decode()
 
@@ -94,9 +98,9 @@ def seal_to(public_key: str, context: str, plaintext: str) -> str:
 
 
 class CpdOpener:
-    """Opens what was sealed to a member's public key, given their code (derived once)."""
+    """Opens what was sealed to a member's public key, given their seed (or an old code)."""
 
-    def __init__(self, member_code: str) -> None:
+    def __init__(self, member_code: str | bytes) -> None:
         self._private = _cpd_private(member_code)
         self._public = _raw(self._private.public_key())
 

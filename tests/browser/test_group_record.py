@@ -138,7 +138,7 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     reader.goto(report_url)
     expect(reader.locator("#record svg.record-chart")).to_have_count(5)
     expect(reader.locator("#record-readonly")).to_be_visible()
-    expect(reader.get_by_role("button", name="Erase the record")).to_be_hidden()
+    expect(reader.locator("#record-erase-zone")).to_be_hidden()
     expect(reader.locator("#report-link")).to_be_hidden()
     with reader.expect_download() as info:
         reader.get_by_role("button", name="Download CSV").click()
@@ -170,7 +170,8 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     md = Path(info.value.path()).read_text(encoding="utf-8")
     assert md.startswith("# My CPD record") and md.count("| Check-in and check-out |") == 3
     assert "### NMC reflective account" in md and "### Social Work England CPD record" in md
-    for other in NAMES + ["Ward 9", "More time for the case", "I felt safe to speak"]:
+    assert "Group: Ward 9 reflective practice" in md  # whose group the record is of
+    for other in NAMES + ["More time for the case", "I felt safe to speak"]:
         assert other not in md, other
     assert not any(asha_code in u for u in urls)
     # Ben came to one meeting only: his phone's record has one.
@@ -178,7 +179,9 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
         phones[NAMES[1]].get_by_role("link", name="Open my CPD record").click()
     expect(popup.value.locator("table.cpd-attendance tbody tr")).to_have_count(1)
 
-    page.once("dialog", lambda d: d.accept())
-    page.get_by_role("button", name="Erase the record").click()
-    expect(page.locator("#record-note")).to_have_text("The record is erased.")
+    zone = page.locator("#record-erase-zone")
+    zone.get_by_text("Erase the record…").click()
+    zone.get_by_label("I understand that the record is erased for good.").check()
+    zone.get_by_role("button", name="Yes, erase the record").click()
+    expect(zone.locator("#record-erase-note")).to_have_text("The record is erased.")
     expect(record).to_contain_text("No meeting has closed since the record began.")

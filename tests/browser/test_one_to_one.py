@@ -100,7 +100,9 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
         if name == JO:
             shots(mine, "cpd-one-to-one")
             # A member can erase their own CPD record, for good.
-            mine.once("dialog", lambda d: d.accept())
-            mine.get_by_role("button", name="Erase my CPD record").click()
+            zone = mine.locator("#cpd-erase-zone")
+            zone.get_by_text("Erase my CPD record…").click()
+            zone.get_by_label("I understand that my CPD record is erased for good.").check()
+            zone.get_by_role("button", name="Yes, erase my CPD record").click()
             expect(mine.locator("#cpd-note")).to_have_text("Your CPD record in this group is erased.")
             expect(mine.locator("#cpd")).to_contain_text("No meeting is recorded yet.")

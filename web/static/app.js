@@ -482,15 +482,7 @@
   }
 
   // ---------------------------------------------------------------- times in the viewer's own clock
-  function localTimes() {
-    var times = document.querySelectorAll('time[data-local-time]:not([data-localised])');
-    for (var i = 0; i < times.length; i++) {
-      var at = new Date(times[i].getAttribute('datetime'));
-      if (isNaN(at)) continue;
-      times[i].textContent = at.toLocaleString(timeLocale, { weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
-      times[i].setAttribute('data-localised', '');
-    }
-  }
+  function localTimes() { window.TalkingPieceWords.localTimes(document); }
 
   // ---------------------------------------------------------------- sound (screen and console)
   // Off by default; one toggle, remembered on this device. WebAudio tones: nothing to download.

@@ -33,13 +33,19 @@
       return files.save(r, "my-cpd-record.md");
     }).catch(function () { note.textContent = said("cpd-failed"); });
   });
-  el("cpd-erase").addEventListener("click", function () {
-    if (!window.confirm(said("cpd-erase-confirm"))) { return; }
+  // Erasing takes two steps on the page itself: open it, tick that it is for good, confirm.
+  var sure = el("cpd-erase-sure"), erase = el("cpd-erase");
+  sure.addEventListener("change", function () { erase.disabled = !sure.checked; });
+  erase.addEventListener("click", function () {
+    if (!sure.checked) { return; }
+    erase.disabled = true;
     files.withKey(base, code, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       note.textContent = said("cpd-erased");
+      sure.checked = false;
+      el("cpd-erase-step").open = false;
       return load();
-    }).catch(function () { note.textContent = said("cpd-failed"); });
+    }).catch(function () { note.textContent = said("cpd-failed"); erase.disabled = !sure.checked; });
   });
 
   if (!group || !code) { files.say(main, said("cpd-no-code")); return; }

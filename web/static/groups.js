@@ -1,7 +1,7 @@
 /* Recurring groups, consent and the summary on the pages, beside app.js:
  *
  * - the member code: a phone keeps the code the group gave it (localStorage, one per group,
- *   'tp:member:<group id>'), fills it into the join form of the group's next session, and
+ *   'tp:member:<group id>', and the name given with it), fills both into the join form of the group's next session, and
  *   shows it (with a personal link, /join#member=<group id>.<code>) so its owner can note it;
  *   opening that link on another phone keeps the code there too;
  * - the summary: its print page and Markdown download use this page's own key, in the URL
@@ -69,12 +69,17 @@
   var group = field && field.closest('[data-group]').dataset.group;
   if (field && group) {
     var known = store.getItem(memberKey(group));
+    var nameField = document.getElementById('name');
     if (known) {
       field.value = known;
       document.getElementById('member-code-hint').textContent =
         t('kept_for_group');
+      // A returning member on the same phone: the name they gave this group last time.
+      var knownName = store.getItem(memberKey(group) + ':name');
+      if (knownName && nameField && !nameField.value) nameField.value = knownName;
     }
     document.getElementById('join-form').addEventListener('tp:joined', function (evt) {
+      if (nameField) store.setItem(memberKey(group) + ':name', nameField.value.trim());
       var given = evt.detail && evt.detail.member_code;
       if (given) {
         store.setItem(memberKey(group), given);

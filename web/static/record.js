@@ -35,13 +35,20 @@
       return files.save(r, "group-record.csv");
     }).catch(function () { note.textContent = t("csv_failed"); });
   });
-  document.getElementById("record-erase").addEventListener("click", function () {
-    if (!window.confirm(t("record_erase_confirm"))) { return; }
+  // Erasing takes two steps on the page itself: open "Erase the record…", tick that it is for
+  // good, then confirm.
+  var sure = el("record-erase-sure"), erase = el("record-erase"), erased = el("record-erase-note");
+  sure.addEventListener("change", function () { erase.disabled = !sure.checked; });
+  erase.addEventListener("click", function () {
+    if (!sure.checked) { return; }
+    erase.disabled = true;
     files.withKey(base, key, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
-      note.textContent = t("record_erased");
+      erased.textContent = t("record_erased");
+      sure.checked = false;
+      el("record-erase-step").open = false;
       return load();
-    }).catch(function () { note.textContent = t("record_erase_failed"); });
+    }).catch(function () { erased.textContent = t("record_erase_failed"); erase.disabled = !sure.checked; });
   });
 
   // The report link: only the key holder sees it, can create it (once shown) and revoke it.
@@ -87,7 +94,7 @@
   });
 
   if (report) {
-    el("record-erase").hidden = true;
+    el("record-erase-zone").hidden = true;
     el("record-readonly").hidden = false;
   }
   if (!group || !key) { show(t("record_no_key")); return; }

@@ -73,7 +73,7 @@
         guard.hidden = true;
         dirty = false;
         var now = new Date();
-        say(t('saved_at', { time: now.toLocaleTimeString(window.TalkingPieceWords.locale(), { hour: '2-digit', minute: '2-digit' }) }));
+        say(t('saved_at', { time: window.TalkingPieceWords.clock(now) }));
         return true;
       })
       .catch(function (e) {
