@@ -94,6 +94,8 @@ EXAMPLES: dict[str, dict] = {
     "start_breakouts": {"size": 3}, "move_to_breakout": {"breakout_id": "g1", "participant_id": "x"},
     "breakout_notice": {"minutes": 2}, "invite_cofacilitator": {"name": "Sam"},
     "revoke_cofacilitator": {"cofacilitator_id": "x"}, "hand_over": {"to": "host"}, "set_rota": {"participant_ids": ["x"]},
+    "add_without_phone": {"name": "Kim"}, "raise_hand_for": {"participant_id": "x"},
+    "submit_paper_item": {"kind": "question", "text": "Why?"},
 }
 FAST = {"TOKEN_MESSAGE_BURST": "100000", "TOKEN_MESSAGES_PER_S": "100000", "SESSION_MESSAGE_BURST": "100000",
         "SESSION_MESSAGES_PER_S": "100000", "LIVE_MESSAGE_BURST": "100000", "LIVE_MESSAGES_PER_S": "100000"}

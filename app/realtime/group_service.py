@@ -264,7 +264,7 @@ class GroupService:
             raise NotFound("no group with that id")
         if key and hmac.compare_digest(token_hash(key), group.key_hash):
             return group
-        member = await self.store.find_member(group_id, token_hash(key)) if key else None
+        member = await self._find(group_id, key) if key else None
         if member is not None and group.rota and group.rota[group.rota_next % len(group.rota)]["member_id"] == member.id:
             return group
         if member is not None:
@@ -280,7 +280,7 @@ class GroupService:
             raise NotFound("no group with that id")
         if key and hmac.compare_digest(token_hash(key), group.key_hash):
             return group, None
-        member = await self.store.find_member(group_id, token_hash(key)) if key else None
+        member = await self._find(group_id, key) if key else None
         if member is None:
             raise Unauthorized("send the group key or your member code")
         return group, member
