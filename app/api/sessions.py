@@ -14,11 +14,14 @@ from app.api.schemas import (
     FormatOut,
     Joined,
     JoinSession,
+    Knock,
+    Knocked,
+    KnockStatus,
     SessionCreated,
     SessionSetup,
 )
 from app.facilitation.commands import parse_command
-from app.facilitation.errors import Conflict, Invalid
+from app.facilitation.errors import Conflict, Invalid, Unauthorized
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
@@ -74,6 +77,24 @@ async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str
     result = await rt.groups.join(state, body.name, body.member_code)
     return {"participant_id": result.joined.participant_id, "token": result.joined.token,
             "member_code": result.member_code}
+
+
+@router.post("/sessions/{code}/knocks", status_code=202, response_model=Knocked)
+async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str]:
+    """Ask to be let into a locked session. The facilitators see the name (``me.waiting``) and
+    admit or decline it; the token answers ``GET …/knock`` meanwhile, and is the participant's
+    token once admitted. 409 when the room is open (join instead), full or closed."""
+    knocked = await rt.service.knock(code, body.name)
+    return {"knock_id": knocked.participant_id, "token": knocked.token}
+
+
+@router.get("/sessions/{code}/knock", response_model=KnockStatus, response_model_exclude_none=True)
+async def knock_status(code: str, rt: RuntimeDep, bearer: OptionalBearer) -> dict[str, str | None]:
+    """The knocker's phone asks, with its token as the bearer: waiting, admitted or declined."""
+    if not bearer:
+        raise Unauthorized("send the knock's token as the bearer token")
+    status, participant_id = await rt.service.knock_status(code, bearer)
+    return {"status": status, "participant_id": participant_id}
 
 
 @router.get("/sessions/{code}")

@@ -273,6 +273,20 @@ class UnlockRoom(Command):
     type: Literal["unlock_room"]
 
 
+class AdmitKnock(Command):
+    """Let someone waiting at the locked door in."""
+
+    type: Literal["admit_knock"]
+    knock_id: Id
+
+
+class DeclineKnock(Command):
+    """Turn someone waiting at the locked door away."""
+
+    type: Literal["decline_knock"]
+    knock_id: Id
+
+
 class ShowWellbeing(Command):
     """Show the room the spread of a phase's wellbeing answers counted so far (default: this phase)."""
 
@@ -360,7 +374,7 @@ ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
     SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing, ShowEvaluation,
-    Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
+    AdmitKnock, DeclineKnock, Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
     StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,
