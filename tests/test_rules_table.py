@@ -68,7 +68,7 @@ def test_what_stays_with_the_lead_is_in_the_table() -> None:
     by_type = {kind.model_fields["type"].annotation.__args__[0]: rule for kind, rule in engine.RULES.items()}
     assert {name for name, rule in by_type.items() if rule.seats == "lead"} == {
         "invite_cofacilitator", "revoke_cofacilitator", "hand_over", "set_rota", "close"}
-    assert {name for name, rule in by_type.items() if rule.seats == "host"} == {"take_back"}
+    assert {name for name, rule in by_type.items() if rule.seats == "host"} == {"take_back", "reissue_key"}
     assert all(rule.seats in ("any", "lead", "host") for rule in engine.RULES.values())
     co = Actor(role="facilitator", seat="co-x")
     with pytest.raises(Forbidden, match="no longer facilitate"):  # a seat that is not in the session

@@ -287,6 +287,18 @@ class DeclineKnock(Command):
     knock_id: Id
 
 
+class ReissueKey(Command):
+    """The facilitator's own key, new: the old one (and every console holding it) stops working."""
+
+    type: Literal["reissue_key"]
+
+
+class ScreenLink(Command):
+    """Another link to the screen view, for a facilitator's seat that has none."""
+
+    type: Literal["screen_link"]
+
+
 class ShowWellbeing(Command):
     """Show the room the spread of a phase's wellbeing answers counted so far (default: this phase)."""
 
@@ -374,7 +386,7 @@ ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
     SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing, ShowEvaluation,
-    AdmitKnock, DeclineKnock, Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
+    AdmitKnock, DeclineKnock, ReissueKey, ScreenLink, Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass,
     StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,

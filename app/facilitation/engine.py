@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, cofacilitation, evaluation, guard, knocks, tallies
+from . import breakouts, cofacilitation, evaluation, guard, knocks, recovery, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -1120,6 +1120,8 @@ RULES: dict[type[c.Command], Rule] = {
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
     c.AdmitKnock: Rule(F, frozenset({L, R, P}), _admit),
     c.DeclineKnock: Rule(F, frozenset({L, R, P}), knocks.decline),
+    c.ReissueKey: Rule(F, frozenset({L, R, P, X}), recovery.reissue_key, seats="host"),
+    c.ScreenLink: Rule(F, frozenset({L, R, P, X}), recovery.screen_link),
     c.Close: Rule(F, frozenset({L, R, P}), _close, seats="lead"),
     # the lead alone invites, revokes and hands over; the host alone takes a participant's facilitation back
     c.InviteCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.invite, seats="lead"),

@@ -440,6 +440,7 @@ class SessionState(Frozen):
     last_pass: PassUndo | None = None  # the latest pass, undoable for UNDO_PASS_S
     locked: bool = False  # the facilitator has closed the door: joining is refused
     knocks: tuple[Knock, ...] = ()  # who is waiting at the locked door (knocks.py)
+    screen_keys: tuple[str, ...] = ()  # hashes of screen links made since (recovery.py); never in a view
     flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
     breakouts: Breakouts | None = None  # small groups running inside the session

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, cofacilitation, engine, guard, knocks
+from app.facilitation import carry, cofacilitation, engine, guard, knocks, recovery
 from app.facilitation.commands import Command, ExpireTurn, FlushTallies
 from app.facilitation.errors import (
     Conflict,
@@ -456,7 +456,7 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
     digest = token_hash(token)
     if hmac.compare_digest(digest, state.facilitator_token_hash):
         return FACILITATOR
-    if hmac.compare_digest(digest, state.screen_token_hash):
+    if hmac.compare_digest(digest, state.screen_token_hash) or recovery.is_screen_key(state, digest, hmac.compare_digest):
         return SCREEN
     for co in state.cofacilitators:
         if hmac.compare_digest(digest, co.token_hash):
