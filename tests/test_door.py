@@ -105,3 +105,17 @@ def test_someone_at_a_locked_door_waits_until_the_facilitator_lets_them_in(serve
             await phone.close()
 
     asyncio.run(scenario())
+
+
+def test_a_removed_phone_asks_at_the_door_without_an_error_until_it_is_let_back_in(server: ServerProcess) -> None:
+    with Api(server.base_url) as api:
+        created = api.create_session(title="Removed")
+        code, fac = created["code"], created["facilitator_token"]
+        dana = api.join(code, "Dana")
+        api.ok(code, fac, {"type": "remove_participant", "participant_id": dana["participant_id"]})
+        asked = api.request("GET", f"/api/sessions/{code}/knock", token=dana["token"])
+        assert asked.status_code == 200 and asked.json() == {"status": "removed"}
+        api.ok(code, fac, {"type": "readmit_participant", "participant_id": dana["participant_id"]})
+        assert api.request("GET", f"/api/sessions/{code}/knock", token=dana["token"]).json() == {
+            "status": "admitted", "participant_id": dana["participant_id"]}
+        assert api.request("GET", f"/api/sessions/{code}/knock").status_code == 401

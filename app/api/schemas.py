@@ -82,7 +82,7 @@ class Knocked(BaseModel):
 
 
 class KnockStatus(BaseModel):
-    status: Literal["waiting", "admitted", "declined"]
+    status: Literal["waiting", "admitted", "declined", "removed"]
     participant_id: str | None = None  # once admitted
 
 

@@ -90,7 +90,9 @@ async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str]:
 
 @router.get("/sessions/{code}/knock", response_model=KnockStatus, response_model_exclude_none=True)
 async def knock_status(code: str, rt: RuntimeDep, bearer: OptionalBearer) -> dict[str, str | None]:
-    """The knocker's phone asks, with its token as the bearer: waiting, admitted or declined."""
+    """The knocker's phone asks, with its token as the bearer: waiting, admitted or declined. A
+    removed participant's phone asks the same (``removed`` until it is let back in), so that
+    waiting at the door is never an error."""
     if not bearer:
         raise Unauthorized("send the knock's token as the bearer token")
     status, participant_id = await rt.service.knock_status(code, bearer)

@@ -76,12 +76,13 @@ def decline(state: SessionState, cmd: c.DeclineKnock, actor: Actor, now: float, 
 
 def status_of(state: SessionState, token_hash: str) -> tuple[str, str | None]:
     """What the knocker's phone asks while it waits: waiting, admitted (with their id), or
-    declined (their knock is gone and no participant holds their token)."""
+    declined (their knock is gone and no participant holds their token). A removed participant's
+    phone asks the same while it waits to be let back in: removed, until it is admitted again."""
     if any(k.token_hash == token_hash for k in state.knocks):
         return "waiting", None
     for p in state.participants:
-        if p.token_hash == token_hash and not p.removed:
-            return "admitted", p.id
+        if p.token_hash == token_hash:
+            return ("removed", None) if p.removed else ("admitted", p.id)
     return "declined", None
 
 

@@ -15,6 +15,8 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+from tests.browser.helpers import watch_console  # noqa: E402  (needs playwright)
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,13 +59,19 @@ def contexts(browser) -> Iterator[object]:
     """``contexts(phone=True)`` opens a fresh browser context (own storage); all closed after the test.
     Other keywords go to Playwright's ``new_context`` (a viewport, a time zone)."""
     opened = []
+    problems: list[str] = []
 
     def new(phone: bool = False, **options):
         ctx = browser.new_context(**{**(PHONE if phone else LAPTOP), **options})
         ctx.set_default_timeout(8000)
+        watch_console(ctx, problems)
         opened.append(ctx)
         return ctx
 
     yield new
     for ctx in opened:
         ctx.close()
+    # No page may log an error to the browser's console in any journey (a style or script the
+    # Content-Security-Policy refuses is one); a network cut on purpose is not the page's error.
+    unexpected = [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    assert not unexpected, "\n".join(unexpected)

@@ -439,13 +439,17 @@
   // ---------------------------------------------------------------- removed from the session
   // A removed phone keeps its key, to notice when the facilitator lets it back in, and offers
   // no way to join afresh: the same phone cannot slip back in under another name.
+  // Asked through the door's status (GET …/knock), which answers 200 whatever the answer, so
+  // that a phone waiting to be let back in logs no error.
+  function inRoom(key) {
+    return fetch('/api/sessions/' + encodeURIComponent(code) + '/knock', { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : { status: r.status === 404 ? 'gone' : 'unknown' }; });
+  }
   function checkRemoved() {
-    fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
-      .then(function (r) { return r.ok ? null : r.json().catch(function () { return {}; }); })
+    inRoom(token)
       .then(function (body) {
-        if (body === null) { location.reload(); return; }
-        var message = (body && body.error && body.error.message) || '';
-        if (/removed/.test(message)) {
+        if (body.status === 'admitted') { location.reload(); return; }
+        if (body.status === 'removed') {
           store.set('tp:removed:' + code, '1');
           fatal = true;
           root.removeAttribute('ws-connect');
@@ -464,10 +468,10 @@
     if (!key) return;
     var status = document.getElementById('removed-status');
     var ask = function () {
-      fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
-        .then(function (r) {
-          if (r.ok) { store.remove('tp:removed:' + code); status.textContent = t('back_in'); location.reload(); }
-          else if (r.status === 404) { store.remove('tp:removed:' + code); status.textContent = t('session_gone'); }
+      inRoom(key)
+        .then(function (body) {
+          if (body.status === 'admitted') { store.remove('tp:removed:' + code); status.textContent = t('back_in'); location.reload(); }
+          else if (body.status === 'gone') { store.remove('tp:removed:' + code); status.textContent = t('session_gone'); }
           else setTimeout(ask, 4000);
         }).catch(function () { setTimeout(ask, 8000); });
     };

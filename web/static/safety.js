@@ -53,7 +53,9 @@
   fields.forEach(function (f) { f.addEventListener('input', function () { touched = dirty = true; }); });
 
   // What this phone saved before (after a reload, say), unless the person has started typing.
-  if (token()) {
+  // Not on a removed phone: its key opens nothing until it is let back in.
+  var removed = (function () { try { return localStorage.getItem('tp:removed:' + code); } catch (e) { return null; } })();
+  if (token() && !removed) {
     call(base).then(function (r) { return r.ok ? r.json() : null; }).then(function (record) {
       if (!record || touched) return;
       record.prompts.forEach(function (p) {
