@@ -101,6 +101,7 @@
   root.addEventListener('htmx:wsClose', function (evt) {
     var closed = evt.detail && evt.detail.event && evt.detail.event.code;
     if (closed === 4404) forget(code);               // the session is gone: nothing to get back to
+    if (closed === 4401 && (find(code) || {}).key === key) forget(code);  // its key was re-issued elsewhere
   });
 
   // Only the session's own facilitator (not a co-facilitator) re-issues the key.
