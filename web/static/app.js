@@ -319,7 +319,9 @@
   // Vibration where the phone can (Android); a visual cue where it cannot (iOS has no vibrate).
   function buzz(glance, pattern) {
     var shaken = false;
-    if (typeof navigator.vibrate === 'function') {
+    // Before the person has touched the page the browser refuses (and logs) a vibration: cue instead.
+    var touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (typeof navigator.vibrate === 'function' && touched) {
       try { shaken = navigator.vibrate(pattern) !== false; } catch (e) { shaken = false; }
     }
     if (!shaken) {
