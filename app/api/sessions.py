@@ -21,7 +21,7 @@ from app.api.schemas import (
     SessionSetup,
 )
 from app.facilitation.commands import parse_command
-from app.facilitation.errors import Conflict, Invalid, Unauthorized
+from app.facilitation.errors import Conflict, Invalid, PossibleIdentifier, Unauthorized
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
@@ -114,10 +114,20 @@ async def erase_session(who: SessionCaller, rt: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/sessions/{code}/reflection", status_code=204)
-async def save_reflection(who: SessionCaller, rt: RuntimeDep, body: Reflection) -> Response:
-    """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it."""
-    await rt.service.save_reflection(who[1], body)
+@router.put("/sessions/{code}/reflection", status_code=204,
+            responses={200: {"description": "with ``?ask=1``: not saved, the guard's question (``possible_identifier``)"}})
+async def save_reflection(who: SessionCaller, rt: RuntimeDep, body: Reflection, ask: bool = False) -> Response:
+    """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it.
+
+    Text that looks like it identifies someone is refused (422 ``possible_identifier``) unless
+    ``confirmed``; with ``?ask=1`` that question is an answer, not an error: 200
+    ``{"saved": false, "possible_identifier": message}`` (the phone asks it without a refused request)."""
+    try:
+        await rt.service.save_reflection(who[1], body)
+    except PossibleIdentifier as exc:
+        if not ask:
+            raise
+        return JSONResponse({"saved": False, "possible_identifier": exc.message}, headers={"Cache-Control": "no-store"})
     return Response(status_code=204)
 
 

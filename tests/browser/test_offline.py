@@ -75,4 +75,5 @@ def test_a_phone_offline_for_half_a_minute_says_so_and_catches_up(server, contex
     expect(dev.locator("#glance")).to_be_visible()
     expect(dev.locator("#glance")).not_to_contain_text(re.compile("Ana (is speaking|has the floor)"))
     expect(console.locator("#people li", has_text="Dev")).to_contain_text("online", timeout=20000)
-    assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+    # (the browser's own reports of the cut connection are left to the contexts fixture)
+    assert [p for p in problems if not any(c in p for c in ("ERR_INTERNET_DISCONNECTED", "[object Event]"))] == []

@@ -69,9 +69,17 @@
     var body = { confirmed: !!confirmed };
     fields.forEach(function (f) { body[f.name] = f.value; });
     say(t('saving'));
-    return call(base, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    // ?ask=1: the guard's question comes back as an answer (200), not as a refused request.
+    return call(base + '?ask=1', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (r) {
         if (!r.ok) return problem(r);
+        if (r.status === 200) {
+          return r.json().then(function (answer) {
+            var e = new Error(answer.possible_identifier || '');
+            e.code = 'possible_identifier';
+            throw e;
+          });
+        }
         guard.hidden = true;
         dirty = false;
         var now = new Date();
