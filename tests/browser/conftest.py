@@ -15,7 +15,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from tests.browser.helpers import watch_console  # noqa: E402  (needs playwright)
+from tests.browser.helpers import watch_console  # needs playwright, imported above
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"

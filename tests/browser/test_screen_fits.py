@@ -102,7 +102,7 @@ def test_a_balint_review_with_its_evaluation_and_its_thank_you_fit_the_screen(se
 def test_a_round_of_twenty_fits_the_screen_and_keeps_each_number_with_its_name(server, contexts, shots, width, height):
     base = server.base_url
     names = [f"Participant {n:02d} Longname" for n in range(1, 21)]
-    created, tokens = room(base, "check-in-out", names)
+    created, _ = room(base, "check-in-out", names)
     code, fac = created["code"], created["facilitator_token"]
     problems: list[str] = []
     screen = watch_console(contexts(viewport={"width": width, "height": height}), problems).new_page()

@@ -37,7 +37,7 @@ def test_a_closed_console_comes_back_from_the_start_page_and_from_the_recovery_l
     expect(mine).to_be_visible()
     mine.get_by_role("link", name=f"Thursday supervision ({code})").click()
     expect(start).to_have_url(re.compile(f"/console/{code}#key="))
-    expect(start.locator("#status")).to_have_text(re.compile("Not started|Lobby", re.I))
+    expect(start.locator("#status")).to_have_text(re.compile("Not started|Lobby", re.IGNORECASE))
     expect(start.locator("#conn")).to_be_hidden()
 
     # Another device: the recovery link alone.
