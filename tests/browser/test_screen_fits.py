@@ -127,3 +127,26 @@ def test_a_round_of_twenty_fits_the_screen_and_keeps_each_number_with_its_name(s
     expect(screen.locator(".screen-lobby")).to_be_hidden()
     shots(screen, f"round-of-20-{width}")
     assert problems == []
+
+
+def test_every_phase_of_every_shipped_format_fits_the_screen(server, contexts):
+    """Each format's phases in turn, with a round running where the phase has one, at both sizes."""
+    base = server.base_url
+    formats = api(base, "GET", "/api/formats").json()
+    page = contexts(viewport={"width": 1920, "height": 1080}).new_page()
+    for fmt in formats:
+        people = 2 if fmt["id"] == "one-to-one" else 6  # a one-to-one admits two
+        created, _ = room(base, fmt["id"], [f"Member {n} of the group" for n in range(1, people + 1)])
+        code, fac = created["code"], created["facilitator_token"]
+        page.goto(absolute(base, created["screen_url"]))
+        api(base, "POST", f"/api/sessions/{code}/commands", fac, json={"type": "start"})
+        for phase in fmt["phases"]:
+            api(base, "POST", f"/api/sessions/{code}/commands", fac, json={"type": "goto_phase", "phase_id": phase["id"]})
+            command(base, code, fac, {"type": "start_round"})  # refused where the phase takes no round
+            expect(page.locator("#status")).to_contain_text(phase["title"])
+            for width, height in SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                fits(page)
+        api(base, "POST", f"/api/sessions/{code}/commands", fac, json={"type": "close"})
+        expect(page.locator("#stage")).to_contain_text("Thank you")
+        fits(page)
