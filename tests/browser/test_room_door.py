@@ -34,8 +34,19 @@ def test_a_typed_code_joins_and_a_locked_room_lets_in_whoever_the_console_admits
     expect(first.locator("#room")).to_be_visible()
     expect(console.locator("#people-h")).to_have_text("People (1)")
 
+    # A phone whose join page opened while the room was open, and whose Join comes after the lock.
+    slow = contexts(phone=True).new_page()
+    slow.goto(f"{base}/join/{code}")
+    expect(slow.locator("#door-note")).to_have_count(0)
+
     console.get_by_role("button", name=re.compile("Lock the room")).click()
     expect(console.locator("#people .door")).to_contain_text("Locked")
+
+    contexts.allow("status of 409 (Conflict)")  # the refused join: the page then says why
+    slow.get_by_label(re.compile("keep what is said here confidential")).check()
+    slow.get_by_role("button", name="Join").click()
+    expect(slow.locator("#door-note")).to_contain_text("locked this room")
+    expect(slow.get_by_role("button", name="Ask to come in")).to_be_visible()
 
     late = watch_console(contexts(phone=True), problems).new_page()
     late.goto(f"{base}/join/{code.lower()}")

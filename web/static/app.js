@@ -590,8 +590,10 @@
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(joining)
       }).then(function (res) {
-        return res.json().then(function (body) { return { ok: res.ok, body: body }; });
+        return res.json().then(function (body) { return { ok: res.ok, status: res.status, body: body }; });
       }).then(function (r) {
+        // The door closed since the page loaded (locked, full, ended): the page says which, in its language.
+        if (r.status === 409 && /locked|full|closed|admits/.test((r.body && r.body.error && r.body.error.message) || '')) { location.reload(); return; }
         // The API's message is English, for programs: other languages get the page's own sentence.
         if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);
