@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         # over this transport ceiling is closed with 1009 before the app sees it.
         access_log=False, ws="websockets-sansio", ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
         ws_per_message_deflate=settings.ws_compression,
+        ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
         proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
         **({"log_config": logs} if logs is not None else {}),
     )

@@ -117,6 +117,10 @@ class AppSettings(BaseSettings):
     tally_interval_s: float = 6.0
     presence_on_s: float = 15.0
     presence_off_s: float = 20.0
+    # A socket whose other end has silently gone (a phone that lost its network keeps no
+    # chance to say goodbye) is found by a ping every this many seconds, unanswered for as long:
+    # the room sees that person offline within twice this plus the debounce above.
+    ws_ping_s: float = Field(default=5.0, gt=0, le=60)
     # The evaluation's spread is shown once at least this many have answered, and a group's
     # record suppresses every count below it (docs/groups.md).
     evaluation_k: int = Field(default=3, ge=2, le=50)

@@ -87,5 +87,10 @@ def test_reflection_with_an_identifier_needs_confirming(server: ServerProcess) -
     refused = http.put(f"/api/sessions/{code}/reflection", headers=auth(writer["token"]), json=body)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "possible_identifier"
     assert http.get(f"/api/sessions/{code}/reflection", headers=auth(writer["token"])).json()["prompts"][0]["text"] == ""
+    # The phone asks the same as a question, not a refused request (no error in its console).
+    asked = http.put(f"/api/sessions/{code}/reflection?ask=1", headers=auth(writer["token"]), json=body)
+    assert asked.status_code == 200 and asked.json()["saved"] is False
+    assert "phone number" in asked.json()["possible_identifier"]
+    assert http.get(f"/api/sessions/{code}/reflection", headers=auth(writer["token"])).json()["prompts"][0]["text"] == ""
     kept = http.put(f"/api/sessions/{code}/reflection", headers=auth(writer["token"]), json={**body, "confirmed": True})
     assert kept.status_code == 204

@@ -69,7 +69,7 @@ def test_what_stays_with_the_lead_is_in_the_table() -> None:
     by_type = {kind.model_fields["type"].annotation.__args__[0]: rule for kind, rule in engine.RULES.items()}
     assert {name for name, rule in by_type.items() if rule.seats == "lead"} == {
         "invite_cofacilitator", "revoke_cofacilitator", "hand_over", "set_rota"}
-    assert {name for name, rule in by_type.items() if rule.seats == "host"} == {"take_back", "erase"}
+    assert {name for name, rule in by_type.items() if rule.seats == "host"} == {"take_back", "erase", "reissue_key"}
     assert {name for name, rule in by_type.items() if rule.seats == "host_grant"} == {"close"}
     assert all(rule.seats in ("any", "lead", "host", "host_grant") for rule in engine.RULES.values())
     co = Actor(role="facilitator", seat="co-x")

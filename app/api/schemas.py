@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -70,6 +70,20 @@ class Joined(BaseModel):
     participant_id: str
     token: str
     member_code: str | None = None  # a group member's personal code: shown once, on first join
+
+
+class Knock(Strict):
+    name: Name
+
+
+class Knocked(BaseModel):
+    knock_id: str
+    token: str  # the knocker's: it opens the session once a facilitator admits them
+
+
+class KnockStatus(BaseModel):
+    status: Literal["waiting", "admitted", "declined", "removed"]
+    participant_id: str | None = None  # once admitted
 
 
 class Ack(BaseModel):

@@ -14,11 +14,14 @@ from app.api.schemas import (
     FormatOut,
     Joined,
     JoinSession,
+    Knock,
+    Knocked,
+    KnockStatus,
     SessionCreated,
     SessionSetup,
 )
 from app.facilitation.commands import parse_command
-from app.facilitation.errors import Conflict, Invalid
+from app.facilitation.errors import Conflict, Invalid, PossibleIdentifier, Unauthorized
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.reflection import Reflection, evidence, to_markdown
 from app.facilitation.views import view_for
@@ -76,6 +79,26 @@ async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str
             "member_code": result.member_code}
 
 
+@router.post("/sessions/{code}/knocks", status_code=202, response_model=Knocked)
+async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str]:
+    """Ask to be let into a locked session. The facilitators see the name (``me.waiting``) and
+    admit or decline it; the token answers ``GET …/knock`` meanwhile, and is the participant's
+    token once admitted. 409 when the room is open (join instead), full or closed."""
+    knocked = await rt.service.knock(code, body.name)
+    return {"knock_id": knocked.participant_id, "token": knocked.token}
+
+
+@router.get("/sessions/{code}/knock", response_model=KnockStatus, response_model_exclude_none=True)
+async def knock_status(code: str, rt: RuntimeDep, bearer: OptionalBearer) -> dict[str, str | None]:
+    """The knocker's phone asks, with its token as the bearer: waiting, admitted or declined. A
+    removed participant's phone asks the same (``removed`` until it is let back in), so that
+    waiting at the door is never an error."""
+    if not bearer:
+        raise Unauthorized("send the knock's token as the bearer token")
+    status, participant_id = await rt.service.knock_status(code, bearer)
+    return {"status": status, "participant_id": participant_id}
+
+
 @router.get("/sessions/{code}")
 async def get_view(who: SessionCaller, rt: RuntimeDep) -> dict[str, Any]:
     state, caller = who
@@ -92,10 +115,20 @@ async def erase_session(who: SessionCaller, rt: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/sessions/{code}/reflection", status_code=204)
-async def save_reflection(who: SessionCaller, rt: RuntimeDep, body: Reflection) -> Response:
-    """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it."""
-    await rt.service.save_reflection(who[1], body)
+@router.put("/sessions/{code}/reflection", status_code=204,
+            responses={200: {"description": "with ``?ask=1``: not saved, the guard's question (``possible_identifier``)"}})
+async def save_reflection(who: SessionCaller, rt: RuntimeDep, body: Reflection, ask: bool = False) -> Response:
+    """Keep my private reflection (Gibbs' six prompts). Sealed with my token: nobody else can read it.
+
+    Text that looks like it identifies someone is refused (422 ``possible_identifier``) unless
+    ``confirmed``; with ``?ask=1`` that question is an answer, not an error: 200
+    ``{"saved": false, "possible_identifier": message}`` (the phone asks it without a refused request)."""
+    try:
+        await rt.service.save_reflection(who[1], body)
+    except PossibleIdentifier as exc:
+        if not ask:
+            raise
+        return JSONResponse({"saved": False, "possible_identifier": exc.message}, headers={"Cache-Control": "no-store"})
     return Response(status_code=204)
 
 

@@ -299,6 +299,32 @@ class UnlockRoom(Command):
     type: Literal["unlock_room"]
 
 
+class AdmitKnock(Command):
+    """Let someone waiting at the locked door in."""
+
+    type: Literal["admit_knock"]
+    knock_id: Id
+
+
+class DeclineKnock(Command):
+    """Turn someone waiting at the locked door away."""
+
+    type: Literal["decline_knock"]
+    knock_id: Id
+
+
+class ReissueKey(Command):
+    """The facilitator's own key, new: the old one (and every console holding it) stops working."""
+
+    type: Literal["reissue_key"]
+
+
+class ScreenLink(Command):
+    """Another link to the screen view, for a facilitator's seat that has none."""
+
+    type: Literal["screen_link"]
+
+
 class ShowWellbeing(Command):
     """Show the room the spread of a phase's wellbeing answers counted so far (default: this phase)."""
 
@@ -393,7 +419,7 @@ ClientCommand = Union[
     Start, NextPhase, GotoPhase, StartRound, NextTurn, GiveTurn, Pause, Resume, Extend,
     SetPresenter, RevealItems, HideItem, RemoveParticipant, Close,
     SetPhases, ProposeSummary, WithdrawProposal, ReadmitParticipant, LockRoom, UnlockRoom, ShowWellbeing, ShowEvaluation,
-    Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
+    AdmitKnock, DeclineKnock, ReissueKey, ScreenLink, Leave, RaiseHand, LowerHand, Pass, YieldTurn, SubmitItem, RetractItem, VoteItem,
     AddAction, EditAction, RemoveAction, RateWellbeing, Evaluate, RequestWord, WithdrawWord,
     Consent, CarryAction, ReviewAction, UndoPass, AddWithoutPhone, RaiseHandFor, SubmitPaperItem,
     StartBreakouts, MoveToBreakout, BreakoutNotice, EndBreakouts,

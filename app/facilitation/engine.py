@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, cofacilitation, evaluation, floor, guard, tallies
+from . import breakouts, cofacilitation, evaluation, floor, guard, knocks, recovery, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -51,7 +51,6 @@ from .models import (
     MAX_GROUP_PHASE_LOG,
     MAX_ITEMS_PER_PERSON,
     MAX_ITEMS,
-    MAX_PARTICIPANTS,
     MAX_PHASE_LOG,
     MAX_TURN_S,
     MAX_VIEW_BYTES,
@@ -141,28 +140,40 @@ def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState
 # but they change what everybody sees, so they go through the same versioning.
 
 def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
-    if state.status is X:
-        raise Conflict("this session has closed", "session_closed")
-    if state.locked:
-        raise Conflict("the facilitator has locked this session: ask them to let you in", "session_locked")
+    knocks.check_door(state)
+    events: list[Event] = []
+    joined = _let_in(state, participant_id, name, token_hash, now, events)
+    return Transition(state=_versioned(state, joined, now), events=tuple(events))
+
+
+def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now: float) -> Transition:
+    """Someone at the locked door leaves their name for the facilitators (``knocks``)."""
+    waiting = knocks.knock(state, knock_id=knock_id, name=name, token_hash=token_hash, now=now)
+    return Transition(state=_versioned(state, waiting, now), events=(Event(type="knocked"),))
+
+
+def _admit(state, cmd: c.AdmitKnock, actor, now, fresh) -> Result:
+    """Let someone waiting at the door in: they join as anyone joins, the door's lock aside."""
+    person, state = knocks.take(state, cmd.knock_id)
+    knocks.check_door(state, admitting=True)
+    events: list[Event] = []
+    state = _let_in(state, person.id, person.name, person.token_hash, now, events)
+    return state, events, {"participant_id": person.id}
+
+
+def _let_in(state: SessionState, participant_id: str, name: str, token_hash: str, now: float,
+            events: list[Event]) -> SessionState:
+    """A new participant, through an open door or admitted at a locked one."""
     before = state
-    if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
-        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)", "session_full", limit=MAX_PARTICIPANTS)
-    cap = state.format.max_participants
-    if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
-        raise Conflict(f"this session admits {cap} people, and they have joined", "session_full", limit=cap)
     guests = state.guest_count
     if not name:
         guests += 1
         name = f"Guest {guests}"
     person = Participant(id=participant_id, name=name, token_hash=token_hash, joined_at=now)
-    old = state
     state = _admitted(state.model_copy(update={"guest_count": guests}), person, now)
     _within_ceiling(before, state)
-    return Transition(
-        state=_versioned(old, state, now),
-        events=(Event(type="participant_joined", data={"participant_id": participant_id}),),
-    )
+    events.append(Event(type="participant_joined", data={"participant_id": participant_id}))
+    return state
 
 
 PHASE_VISIT_BYTES = 100  # a visit's times and keys in the stored record, besides its phase id
@@ -182,13 +193,10 @@ def _admitted(state: SessionState, person: Participant, now: float) -> SessionSt
 def _add_without_phone(state, cmd: c.AddWithoutPhone, actor, now, fresh) -> Result:
     """Someone in the room without a phone, added by name: in the round's order and the
     queue like anyone, with no token (nothing can sign in as them) and never online."""
-    if sum(1 for p in state.participants if p.present) >= MAX_PARTICIPANTS:
-        raise Conflict(f"this session is full ({MAX_PARTICIPANTS} people)")
-    cap = state.format.max_participants
-    if cap is not None and sum(1 for p in state.participants if not p.removed) >= cap:
-        raise Conflict(f"this session admits {cap} people, and they have joined")
+    knocks.check_door(state, admitting=True)  # the facilitator adds them: only a full room stops it
     person = Participant(id=fresh.id, name=cmd.name, token_hash="", joined_at=now, phoneless=True)
-    state = _admitted(state, person, now)
+    before, state = state, _admitted(state, person, now)
+    _within_ceiling(before, state)
     return state, [Event(type="participant_joined", data={"participant_id": person.id})], {"participant_id": person.id}
 
 
@@ -608,7 +616,7 @@ def _close(state, cmd, actor, now, fresh) -> Result:
     people = tuple(p.model_copy(update={"hand_raised_at": None}) for p in state.participants)
     events.append(Event(type="session_closed"))
     return state.model_copy(update={"status": X, "closed_at": now, "round": None, "paused_at": None,
-                                    "participants": people, "phase_log": _left_phase(state.phase_log, now)}), events, {}
+                                    "participants": people, "knocks": (), "phase_log": _left_phase(state.phase_log, now)}), events, {}
 
 
 # ---------------------------------------------------------------- participant
@@ -1176,6 +1184,10 @@ RULES: dict[type[c.Command], Rule] = {
     c.ReadmitParticipant: Rule(F, frozenset({L, R, P}), _readmit),
     c.LockRoom: Rule(F, frozenset({L, R, P}), _lock_room),
     c.UnlockRoom: Rule(F, frozenset({L, R, P}), _unlock_room),
+    c.AdmitKnock: Rule(F, frozenset({L, R, P}), _admit),
+    c.DeclineKnock: Rule(F, frozenset({L, R, P}), knocks.decline),
+    c.ReissueKey: Rule(F, frozenset({L, R, P, X}), recovery.reissue_key, seats="host"),
+    c.ScreenLink: Rule(F, frozenset({L, R, P, X}), recovery.screen_link),
     c.Close: Rule(F, frozenset({L, R, P}), _close, seats="host_grant"),
     # the lead alone invites, revokes and hands over; the host alone takes the lead and a participant's facilitation back
     c.InviteCofacilitator: Rule(F, frozenset({L, R, P}), cofacilitation.invite, seats="lead"),
@@ -1220,5 +1232,5 @@ RULES: dict[type[c.Command], Rule] = {
     c.FlushTallies: Rule(SYS, ANY, _flush_tallies),
 }
 
-__all__ = ["apply", "permit", "join", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
+__all__ = ["apply", "permit", "join", "knock", "content_bytes", "set_connected", "new_session", "next_deadline", "spoken_now", "queue_order",
            "Transition", "Event", "FacilitationError", "RULES"]

@@ -402,6 +402,16 @@ class CoFacilitator(Frozen):
     by: str = "host"  # the seat that invited them: their seat ends with that one's
 
 
+class Knock(Frozen):
+    """Someone at a locked door asking to be let in: the name they gave and the hash of the
+    token that becomes theirs if the facilitator admits them (the token itself is never kept)."""
+
+    id: str
+    name: str
+    token_hash: str
+    at: float
+
+
 class RotaEntry(Frozen):
     """A recurring group's member in its rota of who facilitates (the member id is never shown)."""
 
@@ -467,6 +477,8 @@ class SessionState(Frozen):
     proposals: tuple[Proposal, ...] = ()
     last_pass: PassUndo | None = None  # the latest pass, undoable for UNDO_PASS_S
     locked: bool = False  # the facilitator has closed the door: joining is refused
+    knocks: tuple[Knock, ...] = ()  # who is waiting at the locked door (knocks.py)
+    screen_keys: tuple[str, ...] = ()  # hashes of screen links made since (recovery.py); never in a view
     flush_at: float | None = None  # when the anonymous counters and presence fold next (never shown)
     entry_changed: tuple[int, float] = (0, 0.0)  # (version, time) someone's entry last changed
     breakouts: Breakouts | None = None  # small groups running inside the session

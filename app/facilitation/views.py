@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import breakouts, carry, cofacilitation, consent, evaluation, floor, opening, tallies
+from . import breakouts, carry, cofacilitation, consent, evaluation, floor, knocks, opening, tallies
 from .engine import listening, queue_order, removed_people, spoken_now, undo_pass_until, vote_mark, wellbeing_mark
 from .formats import is_one_to_one
 from .models import Actor, SessionState, WellbeingTally
@@ -212,6 +212,7 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         me["word_requests"] = [] if peer else [{"participant_id": pid, "name": names.get(pid, "")}
                                                for pid in state.word_requests]
         me["removed"] = removed_people(state)
+        me["waiting"] = knocks.waiting_view(state)  # at the locked door, asking to be let in
     me.update(consent.me_extras(state, viewer))
     me.update(evaluation.me_extras(state, viewer))  # whether this phone has answered: its own secret alone knows
     me.update(carry.me_extras(state, viewer))  # carried actions: the owner's phone, and the speaker's on screen

@@ -31,7 +31,7 @@ from app.realtime.frames import ack_frame, error_frame, state_frame
 from app.facilitation.cofacilitation import HOST
 from app.realtime.interfaces import MISSING_REASON, UNAVAILABLE, presence_key, seat_key, token_key
 from app.realtime.runtime import Runtime
-from app.realtime.service import Caller
+from app.realtime.service import Caller, token_hash
 
 router = APIRouter()
 log = logging.getLogger("talkingpiece.live")
@@ -204,6 +204,8 @@ async def serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection
 
 async def _serve(ws: WebSocket, rt: Runtime, caller: Caller, conn: LiveConnection, dialect: Dialect) -> None:
     code, actor = caller.code, caller.actor
+    if actor.role == "facilitator" and actor.seat is None:  # re-issuing the key closes this console
+        conn.host_key = token_hash(caller.token)
     if not await attach(ws, rt, code, conn):
         return
     here = presence_key(code, actor.participant_id) if actor.participant_id else None

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 
 from app.facilitation.errors import FacilitationError, NotFound, Unauthorized
+from app.facilitation import knocks
 from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
 from app.http.dependencies import runtime
@@ -206,9 +207,8 @@ async def create_from_form(request: Request, form: Form) -> Response:
 # ------------------------------------------------------------------ the three live pages
 
 async def _session_or_404(request: Request, code: str) -> SessionState | HTMLResponse:
-    normal = normalise_code(code)
     try:
-        return await runtime(request).service.load(normal or "")
+        return await runtime(request).service.load(code)
     except FacilitationError:
         return _page("not_found.html", 404, request, code=code)
 
@@ -244,11 +244,10 @@ async def screen_page(request: Request, code: str) -> Response:
 async def join_by_code(request: Request, code: str | None = None) -> Response:
     if code is None:
         return _page("join_code.html", 200, request, error=None, code="")
-    normal = normalise_code(code)
-    if normal is not None:
+    if normalise_code(code) is not None:
         try:
-            await runtime(request).service.load(normal)
-            return RedirectResponse(f"/join/{normal}", status_code=303)
+            found = await runtime(request).service.load(code)
+            return RedirectResponse(f"/join/{found.code}", status_code=303)
         except FacilitationError:
             pass
     _speak(request)
@@ -261,6 +260,11 @@ async def phone_page(request: Request, code: str) -> Response:
     found = await _session_or_404(request, code)
     if isinstance(found, HTMLResponse):
         return found
+    if found.code != code:  # typed with spaces, dashes, small letters or a look-alike: the canonical page
+        return RedirectResponse(f"/join/{found.code}", status_code=303)
     code, title = found.code, found.title
     # The group's id (not its key) lets the phone find the member code it kept for the group.
-    return _page("phone.html", 200, request, m=None, code=code, title=title, max_name=MAX_NAME, group_id=found.group_id or "")
+    # The door (open, locked, full, closed) shows before anyone types: the page for a code
+    # that exists says no more than joining it would.
+    return _page("phone.html", 200, request, m=None, code=code, title=title, max_name=MAX_NAME,
+                 group_id=found.group_id or "", door=knocks.door(found))

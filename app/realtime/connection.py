@@ -61,7 +61,7 @@ def immediate_writer(ws: WebSocket) -> Write | None:
 
 class LiveConnection:
     kind = "json"  # which socket (metrics): the JSON socket; the pages' socket says "pages"
-    __slots__ = ("ws", "actor", "render", "version", "_limit", "_replies", "_state", "_closing", "_wake",
+    __slots__ = ("ws", "actor", "render", "version", "host_key", "_limit", "_replies", "_state", "_closing", "_wake",
                  "_write", "_busy")
 
     def __init__(self, ws: WebSocket, actor: Actor, render: Render, limit: int = 64) -> None:
@@ -69,6 +69,7 @@ class LiveConnection:
         self.actor = actor
         self.render = render
         self.version = -1
+        self.host_key: str | None = None  # the facilitator key's hash, on a console opened with it
         self._limit = limit
         self._replies: deque[str] = deque()
         self._state: str | None = None

@@ -87,6 +87,9 @@ class Hub:
                 if person is None or person.removed:
                     conn.kick(close_codes.BAD_TOKEN, "removed from the session")
                     continue
+            if conn.host_key is not None and conn.host_key != state.facilitator_token_hash:
+                conn.kick(close_codes.BAD_TOKEN, "the facilitator's key was re-issued")
+                continue
             seat = conn.actor.seat
             if seat is not None and not cofacilitation.is_seat(state, seat):
                 conn.kick(close_codes.BAD_TOKEN, "no longer facilitating this session")  # revoked, or handed back

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, cofacilitation, engine, guard, opening
+from app.facilitation import carry, cofacilitation, engine, guard, knocks, opening, recovery
 from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies, SubmitItem
 from app.facilitation.errors import (
     Conflict,
@@ -56,8 +56,14 @@ from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, s
 
 log = logging.getLogger("talkingpiece.sessions")
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+# New codes leave out every character that reads like another: 0/O/Q-like and 1/I/L are
+# absent altogether, and of 2/Z, 5/S and 8/B only the letter is drawn. Codes drawn before
+# (with 2, 5 or 8) stay valid: a typed code is looked up as typed first, then folded.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ34679"
+ACCEPTED = frozenset("ABCDEFGHJKMNPQRSTUVWXYZ23456789")  # every character a code has ever held
+LOOK_ALIKES = str.maketrans({"2": "Z", "5": "S", "8": "B"})
 CODE_LENGTH = 6
+_SEPARATORS = str.maketrans("", "", " \t\n-_.\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014")
 
 
 def new_token() -> str:
@@ -74,10 +80,22 @@ def marking_key(token: str, code: str) -> str:
 
 
 def normalise_code(code: str) -> str | None:
-    code = code.strip().upper()
-    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    """A code as people type it ("eju p5m", "EJU-P5M"): without spaces or dashes, in capitals;
+    None when it cannot be a code. The one reading of a code for every route and socket."""
+    code = code.translate(_SEPARATORS).upper()
+    if len(code) != CODE_LENGTH or any(ch not in ACCEPTED for ch in code):
         return None
     return code
+
+
+def code_forms(code: str) -> list[str]:
+    """The codes a typed one may mean: as typed, then with look-alike digits read as the
+    letters new codes use ("B8S" and "BBS" are one code)."""
+    normal = normalise_code(code)
+    if normal is None:
+        return []
+    folded = normal.translate(LOOK_ALIKES)
+    return [normal] if folded == normal else [normal, folded]
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,23 @@ class SessionService:
         await self._change(code, joined)
         return Joined(participant_id=pid, token=token)
 
+    async def knock(self, code: str, name: str) -> Joined:
+        """Ask to be let into a locked session: the token is the knocker's from now on, and
+        becomes a participant's when a facilitator admits them (``knocks``)."""
+        if self.quotas is not None:
+            await self.quotas.joining(self._client_address())
+        state = await self.load(code)
+        token, kid = new_token(), secrets.token_hex(8)
+        now = self.clock()
+        await self._change(state.code, lambda record: engine.knock(record.state, knock_id=kid, name=name,
+                                                                   token_hash=token_hash(token), now=now))
+        return Joined(participant_id=kid, token=token)
+
+    async def knock_status(self, code: str, token: str) -> tuple[str, str | None]:
+        """Whether the knock holding ``token`` waits, was admitted (with the participant id) or declined."""
+        state = await self.load(code)
+        return knocks.status_of(state, token_hash(token))
+
     async def resume(self, codes: list[str]) -> None:
         """After a restart: nobody is connected to the new process yet, and every running turn
         needs its timer again (a deadline that passed while the process was down fires now)."""
@@ -208,12 +243,13 @@ class SessionService:
     # ------------------------------------------------------------ reading
 
     async def load(self, code: str) -> SessionState:
-        normal = normalise_code(code)
-        record = await self.store.load(normal) if normal else None
-        if record is None:
-            self._on_unknown_code()
-            raise NotFound("no session with that code")
-        return record.state
+        """The session a typed code names (``code_forms``); one unknown-code count if none."""
+        for form in code_forms(code):
+            record = await self.store.load(form)
+            if record is not None:
+                return record.state
+        self._on_unknown_code()
+        raise NotFound("no session with that code")
 
     async def authenticate(self, code: str, token: str | None, *, console: bool = False) -> tuple[SessionState, Caller]:
         """The session and who holds ``token`` in it: NotFound, or Unauthorized for a bad token.
@@ -438,7 +474,7 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
     digest = token_hash(token)
     if hmac.compare_digest(digest, state.facilitator_token_hash):
         return FACILITATOR
-    if hmac.compare_digest(digest, state.screen_token_hash):
+    if hmac.compare_digest(digest, state.screen_token_hash) or recovery.is_screen_key(state, digest, hmac.compare_digest):
         return SCREEN
     for co in state.cofacilitators:
         if hmac.compare_digest(digest, co.token_hash):

@@ -15,6 +15,8 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+from tests.browser.helpers import watch_console  # needs playwright, imported above
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,13 +59,26 @@ def contexts(browser) -> Iterator[object]:
     """``contexts(phone=True)`` opens a fresh browser context (own storage); all closed after the test.
     Other keywords go to Playwright's ``new_context`` (a viewport, a time zone)."""
     opened = []
+    problems: list[str] = []
 
     def new(phone: bool = False, **options):
         ctx = browser.new_context(**{**(PHONE if phone else LAPTOP), **options})
         ctx.set_default_timeout(8000)
+        watch_console(ctx, problems)
         opened.append(ctx)
         return ctx
 
+    allowed: list[str] = []
+    # ``contexts.allow("401 (Unauthorized)")``: a refusal the test causes on purpose (a revoked link
+    # opened again) is what the browser reports, not the page's error.
+    new.allow = allowed.append  # type: ignore[attr-defined]
     yield new
     for ctx in opened:
         ctx.close()
+    # No page may log an error to the browser's console in any journey (a style or script the
+    # Content-Security-Policy refuses is one). A connection a test cuts on purpose (a restart, a
+    # phone offline) is not the page's error: the browser reports each refused reconnect, and
+    # htmx echoes the socket's error event as "[object Event]".
+    cut = ("ERR_INTERNET_DISCONNECTED", "ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "[object Event]")
+    unexpected = [p for p in problems if not any(c in p for c in (*cut, *allowed))]
+    assert not unexpected, "\n".join(unexpected)

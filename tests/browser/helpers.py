@@ -76,3 +76,11 @@ def fill(locator, text: str) -> None:
 def check(locator, checked: bool = True) -> None:
     unfold(locator)
     locator.set_checked(checked)
+
+
+def watch_console(ctx, problems: list[str]):
+    """Collect every error a page of this context logs to the browser's console (a refused
+    inline style or script is one) and every uncaught exception; returns the context."""
+    ctx.on("console", lambda msg: problems.append(f"{msg.page.url if msg.page else ''} {msg.location.get('url')}:{msg.location.get('lineNumber')}:{msg.location.get('columnNumber')}: {msg.text}") if msg.type == "error" else None)
+    ctx.on("weberror", lambda err: problems.append(f"exception: {err.error}"))
+    return ctx

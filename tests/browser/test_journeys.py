@@ -177,9 +177,13 @@ def test_check_in_and_check_out(server, contexts, shots):
     rate(ben, 2)
     rate(dana, 5)
 
-    # Sound is off until switched on, and the screen remembers it.
+    # Sound is off until switched on, and the screen remembers it. The switch is out of the
+    # room's view until the operator's pointer nears the bottom edge.
     toggle = screen.get_by_role("button", name=re.compile("^Sound"))
     expect(toggle).to_have_text("Sound: off")
+    expect(toggle).not_to_be_in_viewport()
+    viewport = screen.viewport_size or {"width": 1280, "height": 720}
+    screen.mouse.move(viewport["width"] / 2, viewport["height"] - 5)
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     screen.reload()

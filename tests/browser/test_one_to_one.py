@@ -35,13 +35,12 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
 
     phones = {name: join(contexts(phone=True), base, created["code"], name) for name in (SAM, JO)}
 
-    # A third phone is turned away: the session admits two people.
+    # A third phone is turned away: the session admits two people, and its join page says so
+    # before anyone types a name.
     third = contexts(phone=True).new_page()
     third.goto(f"{base}/join/{created['code']}")
-    third.get_by_label("Your name").fill("Alex")
-    third.get_by_label(re.compile("keep what is said here confidential")).check()
-    third.get_by_role("button", name="Join").click()
-    expect(third.get_by_text(re.compile("admits 2 people"))).to_be_visible()
+    expect(third.locator("#door-note")).to_have_text("This room is full: nobody else can join.")
+    expect(third.get_by_label("Your name")).to_be_hidden()
     expect(third.locator("#room")).to_be_hidden()
     shots(third, "third-phone-refused")
 

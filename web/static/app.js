@@ -326,7 +326,9 @@
   // Vibration where the phone can (Android); a visual cue where it cannot (iOS has no vibrate).
   function buzz(glance, pattern) {
     var shaken = false;
-    if (typeof navigator.vibrate === 'function') {
+    // Before the person has touched the page the browser refuses (and logs) a vibration: cue instead.
+    var touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (typeof navigator.vibrate === 'function' && touched) {
       try { shaken = navigator.vibrate(pattern) !== false; } catch (e) { shaken = false; }
     }
     if (!shaken) {
@@ -446,13 +448,17 @@
   // ---------------------------------------------------------------- removed from the session
   // A removed phone keeps its key, to notice when the facilitator lets it back in, and offers
   // no way to join afresh: the same phone cannot slip back in under another name.
+  // Asked through the door's status (GET …/knock), which answers 200 whatever the answer, so
+  // that a phone waiting to be let back in logs no error.
+  function inRoom(key) {
+    return fetch('/api/sessions/' + encodeURIComponent(code) + '/knock', { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : { status: r.status === 404 ? 'gone' : 'unknown' }; });
+  }
   function checkRemoved() {
-    fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' })
-      .then(function (r) { return r.ok ? null : r.json().catch(function () { return {}; }); })
+    inRoom(token)
       .then(function (body) {
-        if (body === null) { location.reload(); return; }
-        var reason = (body && body.error && body.error.reason) || '';
-        if (reason === CODES.reasons.removed) {
+        if (body.status === 'admitted') { location.reload(); return; }
+        if (body.status === 'removed') {
           store.set('tp:removed:' + code, '1');
           fatal = true;
           root.removeAttribute('ws-connect');
@@ -471,10 +477,10 @@
     if (!key) return;
     var status = document.getElementById('removed-status');
     var ask = function () {
-      fetch('/api/sessions/' + encodeURIComponent(code), { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store' })
-        .then(function (r) {
-          if (r.ok) { store.remove('tp:removed:' + code); status.textContent = t('back_in'); location.reload(); }
-          else if (r.status === 404) { store.remove('tp:removed:' + code); status.textContent = t('session_gone'); }
+      inRoom(key)
+        .then(function (body) {
+          if (body.status === 'admitted') { store.remove('tp:removed:' + code); status.textContent = t('back_in'); location.reload(); }
+          else if (body.status === 'gone') { store.remove('tp:removed:' + code); status.textContent = t('session_gone'); }
           else setTimeout(ask, 4000);
         }).catch(function () { setTimeout(ask, 8000); });
     };
@@ -593,10 +599,13 @@
               setTimeout(resolve, wait * 1000 * (1 + Math.random() / 2));
             }).then(ask);
           }
-          return res.json().then(function (body) { return { ok: res.ok, body: body }; });
+          return res.json().then(function (body) { return { ok: res.ok, status: res.status, body: body }; });
         });
       }
       ask().then(function (r) {
+        // The door closed since the page loaded (locked, full, ended): the page says which, in its language.
+        var reason = (r.body && r.body.error && r.body.error.reason) || '';
+        if (r.status === 409 && ['session_locked', 'session_full', 'session_closed'].indexOf(reason) >= 0) { location.reload(); return; }
         // The API's message is English, for programs: other languages get the page's own sentence.
         if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);

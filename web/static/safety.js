@@ -53,7 +53,9 @@
   fields.forEach(function (f) { f.addEventListener('input', function () { touched = dirty = true; }); });
 
   // What this phone saved before (after a reload, say), unless the person has started typing.
-  if (token()) {
+  // Not on a removed phone: its key opens nothing until it is let back in.
+  var removed = (function () { try { return localStorage.getItem('tp:removed:' + code); } catch (e) { return null; } })();
+  if (token() && !removed) {
     call(base).then(function (r) { return r.ok ? r.json() : null; }).then(function (record) {
       if (!record || touched) return;
       record.prompts.forEach(function (p) {
@@ -67,9 +69,17 @@
     var body = { confirmed: !!confirmed };
     fields.forEach(function (f) { body[f.name] = f.value; });
     say(t('saving'));
-    return call(base, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    // ?ask=1: the guard's question comes back as an answer (200), not as a refused request.
+    return call(base + '?ask=1', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (r) {
         if (!r.ok) return problem(r);
+        if (r.status === 200) {
+          return r.json().then(function (answer) {
+            var e = new Error(answer.possible_identifier || '');
+            e.code = 'possible_identifier';
+            throw e;
+          });
+        }
         guard.hidden = true;
         dirty = false;
         var now = new Date();

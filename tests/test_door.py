@@ -1,0 +1,121 @@
+"""Getting in: codes as people type them, and knocking at a locked door.
+
+A real server in each store mode: a code typed with spaces, dashes, small letters or a
+look-alike digit finds its session on every route that takes one and on the live socket;
+someone at a locked door leaves a name, the console sees them waiting, and the one admitted
+is in the room with the token their phone already holds, while the one declined is told so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.realtime.service import CODE_ALPHABET, code_forms, normalise_code
+from tests.support.client import Api, LiveClient, error_of
+from tests.support.server import ServerProcess
+
+
+def typed(code: str) -> list[str]:
+    """How people type a code they read off a screen."""
+    return [f"{code[:3].lower()} {code[3:].lower()}", f"{code[:3]}-{code[3:]}", f" {code.lower()} ",
+            f"{code[:3]}\u2009{code[3:]}"]
+
+
+def test_new_codes_hold_no_look_alikes_and_typed_ones_are_read_the_same() -> None:
+    assert not set(CODE_ALPHABET) & set("0O1IL258")
+    assert normalise_code("eju p5m") == "EJUP5M"
+    assert normalise_code("EJU-P5M") == "EJUP5M"
+    assert normalise_code("EJU P5") is None and normalise_code("EJUP5MM") is None and normalise_code("EJU P0M") is None
+    # a code drawn before look-alikes were left out is found as typed; a new one whichever way its letters are read
+    assert code_forms("ab2 c5d") == ["AB2C5D", "ABZCSD"]
+    assert code_forms("abz csd") == ["ABZCSD"]
+
+
+def test_a_code_typed_with_spaces_dashes_and_small_letters_joins(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            created = api.create_session(title="Typed codes")
+            code = created["code"]
+            for n, form in enumerate(typed(code)):
+                joined = api.request("POST", f"/api/sessions/{form}/participants", json={"name": f"P{n}"})
+                assert joined.status_code == 201, joined.text
+                page = api.request("GET", f"/join?code={form}", follow_redirects=False)
+                assert page.status_code == 303 and page.headers["location"] == f"/join/{code}"
+            # a look-alike digit read for the letter the code has
+            swapped = code.replace("S", "5").replace("Z", "2").replace("B", "8")
+            assert api.request("POST", f"/api/sessions/{swapped.lower()}/participants",
+                               json={"name": "Look-alike"}).status_code == 201
+            token = api.join(code, "Sockets")["token"]
+            live = await LiveClient.connect(server.ws_base, typed(code)[0].replace(" ", "%20"), token)
+            assert live.view["code"] == code
+            assert len(live.view["participants"]) == len(typed(code)) + 2
+            await live.close()
+            wrong = api.request("POST", f"/api/sessions/{code[:5]}/participants", json={"name": "x"})
+            assert wrong.status_code == 404
+
+    asyncio.run(scenario())
+
+
+def test_someone_at_a_locked_door_waits_until_the_facilitator_lets_them_in(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        with Api(server.base_url) as api:
+            created = api.create_session(title="Locked door")
+            code, fac_token = created["code"], created["facilitator_token"]
+            ana = api.join(code, "Ana")
+            fac = await LiveClient.connect(server.ws_base, code, fac_token)
+            phone = await LiveClient.connect(server.ws_base, code, ana["token"])
+            # an open room is joined, not knocked at
+            open_knock = api.request("POST", f"/api/sessions/{code}/knocks", json={"name": "Early"})
+            assert open_knock.status_code == 409
+            await fac.apply({"type": "lock_room"})
+            assert "locked" in api.request("GET", f"/join/{code}").text.lower()
+
+            knock = api.request("POST", f"/api/sessions/{code.lower()}/knocks", json={"name": "Ben, late"})
+            assert knock.status_code == 202, knock.text
+            ben = knock.json()
+            other = api.request("POST", f"/api/sessions/{code}/knocks", json={"name": "Cleo"}).json()
+            seen = (await fac.wait_for_state(lambda v: len(v["me"].get("waiting", [])) == 2))["view"]
+            assert [w["name"] for w in seen["me"]["waiting"]] == ["Ben, late", "Cleo"]
+            # nobody but the facilitators sees who is at the door
+            assert "waiting" not in (await phone.wait_for_version(seen["version"]))["me"]
+            assert "Cleo" not in str(api.view(code, ana["token"]))
+            status = api.request("GET", f"/api/sessions/{code}/knock", token=ben["token"])
+            assert status.json() == {"status": "waiting"}
+            # the knock's token opens nothing until it is admitted
+            assert api.request("GET", f"/api/sessions/{code}", token=ben["token"]).status_code == 401
+            # only the facilitator answers the door
+            refused = await phone.send_command({"type": "admit_knock", "knock_id": ben["knock_id"]})
+            assert refused["type"] == "error" and refused["error"]["code"] == "forbidden"
+
+            await fac.apply({"type": "admit_knock", "knock_id": ben["knock_id"]})
+            await fac.apply({"type": "decline_knock", "knock_id": other["knock_id"]})
+            after = (await fac.wait_for_state(lambda v: not v["me"]["waiting"]))["view"]
+            assert [p["name"] for p in after["participants"]] == ["Ana", "Ben, late"]
+            assert after["locked"] is True
+            admitted = api.request("GET", f"/api/sessions/{code}/knock", token=ben["token"]).json()
+            assert admitted == {"status": "admitted", "participant_id": ben["knock_id"]}
+            assert api.view(code, ben["token"])["me"]["participant_id"] == ben["knock_id"]
+            declined = api.request("GET", f"/api/sessions/{code}/knock", token=other["token"]).json()
+            assert declined == {"status": "declined"}
+            assert api.request("GET", f"/api/sessions/{code}", token=other["token"]).status_code == 401
+            gone = api.request("POST", f"/api/sessions/{code}/commands", token=fac_token,
+                               json={"type": "admit_knock", "knock_id": other["knock_id"]})
+            assert gone.status_code == 404 and error_of(gone)["code"] == "not_found"
+            await fac.close()
+            await phone.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_removed_phone_asks_at_the_door_without_an_error_until_it_is_let_back_in(server: ServerProcess) -> None:
+    with Api(server.base_url) as api:
+        created = api.create_session(title="Removed")
+        code, fac = created["code"], created["facilitator_token"]
+        dana = api.join(code, "Dana")
+        api.ok(code, fac, {"type": "remove_participant", "participant_id": dana["participant_id"]})
+        asked = api.request("GET", f"/api/sessions/{code}/knock", token=dana["token"])
+        assert asked.status_code == 200 and asked.json() == {"status": "removed"}
+        api.ok(code, fac, {"type": "readmit_participant", "participant_id": dana["participant_id"]})
+        assert api.request("GET", f"/api/sessions/{code}/knock", token=dana["token"]).json() == {
+            "status": "admitted", "participant_id": dana["participant_id"]}
+        assert api.request("GET", f"/api/sessions/{code}/knock").status_code == 401
