@@ -96,6 +96,7 @@ EXAMPLES: dict[str, dict] = {
     "revoke_cofacilitator": {"cofacilitator_id": "x"}, "hand_over": {"to": "host"}, "set_rota": {"participant_ids": ["x"]},
     "add_without_phone": {"name": "Kim"}, "raise_hand_for": {"participant_id": "x"},
     "submit_paper_item": {"kind": "question", "text": "Why?"},
+    "admit_knock": {"knock_id": "x"}, "decline_knock": {"knock_id": "x"},
 }
 FAST = {"TOKEN_MESSAGE_BURST": "100000", "TOKEN_MESSAGES_PER_S": "100000", "SESSION_MESSAGE_BURST": "100000",
         "SESSION_MESSAGES_PER_S": "100000", "LIVE_MESSAGE_BURST": "100000", "LIVE_MESSAGES_PER_S": "100000"}

@@ -191,8 +191,9 @@ class SessionService:
     async def join(self, code: str, name: str, *, member_id: str | None = None,
                    carried: tuple[CarriedAction, ...] = (), heard_least: bool = False,
                    cpd_key: str | None = None, brought: tuple[str, ...] = ()) -> Joined:
+        code = (await self.load(code)).code  # one session, however its code was typed
         if self.quotas is not None:
-            await self.quotas.joining(self._client_address(), normalise_code(code) or code)
+            await self.quotas.joining(self._client_address(), code)
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
 
@@ -209,9 +210,9 @@ class SessionService:
     async def knock(self, code: str, name: str) -> Joined:
         """Ask to be let into a locked session: the token is the knocker's from now on, and
         becomes a participant's when a facilitator admits them (``knocks``)."""
-        if self.quotas is not None:
-            await self.quotas.joining(self._client_address())
         state = await self.load(code)
+        if self.quotas is not None:
+            await self.quotas.joining(self._client_address(), state.code)
         token, kid = new_token(), secrets.token_hex(8)
         now = self.clock()
         await self._change(state.code, lambda record: engine.knock(record.state, knock_id=kid, name=name,
