@@ -85,11 +85,11 @@ class Hub:
             if pid is not None:
                 person = state.participant(pid)
                 if person is None or person.removed:
-                    conn.kick(close_codes.BAD_TOKEN, "removed from the session")
+                    conn.kick(*close_codes.REMOVED_FROM_SESSION)
                     continue
             seat = conn.actor.seat
             if seat is not None and not cofacilitation.is_seat(state, seat):
-                conn.kick(close_codes.BAD_TOKEN, "no longer facilitating this session")  # revoked, or handed back
+                conn.kick(*close_codes.NO_LONGER_FACILITATING)
                 continue
             conn.offer(state, now, cache)
         for settle in cache.get(SETTLE, ()):

@@ -2,7 +2,8 @@
 
 One journey per format (check-in and check-out, an Action Learning Set, a Balint group), each
 through every phase on the three pages, as a facilitator (1280x800), phones (360x740) and a
-projector (1920x1080) would see it. In every phase: each phone shows the one thing this moment
+projector (1920x1080) would see it. In every phase: the console suggests what the moment asks
+(the view's next step, its control alone highlighted); each phone shows the one thing this moment
 asks of its person in its first screen and is no taller than about two screens; nothing scrolls
 sideways; axe finds no violation of any impact; screenshots go to test-artifacts/.
 """
@@ -20,6 +21,7 @@ from tests.browser.helpers import (
     absolute,
     axe_all,
     create_session,
+    expect_suggestion,
     fill,
     join,
     open_console,
@@ -76,7 +78,9 @@ class Room:
                 *((f"phone-{i + 1}", p) for i, p in enumerate(self.phones.values()))]
 
     def phase(self, name: str, first: dict[str, object] | None = None) -> None:
-        """Check the phase on every page: the main action first, sizes, accessibility; save screenshots."""
+        """Check the phase on every page: the console's suggestion is the moment's, the main action
+        first, sizes, accessibility; save screenshots."""
+        expect_suggestion(self.console, self.view())
         for who, target in (first or {}).items():
             in_first_screen(self.phones[who], target)
         problems = {}
@@ -217,6 +221,7 @@ def test_check_in_and_check_out(server, contexts, shots):
         expect(phone.locator("#glance")).to_contain_text("Your turn")
         phone.get_by_role("button", name="Done speaking").click()
     expect(console.locator("#round")).to_contain_text("No round running")
+    expect_suggestion(console, room.view())  # the round has run: move on, not start it again
     screen.wait_for_function("() => (window.tpWakeLocks || []).includes('release')")
 
     # Open discussion: Raise my hand first; the screen shows the hands.
@@ -296,37 +301,45 @@ def test_action_learning_set(server, contexts, shots):
 
     # The presenter describes the issue: the console says what to do next; the room sees who speaks.
     room.next_phase("Presenter describes the issue")
-    expect(console.locator("#floor")).to_contain_text("Give the presenter the floor")
+    expect(console.locator(".next-step")).to_contain_text("Choose the presenter")  # nobody is presenting yet
+    expect_suggestion(console, room.view())
     console.get_by_role("button", name="Make Asha the presenter").click()
     expect(asha.locator("#glance")).to_contain_text("Your turn")
     expect(screen.locator("#stage")).to_contain_text("Asha")
     expect(ben.locator("#glance")).to_contain_text("Asha is speaking")
     room.phase("presentation", {"Asha": "Done speaking", "Ben": ben.locator("#glance .countdown")})
 
-    # Clarifying questions: the presenter listens; nobody is offered a turn for them.
+    # Clarifying questions: a member asks, and the presenter answers on their phone.
     room.next_phase("Clarifying questions")
-    expect(asha.locator("#listening")).to_contain_text("You are listening now")
-    expect(asha.locator("#hand button")).to_have_count(0)
-    expect(console.get_by_role("button", name="Give the turn to Asha")).to_have_count(0)
-    expect(console.locator("#people")).to_contain_text("listens only in this phase")
+    expect(asha.locator("#listening")).to_have_text("")
+    expect(console.locator("#people")).not_to_contain_text("listens only in this phase")
     ben.get_by_role("button", name="Raise my hand").click()
     expect(screen.locator("#stage")).to_contain_text("Ben")
-    room.phase("clarifying", {"Asha": asha.locator("#listening"), "Chloe": "Raise my hand"})
+    room.phase("clarifying", {"Ben": "Lower my hand", "Chloe": "Raise my hand"})
     console.get_by_role("button", name="Give the turn to Ben").first.click()
     expect(ben.locator("#glance")).to_contain_text("Your turn")
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")
+    ben.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+    in_first_screen(asha, "Done speaking")
+    expect_suggestion(console, room.view())
+    asha.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).not_to_contain_text("Your turn to answer")
 
-    # The questions round goes round the set; the presenter has no place in it.
+    # The questions round goes round the set; after each question the presenter answers.
     room.next_phase("Questions round")
-    expect(ben.locator("#glance")).not_to_contain_text("Your turn")  # entering the phase ended the turn
     console.locator("#c-round").click()
     expect(ben.locator("#glance")).to_contain_text("Your turn")
-    expect(console.locator("#round")).not_to_contain_text("Asha")
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")
     expect(console.get_by_role("button", name=re.compile("^Give the turn"))).to_have_count(0)
-    expect(chloe.locator("#glance")).to_contain_text("Up next")
-    room.phase("questioning", {"Ben": "Done speaking", "Chloe": chloe.locator("#glance-h")})
-    ben.get_by_role("button", name="Done speaking").click()
-    chloe.get_by_role("button", name="Done speaking").click()
+    room.phase("questioning", {"Ben": "Done speaking", "Asha": asha.locator("#glance-h")})
+    for asker in (ben, chloe):
+        expect(asker.locator("#glance")).to_contain_text("Your turn")
+        asker.get_by_role("button", name="Done speaking").click()
+        expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+        asha.get_by_role("button", name="Done speaking").click()
     expect(console.locator("#round")).to_contain_text("No round running")
+    expect_suggestion(console, room.view())
 
     # Written questions and feedback: the question box first; the screen shows what was revealed, large.
     room.next_phase("Written questions and feedback")
@@ -389,7 +402,11 @@ def test_balint_group(server, contexts, shots):
     console.get_by_role("button", name="Give the turn to Chloe").first.click()
     expect(chloe.locator("#glance")).to_contain_text("Your turn")
     expect(chloe.locator("#hand button")).to_have_count(0)
-    room.phase("questions", {"Asha": asha.locator("#listening"), "Chloe": "Done speaking", "Ben": "Raise my hand"})
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")  # the presenter answers
+    room.phase("questions", {"Asha": asha.locator("#glance-h"), "Chloe": "Done speaking", "Ben": "Raise my hand"})
+    chloe.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+    asha.get_by_role("button", name="Done speaking").click()
 
     room.next_phase("The group explores; the presenter listens")
     ben.get_by_role("button", name="Raise my hand").click()
