@@ -432,3 +432,64 @@ def test_balint_group(server, contexts, shots):
     room.phase("review", {"Ben": "Rate 3 of 5", "Asha": "Rate 3 of 5"})
     room.close()
     room.phase("closed", {"Chloe": "Download (Markdown)"})
+
+
+def test_the_console_suggests_each_moment_of_gibbs_and_of_thinking_rounds(server, contexts, shots):
+    """The two formats without a journey of their own, walked on a console and two phones: at
+    each moment the console suggests what it asks. (No screenshots or audits here: the
+    journeys above look at the pages themselves.)"""
+    room = Room(server, contexts, shots, "Gibbs cycle", "gibbs")
+    console = room.console
+    asha, ben = room.join("Asha"), room.join("Ben")
+
+    def suggests() -> None:
+        expect_suggestion(console, room.view())
+
+    def round_runs() -> None:
+        console.locator("#c-round").click()
+        expect(asha.locator("#glance")).to_contain_text("Your turn")
+        suggests()  # the round is running: next turn
+        for phone in (asha, ben):
+            expect(phone.locator("#glance")).to_contain_text("Your turn")
+            phone.get_by_role("button", name="Done speaking").click()
+        expect(console.locator("#round")).to_contain_text("No round running")
+        suggests()  # the round has run: move on
+
+    suggests()  # start
+    console.get_by_role("button", name="Start the session").click()
+    expect(console.locator("#timeline [aria-current=step]")).to_contain_text("Description")
+    suggests()  # choose the presenter
+    console.get_by_role("button", name="Make Asha the presenter").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    suggests()  # the presenter speaks: nothing to press
+    asha.get_by_role("button", name="Done speaking").click()
+    expect(console.locator(".next-step")).to_have_attribute("data-suggested", "next_phase")
+    suggests()
+    room.next_phase("Feelings")
+    suggests()  # start the round
+    round_runs()
+    room.next_phase("Evaluation")
+    suggests()  # wait for a hand
+    ben.get_by_role("button", name="Raise my hand").click()
+    expect(console.get_by_role("button", name="Give the turn to Ben").first).to_be_visible()
+    suggests()  # give the turn to the first hand
+    room.next_phase("Analysis")
+    suggests()  # the hand went with the phase: wait for one
+    room.next_phase("Conclusion")
+    suggests()  # people write
+    room.next_phase("Action plan")
+    suggests()  # people write their actions
+    room.close()
+    suggests()  # closed: nothing
+
+    room = Room(server, contexts, shots, "Thinking rounds", "thinking-environment")
+    console = room.console
+    asha, ben = room.join("Asha"), room.join("Ben")
+    console.get_by_role("button", name="Start the session").click()
+    expect(console.locator("#timeline [aria-current=step]")).to_contain_text("Opening round")
+    suggests()  # start the round
+    room.next_phase("Thinking round")
+    suggests()
+    room.next_phase("Closing round")
+    suggests()
+    round_runs()  # the last phase's round has run: close
