@@ -14,7 +14,15 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.helpers import absolute, axe_violations, expect_suggestion, fill, join, open_console, send
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    expect_suggestion,
+    fill,
+    join,
+    open_console,
+    send,
+)
 from tests.test_groups_http import auth, new_group
 
 SAM, JO = "Sam Adeyemi", "Jo Park"

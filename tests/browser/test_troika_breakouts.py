@@ -20,7 +20,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import absolute, axe_violations, expect_suggestion, join, open_console
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    expect_suggestion,
+    join,
+    open_console,
+)
 
 NAMES = ["Ana Silva", "Ben Okafor", "Cleo Martin", "Dev Patel", "Eli Cohen", "Fay Wong", "Gus Moreau"]
 # Short phases: the whole exercise takes under a minute for the group of four.
