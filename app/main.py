@@ -58,7 +58,7 @@ def create_app(settings: AppSettings | None = None, clock: Callable[[], float] =
         try:
             yield
         finally:
-            app.state.runtime.hub.kick_all(close_codes.RESTARTING, "server restarting")
+            app.state.runtime.hub.kick_all(*close_codes.SERVER_RESTARTING)
             await app.state.runtime.close()
             if port is not None:
                 port.close()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 from app.facilitation import commands, engine, guard
 from app.facilitation.errors import FacilitationError
 from app.facilitation.models import FACILITATOR, Actor, Fresh
 from app.pages.view import plural
-from app.pages.words import plain
+from app.pages.words import BY_REASON, plain
 from tests.support.core import send, session
 from tests.test_undo_and_purpose import in_round
 
@@ -63,3 +67,56 @@ def test_counts_take_their_plural() -> None:
     assert [plural(n, "question") for n in (0, 1, 2)] == ["0 questions", "1 question", "2 questions"]
     assert plural(1, "person has", "people have") == "1 person has"
     assert plural(3, "piece", "pieces") == "3 pieces"
+
+
+CORE = Path(__file__).resolve().parents[1] / "app" / "facilitation"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "live-socket.md"
+REFUSALS = {"Conflict", "Invalid", "NotFound", "Forbidden", "Unauthorized", "RateLimited"}
+
+
+def core_refusals(*modules: str) -> list[tuple[str, int, str | None, bool]]:
+    """Each ``raise Conflict(...)`` of the core: (file, line, its reason or None, whether its message has values)."""
+    found = []
+    for path in sorted(CORE.glob("*.py")) if not modules else [CORE / f"{m}.py" for m in modules]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+                    and node.exc.func.id in REFUSALS):
+                args = node.exc.args
+                reason = args[1].value if len(args) > 1 and isinstance(args[1], ast.Constant) else None
+                found.append((path.name, node.lineno, reason, bool(args) and isinstance(args[0], ast.JoinedStr)))
+    return found
+
+
+def test_every_reason_the_core_gives_is_listed_for_clients() -> None:
+    table = "\n".join(line for line in DOCS.read_text(encoding="utf-8").splitlines() if line.startswith("| `"))
+    listed = set(re.findall(r"`([a-z_]+)`", table))
+    missing = [(name, line, reason) for name, line, reason, _ in core_refusals() if reason and reason not in listed]
+    assert missing == []
+
+
+def test_refusals_of_the_summary_actions_cofacilitation_and_evaluation_say_why_in_the_readers_words() -> None:
+    """Each names a reason of its own; where its message carries values (so it is no fixed
+    sentence a catalog could hold), the pages word the reason instead."""
+    found = core_refusals("consent", "carry", "cofacilitation", "evaluation")
+    assert [f for f in found if f[2] is None] == []
+    assert [f for f in found if f[3] and f[2] not in BY_REASON] == []
+
+
+@pytest.mark.parametrize(("phases", "reason", "expected"), [
+    ([{"id": "nowhere"}], "no_such_phase", "This format has no such phase."),
+    ([{"id": "check-in"}, {"id": "check-in"}], "phase_repeated", "A phase may appear only once in the list."),
+])
+def test_the_lobbys_refusals_say_why(phases, reason, expected) -> None:
+    command = {"type": "set_phases", "phases": phases}
+    with pytest.raises(FacilitationError) as caught:
+        engine.apply(session(), commands.parse_command(command), FACILITATOR, 1.0, Fresh(id="x", secret="y"))
+    assert caught.value.reason == reason
+    assert worded(caught.value, command) == expected
+
+
+def test_a_refusal_about_who_leads_reads_as_a_sentence() -> None:
+    state = send(session(), {"type": "invite_cofacilitator", "name": "Sam"})
+    co = state.cofacilitators[0]
+    said = refusal(state, {"type": "revoke_cofacilitator", "cofacilitator_id": co.id},
+                   Actor(role="facilitator", seat=co.id))
+    assert said == "Only the facilitator who is leading can revoke that console link."

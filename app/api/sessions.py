@@ -111,7 +111,7 @@ async def erase_session(who: SessionCaller, rt: RuntimeDep) -> Response:
     the session closes (4404) and the store keeps nothing of it; afterwards every endpoint
     answers 404 for the code."""
     state = await rt.service.erase(who[1])
-    rt.hub.kick_session(state.code, close_codes.GONE, "the session was erased")
+    rt.hub.kick_session(state.code, *close_codes.ERASED)
     return Response(status_code=204)
 
 

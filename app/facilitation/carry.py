@@ -39,7 +39,7 @@ def welcome(state: SessionState, participant_id: str, member_id: str,
     whether they were in the quieter half at their last meeting: see ``quieter_half``)."""
     person = state.participant(participant_id)
     if person is None:
-        raise NotFound(f"no participant {participant_id!r} in this session")
+        raise NotFound(f"no participant {participant_id!r} in this session", "no_such_participant")
     person = person.model_copy(update={"member_id": member_id, "carried_in": tuple(carried[:MAX_CARRIED]),
                                        "heard_least": heard_least, "cpd_key": cpd_key})
     return state.model_copy(update={"participants": tuple(
@@ -130,7 +130,8 @@ def _with_carried(state: SessionState, me: Participant, changed: CarriedAction) 
 
 def _group_only(state: SessionState) -> None:
     if state.group_id is None:
-        raise Conflict("this session is not part of a recurring group: there is no next session to carry to")
+        raise Conflict("this session is not part of a recurring group: there is no next session to carry to",
+                       "not_a_group")
 
 
 def carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: float, fresh: Any) -> Result:
@@ -139,7 +140,8 @@ def carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: flo
     for carried in me.carried_in:
         if carried.id == cmd.action_id:
             if cmd.carry and carried.status in ("done", "dropped"):
-                raise Conflict(f"that action is marked {carried.status}: mark it still going to carry it on")
+                raise Conflict(f"that action is marked {carried.status}: mark it still going to carry it on",
+                               "action_settled", status=carried.status)
             if carried.carry == cmd.carry:
                 return state, [], {}
             return (_with_carried(state, me, carried.model_copy(update={"carry": cmd.carry})),
@@ -147,14 +149,14 @@ def carry_action(state: SessionState, cmd: c.CarryAction, actor: Actor, now: flo
     for action in state.actions:
         if action.id == cmd.action_id:
             if action.participant_id != me.id:
-                raise Forbidden("only its author may carry an action forward")
+                raise Forbidden("only its author may carry an action forward", "not_your_action")
             if action.carry == cmd.carry:
                 return state, [], {}
             changed: Action = action.model_copy(update={"carry": cmd.carry})
             actions = tuple(changed if a.id == action.id else a for a in state.actions)
             return (state.model_copy(update={"actions": actions}),
                     [Event(type="action_carried" if cmd.carry else "action_uncarried")], {})
-    raise NotFound(f"no action {cmd.action_id!r} of yours")
+    raise NotFound(f"no action {cmd.action_id!r} of yours", "no_such_action")
 
 
 def review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: float, fresh: Any) -> Result:
@@ -165,4 +167,4 @@ def review_action(state: SessionState, cmd: c.ReviewAction, actor: Actor, now: f
                 return state, [], {}
             changed = carried.model_copy(update={"status": cmd.status, "carry": cmd.status == "going"})
             return _with_carried(state, me, changed), [Event(type="action_reviewed", data={"status": cmd.status})], {}
-    raise NotFound(f"no carried action {cmd.action_id!r} of yours")
+    raise NotFound(f"no carried action {cmd.action_id!r} of yours", "no_such_action")

@@ -160,13 +160,14 @@ def check(state: SessionState, actor: Actor, seat_rule: str, command_type: str) 
     if actor.role != "facilitator":
         return
     if not is_seat(state, seat_of(actor)):
-        raise Forbidden("you no longer facilitate this session")
+        raise Forbidden("you no longer facilitate this session", "no_longer_facilitating")
     if seat_rule == "lead" and not is_lead(state, actor):
-        raise Forbidden(f"only the lead facilitator may send {command_type}")
+        raise Forbidden(f"only the lead facilitator may send {command_type}", "lead_only", command=command_type)
     if seat_rule == "host" and seat_of(actor) != HOST:
-        raise Forbidden(f"only the session's own facilitator may send {command_type}")
+        raise Forbidden(f"only the session's own facilitator may send {command_type}", "host_only", command=command_type)
     if seat_rule == "host_grant" and not may_close(state, actor):
-        raise Forbidden(f"only the session's own facilitator, or the lead they handed it to, may send {command_type}")
+        raise Forbidden(f"only the session's own facilitator, or the lead they handed it to, may send {command_type}",
+                        "host_or_lead_only", command=command_type)
 
 
 # ---------------------------------------------------------------- handlers
@@ -174,7 +175,8 @@ def check(state: SessionState, actor: Actor, seat_rule: str, command_type: str) 
 def invite(state: SessionState, cmd: c.InviteCofacilitator, actor: Actor, now: float, fresh: Fresh) -> Result:
     """A new co-facilitator seat; its token (``fresh.secret``) is in the reply only, its hash in the state."""
     if len(state.cofacilitators) >= MAX_COFACILITATORS:
-        raise Conflict(f"a session has at most {MAX_COFACILITATORS} co-facilitators: revoke one first")
+        raise Conflict(f"a session has at most {MAX_COFACILITATORS} co-facilitators: revoke one first", "cofacilitator_cap",
+                       limit=MAX_COFACILITATORS)
     co = CoFacilitator(id="co-" + fresh.id, name=cmd.name, token_hash=hashlib.sha256(fresh.secret.encode()).hexdigest(),
                        invited_at=now, by=seat_of(actor))
     state = state.model_copy(update={"cofacilitators": state.cofacilitators + (co,)})
@@ -186,11 +188,12 @@ def revoke(state: SessionState, cmd: c.RevokeCofacilitator, actor: Actor, now: f
     """A co-facilitator's seat ends, and every seat it granted with it (``settled``)."""
     co = cofacilitator(state, cmd.cofacilitator_id)
     if co is None:
-        raise NotFound(f"no co-facilitator {cmd.cofacilitator_id!r} in this session")
+        raise NotFound(f"no co-facilitator {cmd.cofacilitator_id!r} in this session", "no_such_cofacilitator")
     if co.id == seat_of(actor):
-        raise Conflict("you cannot revoke yourself: hand the lead over first")
+        raise Conflict("you cannot revoke yourself: hand the lead over first", "revoke_yourself")
     if co.id in (chain(state, seat_of(actor)) or ()):
-        raise Conflict("your own seat was granted through theirs and would end with it: ask the facilitator")
+        raise Conflict("your own seat was granted through theirs and would end with it: ask the facilitator",
+                       "own_seat_depends")
     state = state.model_copy(update={"cofacilitators": tuple(x for x in state.cofacilitators if x.id != co.id)})
     return state, [Event(type="cofacilitator_revoked", data={"cofacilitator_id": co.id})], {}
 
@@ -207,17 +210,17 @@ def hand_over(state: SessionState, cmd: c.HandOver, actor: Actor, now: float, fr
         pid = to[len(PEER):] if to.startswith(PEER) else to
         person = state.participant(pid)
         if person is None or person.removed or not person.present:
-            raise NotFound(f"no co-facilitator or participant {cmd.to!r} in this session")
+            raise NotFound(f"no co-facilitator or participant {cmd.to!r} in this session", "no_such_seat")
         to = peer_seat(pid)
         if pid != state.peer_id:  # a new participant facilitates
             old = peer_seat(state.peer_id) if state.peer_id is not None else None
             if old is not None and old != me and old in (chain(state, me) or ()):
                 raise Conflict("your own seat was granted through that participant's facilitation and would end "
-                               "with it: hand the lead to the facilitator")
+                               "with it: hand the lead to the facilitator", "own_seat_depends")
             # Passed on by the participant who had it, it keeps the grant it came with.
             update.update(peer_id=pid, peer_by=state.peer_by if me == old else me, peer_at=now)
     if to == me:
-        raise Conflict("you are leading already")
+        raise Conflict("you are leading already", "leading_already")
     if me.startswith(PEER) and to == HOST:
         update.update(peer_id=None, peer_by=HOST, peer_at=None)  # the participant hands the facilitation back
     update.update(lead=to)
@@ -241,16 +244,16 @@ def set_rota(state: SessionState, cmd: c.SetRota, actor: Actor, now: float, fres
     """A recurring group's rota, by its members (each named by their participant here): the
     first facilitates next time, then the next, and round again. An empty list clears it."""
     if state.group_id is None:
-        raise Conflict("only a recurring group keeps a rota of who facilitates")
+        raise Conflict("only a recurring group keeps a rota of who facilitates", "not_a_group")
     if len(set(cmd.participant_ids)) != len(cmd.participant_ids):
-        raise Conflict("name each person once in the rota")
+        raise Conflict("name each person once in the rota", "rota_repeats")
     entries = []
     for pid in cmd.participant_ids:
         person = state.participant(pid)
         if person is None or person.removed:
-            raise NotFound(f"no participant {pid!r} in this session")
+            raise NotFound(f"no participant {pid!r} in this session", "no_such_participant")
         if person.member_id is None:
-            raise Conflict(f"{person.name} is not a member of the group yet")
+            raise Conflict(f"{person.name} is not a member of the group yet", "not_a_member", name=person.name)
         entries.append(RotaEntry(member_id=person.member_id, name=person.name))
     state = state.model_copy(update={"rota": tuple(entries), "rota_now": -1})
     return state, [Event(type="rota_set")], {}

@@ -59,23 +59,23 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
 
 def propose_summary(state: SessionState, cmd: c.ProposeSummary, actor: Actor, now: float, fresh: Any) -> Result:
     if len(state.proposals) >= MAX_PROPOSALS:
-        raise Conflict(f"this session holds its maximum of {MAX_PROPOSALS} proposals")
+        raise Conflict(f"this session holds its maximum of {MAX_PROPOSALS} proposals", "proposal_cap", limit=MAX_PROPOSALS)
     item_id, text = None, cmd.text
     if cmd.kind == "item":
         if cmd.item_id is None:
-            raise Invalid("item_id: a proposed item needs the id of a revealed item")
+            raise Invalid("item_id: a proposed item needs the id of a revealed item", "proposal_needs_item")
         item = next((i for i in state.items if i.id == cmd.item_id and i.revealed and not i.hidden), None)
         if item is None:
-            raise NotFound(f"no revealed item {cmd.item_id!r}")
+            raise NotFound(f"no revealed item {cmd.item_id!r}", "no_such_item")
         if any(p.item_id == item.id for p in state.proposals):
-            raise Conflict("that item is proposed already")
+            raise Conflict("that item is proposed already", "already_proposed")
         item_id, text = item.id, item.text
     elif cmd.kind == "names":
         if any(p.kind == "names" for p in state.proposals):
-            raise Conflict("showing names is proposed already")
+            raise Conflict("showing names is proposed already", "already_proposed")
         text = NAMES_TEXT
     elif text is None:
-        raise Invalid(f"text: a proposed {cmd.kind} needs its text")
+        raise Invalid(f"text: a proposed {cmd.kind} needs its text", "proposal_needs_text", kind=cmd.kind)
     else:
         guard.require_confirmed(text, cmd.confirmed)
     proposal = Proposal(id=fresh.id, kind=cmd.kind, text=text, item_id=item_id)
@@ -85,7 +85,7 @@ def propose_summary(state: SessionState, cmd: c.ProposeSummary, actor: Actor, no
 
 def withdraw_proposal(state: SessionState, cmd: c.WithdrawProposal, actor: Actor, now: float, fresh: Any) -> Result:
     if not any(p.id == cmd.proposal_id for p in state.proposals):
-        raise NotFound(f"no proposal {cmd.proposal_id!r}")
+        raise NotFound(f"no proposal {cmd.proposal_id!r}", "no_such_proposal")
     kept = tuple(p for p in state.proposals if p.id != cmd.proposal_id)
     return state.model_copy(update={"proposals": kept}), [Event(type="proposal_withdrawn")], {}
 
@@ -93,10 +93,10 @@ def withdraw_proposal(state: SessionState, cmd: c.WithdrawProposal, actor: Actor
 def consent(state: SessionState, cmd: c.Consent, actor: Actor, now: float, fresh: Any) -> Result:
     proposal = next((p for p in state.proposals if p.id == cmd.proposal_id), None)
     if proposal is None:
-        raise NotFound(f"no proposal {cmd.proposal_id!r}")
+        raise NotFound(f"no proposal {cmd.proposal_id!r}", "no_such_proposal")
     mark = answer_mark(state, proposal.id, actor)
     if mark in proposal.answered:
-        raise Conflict("you have answered this proposal already")
+        raise Conflict("you have answered this proposal already", "already_answered")
     counted = proposal.model_copy(update={
         "agreed": proposal.agreed + (1 if cmd.agree else 0),
         "objected": proposal.objected + (0 if cmd.agree else 1),

@@ -53,14 +53,15 @@ def answered(state: SessionState) -> int:
 
 def evaluate(state: SessionState, cmd: c.Evaluate, actor: Actor, now: float, fresh: Any) -> Result:
     if not offered(state):
-        raise Conflict("the evaluation is answered during the check-out")
+        raise Conflict("the evaluation is answered during the check-out", "not_evaluation_time")
     statements = state.format.evaluation
     if len(cmd.scores) != len(statements):
-        raise Conflict(f"give one score for each of the {len(statements)} statements, in order")
+        raise Conflict(f"give one score for each of the {len(statements)} statements, in order", "one_score_each",
+                       count=len(statements))
     ev = state.evaluation
     me = mark(state, actor)
     if me in ev.answered:
-        raise Conflict("you have answered the evaluation already")
+        raise Conflict("you have answered the evaluation already", "already_answered")
     if cmd.note:
         guard.require_confirmed(cmd.note, cmd.confirmed)
     by_key = {t.phase_id: t for t in ev.tallies}
@@ -102,14 +103,15 @@ def at_phase_end(state: SessionState, events: list[Event]) -> SessionState:
 
 def show_evaluation(state: SessionState, cmd: c.ShowEvaluation, actor: Actor, now: float, fresh: Any) -> Result:
     if not state.format.evaluation:
-        raise Conflict("this session has no evaluation")
+        raise Conflict("this session has no evaluation", "no_evaluation")
     ts = state.evaluation.tallies
     new = tallies.unshown(ts[0]) if ts else 0
     k = state.settings.evaluation_k
     shown = snapshot(state)
     if shown is None:
         since = " since it was last shown" if ts and ts[0].spread is not None else " so far"
-        raise Conflict(f"{new} answered{since}; with fewer than {k} new answers the spread could tell who chose what")
+        raise Conflict(f"{new} answered{since}; with fewer than {k} new answers the spread could tell who chose what",
+                       "below_threshold", count=new, threshold=k)
     return shown, [Event(type="evaluation_shown")], {}
 
 

@@ -14,7 +14,7 @@ from importlib import resources
 from pydantic import ValidationError
 
 from .errors import Invalid
-from .models import FormatSpec, PhaseSpec
+from .models import MAX_PHASE_S, FormatSpec, PhaseSpec
 
 DEFAULT_FORMAT = "check-in-out"
 
@@ -177,18 +177,20 @@ def customise(spec: FormatSpec, picks: Sequence[tuple[str, int | None]]) -> Form
     ids = [pid for pid, _ in picks]
     unknown = [pid for pid in ids if pid not in by_id]
     if unknown:
-        raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(unknown)}; phases: {', '.join(by_id)}")
+        raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(unknown)}; phases: {', '.join(by_id)}",
+                      "no_such_phase")
     if len(set(ids)) != len(ids):
-        raise Invalid("a phase may appear only once in the list")
+        raise Invalid("a phase may appear only once in the list", "phase_repeated")
     if not ids:
-        raise Invalid("keep at least one phase")
+        raise Invalid("keep at least one phase", "no_phases")
     try:
         phases = tuple(
             PhaseSpec.model_validate({**by_id[pid].model_dump(), "duration_s": by_id[pid].duration_s if d is None else d})
             for pid, d in picks
         )
     except ValidationError as exc:
-        raise Invalid(f"invalid duration: {exc.errors()[0]['msg']}") from None
+        raise Invalid(f"invalid duration: {exc.errors()[0]['msg']}", "duration_out_of_range",
+                      hours=MAX_PHASE_S // 3600) from None
     return spec.model_copy(update={"phases": phases})
 
 

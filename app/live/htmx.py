@@ -39,9 +39,9 @@ log = logging.getLogger("talkingpiece.pages")
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "meeting", "proposals", "breakouts", "cofacilitation")),
+                                     "carried", "meeting", "propose", "proposals", "breakouts", "cofacilitation")),
     "participant": ("phone.html", ("clock", "status", "facilitating", "glance", "listening", "hand", "wellbeing",
-                                   "evaluation", "word", "items", "myactions", "meeting", "carried", "carry", "consent",
+                                   "evaluation", "word", "items", "actnote", "myactions", "meeting", "carried", "carry", "consent",
                                    "breakout")),
     "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried", "meeting",
                                "breakouts")),
@@ -94,7 +94,7 @@ class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
     kind = "pages"
-    __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang")
+    __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang", "one_to_one")
 
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,
                  lang: str = SOURCE) -> None:
@@ -104,6 +104,7 @@ class FragmentConnection(LiveConnection):
         # Per region, the digest of what this socket was last given; its HTML is not kept here.
         self._shown: list[int] = [0] * len(PAGES[actor.role][1])
         self._unsent: dict[str, str] = {}
+        self.one_to_one = False  # the view's flag at the last state rendered: replies use the words for two
 
     def taken(self) -> None:
         self._unsent.clear()  # on its way: the next frame carries only what changes after it
@@ -112,6 +113,7 @@ class FragmentConnection(LiveConnection):
         template, names = PAGES[actor.role]
         try:
             regions, model, leaves = _regions(state, actor, now, cache, self._erase_after_s, self.lang)
+            self.one_to_one = bool(model["one_to_one"])
             shown = self._shown
             for i, leaf in enumerate(leaves):
                 if shown[i] != leaf.digest:
@@ -168,12 +170,12 @@ def _number(command_id: str, name: str, value: Any) -> Any:
         raise BadFrame(command_id, f"{name}: enter a number") from None
 
 
-def ack_fragment(command_id: str, command: Command, ack: dict[str, Any]) -> str:
+def ack_fragment(command_id: str, command: Command, ack: dict[str, Any], conn: LiveConnection) -> str:
     if command.type == "invite_cofacilitator" and "token" in ack:  # the lead's one sight of the link
         return render_block("_replies.html", "invited", cid=command_id, co_name=ack["name"],
                             link=f"/console/{ack['code']}#key={ack['token']}")
     return render_block("_replies.html", "ack", cid=command_id, type=command.type,
-                        kind=getattr(command, "kind", None))
+                        kind=getattr(command, "kind", None), one_to_one=getattr(conn, "one_to_one", False))
 
 
 def error_fragment(command_id: str | None, data: Any, error: dict[str, Any]) -> str:

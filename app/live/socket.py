@@ -92,7 +92,7 @@ class Dialect:
     """How one kind of socket spells commands and replies; the handling in between is shared."""
 
     decode: Callable[[str], tuple[str, Any]]            # text -> (command id, command data); or BadFrame
-    ack: Callable[[str, Command, dict[str, Any]], str]  # a command was applied
+    ack: Callable[[str, Command, dict[str, Any], LiveConnection], str]  # a command was applied (on this connection)
     error: Callable[[str | None, Any, dict[str, Any]], str]  # (command id, command data or None, error object)
     id_of: Callable[[str], str | None] = field(default=peek_id)  # the id of a frame refused unread
 
@@ -118,7 +118,7 @@ def decode_json_frame(text: str) -> tuple[str, Any]:
     return command_id, frame.get("command")
 
 
-JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack: ack_frame(cid, ack),
+JSON_DIALECT = Dialect(decode=decode_json_frame, ack=lambda cid, _cmd, ack, _conn: ack_frame(cid, ack),
                        error=lambda cid, _data, error: error_frame(cid, error))
 
 
@@ -324,7 +324,7 @@ async def handle_frame(text: str, rt: Runtime, caller: Caller, conn: LiveConnect
         metrics.redis_error("socket")
         conn.reply(dialect.error(command_id, data, error_object("unavailable", UNAVAILABLE_MESSAGE)))
         return
-    conn.reply(dialect.ack(command_id, command, ack))
+    conn.reply(dialect.ack(command_id, command, ack, conn))
 
 
 async def gone(rt: Runtime, code: str) -> bool:
@@ -351,7 +351,7 @@ async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: s
         return
     if dialect is JSON_DIALECT:  # the pages' socket just closes: its page shows the session is gone
         conn.reply(json.dumps({"type": "ack", "id": command_id, "version": state.version, "erased": True}))
-    rt.hub.kick_session(state.code, close_codes.GONE, "the session was erased")
+    rt.hub.kick_session(state.code, *close_codes.ERASED)
 
 
 class FloodGuard:

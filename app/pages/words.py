@@ -70,6 +70,28 @@ BY_REASON: dict[str, Callable[[dict[str, Any]], str]] = {
     "no_time_to_share": lambda v: _("This phase has no time left to share: enter the seconds per turn, or add time to the phase."),
     "role_may_not_send": lambda v: _("That is not something your page can do."),
     "possible_identifier": lambda v: _("This looks like it may contain %(found)s.") % {"found": _found(v.get("found", []))},
+    # Who facilitates (app/facilitation/cofacilitation.py).
+    "lead_only": lambda v: _("Only the facilitator who is leading can %(doing)s.") % {"doing": _doing(v)},
+    "host_only": lambda v: _("Only the session's own facilitator can %(doing)s.") % {"doing": _doing(v)},
+    "host_or_lead_only": lambda v: _(
+        "Only the session's own facilitator, or the lead they handed it to, can %(doing)s.") % {"doing": _doing(v)},
+    "cofacilitator_cap": lambda v: _("A session has at most %(limit)s co-facilitators: revoke one first.") % {
+        "limit": v.get("limit", "")},
+    "not_a_member": lambda v: _("%(name)s is not a member of the group yet.") % {"name": v.get("name", "")},
+    # The summary's proposals (consent.py), carried actions (carry.py), the evaluation, the lobby's phases.
+    "proposal_cap": lambda v: _("This session holds as many proposals as it can (%(limit)s).") % {"limit": v.get("limit", "")},
+    "proposal_needs_text": lambda v: _("Write the text first."),
+    "action_settled": lambda v: (_("That action is marked done: mark it still going to carry it on.")
+                                 if v.get("status") == "done" else
+                                 _("That action is marked dropped: mark it still going to carry it on.")),
+    "one_score_each": lambda v: _("Give one answer for each of the %(count)s statements.") % {"count": v.get("count", "")},
+    "below_threshold": lambda v: _("%(count)s answered: with fewer than %(threshold)s the spread could tell who chose what.") % {
+        "count": v.get("count", ""), "threshold": v.get("threshold", "")},
+    "no_such_phase": lambda v: _("This format has no such phase."),
+    "duration_out_of_range": lambda v: _("A phase lasts from 1 second to %(hours)s hours.") % {"hours": v.get("hours", "")},
+    # Whatever was named is no longer here (the page was a moment out of date): one sentence for them all.
+    **dict.fromkeys(("no_such_item", "no_such_proposal", "no_such_action", "no_such_participant",
+                     "no_such_cofacilitator", "no_such_seat"), lambda v: _("That is no longer in this session.")),
 }
 
 

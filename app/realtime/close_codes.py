@@ -12,6 +12,14 @@ BAD_TOKEN = 4401  # not a token of this session, or the participant was removed
 FORBIDDEN_ORIGIN = 4403  # a page of another site opened the socket
 GONE = 4404  # no session with that code, or it was erased: exactly as if it had never existed
 
+# Why the server closes sockets it holds, as (close code, reason). The hub closes a removed
+# participant's and an ended seat's sockets at the state that ends them; an erased session's
+# and a restarting server's close every socket of theirs.
+REMOVED_FROM_SESSION = (BAD_TOKEN, "removed from the session")
+NO_LONGER_FACILITATING = (BAD_TOKEN, "no longer facilitating this session")  # revoked, handed back, or its grant ended
+ERASED = (GONE, "the session was erased")
+SERVER_RESTARTING = (RESTARTING, "server restarting")
+
 # A refusal's reason the pages' scripts act on (errors.py): the participant's token stopped
 # working because the facilitator removed them, not because the link is wrong.
 REMOVED = "removed"

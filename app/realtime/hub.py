@@ -85,14 +85,14 @@ class Hub:
             if pid is not None:
                 person = state.participant(pid)
                 if person is None or person.removed:
-                    conn.kick(close_codes.BAD_TOKEN, "removed from the session")
+                    conn.kick(*close_codes.REMOVED_FROM_SESSION)
                     continue
             if conn.host_key is not None and conn.host_key != state.facilitator_token_hash:
                 conn.kick(close_codes.BAD_TOKEN, "the facilitator's key was re-issued")
                 continue
             seat = conn.actor.seat
             if seat is not None and not cofacilitation.is_seat(state, seat):
-                conn.kick(close_codes.BAD_TOKEN, "no longer facilitating this session")  # revoked, or handed back
+                conn.kick(*close_codes.NO_LONGER_FACILITATING)
                 continue
             conn.offer(state, now, cache)
         for settle in cache.get(SETTLE, ()):

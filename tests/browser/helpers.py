@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -84,3 +85,36 @@ def watch_console(ctx, problems: list[str]):
     ctx.on("console", lambda msg: problems.append(f"{msg.page.url if msg.page else ''} {msg.location.get('url')}:{msg.location.get('lineNumber')}:{msg.location.get('columnNumber')}: {msg.text}") if msg.type == "error" else None)
     ctx.on("weberror", lambda err: problems.append(f"exception: {err.error}"))
     return ctx
+
+
+# The console's controls a suggested command stands for (the console highlights the one suggested).
+SUGGESTED_CONTROL = {"start": "#c-start", "set_presenter": "#c-presenter-floor", "start_round": "#c-round",
+                     "next_turn": "#c-next", "next_phase": "#c-phase", "start_breakouts": "#bk-start",
+                     "end_breakouts": "#bk-end"}
+
+
+def expect_suggestion(console: Page, view: dict) -> None:
+    """The console suggests what the view says the moment asks (the core's ``next_step``, its
+    overtime twin once the phase is past its time): its words, and that control alone highlighted."""
+    from app.pages.view import NEXT_STEP, QUIET_STEPS
+
+    suggested = view["next_step"]
+    phase = view.get("phase")
+    if view["status"] == "running" and phase and phase["ends_at"] <= time.time():
+        suggested = suggested["overtime"]
+    step, command = suggested["step"], (suggested["command"] or {}).get("type")
+    hint = console.locator(".next-step")
+    if step in QUIET_STEPS or view["status"] not in ("running", "paused"):
+        expect(hint).to_have_count(0)
+    else:
+        expect(hint).to_have_attribute("data-suggested", command or "")
+        expect(hint).to_contain_text(NEXT_STEP[step])
+    highlighted = console.locator(", ".join(f"{control}.primary" for control in SUGGESTED_CONTROL.values()))
+    if command in SUGGESTED_CONTROL:
+        expect(highlighted).to_have_count(1)
+        expect(console.locator(SUGGESTED_CONTROL[command])).to_have_class(re.compile(r"\bprimary\b"))
+    else:
+        expect(highlighted).to_have_count(0)
+    if command == "give_turn":  # the first raised hand's button, on the console
+        name = next(p["name"] for p in view["participants"] if p["id"] == suggested["command"]["participant_id"])
+        expect(console.get_by_role("button", name=f"Give the turn to {name}").first).to_be_visible()

@@ -2,7 +2,8 @@
 
 One journey per format (check-in and check-out, an Action Learning Set, a Balint group), each
 through every phase on the three pages, as a facilitator (1280x800), phones (360x740) and a
-projector (1920x1080) would see it. In every phase: each phone shows the one thing this moment
+projector (1920x1080) would see it. In every phase: the console suggests what the moment asks
+(the view's next step, its control alone highlighted); each phone shows the one thing this moment
 asks of its person in its first screen and is no taller than about two screens; nothing scrolls
 sideways; axe finds no violation of any impact; screenshots go to test-artifacts/.
 """
@@ -20,6 +21,7 @@ from tests.browser.helpers import (
     absolute,
     axe_all,
     create_session,
+    expect_suggestion,
     fill,
     join,
     open_console,
@@ -76,7 +78,9 @@ class Room:
                 *((f"phone-{i + 1}", p) for i, p in enumerate(self.phones.values()))]
 
     def phase(self, name: str, first: dict[str, object] | None = None) -> None:
-        """Check the phase on every page: the main action first, sizes, accessibility; save screenshots."""
+        """Check the phase on every page: the console's suggestion is the moment's, the main action
+        first, sizes, accessibility; save screenshots."""
+        expect_suggestion(self.console, self.view())
         for who, target in (first or {}).items():
             in_first_screen(self.phones[who], target)
         problems = {}
@@ -221,6 +225,7 @@ def test_check_in_and_check_out(server, contexts, shots):
         expect(phone.locator("#glance")).to_contain_text("Your turn")
         phone.get_by_role("button", name="Done speaking").click()
     expect(console.locator("#round")).to_contain_text("No round running")
+    expect_suggestion(console, room.view())  # the round has run: move on, not start it again
     screen.wait_for_function("() => (window.tpWakeLocks || []).includes('release')")
 
     # Open discussion: Raise my hand first; the screen shows the hands.
@@ -300,37 +305,45 @@ def test_action_learning_set(server, contexts, shots):
 
     # The presenter describes the issue: the console says what to do next; the room sees who speaks.
     room.next_phase("Presenter describes the issue")
-    expect(console.locator("#floor")).to_contain_text("Give the presenter the floor")
+    expect(console.locator(".next-step")).to_contain_text("Choose the presenter")  # nobody is presenting yet
+    expect_suggestion(console, room.view())
     console.get_by_role("button", name="Make Asha the presenter").click()
     expect(asha.locator("#glance")).to_contain_text("Your turn")
     expect(screen.locator("#stage")).to_contain_text("Asha")
     expect(ben.locator("#glance")).to_contain_text("Asha is speaking")
     room.phase("presentation", {"Asha": "Done speaking", "Ben": ben.locator("#glance .countdown")})
 
-    # Clarifying questions: the presenter listens; nobody is offered a turn for them.
+    # Clarifying questions: a member asks, and the presenter answers on their phone.
     room.next_phase("Clarifying questions")
-    expect(asha.locator("#listening")).to_contain_text("You are listening now")
-    expect(asha.locator("#hand button")).to_have_count(0)
-    expect(console.get_by_role("button", name="Give the turn to Asha")).to_have_count(0)
-    expect(console.locator("#people")).to_contain_text("listens only in this phase")
+    expect(asha.locator("#listening")).to_have_text("")
+    expect(console.locator("#people")).not_to_contain_text("listens only in this phase")
     ben.get_by_role("button", name="Raise my hand").click()
     expect(screen.locator("#stage")).to_contain_text("Ben")
-    room.phase("clarifying", {"Asha": asha.locator("#listening"), "Chloe": "Raise my hand"})
+    room.phase("clarifying", {"Ben": "Lower my hand", "Chloe": "Raise my hand"})
     console.get_by_role("button", name="Give the turn to Ben").first.click()
     expect(ben.locator("#glance")).to_contain_text("Your turn")
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")
+    ben.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+    in_first_screen(asha, "Done speaking")
+    expect_suggestion(console, room.view())
+    asha.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).not_to_contain_text("Your turn to answer")
 
-    # The questions round goes round the set; the presenter has no place in it.
+    # The questions round goes round the set; after each question the presenter answers.
     room.next_phase("Questions round")
-    expect(ben.locator("#glance")).not_to_contain_text("Your turn")  # entering the phase ended the turn
     console.locator("#c-round").click()
     expect(ben.locator("#glance")).to_contain_text("Your turn")
-    expect(console.locator("#round")).not_to_contain_text("Asha")
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")
     expect(console.get_by_role("button", name=re.compile("^Give the turn"))).to_have_count(0)
-    expect(chloe.locator("#glance")).to_contain_text("Up next")
-    room.phase("questioning", {"Ben": "Done speaking", "Chloe": chloe.locator("#glance-h")})
-    ben.get_by_role("button", name="Done speaking").click()
-    chloe.get_by_role("button", name="Done speaking").click()
+    room.phase("questioning", {"Ben": "Done speaking", "Asha": asha.locator("#glance-h")})
+    for asker in (ben, chloe):
+        expect(asker.locator("#glance")).to_contain_text("Your turn")
+        asker.get_by_role("button", name="Done speaking").click()
+        expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+        asha.get_by_role("button", name="Done speaking").click()
     expect(console.locator("#round")).to_contain_text("No round running")
+    expect_suggestion(console, room.view())
 
     # Written questions and feedback: the question box first; the screen shows what was revealed, large.
     room.next_phase("Written questions and feedback")
@@ -393,7 +406,11 @@ def test_balint_group(server, contexts, shots):
     console.get_by_role("button", name="Give the turn to Chloe").first.click()
     expect(chloe.locator("#glance")).to_contain_text("Your turn")
     expect(chloe.locator("#hand button")).to_have_count(0)
-    room.phase("questions", {"Asha": asha.locator("#listening"), "Chloe": "Done speaking", "Ben": "Raise my hand"})
+    expect(asha.locator("#glance")).to_contain_text("Up next: you answer")  # the presenter answers
+    room.phase("questions", {"Asha": asha.locator("#glance-h"), "Chloe": "Done speaking", "Ben": "Raise my hand"})
+    chloe.get_by_role("button", name="Done speaking").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn to answer")
+    asha.get_by_role("button", name="Done speaking").click()
 
     room.next_phase("The group explores; the presenter listens")
     ben.get_by_role("button", name="Raise my hand").click()
@@ -419,3 +436,64 @@ def test_balint_group(server, contexts, shots):
     room.phase("review", {"Ben": "Rate 3 of 5", "Asha": "Rate 3 of 5"})
     room.close()
     room.phase("closed", {"Chloe": "Download (Markdown)"})
+
+
+def test_the_console_suggests_each_moment_of_gibbs_and_of_thinking_rounds(server, contexts, shots):
+    """The two formats without a journey of their own, walked on a console and two phones: at
+    each moment the console suggests what it asks. (No screenshots or audits here: the
+    journeys above look at the pages themselves.)"""
+    room = Room(server, contexts, shots, "Gibbs cycle", "gibbs")
+    console = room.console
+    asha, ben = room.join("Asha"), room.join("Ben")
+
+    def suggests() -> None:
+        expect_suggestion(console, room.view())
+
+    def round_runs() -> None:
+        console.locator("#c-round").click()
+        expect(asha.locator("#glance")).to_contain_text("Your turn")
+        suggests()  # the round is running: next turn
+        for phone in (asha, ben):
+            expect(phone.locator("#glance")).to_contain_text("Your turn")
+            phone.get_by_role("button", name="Done speaking").click()
+        expect(console.locator("#round")).to_contain_text("No round running")
+        suggests()  # the round has run: move on
+
+    suggests()  # start
+    console.get_by_role("button", name="Start the session").click()
+    expect(console.locator("#timeline [aria-current=step]")).to_contain_text("Description")
+    suggests()  # choose the presenter
+    console.get_by_role("button", name="Make Asha the presenter").click()
+    expect(asha.locator("#glance")).to_contain_text("Your turn")
+    suggests()  # the presenter speaks: nothing to press
+    asha.get_by_role("button", name="Done speaking").click()
+    expect(console.locator(".next-step")).to_have_attribute("data-suggested", "next_phase")
+    suggests()
+    room.next_phase("Feelings")
+    suggests()  # start the round
+    round_runs()
+    room.next_phase("Evaluation")
+    suggests()  # wait for a hand
+    ben.get_by_role("button", name="Raise my hand").click()
+    expect(console.get_by_role("button", name="Give the turn to Ben").first).to_be_visible()
+    suggests()  # give the turn to the first hand
+    room.next_phase("Analysis")
+    suggests()  # the hand went with the phase: wait for one
+    room.next_phase("Conclusion")
+    suggests()  # people write
+    room.next_phase("Action plan")
+    suggests()  # people write their actions
+    room.close()
+    suggests()  # closed: nothing
+
+    room = Room(server, contexts, shots, "Thinking rounds", "thinking-environment")
+    console = room.console
+    asha, ben = room.join("Asha"), room.join("Ben")
+    console.get_by_role("button", name="Start the session").click()
+    expect(console.locator("#timeline [aria-current=step]")).to_contain_text("Opening round")
+    suggests()  # start the round
+    room.next_phase("Thinking round")
+    suggests()
+    room.next_phase("Closing round")
+    suggests()
+    round_runs()  # the last phase's round has run: close

@@ -2,7 +2,9 @@
 that meets again. Each guided question comes alone on both phones, in turn; a third phone is
 turned away; each writes an agreed action with a date to come back to it and carries it; after
 the close both download the shared record with both actions, and each has the session in their
-own CPD record, which one of them then erases."""
+own CPD record, which one of them then erases. Nothing of a group's furniture shows: no raised
+hands, no anonymous writing, ballot or thresholds, and the words are for two; the console
+suggests what each moment asks."""
 
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.helpers import absolute, axe_violations, fill, join, send
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    expect_suggestion,
+    fill,
+    join,
+    open_console,
+    send,
+)
 from tests.test_groups_http import auth, new_group
 
 SAM, JO = "Sam Adeyemi", "Jo Park"
@@ -34,6 +44,10 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
         httpx.post(f"{base}/api/sessions/{created['code']}/commands", headers=auth(token), json=body).raise_for_status()
 
     phones = {name: join(contexts(phone=True), base, created["code"], name) for name in (SAM, JO)}
+    console = open_console(contexts(), base, created)
+
+    def view() -> dict:
+        return httpx.get(f"{base}/api/sessions/{created['code']}", headers=auth(token)).json()
 
     # A third phone is turned away: the session admits two people, and its join page says so
     # before anyone types a name.
@@ -44,14 +58,21 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
     expect(third.locator("#room")).to_be_hidden()
     shots(third, "third-phone-refused")
 
+    expect_suggestion(console, view())
     command({"type": "start"})
     for phone in phones.values():  # between two people nothing written could be anonymous: not offered
         expect(phone.locator("#fold-write")).to_be_hidden()
+    # No group furniture on the console either: no anonymous queue or its threshold, no ballot.
+    expect(console.locator("#items")).to_contain_text("Nothing is written anonymously in a session of two")
+    expect(console.locator("main")).not_to_contain_text("once at least")
+    expect(console.get_by_role("button", name="Ask the group")).to_have_count(0)
     for n, question in enumerate(QUESTIONS):
         for name, phone in phones.items():
             prompt = phone.locator("p.prompt")
             expect(prompt).to_have_text(question)
             expect(prompt).to_have_count(1)  # one question at a time
+            expect(phone.get_by_role("button", name="Raise my hand")).to_have_count(0)  # two people: no hands
+        expect_suggestion(console, view())
         if n < len(QUESTIONS) - 1:
             command({"type": "start_round", "seconds_per_turn": 120})
             mine = phones[SAM].locator("#glance[data-my-turn='1'], #glance[data-up-next='1']")
@@ -62,6 +83,7 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
             if n == 1:
                 shots(phones[first], "phone-question-my-turn")
                 assert axe_violations(phones[first]) == []
+            expect_suggestion(console, view())
             command({"type": "next_turn"})  # then the other answers the same question
             expect(phones[second].locator("#glance")).to_contain_text("Your turn")
             command({"type": "next_phase"})
@@ -70,8 +92,9 @@ def test_a_one_to_one_on_two_phones(server, contexts, shots):
     for name, phone in phones.items():
         fill(phone.get_by_label("What will you do?"), ACTIONS[name])
         phone.get_by_label(re.compile("By when")).fill("2027-01-10")
+        expect(phone.locator("#act-note")).to_have_text("Actions carry your name: you both see them.")
         send(phone, "Save action")
-        expect(phone.locator("#main")).to_contain_text("Action saved")
+        expect(phone.locator("#main")).to_contain_text("Action saved. You both see it with your name.")
         phone.locator("#carry").get_by_role("button", name=f"Carry forward: {ACTIONS[name]}").click()
         expect(phone.locator("#carry").get_by_role(
             "button", name=f"Carried to next time, tap to stop: {ACTIONS[name]}")).to_be_visible()

@@ -2,7 +2,9 @@
 and a group of four with a projector on the wall; each group runs every rotation on the
 server's clock (nobody reaches for a stopwatch), then everyone comes back to the room. A
 co-facilitator follows on a second console and takes over when the lead's console closes
-while the groups are talking.
+while the groups are talking. Each one's quiet preparation puts their private notes first, and
+the console suggests what each moment asks (split, wait for the groups, bring them back, the
+harvest's round).
 
 The test is a list of steps run in order (``STEPS``) over one ``Troika`` of pages, so a step
 can be inserted mid-round (e.g. a co-facilitator taking over while the groups run).
@@ -18,7 +20,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import absolute, axe_violations, join, open_console
+from tests.browser.helpers import (
+    absolute,
+    axe_violations,
+    expect_suggestion,
+    join,
+    open_console,
+)
 
 NAMES = ["Ana Silva", "Ben Okafor", "Cleo Martin", "Dev Patel", "Eli Cohen", "Fay Wong", "Gus Moreau"]
 # Short phases: the whole exercise takes under a minute for the group of four.
@@ -36,6 +44,24 @@ class Troika:
     shots: Callable[[Page, str], object]
     groups: dict[str, list[str]] = field(default_factory=dict)  # "Group 1" -> names, as the phones say
     cofacilitator: Page | None = None
+
+    def view(self) -> dict:
+        return httpx.get(f"{self.base}/api/sessions/{self.created['code']}",
+                         headers={"Authorization": f"Bearer {self.created['facilitator_token']}"}).json()
+
+
+# Records, on a phone, what its page put first the moment it turned to quiet preparation (a
+# second or so in these short rotations): the sections of the room from the top, and where each starts.
+WATCH_PREPARATION = """() => {
+  window.tpPreparation = null;
+  const room = document.getElementById('room');
+  new MutationObserver(() => {
+    if (window.tpPreparation !== null || room.dataset.focus !== 'notes') return;
+    window.tpPreparation = [...room.children].filter(e => e.id && e.getClientRects().length > 0)
+      .map(e => [e.id, e.getBoundingClientRect().top + window.scrollY])
+      .sort((a, b) => a[1] - b[1]);
+  }).observe(room, {attributes: true, attributeFilter: ['data-focus']});
+}"""
 
 
 def invite_a_cofacilitator(t: Troika) -> None:
@@ -65,6 +91,9 @@ def start_the_session(t: Troika) -> None:
 
 
 def split_into_trios(t: Troika) -> None:
+    expect_suggestion(t.console, t.view())  # forming trios: split the room, not "give the presenter the floor"
+    for phone in t.phones.values():
+        phone.evaluate(WATCH_PREPARATION)
     t.console.get_by_label("People per group").fill("3")
     t.console.get_by_role("button", name="Split into groups").click()
     cards = t.screen.locator("#breakouts .bk-card")
@@ -81,6 +110,13 @@ def split_into_trios(t: Troika) -> None:
         t.groups.setdefault(f"Group {number}", []).append(name)
         assert name not in text.split(" with ", 1)[1]  # the others, not me
     assert sorted(len(v) for v in t.groups.values()) == [3, 4]  # seven: a trio and a four, nobody alone
+    expect_suggestion(t.console, t.view())  # the groups run on their own clocks: nothing to press
+    # Quiet preparation put each one's private notes first, in the first screen: never the room's anonymous box.
+    for name, phone in t.phones.items():
+        phone.wait_for_function("() => window.tpPreparation !== null")
+        sections = dict(phone.evaluate("() => window.tpPreparation"))
+        folds = [section for section in sections if section.startswith("fold-")]
+        assert folds[0] == "fold-reflection" and sections["fold-reflection"] < 740, (name, sections)
     t.shots(t.screen, "screen-grid")
     t.shots(t.phones[NAMES[0]], "phone-my-group")
 
@@ -128,6 +164,7 @@ def every_group_finishes_by_itself(t: Troika) -> None:
         expect(t.phones[name].locator("#breakout")).to_contain_text("Your group is done. Wait for the room.",
                                                                     timeout=60_000)
     expect(t.screen.locator("#breakouts .bk-card.bk-done")).to_have_count(2)
+    expect_suggestion(t.console, t.view())  # every group is done: back to the whole room
     assert axe_violations(t.phones[trio[0]]) == []
     assert axe_violations(t.screen) == []
 
@@ -140,6 +177,7 @@ def back_to_the_room(t: Troika) -> None:
         expect(phone.locator("#bk-mine-h")).to_have_count(0)
         expect(phone.locator("#status")).to_contain_text("Back in the room")  # the phase after the trios'
     expect(t.screen.locator("#status")).to_contain_text("Back in the room")
+    expect_suggestion(t.console, t.view())  # the harvest's round
     t.shots(t.screen, "screen-back")
 
 
