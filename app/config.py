@@ -29,6 +29,9 @@ class AppSettings(BaseSettings):
     # A Redis command that gets no answer within this is abandoned (HTTP 503, an error frame),
     # so a frozen Redis cannot hang requests; /healthz waits this long for a PING too.
     redis_timeout_s: float = 2.0
+    # After an erase, each worker asks a Redis with an append-only file to rewrite it (so
+    # the erased content leaves it), at most once in this many seconds.
+    redis_rewrite_interval_s: float = 60.0
     # Each worker's open sockets are leased in Redis for presence_ttl_s and renewed every
     # presence_heartbeat_s: the participants of a worker that dies show as not connected
     # within the sum of the two.

@@ -42,6 +42,7 @@ from app.realtime.redis.limits import RedisLimits
 from app.realtime.redis.options import redis_options
 from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.rewrites import Rewrites
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
 from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
@@ -64,6 +65,7 @@ class Runtime:
     presence: Presence
     redis: Redis | None = None
     timer_redis: Redis | None = None  # the deadline timer's own connections
+    rewrites: Rewrites | None = None  # Redis's append-only file rewritten after erases
 
     @property
     def quotas(self) -> Quotas | None:
@@ -81,6 +83,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.presence.close()  # first: it may still mark people as gone in the store
+        if self.rewrites is not None:
+            await self.rewrites.close()
         await self.groups.close()
         await self.deadlines.close()
         await self.hub.close()
@@ -189,12 +193,17 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                              on_unknown_code=on_unknown_code, client_address=client_address)
     pubsub.start()
     await deadlines.start(lambda code: service.expire(code, timer_store))
-    groups = GroupService(RedisGroupStore(redis, prefix=f"{prefix}group:"), service, clock)
+    group_store = RedisGroupStore(redis, prefix=f"{prefix}group:")
+    groups = GroupService(group_store, service, clock)
     service.on_change(groups.session_changed)  # a closing session's carried actions reach the group
+    rewrites = Rewrites(redis, interval_s=settings.redis_rewrite_interval_s, expired=store.expired,
+                        clock=time.monotonic)
+    await rewrites.start()
+    store.on_erased = group_store.on_erased = rewrites.erased
     presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
                              heartbeat_s=settings.presence_heartbeat_s)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service,
                       hub=Hub(broker, clock, service.load), deadlines=deadlines, groups=groups, presence=presence,
-                      redis=redis, timer_redis=timer_redis)
+                      redis=redis, timer_redis=timer_redis, rewrites=rewrites)
     await presence.start(*presence_hooks(service))
     return runtime

@@ -142,6 +142,7 @@ class RedisStore:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
         self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
+        self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
 
     def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
         """The state this store published as ``revision`` of ``code``, if the message is its own."""
@@ -255,13 +256,23 @@ class RedisStore:
             pipe.zrem(self._index, code)
             pipe.zrem(deadlines_key(self.prefix), code)
             await pipe.execute()
+        self.on_erased()
+
+    async def expired(self) -> int:
+        """How many sessions Redis has expired (their keys' time is up) since the last look."""
+        removed = int(await self.redis.zremrangebyscore(self._index, "-inf", repr(self._clock())))
+        if removed:
+            self.on_erased()
+        return removed
 
     async def count(self) -> int:
         """Sessions not yet expired, from an index kept with each write (no key scan)."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(self._index, "-inf", repr(self._clock()))
             pipe.zcard(self._index)
-            _, n = await pipe.execute()
+            removed, n = await pipe.execute()
+        if removed:
+            self.on_erased()
         return int(n)
 
     async def close(self) -> None:
