@@ -92,8 +92,7 @@ class Rewrites:
         while True:
             await asyncio.sleep(self.interval_s)
             try:
-                if await self._expired():
-                    self.erased()
+                await self._expired()  # the store reports what it finds as erased
             except RedisError as exc:
                 log.info("looking for expired sessions failed (%s); looking again later", exc)
 

@@ -95,6 +95,20 @@ if ARGV[2] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD
 return 1
 """
 
+# Sessions whose time is up and whose key Redis has expired (EXISTS expires a key whose time
+# has passed, if Redis has not yet): out of the index. KEYS: the index. ARGV: now, key prefix.
+# One whose key is still there (a clock behind this worker's) stays for the next look.
+_EXPIRED = """
+local gone = 0
+for _, code in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  if redis.call('EXISTS', ARGV[2] .. code) == 0 then
+    redis.call('ZREM', KEYS[1], code)
+    gone = gone + 1
+  end
+end
+return gone
+"""
+
 MAX_ATTEMPTS = 100
 KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
 
@@ -138,6 +152,7 @@ class RedisStore:
         self._deadline_of = deadline_of
         self._write = redis.register_script(_WRITE)
         self._reconcile = redis.register_script(_RECONCILE)
+        self._expired = redis.register_script(_EXPIRED)
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
@@ -259,21 +274,16 @@ class RedisStore:
         self.on_erased()
 
     async def expired(self) -> int:
-        """How many sessions Redis has expired (their keys' time is up) since the last look."""
-        removed = int(await self.redis.zremrangebyscore(self._index, "-inf", repr(self._clock())))
-        if removed:
+        """How many sessions Redis has expired (their time is up) since the last look."""
+        gone = int(await self._expired(keys=[self._index], args=[repr(self._clock()), session_key(self.prefix, "")]))
+        if gone:
             self.on_erased()
-        return removed
+        return gone
 
     async def count(self) -> int:
         """Sessions not yet expired, from an index kept with each write (no key scan)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(self._index, "-inf", repr(self._clock()))
-            pipe.zcard(self._index)
-            removed, n = await pipe.execute()
-        if removed:
-            self.on_erased()
-        return int(n)
+        await self.expired()
+        return int(await self.redis.zcard(self._index))
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the runtime
