@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -252,6 +253,7 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
     redis = None
     if mode == "redis":
         redis, env["REDIS_URL"] = redis_server(tmp)
+        env["LIMITS_SECRET"] = secrets.token_hex(32)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

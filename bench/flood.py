@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import sys
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ def run(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis = None
     if mode == "redis":
         redis, env["REDIS_URL"] = redis_server(tmp)
+        env["LIMITS_SECRET"] = secrets.token_hex(32)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

@@ -1,4 +1,4 @@
-"""Erased means gone from Redis's append-only file, as the red team read it: byte by byte.
+"""What a Redis append-only file holds, as the red team read it: byte by byte.
 
 A Redis keeping an append-only file (Redis 7: a base file and increments in appendonlydir/)
 logs every write, so an erased session, a group's erased record, a member's erased CPD
@@ -6,12 +6,22 @@ record or journal stayed readable in it. After each erase the workers ask Redis 
 the file; once it has, none of the erased texts is in any of its files, and what was not
 erased still is. A Redis whose CONFIG is refused gets a warning in the log and erases still
 work.
+
+The key the fair shares hash client addresses and session codes with was kept in Redis too,
+so the file's reader could recompute the hashes and tell which address joined which session.
+It is an operator's setting now, never written to Redis: the file holds the hashed buckets
+and not the key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +34,7 @@ from app.realtime.redis.groups import RedisGroupStore
 from app.realtime.redis.rewrites import Rewrites
 from tests.support.client import Api
 from tests.support.redis_server import RedisServer
-from tests.support.server import ServerProcess
+from tests.support.server import ROOT, ServerProcess, free_port
 from tests.test_store_history import marker
 
 pytestmark = pytest.mark.timeout(120)
@@ -163,3 +173,40 @@ def test_a_redis_that_refuses_config_is_warned_about_and_erases_still_work(
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------- the fair shares' key
+
+def test_the_limits_key_never_reaches_the_append_only_file(aof_redis: RedisServer, tmp_path: Path) -> None:
+    secret = "".join(marker() for _ in range(4))  # 48 letters
+    admin = aof_redis.client()
+    admin.set("tp-key:rl:secret", "an older version's key")  # what an older version left there
+    proc = ServerProcess(env={"REDIS_URL": aof_redis.url, "REDIS_PREFIX": "tp-key:", "REDIS_REWRITE_INTERVAL_S": "1",
+                              "LIMITS_SECRET": secret}, log_path=tmp_path / "server.log").start()
+    try:
+        api = Api(proc.base_url)
+        created = api.create_session(title="Keyed")
+        code, fac = created["code"], created["facilitator_token"]
+        address = "203.0.113.9"
+        joined = api.request("POST", f"/api/sessions/{code}/participants", json={"name": "Ana"},
+                             headers={"X-Forwarded-For": address})
+        assert joined.status_code == 201, joined.text
+        assert admin.get("tp-key:rl:secret") is None
+        assert api.request("DELETE", f"/api/sessions/{code}", fac).status_code == 204  # a rewrite follows
+        data = wait_until_gone(aof_redis, ["an older version's key"])
+        hidden = hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+        assert f"rl:join:{hidden}".encode() in data  # the bucket of that address is in the file
+        assert secret.encode() not in data  # and nothing to recompute it with
+        assert not [k for k in admin.keys("*") if secret in (admin.dump(k) or b"").decode(errors="replace")]
+        api.close()
+    finally:
+        proc.stop()
+        admin.close()
+
+
+def test_redis_mode_without_a_limits_key_refuses_to_start(aof_redis: RedisServer) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LIMITS_SECRET"}
+    done = subprocess.run([sys.executable, "-m", "app", "--port", str(free_port())], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30, env={**env, "REDIS_URL": aof_redis.url, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1
+    assert "LIMITS_SECRET must be set" in done.stderr

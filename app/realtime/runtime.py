@@ -151,6 +151,13 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
                    deadlines=deadlines, groups=groups, presence=presence)
 
 
+async def old_secret_deleted(redis: Redis, prefix: str, rewrites: Rewrites) -> None:
+    """An older version kept the limits' key in Redis (``rl:secret``): delete it, and have the
+    append-only file rewritten without it."""
+    if await redis.delete(f"{prefix}rl:secret"):
+        rewrites.erased()
+
+
 def sweep_interval(settings: AppSettings) -> float:
     """Often enough that content outlives its time by a small fraction of it, at most a minute."""
     return max(0.5, min(60.0, min(settings.closed_ttl_s, settings.idle_ttl_s) / 10))
@@ -160,6 +167,9 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                          client_address: Callable[[], str | None]) -> Runtime:
     """Several workers, one Redis: any worker serves any session."""
     assert settings.redis_url
+    problem = settings.limits_secret_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
     # free connection instead of failing with "Too many connections", redis-py's default.
     pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True,
@@ -177,10 +187,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=store.published_here)
-    # One key per deployment for hashing client addresses, the same on every worker.
-    await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
-    quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,
-                    await redis.get(f"{prefix}rl:secret"))
+    quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock, settings.limits_secret)
     # The deadline timer has connections of its own: a flood of commands holding every pooled
     # connection must not keep a turn's end waiting in the queue behind it.
     timer_redis = Redis.from_pool(BlockingConnectionPool.from_url(
@@ -200,6 +207,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                         clock=time.monotonic)
     await rewrites.start()
     store.on_erased = group_store.on_erased = rewrites.erased
+    await old_secret_deleted(redis, prefix, rewrites)
     presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
                              heartbeat_s=settings.presence_heartbeat_s)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service,
