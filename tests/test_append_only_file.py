@@ -210,3 +210,27 @@ def test_redis_mode_without_a_limits_key_refuses_to_start(aof_redis: RedisServer
                           text=True, timeout=30, env={**env, "REDIS_URL": aof_redis.url, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 1
     assert "LIMITS_SECRET must be set" in done.stderr
+
+
+def test_a_redis_that_refuses_the_rewrite_is_warned_about_once(aof_redis: RedisServer,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    admin = sync_redis.Redis.from_url(aof_redis.url)
+    admin.execute_command("ACL", "SETUSER", "norewrite", "on", ">pw", "~*", "&*", "+@all", "-bgrewriteaof")
+    admin.close()
+
+    async def scenario() -> None:
+        client = Redis.from_url(aof_redis.url.replace("redis://", "redis://norewrite:pw@"), decode_responses=True)
+        rewrites = Rewrites(client, interval_s=0.1, expired=_none_expired, clock=time.monotonic)
+        await rewrites.start()
+        assert rewrites.enabled
+        with caplog.at_level(logging.WARNING, logger="talkingpiece.redis"):
+            for _ in range(3):
+                rewrites.erased()
+                if rewrites._task is not None:
+                    await rewrites._task  # refused: the worker stops asking
+        assert not rewrites.enabled and rewrites.requested == 0
+        assert sum("refuses to rewrite" in r.getMessage() for r in caplog.records) == 1
+        await rewrites.close()
+        await client.aclose()
+
+    asyncio.run(scenario())

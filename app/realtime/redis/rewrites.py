@@ -25,9 +25,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoPermissionError, RedisError, ResponseError
 
 from app.realtime import tasks
+from app.realtime.interfaces import UNAVAILABLE
 
 log = logging.getLogger("talkingpiece.redis")
 
@@ -79,7 +80,16 @@ class Rewrites:
                 self._wanted = False
                 await self.redis.bgrewriteaof()
                 self.requested += 1
-            except RedisError as exc:  # another worker's began in between, or Redis is away: again
+            except (NoPermissionError, ResponseError) as exc:
+                if isinstance(exc, NoPermissionError) or "unknown command" in str(exc).lower():
+                    log.warning("Redis refuses to rewrite its append-only file (%s): erased content stays in it "
+                                "until it is rewritten; schedule BGREWRITEAOF (SECURITY.md)", exc)
+                    self.enabled = False
+                    self._wanted = False
+                    return
+                log.info("append-only file rewrite not started (%s); asking again", exc)
+                self._wanted = True
+            except UNAVAILABLE as exc:  # another worker's began in between, or Redis is away: again
                 log.info("append-only file rewrite not started (%s); asking again", exc)
                 self._wanted = True
             self._last = self._clock()
@@ -93,7 +103,7 @@ class Rewrites:
             await asyncio.sleep(self.interval_s)
             try:
                 await self._expired()  # the store reports what it finds as erased
-            except RedisError as exc:
+            except UNAVAILABLE as exc:
                 log.info("looking for expired sessions failed (%s); looking again later", exc)
 
     async def close(self) -> None:
