@@ -24,11 +24,11 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
-import secrets
 import tempfile
 import time
 from pathlib import Path

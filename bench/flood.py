@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any

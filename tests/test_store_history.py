@@ -456,7 +456,8 @@ def test_no_version_holds_when_a_participants_console_opened_or_closed(history_s
     api = Api(history_server.base_url)
     created = api.create_session(title="Handed over")
     code, fac = created["code"], created["facilitator_token"]
-    ana, ben = api.join(code, "Ana"), api.join(code, "Ben")
+    ana = api.join(code, "Ana")
+    api.join(code, "Ben")
     texts = [text_of(n) for n in range(3)]
 
     async def scenario() -> None:
