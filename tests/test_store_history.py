@@ -348,7 +348,7 @@ def test_an_erased_record_and_cpd_entries_leave_no_trace_in_the_groups_file(tmp_
     from app.realtime.interfaces import GroupRecord
 
     path = tmp_path / "data" / "groups.sqlite3"
-    meeting_mark, cpd_mark, kept_mark = (marker() for _ in range(3))
+    meeting_mark, cpd_mark, journal_mark, kept_mark = (marker() for _ in range(4))
 
     async def scenario() -> None:
         store = SqliteGroupStore(str(path))
@@ -357,12 +357,14 @@ def test_an_erased_record_and_cpd_entries_leave_no_trace_in_the_groups_file(tmp_
         for n in range(3):
             await store.add_meeting("g1", {"id": f"meet{n}", "at": 10.0 + n, "note": f"{meeting_mark}{n}" * 40})
         await store.add_cpd("g1", {"m1": {"id": "e1", "at": 10.0, "sealed": cpd_mark * 400, "reflection": None}})
-        assert meeting_mark.encode() in on_disk(path) and cpd_mark.encode() in on_disk(path)
+        await store.change_doc("g1", "journal:m1", lambda d: [{"id": "j1", "sealed": journal_mark * 400}])
+        assert all(m.encode() in on_disk(path) for m in (meeting_mark, cpd_mark, journal_mark))
         await store.erase_record("g1", 20.0)
         await store.erase_cpd("g1", "m1", 20.0)
+        await store.change_doc("g1", "journal:m1", lambda d: None, erases=True)
         await store.add_meeting("g1", {"id": "later", "at": 30.0, "note": "after the erase"})  # still writes
         data = on_disk(path)
-        assert meeting_mark.encode() not in data and cpd_mark.encode() not in data
+        assert not any(m.encode() in data for m in (meeting_mark, cpd_mark, journal_mark))
         assert kept_mark.encode() in data  # what was not erased is still there
         for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             if name.exists():
