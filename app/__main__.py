@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
             settings = settings.model_copy(update={"public_url": url.rstrip("/")})
         note = (f"\n  Phones on the same Wi-Fi can open it; {links}."
                 "\n  Plain HTTP on a network you trust: for anything else put a TLS proxy in front (README).")
+    problem = settings.limits_secret_problem()
+    if problem is not None:
+        raise fail(problem)
     sock = bind(settings.host, settings.port)
     if settings.redis_url:
         mode = "Redis at " + settings.redis_url.split("@")[-1]

@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OFF = "off"
+MIN_LIMITS_SECRET = 32
 
 
 class AppSettings(BaseSettings):
@@ -29,6 +30,9 @@ class AppSettings(BaseSettings):
     # A Redis command that gets no answer within this is abandoned (HTTP 503, an error frame),
     # so a frozen Redis cannot hang requests; /healthz waits this long for a PING too.
     redis_timeout_s: float = 2.0
+    # After an erase, each worker asks a Redis with an append-only file to rewrite it (so
+    # the erased content leaves it), at most once in this many seconds.
+    redis_rewrite_interval_s: float = 60.0
     # Each worker's open sockets are leased in Redis for presence_ttl_s and renewed every
     # presence_heartbeat_s: the participants of a worker that dies show as not connected
     # within the sum of the two.
@@ -59,6 +63,10 @@ class AppSettings(BaseSettings):
     # cannot take every place of a session before the group it was meant for has joined.
     session_join_burst_per_address: float = 60
     session_joins_per_address_per_minute: float = 60
+    # Redis mode: the key the fair shares hash client addresses and session codes with before
+    # they count them in Redis. The same on every worker, and never stored in Redis, so no
+    # append-only file, replica or backup of it can tell which address joined which session.
+    limits_secret: str = ""
     # Every per-address limit counts an IPv6 client by its network of this many bits (a
     # provider gives a home or a phone a whole /64); IPv4 addresses count one by one.
     ipv6_prefix_bits: int = Field(default=64, ge=32, le=128)
@@ -129,6 +137,15 @@ class AppSettings(BaseSettings):
     def batching(self) -> dict[str, float]:
         return {"tally_interval_s": self.tally_interval_s, "presence_on_s": self.presence_on_s,
                 "presence_off_s": self.presence_off_s, "evaluation_k": self.evaluation_k}
+
+    def limits_secret_problem(self) -> str | None:
+        """Why Redis mode cannot start with this ``LIMITS_SECRET`` (None: it can)."""
+        if self.redis_url and len(self.limits_secret) < MIN_LIMITS_SECRET:
+            return (f"LIMITS_SECRET must be set to the same random value of at least {MIN_LIMITS_SECRET} characters on "
+                    "every worker in Redis mode (for instance the output of `python -c \"import secrets; "
+                    "print(secrets.token_hex(32))\"`): it keys the hashes of client addresses that the fair "
+                    "shares count in Redis, and is never stored there")
+        return None
 
     @property
     def trusts_any_proxy(self) -> bool:

@@ -24,6 +24,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import secrets
 import shutil
 import socket
 import subprocess
@@ -252,6 +253,7 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
     redis = None
     if mode == "redis":
         redis, env["REDIS_URL"] = redis_server(tmp)
+        env["LIMITS_SECRET"] = secrets.token_hex(32)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -102,6 +103,7 @@ def run(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis = None
     if mode == "redis":
         redis, env["REDIS_URL"] = redis_server(tmp)
+        env["LIMITS_SECRET"] = secrets.token_hex(32)
     try:
         server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
         try:

@@ -365,3 +365,43 @@ def test_the_biggest_custom_formats_first_frame_is_under_the_ceiling(server: Ser
         api.ok(code, created["facilitator_token"], {"type": "goto_phase", "phase_id": last})
         checkout = sizes()
     assert max(lobby + checkout) < MAX_VIEW_BYTES, (lobby, checkout)
+
+
+# ------------------------------------------------------------------ a full room in breakouts
+
+# The console's first frame on the pages socket shows every person on several controls (the
+# people list, the share of voice, the pickers, the groups): SECURITY.md states its ceiling.
+MAX_CONSOLE_PAGE_FRAME = 1024 * 1024
+
+
+@pytest.mark.parametrize(("size", "fill"), [(2, "&"), (3, "<")])
+def test_a_full_room_in_breakouts_sends_first_frames_under_the_stated_ceilings(
+        start: Callable[..., list[ServerProcess]], size: int, fill: str) -> None:
+    """200 people with names of 60 characters that escape longest, the writing filled up to the
+    content ceiling, the biggest custom format, and breakouts: every role's first frame on the
+    JSON socket and the pages socket is under the ceiling SECURITY.md states for it."""
+    (server,) = start("memory", {})
+    text = biggest_format(fill).replace("kind = 'round'\n", "kind = 'round'\nbreakout = true\n")
+    body = json.dumps({"title": fill * 120, "format_toml": text}, ensure_ascii=False).encode()
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        made = http.post("/api/sessions", content=body, headers={"content-type": "application/json"})
+    assert made.status_code == 201, made.text
+    created = made.json()
+    code, fac = created["code"], created["facilitator_token"]
+    with Api(server.base_url, timeout=30) as api:
+        people = [api.join(code, fill * 57 + f"{n:03d}") for n in range(200)]
+        api.ok(code, fac, {"type": "start"})
+        for n in range(10_000):  # actions of 500 such characters, until the ceiling refuses one
+            answer = api.command(code, people[n % 200]["token"], {"type": "add_action", "text": fill * 500})
+            if answer.status_code != 200:
+                assert error_of(answer)["reason"] == "content_ceiling", answer.text
+                break
+        api.ok(code, fac, {"type": "start_breakouts", "size": size})
+        assert len(api.view(code, fac)["breakouts"]) == -(-200 // size)
+
+    frames = {}
+    for role, token in (("console", fac), ("phone", people[0]["token"]), ("screen", created["screen_token"])):
+        frames[role, "json"] = asyncio.run(first_frame(server.live_url(code, token)))
+        frames[role, "pages"] = asyncio.run(first_frame(f"{server.ws_base}/live/{code}?token={token}"))
+    assert frames.pop(("console", "pages")) < MAX_CONSOLE_PAGE_FRAME, frames
+    assert max(frames.values()) < MAX_VIEW_BYTES, frames

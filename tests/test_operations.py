@@ -33,7 +33,7 @@ from app.http import log_privacy
 from app.main import create_app
 from app.realtime import metrics
 from tests.support.client import Api, LiveClient, SocketClosed, close_all
-from tests.support.server import FAST_BATCHES, ONE_ADDRESS_FOR_ALL, ROOT, ServerProcess, free_port
+from tests.support.server import FAST_BATCHES, LIMITS_SECRET, ONE_ADDRESS_FOR_ALL, ROOT, ServerProcess, free_port
 
 TOKEN = "operator-scrape-token-7f3a"
 NAMES = ("Philippa", "Bartholomew")
@@ -242,7 +242,7 @@ def test_several_workers_on_one_port_answer_the_scrape_for_all_of_them(redis_ser
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "REDIS_PREFIX": "tp-metrics:", "METRICS_TOKEN": TOKEN,
            "PROMETHEUS_MULTIPROC_DIR": str(shared), "DATA_DIR": str(tmp_path / "data"), **FAST_BATCHES,
-           **ONE_ADDRESS_FOR_ALL}
+           **ONE_ADDRESS_FOR_ALL, "LIMITS_SECRET": LIMITS_SECRET}
     command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--workers", "2",
                "--port", str(port), "--ws", "websockets-sansio", "--no-access-log"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -348,7 +348,7 @@ def test_an_erased_record_and_cpd_entries_leave_no_trace_in_the_groups_file(tmp_
     from app.realtime.interfaces import GroupRecord
 
     path = tmp_path / "data" / "groups.sqlite3"
-    meeting_mark, cpd_mark, kept_mark = (marker() for _ in range(3))
+    meeting_mark, cpd_mark, journal_mark, kept_mark = (marker() for _ in range(4))
 
     async def scenario() -> None:
         store = SqliteGroupStore(str(path))
@@ -357,12 +357,14 @@ def test_an_erased_record_and_cpd_entries_leave_no_trace_in_the_groups_file(tmp_
         for n in range(3):
             await store.add_meeting("g1", {"id": f"meet{n}", "at": 10.0 + n, "note": f"{meeting_mark}{n}" * 40})
         await store.add_cpd("g1", {"m1": {"id": "e1", "at": 10.0, "sealed": cpd_mark * 400, "reflection": None}})
-        assert meeting_mark.encode() in on_disk(path) and cpd_mark.encode() in on_disk(path)
+        await store.change_doc("g1", "journal:m1", lambda d: [{"id": "j1", "sealed": journal_mark * 400}])
+        assert all(m.encode() in on_disk(path) for m in (meeting_mark, cpd_mark, journal_mark))
         await store.erase_record("g1", 20.0)
         await store.erase_cpd("g1", "m1", 20.0)
+        await store.change_doc("g1", "journal:m1", lambda d: None, erases=True)
         await store.add_meeting("g1", {"id": "later", "at": 30.0, "note": "after the erase"})  # still writes
         data = on_disk(path)
-        assert meeting_mark.encode() not in data and cpd_mark.encode() not in data
+        assert not any(m.encode() in data for m in (meeting_mark, cpd_mark, journal_mark))
         assert kept_mark.encode() in data  # what was not erased is still there
         for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             if name.exists():
@@ -444,3 +446,60 @@ def test_the_cap_per_person_holds_with_no_count_stored(tmp_path: Path) -> None:
         assert writer.encode() not in on_disk(path)
 
     asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------- a participant's console, opened and closed
+
+def test_no_version_holds_when_a_participants_console_opened_or_closed(history_server: ServerProcess,
+                                                                        tmp_path: Path) -> None:
+    """The host hands the console to Ana, who opens and closes it between anonymous questions
+    from her phone: every version stores whether her console is open (the host's console is
+    shown it) and never when it opened or closed."""
+    api = Api(history_server.base_url)
+    created = api.create_session(title="Handed over")
+    code, fac = created["code"], created["facilitator_token"]
+    ana = api.join(code, "Ana")
+    api.join(code, "Ben")
+    texts = [text_of(n) for n in range(3)]
+
+    async def scenario() -> None:
+        host = await LiveClient.connect(history_server.ws_base, code, fac)
+        await host.apply({"type": "start"})
+        await host.apply({"type": "hand_over", "to": ana["participant_id"]})
+        for text in texts:
+            console = await LiveClient.connect(history_server.ws_base, code, ana["token"] + "&as=console")
+            await host.wait_for_state(lambda v: any(s["online"] for s in v["me"]["seats"] or []))
+            await console.close()
+            await host.wait_for_state(lambda v: not any(s["online"] for s in v["me"]["seats"] or []))
+            api.ok(code, ana["token"], {"type": "submit_item", "kind": "question", "text": text})
+        await host.close()
+
+    asyncio.run(scenario())
+    api.view_when(code, fac, lambda v: v["pending"]["question"] == len(texts))
+    time.sleep(0.3)  # the last write
+    if history_server.mode == "memory":  # type: ignore[attr-defined]
+        path = session_file(history_server)
+        (tmp_path / "copies").mkdir()
+        writes = sqlite_writes(path.read_bytes(), Path(f"{path}-wal").read_bytes(), code, tmp_path / "copies")
+    else:
+        writes, _ = aof_writes(history_server.redis.workdir, code)  # type: ignore[attr-defined]
+    seats = [s for w in writes if w["record"] is not None for s in w["record"]["seats_online"]]
+    assert any(s["online"] for s in seats) and any(not s["online"] for s in seats), "no console was seen"
+    assert all(s["changed_at"] == 0.0 for s in seats), [s for s in seats if s["changed_at"]]
+    assert len({json.dumps(w["record"]["seats_online"]) for w in writes if w["record"] is not None}) >= 3
+    api.close()
+
+
+def test_a_seats_times_are_live_only_and_a_lost_one_counts_from_now() -> None:
+    from app.facilitation import engine
+    from app.facilitation.formats import format_with_durations
+    from app.facilitation.models import SeatPresence
+    from app.realtime.at_rest import presence_lost, presence_of, with_presence
+
+    state = engine.new_session(code="LLLLLL", title="Seats", format=format_with_durations(None, None), now=1.0,
+                               salt="s" * 32, facilitator_token_hash="f", screen_token_hash="s")
+    state = state.model_copy(update={"seats_online": (SeatPresence(seat="host", online=False, changed_at=12.5),)})
+    stored = at_rest(state)
+    assert stored.seats_online == (SeatPresence(seat="host", online=False, changed_at=0.0),)
+    assert with_presence(stored, presence_of(state)).seats_online == state.seats_online
+    assert presence_lost(stored, 40.0).seats_online[0].changed_at == 40.0  # the away-wait starts again

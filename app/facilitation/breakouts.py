@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar
 from . import commands as c
 from .consent import agreed
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .formats import is_one_to_one
+from .formats import is_one_to_one, shown_size
 from .models import Breakout, Breakouts, FormatSpec, Item, Participant, SessionState
 from .transition import salted_hash
 
@@ -280,8 +280,8 @@ def content(state: SessionState) -> int:
     """About how many bytes the groups' writing adds to the views (see ``engine.content_bytes``)."""
     if state.breakouts is None:
         return 0
-    return sum(len(i.text.encode()) + 60 for g in state.breakouts.groups for i in g.items if not i.hidden) + sum(
-        len(p.text.encode()) + 100 for g in state.breakouts.groups for p in g.proposals)
+    return sum(shown_size(i.text) + 60 for g in state.breakouts.groups for i in g.items if not i.hidden) + sum(
+        shown_size(p.text) + 100 for g in state.breakouts.groups for p in g.proposals)
 
 
 def shifted(group: Clocked, delta: float) -> Clocked:

@@ -43,7 +43,7 @@ from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
 from .errors import Conflict, FacilitationError, Forbidden, Invalid, NotFound
-from .formats import is_one_to_one, shown_bytes
+from .formats import is_one_to_one, shown_bytes, shown_size
 from .transition import Event, Handler, Result, Transition, salted_hash
 from .models import (
     MAX_ACTIONS,
@@ -210,18 +210,19 @@ def _raise_hand_for(state, cmd: c.RaiseHandFor, actor, now, fresh) -> Result:
 def content_bytes(state: SessionState) -> int:
     """About how many bytes the session's written content takes in a view: every name,
     item (pending ones too: a reveal shows them all at once), action, proposal and carried
-    action and evaluation note, with its share of the view's keys; and what the session
+    action and evaluation note, at its size as shown (``formats.shown_size``: a page writes
+    ``&`` as five bytes), with its share of the view's keys; and what the session
     holds whoever writes: its format's texts as shown, and its record of phase visits at
     the largest it may grow (so that moving between phases is never refused for room).
     Cheap enough to check on every change."""
-    size = len(state.title.encode()) + shown_bytes(state.format)
+    size = shown_size(state.title) + shown_bytes(state.format)
     size += MAX_PHASE_LOG * (max(len(p.id.encode()) for p in state.format.phases) + PHASE_VISIT_BYTES)
-    size += sum(len(p.name.encode()) + 160 + sum(len(a.text.encode()) + 80 for a in p.carried_in)
+    size += sum(shown_size(p.name) + 160 + sum(shown_size(a.text) + 80 for a in p.carried_in)
                 for p in state.participants)
-    size += sum(len(i.text.encode()) + 60 for i in state.items if not i.hidden)
-    size += sum(len(a.text.encode()) + 100 for a in state.actions)
-    size += sum(len(p.text.encode()) + 100 for p in state.proposals)
-    size += sum(len(n.encode()) + 10 for n in state.evaluation.notes)
+    size += sum(shown_size(i.text) + 60 for i in state.items if not i.hidden)
+    size += sum(shown_size(a.text) + 100 for a in state.actions)
+    size += sum(shown_size(p.text) + 100 for p in state.proposals)
+    size += sum(shown_size(n) + 10 for n in state.evaluation.notes)
     return size + breakouts.content(state)
 
 

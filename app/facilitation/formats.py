@@ -92,7 +92,10 @@ def _texts(spec: FormatSpec) -> Iterator[str]:
         yield phase.prompt
 
 
-def _shown(text: str) -> int:
+def shown_size(text: str) -> int:
+    """At most how many bytes ``text`` takes each time a page or a frame shows it: UTF-8, each
+    character that is escaped counted at its longest escape (a name of 60 ``&`` is 300 bytes
+    on a page). The one measure of every size the content ceiling counts."""
     size = len(text.encode()) + 5 * sum(text.count(ch) for ch in _ESCAPED)
     if not text.isprintable():  # control characters: a JSON frame writes them as \u0001
         size += 5 * sum(1 for ch in text if not ch.isprintable())
@@ -103,7 +106,7 @@ def _shown(text: str) -> int:
 def shown_bytes(spec: FormatSpec) -> int:
     """At most how many bytes the format's texts take in a page or a frame: UTF-8, each
     character that is escaped counted at its longest escape."""
-    return sum(_shown(text) for text in _texts(spec))
+    return sum(shown_size(text) for text in _texts(spec))
 
 
 def _within_limits(spec: FormatSpec) -> None:

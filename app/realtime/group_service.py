@@ -401,7 +401,7 @@ class GroupService:
             if entry_id is not None and not any(e["id"] == entry_id for e in d or []):
                 raise NotFound("no such journal entry")
             return journal.erase(d or [], entry_id) or None
-        await self.store.change_doc(member.group_id, _journal(member.id), change)
+        await self.store.change_doc(member.group_id, _journal(member.id), change, erases=True)
         log.info("a member of group %s erased %s of their journal", member.group_id,
                  "all" if entry_id is None else "an entry")
 

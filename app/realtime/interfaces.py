@@ -292,9 +292,12 @@ class GroupStore(Protocol):
         """One of the group's documents between meetings (``between``: its agreement, topics,
         plan and schedule; ``journal:{member_id}``: a member's sealed journal), or None."""
 
-    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None], *,
+                         erases: bool = False) -> Any | None:
         """Replace the document with ``change(current)`` atomically (``change`` may run more than
         once, so it must be pure; returning None deletes it); answers the new document. Nothing
-        is written for a group that does not exist, nor for a member who is not of the group."""
+        is written for a group that does not exist, nor for a member who is not of the group.
+        ``erases``: the change removes what its owner asked to be forgotten, so the store's
+        history of it goes too (the file's log emptied, Redis's append-only file rewritten)."""
 
     async def close(self) -> None: ...

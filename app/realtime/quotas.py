@@ -8,9 +8,11 @@ time of each token's latest command, and matching that time to a new anonymous i
 would name its author. Tokens are capped across workers anyway by their open sockets
 (``Presence``), and every token's messages count in its session's shared bucket.
 
-Addresses and session codes are kept only as keyed hashes (the key is random per
-deployment), and token buckets under an HMAC of the token, so no bucket can be tied to a
-participant, and an erased session leaves nothing that names it.
+Addresses and session codes are kept only as keyed hashes, and token buckets under an HMAC
+of the token, so no bucket can be tied to a participant, and an erased session leaves
+nothing that names it. The key is never in Redis (in Redis mode it is the operator's
+``LIMITS_SECRET``, shared by the workers; embedded, random per process): a copy of Redis's
+files could otherwise recompute the hash of every possible address.
 
 The limits, and what is refused past each (README.md and SECURITY.md list them):
 

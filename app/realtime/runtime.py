@@ -42,6 +42,7 @@ from app.realtime.redis.limits import RedisLimits
 from app.realtime.redis.options import redis_options
 from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
+from app.realtime.redis.rewrites import Rewrites
 from app.realtime.redis.store import RedisStore
 from app.realtime.service import SessionService
 from app.realtime.sqlite.groups import SqliteGroupStore, default_groups_db
@@ -64,6 +65,7 @@ class Runtime:
     presence: Presence
     redis: Redis | None = None
     timer_redis: Redis | None = None  # the deadline timer's own connections
+    rewrites: Rewrites | None = None  # Redis's append-only file rewritten after erases
 
     @property
     def quotas(self) -> Quotas | None:
@@ -81,6 +83,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.presence.close()  # first: it may still mark people as gone in the store
+        if self.rewrites is not None:
+            await self.rewrites.close()
         await self.groups.close()
         await self.deadlines.close()
         await self.hub.close()
@@ -147,6 +151,13 @@ async def build_runtime(settings: AppSettings, clock: Callable[[], float] = time
                    deadlines=deadlines, groups=groups, presence=presence)
 
 
+async def old_secret_deleted(redis: Redis, prefix: str, rewrites: Rewrites) -> None:
+    """An older version kept the limits' key in Redis (``rl:secret``): delete it, and have the
+    append-only file rewritten without it."""
+    if await redis.delete(f"{prefix}rl:secret"):
+        rewrites.erased()
+
+
 def sweep_interval(settings: AppSettings) -> float:
     """Often enough that content outlives its time by a small fraction of it, at most a minute."""
     return max(0.5, min(60.0, min(settings.closed_ttl_s, settings.idle_ttl_s) / 10))
@@ -156,6 +167,9 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                          client_address: Callable[[], str | None]) -> Runtime:
     """Several workers, one Redis: any worker serves any session."""
     assert settings.redis_url
+    problem = settings.limits_secret_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
     # free connection instead of failing with "Too many connections", redis-py's default.
     pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True,
@@ -173,10 +187,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=store.published_here)
-    # One key per deployment for hashing client addresses, the same on every worker.
-    await redis.set(f"{prefix}rl:secret", secrets.token_hex(16), nx=True)
-    quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock,
-                    await redis.get(f"{prefix}rl:secret"))
+    quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock, settings.limits_secret)
     # The deadline timer has connections of its own: a flood of commands holding every pooled
     # connection must not keep a turn's end waiting in the queue behind it.
     timer_redis = Redis.from_pool(BlockingConnectionPool.from_url(
@@ -189,12 +200,18 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                              on_unknown_code=on_unknown_code, client_address=client_address)
     pubsub.start()
     await deadlines.start(lambda code: service.expire(code, timer_store))
-    groups = GroupService(RedisGroupStore(redis, prefix=f"{prefix}group:"), service, clock)
+    group_store = RedisGroupStore(redis, prefix=f"{prefix}group:")
+    groups = GroupService(group_store, service, clock)
     service.on_change(groups.session_changed)  # a closing session's carried actions reach the group
+    rewrites = Rewrites(redis, interval_s=settings.redis_rewrite_interval_s, expired=store.expired,
+                        clock=time.monotonic)
+    await rewrites.start()
+    store.on_erased = group_store.on_erased = rewrites.erased
+    await old_secret_deleted(redis, prefix, rewrites)
     presence = RedisPresence(redis, prefix=prefix, clock=clock, ttl_s=settings.presence_ttl_s,
                              heartbeat_s=settings.presence_heartbeat_s)
     runtime = Runtime(settings=settings, store=store, broker=broker, service=service,
                       hub=Hub(broker, clock, service.load), deadlines=deadlines, groups=groups, presence=presence,
-                      redis=redis, timer_redis=timer_redis)
+                      redis=redis, timer_redis=timer_redis, rewrites=rewrites)
     await presence.start(*presence_hooks(service))
     return runtime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -33,6 +34,11 @@ ONE_ADDRESS_FOR_ALL = {"SESSION_BURST_PER_ADDRESS": "1000000", "JOIN_BURST_PER_A
                        "SESSION_JOIN_BURST_PER_ADDRESS": "1000000"}
 
 
+# Redis mode needs the key its fair shares hash addresses with, the same on every worker: one
+# for the whole test run, so that servers started as workers of one deployment share it.
+LIMITS_SECRET = secrets.token_hex(32)
+
+
 class ServerProcess:
     """``python -m app`` as a user starts it; stopped with SIGTERM (or killed) by the test.
 
@@ -48,7 +54,8 @@ class ServerProcess:
         if not env.get("DATA_DIR"):
             parent = log_path.parent if log_path else None
             env["DATA_DIR"] = tempfile.mkdtemp(prefix="tp-data-", dir=parent)
-        self.env = {**os.environ, "LOG_LEVEL": "debug", **ONE_ADDRESS_FOR_ALL, **FAST_BATCHES, **env}
+        self.env = {**os.environ, "LOG_LEVEL": "debug", **ONE_ADDRESS_FOR_ALL, **FAST_BATCHES,
+                    "LIMITS_SECRET": LIMITS_SECRET, **env}
         self.data_dir = Path(env["DATA_DIR"])
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

@@ -3,7 +3,8 @@
 With a ``SessionFile`` (the default, ``SESSIONS_DB``) every change is also written through
 to a SQLite file and the file is loaded at start, so a restart loses nothing; without
 one, the sessions live and die with the process. The file gets each record as it may be
-stored (``at_rest``): who is online right now stays in this process's memory.
+stored (``at_rest``): who is online right now, and when a console last opened or closed, stay
+in this process's memory.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from app.realtime.at_rest import seat_times_lost
 from app.realtime.interfaces import Change, Record, expires_at
 from app.realtime.sqlite.store import SessionFile
 
@@ -33,7 +35,9 @@ class MemoryStore:
     def restore(self) -> list[Record]:
         """Load the file's sessions (at start): those whose time is not up."""
         if self._file is not None:
-            for record, expiry in self._file.load(self._clock()):
+            now = self._clock()
+            for record, expiry in self._file.load(now):  # the seats' times are kept in memory only
+                record = record.model_copy(update={"state": seat_times_lost(record.state, now)})
                 self._records[record.state.code] = (record, expiry)
         return [record for record, _ in self._records.values()]
 

@@ -45,6 +45,7 @@ class RedisGroupStore:
         self.redis = redis  # shared: the runtime closes it
         self.prefix = prefix
         self._newer = self.redis.register_script(_NEWER)
+        self.on_erased: Callable[[], None] = lambda: None  # something erased left Redis (``rewrites.py``)
 
     def _group(self, group_id: str) -> str:
         return f"{self.prefix}{group_id}"
@@ -161,6 +162,7 @@ class RedisGroupStore:
             pipe.delete(f"{base}:cpd:{member_id}", f"{base}:cpd_at:{member_id}")
             pipe.hset(f"{base}:member:{member_id}", "cpd_erased_at", repr(at))
             await pipe.execute()
+        self.on_erased()
 
     async def set_report_hash(self, group_id: str, key_hash: str | None) -> None:
         if key_hash is None:
@@ -178,12 +180,14 @@ class RedisGroupStore:
             pipe.delete(f"{base}:meetings", f"{base}:meeting_at")
             pipe.hset(base, "record_erased_at", repr(at))
             await pipe.execute()
+        self.on_erased()
 
     async def load_doc(self, group_id: str, name: str) -> Any | None:
         raw = await self.redis.get(f"{self._group(group_id)}:doc:{name}")
         return json.loads(raw) if raw is not None else None
 
-    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None], *,
+                         erases: bool = False) -> Any | None:
         """Optimistically: WATCH the document (and the group, or the member it belongs to), read,
         change, and write in MULTI; a concurrent write makes it run again."""
         base = self._group(group_id)
@@ -209,6 +213,8 @@ class RedisGroupStore:
                     else:
                         pipe.set(key, json.dumps(new))
                     await pipe.execute()
+                    if erases:
+                        self.on_erased()
                     return new
                 except WatchError:
                     continue

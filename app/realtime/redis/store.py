@@ -95,6 +95,20 @@ if ARGV[2] == '' then redis.call('ZREM', KEYS[2], ARGV[3]) else redis.call('ZADD
 return 1
 """
 
+# Sessions whose time is up and whose key Redis has expired (EXISTS expires a key whose time
+# has passed, if Redis has not yet): out of the index. KEYS: the index. ARGV: now, key prefix.
+# One whose key is still there (a clock behind this worker's) stays for the next look.
+_EXPIRED = """
+local gone = 0
+for _, code in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  if redis.call('EXISTS', ARGV[2] .. code) == 0 then
+    redis.call('ZREM', KEYS[1], code)
+    gone = gone + 1
+  end
+end
+return gone
+"""
+
 MAX_ATTEMPTS = 100
 KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
 
@@ -138,10 +152,12 @@ class RedisStore:
         self._deadline_of = deadline_of
         self._write = redis.register_script(_WRITE)
         self._reconcile = redis.register_script(_RECONCILE)
+        self._expired = redis.register_script(_EXPIRED)
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
         self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
+        self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
 
     def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
         """The state this store published as ``revision`` of ``code``, if the message is its own."""
@@ -255,14 +271,19 @@ class RedisStore:
             pipe.zrem(self._index, code)
             pipe.zrem(deadlines_key(self.prefix), code)
             await pipe.execute()
+        self.on_erased()
+
+    async def expired(self) -> int:
+        """How many sessions Redis has expired (their time is up) since the last look."""
+        gone = int(await self._expired(keys=[self._index], args=[repr(self._clock()), session_key(self.prefix, "")]))
+        if gone:
+            self.on_erased()
+        return gone
 
     async def count(self) -> int:
         """Sessions not yet expired, from an index kept with each write (no key scan)."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(self._index, "-inf", repr(self._clock()))
-            pipe.zcard(self._index)
-            _, n = await pipe.execute()
-        return int(n)
+        await self.expired()
+        return int(await self.redis.zcard(self._index))
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the runtime

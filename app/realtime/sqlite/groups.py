@@ -232,7 +232,8 @@ class SqliteGroupStore:
         rows = await self._run("SELECT data FROM group_docs WHERE group_id = ? AND name = ?", (group_id, name))
         return json.loads(rows[0][0]) if rows else None
 
-    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None]) -> Any | None:
+    async def change_doc(self, group_id: str, name: str, change: Callable[[Any | None], Any | None], *,
+                         erases: bool = False) -> Any | None:
         """In one transaction under the store's lock: no other write interleaves."""
         result: list[Any] = [None]
 
@@ -254,7 +255,7 @@ class SqliteGroupStore:
             else:
                 conn.execute("INSERT OR REPLACE INTO group_docs (group_id, name, data) VALUES (?, ?, ?)",
                              (group_id, name, json.dumps(new)))
-        await self._transaction(work)
+        await self._transaction(work, erases=erases)
         return result[0]
 
     async def close(self) -> None:
