@@ -67,7 +67,7 @@ def unavailable(response: httpx.Response) -> None:
     """The contract's answer while the store is unreachable: 503, Retry-After, the error body."""
     assert response.status_code == 503, (response.status_code, response.text[:300])
     assert int(response.headers["retry-after"]) >= 1
-    assert response.json() == {"error": {"code": "unavailable", "message": response.json()["error"]["message"]}}
+    assert response.json() == {"error": {"code": "unavailable", "reason": "try_again", "message": response.json()["error"]["message"]}}
 
 
 def eventually(check, timeout: float = 10.0):
