@@ -29,8 +29,8 @@ class MissingResource(RuntimeError):
 def require(path: Path) -> Path:
     """``path`` if it is there, else a ``MissingResource`` whose message is one line naming it."""
     if not path.is_dir():
-        raise MissingResource(f"{FOLDERS[path]} not found: {path} is missing "
-                              "(an incomplete installation: reinstall the package)")
+        raise MissingResource(f"{path} is missing ({FOLDERS[path]}): the installation is incomplete; "
+                              "reinstall the package")
     return path
 
 
