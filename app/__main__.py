@@ -13,7 +13,7 @@ import sys
 import uvicorn
 
 from app.config import AppSettings
-from app.main import create_app, log_config
+from app.resources import MissingResource, check
 
 EPILOG = ("Every option can also come from the environment (the names in brackets); "
           "the README lists the other settings.")
@@ -115,6 +115,13 @@ class AnnouncingServer(uvicorn.Server):
 
 def main(argv: list[str] | None = None) -> None:
     settings, lan = parse_args(argv)
+    try:
+        check()
+    except MissingResource as exc:
+        raise fail(str(exc)) from None
+    # Imported here, once checked: loading the pages reads those files.
+    from app.main import create_app, log_config
+
     logs = log_config(settings)
     if logs is None:
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

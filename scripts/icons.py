@@ -1,4 +1,4 @@
-"""Draws the home-screen icons (web/static/icon-*.png) from the same shapes as web/static/icon.svg.
+"""Draws the home-screen icons (app/web/static/icon-*.png) from the same shapes as app/web/static/icon.svg.
 
 A ring on the brand colour, filling the whole square so that a platform may cut it to a
 circle or a rounded square (a "maskable" icon): the ring stays inside the middle 80%.
@@ -11,7 +11,7 @@ import struct
 import zlib
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "app" / "web" / "static"  # app.resources.STATIC, unimported
 BRAND, WHITE = (0x0B, 0x3D, 0x91), (0xFF, 0xFF, 0xFF)
 OUTER, INNER = 0.30, 0.13  # the ring's radii, as fractions of the side (icon.svg: 30 and 13 of 100)
 SAMPLES = 4  # per pixel and axis: smooth edges

@@ -24,6 +24,7 @@ from app.main import create_app
 from app.pages import i18n, memo
 from app.pages.templates import templates
 from app.realtime.frames import SESSION
+from app.resources import STATIC
 from tests.support.core import person, send, session
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -55,7 +56,7 @@ def _catalog(tmp: Path, code: str, messages: dict[str | tuple[str, str], str | t
 
 @pytest.fixture
 def locale_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty locale/ of our own: the languages shipped are the catalogs put in it."""
+    """An empty app/locale/ of our own: the languages shipped are the catalogs put in it."""
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     _reset()
     yield tmp_path
@@ -229,7 +230,7 @@ def test_the_scripts_get_their_words_from_the_page(pseudo: None, client: TestCli
     assert words["reconnecting"].startswith("[Ŕéċöññéċţîñĝ…")
     assert "%(count)s" in words["waiting_to_send"]  # placeholders reach the script whole
     for name in ("app", "safety", "groups", "record", "reflection", "summary"):
-        script = (Path(__file__).parents[1] / "web" / "static" / f"{name}.js").read_text()
+        script = (STATIC / f"{name}.js").read_text()
         shown = re.findall(r"(?:textContent =|announce\(|banner\(|say\(|show\(|confirm\(|new Error\()\s*['\"]([A-Z][a-z][^'\"]+)['\"]", script)
         assert not shown, f"{name}.js shows English of its own: {shown}"
 

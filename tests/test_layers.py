@@ -19,11 +19,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "app.realtime": {"app.facilitation", "app.config"},
     "app.http": {"app.facilitation", "app.realtime", "app.config"},
     "app.api": {"app.facilitation", "app.realtime", "app.http", "app.config"},
-    "app.pages": {"app.facilitation", "app.realtime", "app.http", "app.config"},
+    "app.pages": {"app.facilitation", "app.realtime", "app.http", "app.config", "app.resources"},
     "app.live": {"app.facilitation", "app.realtime", "app.http", "app.pages", "app.config"},
     "app.config": set(),
-    "app.main": {"app.facilitation", "app.realtime", "app.http", "app.api", "app.pages", "app.live", "app.config"},
-    "app.__main__": {"app.main", "app.config"},
+    "app.resources": set(),
+    "app.main": {"app.facilitation", "app.realtime", "app.http", "app.api", "app.pages", "app.live", "app.config",
+                 "app.resources"},
+    "app.__main__": {"app.main", "app.config", "app.resources"},
 }
 
 

@@ -32,6 +32,7 @@ from app.config import AppSettings
 from app.http import log_privacy
 from app.main import create_app
 from app.realtime import metrics
+from app.resources import TEMPLATES
 from tests.support.client import Api, LiveClient, SocketClosed, close_all
 from tests.support.server import FAST_BATCHES, LIMITS_SECRET, ONE_ADDRESS_FOR_ALL, ROOT, ServerProcess, free_port
 
@@ -153,7 +154,7 @@ def test_a_session_shows_in_every_family_and_in_no_label(watched: ServerProcess,
     assert value(found, "talkingpiece_live_sessions") == 0
     for secret in (s for kind in session.values() for s in kind):
         assert secret not in text, f"the scrape names {secret!r}"
-    templates = {p.name for p in (ROOT / "web" / "templates").glob("*.html")}
+    templates = {p.name for p in TEMPLATES.glob("*.html")}
     allowed = {"kind": {"pages", "json"}.__contains__, "role": {"facilitator", "participant", "screen"}.__contains__,
                "outcome": (metrics.OUTCOMES | {"ok"}).__contains__, "template": templates.__contains__,
                "where": (metrics.WHERE | {"other"}).__contains__, "limit": (metrics.LIMITS | {"other"}).__contains__,

@@ -3,7 +3,7 @@
 FastAPI's stock page loads Swagger UI from a CDN and starts it with an inline script: under
 the app's Content-Security-Policy (``script-src 'self'``, app/http/security.py) that is a
 blank page, and offline it is one anyway. Here the assets are the vendored copies in
-web/static (web/static/VENDORED.md) and the start-up is a static file, api-docs.js, which
+app/web/static (app/web/static/VENDORED.md) and the start-up is a static file, api-docs.js, which
 reads the OpenAPI document's address from the page. ReDoc is not offered: it injects its
 styles at run time, which the policy (``style-src 'self'``) refuses.
 """

@@ -35,7 +35,7 @@ from app.realtime.frames import SESSION, SETTLE, Cache
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")
 
-# The live regions of each page, by template and block name (see web/templates/).
+# The live regions of each page, by template and block name (see app/web/templates/).
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
                                      "queue", "voice", "people", "items", "actions", "safety",

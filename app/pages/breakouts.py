@@ -1,5 +1,5 @@
 """What the pages show of breakouts, derived from the view's ``breakout`` (a phone's own group)
-and ``breakouts`` (every group, for the console and the screen). See web/templates/_breakouts.html."""
+and ``breakouts`` (every group, for the console and the screen). See app/web/templates/_breakouts.html."""
 
 from __future__ import annotations
 

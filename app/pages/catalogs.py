@@ -1,9 +1,9 @@
 """The catalogs' upkeep: ``scripts/i18n extract | update | check | init <language> | pseudo``.
 
 - ``extract``: every message of the templates, the pages' code, the format files and the
-  core's word tables (babel.cfg) into locale/messages.pot, sorted, without line numbers (so
+  core's word tables (babel.cfg) into app/locale/messages.pot, sorted, without line numbers (so
   two branches that add messages rarely conflict).
-- ``update``: every locale/<language>/LC_MESSAGES/messages.po brought in line with the .pot
+- ``update``: every app/locale/<language>/LC_MESSAGES/messages.po brought in line with the .pot
   (new messages untranslated, gone ones dropped).
 - ``check``: the .pot is what extraction gives now (no new, no stale msgid), and each shipped
   language has every message translated, none fuzzy, none obsolete. Incomplete languages are
@@ -26,9 +26,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-from app.pages.i18n import LOCALE_DIR, POT, PSEUDO, ROOT, SOURCE, stray_percent, tag
+from app.pages.i18n import LOCALE_DIR, POT, PSEUDO, SOURCE, stray_percent, tag
 from app.pages.pseudo import pseudo_catalog
 
+# The checkout: extraction reads its sources as babel.cfg names them, from here. A catalogs'
+# chore for a source tree; the installed app only reads the catalogs (app.resources).
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "Talking Piece"
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)  # the header's dates stay put: no diff on every extract
 

@@ -1,6 +1,6 @@
 """The pages' languages: which are shipped, which one a viewer gets, and its words.
 
-The catalogs are gettext ``.po`` files under ``locale/<language>/LC_MESSAGES/messages.po``,
+The catalogs are gettext ``.po`` files under ``app/locale/<language>/LC_MESSAGES/messages.po``,
 read directly at start-up (no compile step to forget); the shipped languages are the files
 present, so a new language is one new file (docs/translating.md). English is the source
 language: its words are the msgids themselves.
@@ -38,17 +38,9 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from app.pages.pseudo import pseudo_catalog, pseudo_text
+from app.resources import LOCALE, require
 
-
-def _root() -> Path:
-    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
-        if (base / "locale").is_dir():
-            return base
-    return Path(__file__).resolve().parents[2]
-
-
-ROOT = _root()
-LOCALE_DIR = ROOT / "locale"
+LOCALE_DIR = require(LOCALE)
 POT = LOCALE_DIR / "messages.pot"
 SOURCE = "en"
 COOKIE = "lang"

@@ -24,9 +24,10 @@ from app.facilitation.formats import builtin_formats, resolve_format
 from app.facilitation.models import MAX_NAME, MAX_PHASE_S, MAX_TITLE, SessionState
 from app.http.dependencies import runtime
 from app.pages import i18n
-from app.pages.templates import STATIC, render_block, render_page
+from app.pages.templates import render_block, render_page
 from app.pages.words import plain
 from app.realtime.service import normalise_code
+from app.resources import STATIC, require
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 16 * 1024
@@ -35,7 +36,7 @@ DEFAULT_FORMAT = "check-in-out"
 
 def static_files() -> StaticFiles:
     mimetypes.add_type("application/manifest+json", ".webmanifest")  # the web app manifest, on any system
-    return StaticFiles(directory=STATIC)
+    return StaticFiles(directory=require(STATIC))
 
 
 def page_language(request: Request | None, default: str | None = None) -> str:

@@ -4,7 +4,7 @@ Listening, a word afterwards, the presenter, the wellbeing spread and the evalua
 already decided who may see what: the facilitator alone gets ``me.word_requests``, and a
 wellbeing tally carries a distribution only once it has been shown (by the facilitator,
 or at the phase's end) with enough answers. This module only shapes those fields for
-web/templates/_safety.html.
+app/web/templates/_safety.html.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The jinja2 environment for web/templates, and rendering one named block of a template.
+"""The jinja2 environment for app/web/templates, and rendering one named block of a template.
 
 A live region is a named block: the full page renders it in place on first load, and
 ``render_block`` renders the same block alone for a push over the socket.
@@ -7,7 +7,6 @@ A live region is a named block: the full page renders it in place on first load,
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -22,17 +21,7 @@ from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain
 from app.realtime import close_codes, metrics
-
-
-def _web_dir() -> Path:
-    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
-        if (base / "web" / "templates").is_dir():
-            return base / "web"
-    raise RuntimeError("web/ (templates and static files) not found beside the app")
-
-
-WEB = _web_dir()
-STATIC = WEB / "static"
+from app.resources import TEMPLATES, require
 
 DICT_NAMES = frozenset(dir(dict))
 ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a dict has that attribute
@@ -59,7 +48,7 @@ class PageEnvironment(jinja2.Environment):
 
 
 templates = PageEnvironment(
-    loader=jinja2.FileSystemLoader(WEB / "templates"),
+    loader=jinja2.FileSystemLoader(require(TEMPLATES)),
     autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
     trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     auto_reload=False,  # templates change with a deploy, not under a running server: no stat per render
@@ -183,16 +172,16 @@ _macros = templates.get_template("_macros.html").make_module()
 templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
                          overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
                          local_day=_macros.local_day, give_turn=_macros.give_turn)
-# The room's safety: web/templates/_safety.html, called as safety.listening(m) and so on.
+# The room's safety: app/web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
-# Recurring groups, carried actions, consent and the summary: web/templates/_groups.html.
+# Recurring groups, carried actions, consent and the summary: app/web/templates/_groups.html.
 templates.globals["groups"] = templates.get_template("_groups.html").make_module()
-# Breakouts (small groups inside one session): web/templates/_breakouts.html.
+# Breakouts (small groups inside one session): app/web/templates/_breakouts.html.
 templates.filters["names"] = name_list
 templates.globals["breakouts_ui"] = templates.get_template("_breakouts.html").make_module()
 # Co-facilitation: who leads, inviting and handing over, a phone handed the facilitation.
 templates.globals["cofacilitation"] = templates.get_template("_cofacilitation.html").make_module()
-# A group between its meetings (agreement, agreed case, next date): web/templates/_meetings.html.
+# A group between its meetings (agreement, agreed case, next date): app/web/templates/_meetings.html.
 templates.filters["day"] = lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d") if t else ""
 templates.globals["meetings"] = templates.get_template("_meetings.html").make_module()
