@@ -73,12 +73,15 @@ class GroupService:
         log.info("group %s created", group.id)
         return GroupCreated(group_id=group.id, group_key=key)
 
-    async def authenticate(self, group_id: str, key: str | None) -> GroupRecord:
-        if len(group_id) > 64:
-            raise NotFound("no group with that id")
-        group = await self.store.load_group(group_id)
+    async def _group(self, group_id: str) -> GroupRecord:
+        """The group of that id, or NotFound (an id longer than any we make is not looked up)."""
+        group = await self.store.load_group(group_id) if len(group_id) <= 64 else None
         if group is None:
             raise NotFound("no group with that id")
+        return group
+
+    async def authenticate(self, group_id: str, key: str | None) -> GroupRecord:
+        group = await self._group(group_id)
         if not key or not hmac.compare_digest(token_hash(key), group.key_hash):
             raise Unauthorized("that key does not belong to this group")
         return group
@@ -86,11 +89,7 @@ class GroupService:
     async def authenticate_reader(self, group_id: str, key: str | None) -> GroupRecord:
         """The group, for reading its record: with the group key, or the report link's key
         while that link exists (revoking it refuses it at the next request)."""
-        if len(group_id) > 64:
-            raise NotFound("no group with that id")
-        group = await self.store.load_group(group_id)
-        if group is None:
-            raise NotFound("no group with that id")
+        group = await self._group(group_id)
         if key:
             given = token_hash(key)
             if hmac.compare_digest(given, group.key_hash):
@@ -211,10 +210,7 @@ class GroupService:
 
     async def member(self, group_id: str, member_code: str | None) -> MemberRecord:
         """The member whose code this is (the bearer of their CPD record): 404, 401 otherwise."""
-        if len(group_id) > 64:
-            raise NotFound("no group with that id")
-        if await self.store.load_group(group_id) is None:
-            raise NotFound("no group with that id")
+        await self._group(group_id)
         found = await self._find(group_id, member_code) if member_code else None
         if found is None:
             raise Unauthorized("that member code does not belong to this group")
@@ -257,11 +253,7 @@ class GroupService:
 
     async def may_organise(self, group_id: str, key: str | None) -> GroupRecord:
         """The key holder, or the member the rota names to facilitate next (by their code)."""
-        if len(group_id) > 64:
-            raise NotFound("no group with that id")
-        group = await self.store.load_group(group_id)
-        if group is None:
-            raise NotFound("no group with that id")
+        group = await self._group(group_id)
         if key and hmac.compare_digest(token_hash(key), group.key_hash):
             return group
         member = await self._find(group_id, key) if key else None
@@ -273,11 +265,7 @@ class GroupService:
 
     async def reader(self, group_id: str, key: str | None) -> tuple[GroupRecord, MemberRecord | None]:
         """The key holder (no member), or a member by their code."""
-        if len(group_id) > 64:
-            raise NotFound("no group with that id")
-        group = await self.store.load_group(group_id)
-        if group is None:
-            raise NotFound("no group with that id")
+        group = await self._group(group_id)
         if key and hmac.compare_digest(token_hash(key), group.key_hash):
             return group, None
         member = await self._find(group_id, key) if key else None
