@@ -35,7 +35,6 @@ WEB = _web_dir()
 STATIC = WEB / "static"
 
 DICT_NAMES = frozenset(dir(dict))
-ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a dict has that attribute
 
 
 class PageEnvironment(jinja2.Environment):
@@ -50,7 +49,7 @@ class PageEnvironment(jinja2.Environment):
         return tree
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) in ITEM_FIRST and attribute not in DICT_NAMES:
+        if type(obj) is dict and attribute not in DICT_NAMES:
             try:
                 return obj[attribute]
             except (TypeError, LookupError):
