@@ -192,7 +192,7 @@ def test_phones_in_the_same_situation_cost_one_rendering_of_a_region(monkeypatch
     assert sum('id="status"' in frame for frame in frames.values()) == 2  # the two whose moment changed
 
 
-def test_a_room_of_thirty_costs_the_renderings_of_a_room_of_ten(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_room_of_thirty_costs_the_renderings_of_a_room_of_ten_through_turns_pauses_and_phases(monkeypatch: pytest.MonkeyPatch) -> None:
     rendered = counting(monkeypatch)
     totals = []
     for size in (10, 30):
@@ -203,8 +203,9 @@ def test_a_room_of_thirty_costs_the_renderings_of_a_room_of_ten(monkeypatch: pyt
         lasting: dict = {}
         offer(conns, state, 2.0, lasting)
         rendered.clear()
-        for n in (3.0, 4.0, 5.0):
-            state = send(state, {"type": "next_turn"}, now=n)
+        for n, command in ((3.0, "next_turn"), (4.0, "next_turn"), (5.0, "pause"), (6.0, "resume"),
+                           (7.0, "next_turn"), (8.0, "next_phase")):
+            state = send(state, {"type": command}, now=n)
             offer(conns, state, n, lasting)
         totals.append(sum(rendered.values()))
     assert totals[1] == totals[0], totals

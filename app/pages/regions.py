@@ -46,11 +46,15 @@ class Region:
     shared: tuple[str, ...]
     own: tuple[str, ...] = ()
     own_split: tuple[tuple[str, str], ...] = ()  # ``own`` as (key, key inside it or ""), read per viewer
+    # A shared input without which the region reads nothing of the viewer (a phone's group
+    # card outside breakouts): while it is empty, every viewer of the audience gets one rendering.
+    only_if: str = ""
 
 
-def _r(name: str, shared: str = "", own: str = "") -> Region:
+def _r(name: str, shared: str = "", own: str = "", only_if: str = "") -> Region:
     paths = tuple(own.split())
-    return Region(name, tuple(shared.split()), paths, tuple((h, t) for h, _, t in (p.partition(".") for p in paths)))
+    return Region(name, tuple(shared.split()), paths, tuple((h, t) for h, _, t in (p.partition(".") for p in paths)),
+                  only_if)
 
 
 # The live regions of each page, by role: its template and its regions with their inputs.
@@ -93,11 +97,11 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("word", "", "my.present safety.requested_word"),
         _r("items", "pending revealed status", "my.voted"),
         _r("myactions", "", "me.member my.actions"),
-        _r("carried", "status v.group", "me.carried me.reviewing"),
-        _r("carry", "status v.actions v.group", "me.carry_action_ids me.member me.participant_id"),
-        _r("consent", "status v.code v.proposals", "me.consent_answered my.id"),
+        _r("carried", "status v.group", "me.carried me.reviewing", only_if="v.group"),
+        _r("carry", "status v.actions v.group", "me.carry_action_ids me.member me.participant_id", only_if="v.group"),
+        _r("consent", "status v.code v.proposals", "me.consent_answered my.present"),
         # The phone's own group: "you are in Group 2 with Ana and Ben" names the others.
-        _r("breakout", "breakouts.mine breakouts.notice paused status", "me.participant_id"),
+        _r("breakout", "breakouts.mine breakouts.notice paused status", "me.participant_id", only_if="breakouts.mine"),
     )),
     "screen": ("screen.html", (
         _r("clock", "server_time v.version"),
@@ -148,13 +152,18 @@ def _put(model: dict[str, Any], path: str, source: dict[str, Any]) -> None:
     model[head] = {**part, tail: value} if type(part) is dict else {tail: value}
 
 
+def reads_viewer(region: Region, audience: dict[str, Any]) -> bool:
+    """Whether the region reads anything of the viewer for this audience (``only_if``)."""
+    return not region.only_if or bool(_value(audience, region.only_if))
+
+
 def picked(region: Region, audience: dict[str, Any], viewer: dict[str, Any] | None) -> dict[str, Any]:
     """The model a region is rendered from: its declared inputs and nothing else (own values,
     read from the viewer's model, over the audience's)."""
     model: dict[str, Any] = {}
     for path in region.shared:
         _put(model, path, audience)
-    if viewer is not None:
+    if viewer is not None and reads_viewer(region, audience):
         for path in region.own:
             _put(model, path, viewer)
     return model
@@ -223,6 +232,7 @@ class Regions:
         kept = self.kept.get(key)
         if kept is None or kept.shared != shared_key:
             kept = self.kept[key] = Kept(shared_key)
+        viewer = viewer if reads_viewer(region, audience) else None
         own = own_inputs(viewer, region.own_split) if region.own and viewer is not None else ""
         leaf = kept.by_own.get(own)
         if leaf is None:
@@ -248,7 +258,7 @@ class Regions:
             # declared values: possibly late to change, never anything of another viewer.
             log.exception("region %s of %s reads an input it does not declare", region.name, template)
             whole = dict(audience)
-            if viewer is not None:
+            if viewer is not None and reads_viewer(region, audience):
                 for path in region.own:
                     _put(whole, path, viewer)
             return render_block(template, region.name, lang=lang, m=whole)
