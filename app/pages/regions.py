@@ -1,7 +1,9 @@
 """The pages' live regions, what each one is rendered from, and rendering each once per audience.
 
 A live region is a named template block (web/templates/). Each declares its inputs: paths into
-the page model (``"floor"``, ``"v.round"``, ``"my.up_next"``), in two kinds.
+the page model (``"floor"``, ``"v.round"``, ``"my.up_next"``; ``"v.round?"`` where only whether
+there is one matters, ``"present[id,name]"`` where only those keys of a list's items are
+shown), in two kinds.
 
 - ``shared``: read from the *audience's* model, which is the same for everyone who sees the
   same scope (the room, or one breakout group) in the same role and language. It is built
@@ -64,13 +66,12 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("status", "purpose status status_label"),
         _r("timeline", "status timeline"),
         _r("floor", "erase_at floor next_step paused phase present status suggested", "me.role my"),
-        _r("controls", "breakouts.running floor.id paused phase.count phase.number present previous_phase "
-                       "safety.can_set_presenter "
-                       "safety.presenter status suggested v.round", "me.may_close me.may_erase"),
+        _r("controls", "breakouts.running floor.id paused phase.count phase.number present[id] previous_phase "
+                       "safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
         _r("round", "round"),
-        _r("queue", "queue v.round"),
+        _r("queue", "queue v.round?"),
         _r("voice", "voice"),
-        _r("people", "floor.id people present safety.can_set_presenter safety.presenter status v.locked v.round",
+        _r("people", "floor.id people present safety.can_set_presenter safety.presenter status v.locked v.round?",
            "me.removed"),
         _r("items", "one_to_one pending revealed status threshold"),
         _r("actions", "actions"),
@@ -80,7 +81,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("proposals", "status v.code v.items v.proposals"),
         _r("breakouts", "breakouts paused status"),
         # A console's own seat: the lead's, a co-facilitator's or a peer's.
-        _r("cofacilitation", "present status v.group v.participants", "me"),
+        _r("cofacilitation", "present[id,name] status v.group v.participants[id,name,present]", "me"),
     )),
     "participant": ("phone.html", (
         _r("clock", "server_time v.version"),
@@ -128,27 +129,54 @@ def audience_model(room: dict[str, Any], shared: dict[str, Any], role: str) -> d
     return {**room, "v": shared, "safety": safety_model({**shared, "me": {"role": role}})}
 
 
-def _value(model: dict[str, Any], path: str) -> Any:
+def _parse(path: str) -> tuple[str, str, str]:
+    """``"v.round?"`` -> (``v``, ``round``, ``?``): a path, and how much of its value is an input."""
+    shape = ""
+    if path.endswith("?"):
+        path, shape = path[:-1], "?"
+    elif path.endswith("]"):
+        path, _, keys = path[:-1].partition("[")
+        shape = keys
     head, _, tail = path.partition(".")
+    return head, tail, shape
+
+
+def _shaped(value: Any, shape: str) -> Any:
+    """Only what a region reads of a value: ``?`` its truth (the region tests whether there is
+    one), ``[id,name]`` a list's items with those keys alone (the region lists who is there,
+    not how long each has spoken)."""
+    if not shape or value is MISSING:
+        return value
+    if shape == "?":
+        return bool(value)
+    if type(value) is not list:
+        return value
+    keys = shape.split(",")
+    return [{k: item[k] for k in keys if k in item} for item in value]
+
+
+def _value(model: dict[str, Any], path: str) -> Any:
+    head, tail, shape = _parse(path)
     value = model.get(head, MISSING)
     if tail and type(value) is dict:
-        return value.get(tail, MISSING)
-    return value
+        value = value.get(tail, MISSING)
+    return _shaped(value, shape)
 
 
 def _put(model: dict[str, Any], path: str, source: dict[str, Any]) -> None:
-    head, _, tail = path.partition(".")
+    head, tail, shape = _parse(path)
     whole = source.get(head, MISSING)
     if whole is MISSING:
         return
     if not tail or type(whole) is not dict:
-        model[head] = whole
+        model[head] = whole if tail else _shaped(whole, shape)
         return
     value = whole.get(tail, MISSING)
     if value is MISSING:
         model.setdefault(head, {})
         return
     part = model.get(head)
+    value = _shaped(value, shape)
     model[head] = {**part, tail: value} if type(part) is dict else {tail: value}
 
 
