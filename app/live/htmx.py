@@ -92,7 +92,7 @@ class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
     kind = "pages"
-    __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang")
+    __slots__ = ("_erase_after_s", "_shown", "_unsent", "lang")
 
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,
                  lang: str = SOURCE) -> None:

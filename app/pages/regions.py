@@ -217,7 +217,7 @@ class Leaf:
     that arrives later, or a phone whose own values come back to these) without costing a
     socket's worth of memory per phone: see ``Regions.settle``."""
 
-    __slots__ = ("html", "digest", "used")
+    __slots__ = ("digest", "html", "used")
 
     def __init__(self, html: str, version: int) -> None:
         self.html: str | None = html
@@ -235,7 +235,7 @@ class Kept:
     """One region for one audience: the shared inputs it was rendered for, and a rendering per
     distinct own values seen since."""
 
-    __slots__ = ("shared", "by_own")
+    __slots__ = ("by_own", "shared")
 
     def __init__(self, shared: str) -> None:
         self.shared = shared

@@ -18,7 +18,6 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from app.pages.regions import YOU_ARE, apply_viewer
-
 from tests.browser.helpers import (
     absolute,
     axe_all,
