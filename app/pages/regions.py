@@ -55,6 +55,7 @@ class Region:
 
 def _r(name: str, shared: str = "", own: str = "", only_if: str = "") -> Region:
     paths = tuple(own.split())
+    assert not any(p.endswith(("?", "]")) for p in paths), "a viewer's own inputs are taken whole"
     return Region(name, tuple(shared.split()), paths, tuple((h, t) for h, _, t in (p.partition(".") for p in paths)),
                   only_if)
 
