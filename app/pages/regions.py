@@ -37,7 +37,7 @@ from markupsafe import escape
 
 from app.pages.i18n import SOURCE
 from app.pages.safety import safety_model
-from app.pages.templates import render_block
+from app.pages.templates import keeping, render_block
 
 log = logging.getLogger("talkingpiece.pages")
 
@@ -246,10 +246,11 @@ class Kept:
 class Regions:
     """One session's rendered regions on this worker, per (role, scope, language, region)."""
 
-    __slots__ = ("kept", "version")
+    __slots__ = ("kept", "parts", "version")
 
     def __init__(self) -> None:
         self.kept: dict[tuple[Any, ...], Kept] = {}
+        self.parts: dict[str, Any] = {}  # parts of regions kept between renderings (templates.kept)
         self.version = -1
 
     def leaf(self, template: str, region: Region, audience_key: tuple[Any, ...], shared_key: str,
@@ -265,7 +266,8 @@ class Regions:
         own = own_inputs(viewer, region.own_split) if region.own and viewer is not None else ""
         leaf = kept.by_own.get(own)
         if leaf is None:
-            leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, viewer, lang), version)
+            with keeping(self.parts):
+                leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, viewer, lang), version)
         leaf.used = version
         return leaf
 
@@ -273,7 +275,8 @@ class Regions:
              viewer: dict[str, Any] | None, lang: str = SOURCE) -> str:
         """The leaf's HTML, rendered again from the same inputs if it was let go."""
         if leaf.html is None:
-            leaf.html = self.render(template, region, audience, viewer, lang)
+            with keeping(self.parts):
+                leaf.html = self.render(template, region, audience, viewer, lang)
         return leaf.html
 
     @staticmethod
