@@ -198,10 +198,12 @@ def picked(region: Region, audience: dict[str, Any], viewer: dict[str, Any] | No
     return model
 
 
-def inputs(model: dict[str, Any], paths: tuple[str, ...]) -> str:
-    """The values of ``paths`` as a key: equal only where a template renders them alike
-    (``repr`` tells ``1`` from ``1.0`` and ``True``, and a missing key from None)."""
-    return repr(tuple(_value(model, p) for p in paths))
+def inputs(model: dict[str, Any], paths: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values of ``paths``, compared with the values a region was last rendered for. Kept
+    as they are (no string made of them: the console's people list, for every socket that
+    connects), so equal means equal as Python compares them; a path's values keep one type
+    from one state to the next, so ``1 == True`` never stands for a change."""
+    return tuple(_value(model, p) for p in paths)
 
 
 def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:
@@ -238,7 +240,7 @@ class Kept:
 
     __slots__ = ("by_own", "shared")
 
-    def __init__(self, shared: str) -> None:
+    def __init__(self, shared: tuple[Any, ...]) -> None:
         self.shared = shared
         self.by_own: dict[str, Leaf] = {}
 
@@ -253,7 +255,7 @@ class Regions:
         self.parts: dict[str, Any] = {}  # parts of regions kept between renderings (templates.kept)
         self.version = -1
 
-    def leaf(self, template: str, region: Region, audience_key: tuple[Any, ...], shared_key: str,
+    def leaf(self, template: str, region: Region, audience_key: tuple[Any, ...], shared_key: tuple[Any, ...],
              audience: dict[str, Any], viewer: dict[str, Any] | None, version: int, lang: str = SOURCE) -> Leaf:
         """The region for this viewer, rendered only if no viewer of the audience with the same
         own values has had it since its shared inputs last changed."""
