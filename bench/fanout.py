@@ -307,11 +307,43 @@ def machine() -> dict[str, Any]:
             "loadavg_at_start": os.getloadavg()}
 
 
+def run_size(size: int, per_session: int, modes: list[str], kinds: list[str], args: argparse.Namespace, tmp: Path,
+             result: dict[str, Any], out: Path) -> None:
+    """Every mode and socket (and the raw broadcast) at one total of phones, in rooms of ``per_session``."""
+    sessions = max(1, size // per_session)
+    print(f"{sessions} sessions x {per_session} phones", flush=True)
+    rows = []
+    for mode in modes:
+        for kind in kinds:
+            rows.append(run_talkingpiece(kind, mode, sessions, per_session, args, tmp))
+            result["runs"].append(rows[-1])
+            save(result, out)
+        json_row = next((r for r in rows if r["mode"] == mode and r["target"] == "json"), None)
+        for r in rows:
+            if r["mode"] == mode and r["target"] == "pages" and json_row is not None:
+                r["p99_ratio_to_json"] = r["p99_ms"] / json_row["p99_ms"] if json_row["p99_ms"] else None
+                r["cpu_ratio_to_json"] = (r["cpu_ms_per_change"] / json_row["cpu_ms_per_change"]
+                                          if json_row["cpu_ms_per_change"] else None)
+                save(result, out)
+    if args.raw:
+        frame = max((r["frame_bytes"] for r in rows if r["target"] == "json"), default=0) or 2700
+        raw = run_raw(frame, sessions, per_session, args, tmp)
+        result["runs"].append(raw)
+        for r in rows:
+            r["p99_ratio_to_raw"] = r["p99_ms"] / raw["p99_ms"] if raw["p99_ms"] else None
+            r["p50_ratio_to_raw"] = r["p50_ms"] / raw["p50_ms"] if raw["p50_ms"] else None
+            print(f"  ratio {r['target']} {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
+                  f"p99 {r['p99_ratio_to_raw']:.2f}x", flush=True)
+        save(result, out)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,2000,5000", help="total phones per run, comma-separated")
-    parser.add_argument("--per-session", type=int, default=10, help="phones per session (room)")
+    parser.add_argument("--per-session", default="10",
+                        help="phones per session (room), comma-separated for several room sizes: 10,30 adds "
+                             "a Schwartz Round-sized room of 30, to show the cost per phone as the room grows")
     parser.add_argument("--modes", default="embedded,redis",
                         help="embedded, redis and/or volatile (embedded without its sessions file)")
     parser.add_argument("--sockets", default="pages,json",
@@ -341,37 +373,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     modes = [m for m in args.modes.split(",") if m]
     kinds = [k for k in args.sockets.split(",") if k]
+    rooms = [int(r) for r in str(args.per_session).split(",") if r]
     result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmpdir:
         tmp = Path(tmpdir)
         for size in sizes:
-            sessions = max(1, size // args.per_session)
-            print(f"{sessions} sessions x {args.per_session} phones", flush=True)
-            rows = []
-            for mode in modes:
-                for kind in kinds:
-                    rows.append(run_talkingpiece(kind, mode, sessions, args.per_session, args, tmp))
-                    result["runs"].append(rows[-1])
-                    save(result, out)
-                json_row = next((r for r in rows if r["mode"] == mode and r["target"] == "json"), None)
-                for r in rows:
-                    if r["mode"] == mode and r["target"] == "pages" and json_row is not None:
-                        r["p99_ratio_to_json"] = r["p99_ms"] / json_row["p99_ms"] if json_row["p99_ms"] else None
-                        r["cpu_ratio_to_json"] = (r["cpu_ms_per_change"] / json_row["cpu_ms_per_change"]
-                                                  if json_row["cpu_ms_per_change"] else None)
-                        save(result, out)
-            if args.raw:
-                frame = max((r["frame_bytes"] for r in rows if r["target"] == "json"), default=0) or 2700
-                raw = run_raw(frame, sessions, args.per_session, args, tmp)
-                result["runs"].append(raw)
-                for r in rows:
-                    r["p99_ratio_to_raw"] = r["p99_ms"] / raw["p99_ms"] if raw["p99_ms"] else None
-                    r["p50_ratio_to_raw"] = r["p50_ms"] / raw["p50_ms"] if raw["p50_ms"] else None
-                    print(f"  ratio {r['target']} {r['mode']}/raw at {size}: p50 {r['p50_ratio_to_raw']:.2f}x, "
-                          f"p99 {r['p99_ratio_to_raw']:.2f}x", flush=True)
-                save(result, out)
+            for per_session in rooms:
+                run_size(size, per_session, modes, kinds, args, tmp, result, out)
     save(result, out)
     print(f"results: {out}", flush=True)
     if args.docs:

@@ -5,7 +5,7 @@ its console and its screen, taken through turn changes the way the hub offers ea
     python -m bench.render --lang cy       # the same in Welsh
     python -m bench.render --changes 500 --profile   # and cProfile's top functions
 
-Prints the time per change (model, lookups and the renders the memo could not spare) and the
+Prints the time per change (models, keys and the renders the kept regions could not spare) and the
 block renders per change, by region. The fan-out benchmark (bench/fanout.py) measures the whole
 server; this isolates the part the templates decide, so a change to them can be weighed alone.
 """
@@ -24,7 +24,8 @@ from app.facilitation.formats import format_with_durations
 from app.facilitation.models import FACILITATOR, SCREEN, Actor
 from app.facilitation.transition import Fresh
 from app.live.htmx import FragmentConnection
-from app.pages import i18n, memo
+from app.pages import i18n
+from app.pages.regions import Regions
 from app.realtime.frames import SESSION, SETTLE
 
 
@@ -51,13 +52,13 @@ def run(changes: int, people: int, lang: str) -> tuple[float, Counter[str]]:
     state, now = send(send(room(people), {"type": "start"}, 0.0), {"type": "start_round", "seconds_per_turn": 3600}, 1.0), 1.0
     lasting: dict = {}
     rendered: Counter[str] = Counter()
-    traced = memo.render_traced
+    plain = Regions.render
 
-    def counting(template: str, block: str, *rest: Any):
-        rendered[block] += 1
-        return traced(template, block, *rest)
+    def counting(template: str, region: Any, *rest: Any) -> str:
+        rendered[region.name] += 1
+        return plain(template, region, *rest)
 
-    memo.render_traced = counting  # type: ignore[assignment]
+    Regions.render = staticmethod(counting)  # type: ignore[method-assign]
     spent = 0.0
     with i18n.speaking(lang):
         for n in range(changes):
@@ -74,7 +75,7 @@ def run(changes: int, people: int, lang: str) -> tuple[float, Counter[str]]:
             for settle in cache.get(SETTLE, ()):
                 settle()
             spent += time.perf_counter() - started
-    memo.render_traced = traced  # type: ignore[assignment]
+    Regions.render = staticmethod(plain)  # type: ignore[method-assign]
     return spent / changes, rendered
 
 

@@ -44,13 +44,15 @@ SOCKETS = {"pages": "pages' socket", "json": "JSON socket", "talkingpiece": "JSO
 
 
 def server_name(run: dict[str, Any]) -> str:
+    room = run.get("phones_per_session", 10)
+    rooms = f", rooms of {room}" if room != 10 else ""  # a run of several room sizes (--per-session 10,30)
     if run["target"] == "raw":
-        return "raw broadcast"
-    return f"{SOCKETS.get(run['target'], run['target'])}, {run['mode']}"
+        return "raw broadcast" + rooms
+    return f"{SOCKETS.get(run['target'], run['target'])}, {run['mode']}{rooms}"
 
 
-def _order(run: dict[str, Any]) -> tuple[int, int, str, int]:
-    return (run["phones"], run["target"] == "raw", run["mode"], run["target"] != "pages")
+def _order(run: dict[str, Any]) -> tuple[int, int, int, str, int]:
+    return (run["phones"], run.get("phones_per_session", 10), run["target"] == "raw", run["mode"], run["target"] != "pages")
 
 
 def _ratio(x: Any) -> str:

@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from app.config import AppSettings
 from app.live.htmx import render_regions
 from app.main import create_app
-from app.pages import i18n, memo
+from app.pages import i18n
+from app.pages.regions import Regions
 from app.pages.templates import templates
 from app.realtime.frames import SESSION
 from app.resources import STATIC
@@ -152,13 +153,13 @@ def test_each_language_renders_a_shared_region_once_and_gets_its_own_words(
         pseudo: None, monkeypatch: pytest.MonkeyPatch) -> None:
     state = send(send(session("check-in-out", 6), {"type": "start"}), {"type": "start_round", "seconds_per_turn": 60}, now=1)
     rendered: Counter[tuple[str, str]] = Counter()
-    traced = memo.render_traced
+    plain = Regions.render
 
-    def counting(template: str, block: str, model: dict, lang: str = "en"):
-        rendered[(block, lang)] += 1
-        return traced(template, block, model, lang)
+    def counting(template: str, region, audience: dict, viewer: dict, lang: str = "en"):
+        rendered[(region.name, lang)] += 1
+        return plain(template, region, audience, viewer, lang)
 
-    monkeypatch.setattr(memo, "render_traced", counting)
+    monkeypatch.setattr(Regions, "render", staticmethod(counting))
     cache: dict = {SESSION: {}}
     langs = ["en", "en", "en", "en-XA", "en", "en-XA"]
     pages = [render_regions(state, person(i), 2.0, cache, lang=lang) for i, lang in enumerate(langs)]

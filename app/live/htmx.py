@@ -7,11 +7,11 @@ a connection sends only the regions whose HTML changed since it last sent them, 
 focused button or a half-read list is not redrawn for nothing. Coming in, the htmx
 WebSocket extension sends form fields as JSON; ``cid`` is the client's command id.
 
-What this costs grows with what differs between viewers, not with the sockets: a region
-is rendered once for all the viewers who give it the same inputs, and not again while its
-inputs stay the same from one version to the next (``app.pages.memo``); the shared part of
-the view is computed once per version. A connection remembers each region it was sent
-by a digest, not by its HTML.
+What this costs grows with the audiences, not with the sockets: each region is rendered
+once for everyone who sees the same scope in the same role and language, from the inputs
+it declares, and again only when those change (``app.pages.regions``); what is a phone's
+own is a few values that sort the room's phones into a handful of kinds, or data the page
+applies. A connection remembers each region it was sent by a digest, not by its HTML.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
-from app.pages.memo import Leaf, Memo
+from app.pages.regions import NAMES, REGIONS, Leaf, Regions, audience_model, inputs
 from app.pages.templates import render_block, templates
 from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
 from app.realtime.connection import LiveConnection
@@ -35,58 +35,56 @@ from app.realtime.frames import SESSION, SETTLE, Cache
 router = APIRouter()
 log = logging.getLogger("talkingpiece.pages")
 
-# The live regions of each page, by template and block name (see app/web/templates/).
-PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "facilitator": ("console.html", ("clock", "status", "timeline", "floor", "controls", "round",
-                                     "queue", "voice", "people", "items", "actions", "safety",
-                                     "carried", "meeting", "propose", "proposals", "breakouts", "cofacilitation")),
-    "participant": ("phone.html", ("clock", "status", "facilitating", "glance", "listening", "hand", "wellbeing",
-                                   "evaluation", "word", "items", "actnote", "myactions", "meeting", "carried", "carry", "consent",
-                                   "breakout")),
-    "screen": ("screen.html", ("clock", "status", "stage", "order", "items", "wellbeing", "evaluation", "carried", "meeting",
-                               "breakouts")),
-}
-
 NUMBERS = {"seconds_per_turn": float, "seconds": float, "score": int, "size": int, "minutes": int}
 FLAGS = {"force", "confirmed", "agree", "carry"}  # agree: consent; carry: carry_action
 TRUE = {"true", "on", "1", "yes"}
+# The live regions of each page, by role: its template and the regions' names (app.pages.regions).
+PAGES: dict[str, tuple[str, tuple[str, ...]]] = {role: (t, NAMES[role]) for role, (t, _) in REGIONS.items()}
+
+Page = tuple[Regions, dict[str, Any], dict[str, Any], list[Leaf]]  # regions, audience, viewer, leaves
 
 
 def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
                    erase_after_s: float = DEFAULT_ERASE_AFTER_S, lang: str = SOURCE) -> dict[str, str]:
-    """Every live region of this viewer's page, each rendered once per distinct input.
+    """Every live region of this viewer's page, each rendered once per audience and own inputs.
 
     ``cache`` is the hub's for this state; under ``SESSION`` it may hold what lasts between
-    versions of the session (the regions' memo), otherwise this call renders afresh.
+    versions of the session (the rendered regions), otherwise this call renders afresh.
     """
-    template, names = PAGES[actor.role]
-    regions, model, leaves = _regions(state, actor, now, cache, erase_after_s, lang)
-    return {name: regions.html(leaf, template, name, model, lang) for name, leaf in zip(names, leaves)}
+    template, regions = REGIONS[actor.role]
+    kept, audience, viewer, leaves = _page(state, actor, now, cache, erase_after_s, lang)
+    return {r.name: kept.html(leaf, template, r, audience, viewer, lang) for r, leaf in zip(regions, leaves)}
 
 
-def _regions(state: SessionState, actor: Actor, now: float, cache: Cache,
-             erase_after_s: float, lang: str = SOURCE) -> tuple[Memo, dict[str, Any], list[Leaf]]:
-    """The session's memo, this viewer's page model and its regions in ``lang`` (once per
-    state, viewer and language)."""
+def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_after_s: float,
+          lang: str = SOURCE) -> Page:
+    """This viewer's regions in ``lang``, once per state, viewer and language."""
     key = ("pages", actor.role, actor.participant_id, actor.seat, lang)
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    template, names = PAGES[actor.role]
+    template, regions = REGIONS[actor.role]
     lasting = cache.get(SESSION)
-    regions = lasting.setdefault("pages", Memo()) if lasting is not None else Memo()
-    if "pages-seen" not in cache:  # once per state
-        cache["pages-seen"] = {}
-        cache.setdefault(SETTLE, []).append(regions.settle)
+    kept = lasting.setdefault("pages", Regions()) if lasting is not None else Regions()
+    if "pages-settle" not in cache:  # once per state
+        cache["pages-settle"] = True
+        cache.setdefault(SETTLE, []).append(kept.settle)
     where = scope(state, actor)  # the room, or one breakout group: each its shared view
     shared = cache.get(("pages-shared", where))
     if shared is None:  # once per state and scope: the view its viewers share, and the page model's part
         shared = cache[("pages-shared", where)] = shared_view(state, now, where)
         cache[("pages-room", where)] = room_model(shared, now, erase_after_s)
-    model = viewer_model({**shared, "me": me_view(state, actor)}, cache[("pages-room", where)])
-    seen = cache["pages-seen"]
-    found = cache[key] = (regions, model,
-                          [regions.render(template, name, model, state.version, seen, lang) for name in names])
+    room = cache[("pages-room", where)]
+    audience_key = (actor.role, where, lang)
+    seen = cache.get(("pages-audience", audience_key))
+    if seen is None:  # once per state and audience: its model and each region's shared inputs
+        audience = audience_model(room, shared, actor.role)
+        seen = cache[("pages-audience", audience_key)] = (audience, [inputs(audience, r.shared) for r in regions])
+    audience, shared_keys = seen
+    viewer = viewer_model({**shared, "me": me_view(state, actor)}, room)
+    leaves = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
+              for r, k in zip(regions, shared_keys)]
+    found = cache[key] = (kept, audience, viewer, leaves)
     return found
 
 
@@ -94,7 +92,7 @@ class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
     kind = "pages"
-    __slots__ = ("_shown", "_unsent", "_erase_after_s", "lang", "one_to_one")
+    __slots__ = ("_erase_after_s", "_shown", "_unsent", "lang", "one_to_one")
 
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,
                  lang: str = SOURCE) -> None:
@@ -102,7 +100,7 @@ class FragmentConnection(LiveConnection):
         self.lang = lang  # the viewer's language: every region this socket is sent is in it
         self._erase_after_s = erase_after_s  # the server's CLOSED_TTL_S: when a closed session's content goes
         # Per region, the digest of what this socket was last given; its HTML is not kept here.
-        self._shown: list[int] = [0] * len(PAGES[actor.role][1])
+        self._shown: list[int] = [0] * len(NAMES[actor.role])
         self._unsent: dict[str, str] = {}
         self.one_to_one = False  # the view's flag at the last state rendered: replies use the words for two
 
@@ -110,14 +108,15 @@ class FragmentConnection(LiveConnection):
         self._unsent.clear()  # on its way: the next frame carries only what changes after it
 
     def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
-        template, names = PAGES[actor.role]
+        template, regions = REGIONS[actor.role]
         try:
-            regions, model, leaves = _regions(state, actor, now, cache, self._erase_after_s, self.lang)
-            self.one_to_one = bool(model["one_to_one"])
+            kept, audience, viewer, leaves = _page(state, actor, now, cache, self._erase_after_s, self.lang)
+            self.one_to_one = bool(viewer["one_to_one"])
             shown = self._shown
             for i, leaf in enumerate(leaves):
                 if shown[i] != leaf.digest:
-                    self._unsent[names[i]] = regions.html(leaf, template, names[i], model, self.lang)
+                    region = regions[i]
+                    self._unsent[region.name] = kept.html(leaf, template, region, audience, viewer, self.lang)
                     shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)

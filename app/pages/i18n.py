@@ -7,8 +7,8 @@ language: its words are the msgids themselves.
 
 One jinja environment serves every language: the gettext callables installed in it read
 the language of the render under way from a context variable (``speaking``), so a phone
-in Welsh and a screen in English render from the same templates side by side. The live
-regions' memo keys on the language (``app.pages.memo``).
+in Welsh and a screen in English render from the same templates side by side. Each live
+region is rendered once per language of its audience (``app.pages.regions``).
 
 Two pseudo-locales, made from messages.pot at start when ``TP_PSEUDO_LOCALES`` is set
 (never otherwise): ``en-XA`` (every word accented and lengthened, in brackets: a string

@@ -6,6 +6,9 @@ A live region is a named block: the full page renders it in place on first load,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +27,6 @@ from app.realtime import close_codes, metrics
 from app.resources import TEMPLATES, require
 
 DICT_NAMES = frozenset(dir(dict))
-ITEM_FIRST: set[type] = {dict}  # types whose ``x.name`` is their item unless a dict has that attribute
 
 
 class PageEnvironment(jinja2.Environment):
@@ -39,7 +41,7 @@ class PageEnvironment(jinja2.Environment):
         return tree
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) in ITEM_FIRST and attribute not in DICT_NAMES:
+        if type(obj) is dict and attribute not in DICT_NAMES:
             try:
                 return obj[attribute]
             except (TypeError, LookupError):
@@ -146,6 +148,40 @@ def spread_summary(bars: Any) -> str:
         % {"count": i18n.local_number(b["count"]), "score": i18n.local_number(b["score"])} for b in bars or ())
 
 
+# Parts of a region kept between its renderings (``kept``): the session's, while its regions render.
+_parts: ContextVar[dict[str, Any] | None] = ContextVar("tp_parts", default=None)
+PARTS_KEPT = 2048  # per session: past this, the parts are forgotten and made again as they are shown
+
+
+@contextmanager
+def keeping(parts: dict[str, Any]) -> Iterator[None]:
+    """Render with ``parts`` as the store ``kept`` reuses (app.pages.regions: one per session)."""
+    token = _parts.set(parts)
+    try:
+        yield
+    finally:
+        _parts.reset(token)
+
+
+def kept(*inputs: Any, caller: Any) -> Any:
+    """``{% call kept(p, m.status, …) %}…{% endcall %}``: one part of a region (a person's line in
+    the console's list) made once per distinct inputs and language while its session's regions
+    render, so that a turn change makes again only the lines whose inputs moved. The part reads
+    nothing but the inputs named (as a region reads nothing but its declared inputs); outside a
+    session's rendering (a first page load) it is simply made."""
+    parts = _parts.get()
+    if parts is None:
+        return caller()
+    key = repr((i18n.current(), inputs))
+    html = parts.get(key)
+    if html is None:
+        if len(parts) >= PARTS_KEPT:
+            parts.clear()
+        html = parts[key] = caller()
+    return html
+
+
+templates.globals["kept"] = kept
 templates.globals.update(round_mark=round_mark, voice_label=voice_label, voice_summary=voice_summary,
                          spread_summary=spread_summary)
 

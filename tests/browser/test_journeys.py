@@ -10,6 +10,7 @@ sideways; axe finds no violation of any impact; screenshots go to test-artifacts
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Page, expect
 
+from app.pages.regions import YOU_ARE, apply_viewer
 from tests.browser.helpers import (
     absolute,
     axe_all,
@@ -149,6 +151,12 @@ def test_check_in_and_check_out(server, contexts, shots):
     long = room.join(LONG_NAME)
     dana = room.join("Dana")
     screen = room.open_screen()
+
+    # The status line is the room's, the same HTML on every phone; each phone's name is its
+    # own data, which its script applies as app/pages/regions.py's apply_viewer states it.
+    for name, phone in (("Asha", asha), (LONG_NAME, long)):
+        applied = apply_viewer({"status": YOU_ARE}, name, "you are %(name)s")["status"]
+        expect(phone.locator("#status [data-you-are]")).to_have_text(html.unescape(re.sub(r"<[^>]+>", "", applied)))
 
     # The lobby: the screen shows the code, the QR code and how many have joined.
     expect(screen.locator("#stage")).to_have_text("4 people have joined")

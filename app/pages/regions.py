@@ -1,0 +1,327 @@
+"""The pages' live regions, what each one is rendered from, and rendering each once per audience.
+
+A live region is a named template block (web/templates/). Each declares its inputs: paths into
+the page model (``"floor"``, ``"v.round"``, ``"my.up_next"``; ``"v.round?"`` where only whether
+there is one matters, ``"present[id,name]"`` where only those keys of a list's items are
+shown), in two kinds.
+
+- ``shared``: read from the *audience's* model, which is the same for everyone who sees the
+  same scope (the room, or one breakout group) in the same role and language. It is built
+  once per state and audience from the shared view alone, with no viewer in it
+  (``audience_model``), so nothing one person may see alone can reach it.
+- ``own``: read from the viewer's own model (``view.viewer_model``): is it my turn, am I next,
+  my hand, my votes, my actions. Declared only where a region shows something of the viewer,
+  and kept to values most viewers share ("not speaking, hand down"), so that a room of thirty
+  phones falls into a handful of kinds. What is unique to one phone and only decorates a
+  shared region (the phone's own name) is not an input at all: it reaches that phone as data
+  in its own small ``viewer`` region, which web/static/viewer.js applies to the page
+  (``apply_viewer`` is the same rule, for the tests).
+
+A region is rendered from its declared inputs and nothing else (``picked``): a template that
+reads anything undeclared fails to render (the environment's undefined is strict), so what a
+region shows can only change when its inputs do. The HTML is kept per region and audience
+(``Regions``) under the shared inputs' values, and under each distinct set of own values seen
+since: a new state renders a region again only for the audience whose shared inputs changed,
+and then once per distinct own values, never once per socket. The console and the screen, one
+per room, are audiences of their own: they too render only the regions whose inputs changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import escape
+
+from app.pages.i18n import SOURCE
+from app.pages.safety import safety_model
+from app.pages.templates import keeping, render_block
+
+log = logging.getLogger("talkingpiece.pages")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    name: str
+    shared: tuple[str, ...]
+    own: tuple[str, ...] = ()
+    own_split: tuple[tuple[str, str], ...] = ()  # ``own`` as (key, key inside it or ""), read per viewer
+    # A shared input without which the region reads nothing of the viewer (a phone's group
+    # card outside breakouts): while it is empty, every viewer of the audience gets one rendering.
+    only_if: str = ""
+
+
+def _r(name: str, shared: str = "", own: str = "", only_if: str = "") -> Region:
+    paths = tuple(own.split())
+    assert not any(p.endswith(("?", "]")) for p in paths), "a viewer's own inputs are taken whole"
+    return Region(name, tuple(shared.split()), paths, tuple((h, t) for h, _, t in (p.partition(".") for p in paths)),
+                  only_if)
+
+
+# The live regions of each page, by role: its template and its regions with their inputs.
+REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
+    "facilitator": ("console.html", (
+        _r("clock", "server_time v.version"),
+        _r("status", "purpose status status_label"),
+        _r("timeline", "status timeline"),
+        _r("floor", "erase_at floor next_step paused phase present status suggested", "me.role my"),
+        _r("controls", "breakouts.running floor.id paused phase.count phase.number present[id] previous_phase "
+                       "safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
+        _r("round", "round"),
+        _r("queue", "queue v.round?"),
+        _r("voice", "voice"),
+        _r("people", "floor.id people present safety.can_set_presenter safety.presenter status v.locked v.round?",
+           "me.removed"),
+        _r("items", "one_to_one pending revealed status threshold"),
+        _r("actions", "actions"),
+        _r("safety", "safety.can_set_presenter safety.evaluation safety.presenter safety.wellbeing",
+           "safety.word_requests"),
+        _r("carried", "", "me.floor_carried"),
+        _r("meeting", "status v.group v.group_plan", "me.floor_brought"),
+        _r("propose", "one_to_one"),
+        _r("proposals", "status v.code v.items v.proposals"),
+        _r("breakouts", "breakouts paused status"),
+        # A console's own seat: the lead's, a co-facilitator's or a peer's.
+        _r("cofacilitation", "present[id,name] status v.group v.participants[id,name,present]", "me"),
+    )),
+    "participant": ("phone.html", (
+        _r("clock", "server_time v.version"),
+        _r("viewer", "", "my.id my.name"),
+        _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label", "focus"),
+        _r("facilitating", "status v.code", "me.facilitating"),
+        _r("glance", "erase_at floor paused phase present server_time status",
+           "floor.mine focus my.answering my.can_pass my.hand_lowered my.hand_raised my.present my.second_chance "
+           "my.undo_until my.up_next"),
+        _r("listening", "status", "safety.listening"),
+        _r("hand", "one_to_one status", "floor.mine my.hand_raised my.listening my.present my.queue_position"),
+        _r("wellbeing", "status", "my.wellbeing_due"),
+        _r("evaluation", "safety.evaluation status", "my.evaluation_due"),
+        _r("word", "", "my.present safety.requested_word"),
+        _r("items", "pending revealed status", "my.voted"),
+        _r("actnote", "one_to_one"),
+        _r("myactions", "", "me.member my.actions"),
+        _r("meeting", "status v.group v.group_plan", "me.brought", only_if="v.group"),
+        _r("carried", "status v.group", "me.carried me.reviewing", only_if="v.group"),
+        _r("carry", "status v.actions v.group", "me.carry_action_ids me.member me.participant_id", only_if="v.group"),
+        _r("consent", "status v.code v.proposals", "me.consent_answered my.present"),
+        # The phone's own group: "you are in Group 2 with Ana and Ben" names the others.
+        _r("breakout", "breakouts.mine breakouts.notice paused status", "me.participant_id", only_if="breakouts.mine"),
+    )),
+    "screen": ("screen.html", (
+        _r("clock", "server_time v.version"),
+        _r("status", "paused phase.count phase.ends_at phase.number phase.overtime phase.title status status_label"),
+        _r("stage", "actions erase_at floor paused pending phase present purpose queue revealed screen_focus",
+           "me.role my"),
+        _r("order", "queue round screen_focus status"),
+        _r("items", "revealed screen_focus status"),
+        _r("wellbeing", "safety.wellbeing_now status"),
+        _r("evaluation", "safety.evaluation"),
+        _r("carried", "status", "me.floor_carried"),
+        _r("meeting", "status v.group v.group_plan", "me.floor_brought"),
+        _r("breakouts", "breakouts paused status"),
+    )),
+}
+
+NAMES = {role: tuple(r.name for r in regions) for role, (_, regions) in REGIONS.items()}
+
+MISSING = object()
+
+
+def audience_model(room: dict[str, Any], shared: dict[str, Any], role: str) -> dict[str, Any]:
+    """What every viewer of one scope in one role is shown alike: the room's page model, the
+    shared view (``v``, without anyone's ``me``) and the room's safety as that role sees it."""
+    return {**room, "v": shared, "safety": safety_model({**shared, "me": {"role": role}})}
+
+
+def _parse(path: str) -> tuple[str, str, str]:
+    """``"v.round?"`` -> (``v``, ``round``, ``?``): a path, and how much of its value is an input."""
+    shape = ""
+    if path.endswith("?"):
+        path, shape = path[:-1], "?"
+    elif path.endswith("]"):
+        path, _, keys = path[:-1].partition("[")
+        shape = keys
+    head, _, tail = path.partition(".")
+    return head, tail, shape
+
+
+def _shaped(value: Any, shape: str) -> Any:
+    """Only what a region reads of a value: ``?`` its truth (the region tests whether there is
+    one), ``[id,name]`` a list's items with those keys alone (the region lists who is there,
+    not how long each has spoken)."""
+    if not shape or value is MISSING:
+        return value
+    if shape == "?":
+        return bool(value)
+    if type(value) is not list:
+        return value
+    keys = shape.split(",")
+    return [{k: item[k] for k in keys if k in item} for item in value]
+
+
+def _value(model: dict[str, Any], path: str) -> Any:
+    head, tail, shape = _parse(path)
+    value = model.get(head, MISSING)
+    if tail and type(value) is dict:
+        value = value.get(tail, MISSING)
+    return _shaped(value, shape)
+
+
+def _put(model: dict[str, Any], path: str, source: dict[str, Any]) -> None:
+    head, tail, shape = _parse(path)
+    whole = source.get(head, MISSING)
+    if whole is MISSING:
+        return
+    if not tail or type(whole) is not dict:
+        model[head] = whole if tail else _shaped(whole, shape)
+        return
+    value = whole.get(tail, MISSING)
+    if value is MISSING:
+        model.setdefault(head, {})
+        return
+    part = model.get(head)
+    value = _shaped(value, shape)
+    model[head] = {**part, tail: value} if type(part) is dict else {tail: value}
+
+
+def reads_viewer(region: Region, audience: dict[str, Any]) -> bool:
+    """Whether the region reads anything of the viewer for this audience (``only_if``)."""
+    return not region.only_if or bool(_value(audience, region.only_if))
+
+
+def picked(region: Region, audience: dict[str, Any], viewer: dict[str, Any] | None) -> dict[str, Any]:
+    """The model a region is rendered from: its declared inputs and nothing else (own values,
+    read from the viewer's model, over the audience's)."""
+    model: dict[str, Any] = {}
+    for path in region.shared:
+        _put(model, path, audience)
+    if viewer is not None and reads_viewer(region, audience):
+        for path in region.own:
+            _put(model, path, viewer)
+    return model
+
+
+def inputs(model: dict[str, Any], paths: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values of ``paths``, compared with the values a region was last rendered for. Kept
+    as they are (no string made of them: the console's people list, for every socket that
+    connects), so equal means equal as Python compares them; a path's values keep one type
+    from one state to the next, so ``1 == True`` never stands for a change."""
+    return tuple(_value(model, p) for p in paths)
+
+
+def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:
+    """``inputs`` for a viewer's own paths, already split: read for every socket, so kept lean."""
+    values = []
+    for head, tail in paths:
+        value = model.get(head, MISSING)
+        values.append(value.get(tail, MISSING) if tail and type(value) is dict else value)
+    return repr(values)
+
+
+class Leaf:
+    """One rendering: its digest always, and its HTML while it may be wanted again (a socket
+    that arrives later, or a phone whose own values come back to these) without costing a
+    socket's worth of memory per phone: see ``Regions.settle``."""
+
+    __slots__ = ("digest", "html", "used")
+
+    def __init__(self, html: str, version: int) -> None:
+        self.html: str | None = html
+        self.digest = hash(html)  # what a socket remembers of what it was sent
+        self.used = version
+
+
+# A region kept for more distinct own values than this is one a phone sees alone (its own
+# actions, its votes): once a state has been offered to every socket, its renderings keep
+# only their digests, so the worker holds no copy of each phone's HTML between changes.
+KINDS_KEPT = 8
+
+
+class Kept:
+    """One region for one audience: the shared inputs it was rendered for, and a rendering per
+    distinct own values seen since."""
+
+    __slots__ = ("by_own", "shared")
+
+    def __init__(self, shared: tuple[Any, ...]) -> None:
+        self.shared = shared
+        self.by_own: dict[str, Leaf] = {}
+
+
+class Regions:
+    """One session's rendered regions on this worker, per (role, scope, language, region)."""
+
+    __slots__ = ("kept", "parts", "version")
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[Any, ...], Kept] = {}
+        self.parts: dict[str, Any] = {}  # parts of regions kept between renderings (templates.kept)
+        self.version = -1
+
+    def leaf(self, template: str, region: Region, audience_key: tuple[Any, ...], shared_key: tuple[Any, ...],
+             audience: dict[str, Any], viewer: dict[str, Any] | None, version: int, lang: str = SOURCE) -> Leaf:
+        """The region for this viewer, rendered only if no viewer of the audience with the same
+        own values has had it since its shared inputs last changed."""
+        self.version = max(self.version, version)
+        key = (*audience_key, region.name)
+        kept = self.kept.get(key)
+        if kept is None or kept.shared != shared_key:
+            kept = self.kept[key] = Kept(shared_key)
+        viewer = viewer if reads_viewer(region, audience) else None
+        own = own_inputs(viewer, region.own_split) if region.own and viewer is not None else ""
+        leaf = kept.by_own.get(own)
+        if leaf is None:
+            with keeping(self.parts):
+                leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, viewer, lang), version)
+        leaf.used = version
+        return leaf
+
+    def html(self, leaf: Leaf, template: str, region: Region, audience: dict[str, Any],
+             viewer: dict[str, Any] | None, lang: str = SOURCE) -> str:
+        """The leaf's HTML, rendered again from the same inputs if it was let go."""
+        if leaf.html is None:
+            with keeping(self.parts):
+                leaf.html = self.render(template, region, audience, viewer, lang)
+        return leaf.html
+
+    @staticmethod
+    def render(template: str, region: Region, audience: dict[str, Any], viewer: dict[str, Any] | None,
+               lang: str = SOURCE) -> str:
+        try:
+            return render_block(template, region.name, lang=lang, m=picked(region, audience, viewer))
+        except jinja2.UndefinedError:
+            # The template read an input its region does not declare (REGIONS is to be put
+            # right). Shown anyway from everything the audience shares and the viewer's
+            # declared values: possibly late to change, never anything of another viewer.
+            log.exception("region %s of %s reads an input it does not declare", region.name, template)
+            whole = dict(audience)
+            if viewer is not None and reads_viewer(region, audience):
+                for path in region.own:
+                    _put(whole, path, viewer)
+            return render_block(template, region.name, lang=lang, m=whole)
+
+    def settle(self) -> None:
+        """The newest state has been offered to every socket: forget the renderings it did not
+        use, and the HTML of regions that are a phone's own (the sockets have it; a digest
+        says it is unchanged, and it is rendered again if another socket asks for it)."""
+        for kept in self.kept.values():
+            if len(kept.by_own) > 1:
+                kept.by_own = {own: leaf for own, leaf in kept.by_own.items() if leaf.used >= self.version}
+            if len(kept.by_own) > KINDS_KEPT:
+                for leaf in kept.by_own.values():
+                    leaf.html = None
+
+
+YOU_ARE = '<span class="you-are" data-you-are></span>'
+
+
+def apply_viewer(regions: dict[str, str], name: str, you_are: str) -> dict[str, str]:
+    """What a phone shows once web/static/viewer.js has applied its own data (the ``viewer``
+    region's ``data-name``) to the shared regions: the same rule, for the tests. ``you_are``
+    is the page's words for "you are %(name)s" (the script's ``you_are``)."""
+    if not name or "status" not in regions:
+        return regions
+    text = escape(" · " + you_are.replace("%(name)s", name))  # the script sets it as text
+    return {**regions, "status": regions["status"].replace(YOU_ARE, YOU_ARE.replace("></span>", f">{text}</span>"))}
