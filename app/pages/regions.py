@@ -70,10 +70,10 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("controls", "breakouts.running floor.id paused phase.count phase.number present[id] previous_phase "
                        "safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
         _r("round", "round"),
-        _r("queue", "queue v.round?"),
+        _r("queue", "people[id,connected,phoneless] queue v.round?"),
         _r("voice", "voice"),
         _r("people", "floor.id people present safety.can_set_presenter safety.presenter status v.locked v.round?",
-           "me.removed"),
+           "me.removed me.waiting"),
         _r("items", "one_to_one pending revealed status threshold"),
         _r("actions", "actions"),
         _r("safety", "safety.can_set_presenter safety.evaluation safety.presenter safety.wellbeing",
@@ -82,7 +82,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("meeting", "status v.group v.group_plan", "me.floor_brought"),
         _r("propose", "one_to_one"),
         _r("proposals", "status v.code v.items v.proposals"),
-        _r("breakouts", "breakouts paused status"),
+        _r("breakouts", "breakouts paused status suggested"),
         # A console's own seat: the lead's, a co-facilitator's or a peer's.
         _r("cofacilitation", "present[id,name] status v.group v.participants[id,name,present]", "me"),
     )),
