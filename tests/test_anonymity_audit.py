@@ -697,7 +697,8 @@ async def marks_scenario(mode: str, request: pytest.FixtureRequest, tmp_path: An
                            groups_db=str(tmp_path / "g.db"))
     if mode == "redis":
         settings = settings.model_copy(update={"redis_url": request.getfixturevalue("redis_server").url,
-                                               "redis_prefix": f"tp-marks-{secrets.token_hex(3)}:"})
+                                               "redis_prefix": f"tp-marks-{secrets.token_hex(3)}:",
+                                               "limits_secret": secrets.token_hex(32)})
     rt = await build_runtime(settings)
     published: list[str] = []
     try:

@@ -339,7 +339,7 @@ async def erase(rt: Runtime, caller: Caller, conn: LiveConnection, command_id: s
     """The facilitator's "end and erase now": ack, then every socket of the session closes."""
     if set(data) != {"type"}:
         conn.reply(dialect.error(command_id, data, error_object("invalid", "erase takes no fields", "invalid_field",
-                                                               field="erase")))
+                                                               {"field": "erase"})))
         return
     try:
         state = await rt.service.erase(caller)
