@@ -156,12 +156,14 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
 
 def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:
     """The one thing this moment asks of the person holding this phone (the phone puts it first)."""
-    if status in ("lobby", "closed"):
+    if status == "closed":
+        return status
+    if my is not None and not my["present"]:
+        return "left"  # in the lobby too: nothing more to send
+    if status == "lobby":
         return status
     if my is None:
         return "floor"
-    if not my["present"]:
-        return "left"
     if floor and floor["mine"]:
         return "turn"
     if my["ballot_open"]:

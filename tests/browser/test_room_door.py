@@ -1,4 +1,4 @@
-"""Getting into the room in real Chromium: a code typed as people type it, and a locked door.
+"""Getting into the room in real Chromium: a code typed as people type it, a locked door, and leaving.
 
 A phone types the code in small letters with a space (as the screen spaces it) and joins.
 Then the facilitator locks the room: the next phone's join page says so before anyone types,
@@ -67,4 +67,11 @@ def test_a_typed_code_joins_and_a_locked_room_lets_in_whoever_the_console_admits
     expect(late.locator("#status")).to_contain_text("you are Ben")
     expect(console.locator("#people-h")).to_have_text("People (2)")
     expect(console.locator("#waiting")).to_have_count(0)
+
+    # Ana leaves for good: her phone offers nothing more to send.
+    first.locator("details.leave > summary").click()
+    first.get_by_role("button", name="Leave for good").click()
+    expect(first.locator("#glance")).to_contain_text("You have left this session")
+    for part in ("#fold-write", "#fold-actions", "#hand", "details.leave"):
+        expect(first.locator(part)).to_be_hidden()
     assert problems == []
