@@ -36,6 +36,7 @@ import jinja2
 from markupsafe import escape
 
 from app.pages.i18n import SOURCE
+from app.pages.names import guests_named
 from app.pages.safety import safety_model
 from app.pages.templates import keeping, render_block
 
@@ -132,7 +133,8 @@ MISSING = object()
 def audience_model(room: dict[str, Any], shared: dict[str, Any], role: str) -> dict[str, Any]:
     """What every viewer of one scope in one role is shown alike: the room's page model, the
     shared view (``v``, without anyone's ``me``) and the room's safety as that role sees it."""
-    return {**room, "v": shared, "safety": safety_model({**shared, "me": {"role": role}})}
+    named = guests_named(shared)  # a guest's name in the reader's language, as on every page
+    return {**room, "v": named, "safety": safety_model({**named, "me": {"role": role}})}
 
 
 def _parse(path: str) -> tuple[str, str, str]:
