@@ -146,7 +146,8 @@ def test_a_session_shows_in_every_family_and_in_no_label(watched: ServerProcess,
     assert value(found, "talkingpiece_commands_total", type="start", outcome="ok") == 1
     assert value(found, "talkingpiece_commands_total", type="submit_item", outcome="ok") == 2
     assert value(found, "talkingpiece_commands_total", type="reveal_items", outcome="forbidden") == 1
-    assert value(found, "talkingpiece_command_fanout_seconds_count") >= 4
+    # Timed where this worker both took the command and fanned it out (docs/operations.md): at least one here.
+    assert value(found, "talkingpiece_command_fanout_seconds_count") >= 1
     assert value(found, "talkingpiece_region_render_seconds_count", template="phone.html") > 0
     assert value(found, "talkingpiece_refusals_total", limit="token_sockets") == 1
     assert value(found, "talkingpiece_turn_end_lateness_seconds_count") >= 1
