@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -60,6 +61,26 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def start(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., list[ServerProcess]]]:
+    """``start(mode, env, workers=1)``: servers of a test's own, with its settings (in Redis mode,
+    ``workers`` of them on one Redis and one fresh prefix); all stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def launch(mode: str, env: dict[str, str], workers: int = 1) -> list[ServerProcess]:
+        base = {"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3")}
+        if mode == "redis":
+            base = {"REDIS_URL": request.getfixturevalue("redis_server").url,
+                    "REDIS_PREFIX": f"tp-{uuid.uuid4().hex[:8]}:"}
+        for _ in range(workers if mode == "redis" else 1):
+            started.append(ServerProcess(env={**base, **env}, log_path=tmp_path / f"server{len(started)}.log").start())
+        return started[-(workers if mode == "redis" else 1):]
+
+    yield launch
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import websockets
@@ -128,25 +128,6 @@ def test_local_buckets_take_from_every_bucket_or_from_none() -> None:
 # ------------------------------------------------------------------ real servers with small limits
 
 MODES = ["memory", "redis"]
-
-
-@pytest.fixture()
-def start(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., list[ServerProcess]]]:
-    """``start(mode, env, workers=1)``: servers with these limits (in Redis mode, on one Redis)."""
-    started: list[ServerProcess] = []
-
-    def launch(mode: str, env: dict[str, str], workers: int = 1) -> list[ServerProcess]:
-        base = {"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3")}
-        if mode == "redis":
-            base = {"REDIS_URL": request.getfixturevalue("redis_server").url,
-                    "REDIS_PREFIX": f"tp-{uuid.uuid4().hex[:8]}:"}
-        for i in range(workers if mode == "redis" else 1):
-            started.append(ServerProcess(env={**base, **env}, log_path=tmp_path / f"server{len(started)}.log").start())
-        return started[-(workers if mode == "redis" else 1):]
-
-    yield launch
-    for server in started:
-        server.stop()
 
 
 def rotate(servers: list[ServerProcess]) -> Callable[[int], Api]:

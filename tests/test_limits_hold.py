@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -49,26 +49,6 @@ def a_64() -> str:
     """A /64 of this test's own (documentation prefix 2001:db8::/32), as "2001:db8:xxxx:yyyy"."""
     tag = uuid.uuid4().hex
     return f"2001:db8:{tag[:4]}:{tag[4:8]}"
-
-
-@pytest.fixture()
-def start(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., list[ServerProcess]]]:
-    """``start(mode, env, workers=1)``: servers of their own (in Redis mode, on one Redis, one prefix)."""
-    started: list[ServerProcess] = []
-
-    def launch(mode: str, env: dict[str, str], workers: int = 1) -> list[ServerProcess]:
-        base = {"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3")}
-        if mode == "redis":
-            base = {"REDIS_URL": request.getfixturevalue("redis_server").url,
-                    "REDIS_PREFIX": f"tp-{uuid.uuid4().hex[:8]}:"}
-        for _ in range(workers if mode == "redis" else 1):
-            log = tmp_path / f"server{len(started)}.log"
-            started.append(ServerProcess(env={**base, **env}, log_path=log).start())
-        return started[-(workers if mode == "redis" else 1):]
-
-    yield launch
-    for server in started:
-        server.stop()
 
 
 # ------------------------------------------------------------------ which client an address is
