@@ -87,14 +87,18 @@ def test_a_group_that_met_three_times_shows_counts_only_with_cells_below_k_suppr
     assert bad.status_code == 422
     assert http.put(f"/api/groups/{group['group_id']}/evaluation", json={"statements": own}).status_code == 401
 
-    first = meet(http, group, NAMES, [[4, 4], [4, 4], [4, 2], [3, 5]], notes={"Ben": "Good to have time"})
+    titles = ["Handovers in winter", "Case review <b>Ward 7</b>", "=Working with families"]
+    first = meet(http, group, NAMES, [[4, 4], [4, 4], [4, 2], [3, 5]], notes={"Ben": "Good to have time"},
+                 title=titles[0])
     assert [s["text"] for s in first.view()["evaluation"]["statements"]] == own
-    meet(http, group, NAMES[:3], [[5, 5], [5, 4], [4, 4]])
-    meet(http, group, NAMES[:2], [[1, 1], [2, 2]])  # two people: below k = 3
+    meet(http, group, NAMES[:3], [[5, 5], [5, 4], [4, 4]], title=titles[1])
+    meet(http, group, NAMES[:2], [[1, 1], [2, 2]], title=titles[2])  # two people: below k = 3
 
     meetings = get(http, group, "/record").json()["meetings"]
     assert len(meetings) == 3
     one, two, three = meetings
+    # Each meeting is labelled by its title too, opened with the group's key.
+    assert [m["title"] for m in meetings] == titles
     assert one["attended"] == 4 and one["answered"] == 4 and 0 < one["evenness"] <= 1
     # Per statement a mean with noise in it (docs/groups.md), never a count of scores.
     for st in one["statements"] + two["statements"]:
@@ -109,11 +113,13 @@ def test_a_group_that_met_three_times_shows_counts_only_with_cells_below_k_suppr
     assert csv_answer.status_code == 200 and csv_answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv_answer.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(csv_answer.text)))
-    assert rows[0] == ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
+    assert rows[0] == ["date", "title", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
     assert len(rows) == 1 + 3 * 2
-    assert rows[1][3] == "4" and rows[1][5] == "4" and rows[1][6] == own[0]
-    assert [float(r[7]) for r in rows[1:5]] == [st["mean"] for m in (one, two) for st in m["statements"]]
-    assert rows[5][3:6] == ["<3", "<3", "<3"] and rows[5][7] == ""
+    assert rows[1][1] == titles[0] and rows[3][1] == titles[1]
+    assert rows[5][1] == "'" + titles[2]  # a title a spreadsheet would run is kept as text
+    assert rows[1][4] == "4" and rows[1][6] == "4" and rows[1][7] == own[0]
+    assert [float(r[8]) for r in rows[1:5]] == [st["mean"] for m in (one, two) for st in m["statements"]]
+    assert rows[5][4:7] == ["<3", "<3", "<3"] and rows[5][8] == ""
     assert not any(name in csv_answer.text for name in NAMES)
 
     page = get(http, group, "/record.html?part=content")
@@ -121,6 +127,8 @@ def test_a_group_that_met_three_times_shows_counts_only_with_cells_below_k_suppr
     assert page.text.count("<svg") == 4  # attendance, evenness, one per statement
     assert 'class="bar suppressed"' in page.text and "fewer than 3, not shown" in page.text
     assert "random noise added" in page.text
+    assert titles[0] in page.text and "Case review &lt;b&gt;Ward 7&lt;/b&gt;" in page.text  # as text, escaped
+    assert "<b>Ward 7" not in page.text
     assert "<script" not in page.text and "style=" not in page.text
     assert not any(name in page.text for name in NAMES)
     assert get(http, group, "/record.html").text.count("<svg") == 4
@@ -176,7 +184,7 @@ def test_the_red_team_gets_no_ones_scores_from_the_record_or_the_rooms_spread(ht
     assert second["answered"] == room["in_spread"] == 3  # nothing the room was not shown
     assert third["answered"] == 4
     rows = list(csv.reader(io.StringIO(get(http, group, "/record.csv").text)))
-    assert [float(r[7]) for r in rows[1:]] == [st["mean"] for m in meetings for st in m["statements"]]
+    assert [float(r[8]) for r in rows[1:]] == [st["mean"] for m in meetings for st in m["statements"]]
     # Subtracting the first meeting from the third: every score Dev might have given explains
     # the published mean, none more than exp(epsilon) times better than another.
     for s, st in enumerate(third["statements"]):

@@ -96,8 +96,8 @@ def answers_of(spread) -> list[tuple[int, int, int]]:
 def test_the_record_publishes_no_count_of_scores_only_counts_of_people_and_means() -> None:
     _, row = meeting(answers_of((1, 0, 2, 0, 1)))
     rows = published(row)
-    assert rows[0] == ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
-    assert all(len(r) == 8 for r in rows)
+    assert rows[0] == ["date", "title", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
+    assert all(len(r) == 9 for r in rows)
     shown = record.shown([row])[0]
     assert set(shown["statements"][0]) == {"text", "mean"}
     assert "counts" not in str(row) and all(set(st) == {"text", "mean"} for st in row["statements"])
@@ -115,8 +115,8 @@ def test_no_hidden_count_is_pinned_down_by_totals_and_means_for_3_to_12_answerer
         for spread in spreads_with_small_cells(n):
             state, row = meeting(answers_of(spread), salt=f"salt {n} {spread}")
             csv_row = published(row)[1]
-            assert csv_row[5] == str(n) and state.evaluation.tallies[0].spread == spread
-            mean = float(csv_row[7])
+            assert csv_row[6] == str(n) and state.evaluation.tallies[0].spread == spread
+            mean = float(csv_row[8])
             candidates = [h for h in histograms(n) if round(total(h) / n, 1) == mean]
             weights = {h: likelihood(mean, total(h), n) for h in histograms(n)}
             for cell, value in enumerate(spread):

@@ -35,9 +35,11 @@ def test_a_report_link_reads_the_record_only_until_it_is_revoked(http: httpx.Cli
     record = http.get(f"/api/groups/{gid}/record", headers=as_reader)
     assert record.status_code == 200 and record.json()["meetings"][0]["attended"] == 3
     csv = http.get(f"/api/groups/{gid}/record.csv", headers=as_reader)
-    assert csv.status_code == 200 and "Monthly meeting" not in csv.text and "check" in csv.text.lower()
+    # The meeting's title, sealed in the store, opens for the report link's reader too.
+    assert record.json()["meetings"][0]["title"] == "Monthly meeting"
+    assert csv.status_code == 200 and "Monthly meeting" in csv.text and "check" in csv.text.lower()
     page = http.get(f"/api/groups/{gid}/record.html", headers=as_reader)
-    assert page.status_code == 200 and "<svg" in page.text
+    assert page.status_code == 200 and "<svg" in page.text and "Monthly meeting" in page.text
 
     # ...and nothing else: not the group, its options, its sessions, the erase, the link itself.
     assert http.get(f"/api/groups/{gid}", headers=as_reader).status_code == 401
@@ -58,7 +60,7 @@ def test_a_report_link_reads_the_record_only_until_it_is_revoked(http: httpx.Cli
     # Making a new link replaces the old one.
     again = http.post(f"/api/groups/{gid}/report-link", headers=auth(gkey)).json()["report_key"]
     assert http.get(f"/api/groups/{gid}/record", headers=as_reader).status_code == 401
-    assert http.get(f"/api/groups/{gid}/record", headers=auth(again)).status_code == 200
+    assert http.get(f"/api/groups/{gid}/record", headers=auth(again)).json()["meetings"][0]["title"] == "Monthly meeting"
 
     # Revoked: refused at once, everywhere; the group key still opens everything.
     assert http.delete(f"/api/groups/{gid}/report-link", headers=auth(gkey)).status_code == 204

@@ -23,7 +23,16 @@ from app.api.schemas import (
 )
 from app.api.sessions import create, created_reply
 from app.facilitation import cpd
-from app.http.dependencies import GroupCaller, GroupReader, Groups, MemberCaller, RuntimeDep, reader_plurals, reader_words
+from app.http.dependencies import (
+    GroupCaller,
+    GroupReader,
+    Groups,
+    MemberCaller,
+    OptionalBearer,
+    RuntimeDep,
+    reader_plurals,
+    reader_words,
+)
 
 router = APIRouter(prefix="/api", tags=["groups"])
 
@@ -61,25 +70,26 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @router.get("/groups/{group_id}/record")
-async def read_record(group: GroupReader, groups: Groups) -> dict[str, Any]:
+async def read_record(group: GroupReader, key: OptionalBearer, groups: Groups) -> dict[str, Any]:
     """The group's meetings as counts, oldest first, every cell below k suppressed (null).
     The group key or the report link's key."""
-    return {"meetings": record.shown(await groups.record(group))}
+    return {"meetings": record.shown(await groups.record(group, key))}
 
 
 @router.get("/groups/{group_id}/record.csv")
-async def record_csv(group: GroupReader, groups: Groups) -> Response:
+async def record_csv(group: GroupReader, key: OptionalBearer, groups: Groups) -> Response:
     """The record for a commissioner: one row per meeting and statement; a cell below k reads ``<k``."""
-    text = spreadsheet.document(record.table(await groups.record(group)))
+    text = spreadsheet.document(record.table(await groups.record(group, key)))
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={**NO_STORE, "Content-Disposition": 'attachment; filename="group-record.csv"'})
 
 
 @router.post("/groups/{group_id}/report-link", status_code=201)
-async def create_report_link(group: GroupCaller, groups: Groups) -> Response:
+async def create_report_link(group: GroupCaller, group_key: OptionalBearer, groups: Groups) -> Response:
     """A read-only link to the record (charts and CSV, nothing else), replacing any earlier one.
     The ``report_key`` is shown once; the link is ``/group/{id}#report=<report_key>``."""
-    key = await groups.create_report_link(group)
+    assert group_key is not None  # GroupCaller checked it
+    key = await groups.create_report_link(group, group_key)
     return JSONResponse({"report_key": key, "path": f"/group/{group.id}#report={key}"}, status_code=201,
                         headers=NO_STORE)
 

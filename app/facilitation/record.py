@@ -68,7 +68,7 @@ def shown_meeting(row: dict[str, Any]) -> dict[str, Any]:
     noisy = row.get("method") == disclosure.METHOD and row["answered"] >= k
     statements = [{"text": st["text"], "mean": st["mean"] if noisy else None} for st in row["statements"]]
     return {"date": datetime.fromtimestamp(row["at"], tz=timezone.utc).strftime("%Y-%m-%d"),
-            "at": row["at"], "format": row["format"], "minutes": row["minutes"], "k": k,
+            "at": row["at"], "title": row.get("title"), "format": row["format"], "minutes": row["minutes"], "k": k,
             "attended": disclosure.count_shown(row["attended"], k),
             "evenness": row["evenness"] if enough_people else SUPPRESSED,
             "answered": SUPPRESSED if row["statements"] and row["answered"] < k else row["answered"],
@@ -85,12 +85,13 @@ def _agreement(row: dict[str, Any], k: int) -> dict[str, Any]:
 
 
 def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The meetings, oldest first, each numbered: with its day and time, how two meetings on one
-    day are told apart (the record keeps no session title: a title may name someone)."""
+    """The meetings, oldest first, each numbered, with its day and time and its title where the
+    reader's key opened it (the store keeps a title sealed to the record's readers: a title
+    may name someone; ``title`` is None when it was not opened, or a meeting from before)."""
     return [{**shown_meeting(r), "number": i} for i, r in enumerate(sorted(rows, key=lambda r: r["at"]), 1)]
 
 
-CSV_HEADER = ["date", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
+CSV_HEADER = ["date", "title", "format", "minutes", "attended", "evenness", "answered", "statement", "mean"]
 
 
 def _text(value: str) -> str:
@@ -107,7 +108,7 @@ def table(rows: list[dict[str, Any]]) -> list[list[str]]:
     out = [CSV_HEADER]
     for m in shown(rows):
         k = m["k"]
-        head = [m["date"], _text(m["format"]), str(m["minutes"]), cell(m["attended"], k),
+        head = [m["date"], _text(m["title"] or ""), _text(m["format"]), str(m["minutes"]), cell(m["attended"], k),
                 "" if m["evenness"] is None and m["attended"] is not None and m["attended"] >= k
                 else cell(m["evenness"], k), cell(m["answered"], k)]
         if not m["statements"]:
@@ -135,7 +136,8 @@ def _bars(values: list[Any], top: float, meetings: list[dict[str, Any]], decimal
     reader's way) or ``value``, words ("<3", "not asked")."""
     rows = []
     for i, (v, m) in enumerate(zip(values, meetings)):
-        row = {"y": i * ROW_H, "at": m["at"], "meeting": m["number"], "format": m["format"], "suppressed": False,
+        row = {"y": i * ROW_H, "at": m["at"], "meeting": m["number"], "title": m["title"], "format": m["format"],
+               "suppressed": False,
                "w": 0.0, "said": _said(v, m["k"], _), "number": None, "decimals": decimals, "value": ""}
         if v == NOT_ASKED:
             row["value"] = _(NOT_ASKED)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from app.facilitation import record
 from app.facilitation.reflection import evidence
 from app.facilitation.summary import STATUS_WORDS, summary_for
-from app.http.dependencies import GroupReader, Groups, MemberCaller, RuntimeDep, SessionCaller
+from app.http.dependencies import GroupReader, Groups, MemberCaller, OptionalBearer, RuntimeDep, SessionCaller
 from app.pages.i18n import plurals_for, request_language, words_for
 from app.pages.names import summary_named
 from app.pages.templates import render_block, render_page, templates
@@ -63,12 +63,13 @@ async def reflection_html(request: Request, who: SessionCaller, rt: RuntimeDep,
 
 
 @router.get("/api/groups/{group_id}/record.html", response_class=HTMLResponse, tags=["groups"])
-async def record_html(request: Request, group: GroupReader, groups: Groups, part: str | None = None) -> HTMLResponse:
+async def record_html(request: Request, group: GroupReader, key: OptionalBearer, groups: Groups,
+                      part: str | None = None) -> HTMLResponse:
     """The group's record as a page of small charts (attendance, evenness, each statement's
     mean), every cell below k suppressed; with ``part=content`` only its content. The group key
     or the report link's key."""
     following = group.rota[group.rota_next % len(group.rota)]["name"] if group.rota else None  # the rota (options)
-    charts = record.charts(await groups.record(group), words_for(request))
+    charts = record.charts(await groups.record(group, key), words_for(request))
     rhythm_ = await groups.next_meeting(group.id)  # the next date, in the group's time zone
     return _document(request, "record.html", part, g={"name": group.name, "next_facilitator": following, **charts,
                                                       **rhythm_})

@@ -29,7 +29,16 @@ from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, Sessio
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
 from app.realtime.member_codes import Derivations, MemberKeys, derive, new_code, typed
-from app.realtime.sealing import CpdOpener, cpd_context, cpd_public_key, seal_to
+from app.realtime.sealing import (
+    CpdOpener,
+    cpd_context,
+    cpd_public_key,
+    record_context,
+    record_seed,
+    seal_to,
+    unwrap_for_report,
+    wrap_for_report,
+)
 from app.realtime.service import Created, Joined, SessionService, new_token, token_hash
 
 log = logging.getLogger("talkingpiece.groups")
@@ -53,6 +62,7 @@ class GroupService:
         self.sessions = sessions
         self.clock = clock
         self.derived = Derivations(clock)  # member codes' slow derivation, once per code for a short time
+        self._record_keyed: set[str] = set()  # groups whose record key this process has seen kept
 
     async def _keys(self, group_id: str, member_code: str) -> MemberKeys:
         """The code's keys: kept from a moment ago, or derived now in a thread (scrypt is slow)."""
@@ -70,6 +80,7 @@ class GroupService:
         key = new_token()
         group = GroupRecord(id=secrets.token_hex(8), name=name, key_hash=token_hash(key), created_at=self.clock())
         await self.store.create_group(group)
+        await self._keep_record_key(group.id, key)
         log.info("group %s created", group.id)
         return GroupCreated(group_id=group.id, group_key=key)
 
@@ -84,7 +95,32 @@ class GroupService:
         group = await self._group(group_id)
         if not key or not hmac.compare_digest(token_hash(key), group.key_hash):
             raise Unauthorized("that key does not belong to this group")
+        if group.id not in self._record_keyed:  # a group from before sealed titles: its key yields one now
+            await self._keep_record_key(group.id, key)
         return group
+
+    async def _keep_record_key(self, group_id: str, group_key: str) -> None:
+        """Keep the public half of the group's record key pair (its meetings' titles are sealed
+        to it at close), if it is not kept yet."""
+        doc = await self.store.load_doc(group_id, RECORD_KEYS)
+        if not (doc or {}).get("public"):
+            public = cpd_public_key(record_seed(group_key))
+            await self.store.change_doc(group_id, RECORD_KEYS, lambda d: {**(d or {}), "public": public})
+        self._record_keyed.add(group_id)
+
+    async def _record_opener(self, group: GroupRecord, key: str | None) -> CpdOpener | None:
+        """What opens the meetings' titles for this reader: the group key yields the record's
+        private half; the report link's key opens the copy of it kept for the link."""
+        if not key:
+            return None
+        given = token_hash(key)
+        if hmac.compare_digest(given, group.key_hash):
+            return CpdOpener(record_seed(key))
+        if group.report_hash is not None and hmac.compare_digest(given, group.report_hash):
+            wrapped = ((await self.store.load_doc(group.id, RECORD_KEYS)) or {}).get("report")
+            seed = unwrap_for_report(group.id, key, wrapped) if wrapped else None
+            return CpdOpener(seed) if seed is not None else None
+        return None
 
     async def authenticate_reader(self, group_id: str, key: str | None) -> GroupRecord:
         """The group, for reading its record: with the group key, or the report link's key
@@ -98,15 +134,22 @@ class GroupService:
                 return group
         raise Unauthorized("that key does not open this group's record")
 
-    async def create_report_link(self, group: GroupRecord) -> str:
-        """A new read-only key to the record (charts and CSV); it replaces any earlier one."""
+    async def create_report_link(self, group: GroupRecord, group_key: str) -> str:
+        """A new read-only key to the record (charts and CSV); it replaces any earlier one.
+        It keeps a copy of the record's private half sealed under the new key, so the link
+        opens the meetings' titles too."""
         key = new_token()
+        wrapped = wrap_for_report(group.id, key, record_seed(group_key))
+        await self.store.change_doc(group.id, RECORD_KEYS, lambda d: {**(d or {}), "report": wrapped}, erases=True)
         await self.store.set_report_hash(group.id, token_hash(key))
         log.info("group %s made a report link", group.id)
         return key
 
     async def revoke_report_link(self, group: GroupRecord) -> None:
         await self.store.set_report_hash(group.id, None)
+        await self.store.change_doc(group.id, RECORD_KEYS,
+                                    lambda d: {k: v for k, v in (d or {}).items() if k != "report"} or None,
+                                    erases=True)
         log.info("group %s revoked its report link", group.id)
 
     async def start_session(self, group: GroupRecord, title: str, spec: FormatSpec, language: str = "") -> Created:
@@ -136,8 +179,17 @@ class GroupService:
         await self.store.set_statements(group.id, statements)
         return statements
 
-    async def record(self, group: GroupRecord) -> list[dict]:
-        return await self.store.meetings(group.id)
+    async def record(self, group: GroupRecord, key: str | None = None) -> list[dict]:
+        """The record's rows, each meeting's title opened for a reader whose ``key`` opens it
+        (``title``), the sealed one never handed on."""
+        opener = await self._record_opener(group, key)
+        rows = []
+        for row in await self.store.meetings(group.id):
+            sealed = row.get("title_sealed")
+            kept = {k: v for k, v in row.items() if k != "title_sealed"}
+            title = opener.open(record_context(group.id, row["id"]), sealed) if opener and sealed else None
+            rows.append({**kept, "title": title} if title else kept)
+        return rows
 
     async def erase_record(self, group: GroupRecord) -> None:
         await self.store.erase_record(group.id, self.clock())
@@ -181,6 +233,9 @@ class GroupService:
         row = meeting_of(state)
         if b.agreement is not None:  # its text and how many agreed: a count, never who
             row["agreement"] = {"text": b.agreement.text, "agreed": b.agreement.agreed}
+        public = ((await self.store.load_doc(state.group_id, RECORD_KEYS)) or {}).get("public")
+        if public and state.title:  # sealed: only the record's readers open it
+            row["title_sealed"] = seal_to(public, record_context(state.group_id, row["id"]), state.title)
         await self.store.add_meeting(state.group_id, row)  # counts only: no row per person
         plan_id = state.group_plan.plan_id if state.group_plan is not None else None
         if plan_id is not None:  # the settled case or topic was this meeting's: it is used up
@@ -416,6 +471,7 @@ class GroupService:
 
 
 BETWEEN = "between"
+RECORD_KEYS = "record_keys"  # {public: the record key pair's public half, report: its seed sealed for the report link}
 NOT_NEXT_S = 12 * 3600
 
 

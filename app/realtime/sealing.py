@@ -117,3 +117,35 @@ class CpdOpener:
 def cpd_context(group_id: str, member_id: str, part: str) -> str:
     """What a CPD seal is bound to: this member of this group, and which part of the entry."""
     return f"cpd/{group_id}/{member_id}/{part}"
+
+
+# ------------------------------------------------ the group's record, readable by its readers only
+# A meeting's title may name a case, so the record keeps it sealed to the group's record key
+# pair, like a member's CPD entries: at a session's close the server has neither the group key
+# nor the report link's key (it keeps their hashes), so it seals to the public half. The private
+# half's seed comes from the group key (192 random bits: one HMAC, nothing to slow a guess down
+# for); the report link carries a copy of that seed sealed under its own key, so the link opens
+# the titles while it exists, and nothing once revoked (the copy goes with it).
+
+def record_seed(group_key: str) -> bytes:
+    """The seed of the group's record key pair (the private half), from its key."""
+    return hmac.new(group_key.encode(), b"talking-piece record v1", hashlib.sha256).digest()
+
+
+def _report_wrap(report_key: str) -> bytes:
+    return hmac.new(report_key.encode(), b"talking-piece report v1", hashlib.sha256).digest()
+
+
+def wrap_for_report(group_id: str, report_key: str, seed: bytes) -> str:
+    """The record seed sealed under the report link's key (what the link opens the titles with)."""
+    return seal_with(_report_wrap(report_key), f"report/{group_id}", base64.urlsafe_b64encode(seed).decode())
+
+
+def unwrap_for_report(group_id: str, report_key: str, wrapped: str) -> bytes | None:
+    opened = open_with(_report_wrap(report_key), f"report/{group_id}", wrapped)
+    return base64.urlsafe_b64decode(opened.encode()) if opened is not None else None
+
+
+def record_context(group_id: str, meeting_id: str) -> str:
+    """What a meeting's sealed title is bound to: this group and this meeting."""
+    return f"record/{group_id}/{meeting_id}/title"
