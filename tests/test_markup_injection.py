@@ -409,6 +409,7 @@ def test_every_page_and_print_page_shows_data_as_text(injected: tuple[ServerProc
         assert HONEST in shown and "{{7*7}}" in shown and PERCENT in shown, lang
         assert "<script data-injected>" in shown  # the tag, as text
         assert "S1" in shown_text(run.html[f"record {lang}"])  # the group's statements, in its record
+        assert text("T", 120) in shown_text(run.html[f"record {lang}"])  # and each meeting's title, as written
     assert "Evenness" in shown_text(run.html["summary facilitator en"])  # the share of voice, once people spoke
 
 
@@ -458,6 +459,7 @@ def test_no_csv_cell_is_a_formula(injected: tuple[ServerProcess, Run, int]) -> N
     rows = list(csv.reader(io.StringIO(run.csv["record.csv"])))
     cells = [cell for row in rows for cell in row]
     assert any("S1" in cell for cell in cells) and any("FT" in cell for cell in cells)
+    assert text("T", 120) in cells  # the meeting's title, whole
     for cell in cells:
         assert first_acted_on(cell) not in {"=", "+", "-", "@", "\t", "\r"}, cell
     for statement in STATEMENTS:

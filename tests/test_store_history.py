@@ -503,3 +503,58 @@ def test_a_seats_times_are_live_only_and_a_lost_one_counts_from_now() -> None:
     assert stored.seats_online == (SeatPresence(seat="host", online=False, changed_at=0.0),)
     assert with_presence(stored, presence_of(state)).seats_online == state.seats_online
     assert presence_lost(stored, 40.0).seats_online[0].changed_at == 40.0  # the away-wait starts again
+
+
+# ---------------------------------------------------------------- a meeting's title, sealed in the groups store
+
+def test_a_meetings_title_is_in_no_version_of_the_groups_store_only_sealed(history_server: ServerProcess,
+                                                                            tmp_path: Path) -> None:
+    """A title may name a case: the group's record keeps it sealed to those who may read the
+    record (the group key, the report link). No commit of the groups file's log and no command
+    of the append-only file on a group's keys holds its text, while the record shows it."""
+    import httpx
+
+    title = f"Case of {marker()}"
+    with httpx.Client(base_url=history_server.base_url, timeout=10) as http:
+        group = http.post("/api/groups", json={"name": "Ward 7"}).json()
+        gid, key = group["group_id"], group["group_key"]
+        made = http.post(f"/api/groups/{gid}/report-link", headers={"Authorization": f"Bearer {key}"})
+        report = made.json()["report_key"]
+        created = http.post(f"/api/groups/{gid}/sessions", headers={"Authorization": f"Bearer {key}"},
+                            json={"title": title, "format": "check-in-out"}).json()
+        api = Api(history_server.base_url)
+        api.join(created["code"], "Ana")
+        api.ok(created["code"], created["facilitator_token"], {"type": "start"})
+        api.ok(created["code"], created["facilitator_token"], {"type": "close"})
+        for reader in (key, report):  # both readers see the title: it is kept, sealed
+            deadline = time.monotonic() + 10
+            while not (rows := http.get(f"/api/groups/{gid}/record",
+                                        headers={"Authorization": f"Bearer {reader}"}).json()["meetings"]):
+                assert time.monotonic() < deadline, "the meeting never reached the record"
+                time.sleep(0.1)
+            assert rows[0]["title"] == title
+        assert http.get(f"/api/groups/{gid}/record.csv", headers={"Authorization": f"Bearer {report}"}).text.count(title) == 3  # one row per statement
+    needle = title.encode()
+    if history_server.mode == "memory":  # type: ignore[attr-defined]
+        path = tmp_path / "groups.sqlite3"
+        db, wal = path.read_bytes(), Path(f"{path}-wal").read_bytes()
+        (tmp_path / "group-copies").mkdir()
+        copies = wal_commits(db, wal, tmp_path / "group-copies")
+        sealed_rows = 0
+        for copy in copies:  # every version a reader of the file and its log could rebuild
+            conn = sqlite3.connect(copy)
+            try:
+                dump = "\n".join(conn.iterdump())
+                sealed_rows += any("title_sealed" in r[0] for r in conn.execute("SELECT data FROM meetings"))
+            finally:
+                conn.close()
+            assert title not in dump, copy
+        assert sealed_rows, "no version held the meeting's row: the test read nothing"
+        assert needle not in db and needle not in wal
+    else:
+        _, blocks = aof_writes(history_server.redis.workdir, "no session")  # type: ignore[attr-defined]
+        on_groups = [args for block in blocks for args in block
+                     if len(args) > 1 and args[1].startswith(b"tp-history:group:")]
+        assert any(b"title_sealed" in a for args in on_groups for a in args), "the meeting's row was not written"
+        for args in on_groups:
+            assert not any(needle in a for a in args), args[:2]

@@ -30,14 +30,18 @@ NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 SCORES = {NAMES[0]: (5, 4, 4), NAMES[1]: (4, 4, 3), NAMES[2]: (4, 5, 4)}
 
 
+TITLES = ["Ward 9, March", "Ward 9, April", "Ward 9, May"]
+
+
 def test_a_group_that_met_three_times_shows_its_record_without_names(server, contexts, shots):
     base = server.base_url
     urls: list[str] = []
     with httpx.Client(base_url=base, timeout=10) as http:
         group = new_group(http, "Ward 9 reflective practice")
-        first = meet(http, group, ("A", "B", "C", "D"), [[4, 4, 4], [4, 4, 4], [3, 4, 5], [5, 5, 5]])
+        first = meet(http, group, ("A", "B", "C", "D"), [[4, 4, 4], [4, 4, 4], [3, 4, 5], [5, 5, 5]],
+                     title="Ward 9, March")
         asha_code = first.people["A"]["member_code"]  # A is Asha: she comes to all three meetings
-        meet(http, group, ("A", "B"), [[1, 1, 1], [2, 2, 2]], codes={"A": asha_code})
+        meet(http, group, ("A", "B"), [[1, 1, 1], [2, 2, 2]], codes={"A": asha_code}, title="Ward 9, April")
         created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
                             json={"title": "Ward 9, May", "format": "check-in-out"}).json()
 
@@ -107,6 +111,10 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     for name in NAMES + ["More time for the case"]:
         expect(record).not_to_contain_text(name)
     expect(record.locator("table tbody tr")).to_have_count(3)
+    # Each meeting labelled by its title and date: in the table and beside every chart's bar.
+    expect(record.locator("table tbody td.meeting-title")).to_have_text(TITLES)
+    expect(record.locator("svg.record-chart").first.locator("tspan.meeting-title")).to_have_text(TITLES)
+    expect(record.get_by_role("img", name=re.compile("People at each meeting: Ward 9, March · "))).to_have_count(1)
     assert axe_violations(page) == []
     shots(page, "group-record")
 
@@ -115,9 +123,10 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert len(rows) == 1 + 3 * 3
     by_meeting = [rows[i] for i in (1, 4, 7)]
-    assert [r[3] for r in by_meeting] == ["4", "<3", "3"]
-    assert rows[4][5:] == ["<3", "I felt safe to speak", ""]
-    assert rows[7][5:7] == ["3", "I felt safe to speak"] and 1 <= float(rows[7][7]) <= 5  # a noisy mean, no counts
+    assert [r[1] for r in by_meeting] == TITLES
+    assert [r[4] for r in by_meeting] == ["4", "<3", "3"]
+    assert rows[4][6:] == ["<3", "I felt safe to speak", ""]
+    assert rows[7][6:8] == ["3", "I felt safe to speak"] and 1 <= float(rows[7][8]) <= 5  # a noisy mean, no counts
     text = "\n".join(",".join(r) for r in rows)
     assert not any(n in text for n in NAMES)
     assert not any(group["group_key"] in u or token in u for u in urls)
@@ -138,6 +147,7 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     reader.goto(report_url)
     expect(reader.locator("#record svg.record-chart")).to_have_count(5)
     expect(reader.locator("#record-readonly")).to_be_visible()
+    expect(reader.locator("#record table tbody td.meeting-title")).to_have_text(TITLES)  # the link opens the titles
     expect(reader.locator("#record-erase-zone")).to_be_hidden()
     expect(reader.locator("#report-link")).to_be_hidden()
     with reader.expect_download() as info:
@@ -162,6 +172,7 @@ def test_a_group_that_met_three_times_shows_its_record_without_names(server, con
     attendance = mine.locator("table.cpd-attendance tbody tr")
     expect(attendance).to_have_count(3)
     expect(mine.locator("#cpd")).to_contain_text("NMC reflective account")
+    expect(mine.locator("#cpd .group-name")).to_have_text("Group: Ward 9 reflective practice")  # whose group
     expect(mine.locator("#cpd")).to_contain_text("Social Work England CPD record")
     expect(mine.locator("#cpd")).to_contain_text("How is this relevant to the Code?")
     assert axe_violations(mine) == []
