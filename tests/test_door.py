@@ -119,3 +119,52 @@ def test_a_removed_phone_asks_at_the_door_without_an_error_until_it_is_let_back_
         assert api.request("GET", f"/api/sessions/{code}/knock", token=dana["token"]).json() == {
             "status": "admitted", "participant_id": dana["participant_id"]}
         assert api.request("GET", f"/api/sessions/{code}/knock").status_code == 401
+
+
+def test_a_group_member_let_in_at_the_locked_door_is_the_member_they_are(server: ServerProcess) -> None:
+    """Knocking is joining by another door: a member who knocks with their code and is let in
+    brings what they carried and keeps their CPD record, as a member who joined; a newcomer
+    who knocks becomes a member, with a code of their own."""
+    import httpx
+
+    from tests.test_groups_http import CARRIED, auth, first_meeting, new_group
+
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        group = new_group(http)
+        first, codes = first_meeting(http, group)
+        first.send({"type": "close"})
+        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                            json={"title": "April meeting", "format": "check-in-out"}).json()
+        code, fac = created["code"], created["facilitator_token"]
+
+        def command(body: dict) -> dict:
+            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        command({"type": "lock_room"})
+        wrong = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": "0000-0000-0000-0000"})
+        assert wrong.status_code == 401  # a code of no member of this group, as at a join
+        ana = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": codes["Ana"]})
+        assert ana.status_code == 202 and "member_code" not in ana.json()
+        newcomer = http.post(f"/api/sessions/{code}/knocks", json={"name": "Dev"})
+        assert newcomer.status_code == 202 and newcomer.json()["member_code"]
+        waiting = http.get(f"/api/sessions/{code}", headers=auth(fac)).json()["me"]["waiting"]
+        assert [w["name"] for w in waiting] == ["Ana", "Dev"] and "member_id" not in str(waiting)
+        for knock in (ana.json(), newcomer.json()):
+            command({"type": "admit_knock", "knock_id": knock["knock_id"]})
+
+        mine = http.get(f"/api/sessions/{code}", headers=auth(ana.json()["token"])).json()["me"]
+        assert [a["text"] for a in mine["carried"]] == [CARRIED]  # recognised: what she carried is here
+        command({"type": "start"})
+        command({"type": "close"})
+        # Both are members: their CPD records have this meeting, opened with their codes.
+        for member_code, meetings in ((codes["Ana"], 2), (newcomer.json()["member_code"], 1)):
+            record = http.get(f"/api/groups/{group['group_id']}/cpd", headers=auth(member_code))
+            assert record.status_code == 200 and len(record.json()["entries"]) == meetings
+        # A code given for a session of no group is refused at the door as at a join.
+        plain = Api(server.base_url).create_session(title="No group")
+        http.post(f"/api/sessions/{plain['code']}/commands", headers=auth(plain["facilitator_token"]),
+                  json={"type": "lock_room"})
+        refused = http.post(f"/api/sessions/{plain['code']}/knocks", json={"name": "Eve", "member_code": codes["Ana"]})
+        assert refused.status_code == 422

@@ -74,11 +74,13 @@ class Joined(BaseModel):
 
 class Knock(Strict):
     name: Name
+    member_code: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
 class Knocked(BaseModel):
     knock_id: str
     token: str  # the knocker's: it opens the session once a facilitator admits them
+    member_code: str | None = None  # a group's new member's personal code, as at a first join: shown once
 
 
 class KnockStatus(BaseModel):

@@ -79,13 +79,17 @@ async def join_session(code: str, body: JoinSession, rt: RuntimeDep) -> dict[str
             "member_code": result.member_code}
 
 
-@router.post("/sessions/{code}/knocks", status_code=202, response_model=Knocked)
-async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str]:
+@router.post("/sessions/{code}/knocks", status_code=202, response_model=Knocked, response_model_exclude_none=True)
+async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str | None]:
     """Ask to be let into a locked session. The facilitators see the name (``me.waiting``) and
     admit or decline it; the token answers ``GET …/knock`` meanwhile, and is the participant's
-    token once admitted. 409 when the room is open (join instead), full or closed."""
-    knocked = await rt.service.knock(code, body.name)
-    return {"knock_id": knocked.participant_id, "token": knocked.token}
+    token once admitted. In a recurring group's session the ``member_code`` is read as at a
+    join: the member is let in as the member they are (or, without one, as a new member, whose
+    code is in the answer). 409 when the room is open (join instead), full or closed."""
+    state = await rt.service.load(code)
+    knocked = await rt.groups.knock(state, body.name, body.member_code)
+    return {"knock_id": knocked.joined.participant_id, "token": knocked.joined.token,
+            "member_code": knocked.member_code}
 
 
 @router.get("/sessions/{code}/knock", response_model=KnockStatus, response_model_exclude_none=True)

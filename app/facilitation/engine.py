@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import commands as c
-from . import breakouts, cofacilitation, evaluation, floor, guard, knocks, recovery, tallies
+from . import breakouts, carry, cofacilitation, evaluation, floor, guard, knocks, opening, recovery, tallies
 from .carry import carry_action, review_action
 from .consent import consent, propose_summary, withdraw_proposal
 from .lobby import set_phases
@@ -73,6 +73,7 @@ from .models import (
     Status,
     Turn,
     TurnSource,
+    Welcome,
     WellbeingTally,
 )
 
@@ -139,31 +140,38 @@ def _versioned(old: SessionState, new: SessionState, now: float) -> SessionState
 # Participants joining and connecting are not commands a client sends over the socket
 # but they change what everybody sees, so they go through the same versioning.
 
-def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float) -> Transition:
+def join(state: SessionState, *, participant_id: str, name: str, token_hash: str, now: float,
+         welcome: Welcome | None = None) -> Transition:
+    """Someone comes in through the open door; ``welcome``: as a member of the session's group."""
     knocks.check_door(state)
     events: list[Event] = []
-    joined = _let_in(state, participant_id, name, token_hash, now, events)
+    joined = _let_in(state, participant_id, name, token_hash, now, events, welcome)
     return Transition(state=_versioned(state, joined, now), events=tuple(events))
 
 
-def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now: float) -> Transition:
-    """Someone at the locked door leaves their name for the facilitators (``knocks``)."""
-    waiting = knocks.knock(state, knock_id=knock_id, name=name, token_hash=token_hash, now=now)
+def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now: float,
+          welcome: Welcome | None = None) -> Transition:
+    """Someone at the locked door leaves their name for the facilitators (``knocks``); a
+    member of the session's group leaves their welcome with it, for when they are let in."""
+    waiting = knocks.knock(state, knock_id=knock_id, name=name, token_hash=token_hash, now=now, welcome=welcome)
     return Transition(state=_versioned(state, waiting, now), events=(Event(type="knocked"),))
 
 
 def _admit(state, cmd: c.AdmitKnock, actor, now, fresh) -> Result:
-    """Let someone waiting at the door in: they join as anyone joins, the door's lock aside."""
+    """Let someone waiting at the door in: they join as anyone joins (a member as a member),
+    the door's lock aside."""
     person, state = knocks.take(state, cmd.knock_id)
     knocks.check_door(state, admitting=True)
     events: list[Event] = []
-    state = _let_in(state, person.id, person.name, person.token_hash, now, events)
+    state = _let_in(state, person.id, person.name, person.token_hash, now, events, person.welcome)
     return state, events, {"participant_id": person.id}
 
 
 def _let_in(state: SessionState, participant_id: str, name: str, token_hash: str, now: float,
-            events: list[Event]) -> SessionState:
-    """A new participant, through an open door or admitted at a locked one."""
+            events: list[Event], welcome: Welcome | None = None) -> SessionState:
+    """A new participant, through an open door or admitted at a locked one: the one way in, so
+    a group's member is recognised (what they carried, their CPD key, what they bring to the
+    check-in, the presenter's place) however they came in."""
     before = state
     guests = state.guest_count
     if not name:
@@ -172,6 +180,10 @@ def _let_in(state: SessionState, participant_id: str, name: str, token_hash: str
     person = Participant(id=participant_id, name=name, token_hash=token_hash, joined_at=now)
     state = _admitted(state.model_copy(update={"guest_count": guests}), person, now)
     _within_ceiling(before, state)
+    if welcome is not None:
+        state = carry.welcome(state, participant_id, welcome.member_id, welcome.carried, welcome.heard_least,
+                              welcome.cpd_key)
+        state = opening.arrive(state, participant_id, welcome.member_id, welcome.brought)
     events.append(Event(type="participant_joined", data={"participant_id": participant_id}))
     return state
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from . import commands as c
 from .errors import Conflict, NotFound
-from .models import MAX_PARTICIPANTS, Actor, Knock, SessionState, Status
+from .models import MAX_PARTICIPANTS, Actor, Knock, SessionState, Status, Welcome
 from .transition import Event, Result
 
 MAX_WAITING = 20  # at one door: enough for a late group, too few to flood the console
@@ -49,8 +49,10 @@ def check_door(state: SessionState, *, admitting: bool = False) -> None:
         raise Conflict("the facilitator has locked this session: ask them to let you in", "session_locked")
 
 
-def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now: float) -> SessionState:
-    """Leave a name at the locked door (the caller versions the state)."""
+def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now: float,
+          welcome: Welcome | None = None) -> SessionState:
+    """Leave a name at the locked door (the caller versions the state); a group's member is
+    welcomed as a member once admitted, as at a join."""
     found = door(state)
     if found == "open":
         raise Conflict("the room is open: join it")
@@ -58,7 +60,7 @@ def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now
     if len(state.knocks) >= MAX_WAITING:
         raise Conflict(f"{MAX_WAITING} people are already waiting to be let in: ask the facilitator")
     return state.model_copy(update={"knocks": state.knocks + (Knock(id=knock_id, name=name, token_hash=token_hash,
-                                                                      at=now),)})
+                                                                      at=now, welcome=welcome),)})
 
 
 def take(state: SessionState, knock_id: str) -> tuple[Knock, SessionState]:

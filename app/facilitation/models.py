@@ -402,14 +402,28 @@ class CoFacilitator(Frozen):
     by: str = "host"  # the seat that invited them: their seat ends with that one's
 
 
+class Welcome(Frozen):
+    """A recurring group's member as they come in, whether they join through the open door or
+    are admitted at the locked one: who they are in the group and what they bring, as the shell
+    recognised them by their member code (which is never kept)."""
+
+    member_id: str
+    carried: tuple[CarriedAction, ...] = ()
+    heard_least: bool = False
+    cpd_key: str | None = None
+    brought: tuple[str, ...] = ()
+
+
 class Knock(Frozen):
     """Someone at a locked door asking to be let in: the name they gave and the hash of the
-    token that becomes theirs if the facilitator admits them (the token itself is never kept)."""
+    token that becomes theirs if the facilitator admits them (the token itself is never kept),
+    and, for a member of the session's group, how they are welcomed once in."""
 
     id: str
     name: str
     token_hash: str
     at: float
+    welcome: Welcome | None = None
 
 
 class RotaEntry(Frozen):

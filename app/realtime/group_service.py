@@ -15,7 +15,7 @@ import json
 import logging
 import datetime
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from app.facilitation import between, cpd, journal, opening, rhythm
@@ -25,7 +25,7 @@ from app.facilitation.formats import check_statements, with_statements
 from app.facilitation.record import meeting_of
 from app.facilitation.errors import Forbidden, Invalid, NotFound, Unauthorized
 from app.facilitation.cofacilitation import next_on_rota
-from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status
+from app.facilitation.models import CarriedAction, FormatSpec, RotaEntry, SessionState, Status, Welcome
 from app.facilitation.reflection import Reflection
 from app.realtime.interfaces import GroupRecord, GroupStore, MemberRecord
 from app.realtime.member_codes import Derivations, MemberKeys, derive, new_code, typed
@@ -197,10 +197,22 @@ class GroupService:
 
     async def join(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
         """Join a session; in a group session, as a recognised member (or a new one)."""
+        return await self._come_in(state, name, member_code, self.sessions.join)
+
+    async def knock(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
+        """Knock at a locked session's door; in a group session, recognised as at a join, and
+        welcomed as a member once a facilitator lets them in."""
+        return await self._come_in(state, name, member_code, self.sessions.knock)
+
+    async def _come_in(self, state: SessionState, name: str, member_code: str | None,
+                       door: Callable[..., Awaitable[Joined]]) -> MemberJoined:
+        """The one way a person comes into a session, through the open door or knocking at the
+        locked one: a member by their code (what they carried, their CPD key, what they bring),
+        or a new member of the group, whose code is shown once."""
         if state.group_id is None:
             if member_code is not None:
                 raise Invalid("member_code: this session is not part of a recurring group")
-            return MemberJoined(await self.sessions.join(state.code, name), None)
+            return MemberJoined(await door(state.code, name), None)
         if member_code is not None:
             member = await self._find(state.group_id, member_code)
             if member is None:
@@ -211,13 +223,13 @@ class GroupService:
                 cpd_key = cpd_public_key((await self._keys(state.group_id, member_code)).cpd_seed)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
             brought = await self._bring(state.group_id, member.id, member_code)
-            return MemberJoined(await self.sessions.join(state.code, name, member_id=member.id, carried=carried,
-                                                         heard_least=member.heard_least, cpd_key=cpd_key,
-                                                         brought=brought), None)
+            welcome = Welcome(member_id=member.id, carried=carried, heard_least=member.heard_least,
+                              cpd_key=cpd_key, brought=brought)
+            return MemberJoined(await door(state.code, name, welcome=welcome), None)
         member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
         keys = await self._keys(state.group_id, code)
         cpd_key = cpd_public_key(keys.cpd_seed)
-        joined = await self.sessions.join(state.code, name, member_id=member_id, cpd_key=cpd_key)
+        joined = await door(state.code, name, welcome=Welcome(member_id=member_id, cpd_key=cpd_key))
         await self.store.add_member(state.group_id, member_id, keys.lookup)
         self.derived.remember(state.group_id, code, keys)
         await self.store.set_cpd_key(state.group_id, member_id, cpd_key)

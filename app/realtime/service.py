@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.facilitation import carry, cofacilitation, engine, guard, knocks, opening, recovery
+from app.facilitation import cofacilitation, engine, guard, knocks, recovery
 from app.facilitation.commands import Command, Erase, ExpireTurn, FlushTallies, SubmitItem
 from app.facilitation.errors import (
     Conflict,
@@ -37,13 +37,13 @@ from app.facilitation.models import (
     SCREEN,
     SYSTEM,
     Actor,
-    CarriedAction,
     FormatSpec,
     Fresh,
     GroupPlan,
     RotaEntry,
     SessionState,
     Settings,
+    Welcome,
 )
 from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
@@ -188,35 +188,29 @@ class SessionService:
                 return Created(code=code, facilitator_token=facilitator, screen_token=screen)
         raise Conflict("could not allocate a session code; try again")
 
-    async def join(self, code: str, name: str, *, member_id: str | None = None,
-                   carried: tuple[CarriedAction, ...] = (), heard_least: bool = False,
-                   cpd_key: str | None = None, brought: tuple[str, ...] = ()) -> Joined:
+    async def join(self, code: str, name: str, *, welcome: Welcome | None = None) -> Joined:
+        """Come in through the open door; ``welcome``: as a member of the session's group."""
         code = (await self.load(code)).code  # one session, however its code was typed
         if self.quotas is not None:
             await self.quotas.joining(self._client_address(), code)
         token, pid = new_token(), secrets.token_hex(8)
         now = self.clock()
-
-        def joined(record: Record) -> engine.Transition:
-            result = engine.join(record.state, participant_id=pid, name=name, token_hash=token_hash(token), now=now)
-            if member_id is None:
-                return result
-            welcomed = carry.welcome(result.state, pid, member_id, carried, heard_least, cpd_key)
-            return result.model_copy(update={"state": opening.arrive(welcomed, pid, member_id, brought)})
-
-        await self._change(code, joined)
+        await self._change(code, lambda record: engine.join(record.state, participant_id=pid, name=name,
+                                                            token_hash=token_hash(token), now=now, welcome=welcome))
         return Joined(participant_id=pid, token=token)
 
-    async def knock(self, code: str, name: str) -> Joined:
+    async def knock(self, code: str, name: str, *, welcome: Welcome | None = None) -> Joined:
         """Ask to be let into a locked session: the token is the knocker's from now on, and
-        becomes a participant's when a facilitator admits them (``knocks``)."""
+        becomes a participant's when a facilitator admits them (``knocks``), welcomed as a
+        member of the session's group as at a join (``welcome``)."""
         state = await self.load(code)
         if self.quotas is not None:
             await self.quotas.joining(self._client_address(), state.code)
         token, kid = new_token(), secrets.token_hex(8)
         now = self.clock()
         await self._change(state.code, lambda record: engine.knock(record.state, knock_id=kid, name=name,
-                                                                   token_hash=token_hash(token), now=now))
+                                                                   token_hash=token_hash(token), now=now,
+                                                                   welcome=welcome))
         return Joined(participant_id=kid, token=token)
 
     async def knock_status(self, code: str, token: str) -> tuple[str, str | None]:

@@ -50,10 +50,13 @@
     var button = document.getElementById('join-btn');
     error.hidden = true;
     button.disabled = true;
+    var knocking = { name: form.elements.name.value.trim() };
+    var member = form.elements.member_code && form.elements.member_code.value.trim();
+    if (member) knocking.member_code = member;   // a recurring group's member, read as at a join
     fetch('/api/sessions/' + encodeURIComponent(code) + '/knocks', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: form.elements.name.value.trim() })
+      body: JSON.stringify(knocking)
     }).then(function (res) {
       return res.json().then(function (body) { return { ok: res.ok, status: res.status, body: body }; });
     }).then(function (r) {
@@ -63,6 +66,8 @@
       if (r.status === 409 && /full|closed|admits/.test(message)) { location.reload(); return; }
       if (!r.ok) throw new Error(t('could_not_join'));
       keep(knockKey, r.body.token);
+      // The group's member code (a newcomer's, given once; or the one typed) is kept as at a join.
+      form.dispatchEvent(new CustomEvent('tp:joined', { detail: r.body }));
       wait(r.body.token);
     }).catch(function (e) {
       button.disabled = false;
