@@ -120,3 +120,35 @@ def test_a_refusal_about_who_leads_reads_as_a_sentence() -> None:
     said = refusal(state, {"type": "revoke_cofacilitator", "cofacilitator_id": co.id},
                    Actor(role="facilitator", seat=co.id))
     assert said == "Only the facilitator who is leading can revoke that console link."
+
+
+# Reasons ``plain`` words itself (the field named, or the format file's own words).
+WORDED_BY_PLAIN = {"invalid_field", "bad_format_file", "possible_identifier"}
+
+
+def test_every_refusal_with_values_in_its_message_is_worded_from_its_reason() -> None:
+    """A message with values in it is no fixed sentence a catalog could hold: without words
+    for its reason, a page in any language would show it in English."""
+    found = core_refusals()
+    assert [f for f in found if f[3] and f[2] not in BY_REASON and f[2] not in WORDED_BY_PLAIN] == []
+
+
+def test_between_meetings_the_journal_the_rhythm_and_the_door_refuse_with_reasons_of_their_own() -> None:
+    found = core_refusals("between", "journal", "rhythm", "knocks", "breakouts", "formats", "recovery")
+    assert [f for f in found if f[2] is None] == []
+    table = "\n".join(line for line in DOCS.read_text(encoding="utf-8").splitlines() if line.startswith("| `"))
+    listed = set(re.findall(r"`([a-z_]+)`", table))
+    assert sorted(set(BY_REASON) - listed) == []  # every reason a page words is listed for clients
+
+
+@pytest.mark.parametrize(("reason", "values", "expected"), [
+    ("listens_only", {"name": "Ana"}, "Ana listens only in this phase and cannot take the floor."),
+    ("session_full", {"limit": 2}, "This session is full: it admits 2 people."),
+    ("person_cap", {"limit": 20}, "You have written as much as one person may here (20)."),
+    ("content_ceiling", {"kb": 256}, "This session holds as much writing as it can show (256 KB): remove or shorten something first."),
+    ("group_done", {"group": 2}, "Group 2 is done: it waits for the room."),
+    ("topic_cap", {"limit": 50}, "The list holds at most 50: settle or withdraw some first."),
+    ("bring_cap", {"limit": 3}, "At most 3 entries can be brought to one check-in."),
+])
+def test_a_refusal_with_values_reads_as_a_sentence(reason, values, expected) -> None:
+    assert plain("the English message", None, reason, values) == expected

@@ -85,9 +85,9 @@ class Between(BaseModel):
 def _text(value: str, limit: int, what: str) -> str:
     text = value.strip()
     if not text:
-        raise Invalid(f"{what}: write something")
+        raise Invalid(f"{what}: write something", "text_empty")
     if len(text) > limit:
-        raise Invalid(f"{what}: at most {limit} characters")
+        raise Invalid(f"{what}: at most {limit} characters", "text_too_long", limit=limit)
     return text
 
 
@@ -106,9 +106,9 @@ def agree(b: Between, version: int, mark: str, yes: bool) -> Between:
     """A member agrees to this version (or withdraws); ``mark`` is keyed by their code and the version."""
     a = b.agreement
     if a is None:
-        raise NotFound("the group has no agreement yet")
+        raise NotFound("the group has no agreement yet", "no_agreement")
     if version != a.version:
-        raise Conflict("the agreement has changed since you read it: read it again")
+        raise Conflict("the agreement has changed since you read it: read it again", "agreement_changed")
     marks = set(a.marks)
     if (mark in marks) == yes:
         return b
@@ -130,9 +130,10 @@ def agreement_view(b: Between, mark: str | None = None) -> dict[str, Any] | None
 
 def propose(b: Between, topic_id: str, kind: str, text: str, name: str | None, owner: str, now: float) -> Between:
     if kind not in ("topic", "case"):
-        raise Invalid("kind: 'topic' or 'case'")
+        raise Invalid("kind: 'topic' or 'case'", "invalid_kind")
     if len(b.topics) >= MAX_TOPICS:
-        raise Conflict(f"the list holds at most {MAX_TOPICS}: settle or withdraw some first")
+        raise Conflict(f"the list holds at most {MAX_TOPICS}: settle or withdraw some first", "topic_cap",
+                       limit=MAX_TOPICS)
     shown_name = _text(name, MAX_NAME, "name") if name is not None else None
     topic = Topic(id=topic_id, kind=kind, text=_text(text, MAX_TOPIC, "text"), name=shown_name, owner=owner, at=now)
     return b.model_copy(update={"topics": [*b.topics, topic]})
@@ -142,7 +143,7 @@ def _find(b: Between, topic_id: str) -> Topic:
     for t in b.topics:
         if t.id == topic_id:
             return t
-    raise NotFound("no such topic or case")
+    raise NotFound("no such topic or case", "no_such_topic")
 
 
 def mark(b: Between, topic_id: str, mark_: str, like: bool) -> Between:
@@ -157,7 +158,7 @@ def mark(b: Between, topic_id: str, mark_: str, like: bool) -> Between:
 
 def withdraw(b: Between, topic_id: str, owner: str) -> Between:
     if _find(b, topic_id).owner != owner:
-        raise Forbidden("only its author can withdraw a topic or case")
+        raise Forbidden("only its author can withdraw a topic or case", "not_your_topic")
     return b.model_copy(update={"topics": [x for x in b.topics if x.id != topic_id]})
 
 
@@ -195,9 +196,9 @@ def consent(b: Between, owner: str, member_id: str, yes: bool) -> Between:
     """The case's author says whether they will present it: only their code's mark matches."""
     p = b.plan
     if p is None or p.kind != "case":
-        raise NotFound("no case is settled for the next meeting")
+        raise NotFound("no case is settled for the next meeting", "no_plan")
     if p.owner != owner:
-        raise Forbidden("only the member who offered the case can consent to present it")
+        raise Forbidden("only the member who offered the case can consent to present it", "not_your_case")
     update = {"consent": "agreed", "presenter": member_id} if yes else {"consent": "declined", "presenter": None}
     return b.model_copy(update={"plan": p.model_copy(update=update)})
 

@@ -70,12 +70,12 @@ def group_of(state: SessionState, participant_id: str | None) -> Breakout | None
 
 def find(state: SessionState, breakout_id: str) -> Breakout:
     if state.breakouts is None:
-        raise NotFound(f"no breakout {breakout_id!r}: breakouts are not running")
+        raise NotFound(f"no breakout {breakout_id!r}: breakouts are not running", "no_breakouts")
     for g in state.breakouts.groups:
         if g.id == breakout_id:
             return g
     ids = ", ".join(g.id for g in state.breakouts.groups)
-    raise NotFound(f"no breakout {breakout_id!r}; the groups are {ids}")
+    raise NotFound(f"no breakout {breakout_id!r}; the groups are {ids}", "no_such_breakout")
 
 
 def target(state: SessionState, command: c.Command, actor: Any, scope: Scope = "room") -> Breakout | None:
@@ -198,15 +198,16 @@ def by_hand(people: list[Participant], groups: tuple[tuple[str, ...], ...]) -> l
     for members in groups:
         for pid in members:
             if pid not in present:
-                raise NotFound(f"no present participant {pid!r} in this session")
+                raise NotFound(f"no present participant {pid!r} in this session", "no_such_participant")
             if pid in seen:
-                raise Invalid(f"groups: {pid!r} is in two groups")
+                raise Invalid(f"groups: {pid!r} is in two groups", "split_repeats")
             seen.add(pid)
         if len(members) < 2:
-            raise Invalid("groups: every group needs at least two people")
+            raise Invalid("groups: every group needs at least two people", "group_of_one")
     missing = present - seen
     if missing:
-        raise Invalid(f"groups: {len(missing)} present participant(s) are in no group")
+        raise Invalid(f"groups: {len(missing)} present participant(s) are in no group", "split_leaves_out",
+                      count=len(missing))
     return [tuple(m) for m in groups]
 
 

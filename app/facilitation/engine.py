@@ -215,7 +215,7 @@ def _add_without_phone(state, cmd: c.AddWithoutPhone, actor, now, fresh) -> Resu
 def _raise_hand_for(state, cmd: c.RaiseHandFor, actor, now, fresh) -> Result:
     person = _present(state, cmd.participant_id)
     if not person.phoneless:
-        raise Conflict(f"{person.name} has a phone: they raise their own hand")
+        raise Conflict(f"{person.name} has a phone: they raise their own hand", "has_a_phone", name=person.name)
     return _raise_hand(state, cmd, Actor(role="participant", participant_id=person.id, key=""), now, fresh)
 
 

@@ -24,27 +24,30 @@ def parse_format(text: str) -> FormatSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise Invalid(f"invalid format file: not valid TOML ({exc})") from None
+        raise Invalid(f"invalid format file: not valid TOML ({exc})", "bad_format_file") from None
     try:
         spec = FormatSpec.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(f"invalid format file: {_describe(exc, data)}") from None
+        raise Invalid(f"invalid format file: {_describe(exc, data)}", "bad_format_file") from None
     except ValueError as exc:
-        raise Invalid(f"invalid format file: {exc}") from None
+        raise Invalid(f"invalid format file: {exc}", "bad_format_file") from None
     ids = [p.id for p in spec.phases]
     if not ids:
-        raise Invalid(f"format {spec.id!r} has no phases")
+        raise Invalid(f"format {spec.id!r} has no phases", "bad_format_file")
     if len(set(ids)) != len(ids):
-        raise Invalid(f"format {spec.id!r} repeats a phase id")
+        raise Invalid(f"format {spec.id!r} repeats a phase id", "bad_format_file")
     _within_limits(spec)
     for p in spec.phases:
         both = set(p.listens_only) & set(p.answers)
         if both:
-            raise Invalid(f"invalid format file: phase {p.id!r} has the {sorted(both)[0]} both listen only and answer")
+            raise Invalid(f"invalid format file: phase {p.id!r} has the {sorted(both)[0]} both listen only and answer",
+                          "bad_format_file")
     if spec.breakouts is not None and not any(p.breakout for p in spec.phases):
-        raise Invalid("invalid format file: [breakouts] needs at least one phase with breakout = true")
+        raise Invalid("invalid format file: [breakouts] needs at least one phase with breakout = true",
+                      "bad_format_file")
     if spec.evaluation and not any(p.purpose == "check-out" for p in spec.phases):
-        raise Invalid("invalid format file: evaluation needs a phase whose purpose is \"check-out\" (it is answered there)")
+        raise Invalid("invalid format file: evaluation needs a phase whose purpose is \"check-out\" (it is answered there)",
+                      "bad_format_file")
     return spec
 
 
@@ -71,7 +74,8 @@ def with_statements(spec: FormatSpec, statements: Sequence[str] | None) -> Forma
     try:
         return FormatSpec.model_validate({**spec.model_dump(), "evaluation": list(statements)})
     except ValidationError as exc:
-        raise Invalid(f"invalid statements: {exc.errors(include_url=False, include_input=False)[0]['msg']}") from None
+        raise Invalid(f"invalid statements: {exc.errors(include_url=False, include_input=False)[0]['msg']}",
+                      "bad_statements") from None
 
 
 MAX_FORMAT_PHASES = 50
@@ -112,18 +116,18 @@ def shown_bytes(spec: FormatSpec) -> int:
 def _within_limits(spec: FormatSpec) -> None:
     """Custom files come from facilitators: keep what a screen must show to a sane size."""
     if len(spec.phases) > MAX_FORMAT_PHASES:
-        raise Invalid(f"a format has at most {MAX_FORMAT_PHASES} phases")
+        raise Invalid(f"a format has at most {MAX_FORMAT_PHASES} phases", "bad_format_file")
     for where, text, limit in [("id", spec.id, 64), ("title", spec.title, 120), ("summary", spec.summary, 1000)] + [
             (f"phase {p.id[:64]!r} {k}", v, n) for p in spec.phases for k, v, n in (("id", p.id, 64), ("title", p.title, 120))]:
         if not text.strip() and where != "summary":
-            raise Invalid(f"invalid format file: {where} is empty")
+            raise Invalid(f"invalid format file: {where} is empty", "bad_format_file")
         if len(text) > limit:
-            raise Invalid(f"invalid format file: {where} is longer than {limit} characters")
+            raise Invalid(f"invalid format file: {where} is longer than {limit} characters", "bad_format_file")
     shown = shown_bytes(spec)
     if shown > MAX_FORMAT_SHOWN_BYTES:
         raise Invalid(f"invalid format file: its texts take {-(-shown // 1024)} KB on a screen, more than the "
                       f"{MAX_FORMAT_SHOWN_BYTES // 1024} KB a format may show: use fewer or shorter phases, "
-                      "prompts or statements")
+                      "prompts or statements", "bad_format_file")
 
 
 @cache
@@ -139,18 +143,19 @@ def format_with_durations(format_id: str | None, durations: dict[str, int] | Non
     formats = builtin_formats()
     spec = formats.get(format_id or DEFAULT_FORMAT)
     if spec is None:
-        raise Invalid(f"unknown format {format_id!r}; known: {', '.join(formats)}")
+        raise Invalid(f"unknown format {format_id!r}; known: {', '.join(formats)}", "unknown_format")
     durations = durations or {}
     unknown = set(durations) - {p.id for p in spec.phases}
     if unknown:
-        raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}")
+        raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}", "no_such_phase")
     try:
         phases = tuple(
             PhaseSpec.model_validate({**p.model_dump(), "duration_s": durations.get(p.id, p.duration_s)})
             for p in spec.phases
         )
     except ValueError as exc:
-        raise Invalid(f"invalid duration: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}") from None
+        raise Invalid(f"invalid duration: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}",
+                      "bad_duration") from None
     return spec.model_copy(update={"phases": phases})
 
 
@@ -202,13 +207,13 @@ def resolve_format(format_id: str | None, durations: dict[str, int] | None, form
     """What a new session runs: a built-in (or a custom file), re-timed, reordered, skipped."""
     if format_toml is not None:
         if format_id is not None:
-            raise Invalid("give either format (a built-in id) or format_toml (a custom file), not both")
+            raise Invalid("give either format (a built-in id) or format_toml (a custom file), not both", "two_formats")
         spec = parse_format(format_toml)
         if durations:
             spec = customise(spec, [(p.id, durations.get(p.id)) for p in spec.phases])
             unknown = set(durations) - {p.id for p in spec.phases}
             if unknown:
-                raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}")
+                raise Invalid(f"unknown phase id(s) for {spec.id}: {', '.join(sorted(unknown))}", "no_such_phase")
     else:
         spec = format_with_durations(format_id, durations)
     return customise(spec, picks) if picks is not None else spec

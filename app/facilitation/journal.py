@@ -26,9 +26,9 @@ MAX_BROUGHT = 3  # entries brought to one check-in
 def check_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise Invalid("text: write something")
+        raise Invalid("text: write something", "text_empty")
     if len(text) > MAX_TEXT:
-        raise Invalid(f"text: at most {MAX_TEXT} characters")
+        raise Invalid(f"text: at most {MAX_TEXT} characters", "text_too_long", limit=MAX_TEXT)
     return text
 
 
@@ -40,9 +40,9 @@ def add(entries: list[dict[str, Any]], entry: dict[str, Any]) -> list[dict[str, 
 
 def choose(entries: list[dict[str, Any]], entry_id: str, bring: bool | None, cpd: bool | None) -> list[dict[str, Any]]:
     if not any(e["id"] == entry_id for e in entries):
-        raise NotFound("no such journal entry")
+        raise NotFound("no such journal entry", "no_such_entry")
     if bring and sum(1 for e in entries if e.get("bring") and e["id"] != entry_id) >= MAX_BROUGHT:
-        raise Invalid(f"bring: at most {MAX_BROUGHT} entries to one check-in")
+        raise Invalid(f"bring: at most {MAX_BROUGHT} entries to one check-in", "bring_cap", limit=MAX_BROUGHT)
     changed = []
     for e in entries:
         if e["id"] == entry_id:

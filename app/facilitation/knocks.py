@@ -55,10 +55,11 @@ def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now
     welcomed as a member once admitted, as at a join."""
     found = door(state)
     if found == "open":
-        raise Conflict("the room is open: join it")
+        raise Conflict("the room is open: join it", "room_open")
     check_door(state, admitting=True)
     if len(state.knocks) >= MAX_WAITING:
-        raise Conflict(f"{MAX_WAITING} people are already waiting to be let in: ask the facilitator")
+        raise Conflict(f"{MAX_WAITING} people are already waiting to be let in: ask the facilitator", "door_crowded",
+                       limit=MAX_WAITING)
     return state.model_copy(update={"knocks": state.knocks + (Knock(id=knock_id, name=name, token_hash=token_hash,
                                                                       at=now, welcome=welcome),)})
 
@@ -68,7 +69,7 @@ def take(state: SessionState, knock_id: str) -> tuple[Knock, SessionState]:
     for k in state.knocks:
         if k.id == knock_id:
             return k, state.model_copy(update={"knocks": tuple(x for x in state.knocks if x.id != knock_id)})
-    raise NotFound("nobody with that id is waiting at the door")
+    raise NotFound("nobody with that id is waiting at the door", "no_such_knock")
 
 
 def decline(state: SessionState, cmd: c.DeclineKnock, actor: Actor, now: float, fresh: Any) -> Result:

@@ -34,7 +34,8 @@ def reissue_key(state: SessionState, cmd: c.ReissueKey, actor: Actor, now: float
 def screen_link(state: SessionState, cmd: c.ScreenLink, actor: Actor, now: float, fresh: Fresh) -> Result:
     """Another key that opens the screen view (for a co-facilitator, whose console has none)."""
     if len(state.screen_keys) >= MAX_SCREEN_KEYS:
-        raise Conflict(f"this session has {MAX_SCREEN_KEYS} extra screen links already: use one of them")
+        raise Conflict(f"this session has {MAX_SCREEN_KEYS} extra screen links already: use one of them",
+                       "screen_link_cap", limit=MAX_SCREEN_KEYS)
     state = state.model_copy(update={"screen_keys": state.screen_keys + (_hash(fresh.secret),)})
     return state, [Event(type="screen_link_made")], {"screen_token": fresh.secret}
 

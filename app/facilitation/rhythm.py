@@ -100,9 +100,10 @@ def check(data: dict[str, Any]) -> Schedule:
         said = first.get("ctx", {}).get("error")  # our own validators' words
         where = ".".join(str(part) for part in first["loc"]) or "schedule"
         text = str(said) if said else first["msg"]
-        raise Invalid(text if ":" in text.split(" ")[0] else f"{where}: {text}") from None
+        raise Invalid(text if ":" in text.split(" ")[0] else f"{where}: {text}", "bad_schedule",
+                      field=where.split(".")[0]) from None
     except (ValueError, ZoneInfoNotFoundError):
-        raise Invalid("schedule: not a schedule this page can keep") from None
+        raise Invalid("schedule: not a schedule this page can keep", "bad_schedule") from None
 
 
 def _zone(s: Schedule) -> ZoneInfo:
@@ -182,7 +183,7 @@ def next_meeting(s: Schedule, after: float) -> float | None:
 def move(s: Schedule, on: date, to: datetime | None) -> Schedule:
     """A one-off change: the meeting the rule puts on ``on`` moves to ``to`` (local), or is cancelled."""
     if on not in set(rule_dates(s)):
-        raise Invalid("date: the schedule has no meeting on that date")
+        raise Invalid("date: the schedule has no meeting on that date", "no_meeting_that_day")
     moves = [m for m in s.moves if m.date != on] + [Move(date=on, to=to.replace(tzinfo=None) if to else None)]
     return check({**s.model_dump(mode="json"),
                   "moves": [m.model_dump(mode="json") for m in sorted(moves, key=lambda m: m.date)]})

@@ -107,7 +107,8 @@ def summary_for(state: SessionState, actor: Actor, now: float) -> dict[str, Any]
         return summary(state, now)
     if actor.role == "participant":
         return summary(state, now, participant_id=actor.participant_id)
-    raise Forbidden("the screen has no summary to download: the facilitator and each participant have theirs")
+    raise Forbidden("the screen has no summary to download: the facilitator and each participant have theirs",
+                        "no_summary_here")
 
 
 STATUS_WORDS = {"open": "not reviewed", "done": "done", "going": "still going", "dropped": "dropped"}

@@ -47,7 +47,7 @@ QUIET = ANONYMOUS_ACTS | {"presence_noted", "tallies_staged"}
 def mark(actor: Actor, *parts: str) -> str:
     """A participant's mark for one anonymous act: only their own secret recomputes it."""
     if not actor.key:
-        raise Forbidden("this needs the participant's own token")
+        raise Forbidden("this needs the participant's own token", "participant_only")
     return hmac.new(actor.key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 

@@ -22,7 +22,7 @@ from app.pages import i18n
 from app.pages.breakouts import name_list
 from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
-from app.pages.words import plain
+from app.pages.words import plain, script_refusals
 from app.realtime import close_codes, metrics
 from app.resources import TEMPLATES, require
 
@@ -101,6 +101,7 @@ templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
+templates.globals["script_refusals"] = script_refusals  # refusals the scripts meet, by reason
 templates.globals["script_codes"] = close_codes.FOR_SCRIPTS  # close codes and reasons, for the scripts
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 # The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the

@@ -211,12 +211,12 @@ class GroupService:
         or a new member of the group, whose code is shown once."""
         if state.group_id is None:
             if member_code is not None:
-                raise Invalid("member_code: this session is not part of a recurring group")
+                raise Invalid("member_code: this session is not part of a recurring group", "not_a_group")
             return MemberJoined(await door(state.code, name), None)
         if member_code is not None:
             member = await self._find(state.group_id, member_code)
             if member is None:
-                raise Unauthorized("that member code does not belong to this session's group")
+                raise Unauthorized("that member code does not belong to this session's group", "unknown_member_code")
             carried = tuple(CarriedAction(id=a["id"], text=a["text"], due=a.get("due")) for a in member.carried)
             cpd_key = member.cpd_key
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
@@ -280,7 +280,7 @@ class GroupService:
         await self._group(group_id)
         found = await self._find(group_id, member_code) if member_code else None
         if found is None:
-            raise Unauthorized("that member code does not belong to this group")
+            raise Unauthorized("that member code does not belong to this group", "unknown_member_code")
         return found
 
     async def cpd_record(self, member: MemberRecord, member_code: str, _: Callable[[str], str] | None = None,
@@ -327,7 +327,7 @@ class GroupService:
         if member is not None and group.rota and group.rota[group.rota_next % len(group.rota)]["member_id"] == member.id:
             return group
         if member is not None:
-            raise Forbidden("only the group's key holder or the rota's next facilitator can do this")
+            raise Forbidden("only the group's key holder or the rota's next facilitator can do this", "organiser_only")
         raise Unauthorized("that key does not belong to this group")
 
     async def reader(self, group_id: str, key: str | None) -> tuple[GroupRecord, MemberRecord | None]:
@@ -392,7 +392,7 @@ class GroupService:
     async def consent_to_present(self, member: MemberRecord, code: str, yes: bool) -> Between:
         b = await self.between(member.group_id)
         if b.plan is None:
-            raise NotFound("no case is settled for the next meeting")
+            raise NotFound("no case is settled for the next meeting", "no_plan")
         owner = mark_of(code, member.group_id, "topic", b.plan.id)
         return await self._change(member.group_id, lambda b: between.consent(b, owner, member.id, yes))
 
@@ -405,11 +405,11 @@ class GroupService:
             day = datetime.date.fromisoformat(on)
             when = datetime.datetime.fromisoformat(to) if to is not None else None
         except ValueError:
-            raise Invalid("date: YYYY-MM-DD; to: YYYY-MM-DDTHH:MM (local) or null") from None
+            raise Invalid("date: YYYY-MM-DD; to: YYYY-MM-DDTHH:MM (local) or null", "bad_schedule", field="date") from None
 
         def change(b: Between) -> Between:
             if b.schedule is None:
-                raise NotFound("the group has no schedule yet")
+                raise NotFound("the group has no schedule yet", "no_schedule")
             moved = rhythm.move(rhythm.check(b.schedule), day, when)
             return b.model_copy(update={"schedule": moved.model_dump(mode="json")})
         return await self._change(group_id, change)
@@ -417,7 +417,7 @@ class GroupService:
     async def calendar(self, group_id: str, summary: str) -> str:
         b = await self.between(group_id)
         if b.schedule is None:
-            raise NotFound("the group has no schedule yet")
+            raise NotFound("the group has no schedule yet", "no_schedule")
         return rhythm.calendar(rhythm.check(b.schedule), group_id, summary, self.clock())
 
     # ------------------------------------------------------------ a member's journal
@@ -454,7 +454,7 @@ class GroupService:
     async def erase_journal(self, member: MemberRecord, entry_id: str | None) -> None:
         def change(d: list | None) -> list | None:
             if entry_id is not None and not any(e["id"] == entry_id for e in d or []):
-                raise NotFound("no such journal entry")
+                raise NotFound("no such journal entry", "no_such_entry")
             return journal.erase(d or [], entry_id) or None
         await self.store.change_doc(member.group_id, _journal(member.id), change, erases=True)
         log.info("a member of group %s erased %s of their journal", member.group_id,

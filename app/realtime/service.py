@@ -454,7 +454,7 @@ class SessionService:
 
 def _reflection_writer(caller: Caller) -> str:
     if caller.actor.participant_id is None:
-        raise Forbidden("only a participant keeps a reflection")
+        raise Forbidden("only a participant keeps a reflection", "participant_only")
     return caller.actor.participant_id
 
 
@@ -483,7 +483,7 @@ def actor_for(state: SessionState, token: str | None, *, console: bool = False) 
             if console:
                 seat = cofacilitation.peer_seat(p.id)
                 if not cofacilitation.is_seat(state, seat):
-                    raise Unauthorized("the facilitation has not been handed to you")
+                    raise Unauthorized("the facilitation has not been handed to you", "not_handed_over")
                 return Actor(role="facilitator", seat=seat)
             return Actor(role="participant", participant_id=p.id, key=marking_key(token, state.code))
     raise Unauthorized("that token does not belong to this session")

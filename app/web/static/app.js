@@ -607,7 +607,8 @@
         var reason = (r.body && r.body.error && r.body.error.reason) || '';
         if (r.status === 409 && ['session_locked', 'session_full', 'session_closed'].indexOf(reason) >= 0) { location.reload(); return; }
         // The API's message is English, for programs: other languages get the page's own sentence.
-        if (!r.ok) throw new Error((pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
+        if (!r.ok) throw new Error(window.TalkingPieceWords.refusal(r.body && r.body.error) ||
+          (pageLang === 'en' && r.body && r.body.error && r.body.error.message) || t('could_not_join'));
         store.set('tp:token:' + code, r.body.token);
         form.dispatchEvent(new CustomEvent('tp:joined', { detail: r.body }));
         location.reload();

@@ -60,10 +60,10 @@
     }).then(function (res) {
       return res.json().then(function (body) { return { ok: res.ok, status: res.status, body: body }; });
     }).then(function (r) {
-      var message = (r.body && r.body.error && r.body.error.message) || '';
+      var reason = (r.body && r.body.error && r.body.error.reason) || '';
       // Unlocked meanwhile: join as anyone does. Full or closed meanwhile: the page says which.
-      if (r.status === 409 && /room is open/.test(message)) { form.dataset.door = 'open'; button.disabled = false; form.requestSubmit(); return; }
-      if (r.status === 409 && /full|closed|admits/.test(message)) { location.reload(); return; }
+      if (r.status === 409 && reason === 'room_open') { form.dataset.door = 'open'; button.disabled = false; form.requestSubmit(); return; }
+      if (r.status === 409 && (reason === 'session_full' || reason === 'session_closed')) { location.reload(); return; }
       if (!r.ok) throw new Error(t('could_not_join'));
       keep(knockKey, r.body.token);
       // The group's member code (a newcomer's, given once; or the one typed) is kept as at a join.

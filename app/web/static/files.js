@@ -56,6 +56,20 @@
     var text = words[key] || key;
     return text.replace(/%\((\w+)\)s/g, function (all, name) { return params && name in params ? String(params[name]) : all; });
   }
+  // A refusal from the API ({code, reason, message, values}) as the page's language says it,
+  // from its reason (web/templates/_script_words.html, "refusal-words"); null for a reason the
+  // page has no sentence for (the API's message is English, for programs).
+  var refusals = null;
+  function refusal(error) {
+    if (refusals === null) {
+      var el = document.getElementById("refusal-words");
+      try { refusals = el ? JSON.parse(el.textContent) : {}; } catch (e) { refusals = {}; }
+    }
+    var text = error && refusals[error.reason];
+    if (!text) return null;
+    var values = error.values || {};
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
   var lang = document.documentElement.lang || "en";
   // Times and numbers: the browser's own variant of the page's language (en-GB's 17:41 on an
   // English page in a British browser), else the page's language itself.
@@ -128,7 +142,7 @@
       times[i].setAttribute("data-localised", "");
     }
   }
-  window.TalkingPieceWords = { t: t, lang: lang, locale: locale, clock: clock, moment: moment, localTimes: localTimes };
+  window.TalkingPieceWords = { t: t, refusal: refusal, lang: lang, locale: locale, clock: clock, moment: moment, localTimes: localTimes };
 
   // The language picker: chosen, the page opens again in that language with its URL's
   // fragment kept (the console's and the screen's key live there).

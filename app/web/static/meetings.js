@@ -67,7 +67,12 @@
     }
     note.textContent = "";
     return files.withKey(base + call[1], cred, options).then(function (r) {
-      if (!r.ok) { note.textContent = words.t("did_not_work", { status: r.status }); return; }
+      if (!r.ok) {
+        // Why, in the page's language, from the refusal's reason; else the status alone.
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          note.textContent = words.refusal(body && body.error) || words.t("did_not_work", { status: r.status });
+        });
+      }
       return load();
     }, function () { note.textContent = words.t("did_not_work", { status: "—" }); });
   }

@@ -43,7 +43,7 @@
     return r.json().catch(function () { return {}; }).then(function (body) {
       // The API's message is English, for programs: other languages get the page's own sentence.
       var api = window.TalkingPieceWords.lang === 'en' && body.error && body.error.message;
-      var e = new Error(api || t('did_not_work', { status: r.status }));
+      var e = new Error(window.TalkingPieceWords.refusal(body.error) || api || t('did_not_work', { status: r.status }));
       e.code = body.error && body.error.code;
       throw e;
     });
