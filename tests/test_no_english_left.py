@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from app.facilitation import cpd, engine, record
+from app.facilitation import commands, cpd, engine, record
 from app.facilitation.formats import builtin_formats, format_with_durations
 from app.facilitation.errors import FacilitationError
 
@@ -131,7 +131,7 @@ def test_no_english_is_left_on_the_print_pages(pseudo: None) -> None:
                                   r=evidence(state, "p0", Reflection(description="Ward", confirmed=True))),
     }
     row = record.meeting_of(state)
-    rows = [{**row, "id": f"m{i}", "at": row["at"] + i * 86400} for i in range(2)]
+    rows = [{**row, "id": f"m{i}", "at": row["at"] + i * 86400, **({"title": "Team"} if i else {})} for i in range(2)]
     with i18n.speaking("en-XA"):
         charts = record.charts(rows, words.gettext)
     pages["record"] = render_page("record.html", "en-XA", shell=False, code=None,
@@ -198,3 +198,65 @@ def test_no_english_is_left_on_any_whole_page(pseudo: None) -> None:
             assert page.status_code in (200, 404), (path, page.status_code)
             shown = re.sub(f"{code[:3]} ?{code[3:]}", " ", page.text)  # the join code, spaced or not
             assert english_left(shown) == [], (path, english_left(shown))
+
+
+# ---------------------------------------------------------------- refusals, as a phone's alert says them
+
+# Values a refusal may carry (docs/live-socket.md), for the reasons a page words.
+SAMPLE_VALUES = {"name": "Ana", "limit": 3, "kb": 256, "group": 2, "count": 2, "threshold": 3, "command": "start_round",
+                 "status": "running", "kind": "question", "found": ["phone"], "hours": 4, "field": "text",
+                 "problem": "empty", "role": "participant"}
+
+
+def triggered_refusals() -> list[tuple[dict, dict]]:
+    """Refusals as the room triggers them: (the command, the error object the socket sends). The
+    walk through every format, and the ones a room meets at its limits: a full one-to-one, a
+    person's most actions, a presenter who listens, a group done, a session at its ceiling."""
+    found: list[tuple[dict, dict]] = []
+
+    def attempt(state, command: dict, actor) -> object:
+        try:
+            return send(state, command, actor, now=5.0)
+        except FacilitationError as refused:
+            found.append((command, refused.body()))
+            return state
+
+    for format_id in sorted(builtin_formats()):
+        states = [s for s, _ in walk(format_id)]
+        for command, actor in script(format_id):
+            attempt(states[-1], command, actor)
+    one = engine.new_session(code="ROOM23", title="Team", format=format_with_durations("one-to-one", None), now=0.0,
+                             salt="salt", facilitator_token_hash="f", screen_token_hash="s")
+    for i in range(2):
+        one = engine.join(one, participant_id=f"p{i}", name="", token_hash=f"t{i}", now=0.0).state
+    try:
+        engine.join(one, participant_id="p9", name="", token_hash="t9", now=0.0)
+    except FacilitationError as refused:
+        found.append(({"type": "join"}, refused.body()))
+    state = list(walk("check-in-out"))[3][0]
+    for n in range(engine.RULES[commands.AddAction].per_person + 1):
+        state = attempt(state, {"type": "add_action", "text": f"Book the room {n}"}, person(0))
+    return found
+
+
+def test_every_refusal_a_phone_is_shown_is_in_the_pages_language(pseudo: None) -> None:
+    """The alert a phone shows for each refusal (the socket's reply, as the page renders it):
+    through the catalog in the pseudo-locale, and in Welsh and Polish not the English sentence."""
+    from app.live.htmx import error_fragment
+    from app.pages.words import BY_REASON
+
+    refusals = triggered_refusals()
+    reasons = {error["reason"] for _, error in refusals}
+    assert {"session_full", "person_cap", "wrong_status"} <= reasons, reasons  # the limits were reached
+    made = [({}, {"code": "conflict", "message": "English message", "reason": reason, "values": SAMPLE_VALUES})
+            for reason in sorted(set(BY_REASON) | {"content_ceiling", "group_done", "listens_only", "invalid_field"})]
+    for command, error in refusals + made:
+        with i18n.speaking("en-XA"):
+            alert = error_fragment("c1", command, error)
+        assert 'role="alert"' in alert and english_left(alert) == [], (error, english_left(alert))
+        with i18n.speaking("en"):
+            english = re.sub(r"<[^>]+>", " ", error_fragment("c1", command, error)).split()
+        for lang in ("cy", "pl"):
+            with i18n.speaking(lang):
+                said = re.sub(r"<[^>]+>", " ", error_fragment("c1", command, error)).split()
+            assert said != english, (lang, error["reason"], " ".join(said))
