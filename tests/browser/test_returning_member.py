@@ -40,3 +40,61 @@ def test_a_returning_member_is_recognised_on_the_same_phone(server, contexts):
     kept = again.evaluate(f"() => [localStorage.getItem('tp:member:{group['group_id']}'),"
                           f" localStorage.getItem('tp:member:{group['group_id']}:new')]")
     assert kept == [code, None]  # recognised: no new code was handed out
+
+
+def test_a_returning_member_let_in_at_the_locked_door_is_recognised(server, contexts):
+    """Knocking is joining by another door: the phone knocks with the code it keeps, and once
+    the console lets her in she is the member she is (her CPD record has both meetings); a
+    newcomer who knocks is given a code of their own, kept on their phone."""
+    base = server.base_url
+    with httpx.Client(base_url=base, timeout=10) as http:
+        group = new_group(http, "Ward")
+        gid = group["group_id"]
+
+        def meeting() -> dict:
+            return http.post(f"/api/groups/{gid}/sessions", headers=auth(group["group_key"]),
+                             json={"title": "Monthly", "format": "check-in-out"}).json()
+
+        def command(created: dict, body: dict) -> None:
+            answer = http.post(f"/api/sessions/{created['code']}/commands", json=body,
+                               headers=auth(created["facilitator_token"]))
+            assert answer.status_code == 200, answer.text
+
+        first = meeting()
+        phone_ctx = contexts(phone=True)
+        join(phone_ctx, base, first["code"], "Ana Jones")
+        code = phone_ctx.pages[0].evaluate(f"() => localStorage.getItem('tp:member:{gid}')")
+        command(first, {"type": "start"})
+        command(first, {"type": "close"})
+
+        second = meeting()
+        command(second, {"type": "lock_room"})
+        phones = {}
+        for name, ctx in (("Ana Jones", phone_ctx), ("Ben", contexts(phone=True))):
+            page = ctx.new_page()
+            page.goto(f"{base}/join/{second['code']}")
+            expect(page.locator("#door-note")).to_contain_text("locked this room")
+            if name == "Ana Jones":
+                expect(page.locator("#member_code")).to_have_value(code)
+            else:
+                page.get_by_label("Your name").fill(name)
+            page.get_by_label(re.compile("keep what is said here confidential")).check()
+            page.get_by_role("button", name="Ask to come in").click()
+            expect(page.locator("#knock-status")).to_be_visible()
+            phones[name] = page
+        fac = auth(second["facilitator_token"])
+        waiting = http.get(f"/api/sessions/{second['code']}", headers=fac).json()["me"]["waiting"]
+        for knock in waiting:
+            command(second, {"type": "admit_knock", "knock_id": knock["id"]})
+        for page in phones.values():
+            expect(page.locator("#room")).to_be_visible(timeout=10000)
+        kept = phones["Ana Jones"].evaluate(f"() => [localStorage.getItem('tp:member:{gid}'),"
+                                            f" localStorage.getItem('tp:member:{gid}:new')]")
+        assert kept == [code, None]  # recognised: no new code was handed out
+        bens = phones["Ben"].evaluate(f"() => localStorage.getItem('tp:member:{gid}')")
+        assert TYPEABLE.fullmatch(bens or ""), bens  # the newcomer's code, kept as at a join
+        command(second, {"type": "start"})
+        command(second, {"type": "close"})
+        for member_code, meetings in ((code, 2), (bens, 1)):
+            record = http.get(f"/api/groups/{gid}/cpd", headers=auth(member_code)).json()
+            assert len(record["entries"]) == meetings
