@@ -152,3 +152,19 @@ def test_between_meetings_the_journal_the_rhythm_and_the_door_refuse_with_reason
 ])
 def test_a_refusal_with_values_reads_as_a_sentence(reason, values, expected) -> None:
     assert plain("the English message", None, reason, values) == expected
+
+
+def test_the_scripts_refusal_words_are_in_the_pages_language_with_their_values_left_to_fill() -> None:
+    """The meetings page, the join and the door say an HTTP refusal from its reason: the page
+    brings each sentence in its language, %(name)s left for the script to fill in."""
+    from app.pages import i18n
+    from app.pages.words import SCRIPT_REASONS, script_refusals
+
+    with i18n.speaking("en"):
+        english = script_refusals()
+    assert set(english) == set(SCRIPT_REASONS) and "%(limit)s" in english["topic_cap"]
+    for lang in ("cy", "pl"):
+        with i18n.speaking(lang):
+            said = script_refusals()
+        assert all(said[r] != english[r] for r in SCRIPT_REASONS), lang
+        assert "%(limit)s" in said["topic_cap"] and "%(limit)s" in said["bring_cap"], lang
