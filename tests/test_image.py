@@ -74,7 +74,7 @@ def wait_live(base_url: str, timeout: float = 30.0) -> None:
 
 def start_app(name: str, volume: str) -> str:
     """A container of the image in its embedded mode, its data on ``volume``: its base URL."""
-    podman("run", "--detach", "--name", name, "--publish", "127.0.0.1::8000",
+    podman("run", "--detach", "--init", "--name", name, "--publish", "127.0.0.1::8000",
            "--volume", f"{volume}:{DATA}", IMAGE)
     address = podman("port", name, "8000/tcp").splitlines()[0]
     base_url = f"http://{address}"
@@ -104,7 +104,11 @@ def test_the_image_serves_as_its_own_user_and_keeps_sessions_on_its_volume(image
             session = api.create_session("Wednesday reflective practice")
             page = api.http.get(f"/join/{session['code']}")
             assert page.status_code == 200 and "Wednesday reflective practice" in page.text
-        # The container goes away; a new one on the same volume has the session, still open to join.
+        # Stopped as a platform stops it (SIGTERM), the server finishes cleanly; the container
+        # goes away, and a new one on the same volume has the session, still open to join.
+        podman("stop", "--time", "10", first)
+        assert "Application shutdown complete." in image_tool("podman", "logs", first).stderr
+        assert podman("inspect", first, "--format", "{{.State.ExitCode}}") == "143"  # SIGTERM's, not SIGKILL's 137
         remove_containers(first)
         base_url = start_app(second, volume)
         with Api(base_url) as api:
