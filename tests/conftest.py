@@ -29,6 +29,16 @@ def store_id(mode: str) -> str:
     return STORE_IDS[mode]
 
 
+# Files that take long on the clock but little of the machine (tests/test_image.py mostly waits
+# for downloads and for podman): started first, so that under xdist they run beside the rest
+# instead of last and alone.
+EARLY_FILES = ("test_image.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in EARLY_FILES)
+
+
 def pytest_report_header() -> str:
     return ("store modes: each protocol test runs twice, [embedded-store] then [redis-store], "
             "so a file is listed once per mode")
