@@ -22,9 +22,12 @@ cannot take the deadline with it. Only the number goes out: each worker reads th
 itself, so a pub/sub listener learns when the room saw a change and nothing else. A quiet
 change (the true tallies alone, same version) is written and published not at all.
 
-On a conflict the change is recomputed from the newer record (changes are pure). Within
-one process, changes to one session queue on a lock first, so only other processes can
-conflict and a burst of commands does not turn into a storm of retries.
+A client's command reads the record in the same script that takes its session's fair share
+(``_GATED_READ``; ``quotas.py``), so a command costs two round trips, the read and the write;
+a command over the share reads nothing. On a conflict the change is recomputed from the
+newer record (changes are pure). Within one process, changes to one session queue on a lock
+first, so only other processes can conflict and a burst of commands does not turn into a
+storm of retries.
 
 A published state is ``{worker}:{revision}:{state json}``. Every worker subscribed to the
 session parses the JSON, except the one that wrote it: it still holds the state it just
