@@ -5,7 +5,8 @@ the facilitator's token is ``facilitator``. Every socket gets a first state fram
 command frame from the facilitator bumps the room's version, ``websockets.broadcast``s
 one message of ``--size`` bytes (shaped like a Talking Piece state frame, so the load
 processes read it the same way) to the room's phones, and acks with the version.
-Same keepalive (20 s pings), garbage collector settings, event loop (uvloop when installed, as uvicorn picks it) and
+Same keepalive (a ping every ``WS_PING_S`` seconds, 5 by default, answered within as long),
+garbage collector settings, event loop (uvloop when installed, as uvicorn picks it) and
 permessage-deflate settings (off, or with ``--deflate`` uvicorn's) as Talking Piece's server.
 
     python bench/raw_server.py --port 8765 --size 2500
@@ -34,7 +35,7 @@ def message(version: int, size: int) -> str:
     return head + "x" * max(0, size - len(head) - 2) + '"}'
 
 
-async def main(host: str, port: int, size: int, deflate: bool) -> None:
+async def main(host: str, port: int, size: int, deflate: bool, ping: float) -> None:
     rooms: dict[str, set[ServerConnection]] = {}
     versions: dict[str, int] = {}
 
@@ -66,7 +67,7 @@ async def main(host: str, port: int, size: int, deflate: bool) -> None:
     extensions = [ServerPerMessageDeflateFactory(server_max_window_bits=12, client_max_window_bits=12,
                                                  compress_settings={"memLevel": 5})] if deflate else None
     async with serve(handler, host, port, backlog=4096, max_size=1 << 20, compression=None,
-                     extensions=extensions):
+                     extensions=extensions, ping_interval=ping, ping_timeout=ping):
         print(f"raw broadcast server on ws://{host}:{port}/ ({size}-byte messages)", flush=True)
         await stop
 
@@ -77,13 +78,18 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--size", type=int, default=2500, help="bytes per broadcast message")
     parser.add_argument("--deflate", action="store_true", help="accept permessage-deflate as uvicorn does")
+    parser.add_argument("--ping", type=float, default=None,
+                        help="seconds between keepalive pings (default: Talking Piece's WS_PING_S)")
     args = parser.parse_args()
     raise_fd_limit()
     from app.__main__ import tune_gc
     tune_gc()  # the same garbage collector settings as Talking Piece's server, so pauses compare
+    if args.ping is None:
+        from app.config import AppSettings
+        args.ping = AppSettings().ws_ping_s  # the same keepalive as Talking Piece's server
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main(args.host, args.port, args.size, args.deflate))
+        asyncio.run(main(args.host, args.port, args.size, args.deflate, args.ping))
     else:
-        uvloop.run(main(args.host, args.port, args.size, args.deflate))
+        uvloop.run(main(args.host, args.port, args.size, args.deflate, args.ping))

@@ -52,7 +52,7 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
     if not viewer.key:
         return {"consent_answered": []}
     return {"consent_answered": [p.id for p in state.proposals
-                                 if answer_mark(state, p.id, viewer) in p.answered]}
+                                 if p.answered and answer_mark(state, p.id, viewer) in p.answered]}
 
 
 # ---------------------------------------------------------------- handlers

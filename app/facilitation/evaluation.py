@@ -135,7 +135,8 @@ def me_extras(state: SessionState, viewer: Actor) -> dict[str, Any]:
     """A phone's own: whether it has answered (only its own secret recomputes its mark)."""
     if viewer.role != "participant" or not state.format.evaluation:
         return {}
-    done = viewer.key is not None and mark(state, viewer) in state.evaluation.answered
+    answered = state.evaluation.answered  # (nobody's answer yet: no mark to compute)
+    done = viewer.key is not None and bool(answered) and mark(state, viewer) in answered
     return {"evaluation_answered": done, "evaluation_due": offered(state) and not done}
 
 

@@ -193,13 +193,14 @@ def me_view(state: SessionState, viewer: Actor) -> dict[str, Any]:
         me["present"] = person.present
         # Only the voter's own secret recomputes their marks; nobody else's view shows them.
         keyed = viewer.key is not None
+        # (an item nobody voted for needs no mark computed: none can be mine)
         me["voted_item_ids"] = [i.id for i in tallies.shown_items(state)
-                                if keyed and vote_mark(state, i.id, viewer) in i.voter_hashes]
+                                if keyed and i.voter_hashes and vote_mark(state, i.id, viewer) in i.voter_hashes]
         me["listening"] = listening(state, person.id)
         me["answering"] = floor.answerer(state) == person.id  # the presenter answers each question here
         me["hand_lowered"] = person.hand_lowered  # the phase changed while my hand was up
         me["wellbeing_answered"] = [t.phase_id for t in state.wellbeing
-                                    if keyed and wellbeing_mark(state, t.phase_id, viewer) in t.answered]
+                                    if keyed and t.answered and wellbeing_mark(state, t.phase_id, viewer) in t.answered]
         me["requested_word"] = person.id in state.word_requests
         me["has_reflection"] = person.reflection is not None
         me["undo_pass_until"] = undo_pass_until(state, person.id)  # mine alone: nobody else sees who passed

@@ -15,10 +15,12 @@ wait (the peer reads slowly, or frames are already queued) does the sender take 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections import deque
 from collections.abc import Callable
 
 from starlette.websockets import WebSocket
+from websockets.protocol import SERVER, Protocol, State
 
 from app.facilitation.models import Actor, SessionState
 from app.realtime import close_codes
@@ -36,15 +38,32 @@ def immediate_writer(ws: WebSocket) -> Write | None:
     transport's buffer is over its high-water mark) and then writes synchronously. So while
     the event is set one step of the coroutine completes the send; should it ever not, the
     coroutine is closed before it has written anything and the sender takes the frame.
+
+    On an open connection with no extension negotiated (no permessage-deflate) a server's
+    text frame is only a header and the UTF-8 text, so it is written to the transport here,
+    past the ASGI message, the coroutine and the protocol's frame objects that each send
+    would otherwise make for every socket of a room (docs/benchmarks.md). Anything else (a
+    compressed connection, one closing or closed) takes the ASGI path.
     """
     send = getattr(ws, "_send", None)
-    writable = getattr(getattr(send, "__self__", None), "writable", None)
+    server = getattr(send, "__self__", None)
+    writable = getattr(server, "writable", None)
     if send is None or not isinstance(writable, asyncio.Event):
         return None
+    conn, transport = getattr(server, "conn", None), getattr(server, "transport", None)
+    direct = (isinstance(conn, Protocol) and conn.side is SERVER and transport is not None
+              and all(hasattr(server, name) for name in ("handshake_complete", "close_sent", "disconnected",
+                                                          "initial_response")))
 
     def write(text: str) -> bool:
         if not writable.is_set():
             return False
+        if (direct and not conn.extensions and conn.state is State.OPEN and not conn.expect_continuation_frame
+                and server.handshake_complete and not server.close_sent and not server.disconnected
+                and server.initial_response is None and not transport.is_closing()):
+            data = text.encode()
+            transport.write(text_header(len(data)) + data)
+            return True
         step = send({"type": "websocket.send", "text": text})
         try:
             step.send(None)
@@ -57,6 +76,17 @@ def immediate_writer(ws: WebSocket) -> Write | None:
 
     return write
 
+
+def text_header(length: int) -> bytes:
+    """An unmasked final text frame's header (RFC 6455 5.2), as a server sends it."""
+    if length < 126:
+        return bytes((0x81, length))
+    if length < 65536:
+        return _MEDIUM.pack(0x81, 126, length)
+    return _LONG.pack(0x81, 127, length)
+
+
+_MEDIUM, _LONG = struct.Struct("!BBH"), struct.Struct("!BBQ")
 
 
 class LiveConnection:

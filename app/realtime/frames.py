@@ -17,8 +17,7 @@ SESSION = "session"  # in a Cache: a dict that lasts while the session has socke
 SETTLE = "settle"    # in a Cache: what to call once the state has been offered to every socket
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # one encoder for every frame
 
 
 def state_frame(state: SessionState, viewer: Actor, now: float, cache: Cache) -> str:

@@ -61,10 +61,12 @@ class SessionStore(Protocol):
 
     async def load(self, code: str) -> Record | None: ...
 
-    async def update(self, code: str, change: Change) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: "Gate | None" = None) -> tuple[Record, bool]:
         """Apply ``change`` atomically to the latest record: (record, changed).
 
-        Raises ``KeyError`` when the session does not exist (or has expired).
+        With a ``gate``, its tokens are taken first, and when they are short its refusal is
+        raised with nothing read or changed. Raises ``KeyError`` when the session does not
+        exist (or has expired).
         """
 
     async def delete(self, code: str) -> None: ...
@@ -133,6 +135,24 @@ class Bucket(NamedTuple):
     key: str
     rate: float
     burst: float
+
+
+class Gate(NamedTuple):
+    """A fair share a change must get before it is made: a token from each of ``buckets`` in
+    ``limits`` at ``now``, or ``refused(wait)`` is raised. A store that can takes it in the
+    same round trip as its read of the record (Redis: one script), instead of one of its own
+    before every command."""
+
+    limits: "Limits"
+    buckets: tuple[Bucket, ...]
+    now: float
+    refused: Callable[[float], Exception]
+
+    async def take(self) -> None:
+        """Take the tokens on their own (a store that cannot fold them into its read)."""
+        wait = await self.limits.take(self.buckets, self.now)
+        if wait:
+            raise self.refused(wait)
 
 
 class Limits(Protocol):

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from app.config import AppSettings
 from app.realtime import metrics
 from app.facilitation.errors import RateLimited
-from app.realtime.interfaces import Bucket, Limits
+from app.realtime.interfaces import Bucket, Gate, Limits
 
 
 class TooFast(RateLimited):
@@ -45,6 +45,11 @@ class TooFast(RateLimited):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = max(1, math.ceil(retry_after))
+
+
+def _session_refused(wait: float) -> TooFast:
+    metrics.refused("session_messages")
+    return TooFast("this session is receiving too many commands at once: try again in a moment", wait)
 
 
 class Quotas:
@@ -91,6 +96,11 @@ class Quotas:
 
     async def commanding(self, token: str, code: str) -> None:
         """One command (over HTTP or a socket) from this token to this session."""
+        await (await self.command_gate(token, code)).take()
+
+    async def command_gate(self, token: str, code: str) -> Gate:
+        """One command from this token to this session: the token's share is taken here (this
+        process keeps it), the session's is the gate the change's store takes with its read."""
         s = self.settings
         now = self.clock()
         mine = hmac.new(token.encode(), b"rate", hashlib.sha256).hexdigest()[:32]
@@ -98,11 +108,8 @@ class Quotas:
         if wait:
             metrics.refused("token_messages")
             raise TooFast("you are sending too fast: slow down", wait)
-        wait = await self.shared.take([self._bucket("session", self._hidden(code), s.session_messages_per_s,
-                                                    s.session_message_burst)], now)
-        if wait:
-            metrics.refused("session_messages")
-            raise TooFast("this session is receiving too many commands at once: try again in a moment", wait)
+        return Gate(self.shared, (self._bucket("session", self._hidden(code), s.session_messages_per_s,
+                                               s.session_message_burst),), now, _session_refused)
 
     async def guess_wait(self, address: str) -> float:
         """Seconds this address must wait before naming a session again (join-code guessing)."""

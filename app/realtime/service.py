@@ -49,7 +49,7 @@ from app.facilitation.reflection import Reflection
 from app.facilitation.tallies import QUIET
 from app.facilitation.transition import Event
 from app.realtime import close_codes, metrics
-from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Record, SessionStore
+from app.realtime.interfaces import UNAVAILABLE, Broker, Deadlines, Gate, Record, SessionStore
 from app.realtime.item_cap import ItemCap
 from app.realtime.quotas import Quotas
 from app.realtime.sealing import ack_key, cpd_context, open_sealed, open_with, seal, seal_to, seal_with
@@ -275,8 +275,8 @@ class SessionService:
     async def execute(self, caller: Caller, command: Command, command_id: str | None = None) -> dict[str, Any]:
         """Apply a client's command once; the same (token, id) again returns the first ack."""
         token = caller.token
-        if self.quotas is not None:
-            await self.quotas.commanding(token, caller.code)
+        # The token's share is taken now; the session's with the store's read (one round trip in Redis).
+        gate = await self.quotas.command_gate(token, caller.code) if self.quotas is not None else None
         key = hmac.new(token.encode(), (command_id or "").encode(), hashlib.sha256).hexdigest() if command_id else None
         writer = hmac.new(token.encode(), b"items", hashlib.sha256).hexdigest()
         sealing = ack_key(token, caller.code)
@@ -309,7 +309,7 @@ class SessionService:
             return Record.model_construct(state=result.state, acks=acks)
 
         try:
-            await self._update(caller.code, change)
+            await self._update(caller.code, change, gate=gate)
         except BaseException:
             if taken:
                 self.item_cap.give_back(caller.code, writer)
@@ -422,7 +422,7 @@ class SessionService:
                 log.debug("session %s: %s", code, event.type)
 
     async def _update(self, code: str, change: Callable[[Record], Record | None],
-                      store: SessionStore | None = None) -> SessionState:
+                      store: SessionStore | None = None, gate: Gate | None = None) -> SessionState:
         visible = False
 
         def tracked(record: Record) -> Record | None:
@@ -432,7 +432,7 @@ class SessionService:
             return new
 
         try:
-            record, changed = await (store or self.store).update(code, tracked)
+            record, changed = await (store or self.store).update(code, tracked, gate)
         except KeyError:
             raise NotFound("no session with that code") from None
         if changed and visible:

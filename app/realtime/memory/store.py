@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.realtime.at_rest import seat_times_lost
-from app.realtime.interfaces import Change, Record, expires_at
+from app.realtime.interfaces import Change, Gate, Record, expires_at
 from app.realtime.sqlite.store import SessionFile
 
 
@@ -75,7 +75,9 @@ class MemoryStore:
     async def load(self, code: str) -> Record | None:
         return self._get(code)
 
-    async def update(self, code: str, change: Change) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
+        if gate is not None:
+            await gate.take()
         record = self._get(code)
         if record is None:
             raise KeyError(code)

@@ -22,9 +22,12 @@ cannot take the deadline with it. Only the number goes out: each worker reads th
 itself, so a pub/sub listener learns when the room saw a change and nothing else. A quiet
 change (the true tallies alone, same version) is written and published not at all.
 
-On a conflict the change is recomputed from the newer record (changes are pure). Within
-one process, changes to one session queue on a lock first, so only other processes can
-conflict and a burst of commands does not turn into a storm of retries.
+A client's command reads the record in the same script that takes its session's fair share
+(``_GATED_READ``; ``quotas.py``), so a command costs two round trips, the read and the write;
+a command over the share reads nothing. On a conflict the change is recomputed from the
+newer record (changes are pure). Within one process, changes to one session queue on a lock
+first, so only other processes can conflict and a burst of commands does not turn into a
+storm of retries.
 
 A published state is ``{worker}:{revision}:{state json}``. Every worker subscribed to the
 session parses the JSON, except the one that wrote it: it still holds the state it just
@@ -46,7 +49,8 @@ from redis.asyncio import Redis
 from app.facilitation.errors import Conflict
 from app.facilitation.models import SessionState
 from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, with_presence
-from app.realtime.interfaces import Change, Record, expires_at
+from app.realtime.interfaces import Change, Gate, Record, expires_at
+from app.realtime.redis.limits import TAKE_BUCKETS, RedisLimits
 
 log = logging.getLogger("talkingpiece.redis")
 
@@ -109,6 +113,18 @@ end
 return gone
 """
 
+# A command's fair share and the read it is computed from, in one round trip. KEYS: the
+# session hash, then the buckets. ARGV: take_buckets's (``limits.py``). Returns {wait} when
+# the buckets are short (nothing is read), else {'0', rev, record, presence}.
+_GATED_READ = TAKE_BUCKETS + """
+local buckets = {}
+for i = 2, #KEYS do buckets[i - 1] = KEYS[i] end
+local wait = take_buckets(buckets, ARGV)
+if wait ~= '0' then return {wait} end
+local fields = redis.call('HMGET', KEYS[1], 'rev', 'record', 'presence')
+return {wait, fields[1], fields[2], fields[3]}
+"""
+
 MAX_ATTEMPTS = 100
 KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
 
@@ -153,6 +169,7 @@ class RedisStore:
         self._write = redis.register_script(_WRITE)
         self._reconcile = redis.register_script(_RECONCILE)
         self._expired = redis.register_script(_EXPIRED)
+        self._gated_read = redis.register_script(_GATED_READ)
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
@@ -205,8 +222,24 @@ class RedisStore:
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
 
+    async def _gated_get(self, code: str, gate: Gate) -> "_Stored | None":
+        """``_get`` after taking the gate's tokens, in one round trip when they are kept in this
+        Redis (a command's session share); refused with nothing read when they are short."""
+        limits = gate.limits
+        if not isinstance(limits, RedisLimits) or limits.redis is not self.redis:
+            await gate.take()
+            return await self._get(code)
+        keys, args = limits.script_args("take", gate.buckets, gate.now)
+        reply = await self._gated_read(keys=[session_key(self.prefix, code), *keys], args=args)
+        wait = float(reply[0])
+        if wait:
+            raise gate.refused(wait)
+        return self._stored(*reply[1:])
+
     async def _get(self, code: str) -> "_Stored | None":
-        rev, raw, presence = await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"])
+        return self._stored(*await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"]))
+
+    def _stored(self, rev: str | None, raw: str | None, presence: str | None) -> "_Stored | None":
         if rev is None or raw is None:
             return None
         record = Record.model_validate_json(raw)
@@ -218,12 +251,12 @@ class RedisStore:
         found = await self._get(code)
         return found.record if found else None
 
-    async def update(self, code: str, change: Change) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
         lock, users = self._locks.get(code) or (asyncio.Lock(), 0)
         self._locks[code] = (lock, users + 1)
         try:
             async with lock:
-                return await self._update(code, change)
+                return await self._update(code, change, gate)
         finally:
             lock, users = self._locks[code]
             if users <= 1:
@@ -231,9 +264,9 @@ class RedisStore:
             else:
                 self._locks[code] = (lock, users - 1)
 
-    async def _update(self, code: str, change: Change) -> tuple[Record, bool]:
+    async def _update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
         for attempt in range(MAX_ATTEMPTS):
-            found = await self._get(code)
+            found = await (self._get(code) if attempt or gate is None else self._gated_get(code, gate))
             if found is None:
                 raise KeyError(code)
             rev, record = found.rev, found.record
