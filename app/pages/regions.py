@@ -68,8 +68,8 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("status", "purpose status status_label"),
         _r("timeline", "status timeline"),
         _r("floor", "erase_at floor next_step paused phase present status suggested", "me.role my"),
-        _r("controls", "breakouts.running floor.id paused phase.count phase.number present[id] previous_phase "
-                       "safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
+        _r("controls", "breakouts.running floor? paused phase.count phase.number present[id] presenter_speaking "
+                       "previous_phase safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
         _r("round", "round"),
         _r("queue", "people[id,connected,phoneless] queue v.round?"),
         _r("voice", "voice"),
@@ -125,6 +125,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     )),
 }
 
+VIEWER = "viewer"  # a phone's own data (web/static/viewer.js): rendered for each phone alone
 NAMES = {role: tuple(r.name for r in regions) for role, (_, regions) in REGIONS.items()}
 
 MISSING = object()

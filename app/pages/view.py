@@ -11,8 +11,8 @@ from typing import Any
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
 from app.pages.i18n import N_
-from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named
-from app.pages.safety import safety_model
+from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named, me_named
+from app.pages.safety import safety_model, safety_own
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
 BAR_HEIGHT = 22
@@ -107,6 +107,9 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "paused": status == "paused",
         "names": names,
         "floor": floor,
+        # Whether the presenter holds the floor: the console's controls read only this of who speaks,
+        # so a round's turn changes leave them alone.
+        "presenter_speaking": floor is not None and floor["id"] == view.get("presenter_id"),
         "phase": phase_info,
         "timeline": _timeline(view),
         "round": _round(view, names),
@@ -137,10 +140,21 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     }
 
 
-def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
-    """One viewer's page model: the room's, with what depends on who is looking."""
-    view = guests_named(view)
-    me = view.get("me", {})
+def viewer_model(view: dict[str, Any], room: dict[str, Any],
+                 audience: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One viewer's page model: the room's, with what depends on who is looking.
+
+    ``audience`` (``regions.audience_model`` of the same shared view, for the viewer's role),
+    when given, spares what it already holds for every viewer alike: the shared view with its
+    guests named, and the room's safety; only the viewer's own part is worked out here. The
+    pages' socket does this for every phone at every change.
+    """
+    if audience is not None:
+        me = me_named(view.get("me", {}))
+        view = {**audience["v"], "me": me}
+    else:
+        view = guests_named(view)
+        me = view.get("me", {})
     my_id = me.get("participant_id")
     model = dict(room)
     model["v"] = view
@@ -150,7 +164,8 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
     model["me"] = me
     my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
     model["focus"] = _focus(room["status"], floor, my, room["purpose"])
-    model["safety"] = safety_model(view)  # listening, a word afterwards, presenter, wellbeing, evaluation
+    # Listening, a word afterwards, presenter, wellbeing, evaluation.
+    model["safety"] = {**audience["safety"], **safety_own(me)} if audience is not None else safety_model(view)
     return model
 
 
