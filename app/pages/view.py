@@ -164,9 +164,30 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any],
     model["me"] = me
     my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
     model["focus"] = _focus(room["status"], floor, my, room["purpose"])
+    if my is not None:
+        my["is"] = viewer_flags(my, floor, model["focus"], room["server_time"])
     # Listening, a word afterwards, presenter, wellbeing, evaluation.
     model["safety"] = {**audience["safety"], **safety_own(me)} if audience is not None else safety_model(view)
     return model
+
+
+# Moments that leave the phone's glance quiet (no one speaking): it shows the phase's time left.
+QUIET = ("write", "notes", "actions", "ballot", "wellbeing", "evaluation")
+
+
+def viewer_flags(my: dict[str, Any], floor: dict[str, Any] | None, focus: str, now: float) -> str:
+    """What is this phone's own, as the words its shared regions choose their parts by
+    (``<t-when data-when="next !answering">``; web/static/viewer.js, regions.apply_viewer): my
+    turn, up next, my hand, my ballot. The phone's own data alone: it is sent to this phone only."""
+    turn = bool(floor and floor["mine"])
+    undo = my["undo_until"]
+    flags = [name for name, on in (
+        ("gone", not my["present"]), ("turn", turn), ("next", my["up_next"] and not turn),
+        ("answering", my["answering"]), ("second", my["second_chance"]), ("can-pass", my["can_pass"]),
+        ("lowered", my["hand_lowered"] and not my["hand_raised"]), ("hand", my["hand_raised"]),
+        ("queued", bool(my["queue_position"])), ("listening", my["listening"]),
+        ("undo", bool(undo and undo > now)), ("quiet", not floor and focus in QUIET)) if on]
+    return " ".join(flags + [f"voted-{item}" for item in sorted(my["voted"])])
 
 
 def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:
