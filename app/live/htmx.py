@@ -10,8 +10,10 @@ WebSocket extension sends form fields as JSON; ``cid`` is the client's command i
 What this costs grows with the audiences, not with the sockets: each region is rendered
 once for everyone who sees the same scope in the same role and language, from the inputs
 it declares, and again only when those change (``app.pages.regions``); what is a phone's
-own is a few values that sort the room's phones into a handful of kinds, or data the page
-applies. A connection remembers each region it was sent by a digest, not by its HTML.
+own is data its page applies (its ``viewer`` region, web/static/viewer.js), or a few values
+that sort the room's phones into a handful of kinds. Per socket there remain its own model and
+values and a digest per region: a connection remembers each region it was sent by a digest,
+not by its HTML.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pages' live regions, what each one is rendered from, and rendering each once per audience.
 
 A live region is a named template block (web/templates/). Each declares its inputs: paths into
-the page model (``"floor"``, ``"v.round"``, ``"my.up_next"``; ``"v.round?"`` where only whether
+the page model (``"floor"``, ``"v.round"``, ``"my.actions"``; ``"v.round?"`` where only whether
 there is one matters, ``"present[id,name]"`` where only those keys of a list's items are
 shown), in two kinds.
 
@@ -9,20 +9,29 @@ shown), in two kinds.
   same scope (the room, or one breakout group) in the same role and language. It is built
   once per state and audience from the shared view alone, with no viewer in it
   (``audience_model``), so nothing one person may see alone can reach it.
-- ``own``: read from the viewer's own model (``view.viewer_model``): is it my turn, am I next,
-  my hand, my votes, my actions. Declared only where a region shows something of the viewer,
-  and kept to values most viewers share ("not speaking, hand down"), so that a room of thirty
-  phones falls into a handful of kinds. What is unique to one phone and only decorates a
-  shared region (the phone's own name) is not an input at all: it reaches that phone as data
-  in its own small ``viewer`` region, which web/static/viewer.js applies to the page
-  (``apply_viewer`` is the same rule, for the tests).
+- ``own``: read from the viewer's own model (``view.viewer_model``): a word asked for, a
+  wellbeing question due, my actions. Declared only where a region shows something of the
+  viewer, and kept to values most viewers share ("not asked, not due"), so that a room of
+  thirty phones falls into a handful of kinds.
+
+What differs from phone to phone at every turn (my turn, up next, may I pass, my hand and place
+in the queue, my votes, my focus) is no input at all of the regions phones share (the glance,
+the hand, the items, the status line): they are rendered once per audience with every phone's
+variant in them as ``<t-when data-when="next !answering">`` parts, and each phone gets its own
+data alone in its small ``viewer`` region (``view.viewer_flags``: ``data-is``, ``data-focus``,
+``data-queue``, ``data-undo``, its name). web/static/viewer.js keeps the parts whose words that
+data meets and fills in the rest; ``apply_viewer`` is the same rule, for the tests. So a turn
+change renders the room's glance once, and the ``viewer`` region of the few phones whose moment
+changed.
 
 A region is rendered from its declared inputs and nothing else (``picked``): a template that
 reads anything undeclared fails to render (the environment's undefined is strict), so what a
 region shows can only change when its inputs do. The HTML is kept per region and audience
 (``Regions``) under the shared inputs' values, and under each distinct set of own values seen
 since: a new state renders a region again only for the audience whose shared inputs changed,
-and then once per distinct own values, never once per socket. The console and the screen, one
+and then once per distinct own values, never once per socket. Phones alike in every own value
+share one list of renderings (app/live/htmx.py), so a socket costs its own model and values,
+not a lookup per region. The console and the screen, one
 per room, are audiences of their own: they too render only the regions whose inputs changed.
 """
 
