@@ -10,8 +10,10 @@ WebSocket extension sends form fields as JSON; ``cid`` is the client's command i
 What this costs grows with the audiences, not with the sockets: each region is rendered
 once for everyone who sees the same scope in the same role and language, from the inputs
 it declares, and again only when those change (``app.pages.regions``); what is a phone's
-own is a few values that sort the room's phones into a handful of kinds, or data the page
-applies. A connection remembers each region it was sent by a digest, not by its HTML.
+own is data its page applies (its ``viewer`` region, web/static/viewer.js), or a few values
+that sort the room's phones into a handful of kinds. Per socket there remain its own model and
+values and a digest per region: a connection remembers each region it was sent by a digest,
+not by its HTML.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
-from app.pages.regions import NAMES, REGIONS, Leaf, Regions, audience_model, inputs
+from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, inputs, own_inputs, reads_viewer
 from app.pages.templates import render_block, templates
 from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
 from app.realtime.connection import LiveConnection
@@ -41,6 +43,7 @@ TRUE = {"true", "on", "1", "yes"}
 # The live regions of each page, by role: its template and the regions' names (app.pages.regions).
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {role: (t, NAMES[role]) for role, (t, _) in REGIONS.items()}
 
+INDEX = {role: {name: i for i, name in enumerate(names)} for role, names in NAMES.items()}
 Page = tuple[Regions, dict[str, Any], dict[str, Any], list[Leaf]]  # regions, audience, viewer, leaves
 
 
@@ -64,6 +67,7 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     if found is not None:
         return found  # type: ignore[no-any-return]
     template, regions = REGIONS[actor.role]
+    names = INDEX[actor.role]
     lasting = cache.get(SESSION)
     kept = lasting.setdefault("pages", Regions()) if lasting is not None else Regions()
     if "pages-settle" not in cache:  # once per state
@@ -79,11 +83,22 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     seen = cache.get(("pages-audience", audience_key))
     if seen is None:  # once per state and audience: its model and each region's shared inputs
         audience = audience_model(room, shared, actor.role)
-        seen = cache[("pages-audience", audience_key)] = (audience, [inputs(audience, r.shared) for r in regions])
-    audience, shared_keys = seen
-    viewer = viewer_model({**shared, "me": me_view(state, actor)}, room)
-    leaves = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
-              for r, k in zip(regions, shared_keys)]
+        paths = tuple(dict.fromkeys(p for r in regions if r.name != VIEWER and reads_viewer(r, audience)
+                                    for p in r.own_split))
+        seen = cache[("pages-audience", audience_key)] = (audience, [inputs(audience, r.shared) for r in regions], paths)
+    audience, shared_keys, paths = seen
+    viewer = viewer_model({"me": me_view(state, actor)}, room, audience)
+    # Phones alike in every own value the audience's regions read share one list of renderings:
+    # a socket costs its own values, not a lookup per region.
+    kind = ("pages-kind", audience_key, own_inputs(viewer, paths))
+    leaves = cache.get(kind)
+    if leaves is None:
+        leaves = cache[kind] = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
+                                if r.name != VIEWER else None for r, k in zip(regions, shared_keys)]
+    if VIEWER in names:  # a phone's own data: its own rendering, whatever its kind
+        leaves = list(leaves)
+        i = names[VIEWER]
+        leaves[i] = kept.leaf(template, regions[i], audience_key, shared_keys[i], audience, viewer, state.version, lang)
     found = cache[key] = (kept, audience, viewer, leaves)
     return found
 

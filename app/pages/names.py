@@ -54,6 +54,15 @@ def guests_named(view: dict[str, Any]) -> dict[str, Any]:
     return named
 
 
+def me_named(me: dict[str, Any]) -> dict[str, Any]:
+    """A viewer's own part of the view (``me``) as ``guests_named`` names it, for a view whose
+    shared part was named once for everyone: a guest's own name, and the word requests they see."""
+    named = {**me, "name": shown_name(me["name"])} if _guest(me.get("name")) else me
+    if me.get("word_requests") and any(_guest(p.get("name")) for p in me["word_requests"]):
+        named = {**named, "word_requests": _named(me["word_requests"])}
+    return named
+
+
 def summary_named(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary's print page with each guest's name (on the share-of-voice bars, when the
     group agreed to names) in the reader's language."""

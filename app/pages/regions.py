@@ -1,7 +1,7 @@
 """The pages' live regions, what each one is rendered from, and rendering each once per audience.
 
 A live region is a named template block (web/templates/). Each declares its inputs: paths into
-the page model (``"floor"``, ``"v.round"``, ``"my.up_next"``; ``"v.round?"`` where only whether
+the page model (``"floor"``, ``"v.round"``, ``"my.actions"``; ``"v.round?"`` where only whether
 there is one matters, ``"present[id,name]"`` where only those keys of a list's items are
 shown), in two kinds.
 
@@ -9,26 +9,36 @@ shown), in two kinds.
   same scope (the room, or one breakout group) in the same role and language. It is built
   once per state and audience from the shared view alone, with no viewer in it
   (``audience_model``), so nothing one person may see alone can reach it.
-- ``own``: read from the viewer's own model (``view.viewer_model``): is it my turn, am I next,
-  my hand, my votes, my actions. Declared only where a region shows something of the viewer,
-  and kept to values most viewers share ("not speaking, hand down"), so that a room of thirty
-  phones falls into a handful of kinds. What is unique to one phone and only decorates a
-  shared region (the phone's own name) is not an input at all: it reaches that phone as data
-  in its own small ``viewer`` region, which web/static/viewer.js applies to the page
-  (``apply_viewer`` is the same rule, for the tests).
+- ``own``: read from the viewer's own model (``view.viewer_model``): a word asked for, a
+  wellbeing question due, my actions. Declared only where a region shows something of the
+  viewer, and kept to values most viewers share ("not asked, not due"), so that a room of
+  thirty phones falls into a handful of kinds.
+
+What differs from phone to phone at every turn (my turn, up next, may I pass, my hand and place
+in the queue, my votes, my focus) is no input at all of the regions phones share (the glance,
+the hand, the items, the status line): they are rendered once per audience with every phone's
+variant in them as ``<t-when data-when="next !answering">`` parts, and each phone gets its own
+data alone in its small ``viewer`` region (``view.viewer_flags``: ``data-is``, ``data-focus``,
+``data-queue``, ``data-undo``, its name). web/static/viewer.js keeps the parts whose words that
+data meets and fills in the rest; ``apply_viewer`` is the same rule, for the tests. So a turn
+change renders the room's glance once, and the ``viewer`` region of the few phones whose moment
+changed.
 
 A region is rendered from its declared inputs and nothing else (``picked``): a template that
 reads anything undeclared fails to render (the environment's undefined is strict), so what a
 region shows can only change when its inputs do. The HTML is kept per region and audience
 (``Regions``) under the shared inputs' values, and under each distinct set of own values seen
 since: a new state renders a region again only for the audience whose shared inputs changed,
-and then once per distinct own values, never once per socket. The console and the screen, one
+and then once per distinct own values, never once per socket. Phones alike in every own value
+share one list of renderings (app/live/htmx.py), so a socket costs its own model and values,
+not a lookup per region. The console and the screen, one
 per room, are audiences of their own: they too render only the regions whose inputs changed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +78,8 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("status", "purpose status status_label"),
         _r("timeline", "status timeline"),
         _r("floor", "erase_at floor next_step paused phase present status suggested", "me.role my"),
-        _r("controls", "breakouts.running floor.id paused phase.count phase.number present[id] previous_phase "
-                       "safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
+        _r("controls", "breakouts.running floor? paused phase.count phase.number present[id] presenter_speaking "
+                       "previous_phase safety.can_set_presenter safety.presenter status suggested v.round?", "me.may_close me.may_erase"),
         _r("round", "round"),
         _r("queue", "people[id,connected,phoneless] queue v.round?"),
         _r("voice", "voice"),
@@ -89,18 +99,17 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     )),
     "participant": ("phone.html", (
         _r("clock", "server_time v.version"),
-        _r("viewer", "", "my.id my.name"),
-        _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label", "focus"),
+        # The phone's own data, which web/static/viewer.js applies to the regions every phone shares.
+        _r("viewer", "", "focus my.id my.is my.name my.queue_position my.undo_until"),
+        _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label"),
         _r("facilitating", "status v.code", "me.facilitating"),
-        _r("glance", "erase_at floor paused phase present server_time status",
-           "floor.mine focus my.answering my.can_pass my.hand_lowered my.hand_raised my.present my.second_chance "
-           "my.undo_until my.up_next"),
+        _r("glance", "erase_at floor paused phase present server_time status"),
         _r("listening", "status", "safety.listening"),
-        _r("hand", "one_to_one status", "floor.mine my.hand_raised my.listening my.present my.queue_position"),
+        _r("hand", "one_to_one status"),
         _r("wellbeing", "status", "my.wellbeing_due"),
         _r("evaluation", "safety.evaluation status", "my.evaluation_due"),
         _r("word", "", "my.present safety.requested_word"),
-        _r("items", "pending revealed status", "my.voted"),
+        _r("items", "pending revealed status"),
         _r("actnote", "one_to_one"),
         _r("myactions", "", "me.member my.actions"),
         _r("meeting", "status v.group v.group_plan", "me.brought", only_if="v.group"),
@@ -125,6 +134,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     )),
 }
 
+VIEWER = "viewer"  # a phone's own data (web/static/viewer.js): rendered for each phone alone
 NAMES = {role: tuple(r.name for r in regions) for role, (_, regions) in REGIONS.items()}
 
 MISSING = object()
@@ -317,13 +327,74 @@ class Regions:
 
 
 YOU_ARE = '<span class="you-are" data-you-are></span>'
+PART = re.compile(r'<t-when data-when="([^"]*)">|</t-when>')
+DATA = re.compile(r' data-([a-z-]+)="([^"]*)"')
+GLANCE = '<section id="glance" class="glance" data-my-turn="0" data-up-next="0"'
 
 
-def apply_viewer(regions: dict[str, str], name: str, you_are: str) -> dict[str, str]:
+def holds(condition: str, flags: set[str]) -> bool:
+    """``"next !answering"``: every word is one of the phone's flags, every ``!word`` is not."""
+    return all((word[1:] not in flags) if word[0] == "!" else (word in flags) for word in condition.split())
+
+
+def chosen(html: str, flags: set[str]) -> str:
+    """The HTML without the ``<t-when>`` parts whose condition the phone's flags do not meet
+    (a part inside a dropped part goes with it)."""
+    out: list[str] = []
+    at, depth, dropping = 0, 0, 0  # dropping: the depth of the part being dropped, 0 for none
+    for match in PART.finditer(html):
+        if not dropping:
+            out.append(html[at:match.start()])
+        at = match.end()
+        if match.group(1) is not None:
+            depth += 1
+            if not dropping:
+                if holds(match.group(1), flags):
+                    out.append(match.group(0))
+                else:
+                    dropping = depth
+        else:
+            if not dropping:
+                out.append(match.group(0))
+            elif dropping == depth:
+                dropping = 0
+            depth -= 1
+    if not dropping:
+        out.append(html[at:])
+    return "".join(out)
+
+
+def apply_viewer(regions: dict[str, str], you_are: str) -> dict[str, str]:
     """What a phone shows once web/static/viewer.js has applied its own data (the ``viewer``
-    region's ``data-name``) to the shared regions: the same rule, for the tests. ``you_are``
-    is the page's words for "you are %(name)s" (the script's ``you_are``)."""
-    if not name or "status" not in regions:
+    region's data-*) to the regions it shares with the room: the same rule, for the tests.
+    ``you_are`` is the page's words for "you are %(name)s" (the script's ``you_are``)."""
+    viewer = regions.get("viewer")
+    if not viewer:
         return regions
-    text = escape(" · " + you_are.replace("%(name)s", name))  # the script sets it as text
-    return {**regions, "status": regions["status"].replace(YOU_ARE, YOU_ARE.replace("></span>", f">{text}</span>"))}
+    data = {key: unescape(value) for key, value in DATA.findall(viewer)}
+    flags = set(data.get("is", "").split())
+    shown = {name: chosen(html, flags) if "<t-when" in html else html for name, html in regions.items()}
+    glance = shown.get("glance")
+    if glance is not None:  # the script sets these on the glance, whatever else came in the frame
+        classes = "glance" + (" mine" if "turn" in flags else "") + (" next" if "next" in flags else "") + (
+            " quiet" if "quiet" in flags else "")
+        shown["glance"] = glance.replace(GLANCE, f'<section id="glance" class="{classes}" data-my-turn='
+                                                 f'"{1 if "turn" in flags else 0}" data-up-next="{1 if "next" in flags else 0}"')
+    for name, html in shown.items():
+        html = html.replace("<span data-my-queue></span>", f"<span data-my-queue>{escape(data.get('queue', ''))}</span>")
+        shown[name] = html.replace('data-hide-at="" data-my-undo', f'data-hide-at="{escape(data.get("undo", ""))}" data-my-undo')
+    status = shown.get("status")
+    if status is not None:
+        status = status.replace(' data-focus=""', f' data-focus="{escape(data.get("focus", ""))}"', 1)
+        name = data.get("name", "")
+        if name:
+            text = escape(" · " + you_are.replace("%(name)s", name))  # the script sets it as text
+            status = status.replace(YOU_ARE, YOU_ARE.replace("></span>", f">{text}</span>"))
+        shown["status"] = status
+    return shown
+
+
+def unescape(text: str) -> str:
+    """An attribute's value as the page reads it (the templates escape what they write)."""
+    return (text.replace("&#34;", '"').replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+            .replace("&amp;", "&"))

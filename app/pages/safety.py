@@ -25,9 +25,7 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
     presenter_listens = bool(phase and "presenter" in phase.get("listens_only", ()))
     live = view["status"] in ("running", "paused")
     return {
-        "listening": bool(me.get("listening")),
-        "requested_word": bool(me.get("requested_word")),
-        "word_requests": me.get("word_requests"),  # None unless the viewer is the facilitator
+        **safety_own(me),
         "presenter": {"id": presenter_id, "name": names.get(presenter_id, ""), "listens": presenter_listens}
                      if presenter_id in names else None,
         # Offered where a presenter speaks and no round runs: the engine refuses it otherwise.
@@ -41,6 +39,13 @@ def safety_model(view: dict[str, Any]) -> dict[str, Any]:
                           if phase is not None and t["phase_id"] == phase["id"] and t["distribution"] is not None],
         "evaluation": _evaluation(view, can_show=me.get("role") == "facilitator" and live),
     }
+
+
+def safety_own(me: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``safety_model`` that is the viewer's own; the rest depends only on the shared
+    view and the viewer's role, so the pages compute it once per audience."""
+    return {"listening": bool(me.get("listening")), "requested_word": bool(me.get("requested_word")),
+            "word_requests": me.get("word_requests")}  # None unless the viewer is the facilitator
 
 
 def _bars(counts: list[int] | None) -> tuple[list[dict[str, Any]] | None, str]:

@@ -183,6 +183,10 @@ def kept(*inputs: Any, caller: Any) -> Any:
 
 
 templates.globals["kept"] = kept
+# Where a phone's own place in the queue goes in a sentence every phone is sent alike:
+# web/static/viewer.js writes the number in (regions.apply_viewer, for the tests).
+QUEUE_SLOT = Markup("<span data-my-queue></span>")
+templates.globals["queue_slot"] = lambda: QUEUE_SLOT
 templates.globals.update(round_mark=round_mark, voice_label=voice_label, voice_summary=voice_summary,
                          spread_summary=spread_summary)
 

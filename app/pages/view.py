@@ -11,8 +11,8 @@ from typing import Any
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
 from app.pages.i18n import N_
-from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named
-from app.pages.safety import safety_model
+from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named, me_named
+from app.pages.safety import safety_model, safety_own
 
 CHART_WIDTH = 320   # SVG user units for the share-of-voice bars (the SVG scales to its box)
 BAR_HEIGHT = 22
@@ -107,6 +107,9 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
         "paused": status == "paused",
         "names": names,
         "floor": floor,
+        # Whether the presenter holds the floor: the console's controls read only this of who speaks,
+        # so a round's turn changes leave them alone.
+        "presenter_speaking": floor is not None and floor["id"] == view.get("presenter_id"),
         "phase": phase_info,
         "timeline": _timeline(view),
         "round": _round(view, names),
@@ -137,10 +140,21 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     }
 
 
-def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
-    """One viewer's page model: the room's, with what depends on who is looking."""
-    view = guests_named(view)
-    me = view.get("me", {})
+def viewer_model(view: dict[str, Any], room: dict[str, Any],
+                 audience: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One viewer's page model: the room's, with what depends on who is looking.
+
+    ``audience`` (``regions.audience_model`` of the same shared view, for the viewer's role),
+    when given, spares what it already holds for every viewer alike: the shared view with its
+    guests named, and the room's safety; only the viewer's own part is worked out here. The
+    pages' socket does this for every phone at every change.
+    """
+    if audience is not None:
+        me = me_named(view.get("me", {}))
+        view = {**audience["v"], "me": me}
+    else:
+        view = guests_named(view)
+        me = view.get("me", {})
     my_id = me.get("participant_id")
     model = dict(room)
     model["v"] = view
@@ -150,8 +164,30 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
     model["me"] = me
     my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
     model["focus"] = _focus(room["status"], floor, my, room["purpose"])
-    model["safety"] = safety_model(view)  # listening, a word afterwards, presenter, wellbeing, evaluation
+    if my is not None:
+        my["is"] = viewer_flags(my, floor, model["focus"], room["server_time"])
+    # Listening, a word afterwards, presenter, wellbeing, evaluation.
+    model["safety"] = {**audience["safety"], **safety_own(me)} if audience is not None else safety_model(view)
     return model
+
+
+# Moments that leave the phone's glance quiet (no one speaking): it shows the phase's time left.
+QUIET = ("write", "notes", "actions", "ballot", "wellbeing", "evaluation")
+
+
+def viewer_flags(my: dict[str, Any], floor: dict[str, Any] | None, focus: str, now: float) -> str:
+    """What is this phone's own, as the words its shared regions choose their parts by
+    (``<t-when data-when="next !answering">``; web/static/viewer.js, regions.apply_viewer): my
+    turn, up next, my hand, my ballot. The phone's own data alone: it is sent to this phone only."""
+    turn = bool(floor and floor["mine"])
+    undo = my["undo_until"]
+    flags = [name for name, on in (
+        ("gone", not my["present"]), ("turn", turn), ("next", my["up_next"] and not turn),
+        ("answering", my["answering"]), ("second", my["second_chance"]), ("can-pass", my["can_pass"]),
+        ("lowered", my["hand_lowered"] and not my["hand_raised"]), ("hand", my["hand_raised"]),
+        ("queued", bool(my["queue_position"])), ("listening", my["listening"]),
+        ("undo", bool(undo and undo > now)), ("quiet", not floor and focus in QUIET)) if on]
+    return " ".join(flags + [f"voted-{item}" for item in sorted(my["voted"])])
 
 
 def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:

@@ -155,7 +155,8 @@ def test_check_in_and_check_out(server, contexts, shots):
     # The status line is the room's, the same HTML on every phone; each phone's name is its
     # own data, which its script applies as app/pages/regions.py's apply_viewer states it.
     for name, phone in (("Asha", asha), (LONG_NAME, long)):
-        applied = apply_viewer({"status": YOU_ARE}, name, "you are %(name)s")["status"]
+        own = f'<div id="viewer" hidden data-name="{html.escape(name)}"></div>'  # as the phone is sent it
+        applied = apply_viewer({"status": YOU_ARE, "viewer": own}, "you are %(name)s")["status"]
         expect(phone.locator("#status [data-you-are]")).to_have_text(html.unescape(re.sub(r"<[^>]+>", "", applied)))
 
     # The lobby: the screen shows the code, the QR code and how many have joined.
