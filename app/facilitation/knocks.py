@@ -53,7 +53,7 @@ def knock(state: SessionState, *, knock_id: str, name: str, token_hash: str, now
     """Leave a name at the locked door (the caller versions the state)."""
     found = door(state)
     if found == "open":
-        raise Conflict("the room is open: join it")
+        raise Conflict("the room is open: join it", "door_open")
     check_door(state, admitting=True)
     if len(state.knocks) >= MAX_WAITING:
         raise Conflict(f"{MAX_WAITING} people are already waiting to be let in: ask the facilitator")

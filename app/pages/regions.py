@@ -14,7 +14,7 @@ shown), in two kinds.
   and kept to values most viewers share ("not speaking, hand down"), so that a room of thirty
   phones falls into a handful of kinds. What is unique to one phone and only decorates a
   shared region (the phone's own name) is not an input at all: it reaches that phone as data
-  in its own small ``viewer`` region, which web/static/viewer.js applies to the page
+  in its own small ``viewer`` region, which web/static/js/viewer.js applies to the page
   (``apply_viewer`` is the same rule, for the tests).
 
 A region is rendered from its declared inputs and nothing else (``picked``): a template that
@@ -320,7 +320,7 @@ YOU_ARE = '<span class="you-are" data-you-are></span>'
 
 
 def apply_viewer(regions: dict[str, str], name: str, you_are: str) -> dict[str, str]:
-    """What a phone shows once web/static/viewer.js has applied its own data (the ``viewer``
+    """What a phone shows once web/static/js/viewer.js has applied its own data (the ``viewer``
     region's ``data-name``) to the shared regions: the same rule, for the tests. ``you_are``
     is the page's words for "you are %(name)s" (the script's ``you_are``)."""
     if not name or "status" not in regions:

@@ -103,7 +103,7 @@ templates.filters["plural"] = plural
 templates.globals["plain"] = plain
 templates.globals["script_codes"] = close_codes.FOR_SCRIPTS  # close codes and reasons, for the scripts
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-# The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
+# The server's words for a time, in the viewer's language (UTC); js/words.js rewrites it in the
 # viewer's own time zone, in the page's language.
 templates.filters["utc_time"] = i18n.local_datetime
 templates.filters["utc_clock"] = i18n.local_clock

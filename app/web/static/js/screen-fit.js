@@ -9,8 +9,8 @@
  *   button; Escape or a click puts them away).
  * Sizes are set through the CSSOM (element.style), which the strict CSP allows.
  */
-(function () {
-  'use strict';
+
+export function screenFit() {
 
   var root = document.getElementById('main');
   if (!root || root.dataset.role !== 'screen') return;
@@ -75,4 +75,4 @@
     }
     else if ((evt.key === 'j' || evt.key === 'J') && !evt.ctrlKey && !evt.metaKey && !evt.altKey) showJoin(!body.classList.contains('join-shown'));
   });
-})();
+}

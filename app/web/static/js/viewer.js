@@ -7,14 +7,15 @@
  * status line's "· you are Ana" ([data-you-are]). app/pages/regions.py, apply_viewer, states
  * the same rule for the tests.
  */
-(function () {
+import { t } from './words.js';
+
+export function viewer() {
   'use strict';
   var root = document.getElementById('main');
   if (!root) return;
 
   function words(key, params) {
-    var t = window.TalkingPieceWords && window.TalkingPieceWords.t;
-    return t ? t(key, params) : '';
+    return t(key, params);
   }
 
   function apply() {
@@ -29,4 +30,4 @@
 
   root.addEventListener('htmx:wsAfterMessage', apply);
   apply();
-})();
+}
