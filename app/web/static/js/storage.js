@@ -34,6 +34,7 @@ export var keys = {
   memberName: function (group) { return 'tp:member:' + group + ':name'; },
   memberNew: function (group) { return 'tp:member:' + group + ':new'; },  // given just now: shown open once
   sound: 'tp:sound',
+  shortcuts: 'tp:shortcuts',                                      // the console's single-key shortcuts: on unless turned off
   consoles: 'tp:consoles'                                          // the sessions this device runs
 };
 

@@ -25,7 +25,7 @@ if (!live.token) banner(t('missing_key'), true);
 else {
   everyTick(listenForTurnEnds);
   goLive(live, {});
-  shortcuts();
+  shortcuts(root);
 }
 viewer();
 summaryLinks(live);

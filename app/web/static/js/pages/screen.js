@@ -10,6 +10,7 @@ import { goLive } from '../live.js';
 import { keepAwakeInRound, awakeAgainWhenVisible } from '../screen-awake.js';
 import { viewer } from '../viewer.js';
 import { screenFit } from '../screen-fit.js';
+import { shortcutSwitch } from '../shortcuts.js';
 
 languagePickers();
 copyButtons();
@@ -24,3 +25,4 @@ else {
 }
 viewer();
 screenFit();
+shortcutSwitch(live.root);
