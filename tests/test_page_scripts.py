@@ -26,6 +26,7 @@ MODULES = sorted(JS.rglob("*.js"))
 IMPORT = re.compile(r"^import \{([^}]*)\} from '([^']+)';$", re.M)
 EXPORT = re.compile(r"^export (?:function|var|const|let) (\w+)", re.M)
 SCRIPT = re.compile(r"<script\b([^>]*)>")
+PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)">')
 
 
 def text(path: Path) -> str:
@@ -54,6 +55,20 @@ def test_every_import_names_something_its_module_exports() -> None:
                 assert name in exported[target], f"{path.name} imports {name} from {source}, which does not export it"
 
 
+def needed(entry: Path) -> set[str]:
+    """Every module ``entry`` imports, and theirs, as the URLs the page serves them at."""
+    found: set[Path] = set()
+    todo = [entry.resolve()]
+    while todo:
+        module = todo.pop()
+        for _, source in IMPORT.findall(text(module)):
+            imported = (module.parent / source).resolve()
+            if imported not in found:
+                found.add(imported)
+                todo.append(imported)
+    return {"/static/" + m.relative_to(STATIC.resolve()).as_posix() for m in found}
+
+
 def test_every_page_loads_its_own_module_and_no_other_script_of_ours(client: TestClient) -> None:
     made = client.post("/api/sessions", json={"title": "Team", "format": "balint"}).json()
     code = made["code"]
@@ -65,6 +80,9 @@ def test_every_page_loads_its_own_module_and_no_other_script_of_ours(client: Tes
         scripts = [attrs for attrs in SCRIPT.findall(page.text) if "src=" in attrs]
         ours = [attrs for attrs in scripts if "htmx" not in attrs]
         assert ours == [f' type="module" src="/static/js/pages/{entry}.js"'], (url, scripts)
+        # Every module it imports, at any depth, is asked for at once: none waits for the one importing it.
+        preloaded = PRELOAD.findall(page.text)
+        assert len(preloaded) == len(set(preloaded)) and set(preloaded) == needed(JS / "pages" / f"{entry}.js"), url
         served = client.get(f"/static/js/pages/{entry}.js")
         assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
 
