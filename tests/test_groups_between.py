@@ -360,7 +360,7 @@ def test_the_page_between_meetings_serves_members_and_the_organiser(http: httpx.
     http.put(g(group, "/schedule"), headers=auth(group["group_key"]), json={"schedule": SCHEDULE})
     http.put(g(group, "/agreement"), headers=auth(group["group_key"]), json={"text": "Phones away."})
     shell = http.get(f"/meetings/{group['group_id']}")
-    assert shell.status_code == 200 and "/static/meetings.js" in shell.text and codes["Ana"] not in shell.text
+    assert shell.status_code == 200 and "/static/js/pages/meetings.js" in shell.text and codes["Ana"] not in shell.text
 
     member = http.get(g(group, "/between.html?part=content"), headers=auth(codes["Ana"]))
     assert member.status_code == 200 and member.headers["cache-control"] == "no-store"

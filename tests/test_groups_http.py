@@ -156,8 +156,8 @@ def test_the_summary_print_page_carries_no_content_without_a_key(http: httpx.Cli
     page = http.get(f"/summary/{room.code}")
     assert page.status_code == 200
     assert "March meeting" not in page.text
-    assert '<script src="/static/summary.js" defer></script>' in page.text
-    for asset in ("/static/summary.js", "/static/summary.css"):
+    assert '<script type="module" src="/static/js/pages/summary.js"></script>' in page.text
+    for asset in ("/static/js/pages/summary.js", "/static/summary.css"):
         assert http.get(asset).status_code == 200
 
 

@@ -97,9 +97,9 @@ def test_the_installed_command_serves_every_page_in_every_language_from_an_empty
                     if lang != "en":  # in that language, not English with a language tag
                         assert "Start a session" not in page.text and ">Join</button>" not in page.text, (path, lang)
 
-            script = http.get("/static/app.js")
-            assert script.status_code == 200
-            assert script.content == (ROOT / "app" / "web" / "static" / "app.js").read_bytes()
+            script = http.get("/static/js/pages/phone.js")  # the page scripts' folders ship too
+            assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+            assert script.content == (ROOT / "app" / "web" / "static" / "js" / "pages" / "phone.js").read_bytes()
     assert list(empty.iterdir()) == []  # nothing written where it was started
 
 

@@ -102,7 +102,7 @@ def test_a_client_that_slows_down_is_served_again() -> None:
     ("/api/sessions/ABC234", True), ("/api/sessions/ABC234/live", True), ("/join/ABC234", True),
     ("/join", True), ("/console/ABC234", True), ("/screen/ABC234", True), ("/live/ABC234", True),
     ("/summary/ABC234", True), ("/api/sessions", False), ("/api/sessions/", False), ("/", False),
-    ("/api/formats", False), ("/static/app.js", False), ("/healthz", False)])
+    ("/api/formats", False), ("/static/js/pages/phone.js", False), ("/healthz", False)])
 def test_the_guard_covers_every_path_that_names_a_session(path: str, names: bool) -> None:
     assert names_a_session(path) is names
 

@@ -12,7 +12,7 @@ from tests.support.client import Api
 from tests.support.server import ServerProcess
 
 
-@pytest.mark.parametrize("path", ["/", "/api/formats", "/healthz", "/static/app.js", "/api/nowhere", "/docs"])
+@pytest.mark.parametrize("path", ["/", "/api/formats", "/healthz", "/static/js/pages/phone.js", "/api/nowhere", "/docs"])
 def test_every_response_carries_the_security_headers(server: ServerProcess, path: str) -> None:
     headers = httpx.get(server.base_url + path).headers
     csp = headers["content-security-policy"]

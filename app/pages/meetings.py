@@ -1,6 +1,6 @@
 """The page between meetings: a member's (their code, kept on their phone) or the organiser's
 (the group's key, from the link's fragment). Like the print pages, a browser opens a shell that
-carries no credential (``/meetings/{id}``); its script (app/web/static/meetings.js) fetches the
+carries no credential (``/meetings/{id}``); its script (app/web/static/js/pages/meetings.js) fetches the
 content block with the credential in the ``Authorization`` header and sends each form to the
 JSON API (app/api/between.py)."""
 

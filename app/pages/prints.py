@@ -2,7 +2,7 @@
 
 Each is one template (app/web/templates/summary.html, reflection.html on _print_page.html)
 served two ways. A browser opens ``/summary/{code}`` or ``/reflection/{code}``: a shell
-that carries no key; its script (app/web/static/files.js) takes the key from the URL fragment
+that carries no key; its script (app/web/static/js/pages/, with js/api.js) takes the key from the URL fragment
 or the phone's own storage and fetches the content block from ``…/summary.html`` or
 ``…/reflection.html?part=content`` with it in the ``Authorization`` header, so no key is
 ever in a URL the server could log. With a bearer token, the ``.html`` URL gives the whole

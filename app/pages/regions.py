@@ -19,7 +19,7 @@ in the queue, my votes, my focus) is no input at all of the regions phones share
 the hand, the items, the status line): they are rendered once per audience with every phone's
 variant in them as ``<t-when data-when="next !answering">`` parts, and each phone gets its own
 data alone in its small ``viewer`` region (``view.viewer_flags``: ``data-is``, ``data-focus``,
-``data-queue``, ``data-undo``, its name). web/static/viewer.js keeps the parts whose words that
+``data-queue``, ``data-undo``, its name). web/static/js/viewer.js keeps the parts whose words that
 data meets and fills in the rest; ``apply_viewer`` is the same rule, for the tests. So a turn
 change renders the room's glance once, and the ``viewer`` region of the few phones whose moment
 changed.
@@ -99,7 +99,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     )),
     "participant": ("phone.html", (
         _r("clock", "server_time v.version"),
-        # The phone's own data, which web/static/viewer.js applies to the regions every phone shares.
+        # The phone's own data, which web/static/js/viewer.js applies to the regions every phone shares.
         _r("viewer", "", "focus my.id my.is my.name my.queue_position my.undo_until"),
         _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label"),
         _r("facilitating", "status v.code", "me.facilitating"),
@@ -134,7 +134,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     )),
 }
 
-VIEWER = "viewer"  # a phone's own data (web/static/viewer.js): rendered for each phone alone
+VIEWER = "viewer"  # a phone's own data (web/static/js/viewer.js): rendered for each phone alone
 NAMES = {role: tuple(r.name for r in regions) for role, (_, regions) in REGIONS.items()}
 
 MISSING = object()
@@ -365,7 +365,7 @@ def chosen(html: str, flags: set[str]) -> str:
 
 
 def apply_viewer(regions: dict[str, str], you_are: str) -> dict[str, str]:
-    """What a phone shows once web/static/viewer.js has applied its own data (the ``viewer``
+    """What a phone shows once web/static/js/viewer.js has applied its own data (the ``viewer``
     region's data-*) to the regions it shares with the room: the same rule, for the tests.
     ``you_are`` is the page's words for "you are %(name)s" (the script's ``you_are``)."""
     viewer = regions.get("viewer")

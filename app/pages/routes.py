@@ -36,6 +36,7 @@ DEFAULT_FORMAT = "check-in-out"
 
 def static_files() -> StaticFiles:
     mimetypes.add_type("application/manifest+json", ".webmanifest")  # the web app manifest, on any system
+    mimetypes.add_type("text/javascript", ".js")  # a module script runs only when served as JavaScript
     return StaticFiles(directory=require(STATIC))
 
 

@@ -20,6 +20,7 @@ from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages import i18n
 from app.pages.breakouts import name_list
+from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
 from app.pages.view import clock_text, plural, spoken_text
 from app.pages.words import plain, script_refusals
@@ -103,8 +104,9 @@ templates.filters["plural"] = plural
 templates.globals["plain"] = plain
 templates.globals["script_refusals"] = script_refusals  # refusals the scripts meet, by reason
 templates.globals["script_codes"] = close_codes.FOR_SCRIPTS  # close codes and reasons, for the scripts
+templates.globals["module_preloads"] = preloads  # every module a page's entry imports, asked for at once
 templates.filters["iso_time"] = lambda t: datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-# The server's words for a time, in the viewer's language (UTC); app.js rewrites it in the
+# The server's words for a time, in the viewer's language (UTC); js/words.js rewrites it in the
 # viewer's own time zone, in the page's language.
 templates.filters["utc_time"] = i18n.local_datetime
 templates.filters["utc_clock"] = i18n.local_clock

@@ -23,9 +23,13 @@ SERVER_RESTARTING = (RESTARTING, "server restarting")
 # A refusal's reason the pages' scripts act on (errors.py): the participant's token stopped
 # working because the facilitator removed them, not because the link is wrong.
 REMOVED = "removed"
+# The door's reasons (facilitation/knocks.py): joining a locked, full or closed session, and
+# knocking at a door that is open (join instead).
+SESSION_LOCKED, SESSION_FULL, SESSION_CLOSED, ROOM_OPEN = "session_locked", "session_full", "session_closed", "room_open"
 
 # What the pages' scripts need of the above, given to them once (base.html, #script-codes):
 # a script compares with these, never with a number or an English word of its own.
 FOR_SCRIPTS = {"close": {"bad_token": BAD_TOKEN, "gone": GONE, "forbidden_origin": FORBIDDEN_ORIGIN,
                          "policy": POLICY, "restarting": RESTARTING, "try_again": TRY_AGAIN},
-               "reasons": {"removed": REMOVED}}
+               "reasons": {"removed": REMOVED, "session_locked": SESSION_LOCKED, "session_full": SESSION_FULL,
+                           "session_closed": SESSION_CLOSED, "room_open": ROOM_OPEN}}

@@ -138,3 +138,32 @@ def test_the_phones_turn_is_announced_once_and_its_clock_is_not(server, contexts
     assert all(props(n).get("live") == "polite" and props(n).get("atomic") is True for n in status)
     assert wcag_violations(ana) == [] and wcag_violations(phones[1]) == []
     shots(ana, "phone-turn-announced")
+
+
+def test_the_consoles_single_key_shortcuts_can_be_turned_off_and_stay_off(server, contexts, shots):
+    created = create_session(server.base_url, title="Speech input")
+    console = open_console(contexts(), server.base_url, created)
+    console.get_by_role("button", name="Start the session").click()
+    expect(console.locator("#status")).to_have_text("Running")
+    console.locator("body").press("p")  # on by default: P pauses
+    expect(console.locator("#status")).to_have_text("Paused")
+
+    switch = console.get_by_role("button", name="Keyboard shortcuts: on")
+    expect(switch).to_have_attribute("aria-pressed", "true")
+    switch.click()
+    expect(console.get_by_role("button", name="Keyboard shortcuts: off")).to_have_attribute("aria-pressed", "false")
+    console.reload()  # remembered on this device
+    off = console.get_by_role("button", name="Keyboard shortcuts: off")
+    expect(off).to_be_visible()
+    expect(console.locator("#c-pause")).not_to_have_attribute("aria-keyshortcuts", re.compile("."))
+    expect(console.locator("#c-pause kbd")).to_be_hidden()
+    console.locator("body").press("p")  # a stray key presses nothing
+    console.wait_for_timeout(600)
+    expect(console.locator("#status")).to_have_text("Paused")
+    assert wcag_violations(console) == []
+    shots(console, "shortcuts-off")
+
+    off.click()
+    expect(console.locator("#c-pause")).to_have_attribute("aria-keyshortcuts", "P")
+    console.locator("body").press("p")
+    expect(console.locator("#status")).to_have_text("Running")

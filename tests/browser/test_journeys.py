@@ -48,6 +48,26 @@ Object.defineProperty(Navigator.prototype, 'wakeLock', {configurable: true, get:
     return Promise.resolve(lock);
   }}; }});
 """
+# What the page plays, heard from outside it: every oscillator the page's WebAudio starts is
+# named when it is scheduled to stop. The chime opens on 880 Hz; the ten-seconds warning is a
+# 660 Hz tone of a quarter second (the sound switch's own beep at that pitch is shorter).
+RECORD_SOUNDS = """
+window.tpHeard = [];
+(function () {
+  var make = BaseAudioContext.prototype.createOscillator;
+  BaseAudioContext.prototype.createOscillator = function () {
+    var osc = make.call(this), began = 0, start = osc.start, stop = osc.stop;
+    osc.start = function (when) { began = when || 0; return start.apply(osc, arguments); };
+    osc.stop = function (when) {
+      var freq = osc.frequency.value, seconds = (when || 0) - began;
+      if (freq === 880) window.tpHeard.push('chime');
+      else if (freq === 660 && seconds > 0.2) window.tpHeard.push('warning');
+      return stop.apply(osc, arguments);
+    };
+    return osc;
+  };
+})();
+"""
 
 
 class Room:
@@ -62,6 +82,7 @@ class Room:
         self.phones: dict[str, Page] = {}
         screen_ctx = contexts(viewport={"width": 1920, "height": 1080})
         screen_ctx.add_init_script(RECORD_WAKE_LOCK)
+        screen_ctx.add_init_script(RECORD_SOUNDS)
         self.screen = screen_ctx.new_page()
 
     def join(self, name: str, script: str = RECORD_VIBRATION, **options) -> Page:
@@ -135,7 +156,7 @@ def write(phone: Page, text: str) -> None:
 
 
 def sounds(page: Page) -> list[str]:
-    return page.evaluate("() => window.tpSounds || []")
+    return page.evaluate("() => window.tpHeard || []")
 
 
 def test_check_in_and_check_out(server, contexts, shots):
@@ -215,7 +236,7 @@ def test_check_in_and_check_out(server, contexts, shots):
     expect(screen.locator("#stage")).to_contain_text("Asha")
     expect(screen.locator("#stage")).to_contain_text("How are you arriving today?")
     screen.wait_for_function("() => (window.tpWakeLocks || []).includes('lock')")
-    screen.wait_for_function("() => (window.tpSounds || []).includes('warning')", timeout=8000)
+    screen.wait_for_function("() => (window.tpHeard || []).includes('warning')", timeout=8000)
     assert "chime" not in sounds(screen)
     room.phase("check-in-round", {"Asha": "Done speaking"})
 
@@ -228,7 +249,7 @@ def test_check_in_and_check_out(server, contexts, shots):
     expect(ben.locator("#glance")).to_contain_text("Up next")
     asha.get_by_role("button", name="Done speaking").click()
     expect(ben.locator("#glance")).to_contain_text("Your turn")
-    screen.wait_for_function("() => (window.tpSounds || []).includes('chime')")
+    screen.wait_for_function("() => (window.tpHeard || []).includes('chime')")
     long.wait_for_function("() => window.tpVibrations.length >= 1")  # up next after Ben
     for phone in (ben, long, dana):
         expect(phone.locator("#glance")).to_contain_text("Your turn")

@@ -132,6 +132,8 @@ def test_one_room_three_languages(lang_server, contexts, shots, langs: tuple[str
     phone_b.goto(f"{base}/join/{code}")
     expect(phone_b.locator("html")).to_have_attribute("lang", "en")
     phone_b.locator("#language-choice").select_option(picks)
+    expect(phone_b.locator("html")).to_have_attribute("lang", "en")  # choosing alone changes nothing (WCAG 3.2.2)
+    phone_b.locator("[data-language-submit]").click()
     expect(phone_b.locator("html")).to_have_attribute("lang", picks)
     phone_b.goto(f"{base}/join/{code}")  # remembered: the cookie, not the URL
     expect(phone_b.locator("html")).to_have_attribute("lang", picks)

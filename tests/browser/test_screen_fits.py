@@ -125,6 +125,17 @@ def test_a_round_of_twenty_fits_the_screen_and_keeps_each_number_with_its_name(s
     shots(screen, f"round-of-20-join-{width}")
     screen.keyboard.press("Escape")
     expect(screen.locator(".screen-lobby")).to_be_hidden()
+    screen.keyboard.press("j")  # or with its key
+    expect(screen.locator(".screen-lobby")).to_be_visible()
+    screen.keyboard.press("Escape")
+    expect(screen.locator(".screen-lobby")).to_be_hidden()
+    # Single keys can be turned off with the tools' switch (WCAG 2.1.4): J then does nothing.
+    screen.mouse.move(width / 2, height - 10)
+    screen.get_by_role("button", name="Keyboard shortcuts: on").click()
+    expect(screen.get_by_role("button", name="Show how to join")).not_to_have_attribute("aria-keyshortcuts", re.compile("."))
+    screen.keyboard.press("j")
+    screen.wait_for_timeout(300)
+    expect(screen.locator(".screen-lobby")).to_be_hidden()
     shots(screen, f"round-of-20-{width}")
     assert problems == []
 

@@ -4,14 +4,16 @@
 // each form or button names the JSON call it makes (data-api="METHOD path"), and the page reloads
 // its content after it. Fields: a form's inputs (data-int: a number, data-empty-null: empty is
 // null, a checkbox: true/false); a button's data-s-* (text), data-b-* (true/false), data-i-* (number).
+import { store, keys } from '../storage.js';
+import { withKey, saveFile } from '../api.js';
+import { fill, say } from '../print-page.js';
+import { t, lang, refusal } from '../words.js';
 (function () {
   "use strict";
   var main = document.getElementById("meetings");
   var group = main && main.getAttribute("data-code");
-  var files = window.TalkingPieceFiles;
-  var words = window.TalkingPieceWords;
   var base = "/api/groups/" + encodeURIComponent(group);
-  var lang = "lang=" + encodeURIComponent(words.lang);
+  var inLang = "lang=" + encodeURIComponent(lang);
   function el(id) { return document.getElementById(id); }
   function said(id) { return el(id).textContent; }
   var note = el("meetings-note");
@@ -23,15 +25,15 @@
     if (!cred && v.indexOf(group + ".") === 0) { cred = v.slice(group.length + 1); }
   });
   if (!cred) {
-    try { cred = localStorage.getItem("tp:member:" + group); } catch (e) { cred = null; }
+    cred = store.get(keys.member(group));
   }
 
   function load() {
-    return files.withKey(base + "/between.html?part=content&" + lang, cred).then(function (r) {
+    return withKey(base + "/between.html?part=content&" + inLang, cred).then(function (r) {
       if (r.status === 404) { throw new Error(said("meetings-no-group")); }
       if (!r.ok) { throw new Error(said("meetings-wrong-code")); }
       return r.text();
-    }).then(function (html) { files.fill(main, html); }, function (err) { files.say(main, err.message); });
+    }).then(function (html) { fill(main, html); }, function (err) { say(main, err.message); });
   }
 
   function fromForm(form) {
@@ -66,15 +68,15 @@
       options.body = JSON.stringify(body);
     }
     note.textContent = "";
-    return files.withKey(base + call[1], cred, options).then(function (r) {
+    return withKey(base + call[1], cred, options).then(function (r) {
       if (!r.ok) {
         // Why, in the page's language, from the refusal's reason; else the status alone.
         return r.json().catch(function () { return {}; }).then(function (body) {
-          note.textContent = words.refusal(body && body.error) || words.t("did_not_work", { status: r.status });
+          note.textContent = refusal(body && body.error) || t("did_not_work", { status: r.status });
         });
       }
       return load();
-    }, function () { note.textContent = words.t("did_not_work", { status: "—" }); });
+    }, function () { note.textContent = t("did_not_work", { status: "—" }); });
   }
 
   main.addEventListener("submit", function (e) {
@@ -86,10 +88,10 @@
   main.addEventListener("click", function (e) {
     var calendar = e.target.closest("[data-calendar]");
     if (calendar) {
-      files.withKey(base + "/calendar.ics?" + lang, cred).then(function (r) {
+      withKey(base + "/calendar.ics?" + inLang, cred).then(function (r) {
         if (!r.ok) { throw new Error(r.status); }
-        return files.save(r, "group-meetings.ics");
-      }).catch(function (err) { note.textContent = words.t("did_not_work", { status: err.message }); });
+        return saveFile(r, "group-meetings.ics");
+      }).catch(function (err) { note.textContent = t("did_not_work", { status: err.message }); });
       return;
     }
     var button = e.target.closest("button[data-api]");
@@ -99,6 +101,6 @@
     send(button, fromButton(button));
   });
 
-  if (!group || !cred) { files.say(main, said("meetings-no-code")); return; }
+  if (!group || !cred) { say(main, said("meetings-no-code")); return; }
   load();
 })();

@@ -1,13 +1,16 @@
 // The reflection's print page: the writer's token comes from this phone's own storage (the
 // phone page keeps it there after joining), never from a URL; the document is fetched with
 // it in the Authorization header.
+import { store, keys } from '../storage.js';
+import { withKey } from '../api.js';
+import { fill } from '../print-page.js';
+import { t, lang } from '../words.js';
 (function () {
   "use strict";
-  var t = window.TalkingPieceWords.t;
   var main = document.getElementById("reflection");
   var code = main && main.getAttribute("data-code");
   var key = null;
-  try { key = code && localStorage.getItem("tp:token:" + code); } catch (e) { key = null; }
+  if (code) key = store.get(keys.token(code));
 
   function show(text) {
     main.textContent = "";
@@ -22,12 +25,11 @@
   document.getElementById("reflection-print-now").addEventListener("click", function () { window.print(); });
 
   if (!key) { show(t("reflection_phone_only")); return; }
-  var files = window.TalkingPieceFiles;
-  files.withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key)
+  withKey("/api/sessions/" + encodeURIComponent(code) + "/reflection.html?part=content&lang=" + encodeURIComponent(lang), key)
     .then(function (r) {
       if (r.status === 404) { throw new Error(t("erased")); }
       if (!r.ok) { throw new Error(t("reflection_key_wrong")); }
       return r.text();
     })
-    .then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
+    .then(function (html) { fill(main, html); }, function (err) { show(err.message); });
 })();

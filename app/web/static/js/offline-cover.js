@@ -3,11 +3,11 @@
  * counting down a turn that may have ended. Once the socket is back the server pushes every
  * region again (the page catches up) and the cover goes. A blip shorter than GRACE shows nothing.
  */
-(function () {
-  'use strict';
+import { codes } from './words.js';
 
-  var GRACE = 4000;
-  var root = document.getElementById('main');
+var GRACE = 4000;
+
+export function offlineCover(root) {
   var cover = document.getElementById('offline-cover');
   if (!root || !cover) return;
   var open = false, timer = null;
@@ -31,9 +31,10 @@
   root.addEventListener('htmx:wsClose', function (evt) {
     open = false;
     var closed = evt.detail && evt.detail.event && evt.detail.event.code;
-    if (closed === 4401 || closed === 4404) return;   // not offline: the page says what happened
+    var close = codes().close;
+    if (closed === close.bad_token || closed === close.gone) return;   // not offline: the page says what happened
     lost();
   });
   window.addEventListener('offline', lost);
   window.addEventListener('online', function () { if (open) back(); });
-})();
+}

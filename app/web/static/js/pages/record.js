@@ -2,6 +2,9 @@
 // never sent to the server as part of a URL), fetches the charts with it in the Authorization
 // header, and offers the CSV download and erasing the record. Opened with a read-only report
 // link (#report=<report key>) it shows the charts and the CSV only.
+import { withKey, saveFile } from '../api.js';
+import { fill, say } from '../print-page.js';
+import { t, lang } from '../words.js';
 (function () {
   "use strict";
   var main = document.getElementById("record");
@@ -11,28 +14,26 @@
   var report = params.get("report") || "";
   var key = report || (given.indexOf(".") > 0 ? given.slice(given.indexOf(".") + 1) : given);
   function el(id) { return document.getElementById(id); }
-  var files = window.TalkingPieceFiles;
-  var t = window.TalkingPieceWords.t;
   var note = document.getElementById("record-note");
   var base = "/api/groups/" + encodeURIComponent(group) + "/record";
 
-  function show(text) { window.TalkingPieceFiles.say(main, text); }
+  function show(text) { say(main, text); }
 
   function load() {
-    return files.withKey(base + ".html?part=content&lang=" + encodeURIComponent(window.TalkingPieceWords.lang), key).then(function (r) {
+    return withKey(base + ".html?part=content&lang=" + encodeURIComponent(lang), key).then(function (r) {
       if (r.status === 404) { throw new Error(t("no_group")); }
       if (!r.ok) { throw new Error(t("record_key_wrong")); }
       return r.text();
-    }).then(function (html) { files.fill(main, html); }, function (err) { show(err.message); });
+    }).then(function (html) { fill(main, html); }, function (err) { show(err.message); });
   }
 
   var between = el("record-meetings");  // the key holder organises the meetings: the key goes on in the fragment
   if (between && !report && key) { between.href = "/meetings/" + encodeURIComponent(group) + "#key=" + encodeURIComponent(group + "." + key); between.hidden = false; }
   document.getElementById("record-print").addEventListener("click", function () { window.print(); });
   document.getElementById("record-csv").addEventListener("click", function () {
-    files.withKey(base + ".csv", key).then(function (r) {
+    withKey(base + ".csv", key).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
-      return files.save(r, "group-record.csv");
+      return saveFile(r, "group-record.csv");
     }).catch(function () { note.textContent = t("csv_failed"); });
   });
   // Erasing takes two steps on the page itself: open "Erase the record…", tick that it is for
@@ -42,7 +43,7 @@
   erase.addEventListener("click", function () {
     if (!sure.checked) { return; }
     erase.disabled = true;
-    files.withKey(base, key, { method: "DELETE" }).then(function (r) {
+    withKey(base, key, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       erased.textContent = t("record_erased");
       sure.checked = false;
@@ -61,7 +62,7 @@
     el("report-link-revoke").hidden = !exists;
   }
   function readGroup() {
-    files.withKey("/api/groups/" + encodeURIComponent(group), key).then(function (r) {
+    withKey("/api/groups/" + encodeURIComponent(group), key).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       return r.json();
     }).then(function (g) {
@@ -71,7 +72,7 @@
     }).catch(function () { el("report-link").hidden = true; });
   }
   el("report-link-create").addEventListener("click", function () {
-    files.withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "POST" }).then(function (r) {
+    withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "POST" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       return r.json();
     }).then(function (made) {
@@ -84,7 +85,7 @@
     }).catch(function () { only("report-link-failed"); });
   });
   el("report-link-revoke").addEventListener("click", function () {
-    files.withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "DELETE" }).then(function (r) {
+    withKey("/api/groups/" + encodeURIComponent(group) + "/report-link", key, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       el("report-link-new").hidden = true;
       el("report-link-url").value = "";

@@ -1,36 +1,39 @@
 // A member's CPD print page: the member code comes from this phone's own storage
 // ('tp:member:<group id>', kept by groups.js) or a personal link's fragment (#member=<group id>.<code>),
 // never from a URL the server sees; the record is fetched with it in the Authorization header.
+import { store, keys } from '../storage.js';
+import { withKey, saveFile } from '../api.js';
+import { fill, say } from '../print-page.js';
+import { lang } from '../words.js';
 (function () {
   "use strict";
   var main = document.getElementById("cpd");
   var group = main && main.getAttribute("data-code");
-  var files = window.TalkingPieceFiles;
   var base = "/api/groups/" + encodeURIComponent(group) + "/cpd";
-  var lang = "lang=" + encodeURIComponent(window.TalkingPieceWords.lang);  // the page's language: headings and sentences
+  var inLang = "lang=" + encodeURIComponent(lang);  // the page's language: headings and sentences
   function el(id) { return document.getElementById(id); }
   function said(id) { return el(id).textContent; }
   var code = null;
   var link = new URLSearchParams(location.hash.slice(1)).get("member") || "";
   if (link.indexOf(group + ".") === 0) { code = link.slice(group.length + 1); }
   if (!code) {
-    try { code = localStorage.getItem("tp:member:" + group); } catch (e) { code = null; }
+    code = store.get(keys.member(group));
   }
   var note = el("cpd-note");
 
   function load() {
-    return files.withKey(base + ".html?part=content&" + lang, code).then(function (r) {
+    return withKey(base + ".html?part=content&" + inLang, code).then(function (r) {
       if (r.status === 404) { throw new Error(said("cpd-no-group")); }
       if (!r.ok) { throw new Error(said("cpd-wrong-code")); }
       return r.text();
-    }).then(function (html) { files.fill(main, html); }, function (err) { files.say(main, err.message); });
+    }).then(function (html) { fill(main, html); }, function (err) { say(main, err.message); });
   }
 
   el("cpd-print").addEventListener("click", function () { window.print(); });
   el("cpd-markdown").addEventListener("click", function () {
-    files.withKey(base + ".md?" + lang, code).then(function (r) {
+    withKey(base + ".md?" + inLang, code).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
-      return files.save(r, "my-cpd-record.md");
+      return saveFile(r, "my-cpd-record.md");
     }).catch(function () { note.textContent = said("cpd-failed"); });
   });
   // Erasing takes two steps on the page itself: open it, tick that it is for good, confirm.
@@ -39,7 +42,7 @@
   erase.addEventListener("click", function () {
     if (!sure.checked) { return; }
     erase.disabled = true;
-    files.withKey(base, code, { method: "DELETE" }).then(function (r) {
+    withKey(base, code, { method: "DELETE" }).then(function (r) {
       if (!r.ok) { throw new Error(r.status); }
       note.textContent = said("cpd-erased");
       sure.checked = false;
@@ -48,6 +51,6 @@
     }).catch(function () { note.textContent = said("cpd-failed"); erase.disabled = !sure.checked; });
   });
 
-  if (!group || !code) { files.say(main, said("cpd-no-code")); return; }
+  if (!group || !code) { say(main, said("cpd-no-code")); return; }
   load();
 })();

@@ -5,12 +5,13 @@
  *   enough, measured again after every change the socket brings and on every resize;
  * - the operator's tools (the sound switch, the language picker) stay out of the room's view
  *   until the pointer nears the bottom edge or the keyboard reaches them;
- * - the join code and its QR code come back on demand for a late joiner (J, or the tools'
- *   button; Escape or a click puts them away).
+ * - the join code and its QR code come back on demand for a late joiner (J, unless the tools'
+ *   switch turned single keys off, or the tools' button; Escape or a click puts them away).
  * Sizes are set through the CSSOM (element.style), which the strict CSP allows.
  */
-(function () {
-  'use strict';
+import { shortcutsOn } from './shortcuts.js';
+
+export function screenFit() {
 
   var root = document.getElementById('main');
   if (!root || root.dataset.role !== 'screen') return;
@@ -73,6 +74,6 @@
       showJoin(false);
       if (document.activeElement && document.activeElement.closest('#screen-tools')) document.activeElement.blur();
     }
-    else if ((evt.key === 'j' || evt.key === 'J') && !evt.ctrlKey && !evt.metaKey && !evt.altKey) showJoin(!body.classList.contains('join-shown'));
+    else if ((evt.key === 'j' || evt.key === 'J') && shortcutsOn() && !evt.ctrlKey && !evt.metaKey && !evt.altKey) showJoin(!body.classList.contains('join-shown'));
   });
-})();
+}

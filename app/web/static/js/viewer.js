@@ -6,7 +6,7 @@
  * moment asks of it (data-focus), its place in the queue (data-queue), until when it may undo
  * a pass (data-undo) and its flags (data-is: "turn", "next", "hand", "voted-<item>"...). This
  * script puts that data where the shared regions leave room for it, after every message and
- * before app.js reads the page:
+ * before the page's other scripts read it:
  * - a region marked [data-parts] keeps the <t-when data-when="next !answering"> parts whose
  *   words are all among the flags ("!" for not) and drops the others; it keeps the region as
  *   the server sent it, so that the parts are chosen again when only the flags change;
@@ -15,7 +15,9 @@
  *   line's "· you are Ana" ([data-you-are]).
  * app/pages/regions.py, apply_viewer, states the same rule for the tests.
  */
-(function () {
+import { t } from './words.js';
+
+export function viewer() {
   'use strict';
   var root = document.getElementById('main');
   if (!root) return;
@@ -23,8 +25,7 @@
   var chosen = new WeakMap();  // and the flags its parts were chosen for
 
   function words(key, params) {
-    var t = window.TalkingPieceWords && window.TalkingPieceWords.t;
-    return t ? t(key, params) : '';
+    return t(key, params);
   }
 
   function holds(condition, flags) {
@@ -83,7 +84,7 @@
     });
   }
 
-  // Captured at the document: before app.js (listening on #main) reads the turn and the focus.
+  // Captured at the document: before the scripts listening on #main read the turn and the focus.
   document.addEventListener('htmx:wsAfterMessage', apply, true);
   apply();
-})();
+}

@@ -1,4 +1,4 @@
-/* The room's safety on the pages, beside app.js:
+/* The room's safety on the phone:
  *
  * - "a word afterwards": the tick's command follows the box as it is when it changes, so two
  *   quick taps cannot send the same command twice;
@@ -6,21 +6,20 @@
  *   Authorization header (never in a URL), through the identifier guard's "edit it, or save
  *   it as it is", and downloaded as Markdown through fetch and a blob.
  */
-(function () {
-  'use strict';
-  var t = window.TalkingPieceWords.t;
+import { store, keys } from './storage.js';
+import { withKey, json, saveFile } from './api.js';
+import { t, lang, clock, refusal } from './words.js';
 
-  var root = document.getElementById('main');
-  if (!root || root.dataset.role !== 'participant') return;
-  var code = root.dataset.code;
-
+export function wordToggle() {
   // Capture phase: runs before htmx reads the form for the ws-send it triggers on 'change'.
   document.addEventListener('change', function (evt) {
     var box = evt.target;
     if (!box.matches || !box.matches('[data-word-toggle]')) return;
     box.form.elements.type.value = box.checked ? 'request_word' : 'withdraw_word';
   }, true);
+}
 
+export function privateReflection(code) {
   var form = document.getElementById('reflection-form');
   if (!form) return;
   var status = document.getElementById('reflection-status');
@@ -31,20 +30,17 @@
   var touched = false;   // typed since the page loaded (a late load must not overwrite it)
   var dirty = false;     // typed since the last save (downloads hold what was saved)
 
-  function token() {
-    try { return localStorage.getItem('tp:token:' + code); } catch (e) { return null; }
-  }
+  function token() { return store.get(keys.token(code)); }
   function call(url, options) {
     var key = token();
     if (!key) return Promise.reject(new Error(t('join_first')));
-    return window.TalkingPieceFiles.withKey(url, key, options);
+    return withKey(url, key, options);
   }
   function problem(r) {
-    return r.json().catch(function () { return {}; }).then(function (body) {
+    return json(r).catch(function (refused) {
       // The API's message is English, for programs: other languages get the page's own sentence.
-      var api = window.TalkingPieceWords.lang === 'en' && body.error && body.error.message;
-      var e = new Error(window.TalkingPieceWords.refusal(body.error) || api || t('did_not_work', { status: r.status }));
-      e.code = body.error && body.error.code;
+      var e = new Error(refusal(refused) || (lang === 'en' && refused.apiMessage) || t('did_not_work', { status: r.status }));
+      e.code = refused.code;
       throw e;
     });
   }
@@ -54,8 +50,7 @@
 
   // What this phone saved before (after a reload, say), unless the person has started typing.
   // Not on a removed phone: its key opens nothing until it is let back in.
-  var removed = (function () { try { return localStorage.getItem('tp:removed:' + code); } catch (e) { return null; } })();
-  if (token() && !removed) {
+  if (token() && !store.get(keys.removed(code))) {
     call(base).then(function (r) { return r.ok ? r.json() : null; }).then(function (record) {
       if (!record || touched) return;
       record.prompts.forEach(function (p) {
@@ -83,14 +78,14 @@
         guard.hidden = true;
         dirty = false;
         var now = new Date();
-        say(t('saved_at', { time: window.TalkingPieceWords.clock(now) }));
+        say(t('saved_at', { time: clock(now) }));
         return true;
       })
       .catch(function (e) {
         if (e.code === 'possible_identifier') {
           say('');
           // The API's words are English, for programs: an English page shows what it found, others their own sentence.
-          guardText.textContent = window.TalkingPieceWords.lang === 'en' ? e.message.split('. Edit it')[0] + '.' : t('guard_generic');
+          guardText.textContent = lang === 'en' ? e.message.split('. Edit it')[0] + '.' : t('guard_generic');
           guard.hidden = false;
           document.getElementById('reflection-edit').focus();  // editing is the safe default
         } else {
@@ -127,11 +122,11 @@
   });
 
   function download() {
-    call(base + '?download=md&lang=' + encodeURIComponent(window.TalkingPieceWords.lang)).then(function (r) {
+    call(base + '?download=md&lang=' + encodeURIComponent(lang)).then(function (r) {
       if (!r.ok) return problem(r);
-      return window.TalkingPieceFiles.save(r, 'reflection.md').then(function () {
+      return saveFile(r, 'reflection.md').then(function () {
         say(t('downloaded_private'));
       });
     }).catch(function (e) { say(e.message); });
   }
-})();
+}
