@@ -21,14 +21,18 @@ STORE_IDS = ("embedded-store", "redis-store")  # as tests/conftest.py names the 
 
 # Files whose every unit takes upwards of half a minute on two cores, slowest first.
 SLOW = (
-    "tests/browser/test_troika_breakouts.py",
-    "tests/browser/test_journey_check_in.py",
+    "tests/browser/test_troika_breakouts.py",  # four rotations on the server's clock
+    "tests/test_start.py",  # a fresh clone's .venv, installed with pip
+    "tests/test_fuzz_http.py",
+    "tests/test_package.py",  # a wheel built and installed
+    "tests/test_anonymity_audit.py",
     "tests/test_bench_smoke.py",
+    "tests/browser/test_journey_check_in.py",
+    "tests/browser/test_offline.py",  # half a minute offline
     "tests/browser/test_journey_balint.py",
     "tests/browser/test_journey_action_learning_set.py",
-    "tests/test_anonymity_audit.py",
     "tests/browser/test_screen_fits.py",
-    "tests/browser/test_offline.py",
+    "tests/test_scripts.py",
 )
 
 
