@@ -13,7 +13,6 @@ with two changes that keep the slowest worker from finishing long after the othe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from xdist.scheduler import LoadFileScheduling
 
