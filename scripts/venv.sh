@@ -37,7 +37,7 @@ apt_install() {
 ensure_venv() {
     local extras=$1 spec=.
     [ -z "$extras" ] || spec=".[$extras]"
-    if ! "$VENV_PY" -m pip --version >/dev/null 2>&1; then
+    if ! "$VENV_PY" -c "import pip" >/dev/null 2>&1; then  # a venv with pip in it (importing it is quicker than running it)
         if ! command -v "$PYTHON" >/dev/null 2>&1; then
             say "no $PYTHON found: install Python 3.11 or newer (Debian/Ubuntu: apt-get install python3)"
             exit 1

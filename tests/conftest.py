@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,14 +30,32 @@ def store_id(mode: str) -> str:
     return STORE_IDS[mode]
 
 
-# Files that take long on the clock but little of the machine (tests/test_image.py mostly waits
-# for downloads and for podman): started first, so that under xdist they run beside the rest
-# instead of last and alone.
-EARLY_FILES = ("test_image.py",)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (as scripts/test runs the suite) with each file's store modes apart and
+    the slowest first: tests/support/schedule.py."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.support.schedule import FileAndStoreScheduling
+    return FileAndStoreScheduling(config, log)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.path.name not in EARLY_FILES)
+# Called before the first test outside tests/browser/ that follows a browser test in this
+# process, and at the end: tests/browser/conftest.py closes its shared Chromium.
+leaving_browser_tests: list[Callable[[], None]] = []
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if BROWSER_TESTS not in item.path.parents:
+        for close in leaving_browser_tests:
+            close()
+
+
+def pytest_sessionfinish() -> None:
+    for close in leaving_browser_tests:
+        close()
 
 
 def pytest_report_header() -> str:
@@ -62,15 +81,27 @@ def server_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
     raise ValueError(mode)
 
 
-@pytest.fixture(scope="session", params=STORE_MODES, ids=store_id)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    log = tmp_path_factory.mktemp(f"server-{request.param}") / "server.log"
-    proc = ServerProcess(env=server_env(request.param, request), log_path=log).start()
-    proc.mode = request.param  # type: ignore[attr-defined]
-    try:
-        yield proc
-    finally:
+@pytest.fixture(scope="session")
+def shared_servers(redis_server: RedisServer) -> Iterator[dict[str, ServerProcess]]:
+    """The ``server`` of each store mode, by mode: started when a test first asks for it and kept
+    until the worker's last test (stopped before its Redis). pytest orders a worker's tests by
+    store mode within each file, so a ``server`` of its own would be stopped and started again
+    twice in every file; one of each, kept, is started once."""
+    started: dict[str, ServerProcess] = {}
+    yield started
+    for proc in started.values():
         proc.stop()
+
+
+@pytest.fixture(scope="session", params=STORE_MODES, ids=store_id)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           shared_servers: dict[str, ServerProcess]) -> ServerProcess:
+    if request.param not in shared_servers:
+        log = tmp_path_factory.mktemp(f"server-{request.param}") / "server.log"
+        proc = ServerProcess(env=server_env(request.param, request), log_path=log).start()
+        proc.mode = request.param  # type: ignore[attr-defined]
+        shared_servers[request.param] = proc
+    return shared_servers[request.param]
 
 
 @pytest.fixture

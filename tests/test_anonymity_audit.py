@@ -44,6 +44,7 @@ from app.config import AppSettings
 from app.facilitation.commands import parse_command
 from app.realtime.runtime import build_runtime
 from app.realtime.service import Caller, marking_key
+from tests.conftest import STORE_MODES, store_id
 from tests.support.client import Api, LiveClient, all_see, close_all
 from tests.support.server import ServerProcess
 from tests.support.stored import store_dump
@@ -533,7 +534,7 @@ def check_correlation(trials: list[dict[str, Any]], frames: list[tuple[float, di
     check_at_chance(by_taps, len(trials), PHONES, "who tapped last")
 
 
-@pytest.fixture(scope="module", params=["memory", "redis"])
+@pytest.fixture(scope="module", params=STORE_MODES, ids=store_id)
 def batching_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     from tests.conftest import server_env
     env = {**server_env(request.param, request), **CORRELATION_ENV}

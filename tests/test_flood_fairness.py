@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
+from tests.conftest import STORE_MODES, store_id
 from tests.support.client import Api, LiveClient
 from tests.support.server import ServerProcess
 
@@ -26,7 +27,7 @@ FLOODERS, SOCKETS_EACH, TURNS, TURN_S = 12, 5, 6, 1.0
 LATE_LIMIT_S = 0.5
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORE_MODES, ids=store_id)
 def app(request: pytest.FixtureRequest, tmp_path) -> Iterator[ServerProcess]:
     env = {"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3"), "LOG_LEVEL": "info"}
     if request.param == "redis":

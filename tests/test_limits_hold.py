@@ -33,6 +33,7 @@ from app.http.ratelimit import client_key
 from app.realtime.interfaces import Record
 from app.realtime.memory.limits import LocalLimits
 from app.realtime.quotas import Quotas, TooFast
+from tests.conftest import store_id
 from tests.support.client import Api, error_of
 from tests.support.server import ServerProcess
 
@@ -105,7 +106,7 @@ def test_the_live_sockets_count_a_64_as_one_client(server: ServerProcess) -> Non
     assert asyncio.run(handshake()) == 429
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODES, ids=store_id)
 def test_sessions_created_from_one_64_share_its_burst(start, mode: str) -> None:
     (app,) = start(mode, {"SESSION_BURST_PER_ADDRESS": "3", "SESSIONS_PER_ADDRESS_PER_HOUR": "1"})
     prefix = a_64()
@@ -152,7 +153,7 @@ def test_a_wildcard_proxy_setting_is_warned_about_once_at_start(tmp_path) -> Non
 
 # ------------------------------------------------------------------ one address, one session
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODES, ids=store_id)
 def test_one_address_cannot_fill_a_session_while_another_still_joins(start, mode: str) -> None:
     """At the defaults, over two workers in Redis mode: an address that joins as fast as it can
     gets the session's first 60 places and then waits; the room's next person, from another

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import STORE_MODES, store_id
 from tests.support.client import Api, LiveClient, View, close_all, speaker, spoken
 from tests.support.server import ServerProcess
 from tests.support.stored import file_bytes, session_file, wait_for_file
@@ -37,7 +38,7 @@ def mode_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
             "REDIS_PREFIX": f"tp-restart-{secrets.token_hex(4)}:"}
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=STORE_MODES, ids=store_id)
 def restartable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(env=mode_env(request.param, request), log_path=tmp_path / "server.log").start()
     server.mode = request.param  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 from tests.browser.helpers import watch_console  # needs playwright, imported above
+from tests.conftest import leaving_browser_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -26,18 +27,45 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 LAPTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
+class SharedChromium:
+    """One Chromium per worker process, launched for its first browser test and kept from one
+    browser test file to the next (a launch costs a second or two of both cores). Playwright's
+    sync API keeps an event loop running in this thread while it is open, which would break
+    asyncio.run() in the suite's other tests: tests/conftest.py closes it before any test outside
+    tests/browser/ (and at the end)."""
+
+    def __init__(self) -> None:
+        self.playwright = None
+        self.browser = None
+
+    def get(self):
+        if self.browser is None:
+            if not Path(CHROMIUM).exists():
+                pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
+            self.playwright = playwright_api.sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        return self.browser
+
+    def close(self) -> None:
+        if self.browser is not None:
+            self.browser.close()
+            self.browser = None
+        if self.playwright is not None:
+            self.playwright.stop()
+            self.playwright = None
+
+
+SHARED = SharedChromium()
+leaving_browser_tests.append(SHARED.close)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    # Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
-    # is open, which would break asyncio.run() in the suite's later (non-browser) tests.
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (scripts/test installs it)")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    """The worker's Chromium; whatever a file's tests left open in it is closed after the file."""
+    chromium = SHARED.get()
+    yield chromium
+    for ctx in chromium.contexts:
+        ctx.close()
 
 
 @pytest.fixture

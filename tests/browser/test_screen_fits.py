@@ -14,7 +14,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.helpers import absolute, watch_console
 
@@ -41,11 +41,26 @@ def room(base: str, fmt: str, names: list[str]) -> tuple[dict, list[str]]:
     return created, tokens
 
 
+FITS = "() => document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth"
+
+
 def fits(page: Page) -> None:
-    """No vertical (or horizontal) scroll: the whole document is in view."""
-    page.wait_for_timeout(300)  # the fitting runs after each swap has settled
+    """No vertical (or horizontal) scroll: the whole document is in view. The page fits itself on
+    the animation frame after each swap has settled and after each resize: watched frame by frame
+    for up to three seconds, then measured."""
+    try:
+        page.wait_for_function(FITS, polling="raf", timeout=3000)
+    except PlaywrightTimeoutError:
+        pass  # the figures below say by how much it does not fit
     size = page.evaluate("() => [document.documentElement.scrollHeight, innerHeight, document.documentElement.scrollWidth, innerWidth]")
     assert size[0] <= size[1] and size[2] <= size[3], size
+
+
+def caught_up(page: Page, base: str, code: str, token: str) -> None:
+    """The page has been sent every change made so far: its hidden clock region names the
+    session's current version."""
+    version = api(base, "GET", f"/api/sessions/{code}", token).json()["version"]
+    page.wait_for_function("v => Number(document.getElementById('clock').dataset.version) >= v", arg=version)
 
 
 def nothing_for_the_operator(page: Page) -> None:
@@ -155,9 +170,11 @@ def test_every_phase_of_every_shipped_format_fits_the_screen(server, contexts):
             api(base, "POST", f"/api/sessions/{code}/commands", fac, json={"type": "goto_phase", "phase_id": phase["id"]})
             command(base, code, fac, {"type": "start_round"})  # refused where the phase takes no round
             expect(page.locator("#status")).to_contain_text(phase["title"])
+            caught_up(page, base, code, fac)  # the round too, where it started
             for width, height in SIZES:
                 page.set_viewport_size({"width": width, "height": height})
                 fits(page)
         api(base, "POST", f"/api/sessions/{code}/commands", fac, json={"type": "close"})
         expect(page.locator("#stage")).to_contain_text("Thank you")
+        caught_up(page, base, code, fac)
         fits(page)
