@@ -199,7 +199,7 @@ def test_a_statement_a_meeting_did_not_ask_has_no_bar_while_a_suppressed_one_is_
     assert [b["w"] > 0 for b in new["bars"]] == [False, True] and new["bars"][1]["suppressed"]
     assert new["bars"][1]["said"] == "fewer than 3, not shown" and new["bars"][1]["value"] == "<3"
     assert [b["suppressed"] for b in charts["attendance"]["bars"]] == [False, True]
-    assert record.table(rows)[1] == ["2023-11-14", "F", "60", "4", "0.9", "4", "Old", "3.6"]
+    assert record.table(rows)[1] == ["2023-11-14", "", "F", "60", "4", "0.9", "4", "Old", "3.6"]
     assert old["bars"][0]["w"] == round(record.BAR_W * 3.6 / 5, 1) and old["bars"][0]["number"] == 3.6
 
 
@@ -208,4 +208,4 @@ def test_a_row_kept_before_the_means_were_noisy_shows_no_scores() -> None:
     row = {"id": "a", "at": 1.7e9, "format": "F", "minutes": 60, "attended": 4, "evenness": 0.9, "k": 3,
            "answered": 4, "statements": [{"text": "Old", "counts": [0, 0, 1, 3, 0]}]}
     assert record.shown([row])[0]["statements"] == [{"text": "Old", "mean": None}]
-    assert record.table([row])[1] == ["2023-11-14", "F", "60", "4", "0.9", "4", "Old", ""]
+    assert record.table([row])[1] == ["2023-11-14", "", "F", "60", "4", "0.9", "4", "Old", ""]

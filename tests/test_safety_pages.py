@@ -1,7 +1,7 @@
 """The room's safety on the pages: each page's live regions say what the view allows, no more.
 
 Rendered exactly as the pages' socket pushes them (``app.live.htmx.render_regions``), from states the
-core produced: a listening presenter's phone has no hand, a word afterwards is named on the console
+core produced, as a phone shows them once its own data is applied (``apply_viewer``): a listening presenter's phone has no hand, a word afterwards is named on the console
 alone, and the wellbeing spread appears only once enough people have answered.
 """
 
@@ -11,12 +11,15 @@ import re
 
 from app.facilitation.models import FACILITATOR, SCREEN
 from app.live.htmx import render_regions
+from app.pages.regions import apply_viewer
 from tests.support.core import folded, person, send, session
 from tests.test_room_safety import balint_discussion_with_presenter
 
 
 def regions(state, actor) -> dict[str, str]:
-    return render_regions(state, actor, 10.0, {})
+    """What ``actor``'s page shows: a phone keeps, of the regions it shares with the room, the
+    parts its own data meets (web/static/js/viewer.js)."""
+    return apply_viewer(render_regions(state, actor, 10.0, {}), "you are %(name)s")
 
 
 def page_text(state, actor) -> str:

@@ -66,7 +66,7 @@ def test_a_welsh_phone_opens_its_printed_summary_in_welsh_and_its_own_clock(serv
 
 
 def test_the_records_meetings_are_told_apart_their_values_read_and_erasing_is_confirmed(server, contexts, shots):
-    """Two meetings on one day: each labelled by its number, day and time (not "12-06" twice), every
+    """Two meetings on one day: each labelled by its title, day and time (not "12-06" twice), every
     bar with its value beside it, the figures in a table; erasing sits apart, in two steps."""
     from tests.test_group_record import meet
 
@@ -85,7 +85,8 @@ def test_the_records_meetings_are_told_apart_their_values_read_and_erasing_is_co
     expect(attendance.locator("text.tick")).to_have_count(2)
     ticks = attendance.locator("text.tick").all_text_contents()
     day = datetime.now(ZoneInfo(ZONE))
-    assert [t.split(" · ")[0] for t in ticks] == ["Spotkanie 1", "Spotkanie 2"], ticks
+    titles = attendance.locator("text.tick tspan.meeting-title").all_text_contents()
+    assert titles == ["March meeting", "April meeting"], ticks  # each meeting by its title
     when = [t.split(" · ")[1] for t in ticks]
     assert all(w.startswith(f"{day.day} ") and f"{day.year}, " in w for w in when), when  # the day, in Polish
     assert all(re.fullmatch(r".*, \d\d:\d\d", w) and "UTC" not in w for w in when), when  # the time, in Auckland
