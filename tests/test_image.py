@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.support.client import Api, LiveClient
+from tests.support.network_turns import network_turn
 from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,14 @@ def image_tool(*args: str, timeout: float = 60, check: bool = True,
 
 def podman(*args: str, timeout: float = 60, check: bool = True) -> str:
     return image_tool("podman", *args, timeout=timeout, check=check).stdout.strip()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def network_to_ourselves() -> Iterator[None]:
+    """No browser test runs while podman adds and removes the host's network interfaces
+    (tests/support/network_turns.py)."""
+    with network_turn(alone=True):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 from tests.browser.helpers import watch_console  # needs playwright, imported above
 from tests.conftest import leaving_browser_tests
+from tests.support.network_turns import network_turn
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -100,7 +101,8 @@ def contexts(browser) -> Iterator[object]:
     # ``contexts.allow("401 (Unauthorized)")``: a refusal the test causes on purpose (a revoked link
     # opened again) is what the browser reports, not the page's error.
     new.allow = allowed.append  # type: ignore[attr-defined]
-    yield new
+    with network_turn(alone=False):  # never while the image test changes the host's network
+        yield new
     for ctx in opened:
         ctx.close()
     # No page may log an error to the browser's console in any journey (a style or script the

@@ -18,14 +18,16 @@ from xdist.scheduler import LoadFileScheduling
 
 STORE_IDS = ("embedded-store", "redis-store")  # as tests/conftest.py names the modes in test ids
 
-# Files whose every unit takes upwards of half a minute on two cores, slowest first.
+# Files whose every unit takes upwards of half a minute on two cores, slowest first; but the
+# image test first of all, beside files that open no browser: a browser test waits while the
+# image test changes the host's network (tests/support/network_turns.py).
 SLOW = (
     "tests/test_image.py",  # mostly waits on downloads and podman: best beside the rest
-    "tests/browser/test_troika_breakouts.py",  # four rotations on the server's clock
     "tests/test_start.py",  # a fresh clone's .venv, installed with pip
-    "tests/test_fuzz_http.py",
     "tests/test_package.py",  # a wheel built and installed
+    "tests/test_fuzz_http.py",
     "tests/test_anonymity_audit.py",
+    "tests/browser/test_troika_breakouts.py",  # four rotations on the server's clock
     "tests/test_bench_smoke.py",
     "tests/browser/test_journey_check_in.py",
     "tests/browser/test_offline.py",  # half a minute offline

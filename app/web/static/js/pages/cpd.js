@@ -3,7 +3,7 @@
 // never from a URL the server sees; the record is fetched with it in the Authorization header.
 import { store, keys } from '../storage.js';
 import { withKey, saveFile } from '../api.js';
-import { fill, say } from '../print-page.js';
+import { fill, say, eraseInTwoSteps } from '../print-page.js';
 import { lang } from '../words.js';
 (function () {
   "use strict";
@@ -36,20 +36,10 @@ import { lang } from '../words.js';
       return saveFile(r, "my-cpd-record.md");
     }).catch(function () { note.textContent = said("cpd-failed"); });
   });
-  // Erasing takes two steps on the page itself: open it, tick that it is for good, confirm.
-  var sure = el("cpd-erase-sure"), erase = el("cpd-erase");
-  sure.addEventListener("change", function () { erase.disabled = !sure.checked; });
-  erase.addEventListener("click", function () {
-    if (!sure.checked) { return; }
-    erase.disabled = true;
-    withKey(base, code, { method: "DELETE" }).then(function (r) {
-      if (!r.ok) { throw new Error(r.status); }
-      note.textContent = said("cpd-erased");
-      sure.checked = false;
-      el("cpd-erase-step").open = false;
-      return load();
-    }).catch(function () { note.textContent = said("cpd-failed"); erase.disabled = !sure.checked; });
-  });
+  eraseInTwoSteps("cpd", base, code, function () {
+    note.textContent = said("cpd-erased");
+    return load();
+  }, function () { note.textContent = said("cpd-failed"); });
 
   if (!group || !code) { say(main, said("cpd-no-code")); return; }
   load();

@@ -3,7 +3,7 @@
 // header, and offers the CSV download and erasing the record. Opened with a read-only report
 // link (#report=<report key>) it shows the charts and the CSV only.
 import { withKey, saveFile } from '../api.js';
-import { fill, say } from '../print-page.js';
+import { fill, say, eraseInTwoSteps } from '../print-page.js';
 import { t, lang } from '../words.js';
 (function () {
   "use strict";
@@ -36,21 +36,11 @@ import { t, lang } from '../words.js';
       return saveFile(r, "group-record.csv");
     }).catch(function () { note.textContent = t("csv_failed"); });
   });
-  // Erasing takes two steps on the page itself: open "Erase the record…", tick that it is for
-  // good, then confirm.
-  var sure = el("record-erase-sure"), erase = el("record-erase"), erased = el("record-erase-note");
-  sure.addEventListener("change", function () { erase.disabled = !sure.checked; });
-  erase.addEventListener("click", function () {
-    if (!sure.checked) { return; }
-    erase.disabled = true;
-    withKey(base, key, { method: "DELETE" }).then(function (r) {
-      if (!r.ok) { throw new Error(r.status); }
-      erased.textContent = t("record_erased");
-      sure.checked = false;
-      el("record-erase-step").open = false;
-      return load();
-    }).catch(function () { erased.textContent = t("record_erase_failed"); erase.disabled = !sure.checked; });
-  });
+  var erased = el("record-erase-note");
+  eraseInTwoSteps("record", base, key, function () {
+    erased.textContent = t("record_erased");
+    return load();
+  }, function () { erased.textContent = t("record_erase_failed"); });
 
   // The report link: only the key holder sees it, can create it (once shown) and revoke it.
   function only(id) {
