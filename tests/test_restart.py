@@ -28,7 +28,7 @@ from tests.support.stored import file_bytes, session_file, wait_for_file
 
 pytestmark = pytest.mark.timeout(120)
 
-TURN_S = 8.0  # at least; long enough for a restart (about a second) to finish well inside the turn
+TURN_S = 12.0  # at least; long enough for a restart (about a second, several on a busy machine) inside the turn
 
 
 def mode_env(mode: str, request: pytest.FixtureRequest) -> dict[str, str]:
@@ -78,7 +78,7 @@ def test_a_restart_mid_round_loses_nothing_and_the_turn_ends_on_time(restartable
     server = restartable
     started = time.monotonic()
     server.restart()  # how long one takes on this machine now: the turn must outlast the next one
-    turn_s = max(TURN_S, 4 * (time.monotonic() - started) + 2)
+    turn_s = max(TURN_S, 6 * (time.monotonic() - started) + 3)
     with Api(server.base_url) as api:
         r = room(api)
         code, fac, people = r["code"], r["fac"], r["people"]
