@@ -214,7 +214,8 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
 _macros = templates.get_template("_macros.html").make_module()
 templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
                          overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
-                         local_day=_macros.local_day, give_turn=_macros.give_turn)
+                         local_day=_macros.local_day, give_turn=_macros.give_turn,
+                         item_kind=_macros.item_kind)
 # The room's safety: app/web/templates/_safety.html, called as safety.listening(m) and so on.
 templates.globals["gibbs_prompts"] = PROMPTS
 templates.globals["safety"] = templates.get_template("_safety.html").make_module()
