@@ -481,6 +481,19 @@ def test_a_template_that_could_make_data_markup_does_not_compile(source: str) ->
         templates.from_string(source)
 
 
+@pytest.mark.parametrize("source", [
+    "<form ws-send class=\"stack\"><textarea name=\"text\"></textarea></form>",
+    "<form id=\"journal\" data-code=\"{{ code }}\"{% if locked %} hidden{% endif %}>",
+])
+def test_a_form_that_would_put_what_was_typed_in_the_address_does_not_compile(source: str) -> None:
+    # Tapped before the page's script runs, a form with neither method nor action is sent by
+    # the browser as a GET to the page itself: a question or a journal entry in the URL.
+    with pytest.raises(TemplateSyntaxError, match="dialog"):
+        templates.from_string(source)
+    fixed = source.replace("<form", '<form method="dialog"')
+    assert 'method="dialog"' in templates.from_string(fixed).render(code="AB", locked=True)
+
+
 def test_data_is_escaped_and_never_a_format_string_while_the_products_own_words_are_markup() -> None:
     page = templates.from_string(
         "{{ title | translated }}|{{ _('<strong>%(name)s</strong> would like a word afterwards', name=title) }}"

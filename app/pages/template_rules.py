@@ -9,6 +9,8 @@ show data as markup, or fail on a ``%`` in it, never reaches a viewer (SECURITY.
 
 from __future__ import annotations
 
+import re
+
 import jinja2
 from jinja2 import nodes
 
@@ -17,6 +19,10 @@ from app.pages.i18n import stray_percent
 # The callables whose first arguments are a message of the product's own (``pgettext``: its
 # context too): how many leading arguments must be written in the template itself.
 MESSAGE_ARGS = {"_": 1, "gettext": 1, "ngettext": 2, "pgettext": 2}
+# A form's opening tag, as the template writes it (what jinja fills in between is left out),
+# and whether it says where its fields go or how (a form the page's script sends: method="dialog").
+FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
+SAYS_HOW = re.compile(r"""\b(?:action|method)\s*=""", re.IGNORECASE)
 # Filters that write a value out as words ("0,87", "2:10"): no count for choosing a plural.
 AS_WORDS = {"number", "percent", "minutes", "clock", "spoken", "utc_time", "iso_time", "translated", "string"}
 
@@ -53,7 +59,28 @@ def check_template(tree: nodes.Template, name: str | None, filename: str | None)
     for mod in tree.find_all(nodes.Mod):
         if not isinstance(mod.left, nodes.Const):
             refuse(mod, "a format string is written in the template (for a remainder: `is divisibleby`)")
+    for line, tag in _form_tags(tree):
+        if not SAYS_HOW.search(tag):
+            raise jinja2.TemplateSyntaxError(
+                "a form the page's script sends is written <form method=\"dialog\">: tapped before the "
+                "script runs, the browser would put what was typed in the page's address (the server's "
+                "log, the browser's history)", line, name, filename)
     for scoped in tree.find_all(nodes.ScopedEvalContextModifier):
         if any(o.key == "autoescape" and not (isinstance(o.value, nodes.Const) and o.value.value is True)
                for o in scoped.options):
             refuse(scoped, "every page is autoescaped")
+
+
+def _form_tags(tree: nodes.Template) -> list[tuple[int, str]]:
+    """Each ``<form ...>`` the template writes, with its line: the markup written in the
+    template, joined across what jinja fills in."""
+    parts = [(data.lineno, data.data) for data in tree.find_all(nodes.TemplateData)]
+    text, lines = "", []
+    for lineno, data in parts:
+        lines.append((len(text), lineno))
+        text += data + "\x00"
+    found = []
+    for match in FORM_TAG.finditer(text):
+        line = max((ln for start, ln in lines if start <= match.start()), default=1)
+        found.append((line, match.group(0)))
+    return found

@@ -36,14 +36,26 @@ class Hub:
         self._stopping: set[asyncio.Task[None]] = set()
         self._lasting: dict[str, dict[str, object]] = {}
         self._present: Counter[tuple[str, str]] = Counter()
+        self._newest: dict[str, SessionState] = {}
 
     def attach(self, code: str, conn: LiveConnection, state: SessionState) -> bool:
-        """Add a socket and send it the current state. True when it is this participant's first socket here."""
+        """Add a socket and send it the current state. True when it is this participant's first socket here.
+
+        ``state`` was read before the socket got here; a change delivered to the session's
+        other sockets meanwhile is newer, and the newcomer starts from that (a screen reloaded
+        as a round starts shows the round, not the moment before it)."""
+        newest = self._newest.get(code)
+        if newest is not None and newest.version > state.version:
+            state = newest
         self._sockets.setdefault(code, set()).add(conn)
         metrics.socket_opened(conn.kind, conn.actor.role, first_of_session=code not in self._followers)
         if code not in self._followers:
             self._followers[code] = asyncio.get_running_loop().create_task(self._follow(code))
-        conn.offer(state, self._clock(), self._cache(code))
+        refused = self._refusal(conn, state)  # removed (or the key re-issued) while it was let in
+        if refused is not None:
+            conn.kick(*refused)
+        else:
+            conn.offer(state, self._clock(), self._cache(code))
         pid = conn.actor.participant_id
         if pid is None:
             return False
@@ -59,6 +71,7 @@ class Hub:
             if not sockets:
                 del self._sockets[code]
                 self._lasting.pop(code, None)
+                self._newest.pop(code, None)
                 follower = self._followers.pop(code, None)
                 if follower is not None:
                     follower.cancel()
@@ -79,25 +92,35 @@ class Hub:
         sockets = self._sockets.get(state.code)
         if not sockets:
             return
+        newest = self._newest.get(state.code)
+        if newest is None or state.version > newest.version:
+            self._newest[state.code] = state
         now, cache = self._clock(), self._cache(state.code)
         for conn in list(sockets):
-            pid = conn.actor.participant_id
-            if pid is not None:
-                person = state.participant(pid)
-                if person is None or person.removed:
-                    conn.kick(*close_codes.REMOVED_FROM_SESSION)
-                    continue
-            if conn.host_key is not None and conn.host_key != state.facilitator_token_hash:
-                conn.kick(close_codes.BAD_TOKEN, "the facilitator's key was re-issued")
-                continue
-            seat = conn.actor.seat
-            if seat is not None and not cofacilitation.is_seat(state, seat):
-                conn.kick(*close_codes.NO_LONGER_FACILITATING)
+            refused = self._refusal(conn, state)
+            if refused is not None:
+                conn.kick(*refused)
                 continue
             conn.offer(state, now, cache)
         for settle in cache.get(SETTLE, ()):
             settle()
         metrics.fanned_out(state.code, state.version)
+
+    @staticmethod
+    def _refusal(conn: LiveConnection, state: SessionState) -> tuple[int, str] | None:
+        """Why this socket may no longer follow the session (its person removed, the key
+        re-issued, the seat gone), as the close it gets; None while it may."""
+        pid = conn.actor.participant_id
+        if pid is not None:
+            person = state.participant(pid)
+            if person is None or person.removed:
+                return close_codes.REMOVED_FROM_SESSION
+        if conn.host_key is not None and conn.host_key != state.facilitator_token_hash:
+            return close_codes.BAD_TOKEN, "the facilitator's key was re-issued"
+        seat = conn.actor.seat
+        if seat is not None and not cofacilitation.is_seat(state, seat):
+            return close_codes.NO_LONGER_FACILITATING
+        return None
 
     def _cache(self, code: str) -> Cache:
         """A fresh cache for one state, holding the session's lasting one."""

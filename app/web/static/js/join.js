@@ -46,4 +46,7 @@ export function joinForm(code) {
       error.hidden = false;
     });
   });
+  // Until now a tap on Join would have done nothing (the form is method="dialog"): the page
+  // offers it once it can send it.
+  document.getElementById('join-btn').disabled = false;
 }

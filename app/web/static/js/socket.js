@@ -118,13 +118,21 @@ export function gone(text) {
   }
 }
 
+// What the line at the top says is worked out when it shows, not when it was asked for: a
+// "reconnecting" asked for before the phone went offline, or before three commands waited,
+// never covers what is true by then.
+var pendingBanner = null;
 function showConnection() {
   if (fatal) return;
-  var waiting = outbox.length;
+  if (pendingBanner !== null) { clearTimeout(pendingBanner); pendingBanner = null; }
   if (canSend()) { banner(null); return; }
-  var text = navigator.onLine === false ? t('offline') : t('reconnecting');
-  if (waiting) text += ' ' + t('waiting_to_send', { count: number(waiting) });
-  // Quiet: a blip shorter than a second and a half shows nothing.
-  var delay = downSince === null ? 0 : Math.max(0, 1500 - (Date.now() - downSince));
-  setTimeout(function () { if (!canSend() && !fatal) banner(text); }, waiting ? 0 : delay);
+  // Quiet: a blip shorter than a second and a half shows nothing, unless commands are waiting.
+  var delay = outbox.length || downSince === null ? 0 : Math.max(0, 1500 - (Date.now() - downSince));
+  pendingBanner = setTimeout(function () {
+    pendingBanner = null;
+    if (canSend() || fatal) return;
+    var text = navigator.onLine === false ? t('offline') : t('reconnecting');
+    if (outbox.length) text += ' ' + t('waiting_to_send', { count: number(outbox.length) });
+    banner(text);
+  }, delay);
 }
