@@ -95,9 +95,10 @@ def test_check_in_and_check_out(server, contexts, shots):
     expect(screen.locator("#stage")).to_contain_text("Asha")
     expect(screen.locator("#stage")).to_contain_text("How are you arriving today?")
     screen.wait_for_function("() => (window.tpWakeLocks || []).includes('lock')")
+    room.phase("check-in-round", {"Asha": "Done speaking"})
+    # The warning comes with ten seconds of Asha's turn left: what follows has those ten seconds.
     screen.wait_for_function("() => (window.tpHeard || []).includes('warning')", timeout=8000)
     assert "chime" not in sounds(screen)
-    room.phase("check-in-round", {"Asha": "Done speaking"})
 
     # A pass can be taken back for a few seconds, in the place where Pass was.
     asha.locator("#p-pass").click()
