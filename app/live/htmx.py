@@ -30,7 +30,7 @@ from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id,
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, inputs, own_inputs, reads_viewer
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model, viewer_region
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 
@@ -95,10 +95,9 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     if leaves is None:
         leaves = cache[kind] = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
                                 if r.name != VIEWER else None for r, k in zip(regions, shared_keys)]
-    if VIEWER in names:  # a phone's own data: its own rendering, whatever its kind
+    if VIEWER in names:  # a phone's own data, whatever its kind: a few attributes, built for it alone
         leaves = list(leaves)
-        i = names[VIEWER]
-        leaves[i] = kept.leaf(template, regions[i], audience_key, shared_keys[i], audience, viewer, state.version, lang)
+        leaves[names[VIEWER]] = Leaf(viewer_region(viewer), state.version)
     found = cache[key] = (kept, audience, viewer, leaves)
     return found
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ from app.pages.i18n import SOURCE
 from app.pages.names import guests_named
 from app.pages.safety import safety_model
 from app.pages.templates import keeping, render_block
+from app.pages.view import clock_region
 
 log = logging.getLogger("talkingpiece.pages")
 
@@ -62,19 +64,23 @@ class Region:
     # A shared input without which the region reads nothing of the viewer (a phone's group
     # card outside breakouts): while it is empty, every viewer of the audience gets one rendering.
     only_if: str = ""
+    # A region that is a few attributes, built in code rather than a template block (the page's
+    # block writes it through the same function): what every audience renders at every change.
+    build: Callable[[dict[str, Any]], str] | None = None
 
 
-def _r(name: str, shared: str = "", own: str = "", only_if: str = "") -> Region:
+def _r(name: str, shared: str = "", own: str = "", only_if: str = "",
+       build: Callable[[dict[str, Any]], str] | None = None) -> Region:
     paths = tuple(own.split())
     assert not any(p.endswith(("?", "]")) for p in paths), "a viewer's own inputs are taken whole"
     return Region(name, tuple(shared.split()), paths, tuple((h, t) for h, _, t in (p.partition(".") for p in paths)),
-                  only_if)
+                  only_if, build)
 
 
 # The live regions of each page, by role: its template and its regions with their inputs.
 REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     "facilitator": ("console.html", (
-        _r("clock", "server_time v.version"),
+        _r("clock", "server_time v.version", build=clock_region),
         _r("status", "purpose status status_label"),
         _r("timeline", "status timeline"),
         _r("floor", "erase_at floor next_step paused phase present status suggested", "me.role my"),
@@ -98,7 +104,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("cofacilitation", "present[id,name] status v.group v.participants[id,name,present]", "me"),
     )),
     "participant": ("phone.html", (
-        _r("clock", "server_time v.version"),
+        _r("clock", "server_time v.version", build=clock_region),
         # The phone's own data, which web/static/js/viewer.js applies to the regions every phone shares.
         _r("viewer", "", "focus my.id my.is my.name my.queue_position my.undo_until"),
         _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label"),
@@ -120,7 +126,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
         _r("breakout", "breakouts.mine breakouts.notice paused status", "me.participant_id", only_if="breakouts.mine"),
     )),
     "screen": ("screen.html", (
-        _r("clock", "server_time v.version"),
+        _r("clock", "server_time v.version", build=clock_region),
         _r("status", "paused phase.count phase.ends_at phase.number phase.overtime phase.title status status_label"),
         _r("stage", "actions erase_at floor paused pending phase present purpose queue revealed screen_focus",
            "me.role my"),
@@ -301,6 +307,8 @@ class Regions:
     @staticmethod
     def render(template: str, region: Region, audience: dict[str, Any], viewer: dict[str, Any] | None,
                lang: str = SOURCE) -> str:
+        if region.build is not None:
+            return str(region.build(picked(region, audience, viewer)))
         try:
             return render_block(template, region.name, lang=lang, m=picked(region, audience, viewer))
         except jinja2.UndefinedError:

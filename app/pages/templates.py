@@ -22,7 +22,7 @@ from app.pages import i18n
 from app.pages.breakouts import name_list
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
-from app.pages.view import clock_text, plural, spoken_text
+from app.pages.view import clock_region, clock_text, plural, spoken_text, viewer_region
 from app.pages.words import plain, script_refusals
 from app.realtime import close_codes, metrics
 from app.resources import TEMPLATES, require
@@ -102,6 +102,8 @@ templates.filters["spoken"] = spoken_text
 templates.filters["minutes"] = minutes_seconds
 templates.filters["plural"] = plural
 templates.globals["plain"] = plain
+templates.globals["viewer_region"] = viewer_region  # a phone's own data (phone.html's viewer block)
+templates.globals["clock_region"] = clock_region  # every live page's clock: the server's time and the version
 templates.globals["script_refusals"] = script_refusals  # refusals the scripts meet, by reason
 templates.globals["script_codes"] = close_codes.FOR_SCRIPTS  # close codes and reasons, for the scripts
 templates.globals["module_preloads"] = preloads  # every module a page's entry imports, asked for at once
@@ -212,7 +214,7 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(command=_macros.command, countdown=_macros.countdown, clock_block=_macros.clock_block,
+templates.globals.update(command=_macros.command, countdown=_macros.countdown,
                          overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
                          local_day=_macros.local_day, give_turn=_macros.give_turn,
                          item_kind=_macros.item_kind)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
 from app.pages.i18n import N_
@@ -188,6 +190,31 @@ def viewer_flags(my: dict[str, Any], floor: dict[str, Any] | None, focus: str, n
         ("queued", bool(my["queue_position"])), ("listening", my["listening"]),
         ("undo", bool(undo and undo > now)), ("quiet", not floor and focus in QUIET)) if on]
     return " ".join(flags + [f"voted-{item}" for item in sorted(my["voted"])])
+
+
+def clock_region(m: dict[str, Any] | None) -> Markup:
+    """Every live page's hidden ``clock`` region: the server's time and the state's version,
+    which the countdowns and the benchmark read. Rendered for each audience at every change,
+    so built here (the pages write it through this too), with no template to run."""
+    time, version = (m["server_time"], m["v"]["version"]) if m else ("", "")
+    return Markup(f'<div id="clock" hidden data-server-time="{escape(time)}" data-version="{escape(version)}"></div>')
+
+
+def viewer_region(m: dict[str, Any] | None) -> Markup:
+    """A phone's ``viewer`` region: its own data, which web/static/js/viewer.js applies to the
+    regions every phone of the room shares (``regions.apply_viewer``, for the tests). phone.html
+    writes it through this, and the pages' socket builds it here for every phone at every
+    change, with no template to run: a few escaped attributes."""
+    my = m.get("my") if m else None
+    if my:
+        pid, name, flags = my["id"], my["name"], my["is"]
+        queue, undo = my["queue_position"] or "", my["undo_until"] or ""
+    else:
+        pid = name = flags = queue = undo = ""
+    focus = m["focus"] if m else ""
+    return Markup(f'<div id="viewer" hidden data-pid="{escape(pid)}" data-name="{escape(name)}" '
+                  f'data-is="{escape(flags)}" data-focus="{escape(focus)}" data-queue="{escape(queue)}" '
+                  f'data-undo="{escape(undo)}"></div>')
 
 
 def _focus(status: str, floor: dict[str, Any] | None, my: dict[str, Any] | None, purpose: str | None) -> str:
