@@ -17,6 +17,11 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 from tests.browser.helpers import watch_console  # needs playwright, imported above
 from tests.conftest import leaving_browser_tests
+
+# An expectation waits as long as an action (ctx.set_default_timeout below): on two cores, the
+# suite's three workers with a Chromium each keep the machine's load near 16, where a reply
+# that takes a tenth of a second alone can take several.
+playwright_api.expect.set_options(timeout=8000)
 from tests.support.network_turns import network_turn
 
 ROOT = Path(__file__).resolve().parents[2]
