@@ -30,7 +30,7 @@ from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id,
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, inputs, own_inputs, reads_viewer
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model, viewer_region
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 
@@ -97,7 +97,9 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
                                 if r.name != VIEWER else None for r, k in zip(regions, shared_keys)]
     if VIEWER in names:  # a phone's own data, whatever its kind: a few attributes, built for it alone
         leaves = list(leaves)
-        leaves[names[VIEWER]] = Leaf(viewer_region(viewer), state.version)
+        build = regions[names[VIEWER]].build
+        assert build is not None  # the viewer region is built in code (regions.REGIONS)
+        leaves[names[VIEWER]] = Leaf(str(build(viewer)), state.version)
     found = cache[key] = (kept, audience, viewer, leaves)
     return found
 

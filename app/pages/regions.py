@@ -50,7 +50,7 @@ from app.pages.i18n import SOURCE
 from app.pages.names import guests_named
 from app.pages.safety import safety_model
 from app.pages.templates import keeping, render_block
-from app.pages.view import clock_region
+from app.pages.view import clock_region, viewer_region
 
 log = logging.getLogger("talkingpiece.pages")
 
@@ -106,7 +106,7 @@ REGIONS: dict[str, tuple[str, tuple[Region, ...]]] = {
     "participant": ("phone.html", (
         _r("clock", "server_time v.version", build=clock_region),
         # The phone's own data, which web/static/js/viewer.js applies to the regions every phone shares.
-        _r("viewer", "", "focus my.id my.is my.name my.queue_position my.undo_until"),
+        _r("viewer", "", "focus my.id my.is my.name my.queue_position my.undo_until", build=viewer_region),
         _r("status", "anonymous_writing phase.id phase.prompt phase.title status status_label"),
         _r("facilitating", "status v.code", "me.facilitating"),
         _r("glance", "erase_at floor paused phase present server_time status"),
