@@ -60,7 +60,7 @@ def pytest_sessionfinish() -> None:
 
 def pytest_report_header() -> str:
     return ("store modes: each protocol test runs twice, [embedded-store] then [redis-store], "
-            "so a file is listed once per mode")
+            "so a file is listed once per mode; a browser test file runs on the one store it names")
 
 
 @pytest.fixture(scope="session")

@@ -194,8 +194,16 @@ def test_a_participant_handed_the_facilitation_opens_the_console_and_still_takes
             assert (await host.wait_for_state(lambda v: v["me"]["lead"]))["view"]["me"]["peer"] is None
             assert api.request("GET", f"/api/sessions/{code}?as=console", ana["token"]).status_code == 401
             await phone.apply({"type": "request_word"})
-            before = api.view(code, host_token)["version"]
-            assert (await host.apply({"type": "take_back"}))["version"] == before  # nothing left to take back
+            # Nothing left to take back: the room is sent nothing. The room's folds (the shown
+            # presence and counts, on their own jittered timer) may move the version between the
+            # read and the command, but not three times running.
+            unchanged = []
+            for _ in range(3):
+                before = api.view(code, host_token)["version"]
+                unchanged.append((await host.apply({"type": "take_back"}))["version"] == before)
+                if unchanged[-1]:
+                    break
+            assert unchanged[-1], unchanged
             await close_all([host, phone])
     run(scenario())
 

@@ -16,7 +16,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 from tests.browser.helpers import watch_console  # needs playwright, imported above
-from tests.conftest import leaving_browser_tests
+from tests.conftest import STORE_MODES, leaving_browser_tests, store_id
 
 # An expectation waits as long as an action (ctx.set_default_timeout below): on two cores, the
 # suite's three workers with a Chromium each keep the machine's load near 16, where a reply
@@ -59,6 +59,26 @@ class SharedChromium:
         if self.playwright is not None:
             self.playwright.stop()
             self.playwright = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each browser file runs against the one store its ``pytestmark = pytest.mark.store(...)``
+    names, not both: the pages are the same whichever store serves them, and every protocol test
+    runs in both modes (tests/conftest.py). The journeys are shared between the stores by what
+    they check: the live room's fan-out, reconnects, breakouts and a second console on Redis,
+    which is where a change crosses processes; the pages' layout, languages, print pages and
+    the formats' own journeys on the embedded store."""
+    defs = metafunc._arg2fixturedefs.get("server")
+    if not defs or not defs[-1].params:  # no server, or a file's own (test_accessibility.py)
+        return
+    marker = metafunc.definition.get_closest_marker("store")
+    if marker is None or marker.args[0] not in STORE_MODES:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a browser test names its store, "
+                                f"pytestmark = pytest.mark.store(one of {STORE_MODES})")
+    # As a mark, which pytest reads before the fixture's own two modes (a call here would add a second).
+    metafunc.definition.add_marker(pytest.mark.parametrize("server", [marker.args[0]], indirect=True,
+                                                           ids=store_id, scope="session"))
 
 
 SHARED = SharedChromium()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.store("memory")
 
 # A few of the contract's operations (the page lists every one in the OpenAPI document).
 OPERATIONS = [("GET", "/api/formats"), ("POST", "/api/sessions"), ("POST", "/api/sessions/{code}/participants"),

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
@@ -24,6 +25,8 @@ from tests.browser.helpers import (
     open_console,
     send,
 )
+
+pytestmark = pytest.mark.store("memory")
 
 PRESENTER, *GROUP = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin", "Dev Patel"]
 ACTIONS = {"Asha Verma": "Talk to my supervisor about this family", "Ben Okafor": "Read about transference"}

@@ -8,9 +8,12 @@ agreement, the agreed case (with her as the presenter), the next date, and her o
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import absolute, axe_violations, fill, join, open_console, send
+
+pytestmark = pytest.mark.store("memory")
 
 ASHA, BEN = "Asha Verma", "Ben Okafor"
 CARRIED = "Ask for a debrief after night shifts"

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import absolute, create_session, join, open_console
+
+pytestmark = pytest.mark.store("redis")
 
 NAMES = ["Ana", "Ben", "Cleo"]
 

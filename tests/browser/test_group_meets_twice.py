@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import axe_violations, fill, join, send
+
+pytestmark = pytest.mark.store("redis")
 
 ASHA, BEN, CHLOE = NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 # What each writes in session 1, and which of it they carry to session 2.

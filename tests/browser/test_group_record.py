@@ -20,11 +20,14 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import absolute, axe_violations, join, open_console, unfold
 from tests.test_group_record import meet
 from tests.test_groups_http import auth, new_group
+
+pytestmark = pytest.mark.store("memory")
 
 NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 SCORES = {NAMES[0]: (5, 4, 4), NAMES[1]: (4, 4, 3), NAMES[2]: (4, 5, 4)}

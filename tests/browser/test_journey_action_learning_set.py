@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import expect_suggestion, fill
 from tests.browser.journey import Room, in_first_screen, rate, write
+
+pytestmark = pytest.mark.store("memory")
 
 
 def test_action_learning_set(server, contexts, shots):

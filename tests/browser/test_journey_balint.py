@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import expect_suggestion
 from tests.browser.journey import Room
+
+pytestmark = pytest.mark.store("memory")
 
 
 def test_balint_group(server, contexts, shots):

@@ -11,11 +11,14 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 
 from app.pages.regions import YOU_ARE, apply_viewer
 from tests.browser.helpers import axe_all, expect_suggestion, fill
 from tests.browser.journey import LONG_NAME, NO_VIBRATION, Room, in_first_screen, rate, sounds, write
+
+pytestmark = pytest.mark.store("redis")
 
 
 def test_check_in_and_check_out(server, contexts, shots):

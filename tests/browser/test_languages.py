@@ -20,8 +20,10 @@ from playwright.sync_api import Page, expect
 
 from app.pages import catalogs
 from tests.browser.helpers import absolute, axe_all, create_session, unfold
-from tests.conftest import STORE_MODES, server_env, store_id
+from tests.conftest import server_env
 from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.store("memory")
 
 # (the phone that follows its browser, the phone that uses the picker, that one's picker label)
 REAL = ("cy", "pl")
@@ -31,11 +33,13 @@ PSEUDO = ("en-XA", "ar-XB")
 CASES = [pytest.param(REAL, id="welsh-and-polish"), pytest.param(PSEUDO, id="pseudo-locales")]
 
 
-@pytest.fixture(scope="module", params=STORE_MODES, ids=store_id)
+@pytest.fixture(scope="module")
 def lang_server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
-    """A server of this module's own: the pseudo-locales are on (they never are otherwise)."""
-    log = request.getfixturevalue("tmp_path_factory").mktemp(f"lang-{request.param}") / "server.log"
-    proc = ServerProcess(env={**server_env(request.param, request), "TP_PSEUDO_LOCALES": "1"}, log_path=log).start()
+    """A server of this module's own, on the store the module names: the pseudo-locales are on
+    (they never are otherwise)."""
+    mode = request.node.get_closest_marker("store").args[0]
+    log = request.getfixturevalue("tmp_path_factory").mktemp(f"lang-{mode}") / "server.log"
+    proc = ServerProcess(env={**server_env(mode, request), "TP_PSEUDO_LOCALES": "1"}, log_path=log).start()
     try:
         yield proc
     finally:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import create_session, join, open_console, watch_console
+
+pytestmark = pytest.mark.store("redis")
 
 
 def test_a_phone_offline_for_half_a_minute_says_so_and_catches_up(server, contexts, shots):

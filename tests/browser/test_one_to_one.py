@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
@@ -24,6 +25,8 @@ from tests.browser.helpers import (
     send,
 )
 from tests.test_groups_http import auth, new_group
+
+pytestmark = pytest.mark.store("redis")
 
 SAM, JO = "Sam Adeyemi", "Jo Park"
 QUESTIONS = ["How did the actions you agreed last time go?", "What happened?", "What was hard?",

@@ -6,6 +6,7 @@ import re
 import time
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import (
@@ -18,6 +19,8 @@ from tests.browser.helpers import (
     send,
     unfold,
 )
+
+pytestmark = pytest.mark.store("memory")
 
 NAMES = ["Asha Verma", "Ben Okafor", "Chloe Martin"]
 

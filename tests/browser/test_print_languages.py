@@ -14,9 +14,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.test_groups_http import Room, auth, new_group
+
+pytestmark = pytest.mark.store("memory")
 
 ZONE = "Pacific/Auckland"
 WELSH_DAYS = ("Dydd Llun", "Dydd Mawrth", "Dydd Mercher", "Dydd Iau", "Dydd Gwener", "Dydd Sadwrn", "Dydd Sul")

@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import join
 from tests.test_groups_http import auth, new_group
+
+pytestmark = pytest.mark.store("redis")
 
 TYPEABLE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}")
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import create_session, open_console, watch_console
+
+pytestmark = pytest.mark.store("redis")
 
 
 def test_a_typed_code_joins_and_a_locked_room_lets_in_whoever_the_console_admits(server, contexts, shots):

@@ -18,6 +18,8 @@ from playwright.sync_api import Page, expect, TimeoutError as PlaywrightTimeoutE
 
 from tests.browser.helpers import absolute, watch_console
 
+pytestmark = pytest.mark.store("memory")
+
 SIZES = [(1920, 1080), (1280, 720)]
 NOTE = ("A long and careful note about how the group felt today, " * 6)[:300]  # the longest a note may be
 

@@ -28,6 +28,8 @@ from tests.browser.helpers import (
     open_console,
 )
 
+pytestmark = pytest.mark.store("redis")
+
 NAMES = ["Ana Silva", "Ben Okafor", "Cleo Martin", "Dev Patel", "Eli Cohen", "Fay Wong", "Gus Moreau"]
 # Short phases: the whole exercise takes under a minute for the group of four.
 DURATIONS = {"forming": 600, "preparation": 1, "presentation": 2, "questioning": 1, "consulting": 6,

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import absolute, create_session, open_console, watch_console
+
+pytestmark = pytest.mark.store("redis")
 
 
 def test_a_closed_console_comes_back_from_the_start_page_and_from_the_recovery_link(server, contexts, shots):

@@ -1,4 +1,4 @@
-"""Someone without a phone, in real Chromium (both store modes): the facilitator adds Dev by
+"""Someone without a phone, in real Chromium: the facilitator adds Dev by
 name from the console; Dev takes a turn in the round like the two phones, then from the queue
 once the facilitator raises Dev's hand, and Dev's floor time shows. A note from Dev's paper,
 typed in at the console, is revealed with the others, with nothing saying whose or from paper."""
@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import create_session, fill, join, open_console
+
+pytestmark = pytest.mark.store("redis")
 
 
 def test_a_facilitator_runs_a_round_and_the_queue_with_someone_without_a_phone(server, contexts):
