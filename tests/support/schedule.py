@@ -27,6 +27,9 @@ SLOW = (
     "tests/test_package.py",  # a wheel built and installed
     "tests/test_fuzz_http.py",
     "tests/test_anonymity_audit.py",
+    "tests/test_restart.py",  # waits on servers stopped and started again: best early, beside work
+    "tests/test_scaleout_redis.py",
+    "tests/test_redis_faults.py",
     "tests/browser/test_troika_breakouts.py",  # four rotations on the server's clock
     "tests/test_bench_smoke.py",
     "tests/browser/test_journey_check_in.py",
@@ -35,6 +38,8 @@ SLOW = (
     "tests/browser/test_journey_action_learning_set.py",
     "tests/browser/test_screen_fits.py",
     "tests/test_scripts.py",
+    "tests/test_pages_regions.py",
+    "tests/test_bad_input.py",
 )
 
 
