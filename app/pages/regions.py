@@ -37,6 +37,7 @@ per room, are audiences of their own: they too render only the regions whose inp
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -153,6 +154,7 @@ def audience_model(room: dict[str, Any], shared: dict[str, Any], role: str) -> d
     return {**room, "v": named, "safety": safety_model({**named, "me": {"role": role}})}
 
 
+@functools.cache  # the paths are the regions' declarations: a few dozen strings
 def _parse(path: str) -> tuple[str, str, str]:
     """``"v.round?"`` -> (``v``, ``round``, ``?``): a path, and how much of its value is an input."""
     shape = ""

@@ -70,7 +70,16 @@ templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, 
 # change. These do what jinja's do (every page is autoescaped: the message is markup, its
 # values are escaped into it) and take no context, so a message costs a catalog lookup.
 def _page_gettext(message: str, **values: Any) -> str:
-    return Markup(i18n.gettext(message)) % values
+    if values:
+        return Markup(i18n.gettext(message)) % values
+    key = (i18n.current(), message)
+    found = _WORDS.get(key)
+    if found is None:  # a label without values: the same markup at every render in this language
+        found = _WORDS[key] = Markup(i18n.gettext(message)) % {}
+    return found
+
+
+_WORDS: dict[tuple[str, str], Markup] = {}  # bounded by the templates' messages times the languages
 
 
 def _page_ngettext(singular: str, plural_: str, n: int, **values: Any) -> str:
