@@ -178,6 +178,19 @@ def test_every_worker_gets_each_change_and_the_writer_keeps_its_own_unparsed(red
             written, _ = await a.update("DDDDDF", renamed("A"))  # this worker's own: the state it wrote
             got = await asyncio.wait_for(anext(states), 5)
             assert got is written.state and got.title == "UnitBA"
+            # The same when the change's message comes back before the write's own reply, as it
+            # can on a busy worker: the pub/sub connection is read first.
+            write = a._write
+
+            async def late_reply(**kwargs):
+                done = await write(**kwargs)
+                await asyncio.sleep(0.2)
+                return done
+
+            a._write = late_reply
+            written, _ = await a.update("DDDDDF", renamed("C"))
+            got = await asyncio.wait_for(anext(states), 5)
+            assert got is written.state and got.title == "UnitBAC"
         await broker.close()
         for client in clients:
             await client.aclose()

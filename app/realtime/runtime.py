@@ -186,7 +186,6 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
         return record.state if record else None
 
     pubsub = PubSubLoop(settings.redis_url, name=f"{prefix}pubsub")  # the process's one subscriber
-    broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=store.published_here)
     quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock, settings.limits_secret)
     # The deadline timer has connections of its own: a flood of commands holding every pooled
     # connection must not keep a turn's end waiting in the queue behind it.
@@ -195,6 +194,11 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
     timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
                              idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
     deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)
+    # A change this process wrote (a command, or a turn's end on the timer's store) reaches its
+    # sockets as the state it holds; only another worker's is read back and parsed.
+    broker = RedisBroker(pubsub, prefix=prefix, reload=reload,
+                         mine=lambda code, worker, revision: (store.published_here(code, worker, revision)
+                                                              or timer_store.published_here(code, worker, revision)))
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
                              batching=settings.batching,
                              on_unknown_code=on_unknown_code, client_address=client_address)

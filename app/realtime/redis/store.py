@@ -212,12 +212,18 @@ class RedisStore:
         presence_arg = "-" if was is not None and presence == was.presence else json.dumps(presence)
         # Only names and numbers go out: this store's name, the revision and the version. A state
         # keeps true tallies and marks that no view shows, so it never travels on a channel.
-        message = f"{self.worker}:{int(expected) + 1}:{record.state.version}" if publish else ""
-        return int(await self._write(
+        revision = int(expected) + 1 if publish else 0  # a new session (expected "") is not published
+        message = f"{self.worker}:{revision}:{record.state.version}" if publish else ""
+        if publish:  # kept before the write: its message may come back before the write's reply
+            self._keep(code, revision, record.state)
+        done = int(await self._write(
             keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
             args=[expected, raw_arg, max(1, int((expiry - now) * 1000)), repr(expiry), code,
                   self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
                   nudge_channel(self.prefix), presence_arg]))
+        if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
+            del self._published[code]  # not written (another worker was first, or it is gone): no message
+        return done
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
@@ -275,7 +281,6 @@ class RedisStore:
                 return record, False
             done = await self._put(rev, new, publish=new.state.version != record.state.version, was=found)
             if done > 0:
-                self._keep(code, done, new.state)
                 return new, True
             if done < 0:
                 raise KeyError(code)
