@@ -37,6 +37,7 @@ wrote (``published_here``), so its own change reaches its sockets without a pars
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import random
@@ -126,6 +127,7 @@ return {wait, fields[1], fields[2], fields[3]}
 """
 
 MAX_ATTEMPTS = 100
+KEPT_PARSED = 1024  # sessions whose last write here is kept parsed (a room's worth of memory each)
 KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
 
 DeadlineOf = Callable[[SessionState], "float | None"]
@@ -174,6 +176,7 @@ class RedisStore:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
         self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
+        self._written: dict[str, tuple[bytes, Record]] = {}  # code -> (digest of its JSON, record) written here
         self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
 
     def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
@@ -204,7 +207,8 @@ class RedisStore:
         ``was``: what the fields held at ``expected``, so only those that moved are written."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
-        raw = Record.model_construct(state=at_rest(record.state), acks=record.acks).model_dump_json()
+        stored = Record.model_construct(state=at_rest(record.state), acks=record.acks)
+        raw = stored.model_dump_json()
         presence = presence_of(record.state)
         if was is not None and raw == was.raw and presence == was.presence:
             return int(expected)  # nothing stored moves (a socket noted, the room shown nothing new)
@@ -223,7 +227,17 @@ class RedisStore:
                   nudge_channel(self.prefix), presence_arg]))
         if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
             del self._published[code]  # not written (another worker was first, or it is gone): no message
+        if done > 0:
+            self._remember(code, raw, stored)
         return done
+
+    def _remember(self, code: str, raw: str, record: Record) -> None:
+        """The record as this worker last wrote it, under its JSON's digest: the next command on
+        the session here reads that same JSON back and need not parse it."""
+        self._written.pop(code, None)
+        self._written[code] = (_digest(raw), record)
+        if len(self._written) > KEPT_PARSED:
+            del self._written[next(iter(self._written))]
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
@@ -240,15 +254,19 @@ class RedisStore:
         wait = float(reply[0])
         if wait:
             raise gate.refused(wait)
-        return self._stored(*reply[1:])
+        return self._stored(code, *reply[1:])
 
     async def _get(self, code: str) -> "_Stored | None":
-        return self._stored(*await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"]))
+        return self._stored(code, *await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"]))
 
-    def _stored(self, rev: str | None, raw: str | None, presence: str | None) -> "_Stored | None":
+    def _stored(self, code: str, rev: str | None, raw: str | None, presence: str | None) -> "_Stored | None":
         if rev is None or raw is None:
             return None
-        record = Record.model_validate_json(raw)
+        written = self._written.get(code)
+        if written is not None and written[0] == _digest(raw):
+            record = written[1]  # what this worker wrote last, and nobody since: no parse
+        else:
+            record = Record.model_validate_json(raw)
         live: Presence | None = json.loads(presence) if presence is not None else None
         state = with_presence(record.state, live) if live is not None else presence_lost(record.state, self._clock())
         return _Stored(rev, raw, live, record.model_copy(update={"state": state}))
@@ -325,3 +343,7 @@ class RedisStore:
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the runtime
+
+
+def _digest(raw: str) -> bytes:
+    return hashlib.blake2b(raw.encode(), digest_size=16).digest()
