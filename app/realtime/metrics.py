@@ -151,13 +151,18 @@ def fanned_out(code: str, version: int) -> None:
 def rendering(render: Callable[..., str]) -> Callable[..., str]:
     """Wraps ``render_block(template, block, ...)``: times each region rendered."""
 
+    by_template: dict[str, Any] = {}  # each template's series, looked up once (a lookup takes a lock)
+
     @wraps(render)
     def wrapper(template: str, *args: Any, **kwargs: Any) -> str:
         started = time.perf_counter()
         try:
             return render(template, *args, **kwargs)
         finally:
-            RENDER.labels(template).observe(time.perf_counter() - started)
+            series = by_template.get(template)
+            if series is None:
+                series = by_template[template] = RENDER.labels(template)
+            series.observe(time.perf_counter() - started)
 
     return wrapper
 
