@@ -168,3 +168,38 @@ def test_a_group_member_let_in_at_the_locked_door_is_the_member_they_are(server:
                   json={"type": "lock_room"})
         refused = http.post(f"/api/sessions/{plain['code']}/knocks", json={"name": "Eve", "member_code": codes["Ana"]})
         assert refused.status_code == 422
+
+
+def test_a_newcomer_turned_away_at_a_groups_door_is_no_member(server: ServerProcess) -> None:
+    """The member code a newcomer is given at a locked group session's door opens nothing of the
+    group (its agreement, its cases, its journal) unless a facilitator lets them in: anyone who
+    reads a session's code off a screen can knock."""
+    import httpx
+
+    from tests.test_groups_http import auth, first_meeting, new_group
+
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        group = new_group(http)
+        first, _ = first_meeting(http, group)
+        first.send({"type": "close"})
+        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                            json={"title": "May meeting", "format": "check-in-out"}).json()
+        code, fac = created["code"], created["facilitator_token"]
+        between = f"/api/groups/{group['group_id']}/between"
+
+        def command(body: dict) -> None:
+            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
+            assert answer.status_code == 200, answer.text
+
+        command({"type": "lock_room"})
+        stranger = http.post(f"/api/sessions/{code}/knocks", json={"name": "Eve"}).json()
+        newcomer = http.post(f"/api/sessions/{code}/knocks", json={"name": "Dev"}).json()
+        for knock in (stranger, newcomer):  # a code each, opening nothing while they wait
+            assert knock["member_code"]
+            assert http.get(between, headers=auth(knock["member_code"])).status_code == 401
+        command({"type": "decline_knock", "knock_id": stranger["knock_id"]})
+        command({"type": "admit_knock", "knock_id": newcomer["knock_id"]})
+        assert http.get(between, headers=auth(stranger["member_code"])).status_code == 401
+        assert http.get(between, headers=auth(newcomer["member_code"])).status_code == 200
+        view = http.get(f"/api/sessions/{code}", headers=auth(fac)).text  # nothing of the code in a view
+        assert newcomer["member_code"] not in view and "joins_group" not in view

@@ -85,7 +85,8 @@ async def knock(code: str, body: Knock, rt: RuntimeDep) -> dict[str, str | None]
     admit or decline it; the token answers ``GET …/knock`` meanwhile, and is the participant's
     token once admitted. In a recurring group's session the ``member_code`` is read as at a
     join: the member is let in as the member they are (or, without one, as a new member, whose
-    code is in the answer). 409 when the room is open (join instead), full or closed."""
+    code is in the answer and opens the group once they are let in, never if they are turned
+    away). 409 when the room is open (join instead), full or closed."""
     state = await rt.service.load(code)
     knocked = await rt.groups.knock(state, body.name, body.member_code)
     return {"knock_id": knocked.joined.participant_id, "token": knocked.joined.token,

@@ -34,14 +34,16 @@ from .models import (
 
 
 def welcome(state: SessionState, participant_id: str, member_id: str,
-            carried: tuple[CarriedAction, ...], heard_least: bool = False, cpd_key: str | None = None) -> SessionState:
+            carried: tuple[CarriedAction, ...], heard_least: bool = False, cpd_key: str | None = None,
+            joins_group: str | None = None) -> SessionState:
     """Mark a participant as a member of the session's group, with what they carried in (and
     whether they were in the quieter half at their last meeting: see ``quieter_half``)."""
     person = state.participant(participant_id)
     if person is None:
         raise NotFound(f"no participant {participant_id!r} in this session", "no_such_participant")
     person = person.model_copy(update={"member_id": member_id, "carried_in": tuple(carried[:MAX_CARRIED]),
-                                       "heard_least": heard_least, "cpd_key": cpd_key})
+                                       "heard_least": heard_least, "cpd_key": cpd_key,
+                                       "joins_group": joins_group})
     return state.model_copy(update={"participants": tuple(
         person if p.id == participant_id else p for p in state.participants)})
 

@@ -189,6 +189,10 @@ class Participant(Frozen):
     cpd_reflection: str | None = None
     # Journal entries the member chose to bring to this meeting's check-in, in their own words.
     brought: tuple[str, ...] = ()
+    # A newcomer let in at a locked group session's door: the lookup of the member code they
+    # were given at the door, which the group learns only now that they are in (the shell adds
+    # them; a knocker turned away never becomes a member). Never in any view.
+    joins_group: str | None = None
     # Added by the facilitator, in the room without a phone: no token, never online; their turns
     # and floor time count like anyone's.
     phoneless: bool = False
@@ -412,6 +416,7 @@ class Welcome(Frozen):
     heard_least: bool = False
     cpd_key: str | None = None
     brought: tuple[str, ...] = ()
+    joins_group: str | None = None  # a newcomer at the locked door: see ``Participant.joins_group``
 
 
 class Knock(Frozen):

@@ -63,6 +63,7 @@ class GroupService:
         self.clock = clock
         self.derived = Derivations(clock)  # member codes' slow derivation, once per code for a short time
         self._record_keyed: set[str] = set()  # groups whose record key this process has seen kept
+        self._joined_at_door: dict[tuple[str, str], None] = {}  # (session, participant) added to the group here
 
     async def _keys(self, group_id: str, member_code: str) -> MemberKeys:
         """The code's keys: kept from a moment ago, or derived now in a thread (scrypt is slow)."""
@@ -201,11 +202,13 @@ class GroupService:
 
     async def knock(self, state: SessionState, name: str, member_code: str | None) -> MemberJoined:
         """Knock at a locked session's door; in a group session, recognised as at a join, and
-        welcomed as a member once a facilitator lets them in."""
-        return await self._come_in(state, name, member_code, self.sessions.knock)
+        welcomed as a member once a facilitator lets them in. A newcomer is given their member
+        code now, but the group learns it only once they are in (``let_in_at_door``): turned
+        away, the code opens nothing."""
+        return await self._come_in(state, name, member_code, self.sessions.knock, at_door=True)
 
     async def _come_in(self, state: SessionState, name: str, member_code: str | None,
-                       door: Callable[..., Awaitable[Joined]]) -> MemberJoined:
+                       door: Callable[..., Awaitable[Joined]], at_door: bool = False) -> MemberJoined:
         """The one way a person comes into a session, through the open door or knocking at the
         locked one: a member by their code (what they carried, their CPD key, what they bring),
         or a new member of the group, whose code is shown once."""
@@ -229,14 +232,41 @@ class GroupService:
         member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
         keys = await self._keys(state.group_id, code)
         cpd_key = cpd_public_key(keys.cpd_seed)
+        if at_door:  # a member once let in, not before
+            joined = await door(state.code, name, welcome=Welcome(member_id=member_id, cpd_key=cpd_key,
+                                                                  joins_group=keys.lookup))
+            return MemberJoined(joined, code)
         joined = await door(state.code, name, welcome=Welcome(member_id=member_id, cpd_key=cpd_key))
-        await self.store.add_member(state.group_id, member_id, keys.lookup)
+        await self._add_member(state.group_id, member_id, keys.lookup, cpd_key)
         self.derived.remember(state.group_id, code, keys)
-        await self.store.set_cpd_key(state.group_id, member_id, cpd_key)
         return MemberJoined(joined, code)
 
+    async def _add_member(self, group_id: str, member_id: str, lookup: str, cpd_key: str) -> None:
+        await self.store.add_member(group_id, member_id, lookup)
+        await self.store.set_cpd_key(group_id, member_id, cpd_key)
+
+    async def let_in_at_door(self, state: SessionState) -> None:
+        """Newcomers a facilitator let in at the locked door become members of the group now:
+        after every change, once per newcomer on this worker (and a look in the store first, so
+        another worker or a restart adds nobody twice)."""
+        if state.group_id is None:
+            return
+        for person in state.participants:
+            if person.joins_group is None or person.member_id is None or person.cpd_key is None:
+                continue
+            key = (state.code, person.id)
+            if key in self._joined_at_door:
+                continue
+            if await self.store.find_member(state.group_id, person.joins_group) is None:
+                await self._add_member(state.group_id, person.member_id, person.joins_group, person.cpd_key)
+            self._joined_at_door[key] = None
+            while len(self._joined_at_door) > JOINED_AT_DOOR_KEPT:
+                del self._joined_at_door[next(iter(self._joined_at_door))]
+
     async def session_changed(self, state: SessionState) -> None:
-        """At close (and after any later change to a closed session), keep what was carried."""
+        """Newcomers let in at the door join the group; at close (and after any later change to
+        a closed session), keep what was carried."""
+        await self.let_in_at_door(state)
         if state.group_id is None or state.status is not Status.closed or state.closed_at is None:
             return
         await self.store.carry(state.group_id, carried_forward(state), state.closed_at)
@@ -483,6 +513,7 @@ class GroupService:
 
 
 BETWEEN = "between"
+JOINED_AT_DOOR_KEPT = 4096  # newcomers let in at a door that this worker remembers having added
 RECORD_KEYS = "record_keys"  # {public: the record key pair's public half, report: its seed sealed for the report link}
 NOT_NEXT_S = 12 * 3600
 
