@@ -203,3 +203,38 @@ def test_a_newcomer_turned_away_at_a_groups_door_is_no_member(server: ServerProc
         assert http.get(between, headers=auth(newcomer["member_code"])).status_code == 200
         view = http.get(f"/api/sessions/{code}", headers=auth(fac)).text  # nothing of the code in a view
         assert newcomer["member_code"] not in view and "joins_group" not in view
+
+
+def test_what_a_member_brings_is_used_up_only_once_they_are_let_in_at_the_door(server: ServerProcess) -> None:
+    """A journal entry a member marked to bring stays marked when they are turned away at a
+    locked door (they bring it another time), and is used up once they are let in."""
+    import httpx
+
+    from tests.test_groups_http import auth, first_meeting, new_group
+
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        group = new_group(http)
+        first, codes = first_meeting(http, group)
+        first.send({"type": "close"})
+        journal = f"/api/groups/{group['group_id']}/journal"
+        assert http.post(journal, headers=auth(codes["Ana"]),
+                         json={"text": "The night shift I keep thinking about", "bring": True}).status_code == 201
+        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                            json={"title": "June meeting", "format": "check-in-out"}).json()
+        code, fac = created["code"], created["facilitator_token"]
+
+        def command(body: dict) -> None:
+            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
+            assert answer.status_code == 200, answer.text
+
+        def marked() -> list[bool]:
+            return [e["bring"] for e in http.get(journal, headers=auth(codes["Ana"])).json()["entries"]]
+
+        command({"type": "lock_room"})
+        first_try = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": codes["Ana"]})
+        command({"type": "decline_knock", "knock_id": first_try.json()["knock_id"]})
+        assert marked() == [True]
+        again = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": codes["Ana"]})
+        command({"type": "admit_knock", "knock_id": again.json()["knock_id"]})
+        assert marked() == [False]
+

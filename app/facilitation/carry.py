@@ -35,7 +35,7 @@ from .models import (
 
 def welcome(state: SessionState, participant_id: str, member_id: str,
             carried: tuple[CarriedAction, ...], heard_least: bool = False, cpd_key: str | None = None,
-            joins_group: str | None = None) -> SessionState:
+            joins_group: str | None = None, brought_at_door: bool = False) -> SessionState:
     """Mark a participant as a member of the session's group, with what they carried in (and
     whether they were in the quieter half at their last meeting: see ``quieter_half``)."""
     person = state.participant(participant_id)
@@ -43,7 +43,7 @@ def welcome(state: SessionState, participant_id: str, member_id: str,
         raise NotFound(f"no participant {participant_id!r} in this session", "no_such_participant")
     person = person.model_copy(update={"member_id": member_id, "carried_in": tuple(carried[:MAX_CARRIED]),
                                        "heard_least": heard_least, "cpd_key": cpd_key,
-                                       "joins_group": joins_group})
+                                       "joins_group": joins_group, "brought_at_door": brought_at_door})
     return state.model_copy(update={"participants": tuple(
         person if p.id == participant_id else p for p in state.participants)})
 

@@ -182,7 +182,7 @@ def _let_in(state: SessionState, participant_id: str, name: str, token_hash: str
     _within_ceiling(before, state)
     if welcome is not None:
         state = carry.welcome(state, participant_id, welcome.member_id, welcome.carried, welcome.heard_least,
-                              welcome.cpd_key, welcome.joins_group)
+                              welcome.cpd_key, welcome.joins_group, welcome.at_door and bool(welcome.brought))
         state = opening.arrive(state, participant_id, welcome.member_id, welcome.brought)
     events.append(Event(type="participant_joined", data={"participant_id": participant_id}))
     return state

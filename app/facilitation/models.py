@@ -193,6 +193,9 @@ class Participant(Frozen):
     # were given at the door, which the group learns only now that they are in (the shell adds
     # them; a knocker turned away never becomes a member). Never in any view.
     joins_group: str | None = None
+    # A member let in at the locked door with journal entries to bring: the shell marks those
+    # entries used once they are in (turned away, they keep them for another meeting).
+    brought_at_door: bool = False
     # Added by the facilitator, in the room without a phone: no token, never online; their turns
     # and floor time count like anyone's.
     phoneless: bool = False
@@ -417,6 +420,7 @@ class Welcome(Frozen):
     cpd_key: str | None = None
     brought: tuple[str, ...] = ()
     joins_group: str | None = None  # a newcomer at the locked door: see ``Participant.joins_group``
+    at_door: bool = False  # knocked at the locked door: what they bring is used up once they are in
 
 
 class Knock(Frozen):

@@ -225,9 +225,9 @@ class GroupService:
             if cpd_key is None:  # a member from before CPD records: their code, presented now, yields it
                 cpd_key = cpd_public_key((await self._keys(state.group_id, member_code)).cpd_seed)
                 await self.store.set_cpd_key(state.group_id, member.id, cpd_key)
-            brought = await self._bring(state.group_id, member.id, member_code)
+            brought = await self._bring(state.group_id, member.id, member_code, used=not at_door)
             welcome = Welcome(member_id=member.id, carried=carried, heard_least=member.heard_least,
-                              cpd_key=cpd_key, brought=brought)
+                              cpd_key=cpd_key, brought=brought, at_door=at_door)
             return MemberJoined(await door(state.code, name, welcome=welcome), None)
         member_id, code = secrets.token_hex(8), new_code()  # 80 bits, typed in four groups of four
         keys = await self._keys(state.group_id, code)
@@ -246,19 +246,23 @@ class GroupService:
         await self.store.set_cpd_key(group_id, member_id, cpd_key)
 
     async def let_in_at_door(self, state: SessionState) -> None:
-        """Newcomers a facilitator let in at the locked door become members of the group now:
-        after every change, once per newcomer on this worker (and a look in the store first, so
-        another worker or a restart adds nobody twice)."""
+        """Newcomers a facilitator let in at the locked door become members of the group now, and
+        what a member let in there brought is used up: after every change, once per person on this
+        worker (and a look in the store first, so another worker or a restart adds nobody twice)."""
         if state.group_id is None:
             return
         for person in state.participants:
-            if person.joins_group is None or person.member_id is None or person.cpd_key is None:
+            if person.member_id is None or not (person.joins_group or person.brought_at_door):
                 continue
             key = (state.code, person.id)
             if key in self._joined_at_door:
                 continue
-            if await self.store.find_member(state.group_id, person.joins_group) is None:
-                await self._add_member(state.group_id, person.member_id, person.joins_group, person.cpd_key)
+            if person.joins_group is not None and person.cpd_key is not None:
+                if await self.store.find_member(state.group_id, person.joins_group) is None:
+                    await self._add_member(state.group_id, person.member_id, person.joins_group, person.cpd_key)
+            if person.brought_at_door:  # what they brought is used up now that they are in
+                await self.store.change_doc(state.group_id, _journal(person.member_id),
+                                            lambda d: journal.brought(d or [])[1])
             self._joined_at_door[key] = None
             while len(self._joined_at_door) > JOINED_AT_DOOR_KEPT:
                 del self._joined_at_door[next(iter(self._joined_at_door))]
@@ -495,9 +499,10 @@ class GroupService:
         plan = between.plan_view(b)
         return journal.prompts(member.carried, plan)
 
-    async def _bring(self, group_id: str, member_id: str, code: str) -> tuple[str, ...]:
+    async def _bring(self, group_id: str, member_id: str, code: str, used: bool = True) -> tuple[str, ...]:
         """The entries the member chose to bring to this check-in, opened with their code
-        (which is here only for this request), and no longer marked once brought."""
+        (which is here only for this request), and no longer marked once brought (``used``; at
+        a locked door, once they are let in: ``let_in_at_door``)."""
         entries = await self.store.load_doc(group_id, _journal(member_id)) or []
         if not any(e.get("bring") for e in entries):
             return ()
@@ -505,7 +510,8 @@ class GroupService:
         context = cpd_context(group_id, member_id, "journal")
         chosen, _ = journal.brought(entries)
         words = tuple(t for t in (opener.open(context, e["sealed"]) for e in chosen) if t)
-        await self.store.change_doc(group_id, _journal(member_id), lambda d: journal.brought(d or [])[1])
+        if used:
+            await self.store.change_doc(group_id, _journal(member_id), lambda d: journal.brought(d or [])[1])
         return words
 
     async def close(self) -> None:
