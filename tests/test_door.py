@@ -121,28 +121,37 @@ def test_a_removed_phone_asks_at_the_door_without_an_error_until_it_is_let_back_
         assert api.request("GET", f"/api/sessions/{code}/knock").status_code == 401
 
 
+def locked_group_meeting(http, title: str):
+    """A group that met once (Ana, Ben and Cat, with their codes), and its next meeting with the
+    door locked: (group, codes, session code, facilitator token, ``command`` as its facilitator)."""
+    from tests.test_groups_http import auth, first_meeting, new_group
+
+    group = new_group(http)
+    first, codes = first_meeting(http, group)
+    first.send({"type": "close"})
+    created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
+                        json={"title": title, "format": "check-in-out"}).json()
+    code, fac = created["code"], created["facilitator_token"]
+
+    def command(body: dict) -> dict:
+        answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    command({"type": "lock_room"})
+    return group, codes, code, fac, command
+
+
 def test_a_group_member_let_in_at_the_locked_door_is_the_member_they_are(server: ServerProcess) -> None:
     """Knocking is joining by another door: a member who knocks with their code and is let in
     brings what they carried and keeps their CPD record, as a member who joined; a newcomer
     who knocks becomes a member, with a code of their own."""
     import httpx
 
-    from tests.test_groups_http import CARRIED, auth, first_meeting, new_group
+    from tests.test_groups_http import CARRIED, auth
 
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
-        group = new_group(http)
-        first, codes = first_meeting(http, group)
-        first.send({"type": "close"})
-        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
-                            json={"title": "April meeting", "format": "check-in-out"}).json()
-        code, fac = created["code"], created["facilitator_token"]
-
-        def command(body: dict) -> dict:
-            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
-            assert answer.status_code == 200, answer.text
-            return answer.json()
-
-        command({"type": "lock_room"})
+        group, codes, code, fac, command = locked_group_meeting(http, "April meeting")
         wrong = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": "0000-0000-0000-0000"})
         assert wrong.status_code == 401  # a code of no member of this group, as at a join
         ana = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": codes["Ana"]})
@@ -176,22 +185,11 @@ def test_a_newcomer_turned_away_at_a_groups_door_is_no_member(server: ServerProc
     reads a session's code off a screen can knock."""
     import httpx
 
-    from tests.test_groups_http import auth, first_meeting, new_group
+    from tests.test_groups_http import auth
 
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
-        group = new_group(http)
-        first, _ = first_meeting(http, group)
-        first.send({"type": "close"})
-        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
-                            json={"title": "May meeting", "format": "check-in-out"}).json()
-        code, fac = created["code"], created["facilitator_token"]
+        group, _, code, fac, command = locked_group_meeting(http, "May meeting")
         between = f"/api/groups/{group['group_id']}/between"
-
-        def command(body: dict) -> None:
-            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
-            assert answer.status_code == 200, answer.text
-
-        command({"type": "lock_room"})
         stranger = http.post(f"/api/sessions/{code}/knocks", json={"name": "Eve"}).json()
         newcomer = http.post(f"/api/sessions/{code}/knocks", json={"name": "Dev"}).json()
         for knock in (stranger, newcomer):  # a code each, opening nothing while they wait
@@ -210,27 +208,17 @@ def test_what_a_member_brings_is_used_up_only_once_they_are_let_in_at_the_door(s
     locked door (they bring it another time), and is used up once they are let in."""
     import httpx
 
-    from tests.test_groups_http import auth, first_meeting, new_group
+    from tests.test_groups_http import auth
 
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
-        group = new_group(http)
-        first, codes = first_meeting(http, group)
-        first.send({"type": "close"})
+        group, codes, code, _, command = locked_group_meeting(http, "June meeting")
         journal = f"/api/groups/{group['group_id']}/journal"
         assert http.post(journal, headers=auth(codes["Ana"]),
                          json={"text": "The night shift I keep thinking about", "bring": True}).status_code == 201
-        created = http.post(f"/api/groups/{group['group_id']}/sessions", headers=auth(group["group_key"]),
-                            json={"title": "June meeting", "format": "check-in-out"}).json()
-        code, fac = created["code"], created["facilitator_token"]
-
-        def command(body: dict) -> None:
-            answer = http.post(f"/api/sessions/{code}/commands", headers=auth(fac), json=body)
-            assert answer.status_code == 200, answer.text
 
         def marked() -> list[bool]:
             return [e["bring"] for e in http.get(journal, headers=auth(codes["Ana"])).json()["entries"]]
 
-        command({"type": "lock_room"})
         first_try = http.post(f"/api/sessions/{code}/knocks", json={"name": "Ana", "member_code": codes["Ana"]})
         command({"type": "decline_knock", "knock_id": first_try.json()["knock_id"]})
         assert marked() == [True]
