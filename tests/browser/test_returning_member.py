@@ -48,7 +48,8 @@ def test_a_returning_member_is_recognised_on_the_same_phone(server, contexts):
 def test_a_returning_member_let_in_at_the_locked_door_is_recognised(server, contexts):
     """Knocking is joining by another door: the phone knocks with the code it keeps, and once
     the console lets her in she is the member she is (her CPD record has both meetings); a
-    newcomer who knocks is given a code of their own, kept on their phone."""
+    newcomer who knocks is given a code of their own, kept on their phone, and one turned away
+    keeps none."""
     base = server.base_url
     with httpx.Client(base_url=base, timeout=10) as http:
         group = new_group(http, "Ward")
@@ -73,7 +74,7 @@ def test_a_returning_member_let_in_at_the_locked_door_is_recognised(server, cont
         second = meeting()
         command(second, {"type": "lock_room"})
         phones = {}
-        for name, ctx in (("Ana Jones", phone_ctx), ("Ben", contexts(phone=True))):
+        for name, ctx in (("Ana Jones", phone_ctx), ("Ben", contexts(phone=True)), ("Eve", contexts(phone=True))):
             page = ctx.new_page()
             page.goto(f"{base}/join/{second['code']}")
             expect(page.locator("#door-note")).to_contain_text("locked this room")
@@ -88,9 +89,16 @@ def test_a_returning_member_let_in_at_the_locked_door_is_recognised(server, cont
         fac = auth(second["facilitator_token"])
         waiting = http.get(f"/api/sessions/{second['code']}", headers=fac).json()["me"]["waiting"]
         for knock in waiting:
-            command(second, {"type": "admit_knock", "knock_id": knock["id"]})
-        for page in phones.values():
-            expect(page.locator("#room")).to_be_visible(timeout=10000)
+            verb = "decline_knock" if knock["name"] == "Eve" else "admit_knock"
+            command(second, {"type": verb, "knock_id": knock["id"]})
+        for name, page in phones.items():
+            if name != "Eve":
+                expect(page.locator("#room")).to_be_visible(timeout=10000)
+        # Turned away, Eve's phone forgets the code the door gave her: it opens nothing of the group.
+        eve = phones.pop("Eve")
+        eve.wait_for_function(f"() => localStorage.getItem('tp:member:{gid}') === null", timeout=10000)
+        expect(eve.locator("#knock-status")).to_be_visible()
+        assert eve.evaluate(f"() => localStorage.getItem('tp:member:{gid}:new')") is None
         kept = phones["Ana Jones"].evaluate(f"() => [localStorage.getItem('tp:member:{gid}'),"
                                             f" localStorage.getItem('tp:member:{gid}:new')]")
         assert kept == [code, None]  # recognised: no new code was handed out

@@ -33,6 +33,8 @@ export function door() {
             setTimeout(ask, 3000);
           } else {
             store.remove(knockKey);
+            // Turned away: a member code given at this door was never the group's (groups.js forgets it).
+            if (body.status === 'declined') form.dispatchEvent(new CustomEvent('tp:turned-away'));
             say(body.status === 'gone' ? t('session_gone') : t('knock_declined'));
           }
         }).catch(function () { setTimeout(ask, 6000); });

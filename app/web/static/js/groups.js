@@ -57,6 +57,14 @@ export function memberCode() {
         store.set(keys.member(group), field.value.trim());   // typed and recognised: keep it here
       }
     });
+    // A newcomer turned away at a locked door: the code the door gave them opens nothing, so the
+    // next meeting's join form must not offer it.
+    document.getElementById('join-form').addEventListener('tp:turned-away', function () {
+      if (store.get(keys.memberNew(group))) {
+        store.remove(keys.member(group));
+        store.remove(keys.memberNew(group));
+      }
+    });
   }
 
   var card = document.getElementById('member-card');
