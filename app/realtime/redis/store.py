@@ -43,7 +43,7 @@ import logging
 import random
 import secrets
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 
@@ -190,10 +190,7 @@ class RedisStore:
         return kept[1]
 
     def _keep(self, code: str, revision: int, state: SessionState) -> None:
-        self._published.pop(code, None)
-        self._published[code] = (revision, state)
-        if len(self._published) > KEPT_WRITES:  # the oldest: a session nobody here follows
-            del self._published[next(iter(self._published))]
+        _newest(self._published, code, (revision, state), KEPT_WRITES)  # the oldest: a session nobody here follows
 
     def _deadline_arg(self, state: SessionState) -> str:
         if self._deadline_of is None:
@@ -234,10 +231,7 @@ class RedisStore:
     def _remember(self, code: str, raw: str, record: Record) -> None:
         """The record as this worker last wrote it, under its JSON's digest: the next command on
         the session here reads that same JSON back and need not parse it."""
-        self._written.pop(code, None)
-        self._written[code] = (_digest(raw), record)
-        if len(self._written) > KEPT_PARSED:
-            del self._written[next(iter(self._written))]
+        _newest(self._written, code, (_digest(raw), record), KEPT_PARSED)
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
@@ -347,3 +341,11 @@ class RedisStore:
 
 def _digest(raw: str) -> bytes:
     return hashlib.blake2b(raw.encode(), digest_size=16).digest()
+
+
+def _newest(kept: dict[str, Any], code: str, value: Any, limit: int) -> None:
+    """``kept[code] = value`` as the newest entry, the oldest let go past ``limit``."""
+    kept.pop(code, None)
+    kept[code] = value
+    if len(kept) > limit:
+        del kept[next(iter(kept))]
