@@ -10,16 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import FunctionType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.runtime import Context, Macro
 from markupsafe import Markup
 
 from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages import i18n
 from app.pages.breakouts import name_list
+from app.pages.controls import command
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
 from app.pages.view import clock_region, clock_text, plural, spoken_text, viewer_region
@@ -50,6 +53,29 @@ class PageEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+class PageContext(Context):
+    """jinja's render context, calling what needs no context at once.
+
+    Every call in a compiled template goes through ``Context.call``, which asks the callable,
+    and its ``__call__``, whether it wants the context, the eval context or the environment.
+    A template macro and a plain function that was not marked so (``pass_context``) want
+    none: they are called straight away, as jinja would call them after asking. The
+    templates make about a hundred such calls a region (the words, the buttons), at every
+    change of every room."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja's own signature)
+        kind = type(__obj)
+        if kind is Macro or (kind is FunctionType and not hasattr(__obj, "jinja_pass_arg")):
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined("value was undefined because a callable raised a"
+                                                    " StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
+
+
 templates = PageEnvironment(
     loader=jinja2.FileSystemLoader(require(TEMPLATES)),
     autoescape=jinja2.select_autoescape(("html", "svg"), default_for_string=True),
@@ -57,6 +83,7 @@ templates = PageEnvironment(
     auto_reload=False,  # templates change with a deploy, not under a running server: no stat per render
     extensions=["jinja2.ext.i18n"],
 )
+templates.context_class = PageContext
 # One environment for every language: the callables read the language of the render under
 # way (app.pages.i18n.speaking). Newstyle: ``_("%(n)s joined", n=3)`` escapes its values and
 # ``ngettext`` gets a real plural (``{% trans count=n %}…{% pluralize %}…{% endtrans %}``).
@@ -220,10 +247,13 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
         return "".join(template.blocks[block](template.new_context(context))).strip()
 
 
+# A command's button is built in code (app/pages/controls.py); the macros below call it too, so it
+# is a global before their module is made (a macro's names are looked up as its module is made).
+templates.globals["command"] = command
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(command=_macros.command, countdown=_macros.countdown,
+templates.globals.update(countdown=_macros.countdown,
                          overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
                          local_day=_macros.local_day, give_turn=_macros.give_turn,
                          item_kind=_macros.item_kind)
