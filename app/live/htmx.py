@@ -30,7 +30,7 @@ from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id,
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, inputs, own_inputs, reads_viewer
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_model
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_model
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 
@@ -44,7 +44,7 @@ TRUE = {"true", "on", "1", "yes"}
 PAGES: dict[str, tuple[str, tuple[str, ...]]] = {role: (t, NAMES[role]) for role, (t, _) in REGIONS.items()}
 
 INDEX = {role: {name: i for i, name in enumerate(names)} for role, names in NAMES.items()}
-Page = tuple[Regions, dict[str, Any], dict[str, Any], list[Leaf]]  # regions, audience, viewer, leaves
+Page = tuple[Regions, dict[str, Any], dict[str, Any], list[Leaf | None]]  # regions, audience, viewer, leaves (None: the viewer)
 
 
 def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
@@ -56,7 +56,8 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
     """
     template, regions = REGIONS[actor.role]
     kept, audience, viewer, leaves = _page(state, actor, now, cache, erase_after_s, lang)
-    return {r.name: kept.html(leaf, template, r, audience, viewer, lang) for r, leaf in zip(regions, leaves)}
+    return {r.name: kept.html(leaf, template, r, audience, viewer, lang) if leaf is not None
+            else str(viewer_html(viewer_inputs(viewer))) for r, leaf in zip(regions, leaves)}
 
 
 def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_after_s: float,
@@ -95,11 +96,8 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     if leaves is None:
         leaves = cache[kind] = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
                                 if r.name != VIEWER else None for r, k in zip(regions, shared_keys)]
-    if VIEWER in names:  # a phone's own data, whatever its kind: a few attributes, built for it alone
-        leaves = list(leaves)
-        build = regions[names[VIEWER]].build
-        assert build is not None  # the viewer region is built in code (regions.REGIONS)
-        leaves[names[VIEWER]] = Leaf(str(build(viewer)), state.version)
+    # A phone's own data (``VIEWER``) has no leaf here: each connection builds it for itself, and
+    # only when its inputs moved (``FragmentConnection``; ``render_regions`` for a fresh render).
     found = cache[key] = (kept, audience, viewer, leaves)
     return found
 
@@ -108,7 +106,7 @@ class FragmentConnection(LiveConnection):
     """A live connection whose frames carry only the regions that changed since they were last queued."""
 
     kind = "pages"
-    __slots__ = ("_erase_after_s", "_shown", "_unsent", "lang", "one_to_one")
+    __slots__ = ("_erase_after_s", "_shown", "_unsent", "_viewer", "lang", "one_to_one")
 
     def __init__(self, ws: WebSocket, actor: Actor, erase_after_s: float = DEFAULT_ERASE_AFTER_S,
                  lang: str = SOURCE) -> None:
@@ -118,6 +116,7 @@ class FragmentConnection(LiveConnection):
         # Per region, the digest of what this socket was last given; its HTML is not kept here.
         self._shown: list[int] = [0] * len(NAMES[actor.role])
         self._unsent: dict[str, str] = {}
+        self._viewer: tuple[object, ...] | None = None  # what this phone's own data region last showed
         self.one_to_one = False  # the view's flag at the last state rendered: replies use the words for two
 
     def taken(self) -> None:
@@ -130,7 +129,12 @@ class FragmentConnection(LiveConnection):
             self.one_to_one = bool(viewer["one_to_one"])
             shown = self._shown
             for i, leaf in enumerate(leaves):
-                if shown[i] != leaf.digest:
+                if leaf is None:  # the phone's own data: built again only when what it shows moved
+                    mine = viewer_inputs(viewer)
+                    if mine != self._viewer:
+                        self._unsent[VIEWER] = viewer_html(mine)
+                        self._viewer = mine
+                elif shown[i] != leaf.digest:
                     region = regions[i]
                     self._unsent[region.name] = kept.html(leaf, template, region, audience, viewer, self.lang)
                     shown[i] = leaf.digest

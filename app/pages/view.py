@@ -203,15 +203,22 @@ def clock_region(m: dict[str, Any] | None) -> Markup:
 def viewer_region(m: dict[str, Any] | None) -> Markup:
     """A phone's ``viewer`` region: its own data, which web/static/js/viewer.js applies to the
     regions every phone of the room shares (``regions.apply_viewer``, for the tests). phone.html
-    writes it through this, and the pages' socket builds it here for every phone at every
-    change, with no template to run: a few escaped attributes."""
+    writes it through this; the pages' socket builds it here, with no template to run, for each
+    phone whose ``viewer_inputs`` moved since its last frame: a few escaped attributes."""
+    return viewer_html(viewer_inputs(m))
+
+
+def viewer_inputs(m: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Everything the ``viewer`` region shows, from a viewer's page model: compared at every
+    change, so that the region is built only for the phones whose own moment moved."""
     my = m.get("my") if m else None
-    if my:
-        pid, name, flags = my["id"], my["name"], my["is"]
-        queue, undo = my["queue_position"] or "", my["undo_until"] or ""
-    else:
-        pid = name = flags = queue = undo = ""
-    focus = m["focus"] if m else ""
+    if not my:
+        return ("", "", "", m["focus"] if m else "", "", "")
+    return (my["id"], my["name"], my["is"], m["focus"] if m else "", my["queue_position"] or "", my["undo_until"] or "")
+
+
+def viewer_html(values: tuple[Any, ...]) -> Markup:
+    pid, name, flags, focus, queue, undo = values
     return Markup(f'<div id="viewer" hidden data-pid="{escape(pid)}" data-name="{escape(name)}" '
                   f'data-is="{escape(flags)}" data-focus="{escape(focus)}" data-queue="{escape(queue)}" '
                   f'data-undo="{escape(undo)}"></div>')
