@@ -29,7 +29,8 @@ from app.pages.regions import REGIONS, Regions, apply_viewer
 from app.pages.templates import render_block
 from app.pages.view import page_model
 from app.realtime.frames import SESSION, SETTLE
-from tests.support.core import person, send, session
+from app.facilitation import engine
+from tests.support.core import person, send, session, speaker
 from tests.support.whole_sessions import SHIPPED, viewers, whole_session
 
 PEOPLE = 4
@@ -231,3 +232,41 @@ def test_a_socket_is_sent_only_the_regions_that_changed_for_it() -> None:
     assert f'data-version="{raised.version}"' in frame
     assert 'id="hand"' not in frame and 'id="glance"' not in frame  # nothing changed for this phone
     assert frame == htmx.render_regions(raised, person(2), 2.0, {SESSION: lasting})["clock"]
+
+
+def test_a_turn_change_sends_a_phones_own_data_only_to_the_phones_whose_moment_moved() -> None:
+    state = send(send(session("check-in-out", 5), {"type": "start"}),
+                 {"type": "start_round", "seconds_per_turn": 60}, now=1)
+    lasting: dict = {}
+    phones = [FragmentConnection(Socket(), person(i)) for i in range(5)]  # type: ignore[arg-type]
+    offer(phones, state, 2.0, lasting)
+    first = speaker(state)
+    moved = send(state, {"type": "next_turn"}, now=3)
+    second = speaker(moved)
+    assert first and second and first != second
+    frames = offer(phones, moved, 3.0, lasting)
+    own = {actor.participant_id: frame for actor, frame in frames.items() if 'id="viewer"' in frame}
+    assert first in own and second in own  # my turn ended; my turn began
+    assert 'data-is="turn' in own[second] and 'data-is="turn' not in own[first]
+    assert len(own) < len(phones)  # a bystander whose moment did not move is not sent theirs again
+    assert all('id="glance"' in frame for frame in frames.values())  # the room's glance, to everyone
+    again = offer(phones, moved, 3.0, lasting)  # the same state offered again: nothing of anyone's own
+    assert not any('id="viewer"' in frame for frame in again.values())
+
+
+def test_the_share_of_voice_chart_shows_each_persons_time_and_share_and_escapes_their_name() -> None:
+    state = session("check-in-out", 0)
+    for i, name in enumerate(["Ana", "<b>Konstantina Papadopoulou</b>", "Ben"]):
+        state = engine.join(state, participant_id=f"p{i}", name=name, token_hash=f"t{i}", now=0.0).state
+    state = send(send(state, {"type": "start"}), {"type": "start_round", "seconds_per_turn": 600}, now=1)
+    state = send(state, {"type": "next_turn"}, now=31)  # the first speaker had 30 s
+    state = send(state, {"type": "next_turn"}, now=41)  # the second 10 s
+    chart = render_regions(state, FACILITATOR, 41.0, {})["voice"]
+    assert "<b>" not in chart and ">&lt;b&gt;Konstantin…</text>" in chart  # cut, and shown as text
+    labels = re.findall(r'class="bar-label">([^<]*)</text>', chart)
+    assert labels[:2] == ["0:30 (75%)", "0:10 (25%)"] and labels[2] == "0:00 (0%)"
+    assert re.search(r'aria-label="Share of voice: Ana 0:30 \(75%\), &lt;b&gt;Konstantina Papadopoulou&lt;/b&gt; '
+                     r'0:10 \(25%\), Ben 0:00 \(0%\)"', chart)
+    with i18n.speaking("cy"):
+        welsh = render_regions(state, FACILITATOR, 41.0, {}, lang="cy")["voice"]
+    assert welsh.count('class="bar-label"') == 3 and "Share of voice:" not in welsh

@@ -15,6 +15,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from app.pages.view import clock_text
+
 
 def command(type: str, label: Any, id: str | None = None, cls: str = "btn", key: str | None = None,  # noqa: A002
             fields: Mapping[str, Any] | None = None, disabled: bool = False, aria: Any = None) -> Markup:
@@ -35,3 +37,13 @@ def command(type: str, label: Any, id: str | None = None, cls: str = "btn", key:
                   f'  <input type="hidden" name="type" value="{escape(type)}">\n'
                   f'{hidden}  <button class="{escape(cls)}"{attrs}>{escape(label)}{kbd}</button>\n'
                   f'</form>\n')
+
+
+def countdown(ends_at: float, remaining: float, paused: bool, cls: str = "countdown") -> Markup:
+    """A running clock: the time left as the server sees it, which js/countdowns.js counts down
+    to ``ends_at`` on the page (``data-frozen`` while the session is paused). The phone's
+    glance, the console's floor and the screen's stage each hold one or more, redrawn at every
+    turn."""
+    frozen = f' data-frozen="{escape(remaining)}"' if paused else ""
+    return Markup(f'<time class="{escape(cls)}" data-ends-at="{escape(ends_at)}"{frozen} '
+                  f'datetime="PT{int(remaining)}S">{escape(clock_text(remaining))}</time>\n')

@@ -22,7 +22,8 @@ from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages import i18n
 from app.pages.breakouts import name_list
-from app.pages.controls import command
+from app.pages.charts import voice_bars, voice_summary
+from app.pages.controls import command, countdown
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
 from app.pages.view import clock_region, clock_text, plural, spoken_text, viewer_region
@@ -167,21 +168,6 @@ def round_mark(state: str) -> str:
     return i18n.gettext(ROUND_MARKS[state]) if state in ROUND_MARKS else state
 
 
-def voice_label(bar: Any) -> str:
-    """One person's floor time on the share-of-voice chart: ``2:10 (35%)``."""
-    return i18n.gettext("%(time)s (%(share)s)") % {"time": bar["spoken"], "share": i18n.local_percent(bar["share"])}
-
-
-def voice_summary(voice: Any) -> str:
-    """What a screen reader hears of the share-of-voice chart."""
-    bars = voice["bars"]
-    if not bars:
-        return i18n.gettext("Share of voice: nobody has spoken yet")
-    people = i18n.gettext(", ").join(i18n.gettext("%(name)s %(time)s") % {"name": i18n.shown(b["name"]), "time": voice_label(b)}
-                                     for b in bars)
-    return i18n.gettext("Share of voice: %(people)s") % {"people": people}
-
-
 def spread_summary(bars: Any) -> str:
     """A 1-to-5 spread as a screen reader hears it: "2 chose 1, 0 chose 2, …"."""
     return i18n.gettext(", ").join(
@@ -227,7 +213,7 @@ templates.globals["kept"] = kept
 # web/static/viewer.js writes the number in (regions.apply_viewer, for the tests).
 QUEUE_SLOT = Markup("<span data-my-queue></span>")
 templates.globals["queue_slot"] = lambda: QUEUE_SLOT
-templates.globals.update(round_mark=round_mark, voice_label=voice_label, voice_summary=voice_summary,
+templates.globals.update(round_mark=round_mark, voice_bars=voice_bars, voice_summary=voice_summary,
                          spread_summary=spread_summary)
 
 
@@ -247,14 +233,13 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
         return "".join(template.blocks[block](template.new_context(context))).strip()
 
 
-# A command's button is built in code (app/pages/controls.py); the macros below call it too, so it
-# is a global before their module is made (a macro's names are looked up as its module is made).
-templates.globals["command"] = command
+# A command's button and a running clock are built in code (app/pages/controls.py); the macros
+# below call them too, so they are globals before their module is made (a macro's names are looked up as its module is made).
+templates.globals.update(command=command, countdown=countdown)
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
 _macros = templates.get_template("_macros.html").make_module()
-templates.globals.update(countdown=_macros.countdown,
-                         overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
+templates.globals.update(overtime=_macros.overtime, erase_note=_macros.erase_note, erase_now=_macros.erase_now,
                          local_day=_macros.local_day, give_turn=_macros.give_turn,
                          item_kind=_macros.item_kind)
 # The room's safety: app/web/templates/_safety.html, called as safety.listening(m) and so on.
