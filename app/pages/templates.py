@@ -228,9 +228,28 @@ def render_page(name: str, lang: str | None = None, **context: Any) -> str:
 def render_block(name: str, block: str, lang: str | None = None, **context: Any) -> str:
     template = templates.get_template(name)
     if lang is None:
-        return "".join(template.blocks[block](template.new_context(context))).strip()
+        return "".join(template.blocks[block](_block_context(template, context))).strip()
     with i18n.speaking(lang):
-        return "".join(template.blocks[block](template.new_context(context))).strip()
+        return "".join(template.blocks[block](_block_context(template, context))).strip()
+
+
+def _block_context(template: jinja2.Template, context: dict[str, Any]) -> Context:
+    """What ``template.new_context(context)`` makes, from the template's globals flattened once.
+
+    jinja copies a template's globals (a chain of its own and the environment's, some sixty
+    names) into every render's context, walking the chain name by name; a block rendered for a
+    live region at every change of every room pays that for a handful of lookups. The copy is
+    made once per template (again should a global be added later) and each render starts from
+    it. A block imports nothing (the macros are globals), so the context needs no note of which
+    names were globals."""
+    key = (template.name, len(templates.globals))
+    flat = _FLAT.get(key)
+    if flat is None:
+        flat = _FLAT[key] = dict(template.globals)
+    return PageContext(templates, {**flat, **context}, template.name, template.blocks)
+
+
+_FLAT: dict[tuple[str | None, int], dict[str, Any]] = {}  # a few templates
 
 
 # A command's button and a running clock are built in code (app/pages/controls.py); the macros
