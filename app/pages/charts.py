@@ -1,9 +1,11 @@
-"""The console's share-of-voice chart: who has had how much of the floor, built in code.
+"""What the console and the screen redraw at every turn of a round, built in code: the
+share-of-voice chart (who has had how much of the floor) and the round's order.
 
-Every change of turn moves one person's time and so everyone's share, so every bar's label is
-new at every turn of a round: the chart is written here, a few escaped SVG elements a person,
-rather than through a template loop. The console's ``voice`` block holds the chart's frame and
-calls ``voice_bars``; a screen reader hears ``voice_summary``.
+Every change of turn moves one person's time and so everyone's share, and moves the round's
+marks: these are written here, a few escaped elements a person, rather than through a
+template loop. The console's ``voice`` block holds the chart's frame and calls ``voice_bars``
+(a screen reader hears ``voice_summary``); the console's ``round`` and the screen's ``order``
+list ``round_order``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from app.pages import i18n
+
+# Words the model carries as codes: a place in the round, in the viewer's language.
+ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),
+               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting"),
+               "left": i18n.N_("left"), "second_chance": i18n.N_("second chance")}
 
 NAME_LENGTH = 14  # a bar's name beyond this (and a little leeway) is cut, as jinja's truncate cuts
 NAME_LEEWAY = 5
@@ -49,3 +56,15 @@ def voice_bars(voice: Any) -> Markup:
 
 def _cut(name: str) -> str:
     return name if len(name) <= NAME_LENGTH + NAME_LEEWAY else name[:NAME_LENGTH - 1] + "…"
+
+
+def round_mark(state: str) -> str:
+    """A place in the round order ("speaking", "next", …) in the viewer's language."""
+    return i18n.gettext(ROUND_MARKS[state]) if state in ROUND_MARKS else state
+
+
+def round_order(entries: Any) -> Markup:
+    """The round's ``<li>``s, each person with their place ("speaking", "done", …)."""
+    return Markup("".join(f'<li class="order-item {escape(e["state"])}"><span class="who">{escape(e["name"])}</span> '
+                          f'<span class="mark mark-{escape(e["state"])}">{escape(round_mark(e["state"]))}</span></li>\n'
+                          for e in entries))

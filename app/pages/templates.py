@@ -22,7 +22,7 @@ from app.facilitation.durations import minutes_seconds
 from app.facilitation.reflection import PROMPTS
 from app.pages import i18n
 from app.pages.breakouts import name_list
-from app.pages.charts import voice_bars, voice_summary
+from app.pages.charts import round_order, voice_bars, voice_summary
 from app.pages.controls import command, countdown
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
@@ -157,17 +157,6 @@ templates.filters["shown"] = i18n.shown
 templates.filters["percent"] = i18n.local_percent
 
 
-# Words the model carries as codes, shown in the viewer's language.
-ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),
-               "skipped": i18n.N_("skipped"), "next": i18n.N_("next"), "waiting": i18n.N_("waiting"),
-               "left": i18n.N_("left"), "second_chance": i18n.N_("second chance")}
-
-
-def round_mark(state: str) -> str:
-    """A place in the round order ("speaking", "next", …) in the viewer's language."""
-    return i18n.gettext(ROUND_MARKS[state]) if state in ROUND_MARKS else state
-
-
 def spread_summary(bars: Any) -> str:
     """A 1-to-5 spread as a screen reader hears it: "2 chose 1, 0 chose 2, …"."""
     return i18n.gettext(", ").join(
@@ -213,7 +202,7 @@ templates.globals["kept"] = kept
 # web/static/viewer.js writes the number in (regions.apply_viewer, for the tests).
 QUEUE_SLOT = Markup("<span data-my-queue></span>")
 templates.globals["queue_slot"] = lambda: QUEUE_SLOT
-templates.globals.update(round_mark=round_mark, voice_bars=voice_bars, voice_summary=voice_summary,
+templates.globals.update(round_order=round_order, voice_bars=voice_bars, voice_summary=voice_summary,
                          spread_summary=spread_summary)
 
 
