@@ -1,11 +1,13 @@
-"""A command's button: the one control every live page is made of, built in code.
+"""A command's button and a running clock: the two pieces every live page is made of, built in code.
 
 A button that sends a command is a small form the htmx WebSocket extension sends
 (``ws-send``; ``method="dialog"`` so that a tap before the page's script runs sends
 nothing to the server's log or the address bar). The console's people list, its floor and
-its round are rows of them, redrawn as turns change: written here, one f-string with each
-value escaped, a row costs what its words cost, not a template macro's frame per button.
-The templates call it as ``command(type, label, …)``, as they called the macro it was.
+its controls are rows of them, and the floor, the glance and the stage hold clocks, redrawn
+as turns change: written here, one f-string with each value escaped, a row costs what its
+words cost, not a template macro's frame per button. The templates call them as
+``command(type, label, …)`` and ``countdown(ends_at, remaining, paused)``, as they called the
+macros they were.
 """
 
 from __future__ import annotations

@@ -241,8 +241,8 @@ def _block_context(template: jinja2.Template, context: dict[str, Any]) -> Contex
 _FLAT: dict[tuple[str | None, int], dict[str, Any]] = {}  # a few templates
 
 
-# A command's button and a running clock are built in code (app/pages/controls.py); the macros
-# below call them too, so they are globals before their module is made (a macro's names are looked up as its module is made).
+# A command's button and a running clock are built in code (app/pages/controls.py). The macros
+# below call them too, and a macro's names are looked up as its module is made: globals first.
 templates.globals.update(command=command, countdown=countdown)
 # The macros are globals rather than imports: a block rendered on its own runs without the
 # template's top-level code, where an ``{% import %}`` would have run.
