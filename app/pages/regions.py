@@ -223,16 +223,27 @@ def picked(region: Region, audience: dict[str, Any], viewer: dict[str, Any] | No
     return model
 
 
-def inputs(model: dict[str, Any], paths: tuple[str, ...]) -> tuple[Any, ...]:
-    """The values of ``paths``, compared with the values a region was last rendered for. Kept
-    as they are (no string made of them: the console's people list, for every socket that
-    connects), so equal means equal as Python compares them; a path's values keep one type
-    from one state to the next, so ``1 == True`` never stands for a change."""
-    return tuple(_value(model, p) for p in paths)
+def every_input(model: dict[str, Any], regions: tuple[Region, ...]) -> list[tuple[Any, ...]]:
+    """Each region's shared inputs, compared with the values it was last rendered for: once per
+    state and audience, each path read once for all the regions (``status`` is an input of
+    most). Kept as they are (no string made of them: the console's people list, for every
+    socket that connects), so equal means equal as Python compares them; a path's values keep
+    one type from one state to the next, so ``1 == True`` never stands for a change."""
+    read: dict[str, Any] = {}
+    keys = []
+    for region in regions:
+        values = []
+        for path in region.shared:
+            if path in read:
+                values.append(read[path])
+            else:
+                values.append(read.setdefault(path, _value(model, path)))
+        keys.append(tuple(values))
+    return keys
 
 
 def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:
-    """``inputs`` for a viewer's own paths, already split: read for every socket, so kept lean."""
+    """The inputs of a viewer's own paths, already split: read for every socket, so kept lean."""
     values = []
     for head, tail in paths:
         value = model.get(head, MISSING)
