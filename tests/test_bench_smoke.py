@@ -60,3 +60,15 @@ def test_small_fanout_run_completes_with_sane_figures(tmp_path: Path) -> None:
                  "raw broadcast"):
         assert f"| {PHONES} | {name} |" in text, name
     assert any(tmp_path.glob("benchmarks-latency.*")), "no plot was drawn"
+
+
+def test_the_rendering_benchmark_reports_its_best_run_and_one_glance_a_change_for_the_room() -> None:
+    """``python -m bench.render`` at a small size: it completes, reports the best of its runs, and
+    a turn change renders the phones' glance once for the room of ten, not once a phone."""
+    done = subprocess.run([sys.executable, "-m", "bench.render", "--changes", "10", "--repeat", "2", "--lang", "cy"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary, blocks = done.stdout.splitlines()[:2]
+    assert "10 phones" in summary and "language cy" in summary and "(best of 2; median" in summary
+    per_change = dict(part.rsplit(" ", 1) for part in blocks.removeprefix("block renders per change: ").split(", "))
+    assert float(per_change["glance"]) == 1.0 and float(per_change["people"]) == 1.0
