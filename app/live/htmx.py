@@ -30,7 +30,7 @@ from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id,
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, every_input, own_inputs, reads_viewer
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_model
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_model, viewer_region
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 
@@ -57,7 +57,7 @@ def render_regions(state: SessionState, actor: Actor, now: float, cache: Cache,
     template, regions = REGIONS[actor.role]
     kept, audience, viewer, leaves = _page(state, actor, now, cache, erase_after_s, lang)
     return {r.name: kept.html(leaf, template, r, audience, viewer, lang) if leaf is not None
-            else str(viewer_html(viewer_inputs(viewer))) for r, leaf in zip(regions, leaves)}
+            else str(viewer_region(viewer)) for r, leaf in zip(regions, leaves)}
 
 
 def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_after_s: float,

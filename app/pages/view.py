@@ -214,7 +214,7 @@ def viewer_inputs(m: dict[str, Any] | None) -> tuple[Any, ...]:
     my = m.get("my") if m else None
     if not my:
         return ("", "", "", m["focus"] if m else "", "", "")
-    return (my["id"], my["name"], my["is"], m["focus"] if m else "", my["queue_position"] or "", my["undo_until"] or "")
+    return (my["id"], my["name"], my["is"], m["focus"], my["queue_position"] or "", my["undo_until"] or "")
 
 
 def viewer_html(values: tuple[Any, ...]) -> Markup:
