@@ -31,7 +31,9 @@ FIRST_KEYS = {"get": 1, "set": 1, "del": 99, "unlink": 99, "exists": 99, "expire
 
 
 def watch(url: str, seen: list[list[str]], stop: threading.Event) -> None:
-    client = redis.Redis.from_url(url, decode_responses=True)
+    # No read timeout: redis-py's default (5 s) would end the watch while a loaded machine
+    # is still starting the server, before the app has sent Redis anything.
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=None)
     with client.monitor() as monitor:
         for entry in monitor.listen():
             seen.append(entry["command"].split(" "))

@@ -270,6 +270,10 @@ async def receive_commands(ws: WebSocket, rt: Runtime, caller: Caller, conn: Liv
     flood = FloodGuard(rt.settings.live_messages_per_s, rt.settings.live_message_burst, rt.service.clock)
     try:
         while True:
+            # The loop's turn between two messages: one read can queue hundreds of a flooding
+            # socket's frames, and taking them all in one go would hold every room's clocks
+            # and sockets back until the last was refused.
+            await asyncio.sleep(0)
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
