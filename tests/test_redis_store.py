@@ -319,3 +319,83 @@ def test_a_worker_reads_back_its_own_write_as_any_worker_parses_it(redis_server:
             await client.aclose()
 
     run(scenario())
+
+
+def test_a_command_on_a_session_this_worker_wrote_last_is_one_round_trip_and_never_stale(
+        redis_server: RedisServer) -> None:
+    """A command's share, the check and the write go in one script when the worker still holds the
+    session as it wrote it. The change is computed from what Redis would give back: every step of a
+    room gives the same record as a worker that reads it. When another worker wrote meanwhile, or
+    Redis lost the session's presence, the command is computed again from a read; and a refused
+    share writes nothing."""
+    from app.facilitation import commands
+    from app.facilitation.models import FACILITATOR, Actor
+    from app.facilitation.transition import Fresh
+    from app.realtime.interfaces import Bucket, Gate
+    from app.realtime.redis.limits import RedisLimits
+
+    class Refused(Exception):
+        pass
+
+    async def scenario() -> None:
+        clients, (a, b), prefix = stores(redis_server, 2)
+        calls: list[str] = []
+        original = clients[0].execute_command
+
+        def trips() -> int:  # a script's first run here is refused (NOSCRIPT), loaded and run again
+            return calls.count("evalsha") - calls.count("script load")
+
+        async def counted(*args, **kwargs):
+            calls.append(str(args[0]).lower())
+            return await original(*args, **kwargs)
+
+        clients[0].execute_command = counted  # type: ignore[method-assign]
+        limits = RedisLimits(clients[0], prefix=prefix)
+
+        def gate(burst: float = 100) -> Gate:
+            return Gate(limits, (Bucket("session:GGGGGG", 0.001, burst),), NOW, lambda wait: Refused(wait))
+
+        def applied(n: int, actor: Actor, command: dict):
+            def change(record: Record) -> Record:
+                state = engine.apply(record.state, commands.parse_command(command), actor, NOW + n,
+                                     Fresh(id=f"c{n}", secret="r")).state
+                return Record(state=state, acks=record.remember(f"c{n}", {"version": state.version}))
+            return change
+
+        state = new_state("GGGGGG")
+        for n in range(3):
+            state = engine.join(state, participant_id=f"p{n}", name=f"Person {n}", token_hash=f"t{n}", now=NOW).state
+        await a.create(Record(state=state))
+        ana = Actor(role="participant", participant_id="p2", key="k2")  # not the first to speak
+        steps = [(FACILITATOR, {"type": "start"}), (FACILITATOR, {"type": "start_round", "seconds_per_turn": 60}),
+                 (ana, {"type": "raise_hand"}), (ana, {"type": "submit_item", "kind": "question", "text": "Why?"}),
+                 (FACILITATOR, {"type": "next_turn"})]
+        await a.update("GGGGGG", applied(0, *steps[0]), gate())  # read, then written: a holds it from here
+        for n, (actor, command) in enumerate(steps[1:], start=1):
+            calls.clear()
+            record, changed = await a.update("GGGGGG", applied(n, actor, command), gate())
+            assert changed and trips() == 1, calls  # one round trip: share, check and write
+            theirs = await b.load("GGGGGG")
+            assert theirs is not None and theirs.state == record.state.model_copy(
+                update={"items": theirs.state.items}) and theirs.acks == record.acks
+
+        await b.update("GGGGGG", applied(10, FACILITATOR, {"type": "next_turn"}))  # another worker writes
+        calls.clear()
+        record, _ = await a.update("GGGGGG", applied(11, FACILITATOR, {"type": "next_turn"}), gate())
+        assert record.state.version == (await b.load("GGGGGG")).state.version  # computed from b's write
+        assert set(record.acks) >= {"c10", "c11"} and trips() == 3  # tried, read, written
+
+        await clients[0].hdel(session_key(prefix, "GGGGGG"), "presence")  # as after a restart from the file
+        calls.clear()
+        await a.update("GGGGGG", applied(12, ana, {"type": "lower_hand"}), gate())
+        assert trips() == 3 and await clients[0].hexists(session_key(prefix, "GGGGGG"), "presence")
+
+        before = await clients[0].hgetall(session_key(prefix, "GGGGGG"))
+        await clients[0].delete(f"{prefix}rl:session:GGGGGG")
+        with pytest.raises(Refused):
+            await a.update("GGGGGG", applied(13, FACILITATOR, {"type": "next_turn"}), gate(burst=0.5))
+        assert await clients[0].hgetall(session_key(prefix, "GGGGGG")) == before  # nothing written
+        for client in clients:
+            await client.aclose()
+
+    run(scenario())

@@ -59,7 +59,8 @@ log = logging.getLogger("talkingpiece.redis")
 # ARGV: expected revision ('' to create), record json ('-' unchanged), ttl ms, expires at, code,
 #       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel,
 #       presence json ('-' unchanged).
-_WRITE = """
+_WRITE_FUNCTION = """
+local function write(KEYS, ARGV)
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
   if rev then return 0 end
@@ -88,6 +89,26 @@ elseif ARGV[6] ~= '-' then
 end
 if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return rev
+end
+"""
+_WRITE = _WRITE_FUNCTION + "return write(KEYS, ARGV)\n"
+
+# A command computed from the record this worker holds, written in one round trip with its
+# fair share. KEYS: write's three, then the buckets. ARGV: write's ten, then take_buckets's.
+# Returns {'0', 0} with nothing taken or written when the session moved on since that record
+# (another worker wrote, it is gone, or its presence was lost): the caller reads it the usual
+# way. Else {wait} when the buckets are short (nothing written), or {'0', the new revision}.
+_GATED_WRITE = TAKE_BUCKETS + _WRITE_FUNCTION + """
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if rev ~= ARGV[1] or (ARGV[10] == '-' and redis.call('HEXISTS', KEYS[1], 'presence') == 0) then
+  return {'0', 0}
+end
+local buckets, take = {}, {}
+for i = 4, #KEYS do buckets[i - 3] = KEYS[i] end
+for i = 11, #ARGV do take[i - 10] = ARGV[i] end
+local wait = take_buckets(buckets, take)
+if wait ~= '0' then return {wait} end
+return {'0', write(KEYS, ARGV)}
 """
 
 # Set a session's deadline from a state read at revision ARGV[1], unless a newer write
@@ -172,11 +193,13 @@ class RedisStore:
         self._reconcile = redis.register_script(_RECONCILE)
         self._expired = redis.register_script(_EXPIRED)
         self._gated_read = redis.register_script(_GATED_READ)
+        self._gated_write = redis.register_script(_GATED_WRITE)
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
         self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
         self._written: dict[str, tuple[bytes, Record]] = {}  # code -> (digest of its JSON, record) written here
+        self._heads: dict[str, _Stored] = {}  # code -> the session as this worker last wrote it
         self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
 
     def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
@@ -198,17 +221,22 @@ class RedisStore:
         when = self._deadline_of(state)
         return "" if when is None else repr(when)
 
-    async def _put(self, expected: str, record: Record, publish: bool, was: "_Stored | None" = None) -> int:
+    async def _put(self, expected: str, record: Record, publish: bool, was: "_Stored | None" = None,
+                   gate: Gate | None = None) -> int:
         """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone.
 
-        ``was``: what the fields held at ``expected``, so only those that moved are written."""
+        ``was``: what the fields held at ``expected``, so only those that moved are written.
+        ``gate``: a share to take in the same step (``_GATED_WRITE``); then 0 also means
+        nothing was taken or written, and the caller is to read the session the usual way."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
         stored = Record.model_construct(state=at_rest(record.state), acks=record.acks)
         raw = stored.model_dump_json()
         presence = presence_of(record.state)
         if was is not None and raw == was.raw and presence == was.presence:
-            return int(expected)  # nothing stored moves (a socket noted, the room shown nothing new)
+            # Nothing stored moves (a socket noted, the room shown nothing new); with a share
+            # still to take, the usual read takes it.
+            return 0 if gate is not None else int(expected)
         raw_arg = "-" if was is not None and raw == was.raw else raw
         presence_arg = "-" if was is not None and presence == was.presence else json.dumps(presence)
         # Only names and numbers go out: this store's name, the revision and the version. A state
@@ -217,21 +245,34 @@ class RedisStore:
         message = f"{self.worker}:{revision}:{record.state.version}" if publish else ""
         if publish:  # kept before the write: its message may come back before the write's reply
             self._keep(code, revision, record.state)
-        done = int(await self._write(
-            keys=[session_key(self.prefix, code), self._index, deadlines_key(self.prefix)],
-            args=[expected, raw_arg, max(1, int((expiry - now) * 1000)), repr(expiry), code,
-                  self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
-                  nudge_channel(self.prefix), presence_arg]))
-        if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
-            del self._published[code]  # not written (another worker was first, or it is gone): no message
+        keys = [session_key(self.prefix, code), self._index, deadlines_key(self.prefix)]
+        args = [expected, raw_arg, max(1, int((expiry - now) * 1000)), repr(expiry), code,
+                self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
+                nudge_channel(self.prefix), presence_arg]
+        done = 0
+        try:
+            if gate is None:
+                done = int(await self._write(keys=keys, args=args))
+            else:
+                more_keys, more_args = gate.limits.script_args("take", gate.buckets, gate.now)
+                reply = await self._gated_write(keys=keys + more_keys, args=args + more_args)
+                if float(reply[0]):
+                    raise gate.refused(float(reply[0]))
+                done = int(reply[1])
+        finally:
+            if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
+                del self._published[code]  # not written (another worker was first, or it is gone): no message
         if done > 0:
-            self._remember(code, raw, stored)
+            self._remember(code, raw, stored, str(done), presence)
         return done
 
-    def _remember(self, code: str, raw: str, record: Record) -> None:
+    def _remember(self, code: str, raw: str, record: Record, rev: str, presence: Presence) -> None:
         """The record as this worker last wrote it, under its JSON's digest: the next command on
-        the session here reads that same JSON back and need not parse it."""
+        the session here reads that same JSON back and need not parse it; and the session as it
+        now stands in Redis, from which the next command here is computed without a read."""
         _newest(self._written, code, (_digest(raw), record), KEPT_PARSED)
+        state = with_presence(record.state, presence)
+        _newest(self._heads, code, _Stored(rev, raw, presence, record.model_copy(update={"state": state})), KEPT_PARSED)
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
@@ -239,16 +280,21 @@ class RedisStore:
     async def _gated_get(self, code: str, gate: Gate) -> "_Stored | None":
         """``_get`` after taking the gate's tokens, in one round trip when they are kept in this
         Redis (a command's session share); refused with nothing read when they are short."""
-        limits = gate.limits
-        if not isinstance(limits, RedisLimits) or limits.redis is not self.redis:
+        if not self._gates_here(gate):
             await gate.take()
             return await self._get(code)
+        limits = gate.limits
+        assert isinstance(limits, RedisLimits)
         keys, args = limits.script_args("take", gate.buckets, gate.now)
         reply = await self._gated_read(keys=[session_key(self.prefix, code), *keys], args=args)
         wait = float(reply[0])
         if wait:
             raise gate.refused(wait)
         return self._stored(code, *reply[1:])
+
+    def _gates_here(self, gate: Gate) -> bool:
+        """Whether the gate's buckets are kept in this Redis, so a script can take them."""
+        return isinstance(gate.limits, RedisLimits) and gate.limits.redis is self.redis
 
     async def _get(self, code: str) -> "_Stored | None":
         return self._stored(code, *await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"]))
@@ -283,6 +329,18 @@ class RedisStore:
                 self._locks[code] = (lock, users - 1)
 
     async def _update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
+        head = self._heads.get(code) if gate is not None and self._gates_here(gate) else None
+        if head is not None:
+            # The session as this worker last wrote it: if nobody has written since,
+            # the command's share, the check and the write are one round trip. Otherwise (or
+            # for a change that writes nothing or is refused) the usual read, which takes the share.
+            try:
+                new = change(head.record)
+            except Exception:
+                new = None
+            if new is not None and await self._put(head.rev, new, publish=new.state.version != head.record.state.version,
+                                                   was=head, gate=gate) > 0:
+                return new, True
         for attempt in range(MAX_ATTEMPTS):
             found = await (self._get(code) if attempt or gate is None else self._gated_get(code, gate))
             if found is None:
@@ -316,6 +374,8 @@ class RedisStore:
                               args=[rev, "" if when is None else repr(when), code])
 
     async def delete(self, code: str) -> None:
+        self._heads.pop(code, None)  # its content goes from this worker's memory too
+        self._written.pop(code, None)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(session_key(self.prefix, code))
             pipe.zrem(self._index, code)
