@@ -72,3 +72,12 @@ def test_the_rendering_benchmark_reports_its_best_run_and_one_glance_a_change_fo
     assert "10 phones" in summary and "language cy" in summary and "(best of 2; median" in summary
     per_change = dict(part.rsplit(" ", 1) for part in blocks.removeprefix("block renders per change: ").split(", "))
     assert float(per_change["glance"]) == 1.0 and float(per_change["people"]) == 1.0
+
+
+def test_the_command_benchmark_reports_one_round_trip_to_redis_a_command() -> None:
+    """``python -m bench.command`` at a small size, with a redis-server of its own: it completes,
+    and a facilitator's turn changes on a session the worker wrote last cost one round trip each."""
+    done = subprocess.run([sys.executable, "-m", "bench.command", "--commands", "20", "--repeat", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "best of 2" in done.stdout and "1.00 round trips to Redis a command" in done.stdout, done.stdout

@@ -22,12 +22,16 @@ cannot take the deadline with it. Only the number goes out: each worker reads th
 itself, so a pub/sub listener learns when the room saw a change and nothing else. A quiet
 change (the true tallies alone, same version) is written and published not at all.
 
-A client's command reads the record in the same script that takes its session's fair share
-(``_GATED_READ``; ``quotas.py``), so a command costs two round trips, the read and the write;
-a command over the share reads nothing. On a conflict the change is recomputed from the
-newer record (changes are pure). Within one process, changes to one session queue on a lock
-first, so only other processes can conflict and a burst of commands does not turn into a
-storm of retries.
+A client's command costs one round trip when this worker wrote the session last: it keeps
+the session as it wrote it (revision, the JSON's digest, presence), computes the change from that, and one
+script (``_GATED_WRITE``) takes the session's fair share (``quotas.py``), checks that the
+revision has not moved and writes. The record it is computed from is the one a read would
+give back, so the result is the same. Otherwise (another worker wrote since, Redis lost the
+presence, the change writes nothing or raises) it is two: the record is read in the same
+script that takes the share (``_GATED_READ``), then written. A command over the share reads
+and writes nothing. On a conflict the change is recomputed from the newer record (changes
+are pure). Within one process, changes to one session queue on a lock first, so only other
+processes can conflict and a burst of commands does not turn into a storm of retries.
 
 A published state is ``{worker}:{revision}:{state json}``. Every worker subscribed to the
 session parses the JSON, except the one that wrote it: it still holds the state it just
@@ -171,11 +175,11 @@ def nudge_channel(prefix: str) -> str:
 
 
 class _Stored(NamedTuple):
-    """A session's fields as read: the revision, the record's JSON, presence, and the record
-    they make together (true presence put back)."""
+    """A session's fields as read (or as this worker wrote them): the revision, the digest of the
+    record's JSON, presence, and the record they make together (true presence put back)."""
 
     rev: str
-    raw: str
+    digest: bytes  # of the record's JSON: whether a write would change it (the JSON itself is not kept)
     presence: Presence | None  # None: lost (Redis restarted from its file, or a replica took over)
     record: Record
 
@@ -232,12 +236,13 @@ class RedisStore:
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
         stored = Record.model_construct(state=at_rest(record.state), acks=record.acks)
         raw = stored.model_dump_json()
+        digest = _digest(raw)
         presence = presence_of(record.state)
-        if was is not None and raw == was.raw and presence == was.presence:
+        if was is not None and digest == was.digest and presence == was.presence:
             # Nothing stored moves (a socket noted, the room shown nothing new); with a share
             # still to take, the usual read takes it.
             return 0 if gate is not None else int(expected)
-        raw_arg = "-" if was is not None and raw == was.raw else raw
+        raw_arg = "-" if was is not None and digest == was.digest else raw
         presence_arg = "-" if was is not None and presence == was.presence else json.dumps(presence)
         # Only names and numbers go out: this store's name, the revision and the version. A state
         # keeps true tallies and marks that no view shows, so it never travels on a channel.
@@ -263,16 +268,16 @@ class RedisStore:
             if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
                 del self._published[code]  # not written (another worker was first, or it is gone): no message
         if done > 0:
-            self._remember(code, raw, stored, str(done), presence)
+            self._remember(code, digest, stored, str(done), presence)
         return done
 
-    def _remember(self, code: str, raw: str, record: Record, rev: str, presence: Presence) -> None:
+    def _remember(self, code: str, digest: bytes, record: Record, rev: str, presence: Presence) -> None:
         """The record as this worker last wrote it, under its JSON's digest: the next command on
         the session here reads that same JSON back and need not parse it; and the session as it
         now stands in Redis, from which the next command here is computed without a read."""
-        _newest(self._written, code, (_digest(raw), record), KEPT_PARSED)
+        _newest(self._written, code, (digest, record), KEPT_PARSED)
         state = with_presence(record.state, presence)
-        _newest(self._heads, code, _Stored(rev, raw, presence, record.model_copy(update={"state": state})), KEPT_PARSED)
+        _newest(self._heads, code, _Stored(rev, digest, presence, record.model_copy(update={"state": state})), KEPT_PARSED)
 
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
@@ -302,14 +307,14 @@ class RedisStore:
     def _stored(self, code: str, rev: str | None, raw: str | None, presence: str | None) -> "_Stored | None":
         if rev is None or raw is None:
             return None
-        written = self._written.get(code)
-        if written is not None and written[0] == _digest(raw):
+        digest, written = _digest(raw), self._written.get(code)
+        if written is not None and written[0] == digest:
             record = written[1]  # what this worker wrote last, and nobody since: no parse
         else:
             record = Record.model_validate_json(raw)
         live: Presence | None = json.loads(presence) if presence is not None else None
         state = with_presence(record.state, live) if live is not None else presence_lost(record.state, self._clock())
-        return _Stored(rev, raw, live, record.model_copy(update={"state": state}))
+        return _Stored(rev, digest, live, record.model_copy(update={"state": state}))
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
