@@ -399,3 +399,37 @@ def test_a_command_on_a_session_this_worker_wrote_last_is_one_round_trip_and_nev
             await client.aclose()
 
     run(scenario())
+
+
+def test_an_erased_session_leaves_every_worker_that_held_it(redis_server: RedisServer) -> None:
+    """A worker keeps the sessions it wrote last (to skip a read and a parse). When another worker
+    erases one, the tombstone on its channel makes this worker let go of it too: its content does
+    not wait in memory for the worker to need the room."""
+    async def scenario() -> None:
+        clients, (a, b), prefix = stores(redis_server, 2)
+        await a.create(Record(state=new_state("EEEEEA")))
+        await b.update("EEEEEA", renamed(" with a secret title"))  # b now holds the session as it wrote it
+        assert "EEEEEA" in b._heads and "EEEEEA" in b._written
+
+        async def reload(code: str):
+            record = await b.load(code)
+            return record.state if record else None
+
+        pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub")
+        broker = RedisBroker(pubsub, prefix=prefix, reload=reload, mine=b.published_here, forget=b.forget)  # b's
+        pubsub.start()
+        gone: asyncio.Queue = asyncio.Queue()
+        async with broker.subscribe("EEEEEA", lambda state: None, gone.put_nowait):
+            await asyncio.wait_for(pubsub.connected.wait(), 5)
+            a_pubsub = PubSubLoop(redis_server.url, name=f"{prefix}pubsub-a")
+            a_broker = RedisBroker(a_pubsub, prefix=prefix, reload=reload)
+            await a.delete("EEEEEA")  # a erases it, as its service does: the record, then the tombstone
+            await a_broker.erased("EEEEEA")
+            assert await asyncio.wait_for(gone.get(), 5)  # b's sockets are told
+            assert "EEEEEA" not in b._heads and "EEEEEA" not in b._written and "EEEEEA" not in a._heads
+            await a_broker.close()
+        await broker.close()
+        for client in clients:
+            await client.aclose()
+
+    run(scenario())

@@ -194,11 +194,16 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
     timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
                              idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
     deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)
+    def forget(code: str) -> None:  # an erased session's tombstone: both stores let go of it
+        store.forget(code)
+        timer_store.forget(code)
+
     # A change this process wrote (a command, or a turn's end on the timer's store) reaches its
     # sockets as the state it holds; only another worker's is read back and parsed.
     broker = RedisBroker(pubsub, prefix=prefix, reload=reload,
                          mine=lambda code, worker, revision: (store.published_here(code, worker, revision)
-                                                              or timer_store.published_here(code, worker, revision)))
+                                                              or timer_store.published_here(code, worker, revision)),
+                         forget=forget)
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
                              batching=settings.batching,
                              on_unknown_code=on_unknown_code, client_address=client_address)

@@ -35,11 +35,13 @@ ERASED = "erased"  # on a session's channel instead of a state: the session is g
 
 
 class RedisBroker:
-    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, mine: Mine | None = None) -> None:
+    def __init__(self, pubsub: PubSubLoop, *, prefix: str, reload: Reload, mine: Mine | None = None,
+                 forget: Callable[[str], None] | None = None) -> None:
         self.pubsub = pubsub
         self.prefix = prefix
         self._reload = reload
         self._mine = mine
+        self._forget = forget  # on a session's tombstone: what the store kept of it goes
         self._subscriptions = Subscriptions()
         self._reading: dict[str, bool] = {}  # session -> another version arrived during the read
         self._tasks: set[asyncio.Task[None]] = set()
@@ -64,10 +66,13 @@ class RedisBroker:
                 await self.pubsub.unsubscribe(channel(self.prefix, code))
 
     def _receive(self, code: str, data: str) -> None:
-        if code not in self._subscriptions:
-            return
         if data == ERASED:
-            self._subscriptions.gone(code, ERASED_REASON)
+            if self._forget is not None:
+                self._forget(code)
+            if code in self._subscriptions:
+                self._subscriptions.gone(code, ERASED_REASON)
+            return
+        if code not in self._subscriptions:
             return
         worker, _, rest = data.partition(":")
         revision, _, version = rest.partition(":")

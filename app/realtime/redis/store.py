@@ -378,9 +378,15 @@ class RedisStore:
         await self._reconcile(keys=[session_key(self.prefix, code), deadlines_key(self.prefix)],
                               args=[rev, "" if when is None else repr(when), code])
 
-    async def delete(self, code: str) -> None:
-        self._heads.pop(code, None)  # its content goes from this worker's memory too
+    def forget(self, code: str) -> None:
+        """Let go of what this worker holds of a session: it was erased (here, or on another
+        worker, whose tombstone came on the session's channel), so its content leaves memory too."""
+        self._heads.pop(code, None)
         self._written.pop(code, None)
+        self._published.pop(code, None)
+
+    async def delete(self, code: str) -> None:
+        self.forget(code)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(session_key(self.prefix, code))
             pipe.zrem(self._index, code)
