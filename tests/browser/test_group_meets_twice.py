@@ -158,6 +158,8 @@ def test_a_group_meets_twice_and_the_check_in_asks_each_member_about_their_own_a
             answer = "Object" if name == BEN and text == CHANGE else "Agree"
             ballot.get_by_role("button", name=f"{answer}: {text}").click()
             expect(phone.locator("#main")).to_contain_text("Nobody can see which answer was yours")
+            # Taken, as the person sees it, before the next tap: the answered proposal's buttons go.
+            expect(ballot.get_by_role("button", name=re.compile(f"^(Agree|Object): {re.escape(text)}$"))).to_have_count(0)
             if name == ASHA and text == THEME:  # the answered buttons are gone: focus moves on, not to the top
                 expect(ballot.get_by_role("button", name=f"Agree: {CHANGE}")).to_be_focused()
         expect(ballot.get_by_role("button", name=re.compile("^(Agree|Object)"))).to_have_count(0)
