@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     except MissingResource as exc:
         raise fail(str(exc)) from None
     # Imported here, once checked: loading the pages reads those files.
-    from app.main import create_app, log_config
+    from app.main import KeptAlive, create_app, log_config
 
     logs = log_config(settings)
     if logs is None:
@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         # The access log would record the live socket's URL, which carries a token.
         # Frames over max_frame_bytes get an error frame from the app (the contract); only a frame
         # over this transport ceiling is closed with 1009 before the app sees it.
-        access_log=False, ws="websockets-sansio", ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
+        # uvicorn's sans-I/O WebSocket protocol, pinged by one sweep a worker (app/live/keepalive.py).
+        access_log=False, ws=KeptAlive, ws_max_size=max(settings.max_frame_bytes * 16, 16 << 20),
         ws_per_message_deflate=settings.ws_compression,
         ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
         proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,

@@ -26,6 +26,7 @@ from app.http.security import CrossSiteGuard, SecurityHeaders
 from app.live import htmx as htmx_socket
 from app.live import socket as json_socket
 from app.live.fastpath import LiveSockets
+from app.live.keepalive import KeptAlive  # the WebSocket protocol uvicorn runs the live sockets on (app/__main__.py)
 from app.pages import i18n, meetings, prints
 from app.pages import routes as pages
 from app.realtime import close_codes, metrics

@@ -1,0 +1,98 @@
+"""A phone that lost its network is found by the server's pings and shown offline; one that
+answers them stays as long as it likes.
+
+A vanished phone never closes its socket: without the pings the console would show it online
+for good. The server pings every socket every ``WS_PING_S`` and closes one that sent nothing
+since its last ping (docs/live-socket.md). Here ``WS_PING_S`` is half a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from pathlib import Path
+
+from tests.support.client import Api, LiveClient, person
+from tests.support.server import ServerProcess
+
+PING_S = 0.5
+
+
+def frames(sock: socket.socket, limit: float) -> list[tuple[int, bytes, float]]:
+    """Every frame the server sends until it closes the connection (or ``limit`` seconds):
+    (opcode, payload, seconds since the handshake). Nothing is ever sent back: no pong."""
+    data, out, start = b"", [], time.monotonic()
+    sock.settimeout(0.2)
+    while time.monotonic() - start < limit:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+        while len(data) >= 2:
+            length, at = data[1] & 0x7F, 2
+            if length == 126:
+                (length,), at = struct.unpack("!H", data[2:4]), 4
+            elif length == 127:
+                (length,), at = struct.unpack("!Q", data[2:10]), 10
+            if len(data) < at + length:
+                break
+            out.append((data[0] & 0x0F, data[at:at + length], time.monotonic() - start))
+            data = data[at + length:]
+    return out
+
+
+def open_silent(server: ServerProcess, code: str, token: str) -> socket.socket:
+    """A participant's socket from a phone that then goes silent, as one does when its network goes."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    sock.sendall((f"GET /api/sessions/{code}/live?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def test_a_silent_phone_is_closed_within_two_pings_and_shown_offline_while_an_answering_one_stays(
+        tmp_path: Path) -> None:
+    server = ServerProcess(env={"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3"),
+                                "WS_PING_S": str(PING_S)}, log_path=tmp_path / "server.log").start()
+    try:
+        with Api(server.base_url) as api:
+            made = api.create_session("Pings")
+            code = made["code"]
+            lost, kept = api.join(code, "Ana"), api.join(code, "Ben")
+
+        async def scene() -> None:
+            console = await LiveClient.connect(server.ws_base, code, made["facilitator_token"])
+            answering = await LiveClient.connect(server.ws_base, code, kept["token"])  # answers every ping
+            silent = open_silent(server, code, lost["token"])
+            try:
+                await console.wait_for_state(lambda v: person(v, lost["participant_id"])["connected"])
+                seen = await asyncio.to_thread(frames, silent, 10 * PING_S)
+                opcodes = [op for op, _, _ in seen]
+                assert 0x9 in opcodes, "the server pings the socket"
+                assert opcodes[-1] == 0x8, f"the server closes it: {opcodes}"
+                assert struct.unpack("!H", seen[-1][1][:2])[0] == 1011
+                pinged = next(at for op, _, at in seen if op == 0x9)
+                assert PING_S * 0.5 <= pinged <= PING_S * 2.5, "the first ping comes about one interval in"
+                assert seen[-1][2] <= pinged + PING_S * 2.5, "closed once a ping went unanswered an interval"
+                await console.wait_for_state(lambda v: not person(v, lost["participant_id"])["connected"])
+                # Six intervals on, the phone that answers is still connected and still served.
+                await asyncio.sleep(6 * PING_S)
+                await answering.probe()
+                assert person(console.view, kept["participant_id"])["connected"]
+            finally:
+                silent.close()
+                await answering.close()
+                await console.close()
+
+        asyncio.run(scene())
+    finally:
+        server.stop()
