@@ -80,21 +80,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def tune_gc() -> None:
-    """Rarer, shorter full garbage collections for a server holding thousands of sockets.
+YOUNG_OBJECTS = 200_000  # see tune_gc
 
-    A full collection walks every tracked object with the whole server stopped: at 5,000
-    phones that is some 900,000 objects and 0.4 s, every room's turn change late by as
-    much (docs/benchmarks.md). What start-up loaded (modules, schemas, routes) never becomes
-    garbage, so it is frozen out of the walk; and a full collection waits for 100 passes of
-    the middle generation instead of 10 (CPython still runs one only once the long-lived
-    objects have grown by a quarter). Plain reference counting frees everything else as
-    before; only reference cycles wait longer.
+
+def tune_gc() -> None:
+    """Rarer garbage collections for a server holding thousands of sockets.
+
+    A collection walks the objects of its generation and every reference they hold, with the
+    whole server stopped. What start-up loaded (modules, schemas, routes) never becomes
+    garbage, so it is frozen out of every walk. The youngest generation is collected once
+    200,000 more objects have been made than freed, not CPython's 700. At 5,000 phones, 500
+    rooms each changing every 2 s, each room's state and renderings live until its next
+    change: with 700 each was walked several times before it died (about a tenth of a core in
+    Redis mode, enough to make the server fall behind); now most die before any walk, at the
+    price of a walk of up to about a tenth of a second every few seconds under that load
+    (docs/benchmarks.md). A full collection waits for 100 passes of the middle generation
+    instead of 10 (CPython also waits until the long-lived objects have grown by a quarter):
+    at 5,000 phones it walks some 900,000 objects. Reference counting frees everything else
+    at once, as before; only reference cycles wait longer.
     """
     gc.collect()
     gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 100)
+    _, middle, _ = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS, middle, 100)
 
 
 class AnnouncingServer(uvicorn.Server):
