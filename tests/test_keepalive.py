@@ -14,6 +14,8 @@ import struct
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.client import Api, LiveClient, person
 from tests.support.server import ServerProcess
 
@@ -59,10 +61,12 @@ def open_silent(server: ServerProcess, code: str, token: str) -> socket.socket:
     return sock
 
 
+@pytest.mark.parametrize("compression", ["false", "true"])  # a ping goes between compressed frames too
 def test_a_silent_phone_is_closed_within_two_pings_and_shown_offline_while_an_answering_one_stays(
-        tmp_path: Path) -> None:
+        compression: str, tmp_path: Path) -> None:
     server = ServerProcess(env={"REDIS_URL": "", "GROUPS_DB": str(tmp_path / "groups.sqlite3"),
-                                "WS_PING_S": str(PING_S)}, log_path=tmp_path / "server.log").start()
+                                "WS_PING_S": str(PING_S), "WS_COMPRESSION": compression},
+                           log_path=tmp_path / "server.log").start()
     try:
         with Api(server.base_url) as api:
             made = api.create_session("Pings")
@@ -84,7 +88,9 @@ def test_a_silent_phone_is_closed_within_two_pings_and_shown_offline_while_an_an
                 assert PING_S * 0.5 <= pinged <= PING_S * 2.5, "the first ping comes about one interval in"
                 assert seen[-1][2] <= pinged + PING_S * 2.5, "closed once a ping went unanswered an interval"
                 await console.wait_for_state(lambda v: not person(v, lost["participant_id"])["connected"])
-                # Six intervals on, the phone that answers is still connected and still served.
+                # Six intervals on, the phone that answers is still connected and still served
+                # (with compression on, it took the extension: the pings went between its frames).
+                assert (answering.ws.protocol.extensions != []) == (compression == "true")
                 await asyncio.sleep(6 * PING_S)
                 await answering.probe()
                 assert person(console.view, kept["participant_id"])["connected"]
