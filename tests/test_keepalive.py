@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.live.keepalive import Sweep
 from tests.support.client import Api, LiveClient, person
 from tests.support.server import ServerProcess
 
@@ -102,3 +103,35 @@ def test_a_silent_phone_is_closed_within_two_pings_and_shown_offline_while_an_an
         asyncio.run(scene())
     finally:
         server.stop()
+
+
+def test_one_socket_that_fails_its_ping_is_closed_and_the_others_are_still_pinged() -> None:
+    """The sweep is one timer for every socket of a worker: a fault on one must not end the
+    pings of all the others (which would leave every vanished phone shown online)."""
+
+    class Transport:
+        aborted = 0
+
+        def abort(self) -> None:
+            self.aborted += 1
+
+    class Socket:
+        def __init__(self, fails: bool) -> None:
+            self.fails, self.pinged, self.transport = fails, 0, Transport()
+
+        def keepalive(self) -> None:
+            self.pinged += 1
+            if self.fails:
+                raise OSError("the socket broke")
+
+    async def scene() -> tuple[Socket, Socket]:
+        sweep = Sweep(asyncio.get_running_loop(), 0.1)
+        broken, fine = Socket(fails=True), Socket(fails=False)
+        sweep.add(broken)  # type: ignore[arg-type]
+        sweep.add(fine)  # type: ignore[arg-type]
+        await asyncio.sleep(0.65)
+        return broken, fine
+
+    broken, fine = asyncio.run(scene())
+    assert broken.pinged == 1 and broken.transport.aborted == 1, "the failing socket is closed at once"
+    assert fine.pinged >= 4, "the others are still pinged every interval"

@@ -18,12 +18,14 @@ answer; its pong still goes through the protocol's parser, which keeps its own s
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
+log = logging.getLogger("talkingpiece.live")
 PING = b"\x89\x00"  # a final ping frame with no payload and no mask
 TICK_S = 0.25  # how often a bucket is visited: a sweep's work comes in small steps
 
@@ -55,11 +57,16 @@ class Sweep:
             self.count -= 1
 
     def visit(self) -> None:
-        bucket = self.buckets[self.at]
+        index = self.at
         self.at = (self.at + 1) % len(self.buckets)
-        for socket in list(bucket):
-            socket.keepalive()
         self.timer = self.loop.call_later(self.step, self.visit) if self.count else None
+        for socket in list(self.buckets[index]):
+            try:
+                socket.keepalive()
+            except Exception:  # one socket's fault must not stop every other socket's pings
+                log.exception("keeping a live socket alive failed; closing it")
+                self.remove(socket, index)
+                socket.transport.abort()
 
 
 _SWEEPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, Sweep]] = weakref.WeakKeyDictionary()
