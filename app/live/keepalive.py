@@ -38,7 +38,6 @@ class Sweep:
         self.buckets: list[set[KeptAlive]] = [set() for _ in range(max(1, round(interval / TICK_S)))]
         self.step = interval / len(self.buckets)
         self.at = 0  # the bucket visited next
-        self.count = 0
         self.timer: asyncio.TimerHandle | None = None
 
     def add(self, socket: KeptAlive) -> int:
@@ -46,20 +45,17 @@ class Sweep:
         interval after its handshake, as with every ping after."""
         bucket = (self.at - 1) % len(self.buckets)
         self.buckets[bucket].add(socket)
-        self.count += 1
         if self.timer is None:
             self.timer = self.loop.call_later(self.step, self.visit)
         return bucket
 
     def remove(self, socket: KeptAlive, bucket: int) -> None:
-        if socket in self.buckets[bucket]:
-            self.buckets[bucket].discard(socket)
-            self.count -= 1
+        self.buckets[bucket].discard(socket)
 
     def visit(self) -> None:
         index = self.at
         self.at = (self.at + 1) % len(self.buckets)
-        self.timer = self.loop.call_later(self.step, self.visit) if self.count else None
+        self.timer = self.loop.call_later(self.step, self.visit) if any(self.buckets) else None
         for socket in list(self.buckets[index]):
             try:
                 socket.keepalive()

@@ -194,6 +194,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
     timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
                              idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
     deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)
+
     def forget(code: str) -> None:  # an erased session's tombstone: both stores let go of it
         store.forget(code)
         timer_store.forget(code)
