@@ -14,7 +14,8 @@ period) with nobody acting (idle CPU), then every facilitator changes the turn
 phase, for ``--duration`` seconds. Per change: the time from the command being sent to the
 new version having arrived at every phone and the screen of the room. Then the same load
 processes drive bench/raw_server.py, broadcasting messages of the JSON socket's measured
-frame size to the same rooms. Everything is on 127.0.0.1.
+frame size to the same rooms. Everything is on 127.0.0.1; ``--pin-core`` holds the server
+measured on one core and everything else on the others.
 """
 
 from __future__ import annotations
@@ -69,15 +70,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _raise_limits() -> None:  # preexec_fn of the servers
+def split_cores(core: int | None) -> tuple[set[int], set[int]] | None:
+    """({core}: the server's, every other core: everyone else's), or None when not pinning.
+
+    With ``--pin-core`` the server measured gets a core to itself, as a worker has in
+    production, and the load processes, redis-server and this process share the rest. Left
+    to the kernel, the server moves between cores and sometimes shares one with its own
+    load. On a virtual machine the cores need not be equally fast, though: on the 2-core
+    machine of docs/benchmarks.md one ran the same server a third slower than the other,
+    so a pinned run measures its core as much as the server."""
+    cores = sorted(os.sched_getaffinity(0))
+    if core is None or len(cores) < 2:
+        return None
+    if core not in cores:
+        raise SystemExit(f"--pin-core {core}: this process may run on cores {cores}")
+    return {core}, set(cores) - {core}
+
+
+SERVER_CORES: set[int] | None = None  # set by main() when pinning
+
+
+def _server_preexec() -> None:
     raise_fd_limit()
+    if SERVER_CORES:
+        os.sched_setaffinity(0, SERVER_CORES)
 
 
 class Server:
-    def __init__(self, argv: list[str], env: dict[str, str], ready: Any, log: Path) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], ready: Any, log: Path, *, measured: bool = True) -> None:
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
-                                     stderr=subprocess.STDOUT, preexec_fn=_raise_limits)
+                                     stderr=subprocess.STDOUT, preexec_fn=_server_preexec if measured else raise_fd_limit)
         deadline = time.monotonic() + 30
         while not ready():
             if self.proc.poll() is not None:
@@ -234,7 +257,8 @@ def redis_server(tmp: Path) -> tuple[Server, str]:
     """A redis-server of the benchmark's own on a free port, keeping nothing on disk: (process, URL)."""
     rport = free_port()
     server = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport), tmp / "redis.log")
+                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport), tmp / "redis.log",
+                    measured=False)
     return server, f"redis://127.0.0.1:{rport}/0"
 
 
@@ -368,14 +392,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--docs", action="store_true", help="also rewrite the results in docs/benchmarks.md")
     parser.add_argument("--before", default="", help="with --docs: an earlier results JSON to show beside this one")
     parser.add_argument("--profile", default="", help="py-spy flame graph path prefix (Talking Piece runs)")
+    parser.add_argument("--pin-core", type=int, default=None,
+                        help="hold the server measured on this core and everything else on the others "
+                             "(default: every process left to the kernel)")
     args = parser.parse_args(argv)
     raise_fd_limit()
+    global SERVER_CORES
+    cores = split_cores(args.pin_core)
+    if cores is not None:
+        SERVER_CORES = cores[0]
+        os.sched_setaffinity(0, cores[1])  # inherited by the load processes, redis-server and py-spy
     sizes = [int(s) for s in args.sizes.split(",") if s]
     modes = [m for m in args.modes.split(",") if m]
     kinds = [k for k in args.sockets.split(",") if k]
     rooms = [int(r) for r in str(args.per_session).split(",") if r]
     result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                              "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
+                              "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": [],
+                              "cores": {"server": sorted(cores[0]), "load": sorted(cores[1])} if cores else None}
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmpdir:
         tmp = Path(tmpdir)
