@@ -198,6 +198,42 @@ def test_every_worker_gets_each_change_and_the_writer_keeps_its_own_unparsed(red
     run(scenario())
 
 
+def test_a_worker_behind_on_its_messages_still_delivers_its_own_writes_unread(redis_server: RedisServer) -> None:
+    """A loaded worker reads its pub/sub connection late: hundreds of rooms' changes may be
+    written before their messages come back. Each must still be delivered as the state it
+    wrote: reading them back instead is dearer, and a worker already behind would fall
+    further behind. A session no socket here follows keeps nothing (its message never comes)."""
+    async def scenario() -> None:
+        clients, (a,), prefix = stores(redis_server, 1)
+        codes = [f"Q{n:05d}" for n in range(300)]
+        followed = set(codes[:-1])
+        a.follows = followed.__contains__
+        listener = Redis.from_url(redis_server.url, decode_responses=True)
+        pubsub = listener.pubsub()
+        await pubsub.psubscribe(f"{prefix}c:*")
+        for code in codes:
+            await a.create(Record(state=new_state(code)))
+        written = {code: (await a.update(code, renamed("!")))[0].state for code in codes}
+        messages = []
+        deadline = asyncio.get_running_loop().time() + 10
+        while len(messages) < len(codes):
+            assert asyncio.get_running_loop().time() < deadline, f"{len(messages)} of {len(codes)} messages came"
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:  # (None: the subscription's own confirmation)
+                messages.append(message)
+        for message in messages:  # the messages, read only now
+            code = message["channel"].rsplit(":", 1)[1]
+            worker, revision, _ = message["data"].split(":")
+            held = a.published_here(code, worker, int(revision))
+            assert (held is written[code]) if code in followed else held is None, code
+        await pubsub.aclose()
+        await listener.aclose()
+        for client in clients:
+            await client.aclose()
+
+    run(scenario())
+
+
 def test_a_deadline_fires_once_on_a_surviving_worker_when_its_scheduler_is_gone(redis_server: RedisServer) -> None:
     async def scenario() -> None:
         clock = {"now": NOW}

@@ -205,6 +205,7 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
                          mine=lambda code, worker, revision: (store.published_here(code, worker, revision)
                                                               or timer_store.published_here(code, worker, revision)),
                          forget=forget)
+    store.follows = timer_store.follows = broker.follows
     service = SessionService(store, broker, deadlines, clock, max_sessions=settings.max_sessions, quotas=quotas,
                              batching=settings.batching,
                              on_unknown_code=on_unknown_code, client_address=client_address)

@@ -47,6 +47,10 @@ class RedisBroker:
         self._tasks: set[asyncio.Task[None]] = set()
         pubsub.on_connected.append(self._resync)
 
+    def follows(self, code: str) -> bool:
+        """Whether a socket of this worker follows the session (its channel's messages come here)."""
+        return code in self._subscriptions
+
     async def publish(self, state: SessionState) -> None:
         """Nothing to do: the store published this state in the same step as writing it."""
 

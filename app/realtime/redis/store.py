@@ -153,7 +153,11 @@ return {wait, fields[1], fields[2], fields[3]}
 
 MAX_ATTEMPTS = 100
 KEPT_PARSED = 1024  # sessions whose last write here is kept parsed (a room's worth of memory each)
-KEPT_WRITES = 64  # states written here whose message has not come back yet (a few, for milliseconds)
+# States written here whose message has not come back yet: one per session followed here at
+# most (a few for milliseconds; under load, one for each room whose message waits in the queue).
+# Past this the oldest is let go and its message is read back instead: dearer, and dearer
+# still when it happens because the worker is already behind, so the bound is generous.
+KEPT_WRITES = 4096
 
 DeadlineOf = Callable[[SessionState], "float | None"]
 
@@ -205,6 +209,9 @@ class RedisStore:
         self._written: dict[str, tuple[bytes, Record]] = {}  # code -> (digest of its JSON, record) written here
         self._heads: dict[str, _Stored] = {}  # code -> the session as this worker last wrote it
         self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
+        # Whether a socket here follows a session (the broker's answer): only then does its
+        # message come back here, so only then is the state kept for it.
+        self.follows: Callable[[str], bool] = lambda code: True
 
     def published_here(self, code: str, worker: str, revision: int) -> SessionState | None:
         """The state this store published as ``revision`` of ``code``, if the message is its own."""
@@ -217,7 +224,8 @@ class RedisStore:
         return kept[1]
 
     def _keep(self, code: str, revision: int, state: SessionState) -> None:
-        _newest(self._published, code, (revision, state), KEPT_WRITES)  # the oldest: a session nobody here follows
+        if self.follows(code):
+            _newest(self._published, code, (revision, state), KEPT_WRITES)
 
     def _deadline_arg(self, state: SessionState) -> str:
         if self._deadline_of is None:
