@@ -680,6 +680,12 @@ def check_no_secret_in_acks(blobs: list[tuple[str, str]], secrets_: list[str]) -
     for record in records_in(blobs):
         for key, ack in record.get("acks", {}).items():
             assert set(ack) == {"sealed"}, f"a remembered ack is kept in the clear: {ack}"
+    for where, text in blobs:  # Redis keeps each ack in a field of the session's hash of its own
+        tree = parsed(text)
+        for field, ack in (tree.items() if isinstance(tree, dict) else ()):
+            if field.startswith("k:"):
+                ack = unwrap(ack)
+                assert isinstance(ack, dict) and set(ack) == {"sealed"}, f"{where}: an ack is kept in the clear: {ack}"
     for where, text in blobs:
         for secret in secrets_:
             assert secret not in text, f"{where}: a receipt is stored or published"
@@ -888,6 +894,8 @@ PLANTED_CORRELATION = {
     "a receipt in the remembered acks": lambda: check_no_secret_in_acks([("redis tp:s:ABCDEF", json.dumps({
         "record": json.dumps({"state": {"participants": []}, "acks": {"k1": {"version": 4, "item_id": "it1",
                                                                              "receipt": RECEIPT}}})}))], [RECEIPT]),
+    "an ack kept in the clear in a field of its own": lambda: check_no_secret_in_acks([("redis tp:s:ABCDEF", json.dumps({
+        "k:k1": json.dumps({"version": 4, "item_id": "it1"})}))], []),
     "a spread that moves by one answer": lambda: check_spread_moves_only_in_batches([
         {"version": 5, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": [1, 1, 1, 0, 0]}]}},
         {"version": 6, "view": {"wellbeing": [{"phase_id": "check-in", "distribution": [1, 1, 1, 0, 1]}]}}], 3),

@@ -60,7 +60,10 @@ def test_two_workers_updating_at_once_both_apply(redis_server: RedisServer) -> N
         record = await b.load("AAAAAA")
         assert record is not None
         assert sorted(record.state.title.split("<")[1:]) == sorted(t[1:] for t in letters)
-        assert record.state.version == 60 and set(record.acks) == set(letters)  # acks kept with the session
+        assert record.state.version == 60
+        for letter in letters:  # every ack kept with the session, each read by its own command
+            seen, _ = await a.update("AAAAAA", lambda record: None, ack=letter)
+            assert seen.acks == {letter: {"version": seen.acks[letter]["version"]}}
         for c in clients:
             await c.aclose()
 
@@ -412,14 +415,15 @@ def test_a_command_on_a_session_this_worker_wrote_last_is_one_round_trip_and_nev
             record, changed = await a.update("GGGGGG", applied(n, actor, command), gate())
             assert changed and trips() == 1, calls  # one round trip: share, check and write
             theirs = await b.load("GGGGGG")
-            assert theirs is not None and theirs.state == record.state.model_copy(
-                update={"items": theirs.state.items}) and theirs.acks == record.acks
+            assert theirs is not None and theirs.state == record.state.model_copy(update={"items": theirs.state.items})
+            acked, _ = await b.update("GGGGGG", lambda record: None, ack=f"c{n}")
+            assert acked.acks == {f"c{n}": record.acks[f"c{n}"]}  # its ack, as another worker reads it
 
         await b.update("GGGGGG", applied(10, FACILITATOR, {"type": "next_turn"}))  # another worker writes
         calls.clear()
         record, _ = await a.update("GGGGGG", applied(11, FACILITATOR, {"type": "next_turn"}), gate())
         assert record.state.version == (await b.load("GGGGGG")).state.version  # computed from b's write
-        assert set(record.acks) >= {"c10", "c11"} and trips() == 3  # tried, read, written
+        assert set(record.acks) == {"c11"} and trips() == 3  # tried, read, written
 
         await clients[0].hdel(session_key(prefix, "GGGGGG"), "presence")  # as after a restart from the file
         calls.clear()
@@ -431,6 +435,76 @@ def test_a_command_on_a_session_this_worker_wrote_last_is_one_round_trip_and_nev
         with pytest.raises(Refused):
             await a.update("GGGGGG", applied(13, FACILITATOR, {"type": "next_turn"}), gate(burst=0.5))
         assert await clients[0].hgetall(session_key(prefix, "GGGGGG")) == before  # nothing written
+        for client in clients:
+            await client.aclose()
+
+    run(scenario())
+
+
+def test_each_ack_is_kept_apart_so_a_long_session_costs_each_command_what_its_first_did(
+        redis_server: RedisServer) -> None:
+    """A command reads and writes its own ack and no other: the record every command writes and
+    every worker reads to follow the room stays the size of the room, however many commands it
+    has seen. A command sent again is still answered from its ack (on the worker that wrote it
+    last too, which computes commands without a read), the oldest acks go past the session's
+    allowance, and a record written before acks had fields of their own keeps its acks."""
+    from app.realtime.interfaces import Bucket, Gate
+    from app.realtime.redis.limits import RedisLimits
+
+    def command(key: str):
+        def change(record: Record) -> Record | None:
+            if key in record.acks:  # done before: answered from its ack, as the service does
+                return None
+            state = record.state.model_copy(update={"version": record.state.version + 1})
+            return Record(state=state, acks=record.remember(key, {"sealed": f"ack of {key}"}))
+        return change
+
+    async def scenario() -> None:
+        clients, (a, b), prefix = stores(redis_server, 2)
+        key = session_key(prefix, "HHHHHH")
+        await a.create(Record(state=new_state("HHHHHH")))
+        limits = RedisLimits(clients[0], prefix=prefix)
+
+        def gate() -> Gate:
+            return Gate(limits, (Bucket("session:HHHHHH", 1000, 1000),), NOW, lambda wait: RuntimeError(wait))
+
+        await a.update("HHHHHH", command("c0"), gate(), ack="c0")
+        first = len(await clients[0].hget(key, "record"))
+        for n in range(1, 400):
+            await (a if n % 3 else b).update("HHHHHH", command(f"c{n}"), gate(), ack=f"c{n}")
+        record = await b.load("HHHHHH")
+        assert record is not None and record.state.version == 400 and record.acks == {}
+        assert len(await clients[0].hget(key, "record")) <= first + 2  # (the version's digits)
+
+        for worker in (a, b):  # a wrote last: its replay is tried on what it holds, then read
+            again, changed = await worker.update("HHHHHH", command("c7"), gate(), ack="c7")
+            assert not changed and again.acks == {"c7": {"sealed": "ack of c7"}} and again.state.version == 400
+        written, changed = await a.update("HHHHHH", command("c399"), gate(), ack="c399")
+        assert not changed and written.state.version == 400
+
+        assert len([f for f in await clients[0].hkeys(key) if f.startswith("k:")]) == 400
+        a.max_acks = b.max_acks = 5  # a session's allowance: past it, the oldest go
+        await a.create(Record(state=new_state("JJJJJJ")))
+        for n in range(8):
+            await (a if n % 2 else b).update("JJJJJJ", command(f"j{n}"), gate(), ack=f"j{n}")
+        fields = await clients[0].hkeys(session_key(prefix, "JJJJJJ"))
+        assert sorted(f for f in fields if f.startswith("k:")) == [f"k:j{n}" for n in range(3, 8)]
+        assert sorted(f for f in fields if f.startswith("n:")) == [f"n:{n}" for n in range(4, 9)]
+        again, changed = await a.update("JJJJJJ", command("j3"), gate(), ack="j3")
+        assert not changed and again.acks == {"j3": {"sealed": "ack of j3"}}
+
+        # Written before acks had fields of their own: the acks are in the record's JSON.
+        old = Record(state=new_state("IIIIII"), acks={"o1": {"sealed": "ack of o1"}, "o2": {"sealed": "ack of o2"}})
+        await clients[0].hset(session_key(prefix, "IIIIII"), mapping={
+            "rev": "1", "record": old.model_dump_json(), "presence": "{}"})
+        again, changed = await b.update("IIIIII", command("o1"), gate(), ack="o1")
+        assert not changed and again.acks["o1"] == {"sealed": "ack of o1"}
+        await b.update("IIIIII", command("n1"), gate(), ack="n1")  # the next write moves them to their fields
+        stored = await clients[0].hgetall(session_key(prefix, "IIIIII"))
+        assert json.loads(stored["record"])["acks"] == {}
+        assert {f for f in stored if f.startswith("k:")} == {"k:o1", "k:o2", "k:n1"}
+        again, changed = await a.update("IIIIII", command("o2"), gate(), ack="o2")
+        assert not changed and again.acks == {"o2": {"sealed": "ack of o2"}}
         for client in clients:
             await client.aclose()
 

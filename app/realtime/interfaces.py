@@ -61,12 +61,15 @@ class SessionStore(Protocol):
 
     async def load(self, code: str) -> Record | None: ...
 
-    async def update(self, code: str, change: Change, gate: "Gate | None" = None) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: "Gate | None" = None,
+                     ack: str | None = None) -> tuple[Record, bool]:
         """Apply ``change`` atomically to the latest record: (record, changed).
 
         With a ``gate``, its tokens are taken first, and when they are short its refusal is
-        raised with nothing read or changed. Raises ``KeyError`` when the session does not
-        exist (or has expired).
+        raised with nothing read or changed. ``ack``: the key of the command's remembered ack,
+        the only one ``change`` looks up: the record given to it may hold that ack alone
+        (Redis keeps each apart, so that a command's cost does not grow with the session's).
+        Raises ``KeyError`` when the session does not exist (or has expired).
         """
 
     async def delete(self, code: str) -> None: ...

@@ -309,7 +309,7 @@ class SessionService:
             return Record.model_construct(state=result.state, acks=acks)
 
         try:
-            await self._update(caller.code, change, gate=gate)
+            await self._update(caller.code, change, gate=gate, ack=key)
         except BaseException:
             if taken:
                 self.item_cap.give_back(caller.code, writer)
@@ -422,7 +422,8 @@ class SessionService:
                 log.debug("session %s: %s", code, event.type)
 
     async def _update(self, code: str, change: Callable[[Record], Record | None],
-                      store: SessionStore | None = None, gate: Gate | None = None) -> SessionState:
+                      store: SessionStore | None = None, gate: Gate | None = None,
+                      ack: str | None = None) -> SessionState:
         visible = False
 
         def tracked(record: Record) -> Record | None:
@@ -432,7 +433,7 @@ class SessionService:
             return new
 
         try:
-            record, changed = await (store or self.store).update(code, tracked, gate)
+            record, changed = await (store or self.store).update(code, tracked, gate, ack)
         except KeyError:
             raise NotFound("no session with that code") from None
         if changed and visible:

@@ -75,7 +75,8 @@ class MemoryStore:
     async def load(self, code: str) -> Record | None:
         return self._get(code)
 
-    async def update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: Gate | None = None,
+                     ack: str | None = None) -> tuple[Record, bool]:
         if gate is not None:
             await gate.take()
         record = self._get(code)

@@ -1,11 +1,16 @@
 """Sessions in Redis: the ``SessionStore`` for several workers and hosts.
 
-Each session is one hash, ``{prefix}s:{code}``: the record's JSON (state and the acks that
-make commands idempotent) as it may be stored (``at_rest``: presence as the room was shown
-it, pending items in an order of chance), who is online apart from what the room is shown
-(``presence``), and a revision that every write bumps. A write sets only the fields that
-moved: an anonymous act writes the record and never ``presence``; a socket opening or
-closing writes ``presence`` (and the record only if its fold time moved). ``presence`` is
+Each session is one hash, ``{prefix}s:{code}``: the state's JSON (``record``) as it may be
+stored (``at_rest``: presence as the room was shown it, pending items in an order of chance),
+who is online apart from what the room is shown (``presence``), a revision that every write
+bumps, and the acks that make commands idempotent, each in a field of its own (``k:{key}``,
+sealed; ``n:{number}`` and the count ``acks`` keep their order, so the oldest go past
+``MAX_ACKS``). A command reads and writes its own ack and no other: a session's thousandth
+command costs what its first did, and no worker parses a session's acks to follow its
+changes. (A record written before acks had fields of their own holds them in its JSON: they
+are read from there and move to their fields at the session's next write.) A write sets only
+the fields that moved: an anonymous act writes the record and never ``presence``; a socket
+opening or closing writes ``presence`` (and the record only if its fold time moved). ``presence`` is
 written unlogged and unreplicated (as the leases in ``presence.py``), so an append-only file
 or a replica holds each anonymous act with nothing of its author's, and no time anyone's
 socket opened or closed; a Redis restarted from its file has everyone as the room was shown
@@ -54,7 +59,7 @@ from redis.asyncio import Redis
 from app.facilitation.errors import Conflict
 from app.facilitation.models import SessionState
 from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, with_presence
-from app.realtime.interfaces import Change, Gate, Record, expires_at
+from app.realtime.interfaces import MAX_ACKS, Change, Gate, Record, expires_at
 from app.realtime.redis.limits import TAKE_BUCKETS, RedisLimits
 
 log = logging.getLogger("talkingpiece.redis")
@@ -62,8 +67,23 @@ log = logging.getLogger("talkingpiece.redis")
 # KEYS: session hash, sessions index, deadlines.
 # ARGV: expected revision ('' to create), record json ('-' unchanged), ttl ms, expires at, code,
 #       deadline ('' none, '-' leave alone), channel ('' no publish), message, nudge channel,
-#       presence json ('-' unchanged).
+#       presence json ('-' unchanged), acks to add (a JSON list of [key, ack], oldest first;
+#       '' none), how many acks a session keeps.
 _WRITE_FUNCTION = """
+local function add_acks(key, added, most)
+  for _, pair in ipairs(cjson.decode(added)) do
+    if redis.call('HSETNX', key, 'k:' .. pair[1], pair[2]) == 1 then
+      local n = redis.call('HINCRBY', key, 'acks', 1)
+      redis.call('HSET', key, 'n:' .. n, pair[1])
+      local old = n - most
+      if old > 0 then
+        local gone = redis.call('HGET', key, 'n:' .. old)
+        if gone then redis.call('HDEL', key, 'k:' .. gone, 'n:' .. old) end
+      end
+    end
+  end
+end
+
 local function write(KEYS, ARGV)
 local rev = redis.call('HGET', KEYS[1], 'rev')
 if ARGV[1] == '' then
@@ -75,6 +95,7 @@ end
 rev = tonumber(rev) + 1
 redis.call('HSET', KEYS[1], 'rev', rev)
 if ARGV[2] ~= '-' then redis.call('HSET', KEYS[1], 'record', ARGV[2]) end
+if ARGV[11] ~= '' then add_acks(KEYS[1], ARGV[11], tonumber(ARGV[12])) end
 if ARGV[10] ~= '-' then  -- presence is live: kept in memory, never logged or replicated
   redis.set_repl(redis.REPL_NONE)
   redis.call('HSET', KEYS[1], 'presence', ARGV[10])
@@ -98,18 +119,21 @@ end
 _WRITE = _WRITE_FUNCTION + "return write(KEYS, ARGV)\n"
 
 # A command computed from the record this worker holds, written in one round trip with its
-# fair share. KEYS: write's three, then the buckets. ARGV: write's ten, then take_buckets's.
-# Returns {'0', 0} with nothing taken or written when the session moved on since that record
-# (another worker wrote, it is gone, or its presence was lost): the caller reads it the usual
-# way. Else {wait} when the buckets are short (nothing written), or {'0', the new revision}.
+# fair share. KEYS: write's three, then the buckets. ARGV: write's twelve, the command's ack
+# key ('' none), then take_buckets's. Returns {'0', 0} with nothing taken or written when the
+# session moved on since that record (another worker wrote, it is gone, or its presence was
+# lost) or the command was done before (its ack is kept: the record held here has no acks):
+# the caller reads it the usual way. Else {wait} when the buckets are short (nothing
+# written), or {'0', the new revision}.
 _GATED_WRITE = TAKE_BUCKETS + _WRITE_FUNCTION + """
 local rev = redis.call('HGET', KEYS[1], 'rev')
-if rev ~= ARGV[1] or (ARGV[10] == '-' and redis.call('HEXISTS', KEYS[1], 'presence') == 0) then
+if rev ~= ARGV[1] or (ARGV[10] == '-' and redis.call('HEXISTS', KEYS[1], 'presence') == 0)
+   or (ARGV[13] ~= '' and redis.call('HEXISTS', KEYS[1], 'k:' .. ARGV[13]) == 1) then
   return {'0', 0}
 end
 local buckets, take = {}, {}
 for i = 4, #KEYS do buckets[i - 3] = KEYS[i] end
-for i = 11, #ARGV do take[i - 10] = ARGV[i] end
+for i = 14, #ARGV do take[i - 13] = ARGV[i] end
 local wait = take_buckets(buckets, take)
 if wait ~= '0' then return {wait} end
 return {'0', write(KEYS, ARGV)}
@@ -140,15 +164,17 @@ return gone
 """
 
 # A command's fair share and the read it is computed from, in one round trip. KEYS: the
-# session hash, then the buckets. ARGV: take_buckets's (``limits.py``). Returns {wait} when
-# the buckets are short (nothing is read), else {'0', rev, record, presence}.
+# session hash, then the buckets. ARGV: the command's ack field ('k:' and its key; '-' none),
+# then take_buckets's (``limits.py``). Returns {wait} when the buckets are short (nothing is
+# read), else {'0', rev, record, presence, ack}.
 _GATED_READ = TAKE_BUCKETS + """
-local buckets = {}
+local buckets, take = {}, {}
 for i = 2, #KEYS do buckets[i - 1] = KEYS[i] end
-local wait = take_buckets(buckets, ARGV)
+for i = 2, #ARGV do take[i - 1] = ARGV[i] end
+local wait = take_buckets(buckets, take)
 if wait ~= '0' then return {wait} end
-local fields = redis.call('HMGET', KEYS[1], 'rev', 'record', 'presence')
-return {wait, fields[1], fields[2], fields[3]}
+local fields = redis.call('HMGET', KEYS[1], 'rev', 'record', 'presence', ARGV[1])
+return {wait, fields[1], fields[2], fields[3], fields[4]}
 """
 
 MAX_ATTEMPTS = 100
@@ -185,7 +211,8 @@ class _Stored(NamedTuple):
     rev: str
     digest: bytes  # of the record's JSON: whether a write would change it (the JSON itself is not kept)
     presence: Presence | None  # None: lost (Redis restarted from its file, or a replica took over)
-    record: Record
+    record: Record  # its acks: the command's own, if kept (and a record of before acks had fields, all)
+    legacy: bool = False  # the record's JSON holds acks (written before they had fields of their own)
 
 
 class RedisStore:
@@ -197,6 +224,7 @@ class RedisStore:
         self._closed_ttl_s = closed_ttl_s
         self._idle_ttl_s = idle_ttl_s
         self._deadline_of = deadline_of
+        self.max_acks = MAX_ACKS
         self._write = redis.register_script(_WRITE)
         self._reconcile = redis.register_script(_RECONCILE)
         self._expired = redis.register_script(_EXPIRED)
@@ -234,19 +262,22 @@ class RedisStore:
         return "" if when is None else repr(when)
 
     async def _put(self, expected: str, record: Record, publish: bool, was: "_Stored | None" = None,
-                   gate: Gate | None = None) -> int:
+                   gate: Gate | None = None, ack: str | None = None) -> int:
         """Compare-and-set; the new revision, 0 on a conflict, -1 when the session is gone.
 
         ``was``: what the fields held at ``expected``, so only those that moved are written.
         ``gate``: a share to take in the same step (``_GATED_WRITE``); then 0 also means
-        nothing was taken or written, and the caller is to read the session the usual way."""
+        nothing was taken or written (or the command ``ack`` names was done before), and the
+        caller is to read the session the usual way."""
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
-        stored = Record.model_construct(state=at_rest(record.state), acks=record.acks)
+        stored = Record.model_construct(state=at_rest(record.state), acks={})
         raw = stored.model_dump_json()
         digest = _digest(raw)
         presence = presence_of(record.state)
-        if was is not None and digest == was.digest and presence == was.presence:
+        added = [(key, json.dumps(kept)) for key, kept in record.acks.items()
+                 if was is None or was.legacy or key not in was.record.acks]
+        if was is not None and digest == was.digest and presence == was.presence and not added:
             # Nothing stored moves (a socket noted, the room shown nothing new); with a share
             # still to take, the usual read takes it.
             return 0 if gate is not None else int(expected)
@@ -261,14 +292,14 @@ class RedisStore:
         keys = [session_key(self.prefix, code), self._index, deadlines_key(self.prefix)]
         args = [expected, raw_arg, max(1, int((expiry - now) * 1000)), repr(expiry), code,
                 self._deadline_arg(record.state), channel(self.prefix, code) if publish else "", message,
-                nudge_channel(self.prefix), presence_arg]
+                nudge_channel(self.prefix), presence_arg, json.dumps(added) if added else "", self.max_acks]
         done = 0
         try:
             if gate is None:
                 done = int(await self._write(keys=keys, args=args))
             else:
                 more_keys, more_args = gate.limits.script_args("take", gate.buckets, gate.now)
-                reply = await self._gated_write(keys=keys + more_keys, args=args + more_args)
+                reply = await self._gated_write(keys=keys + more_keys, args=[*args, ack or "", *more_args])
                 if float(reply[0]):
                     raise gate.refused(float(reply[0]))
                 done = int(reply[1])
@@ -290,29 +321,32 @@ class RedisStore:
     async def create(self, record: Record) -> bool:
         return await self._put("", record, publish=False) > 0
 
-    async def _gated_get(self, code: str, gate: Gate) -> "_Stored | None":
+    async def _gated_get(self, code: str, gate: Gate, ack: str | None = None) -> "_Stored | None":
         """``_get`` after taking the gate's tokens, in one round trip when they are kept in this
         Redis (a command's session share); refused with nothing read when they are short."""
         if not self._gates_here(gate):
             await gate.take()
-            return await self._get(code)
+            return await self._get(code, ack)
         limits = gate.limits
         assert isinstance(limits, RedisLimits)
         keys, args = limits.script_args("take", gate.buckets, gate.now)
-        reply = await self._gated_read(keys=[session_key(self.prefix, code), *keys], args=args)
+        reply = await self._gated_read(keys=[session_key(self.prefix, code), *keys], args=[_ack_field(ack), *args])
         wait = float(reply[0])
         if wait:
             raise gate.refused(wait)
-        return self._stored(code, *reply[1:])
+        return self._stored(code, *reply[1:5], ack=ack)
 
     def _gates_here(self, gate: Gate) -> bool:
         """Whether the gate's buckets are kept in this Redis, so a script can take them."""
         return isinstance(gate.limits, RedisLimits) and gate.limits.redis is self.redis
 
-    async def _get(self, code: str) -> "_Stored | None":
-        return self._stored(code, *await self.redis.hmget(session_key(self.prefix, code), ["rev", "record", "presence"]))
+    async def _get(self, code: str, ack: str | None = None) -> "_Stored | None":
+        fields = ["rev", "record", "presence", _ack_field(ack)]
+        return self._stored(code, *await self.redis.hmget(session_key(self.prefix, code), fields), ack=ack)
 
-    def _stored(self, code: str, rev: str | None, raw: str | None, presence: str | None) -> "_Stored | None":
+    def _stored(self, code: str, rev: str | None, raw: str | None, presence: str | None, kept: str | None = None,
+                ack: str | None = None) -> "_Stored | None":
+        """The session as read: ``kept`` is the ack of the command ``ack`` names, if it was done."""
         if rev is None or raw is None:
             return None
         digest, written = _digest(raw), self._written.get(code)
@@ -320,20 +354,23 @@ class RedisStore:
             record = written[1]  # what this worker wrote last, and nobody since: no parse
         else:
             record = Record.model_validate_json(raw)
+        legacy = bool(record.acks)
+        acks = {**record.acks, ack: json.loads(kept)} if kept is not None and ack else record.acks
         live: Presence | None = json.loads(presence) if presence is not None else None
         state = with_presence(record.state, live) if live is not None else presence_lost(record.state, self._clock())
-        return _Stored(rev, digest, live, record.model_copy(update={"state": state}))
+        return _Stored(rev, digest, live, record.model_copy(update={"state": state, "acks": acks}), legacy)
 
     async def load(self, code: str) -> Record | None:
         found = await self._get(code)
         return found.record if found else None
 
-    async def update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
+    async def update(self, code: str, change: Change, gate: Gate | None = None,
+                     ack: str | None = None) -> tuple[Record, bool]:
         lock, users = self._locks.get(code) or (asyncio.Lock(), 0)
         self._locks[code] = (lock, users + 1)
         try:
             async with lock:
-                return await self._update(code, change, gate)
+                return await self._update(code, change, gate, ack)
         finally:
             lock, users = self._locks[code]
             if users <= 1:
@@ -341,7 +378,8 @@ class RedisStore:
             else:
                 self._locks[code] = (lock, users - 1)
 
-    async def _update(self, code: str, change: Change, gate: Gate | None = None) -> tuple[Record, bool]:
+    async def _update(self, code: str, change: Change, gate: Gate | None = None,
+                      ack: str | None = None) -> tuple[Record, bool]:
         head = self._heads.get(code) if gate is not None and self._gates_here(gate) else None
         if head is not None:
             # The session as this worker last wrote it: if nobody has written since,
@@ -352,10 +390,10 @@ class RedisStore:
             except Exception:
                 new = None
             if new is not None and await self._put(head.rev, new, publish=new.state.version != head.record.state.version,
-                                                   was=head, gate=gate) > 0:
+                                                   was=head, gate=gate, ack=ack) > 0:
                 return new, True
         for attempt in range(MAX_ATTEMPTS):
-            found = await (self._get(code) if attempt or gate is None else self._gated_get(code, gate))
+            found = await (self._get(code, ack) if attempt or gate is None else self._gated_get(code, gate, ack))
             if found is None:
                 raise KeyError(code)
             rev, record = found.rev, found.record
@@ -416,6 +454,11 @@ class RedisStore:
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the runtime
+
+
+def _ack_field(ack: str | None) -> str:
+    """The hash field of a command's ack ('-', a field never written, for a command without one)."""
+    return f"k:{ack}" if ack else "-"
 
 
 def _digest(raw: str) -> bytes:
