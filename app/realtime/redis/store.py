@@ -184,7 +184,6 @@ KEPT_PARSED = 1024  # sessions whose last write here is kept parsed (a room's wo
 # Past this the oldest is let go and its message is read back instead: dearer, and dearer
 # still when it happens because the worker is already behind, so the bound is generous.
 KEPT_WRITES = 4096
-KEPT_PER_SESSION = 16  # a session's writes whose messages have not come back yet
 
 DeadlineOf = Callable[[SessionState], "float | None"]
 
@@ -234,7 +233,7 @@ class RedisStore:
         self._index = f"{prefix}sessions"
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.worker = secrets.token_hex(6)  # names this store's messages on the sessions' channels
-        self._published: dict[str, dict[int, SessionState]] = {}  # code -> revision -> state, published here
+        self._published: dict[str, tuple[int, SessionState]] = {}  # code -> (revision, state) published here
         self._written: dict[str, tuple[bytes, Record]] = {}  # code -> (digest of its JSON, record) written here
         self._heads: dict[str, _Stored] = {}  # code -> the session as this worker last wrote it
         self.on_erased: Callable[[], None] = lambda: None  # a session's content left Redis (``rewrites.py``)
@@ -247,31 +246,14 @@ class RedisStore:
         if worker != self.worker:
             return None
         kept = self._published.get(code)
-        state = kept.pop(revision, None) if kept is not None else None
-        if kept is not None and not kept:
-            del self._published[code]
-        return state
+        if kept is None or kept[0] != revision:
+            return None
+        del self._published[code]
+        return kept[1]
 
     def _keep(self, code: str, revision: int, state: SessionState) -> None:
-        """Kept until its message comes back. A room that changes again before then (a busy
-        worker reads its messages late) keeps each state: every message is delivered from
-        what it holds, none read back."""
-        if not self.follows(code):
-            return
-        kept = self._published.pop(code, None) or {}
-        kept[revision] = state
-        while len(kept) > KEPT_PER_SESSION:
-            del kept[next(iter(kept))]
-        _newest(self._published, code, kept, KEPT_WRITES)
-
-    def _not_published(self, code: str, revision: int, state: SessionState) -> None:
-        """The write kept for ``revision`` did not happen (another worker was first, or the
-        session is gone): no message will come for it."""
-        kept = self._published.get(code)
-        if kept is not None and kept.get(revision) is state:
-            del kept[revision]
-            if not kept:
-                del self._published[code]
+        if self.follows(code):
+            _newest(self._published, code, (revision, state), KEPT_WRITES)
 
     def _deadline_arg(self, state: SessionState) -> str:
         if self._deadline_of is None:
@@ -322,8 +304,8 @@ class RedisStore:
                     raise gate.refused(float(reply[0]))
                 done = int(reply[1])
         finally:
-            if publish and done != revision:
-                self._not_published(code, revision, record.state)
+            if publish and done != revision and self._published.get(code, (0, None))[1] is record.state:
+                del self._published[code]  # not written (another worker was first, or it is gone): no message
         if done > 0:
             self._remember(code, digest, stored, str(done), presence)
         return done
