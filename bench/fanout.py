@@ -87,20 +87,19 @@ def split_cores(core: int | None) -> tuple[set[int], set[int]] | None:
     return {core}, set(cores) - {core}
 
 
-SERVER_CORES: set[int] | None = None  # set by main() when pinning
-
-
-def _server_preexec() -> None:
-    raise_fd_limit()
-    if SERVER_CORES:
-        os.sched_setaffinity(0, SERVER_CORES)
-
-
 class Server:
-    def __init__(self, argv: list[str], env: dict[str, str], ready: Any, log: Path, *, measured: bool = True) -> None:
+    """A process the benchmark starts; ``cores``: the cores it is held on (None: the kernel places it)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], ready: Any, log: Path,
+                 cores: set[int] | None = None) -> None:
+        def preexec() -> None:
+            raise_fd_limit()
+            if cores:
+                os.sched_setaffinity(0, cores)
+
         self.log = open(log, "ab")
         self.proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=self.log,
-                                     stderr=subprocess.STDOUT, preexec_fn=_server_preexec if measured else raise_fd_limit)
+                                     stderr=subprocess.STDOUT, preexec_fn=preexec)
         deadline = time.monotonic() + 30
         while not ready():
             if self.proc.poll() is not None:
@@ -257,8 +256,7 @@ def redis_server(tmp: Path) -> tuple[Server, str]:
     """A redis-server of the benchmark's own on a free port, keeping nothing on disk: (process, URL)."""
     rport = free_port()
     server = Server([shutil.which("redis-server") or "redis-server", "--port", str(rport), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport), tmp / "redis.log",
-                    measured=False)
+                     "--save", "", "--appendonly", "no", "--dir", str(tmp)], {}, _tcp_ready(rport), tmp / "redis.log")
     return server, f"redis://127.0.0.1:{rport}/0"
 
 
@@ -279,7 +277,8 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
         redis, env["REDIS_URL"] = redis_server(tmp)
         env["LIMITS_SECRET"] = secrets.token_hex(32)
     try:
-        server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log")
+        server = Server([sys.executable, "-m", "app", "--port", str(port)], env, _http_ready(port), tmp / "server.log",
+                        args.server_cores)
         try:
             row = measure(socket_kind, mode, port, server, args, sessions, per_session)
         finally:
@@ -293,7 +292,8 @@ def run_talkingpiece(socket_kind: str, mode: str, sessions: int, per_session: in
 def run_raw(size: int, sessions: int, per_session: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     port = free_port()
     argv = [sys.executable, str(ROOT / "bench" / "raw_server.py"), "--port", str(port), "--size", str(size)]
-    server = Server(argv + (["--deflate"] if args.server_deflate else []), {}, _tcp_ready(port), tmp / "raw.log")
+    server = Server(argv + (["--deflate"] if args.server_deflate else []), {}, _tcp_ready(port), tmp / "raw.log",
+                    args.server_cores)
     try:
         return measure("raw", "-", port, server, args, sessions, per_session)
     finally:
@@ -397,17 +397,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              "(default: every process left to the kernel)")
     args = parser.parse_args(argv)
     raise_fd_limit()
-    global SERVER_CORES
     cores = split_cores(args.pin_core)
+    args.server_cores = cores[0] if cores else None
     if cores is not None:
-        SERVER_CORES = cores[0]
         os.sched_setaffinity(0, cores[1])  # inherited by the load processes, redis-server and py-spy
     sizes = [int(s) for s in args.sizes.split(",") if s]
     modes = [m for m in args.modes.split(",") if m]
     kinds = [k for k in args.sockets.split(",") if k]
     rooms = [int(r) for r in str(args.per_session).split(",") if r]
     result: dict[str, Any] = {"label": args.label, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                              "machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": [],
+                              "machine": machine(), "config": {k: v for k, v in vars(args).items() if k != "server_cores"},
+                              "runs": [],
                               "cores": {"server": sorted(cores[0]), "load": sorted(cores[1])} if cores else None}
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     with tempfile.TemporaryDirectory(prefix="tp-bench-") as tmpdir:
