@@ -193,14 +193,16 @@ def next_id(state: SessionState) -> str | None:
 Place = str  # speaking, done, passed, skipped, left, next, waiting, second_chance
 
 
-def places(state: SessionState) -> list[tuple[str, Place]]:
+def places(state: SessionState, upcoming: str | None = None) -> list[tuple[str, Place]]:
     """Each entry of the round's order with its place: who speaks, who spoke, passed or was
-    skipped, who left, who is next (the one ``next_id`` names), who waits, and who waits
-    for the second chance they were offered after passing."""
+    skipped, who left, who is next (the one ``next_id`` names: ``upcoming``, where the caller
+    has it already), who waits, and who waits for the second chance they were offered after
+    passing."""
     rnd = state.round
     if rnd is None:
         return []
-    upcoming = next_id(state)
+    if upcoming is None:
+        upcoming = next_id(state)
     turn = state.turn
     holder = turn.participant_id if turn is not None and turn.source == "round" else None
     next_at = next((i for i, pid in enumerate(rnd.order) if i > rnd.position and pid == upcoming), None)

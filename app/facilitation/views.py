@@ -116,9 +116,10 @@ def _shared(state: SessionState, now: float) -> dict[str, Any]:
     if state.round is not None:
         r = state.round
         # next_id and places come from ``floor``, the rules the engine acts on: never a leaver as next.
+        upcoming = floor.next_id(state)
         rnd = {"order": list(r.order), "position": r.position, "duration_s": r.duration_s,
-               "marks": dict(r.marks), "next_id": floor.next_id(state),
-               "places": [{"participant_id": pid, "place": place} for pid, place in floor.places(state)]}
+               "marks": dict(r.marks), "next_id": upcoming,
+               "places": [{"participant_id": pid, "place": place} for pid, place in floor.places(state, upcoming)]}
     return {
         "code": state.code,
         "title": state.title,

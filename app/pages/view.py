@@ -289,11 +289,12 @@ def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
     top = max((p["spoken_s"] for p in people), default=0.0) or 1.0
     bars = []
     for i, p in enumerate(people):
-        share = p["spoken_s"] / total if total else 0.0
+        spoken = p["spoken_s"]
+        share = spoken / total if total else 0.0
+        said = spoken_text(spoken)
         bars.append({"name": p["name"], "y": i * (BAR_HEIGHT + BAR_GAP) + 18,
-                     "width": round(max(2.0, CHART_WIDTH * p["spoken_s"] / top), 1) if p["spoken_s"] else 2,
-                     "label": f"{spoken_text(p['spoken_s'])} ({round(share * 100)}%)",
-                     "spoken": spoken_text(p["spoken_s"]), "share": share,
+                     "width": round(max(2.0, CHART_WIDTH * spoken / top), 1) if spoken else 2,
+                     "label": f"{said} ({round(share * 100)}%)", "spoken": said, "share": share,
                      "present": p["present"]})
     height = max(1, len(people)) * (BAR_HEIGHT + BAR_GAP) + 10
     return {"bars": bars, "width": CHART_WIDTH, "bar_height": BAR_HEIGHT, "height": height,
