@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from app.facilitation.models import SessionState
 from app.realtime.at_rest import at_rest
 from app.realtime.interfaces import Record
 from app.realtime.sqlite.groups import SqliteGroupStore
@@ -94,8 +95,8 @@ def sqlite_writes(db: bytes, wal: bytes, code: str, workdir: Path) -> list[dict[
             row = conn.execute("SELECT state FROM sessions WHERE code = ?", (code,)).fetchone()
         finally:
             conn.close()
-        if row is not None and (not writes or json.loads(row[0]) != writes[-1]["record"]):
-            writes.append({"record": json.loads(row[0]), "presence": False, "raw": row[0]})
+        if row is not None and (not writes or whole(json.loads(row[0])) != writes[-1]["record"]):
+            writes.append({"record": whole(json.loads(row[0])), "presence": False, "raw": row[0]})
     return writes
 
 
@@ -143,10 +144,16 @@ def aof_writes(workdir: Path, code: str) -> tuple[list[dict[str, Any]], list[lis
                 fields[b"presence"] = b""
         if b"record" in fields or b"presence" in fields:
             raw = fields.get(b"record")
-            writes.append({"record": json.loads(raw)["state"] if raw else None, "presence": b"presence" in fields,
+            writes.append({"record": whole(json.loads(raw)["state"]) if raw else None, "presence": b"presence" in fields,
                            "raw": b"\0".join(a for args in block for a in args).decode(errors="replace"),
                            "block": block})
     return writes, blocks
+
+
+def whole(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored state with every field it leaves out at its default written in, as whoever
+    reads the store knows it to be (``at_rest.stored_json``)."""
+    return SessionState.model_validate(stored).model_dump(mode="json")
 
 
 # ---------------------------------------------------------------- the checks, the same for both

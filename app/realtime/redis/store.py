@@ -58,7 +58,7 @@ from redis.asyncio import Redis
 
 from app.facilitation.errors import Conflict
 from app.facilitation.models import SessionState
-from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, with_presence
+from app.realtime.at_rest import Presence, at_rest, presence_lost, presence_of, stored_json, with_presence
 from app.realtime.interfaces import MAX_ACKS, Change, Gate, Record, expires_at
 from app.realtime.redis.limits import TAKE_BUCKETS, RedisLimits
 
@@ -272,7 +272,7 @@ class RedisStore:
         code, now = record.state.code, self._clock()
         expiry = expires_at(record.state, self._closed_ttl_s, self._idle_ttl_s, now)
         stored = Record.model_construct(state=at_rest(record.state), acks={})
-        raw = stored.model_dump_json()
+        raw = stored_json(stored)
         digest = _digest(raw)
         presence = presence_of(record.state)
         added = [(key, json.dumps(kept)) for key, kept in record.acks.items()

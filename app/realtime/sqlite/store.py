@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from app.facilitation.models import SessionState
-from app.realtime.at_rest import at_rest
+from app.realtime.at_rest import at_rest, stored_json
 from app.realtime.interfaces import Record
 from app.realtime.sqlite.files import forget, open_private
 
@@ -281,7 +281,7 @@ class SessionFile:
             if p.wipe:
                 self._stored.pop(code, None)
             if p.record is not None:
-                row = (code, at_rest(p.record.state).model_dump_json(), p.expires_at)
+                row = (code, stored_json(at_rest(p.record.state)), p.expires_at)
                 digest = hashlib.blake2b(f"{row[1]}\x1f{row[2]!r}".encode(), digest_size=16).digest()
                 if digest != self._stored.get(code):
                     rows.append(row)
