@@ -16,8 +16,9 @@ reason: ``online`` is what the shell reports, ``connected`` what the room sees.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -57,6 +58,24 @@ MAX_PHASE_S = 6 * 3600
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's ``model_copy``, without its general path: a frozen model with no extra
+        fields and no private attributes is its fields and the names of those set. The core
+        makes every new state by copying (a turn change copies a dozen models, and the
+        views and the stores more), so the copy is most of what a change costs to decide.
+        Held to pydantic's own by tests/test_engine_invariants.py."""
+        if deep or not update:
+            return super().model_copy(update=update, deep=deep)
+        copied = type(self).__new__(type(self))
+        _set(copied, "__dict__", {**self.__dict__, **update})
+        _set(copied, "__pydantic_extra__", None)
+        _set(copied, "__pydantic_fields_set__", self.__pydantic_fields_set__ | update.keys())
+        _set(copied, "__pydantic_private__", None)
+        return copied
+
+
+_set = object.__setattr__
 
 
 class Status(str, Enum):
