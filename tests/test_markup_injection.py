@@ -35,10 +35,11 @@ import pytest
 import websockets
 from jinja2 import TemplateSyntaxError
 from markdown_it import MarkdownIt
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from app.live.htmx import PAGES
 from app.pages.i18n import shipped, speaking, translations
+from app.pages.markup import escape as page_escape
 from app.pages.templates import templates
 from tests.support.client import Api, bearer
 from tests.support.server import ServerProcess
@@ -512,3 +513,28 @@ def test_a_lone_percent_sign_in_a_message_of_a_template_does_not_compile() -> No
     with pytest.raises(TemplateSyntaxError):
         templates.from_string("{{ _('Discussion (100% honest)') }}")
     assert templates.from_string("{{ _('Discussion (100%% honest)') }}").render() == HONEST
+
+
+class _Html:
+    """An object that says it is markup (``__html__``), as a chart or a button is."""
+
+    def __html__(self) -> str:
+        return "<b>as it says</b>"
+
+
+class _Shown:
+    def __str__(self) -> str:
+        return f"{IMG} & <i>"
+
+
+@pytest.mark.parametrize("value", [
+    IMG, PERCENT, "", "Ana & Ben's \"team\"", "\u00e9\u0142 <>&'\"", Markup("<b>kept</b>"), Markup(""),
+    7, -3, 2.5, float("inf"), True, None, _Html(), _Shown(), Markup("<i>x</i>") + IMG, type("S", (str,), {})(IMG),
+])
+def test_every_value_a_page_writes_is_escaped_as_markupsafe_escapes_it(value: Any) -> None:
+    """The pages escape with their own, quicker function (app.pages.markup): it writes what
+    markupsafe's would, in a template's ``{{ value }}`` as in code."""
+    ours = page_escape(value)
+    assert type(ours) is Markup and ours == escape(value)
+    assert templates.from_string("{{ v }}").render(v=value) == str(escape(value))
+    assert templates.get_template("console.html").root_render_func.__globals__["escape"] is page_escape

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.pages import i18n
+from app.pages.markup import escape
 
 # Words the model carries as codes: a place in the round, in the viewer's language.
 ROUND_MARKS = {"speaking": i18n.N_("speaking"), "done": i18n.N_("done"), "passed": i18n.N_("passed"),

@@ -45,9 +45,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from markupsafe import escape
 
 from app.pages.i18n import SOURCE
+from app.pages.markup import escape
 from app.pages.names import guests_named
 from app.pages.safety import safety_model
 from app.pages.templates import keeping, render_block

@@ -24,6 +24,7 @@ from app.pages import i18n
 from app.pages.breakouts import name_list
 from app.pages.charts import round_order, voice_bars, voice_summary
 from app.pages.controls import command, countdown
+from app.pages.markup import PageTemplate
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
 from app.pages.view import clock_region, clock_text, plural, spoken_text, viewer_region
@@ -38,7 +39,10 @@ class PageEnvironment(jinja2.Environment):
     """jinja's environment, with ``x.name`` on the page model's dicts taken as the item
     without first trying, and failing, the attribute: the same result (a dict's own
     attributes still win), and most of what rendering a region does. Each template is
-    checked as it is compiled (``check_template``)."""
+    checked as it is compiled (``check_template``), and its values are escaped without
+    markupsafe's copies (``PageTemplate``)."""
+
+    template_class = PageTemplate
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.facilitation.durations import minutes_seconds
 from app.pages.breakouts import breakouts_model
 from app.pages.i18n import N_
+from app.pages.markup import escape
 from app.pages.names import LEFT, SOMEONE, SOMEONE_WHO_LEFT, guests_named, me_named
 from app.pages.safety import safety_model, safety_own
 
