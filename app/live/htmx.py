@@ -94,10 +94,10 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     kind = ("pages-kind", audience_key, own_inputs(viewer, paths))
     leaves = cache.get(kind)
     if leaves is None:
-        leaves = cache[kind] = [kept.leaf(template, r, audience_key, k, audience, viewer, state.version, lang)
-                                if r.name != VIEWER else None for r, k in zip(regions, shared_keys)]
-    # A phone's own data (``VIEWER``) has no leaf here: each connection builds it for itself, and
-    # only when its inputs moved (``FragmentConnection``; ``render_regions`` for a fresh render).
+        # A phone's own data (``VIEWER``) has no leaf: each connection builds it for itself, and
+        # only when its inputs moved (``FragmentConnection``; ``render_regions`` for a fresh render).
+        leaves = cache[kind] = kept.leaves(template, regions, audience_key, shared_keys, audience, viewer,
+                                           state.version, lang)
     found = cache[key] = (kept, audience, viewer, leaves)
     return found
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -229,17 +230,47 @@ def every_input(model: dict[str, Any], regions: tuple[Region, ...]) -> list[tupl
     most). Kept as they are (no string made of them: the console's people list, for every
     socket that connects), so equal means equal as Python compares them; a path's values keep
     one type from one state to the next, so ``1 == True`` never stands for a change."""
-    read: dict[str, Any] = {}
-    keys = []
+    reads, picks = _plan(regions)
+    values = []
+    for head, tail, shape, keys, missing in reads:
+        value = model.get(head, MISSING)
+        if tail and type(value) is dict:
+            value = value.get(tail, MISSING)
+        if keys and type(value) is list:  # what ``_shaped`` keeps of each item, as a tuple: equal when it is
+            value = [tuple(map(item.get, keys, missing)) for item in value]
+        elif shape:
+            value = _shaped(value, shape)
+        values.append(value)
+    return [pick(values) for pick in picks]
+
+
+Pick = Callable[[list[Any]], tuple[Any, ...]]
+Read = tuple[str, str, str, tuple[str, ...], tuple[object, ...]]  # head, tail, shape, a list's keys, MISSING each
+
+
+def _plan(regions: tuple[Region, ...]) -> tuple[tuple[Read, ...], tuple[Pick, ...]]:
+    """The distinct paths a page's regions read, parsed, and for each region where its inputs
+    are among them: worked out once per page, not at every change."""
+    found = _PLANS.get(id(regions))
+    if found is not None and found[0] is regions:
+        return found[1]
+    paths = tuple(dict.fromkeys(p for region in regions for p in region.shared))
+    where = {p: i for i, p in enumerate(paths)}
+    picks: list[Pick] = []
     for region in regions:
-        values = []
-        for path in region.shared:
-            if path in read:
-                values.append(read[path])
-            else:
-                values.append(read.setdefault(path, _value(model, path)))
-        keys.append(tuple(values))
-    return keys
+        at = [where[p] for p in region.shared]
+        picks.append(operator.itemgetter(*at) if len(at) > 1 else  # type: ignore[arg-type]
+                     (lambda values, i=at[0]: (values[i],)) if at else (lambda values: ()))
+    reads: list[Read] = []
+    for head, tail, shape in map(_parse, paths):
+        keys = tuple(shape.split(",")) if shape and shape != "?" else ()
+        reads.append((head, tail, shape, keys, (MISSING,) * len(keys)))
+    plan = (tuple(reads), tuple(picks))
+    _PLANS[id(regions)] = (regions, plan)  # the regions held, so that their id stays theirs
+    return plan
+
+
+_PLANS: dict[int, tuple[tuple[Region, ...], Any]] = {}  # one per page (REGIONS), or per test's own
 
 
 def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:
@@ -287,27 +318,38 @@ class Regions:
     __slots__ = ("kept", "parts", "version")
 
     def __init__(self) -> None:
-        self.kept: dict[tuple[Any, ...], Kept] = {}
+        self.kept: dict[tuple[Any, ...], dict[str, Kept]] = {}  # per audience, per region
         self.parts: dict[str, Any] = {}  # parts of regions kept between renderings (templates.kept)
         self.version = -1
 
-    def leaf(self, template: str, region: Region, audience_key: tuple[Any, ...], shared_key: tuple[Any, ...],
-             audience: dict[str, Any], viewer: dict[str, Any] | None, version: int, lang: str = SOURCE) -> Leaf:
-        """The region for this viewer, rendered only if no viewer of the audience with the same
-        own values has had it since its shared inputs last changed."""
-        self.version = max(self.version, version)
-        key = (*audience_key, region.name)
-        kept = self.kept.get(key)
-        if kept is None or kept.shared != shared_key:
-            kept = self.kept[key] = Kept(shared_key)
-        viewer = viewer if reads_viewer(region, audience) else None
-        own = own_inputs(viewer, region.own_split) if region.own and viewer is not None else ""
-        leaf = kept.by_own.get(own)
-        if leaf is None:
-            with keeping(self.parts):
-                leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, viewer, lang), version)
-        leaf.used = version
-        return leaf
+    def leaves(self, template: str, regions: tuple[Region, ...], audience_key: tuple[Any, ...],
+               shared_keys: list[tuple[Any, ...]], audience: dict[str, Any], viewer: dict[str, Any] | None,
+               version: int, lang: str = SOURCE) -> list[Leaf | None]:
+        """Each region for this viewer, rendered only if no viewer of the audience with the same
+        own values has had it since its shared inputs last changed; None for a phone's own
+        data (``VIEWER``), which each socket builds for itself."""
+        if version > self.version:
+            self.version = version
+        here = self.kept.get(audience_key)
+        if here is None:
+            here = self.kept[audience_key] = {}
+        found: list[Leaf | None] = []
+        for region, shared_key in zip(regions, shared_keys):
+            if region.name == VIEWER:
+                found.append(None)
+                continue
+            kept = here.get(region.name)
+            if kept is None or kept.shared != shared_key:
+                kept = here[region.name] = Kept(shared_key)
+            mine = viewer if region.own and viewer is not None and reads_viewer(region, audience) else None
+            own = own_inputs(mine, region.own_split) if mine is not None else ""
+            leaf = kept.by_own.get(own)
+            if leaf is None:
+                with keeping(self.parts):
+                    leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, mine, lang), version)
+            leaf.used = version
+            found.append(leaf)
+        return found
 
     def html(self, leaf: Leaf, template: str, region: Region, audience: dict[str, Any],
              viewer: dict[str, Any] | None, lang: str = SOURCE) -> str:
@@ -339,7 +381,7 @@ class Regions:
         """The newest state has been offered to every socket: forget the renderings it did not
         use, and the HTML of regions that are a phone's own (the sockets have it; a digest
         says it is unchanged, and it is rendered again if another socket asks for it)."""
-        for kept in self.kept.values():
+        for kept in (kept for here in self.kept.values() for kept in here.values()):
             if len(kept.by_own) > 1:
                 kept.by_own = {own: leaf for own, leaf in kept.by_own.items() if leaf.used >= self.version}
             if len(kept.by_own) > KINDS_KEPT:
