@@ -229,7 +229,9 @@ def every_input(model: dict[str, Any], regions: tuple[Region, ...]) -> list[tupl
     state and audience, each path read once for all the regions (``status`` is an input of
     most). Kept as they are (no string made of them: the console's people list, for every
     socket that connects), so equal means equal as Python compares them; a path's values keep
-    one type from one state to the next, so ``1 == True`` never stands for a change."""
+    one type from one state to the next, so ``1 == True`` never stands for a change. A list
+    read in part (``present[id,name]``) is kept as each item's values of those keys, a tuple:
+    equal exactly when what the region is given of it (``_shaped``) is."""
     reads, picks = _plan(regions)
     values = []
     for head, tail, shape, keys, missing in reads:
