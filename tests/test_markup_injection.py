@@ -25,6 +25,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -40,7 +41,8 @@ from markupsafe import Markup, escape
 from app.live.htmx import PAGES
 from app.pages.i18n import shipped, speaking, translations
 from app.pages.markup import escape as page_escape
-from app.pages.templates import templates
+from app.pages.templates import filled, templates
+from app.resources import LOCALE, TEMPLATES
 from tests.support.client import Api, bearer
 from tests.support.server import ServerProcess
 
@@ -538,3 +540,18 @@ def test_every_value_a_page_writes_is_escaped_as_markupsafe_escapes_it(value: An
     assert type(ours) is Markup and ours == escape(value)
     assert templates.from_string("{{ v }}").render(v=value) == str(escape(value))
     assert templates.get_template("console.html").root_render_func.__globals__["escape"] is page_escape
+
+
+def test_every_placeholder_of_the_products_words_is_filled_as_text() -> None:
+    """A message's values are filled in as escaped text (``templates.filled``): every
+    placeholder in the templates and the catalogs is ``%(name)s``, and a filled message is
+    what markupsafe's ``Markup(message) % values`` makes, hostile values included."""
+    sources = [p.read_text(encoding="utf-8") for p in (*TEMPLATES.glob("*.html"), *LOCALE.rglob("*.po"), LOCALE / "messages.pot")]
+    placeholders = [m for text in sources for m in re.findall(r"%\([a-z_]+\)[^s]", text)]
+    assert sum(len(re.findall(r"%\([a-z_]+\)s", text)) for text in sources) > 1000 and placeholders == []
+    for values in ({"name": IMG}, {"name": PERCENT, "n": 3}, {"name": Markup("<b>kept</b>"), "n": 2.5},
+                   {"name": _Html(), "n": None}, {"name": _Shown(), "n": True}):
+        message = "<strong>%(name)s</strong> (%(n)s) 100%% honest" if "n" in values else "<em>%(name)s</em>"
+        ours = filled(message, dict(values))
+        assert type(ours) is Markup and ours == Markup(message) % values
+    assert filled("%(count)d left", {"count": 3}) == "3 left"  # another kind of placeholder: markupsafe's way

@@ -24,7 +24,7 @@ from app.pages import i18n
 from app.pages.breakouts import name_list
 from app.pages.charts import round_order, voice_bars, voice_summary
 from app.pages.controls import command, countdown
-from app.pages.markup import PageTemplate
+from app.pages.markup import PageTemplate, escape
 from app.pages.page_scripts import preloads
 from app.pages.template_rules import check_template
 from app.pages.view import clock_region, clock_text, plural, spoken_text, viewer_region
@@ -103,7 +103,7 @@ templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True, 
 # values are escaped into it) and take no context, so a message costs a catalog lookup.
 def _page_gettext(message: str, **values: Any) -> str:
     if values:
-        return Markup(i18n.gettext(message)) % values
+        return filled(i18n.gettext(message), values)
     key = (i18n.current(), message)
     found = _WORDS.get(key)
     if found is None:  # a label without values: the same markup at every render in this language
@@ -116,12 +116,27 @@ _WORDS: dict[tuple[str, str], Markup] = {}  # bounded by the templates' messages
 
 def _page_ngettext(singular: str, plural_: str, n: int, **values: Any) -> str:
     values.setdefault("num", n)
-    return Markup(i18n.ngettext(singular, plural_, n)) % values
+    return filled(i18n.ngettext(singular, plural_, n), values)
 
 
 def _page_pgettext(context: str, message: str, **values: Any) -> str:
     values.setdefault("context", context)
-    return Markup(i18n.pgettext(context, message)) % values
+    return filled(i18n.pgettext(context, message), values)
+
+
+def filled(message: str, values: dict[str, Any]) -> Markup:
+    """``Markup(message) % values``: the message is the product's markup, each value escaped
+    into it. Every message's placeholders are ``%(name)s`` (the catalogs' and the templates'),
+    so each value is escaped once and the message filled as text, past markupsafe's wrapper
+    of every value (a person's line in the console makes a few of these). A placeholder of
+    another kind (``%(n)d`` wants the number itself) takes markupsafe's own way."""
+    try:
+        return _as_markup(Markup, message % {name: escape(value) for name, value in values.items()})  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        return Markup(message) % values
+
+
+_as_markup = str.__new__
 
 
 def translated(text: Any) -> str:
