@@ -336,21 +336,21 @@ class Regions:
         if here is None:
             here = self.kept[audience_key] = {}
         found: list[Leaf | None] = []
-        for region, shared_key in zip(regions, shared_keys):
-            if region.name == VIEWER:
-                found.append(None)
-                continue
-            kept = here.get(region.name)
-            if kept is None or kept.shared != shared_key:
-                kept = here[region.name] = Kept(shared_key)
-            mine = viewer if region.own and viewer is not None and reads_viewer(region, audience) else None
-            own = own_inputs(mine, region.own_split) if mine is not None else ""
-            leaf = kept.by_own.get(own)
-            if leaf is None:
-                with keeping(self.parts):
+        with keeping(self.parts):
+            for region, shared_key in zip(regions, shared_keys):
+                if region.name == VIEWER:
+                    found.append(None)
+                    continue
+                kept = here.get(region.name)
+                if kept is None or kept.shared != shared_key:
+                    kept = here[region.name] = Kept(shared_key)
+                mine = viewer if region.own and viewer is not None and reads_viewer(region, audience) else None
+                own = own_inputs(mine, region.own_split) if mine is not None else ""
+                leaf = kept.by_own.get(own)
+                if leaf is None:
                     leaf = kept.by_own[own] = Leaf(self.render(template, region, audience, mine, lang), version)
-            leaf.used = version
-            found.append(leaf)
+                leaf.used = version
+                found.append(leaf)
         return found
 
     def html(self, leaf: Leaf, template: str, region: Region, audience: dict[str, Any],
