@@ -24,6 +24,7 @@ Pure: no clock of its own (callers pass session time), no randomness.
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import Any, NamedTuple
 
 from .errors import Conflict
@@ -193,15 +194,15 @@ def next_id(state: SessionState) -> str | None:
 Place = str  # speaking, done, passed, skipped, left, next, waiting, second_chance
 
 
-def places(state: SessionState, upcoming: str | None = None) -> list[tuple[str, Place]]:
+def places(state: SessionState, upcoming: str | None | EllipsisType = ...) -> list[tuple[str, Place]]:
     """Each entry of the round's order with its place: who speaks, who spoke, passed or was
     skipped, who left, who is next (the one ``next_id`` names: ``upcoming``, where the caller
-    has it already), who waits, and who waits for the second chance they were offered after
-    passing."""
+    has it already, None for nobody), who waits, and who waits for the second chance they were
+    offered after passing."""
     rnd = state.round
     if rnd is None:
         return []
-    if upcoming is None:
+    if upcoming is ...:
         upcoming = next_id(state)
     turn = state.turn
     holder = turn.participant_id if turn is not None and turn.source == "round" else None
