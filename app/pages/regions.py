@@ -234,7 +234,7 @@ def every_input(model: dict[str, Any], regions: tuple[Region, ...]) -> list[tupl
     equal exactly when what the region is given of it (``_shaped``) is."""
     reads, picks = _plan(regions)
     values = []
-    for head, tail, shape, keys, missing in reads:
+    for head, tail, shape, keys, missing in reads:  # ``_value``, written out: a hundred paths a change
         value = model.get(head, MISSING)
         if tail and type(value) is dict:
             value = value.get(tail, MISSING)
