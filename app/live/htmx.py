@@ -28,7 +28,7 @@ from app.facilitation.models import Actor, SessionState
 from app.facilitation.views import me_view, scope, shared_view
 from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id, serve
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
-from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, every_input, own_inputs, reads_viewer
+from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, every_input, own_inputs, own_paths
 from app.pages.templates import render_block, templates
 from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_model, viewer_region
 from app.realtime.connection import LiveConnection
@@ -84,9 +84,8 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
     seen = cache.get(("pages-audience", audience_key))
     if seen is None:  # once per state and audience: its model and each region's shared inputs
         audience = audience_model(room, shared, actor.role)
-        paths = tuple(dict.fromkeys(p for r in regions if r.name != VIEWER and reads_viewer(r, audience)
-                                    for p in r.own_split))
-        seen = cache[("pages-audience", audience_key)] = (audience, every_input(audience, regions), paths)
+        seen = cache[("pages-audience", audience_key)] = (audience, every_input(audience, regions),
+                                                           own_paths(regions, audience))
     audience, shared_keys, paths = seen
     viewer = viewer_model({"me": me_view(state, actor)}, room, audience)
     # Phones alike in every own value the audience's regions read share one list of renderings:

@@ -275,6 +275,28 @@ def _plan(regions: tuple[Region, ...]) -> tuple[tuple[Read, ...], tuple[Pick, ..
 _PLANS: dict[int, tuple[tuple[Region, ...], Any]] = {}  # one per page (REGIONS), or per test's own
 
 
+def own_paths(regions: tuple[Region, ...], audience: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The viewer's own paths that the audience's regions read (a region with ``only_if`` only
+    while its condition holds), distinct and split: the key every phone's renderings are
+    shared by. The same few answers at every change, so each is worked out once per page."""
+    conditions = _PLANS_OWN.get(id(regions))
+    if conditions is None or conditions[0] is not regions:
+        conditions = _PLANS_OWN[id(regions)] = (regions, tuple(dict.fromkeys(r.only_if for r in regions if r.only_if)))
+    answers = tuple(bool(_value(audience, c)) for c in conditions[1])
+    key = (id(regions), answers)
+    found = _OWN_PATHS.get(key)
+    if found is None or found[0] is not regions:
+        holds = dict(zip(conditions[1], answers))
+        paths = tuple(dict.fromkeys(p for r in regions if r.name != VIEWER and (not r.only_if or holds[r.only_if])
+                                    for p in r.own_split))
+        found = _OWN_PATHS[key] = (regions, paths)
+    return found[1]
+
+
+_PLANS_OWN: dict[int, tuple[tuple[Region, ...], tuple[str, ...]]] = {}  # the conditions a page's regions name
+_OWN_PATHS: dict[tuple[int, tuple[bool, ...]], tuple[tuple[Region, ...], tuple[tuple[str, str], ...]]] = {}
+
+
 def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:
     """The inputs of a viewer's own paths, already split: read for every socket, so kept lean."""
     values = []
