@@ -23,9 +23,12 @@ import weakref
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
+from websockets.protocol import Protocol, State
+from websockets.streams import StreamReader
 
 log = logging.getLogger("talkingpiece.live")
+_AT_EOF = StreamReader.at_eof.__code__  # the parser waiting for a frame's first byte
+_PARSE = Protocol.parse.__code__
 PING = b"\x89\x00"  # a final ping frame with no payload and no mask
 TICK_S = 0.25  # how often a bucket is visited: a sweep's work comes in small steps
 
@@ -87,7 +90,24 @@ class KeptAlive(WebSocketsSansIOProtocol):
 
     def data_received(self, data: bytes) -> None:
         self.heard = True
+        if len(data) == 6 and data[0] == 0x8A and data[1] == 0x80 and self._between_frames():
+            return  # the answer to a ping (an empty pong, masked), on its own: nothing for the protocol to do
         super().data_received(data)
+
+    def _between_frames(self) -> bool:
+        """Whether the protocol's parser waits for the start of a frame, with nothing buffered:
+        then six bytes that read as an empty pong are one, and the parser (which would make a
+        frame of them and drop it) can be left as it is. In the middle of a frame they are its
+        payload. At a thousand pongs a second at 5,000 phones this spares most of the keepalive's
+        reading; anything unexpected in the protocol's make-up takes the parser's way."""
+        conn = self.conn
+        if conn.state is not State.OPEN or conn.reader.buffer:
+            return False
+        outer, inner = None, getattr(conn, "parser", None)
+        while (below := getattr(inner, "gi_yieldfrom", None)) is not None:
+            outer, inner = inner, below
+        return (getattr(inner, "gi_code", None) is _AT_EOF
+                and getattr(outer, "gi_code", None) is _PARSE)
 
     def start_keepalive(self) -> None:  # the handshake is done
         if self.ping_interval and self.bucket is None:
