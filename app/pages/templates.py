@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, Macro
 from markupsafe import Markup
 
@@ -242,22 +243,32 @@ def render_block(name: str, block: str, lang: str | None = None, **context: Any)
 
 
 def _block_context(template: jinja2.Template, context: dict[str, Any]) -> Context:
-    """What ``template.new_context(context)`` makes, from the template's globals flattened once.
+    """What ``template.new_context(context)`` makes, without remaking its fixed parts.
 
     jinja copies a template's globals (a chain of its own and the environment's, some sixty
-    names) into every render's context, walking the chain name by name; a block rendered for a
-    live region at every change of every room pays that for a handful of lookups. The copy is
-    made once per template (again should a global be added later) and each render starts from
-    it. A block imports nothing (the macros are globals), so the context needs no note of which
-    names were globals."""
+    names) into every render's context, and makes the context's map of the template's blocks
+    and its eval context (asking the autoescape rule of the template's name) each time; a
+    block rendered for a live region at every change of every room pays that for a handful of
+    lookups. Those parts are made once per template (again should a global be added later)
+    and each render's context starts from them: the render's own values (``m``) are its
+    variables, which jinja reads before the globals, as it would read them in the merged
+    copy. A block runs none of its template's top-level code (no ``extends``, no
+    ``import``: the macros are globals, and no template sets ``autoescape``), so nothing
+    writes to the parts shared; each context still gets its own eval context and exports."""
     key = (template.name, len(templates.globals))
-    flat = _FLAT.get(key)
-    if flat is None:
-        flat = _FLAT[key] = dict(template.globals)
-    return PageContext(templates, {**flat, **context}, template.name, template.blocks)
+    base = _FLAT.get(key)
+    if base is None:
+        base = _FLAT[key] = PageContext(templates, dict(template.globals), template.name, template.blocks)
+    made = _bare(PageContext)
+    made.parent, made.vars, made.environment, made.name = base.parent, context, templates, base.name
+    made.blocks, made.globals_keys, made.exported_vars = base.blocks, base.globals_keys, set()
+    made.eval_ctx = eval_ctx = _bare(EvalContext)
+    eval_ctx.environment, eval_ctx.autoescape, eval_ctx.volatile = templates, base.eval_ctx.autoescape, False
+    return made
 
 
-_FLAT: dict[tuple[str | None, int], dict[str, Any]] = {}  # a few templates
+_bare = object.__new__
+_FLAT: dict[tuple[str | None, int], PageContext] = {}  # a few templates
 
 
 # A command's button and a running clock are built in code (app/pages/controls.py). The macros
