@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from types import FunctionType
+from types import BuiltinMethodType, FunctionType
 from typing import Any
 
 import jinja2
@@ -64,14 +64,14 @@ class PageContext(Context):
 
     Every call in a compiled template goes through ``Context.call``, which asks the callable,
     and its ``__call__``, whether it wants the context, the eval context or the environment.
-    A template macro and a plain function that was not marked so (``pass_context``) want
-    none: they are called straight away, as jinja would call them after asking. The
-    templates make about a hundred such calls a region (the words, the buttons), at every
-    change of every room."""
+    A template macro, a plain function that was not marked so (``pass_context``) and a
+    built-in method (``p.get('phoneless')``, which can carry no mark) want none: they are
+    called straight away, as jinja would call them after asking. The templates make about a
+    hundred such calls a region (the words, the buttons), at every change of every room."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (jinja's own signature)
         kind = type(__obj)
-        if kind is Macro or (kind is FunctionType and not hasattr(__obj, "jinja_pass_arg")):
+        if kind is Macro or kind is BuiltinMethodType or (kind is FunctionType and not hasattr(__obj, "jinja_pass_arg")):
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
             try:
