@@ -310,7 +310,7 @@ def flush_due(state: SessionState, now: float) -> bool:
 
 def spoken_now(state: SessionState, participant: Participant, now: float) -> float:
     """Floor time including the unsettled stretch of a turn in progress."""
-    return floor.spoken_now(state, participant.id, now)
+    return floor.spoken_by(state, participant, now)
 
 
 # Who may take the floor, and in which order hands are called: decided in ``floor``.

@@ -28,7 +28,7 @@ from types import EllipsisType
 from typing import Any, NamedTuple
 
 from .errors import Conflict
-from .models import MAX_TURN_S, MIN_TURN_S, Round, RoundMark, SessionState, Status, TurnSource
+from .models import MAX_TURN_S, MIN_TURN_S, Participant, Round, RoundMark, SessionState, Status, TurnSource
 
 
 def clock(state: SessionState, now: float) -> float:
@@ -62,11 +62,19 @@ def answerer(state: SessionState) -> str | None:
 def spoken_now(state: SessionState, participant_id: str, now: float) -> float:
     """Floor time including the unsettled stretch of a turn in progress."""
     person = state.participant(participant_id)
-    total = person.spoken_s if person is not None else 0.0
+    return _spoken(state, participant_id, person.spoken_s if person is not None else 0.0, now)
+
+
+def spoken_by(state: SessionState, person: Participant, now: float) -> float:
+    """``spoken_now`` of a person at hand (each person of the room, for every view): not found again."""
+    return _spoken(state, person.id, person.spoken_s, now)
+
+
+def _spoken(state: SessionState, participant_id: str, settled: float, now: float) -> float:
     turn = state.turn
     if turn is not None and turn.participant_id == participant_id:
-        total += max(0.0, min(clock(state, now), turn.ends_at) - turn.counted_from)
-    return total
+        return settled + max(0.0, min(clock(state, now), turn.ends_at) - turn.counted_from)
+    return settled
 
 
 def queue_order(state: SessionState, now: float) -> list[str]:
@@ -75,7 +83,7 @@ def queue_order(state: SessionState, now: float) -> list[str]:
     first = state.settings.least_heard_first
     raised = [p for p in state.participants
               if p.present and not p.removed and p.hand_raised_at is not None and not listening(state, p.id)]
-    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_now(state, p.id, now), 1),
+    raised.sort(key=lambda p: (not (first and p.heard_least), round(spoken_by(state, p, now), 1),
                                p.hand_raised_at, p.id))
     return [p.id for p in raised]
 
