@@ -30,7 +30,7 @@ from app.live.socket import BadFrame, Dialect, json_frame, open_socket, peek_id,
 from app.pages.i18n import COOKIE, SOURCE, negotiate, use
 from app.pages.regions import NAMES, REGIONS, VIEWER, Leaf, Regions, audience_model, every_input, own_inputs, own_paths
 from app.pages.templates import render_block, templates
-from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_model, viewer_region
+from app.pages.view import DEFAULT_ERASE_AFTER_S, room_model, viewer_html, viewer_inputs, viewer_own, viewer_region
 from app.realtime.connection import LiveConnection
 from app.realtime.frames import SESSION, SETTLE, Cache
 
@@ -87,7 +87,7 @@ def _page(state: SessionState, actor: Actor, now: float, cache: Cache, erase_aft
         seen = cache[("pages-audience", audience_key)] = (audience, every_input(audience, regions),
                                                            own_paths(regions, audience))
     audience, shared_keys, paths = seen
-    viewer = viewer_model({"me": me_view(state, actor)}, room, audience)
+    viewer = viewer_own(me_view(state, actor), room, audience)
     # Phones alike in every own value the audience's regions read share one list of renderings:
     # a socket costs its own values, not a lookup per region.
     kind = ("pages-kind", audience_key, own_inputs(viewer, paths))
@@ -125,7 +125,7 @@ class FragmentConnection(LiveConnection):
         template, regions = REGIONS[actor.role]
         try:
             kept, audience, viewer, leaves = _page(state, actor, now, cache, self._erase_after_s, self.lang)
-            self.one_to_one = bool(viewer["one_to_one"])
+            self.one_to_one = bool(audience["one_to_one"])
             shown = self._shown
             for i, leaf in enumerate(leaves):
                 if leaf is None:  # the phone's own data: built again only when what it shows moved

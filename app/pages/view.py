@@ -149,29 +149,37 @@ def viewer_model(view: dict[str, Any], room: dict[str, Any],
 
     ``audience`` (``regions.audience_model`` of the same shared view, for the viewer's role),
     when given, spares what it already holds for every viewer alike: the shared view with its
-    guests named, and the room's safety; only the viewer's own part is worked out here. The
-    pages' socket does this for every phone at every change.
+    guests named, and the room's safety; only the viewer's own part is worked out here
+    (``viewer_own``).
     """
     if audience is not None:
-        me = me_named(view.get("me", {}))
-        view = {**audience["v"], "me": me}
-    else:
-        view = guests_named(view)
-        me = view.get("me", {})
+        own = viewer_own(view.get("me", {}), room, audience)
+        return {**room, "v": {**audience["v"], "me": own["me"]}, **own}
+    view = guests_named(view)
+    return {**room, "v": view, **_own(view, view.get("me", {}), room, safety_model(view))}
+
+
+def viewer_own(me: dict[str, Any], room: dict[str, Any], audience: dict[str, Any]) -> dict[str, Any]:
+    """What a viewer's model holds beyond its audience's: ``me``, ``my``, ``focus``, the floor
+    as this viewer sees it (``mine``) and their safety, which are every region's own inputs
+    (``regions.Region.own``). The pages' socket makes this alone for every phone at every
+    change: the regions read everything else from the audience's model, so the room's model
+    is not copied for each phone."""
+    me = me_named(me)
+    return _own(audience["v"], me, room, {**audience["safety"], **safety_own(me)})
+
+
+def _own(view: dict[str, Any], me: dict[str, Any], room: dict[str, Any], safety: dict[str, Any]) -> dict[str, Any]:
     my_id = me.get("participant_id")
-    model = dict(room)
-    model["v"] = view
     floor = room["floor"]
     if floor is not None and my_id is not None and floor["id"] == my_id:
-        floor = model["floor"] = {**floor, "mine": True}
-    model["me"] = me
-    my = model["my"] = _mine(view, my_id, room["names"], room["round"]) if my_id else None
-    model["focus"] = _focus(room["status"], floor, my, room["purpose"])
+        floor = {**floor, "mine": True}
+    my = _mine(view, me, my_id, room["names"], room["round"]) if my_id else None
+    focus = _focus(room["status"], floor, my, room["purpose"])
     if my is not None:
-        my["is"] = viewer_flags(my, floor, model["focus"], room["server_time"])
-    # Listening, a word afterwards, presenter, wellbeing, evaluation.
-    model["safety"] = {**audience["safety"], **safety_own(me)} if audience is not None else safety_model(view)
-    return model
+        my["is"] = viewer_flags(my, floor, focus, room["server_time"])
+    # Listening, a word afterwards, presenter, wellbeing, evaluation: in ``safety``.
+    return {"me": me, "my": my, "focus": focus, "floor": floor, "safety": safety}
 
 
 # Moments that leave the phone's glance quiet (no one speaking): it shows the phase's time left.
@@ -302,10 +310,10 @@ def _voice(people: list[dict[str, Any]]) -> dict[str, Any]:
             "total": spoken_text(total)}
 
 
-def _mine(view: dict[str, Any], my_id: str, names: dict[str, str],
+def _mine(view: dict[str, Any], me: dict[str, Any], my_id: str, names: dict[str, str],
           entries: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The phone's one-glance state: my turn, up next, or who has the floor (``entries``: the round's)."""
-    me = view["me"]
+    """The phone's one-glance state: my turn, up next, or who has the floor (``entries``: the
+    round's); ``view`` is the shared view, ``me`` the viewer's own part of it."""
     person = next((p for p in view["participants"] if p["id"] == my_id), None)
     rnd = view["round"]
     in_round = rnd is not None and my_id in rnd["order"]
