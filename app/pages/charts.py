@@ -10,6 +10,7 @@ list ``round_order``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -28,7 +29,13 @@ NAME_LEEWAY = 5
 
 def voice_label(bar: Any) -> str:
     """One person's floor time on the share-of-voice chart: ``2:10 (35%)``."""
-    return i18n.gettext("%(time)s (%(share)s)") % {"time": bar["spoken"], "share": i18n.local_percent(bar["share"])}
+    return _label(bar["spoken"], round(bar["share"] * 100), i18n.current())
+
+
+@lru_cache(maxsize=4096)  # the chart and what a screen reader hears of it ask for each bar at every turn
+def _label(spoken: str, percent: int, code: str) -> str:
+    with i18n.speaking(code):
+        return i18n.gettext("%(time)s (%(share)s)") % {"time": spoken, "share": i18n.local_percent(percent / 100)}
 
 
 def voice_summary(voice: Any) -> str:
