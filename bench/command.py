@@ -30,6 +30,7 @@ from app.facilitation.models import FACILITATOR, SessionState
 from app.facilitation.transition import Fresh
 from app.realtime.interfaces import Bucket, Gate, Record
 from app.realtime.redis.limits import RedisLimits
+from app.realtime.redis.options import packed_in_c
 from app.realtime.redis.store import RedisStore
 from bench.fanout import redis_server
 
@@ -60,6 +61,7 @@ def turn_change(n: int):
 
 async def measure(url: str, commands_per_run: int, repeat: int, people: int) -> list[tuple[float, float, float]]:
     client = Redis.from_url(url, decode_responses=True)
+    packed_in_c(client.connection_pool)  # as the app's pools pack their commands
     calls = [0]
     original = client.execute_command
 

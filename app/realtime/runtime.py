@@ -39,7 +39,7 @@ from app.realtime.redis.broker import RedisBroker
 from app.realtime.redis.deadlines import SharedDeadlines
 from app.realtime.redis.groups import RedisGroupStore
 from app.realtime.redis.limits import RedisLimits
-from app.realtime.redis.options import redis_options
+from app.realtime.redis.options import packed_in_c, redis_options
 from app.realtime.redis.presence import RedisPresence
 from app.realtime.redis.pubsub import PubSubLoop
 from app.realtime.redis.rewrites import Rewrites
@@ -172,9 +172,9 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
         raise RuntimeError(problem)
     # A blocking pool: a burst of commands (a room of phones reconnecting at once) waits for a
     # free connection instead of failing with "Too many connections", redis-py's default.
-    pool = BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True,
-                                           max_connections=settings.redis_max_connections, timeout=10,
-                                           **redis_options(settings))
+    pool = packed_in_c(BlockingConnectionPool.from_url(settings.redis_url, decode_responses=True,
+                                                       max_connections=settings.redis_max_connections, timeout=10,
+                                                       **redis_options(settings)))
     redis = Redis.from_pool(pool)  # owns the pool: closing the client closes it
     await redis.ping()  # fail at start-up, not at the first facilitator's click
     prefix = settings.redis_prefix
@@ -189,8 +189,8 @@ async def _redis_runtime(settings: AppSettings, clock: Callable[[], float], on_u
     quotas = Quotas(RedisLimits(redis, prefix=prefix), LocalLimits(), settings, clock, settings.limits_secret)
     # The deadline timer has connections of its own: a flood of commands holding every pooled
     # connection must not keep a turn's end waiting in the queue behind it.
-    timer_redis = Redis.from_pool(BlockingConnectionPool.from_url(
-        settings.redis_url, decode_responses=True, max_connections=8, timeout=10, **redis_options(settings)))
+    timer_redis = Redis.from_pool(packed_in_c(BlockingConnectionPool.from_url(
+        settings.redis_url, decode_responses=True, max_connections=8, timeout=10, **redis_options(settings))))
     timer_store = RedisStore(timer_redis, prefix=prefix, clock=clock, closed_ttl_s=settings.closed_ttl_s,
                              idle_ttl_s=settings.idle_ttl_s, deadline_of=engine.next_deadline)
     deadlines = SharedDeadlines(timer_redis, timer_store, pubsub, prefix=prefix, clock=clock)

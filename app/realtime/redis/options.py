@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.config import AppSettings
+
+try:
+    import hiredis as _hiredis
+except ImportError:  # an install without redis's hiredis extra: redis-py packs and parses in Python
+    _hiredis = None
 
 
 def redis_options(settings: AppSettings) -> dict[str, object]:
@@ -24,3 +33,31 @@ def redis_options(settings: AppSettings) -> dict[str, object]:
     timeout = settings.redis_timeout_s
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "health_check_interval": 5,
             "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3, supported_errors=(RedisConnectionError,))}
+
+
+def packed_in_c(pool: ConnectionPool) -> ConnectionPool:
+    """``pool``, its commands packed by hiredis where redis-py's asyncio client would pack them
+    in Python. A facilitator's command is one script call of some twenty arguments, the room's
+    record among them; redis-py joins each argument onto everything packed before it. hiredis
+    packs the same bytes (Redis's protocol, UTF-8) in one call: for a command whose arguments
+    are text, bytes and whole numbers. Anything else (a float, whose text redis-py writes as
+    ``repr`` does) is packed as before. Without hiredis the pool is left as it is."""
+    if _hiredis is not None:
+        pool.connection_class = _packing(pool.connection_class)
+    return pool
+
+
+@functools.cache
+def _packing(base: type[AbstractConnection]) -> type[AbstractConnection]:
+    class Packed(base):  # type: ignore[valid-type,misc]  # a TCP, TLS or Unix socket connection alike
+        def pack_command(self, *args: Any) -> list[bytes]:
+            name = args[0] if args else None
+            if type(name) is str and " " not in name and all(type(arg) in _PLAIN for arg in args):
+                return [_hiredis.pack_command(args)]
+            return super().pack_command(*args)  # type: ignore[no-any-return]
+
+    Packed.__name__ = Packed.__qualname__ = f"Packed{base.__name__}"
+    return Packed
+
+
+_PLAIN = frozenset((str, bytes, int))
