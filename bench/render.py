@@ -6,11 +6,13 @@ its console and its screen, taken through turn changes the way the hub offers ea
     python -m bench.render --repeat 9      # the best and the median of nine runs
     python -m bench.render --changes 500 --profile   # and cProfile's top functions
 
-Prints the time per change (models, keys and the renders the kept regions could not spare) and the
-block renders per change, by region. On a shared machine one run's time moves by a tenth or more
-with its neighbours' work: ``--repeat`` runs it again in the same process and prints the best run
-(the least disturbed) and the median; two versions compare by their best, taken in turn. The fan-out benchmark (bench/fanout.py) measures the whole
-server; this isolates the part the templates decide, so a change to them can be weighed alone.
+Prints the time per change (models, keys, the renders the kept regions could not spare, and each
+socket's frame as its writer has it, UTF-8) and the block renders per change, by region. On a
+shared machine one run's time moves by a tenth or more with its neighbours' work: ``--repeat``
+runs it again in the same process and prints the best run (the least disturbed) and the median;
+two versions compare by their best, taken in turn. The fan-out benchmark (bench/fanout.py)
+measures the whole server; this isolates the part the templates decide, so a change to them can
+be weighed alone.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ def run(changes: int, people: int, lang: str) -> tuple[float, Counter[str]]:
             started = time.perf_counter()
             cache: dict = {SESSION: lasting}
             for conn in conns:
-                conn.render(state, conn.actor, now, cache)
+                frame = conn.render(state, conn.actor, now, cache)
+                if type(frame) is str:  # as the socket's writer has it: UTF-8 (the pages' frames are already)
+                    frame.encode()
                 conn.taken()
             for settle in cache.get(SETTLE, ()):
                 settle()

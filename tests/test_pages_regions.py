@@ -160,7 +160,7 @@ def offer(conns: list, state, now: float, lasting: dict) -> dict:
     cache = {SESSION: lasting}
     frames = {}
     for conn in conns:
-        frames[conn.actor] = conn._render_changes(state, conn.actor, now, cache)
+        frames[conn.actor] = conn._render_changes(state, conn.actor, now, cache).decode()  # as written: UTF-8
         conn.taken()
     for settle in cache[SETTLE]:
         settle()
@@ -224,11 +224,11 @@ def test_a_socket_is_sent_only_the_regions_that_changed_for_it() -> None:
                  {"type": "start_round", "seconds_per_turn": 60}, now=1)
     lasting: dict = {}
     bystander = FragmentConnection(Socket(), person(2))  # type: ignore[arg-type]
-    first = bystander._render_changes(state, person(2), 2.0, {SESSION: lasting})
+    first = bystander._render_changes(state, person(2), 2.0, {SESSION: lasting}).decode()
     assert 'id="glance"' in first and 'id="hand"' in first
     bystander.taken()  # as if the pump had sent it
     raised = send(state, {"type": "raise_hand"}, person(1), now=2)
-    frame = bystander._render_changes(raised, person(2), 2.0, {SESSION: lasting})
+    frame = bystander._render_changes(raised, person(2), 2.0, {SESSION: lasting}).decode()
     assert f'data-version="{raised.version}"' in frame
     assert 'id="hand"' not in frame and 'id="glance"' not in frame  # nothing changed for this phone
     assert frame == htmx.render_regions(raised, person(2), 2.0, {SESSION: lasting})["clock"]

@@ -114,14 +114,14 @@ class FragmentConnection(LiveConnection):
         self._erase_after_s = erase_after_s  # the server's CLOSED_TTL_S: when a closed session's content goes
         # Per region, the digest of what this socket was last given; its HTML is not kept here.
         self._shown: list[int] = [0] * len(NAMES[actor.role])
-        self._unsent: dict[str, str] = {}
+        self._unsent: dict[str, bytes] = {}
         self._viewer: tuple[object, ...] | None = None  # what this phone's own data region last showed
         self.one_to_one = False  # the view's flag at the last state rendered: replies use the words for two
 
     def taken(self) -> None:
         self._unsent.clear()  # on its way: the next frame carries only what changes after it
 
-    def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> str:
+    def _render_changes(self, state: SessionState, actor: Actor, now: float, cache: Cache) -> bytes:
         template, regions = REGIONS[actor.role]
         try:
             kept, audience, viewer, leaves = _page(state, actor, now, cache, self._erase_after_s, self.lang)
@@ -131,15 +131,15 @@ class FragmentConnection(LiveConnection):
                 if leaf is None:  # the phone's own data: built again only when what it shows moved
                     mine = viewer_inputs(viewer)
                     if mine != self._viewer:
-                        self._unsent[VIEWER] = viewer_html(mine)
+                        self._unsent[VIEWER] = viewer_html(mine).encode()
                         self._viewer = mine
                 elif shown[i] != leaf.digest:
                     region = regions[i]
-                    self._unsent[region.name] = kept.html(leaf, template, region, audience, viewer, self.lang)
+                    self._unsent[region.name] = kept.data(leaf, template, region, audience, viewer, self.lang)
                     shown[i] = leaf.digest
         except Exception:  # a template bug must not stall the other sockets of the room
             log.exception("rendering the %s page failed", actor.role)
-        return "".join(self._unsent.values())
+        return b"".join(self._unsent.values())
 
 
 # ------------------------------------------------------------------ the htmx dialect

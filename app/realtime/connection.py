@@ -26,7 +26,8 @@ from app.facilitation.models import Actor, SessionState
 from app.realtime import close_codes
 from app.realtime.frames import Cache
 
-Render = Callable[[SessionState, Actor, float, Cache], str]
+# A state's frame for one socket: text, or (the pages' socket) the same text as UTF-8 already.
+Render = Callable[[SessionState, Actor, float, Cache], str | bytes]
 Write = Callable[[str], bool]  # sends a text frame at once and says so, or sends nothing and says not
 
 
@@ -55,16 +56,16 @@ def immediate_writer(ws: WebSocket) -> Write | None:
               and all(hasattr(server, name) for name in ("handshake_complete", "close_sent", "disconnected",
                                                           "initial_response")))
 
-    def write(text: str) -> bool:
+    def write(text: str | bytes) -> bool:
         if not writable.is_set():
             return False
         if (direct and not conn.extensions and conn.state is State.OPEN and not conn.expect_continuation_frame
                 and server.handshake_complete and not server.close_sent and not server.disconnected
                 and server.initial_response is None and not transport.is_closing()):
-            data = text.encode()
+            data = text if type(text) is bytes else text.encode()  # type: ignore[union-attr]
             transport.write(text_header(len(data)) + data)
             return True
-        step = send({"type": "websocket.send", "text": text})
+        step = send({"type": "websocket.send", "text": as_text(text)})
         try:
             step.send(None)
         except StopIteration:
@@ -75,6 +76,11 @@ def immediate_writer(ws: WebSocket) -> Write | None:
         return False
 
     return write
+
+
+def as_text(frame: str | bytes) -> str:
+    """A frame as the text the ASGI path sends (a text frame's payload is UTF-8 on the wire either way)."""
+    return frame.decode() if type(frame) is bytes else frame  # type: ignore[union-attr,return-value]
 
 
 def text_header(length: int) -> bytes:
@@ -102,13 +108,13 @@ class LiveConnection:
         self.host_key: str | None = None  # the facilitator key's hash, on a console opened with it
         self._limit = limit
         self._replies: deque[str] = deque()
-        self._state: str | None = None
+        self._state: str | bytes | None = None
         self._closing: tuple[int, str] | None = None
         self._wake = asyncio.Event()
         self._write = immediate_writer(ws)
         self._busy = False  # the sender is between its wake-up and parking again
 
-    def _now(self, text: str) -> bool:
+    def _now(self, text: str | bytes) -> bool:
         """Send ``text`` in this step if nothing is ahead of it and the socket takes it without waiting."""
         return (self._write is not None and not self._busy and not self._wake.is_set()
                 and self._write(text))
@@ -162,4 +168,4 @@ class LiveConnection:
         text, self._state = self._state, None
         assert text is not None
         self.taken()
-        await self.ws.send_text(text)
+        await self.ws.send_text(as_text(text))
