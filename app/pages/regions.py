@@ -9,7 +9,7 @@ shown), in two kinds.
   same scope (the room, or one breakout group) in the same role and language. It is built
   once per state and audience from the shared view alone, with no viewer in it
   (``audience_model``), so nothing one person may see alone can reach it.
-- ``own``: read from the viewer's own model (``view.viewer_model``): a word asked for, a
+- ``own``: read from the viewer's own part of the model (``view.viewer_own``): a word asked for, a
   wellbeing question due, my actions. Declared only where a region shows something of the
   viewer, and kept to values most viewers share ("not asked, not due"), so that a room of
   thirty phones falls into a handful of kinds.
