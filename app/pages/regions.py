@@ -43,7 +43,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -232,7 +232,7 @@ def every_input(model: dict[str, Any], regions: tuple[Region, ...]) -> list[tupl
     one type from one state to the next, so ``1 == True`` never stands for a change. A list
     read in part (``present[id,name]``) is kept as each item's values of those keys, a tuple:
     equal exactly when what the region is given of it (``_shaped``) is."""
-    reads, picks = _plan(regions)
+    reads, picks, _, _ = _plan(regions)
     values = []
     for head, tail, shape, keys, missing in reads:  # ``_value``, written out: a hundred paths a change
         value = model.get(head, MISSING)
@@ -250,9 +250,16 @@ Pick = Callable[[list[Any]], tuple[Any, ...]]
 Read = tuple[str, str, str, tuple[str, ...], tuple[object, ...]]  # head, tail, shape, a list's keys, MISSING each
 
 
-def _plan(regions: tuple[Region, ...]) -> tuple[tuple[Read, ...], tuple[Pick, ...]]:
-    """The distinct paths a page's regions read, parsed, and for each region where its inputs
-    are among them: worked out once per page, not at every change."""
+class Plan(NamedTuple):
+    """What a page's regions read, worked out once per page, not at every change."""
+
+    reads: tuple[Read, ...]  # the distinct shared paths, parsed
+    picks: tuple[Pick, ...]  # for each region, where its shared inputs are among them
+    conditions: tuple[str, ...]  # the distinct ``only_if`` paths
+    own: dict[tuple[bool, ...], tuple[tuple[str, str], ...]]  # ``own_paths`` per answer of the conditions
+
+
+def _plan(regions: tuple[Region, ...]) -> Plan:
     found = _PLANS.get(id(regions))
     if found is not None and found[0] is regions:
         return found[1]
@@ -267,34 +274,26 @@ def _plan(regions: tuple[Region, ...]) -> tuple[tuple[Read, ...], tuple[Pick, ..
     for head, tail, shape in map(_parse, paths):
         keys = tuple(shape.split(",")) if shape and shape != "?" else ()
         reads.append((head, tail, shape, keys, (MISSING,) * len(keys)))
-    plan = (tuple(reads), tuple(picks))
+    plan = Plan(tuple(reads), tuple(picks), tuple(dict.fromkeys(r.only_if for r in regions if r.only_if)), {})
     _PLANS[id(regions)] = (regions, plan)  # the regions held, so that their id stays theirs
     return plan
 
 
-_PLANS: dict[int, tuple[tuple[Region, ...], Any]] = {}  # one per page (REGIONS), or per test's own
+_PLANS: dict[int, tuple[tuple[Region, ...], Plan]] = {}  # one per page (REGIONS), or per test's own
 
 
 def own_paths(regions: tuple[Region, ...], audience: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """The viewer's own paths that the audience's regions read (a region with ``only_if`` only
     while its condition holds), distinct and split: the key every phone's renderings are
     shared by. The same few answers at every change, so each is worked out once per page."""
-    conditions = _PLANS_OWN.get(id(regions))
-    if conditions is None or conditions[0] is not regions:
-        conditions = _PLANS_OWN[id(regions)] = (regions, tuple(dict.fromkeys(r.only_if for r in regions if r.only_if)))
-    answers = tuple(bool(_value(audience, c)) for c in conditions[1])
-    key = (id(regions), answers)
-    found = _OWN_PATHS.get(key)
-    if found is None or found[0] is not regions:
-        holds = dict(zip(conditions[1], answers))
-        paths = tuple(dict.fromkeys(p for r in regions if r.name != VIEWER and (not r.only_if or holds[r.only_if])
-                                    for p in r.own_split))
-        found = _OWN_PATHS[key] = (regions, paths)
-    return found[1]
-
-
-_PLANS_OWN: dict[int, tuple[tuple[Region, ...], tuple[str, ...]]] = {}  # the conditions a page's regions name
-_OWN_PATHS: dict[tuple[int, tuple[bool, ...]], tuple[tuple[Region, ...], tuple[tuple[str, str], ...]]] = {}
+    plan = _plan(regions)
+    answers = tuple(bool(_value(audience, c)) for c in plan.conditions)
+    found = plan.own.get(answers)
+    if found is None:
+        holds = dict(zip(plan.conditions, answers))
+        found = plan.own[answers] = tuple(dict.fromkeys(
+            p for r in regions if r.name != VIEWER and (not r.only_if or holds[r.only_if]) for p in r.own_split))
+    return found
 
 
 def own_inputs(model: dict[str, Any], paths: tuple[tuple[str, str], ...]) -> str:

@@ -256,9 +256,9 @@ def _block_context(template: jinja2.Template, context: dict[str, Any]) -> Contex
     ``import``: the macros are globals, and no template sets ``autoescape``), so nothing
     writes to the parts shared; each context still gets its own eval context and exports."""
     key = (template.name, len(templates.globals))
-    base = _FLAT.get(key)
+    base = _BASES.get(key)
     if base is None:
-        base = _FLAT[key] = PageContext(templates, dict(template.globals), template.name, template.blocks)
+        base = _BASES[key] = PageContext(templates, dict(template.globals), template.name, template.blocks)
     made = _bare(PageContext)
     made.parent, made.vars, made.environment, made.name = base.parent, context, templates, base.name
     made.blocks, made.globals_keys, made.exported_vars = base.blocks, base.globals_keys, set()
@@ -268,7 +268,7 @@ def _block_context(template: jinja2.Template, context: dict[str, Any]) -> Contex
 
 
 _bare = object.__new__
-_FLAT: dict[tuple[str | None, int], PageContext] = {}  # a few templates
+_BASES: dict[tuple[str | None, int], PageContext] = {}  # a few templates
 
 
 # A command's button and a running clock are built in code (app/pages/controls.py). The macros

@@ -143,18 +143,9 @@ def room_model(view: dict[str, Any], now: float, erase_after_s: float = DEFAULT_
     }
 
 
-def viewer_model(view: dict[str, Any], room: dict[str, Any],
-                 audience: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One viewer's page model: the room's, with what depends on who is looking.
-
-    ``audience`` (``regions.audience_model`` of the same shared view, for the viewer's role),
-    when given, spares what it already holds for every viewer alike: the shared view with its
-    guests named, and the room's safety; only the viewer's own part is worked out here
-    (``viewer_own``).
-    """
-    if audience is not None:
-        own = viewer_own(view.get("me", {}), room, audience)
-        return {**room, "v": {**audience["v"], "me": own["me"]}, **own}
+def viewer_model(view: dict[str, Any], room: dict[str, Any]) -> dict[str, Any]:
+    """One viewer's whole page model (a page rendered afresh): the room's, with what depends on
+    who is looking. The pages' socket makes only the viewer's own part (``viewer_own``)."""
     view = guests_named(view)
     return {**room, "v": view, **_own(view, view.get("me", {}), room, safety_model(view))}
 

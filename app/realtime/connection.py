@@ -28,7 +28,7 @@ from app.realtime.frames import Cache
 
 # A state's frame for one socket: text, or (the pages' socket) the same text as UTF-8 already.
 Render = Callable[[SessionState, Actor, float, Cache], str | bytes]
-Write = Callable[[str], bool]  # sends a text frame at once and says so, or sends nothing and says not
+Write = Callable[[str | bytes], bool]  # sends a text frame at once and says so, or sends nothing and says not
 
 
 def immediate_writer(ws: WebSocket) -> Write | None:
